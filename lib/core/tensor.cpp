@@ -1,0 +1,161 @@
+#include "core/tensor.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/error.hpp"
+
+namespace ln {
+
+size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
+const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "f32" : "bf16"; }
+
+std::string shape_str(const Shape& shape) {
+  std::string out = "(";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + (shape.size() == 1 ? ",)" : ")");
+}
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    LN_CHECK(d >= 0, "[tensor] negative dimension in shape ", shape_str(shape));
+    n *= d;
+  }
+  return n;
+}
+
+Storage::Storage(size_t bytes) : bytes_(bytes) {
+  // aligned_alloc wants a multiple of the alignment; never ask for 0 bytes.
+  size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  data_ = std::aligned_alloc(64, rounded);
+  if (!data_) {
+    LN_FAIL("[tensor] out of memory allocating ", bytes, " bytes (", bytes >> 20,
+            " MiB); reduce the batch, sequence length or model size");
+  }
+}
+
+Storage::~Storage() { std::free(data_); }
+
+Tensor Tensor::empty(const Shape& shape, DType dtype) {
+  Tensor t;
+  t.shape_ = shape;
+  t.numel_ = shape_numel(shape);
+  t.dtype_ = dtype;
+  t.storage_ = std::make_shared<Storage>(static_cast<size_t>(t.numel_) * dtype_size(dtype));
+  return t;
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  std::memset(t.raw(), 0, t.bytes());
+  return t;
+}
+
+Tensor Tensor::full(const Shape& shape, float value) {
+  Tensor t = empty(shape);
+  t.fill(value);
+  return t;
+}
+
+Tensor Tensor::from(const std::vector<float>& values, const Shape& shape) {
+  Tensor t = empty(shape);
+  LN_CHECK(static_cast<int64_t>(values.size()) == t.numel(), "[tensor] ", values.size(),
+           " values do not fill shape ", shape_str(shape));
+  std::copy(values.begin(), values.end(), t.data());
+  return t;
+}
+
+int64_t Tensor::dim(int i) const {
+  int n = ndim();
+  int j = i < 0 ? i + n : i;
+  LN_CHECK(j >= 0 && j < n, "[tensor] dimension ", i, " out of range for shape ", shape_str(shape_));
+  return shape_[j];
+}
+
+float* Tensor::data() {
+  LN_CHECK(dtype_ == DType::f32, "[tensor] asked for f32 data of a ", dtype_name(dtype_), " tensor");
+  return static_cast<float*>(raw());
+}
+const float* Tensor::data() const { return const_cast<Tensor*>(this)->data(); }
+bf16* Tensor::data_bf16() {
+  LN_CHECK(dtype_ == DType::bf16, "[tensor] asked for bf16 data of a ", dtype_name(dtype_), " tensor");
+  return static_cast<bf16*>(raw());
+}
+const bf16* Tensor::data_bf16() const { return const_cast<Tensor*>(this)->data_bf16(); }
+
+float Tensor::item() const {
+  LN_CHECK(numel_ == 1, "[tensor] item() needs one element, shape is ", shape_str(shape_));
+  return data()[0];
+}
+
+std::vector<float> Tensor::to_vector() const {
+  const float* p = data();
+  return std::vector<float>(p, p + numel_);
+}
+
+Tensor Tensor::reshape(const Shape& shape) const {
+  Shape resolved = shape;
+  int64_t known = 1;
+  int infer = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      LN_CHECK(infer < 0, "[reshape] more than one -1 in ", shape_str(shape));
+      infer = static_cast<int>(i);
+    } else {
+      known *= shape[i];
+    }
+  }
+  if (infer >= 0) {
+    LN_CHECK(known > 0 && numel_ % known == 0, "[reshape] cannot reshape ", shape_str(shape_),
+             " to ", shape_str(shape));
+    resolved[infer] = numel_ / known;
+  }
+  LN_CHECK(shape_numel(resolved) == numel_, "[reshape] cannot reshape ", shape_str(shape_), " (",
+           numel_, " elements) to ", shape_str(shape));
+  Tensor t = *this;
+  t.shape_ = resolved;
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape_, dtype_);
+  if (numel_) std::memcpy(t.raw(), raw(), bytes());
+  return t;
+}
+
+Tensor Tensor::to(DType dtype) const {
+  if (dtype == dtype_) return *this;
+  Tensor t = empty(shape_, dtype);
+  if (dtype == DType::bf16) {
+    const float* src = data();
+    bf16* dst = t.data_bf16();
+    for (int64_t i = 0; i < numel_; ++i) dst[i] = bf16(src[i]);
+  } else {
+    const bf16* src = data_bf16();
+    float* dst = t.data();
+    for (int64_t i = 0; i < numel_; ++i) dst[i] = static_cast<float>(src[i]);
+  }
+  return t;
+}
+
+void Tensor::fill(float value) {
+  float* p = data();
+  std::fill(p, p + numel_, value);
+}
+
+void Tensor::zero() {
+  if (numel_) std::memset(raw(), 0, bytes());
+}
+
+void Tensor::add_(const Tensor& other) {
+  LN_CHECK(other.shape_ == shape_, "[tensor] add_ shape mismatch ", shape_str(shape_), " vs ",
+           shape_str(other.shape_));
+  float* a = data();
+  const float* b = other.data();
+  for (int64_t i = 0; i < numel_; ++i) a[i] += b[i];
+}
+
+}  // namespace ln
