@@ -80,6 +80,8 @@ class Tensor {
   void add_(const Tensor& other);
 
   bool same_storage(const Tensor& other) const { return storage_ == other.storage_; }
+  // How many Tensors share this buffer (for tests that check saved activations are freed).
+  long storage_refs() const { return storage_.use_count(); }
 
  private:
   std::shared_ptr<Storage> storage_;
