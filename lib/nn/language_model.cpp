@@ -1,0 +1,102 @@
+#include "nn/language_model.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "core/error.hpp"
+#include "nn/init.hpp"
+#include "ops/cross_entropy.hpp"
+#include "ops/linear.hpp"
+#include "ops/shape_ops.hpp"
+
+namespace ln {
+
+LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
+    : spec_((spec.validate(), spec)),  // validate before allocating anything
+      tok_embeddings_(spec.vocab_size, spec.d_model),
+      norm_(spec.d_model, spec.norm_eps) {
+  for (int64_t l = 0; l < spec.layers; ++l) layers_.emplace_back(spec_, l);
+  if (!spec.tie_embeddings) output_ = Linear(spec.d_model, spec.vocab_size, false);
+
+  const double std = spec.init_std;
+  const double residual_std = spec.subln ? std : std / std::sqrt(2.0 * spec.layers);
+  const double magneto = spec.subln ? std::sqrt(std::log(2.0 * spec.layers)) : 1.0;
+  for (auto& [name, var] : parameters()) {
+    if (var.ndim() != 2) continue;  // biases stay 0, norm weights 1
+    auto ends_with = [&](const char* suffix) {
+      return name.size() >= std::strlen(suffix) && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0;
+    };
+    const bool residual = ends_with("out_proj.weight") || ends_with("fc2.weight");
+    const bool scaled = spec.subln && (residual || ends_with("v_proj.weight") || ends_with("fc1.weight"));
+    init_normal(var.value(), (residual ? residual_std : std) * (scaled ? magneto : 1.0), seed, name);
+  }
+}
+
+Var LanguageModel::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T,
+                          const ForwardOptions& options) const {
+  LN_CHECK(B > 0 && T > 0 && static_cast<int64_t>(ids.size()) == B * T, "[language_model] got ",
+           ids.size(), " token ids for a batch of ", B, " x ", T);
+  Var x = tok_embeddings_(ids, {B, T});
+  for (const auto& layer : layers_) x = layer(x, options);
+  return norm_(x);
+}
+
+Var LanguageModel::logits(const std::vector<int32_t>& ids, int64_t B, int64_t T,
+                          const ForwardOptions& options) const {
+  Var h = reshape(hidden(ids, B, T, options), {B * T, spec_.d_model});
+  return spec_.tie_embeddings ? linear(h, tok_embeddings_.weight) : output_(h);
+}
+
+Var LanguageModel::loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B,
+                        int64_t T, const ForwardOptions& options, int32_t ignore_index) const {
+  LN_CHECK(static_cast<int64_t>(targets.size()) == B * T, "[language_model] got ", targets.size(),
+           " targets for a batch of ", B, " x ", T);
+  return cross_entropy(logits(ids, B, T, options), targets, ignore_index);
+}
+
+NamedParameters LanguageModel::parameters() const {
+  NamedParameters out;
+  tok_embeddings_.parameters("tok_embeddings", out);
+  for (size_t l = 0; l < layers_.size(); ++l) layers_[l].parameters("layers." + std::to_string(l), out);
+  norm_.parameters("norm", out);
+  if (!spec_.tie_embeddings) output_.parameters("output", out);
+  return out;
+}
+
+int64_t LanguageModel::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& [name, var] : parameters()) n += var.numel();
+  return n;
+}
+
+void LanguageModel::load_parameters(const std::vector<std::pair<std::string, Tensor>>& tensors,
+                                    const std::string& source) {
+  std::map<std::string, const Tensor*> by_name;
+  for (const auto& [name, tensor] : tensors) by_name[name] = &tensor;
+  for (auto& [name, var] : parameters()) {
+    auto it = by_name.find(name);
+    LN_CHECK(it != by_name.end(), "[load] ", source, " has no tensor '", name,
+             "'; was it written for a different model configuration?");
+    const Tensor& src = *it->second;
+    LN_CHECK(src.shape() == var.shape(), "[load] ", source, ": '", name, "' has shape ",
+             shape_str(src.shape()), " but the model expects ", shape_str(var.shape()));
+    Tensor f32 = src.to(DType::f32);
+    std::memcpy(var.value().data(), f32.data(), f32.bytes());
+    by_name.erase(it);
+  }
+  LN_CHECK(by_name.empty(), "[load] ", source, " has a tensor the model does not use: '",
+           by_name.begin()->first, "'");
+}
+
+void ModelSpec::validate() const {
+  LN_CHECK(vocab_size >= 2, "model.vocab_size must be at least 2, got ", vocab_size);
+  LN_CHECK(d_model >= 1 && heads >= 1 && d_model % heads == 0, "model.d_model (", d_model,
+           ") must be a positive multiple of model.heads (", heads, ")");
+  LN_CHECK(layers >= 1, "model.layers must be at least 1, got ", layers);
+  LN_CHECK(mlp_ratio >= 1, "model.mlp_ratio must be at least 1, got ", mlp_ratio);
+  LN_CHECK(dropout >= 0.0f && dropout < 1.0f, "model.dropout must be in [0, 1), got ", dropout);
+  validate_attention_spec(attention, heads, head_dim());
+}
+
+}  // namespace ln

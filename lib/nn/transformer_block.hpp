@@ -1,0 +1,63 @@
+#pragma once
+// One pre-LayerNorm transformer block of the LongNet decoder:
+//   x = x + Dropout(Attention(LN(x)))      attention: dilated | dense | sparse, positions inside
+//   x = x + Dropout(Mlp(LN(x)))            Mlp: fc1 (C -> mlp_ratio*C), GELU, fc2
+// With MAGNETO's sub-LayerNorm (`subln`), the attention output (before out_proj) and the MLP
+// hidden activation (before fc2) get their own LayerNorm too.
+#include <cstdint>
+
+#include "nn/layers.hpp"
+#include "nn/model_spec.hpp"
+
+namespace ln {
+
+struct ForwardOptions {
+  int64_t position_offset = 0;  // global position of the first token (generation, eval windows)
+  bool train = false;           // dropout on
+  uint64_t dropout_seed = 0;    // with `train`: a pure function of (run seed, step, micro-step)
+};
+
+class SelfAttention {
+ public:
+  SelfAttention() = default;
+  explicit SelfAttention(const ModelSpec& spec);
+  Var operator()(const Var& x, const ForwardOptions& options) const;  // x: (B, T, C) -> (B, T, C)
+  void parameters(const std::string& prefix, NamedParameters& out) const;
+
+  Linear q_proj, k_proj, v_proj, out_proj;
+  LayerNorm inner_norm;  // subln only
+ private:
+  AttentionSpec attention_;
+  int64_t heads_ = 0;
+  bool subln_ = false;
+};
+
+class Mlp {
+ public:
+  Mlp() = default;
+  explicit Mlp(const ModelSpec& spec);
+  Var operator()(const Var& x) const;  // (B, T, C) -> (B, T, C)
+  void parameters(const std::string& prefix, NamedParameters& out) const;
+
+  Linear fc1, fc2;
+  LayerNorm inner_norm;  // subln only
+ private:
+  bool subln_ = false;
+};
+
+class TransformerBlock {
+ public:
+  TransformerBlock() = default;
+  TransformerBlock(const ModelSpec& spec, int64_t index);
+  Var operator()(const Var& x, const ForwardOptions& options) const;
+  void parameters(const std::string& prefix, NamedParameters& out) const;
+
+  LayerNorm attn_norm, mlp_norm;
+  SelfAttention attn;
+  Mlp mlp;
+ private:
+  float dropout_ = 0.0f;
+  int64_t index_ = 0;
+};
+
+}  // namespace ln

@@ -1,0 +1,168 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <set>
+
+#include "autograd/var.hpp"
+#include "core/error.hpp"
+#include "nn/language_model.hpp"
+
+using namespace ln;
+
+namespace {
+ModelSpec tiny_spec(AttentionKind kind, bool subln = false, bool tied = true) {
+  ModelSpec s;
+  s.vocab_size = 29;
+  s.d_model = 16;
+  s.layers = 2;
+  s.heads = 2;
+  s.mlp_ratio = 2;
+  s.subln = subln;
+  s.tie_embeddings = tied;
+  s.attention.kind = kind;
+  s.attention.segments = {4, 8};
+  s.attention.dilations = {1, 2};
+  s.attention.sparse_block = 4;
+  s.attention.positions = PositionKind::xpos;
+  return s;
+}
+
+std::vector<int32_t> token_ids(int64_t n, int32_t vocab, int salt = 0) {
+  std::vector<int32_t> ids(n);
+  for (int64_t i = 0; i < n; ++i) ids[i] = static_cast<int32_t>((i * 7 + 3 + salt * 11) % vocab);
+  return ids;
+}
+}  // namespace
+
+TEST_CASE("parameter names are stable and counted") {
+  LanguageModel tied(tiny_spec(AttentionKind::dilated), 1);
+  std::vector<std::string> names;
+  for (auto& [name, var] : tied.parameters()) names.push_back(name);
+  CHECK(names.front() == "tok_embeddings.weight");
+  CHECK(names[1] == "layers.0.attn_norm.weight");
+  CHECK(std::find(names.begin(), names.end(), "layers.1.attn.q_proj.weight") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "layers.1.mlp.fc2.bias") != names.end());
+  CHECK(names.back() == "norm.bias");
+  CHECK(std::set<std::string>(names.begin(), names.end()).size() == names.size());
+  // C = 16, hidden 32, V = 29, L = 2: embeddings + per layer (2 norms, 4 projections, MLP) + final norm
+  const int64_t per_layer = 2 * 32 + 4 * (16 * 16 + 16) + (16 * 32 + 32) + (32 * 16 + 16);
+  CHECK(tied.parameter_count() == 29 * 16 + 2 * per_layer + 32);
+
+  LanguageModel untied(tiny_spec(AttentionKind::dilated, true, false), 1);
+  auto params = untied.parameters();
+  CHECK(params.back().first == "output.weight");
+  int inner = 0;
+  for (auto& [name, var] : params) inner += name.find("inner_norm") != std::string::npos;
+  CHECK(inner == 2 * 2 * 2);  // weight+bias, attn+mlp, 2 layers
+}
+
+TEST_CASE("initialisation is a pure function of the seed, with the documented scale") {
+  ModelSpec spec = tiny_spec(AttentionKind::dilated);
+  spec.d_model = 64;
+  spec.heads = 4;
+  LanguageModel a(spec, 7), b(spec, 7), c(spec, 8);
+  auto pa = a.parameters(), pb = b.parameters(), pc = c.parameters();
+  for (size_t i = 0; i < pa.size(); ++i) CHECK(pa[i].second.value().to_vector() == pb[i].second.value().to_vector());
+  CHECK(pa[0].second.value().to_vector() != pc[0].second.value().to_vector());
+  auto stddev = [](const Tensor& t) {
+    double s = 0, s2 = 0;
+    for (float v : t.to_vector()) s += v, s2 += double(v) * v;
+    double n = t.numel(), m = s / n;
+    return std::sqrt(s2 / n - m * m);
+  };
+  for (auto& [name, var] : pa) {
+    if (name == "layers.0.attn.q_proj.weight") CHECK(stddev(var.value()) == doctest::Approx(0.02).epsilon(0.05));
+    if (name == "layers.0.mlp.fc2.weight") CHECK(stddev(var.value()) == doctest::Approx(0.02 / 2.0).epsilon(0.05));
+    if (name == "layers.0.attn.q_proj.bias") CHECK(stddev(var.value()) == 0.0);
+  }
+}
+
+TEST_CASE("the model is causal for every attention kind") {
+  for (auto kind : {AttentionKind::dilated, AttentionKind::dense, AttentionKind::sparse}) {
+    CAPTURE(static_cast<int>(kind));
+    LanguageModel model(tiny_spec(kind), 3);
+    NoGradGuard no_grad;
+    const int64_t T = 13;
+    auto ids = token_ids(T, 29);
+    Tensor full = model.logits(ids, 1, T).value();
+    ids[9] = (ids[9] + 5) % 29;  // change a later token
+    Tensor changed = model.logits(ids, 1, T).value();
+    const int64_t V = 29;
+    for (int64_t t = 0; t < T; ++t) {
+      double diff = 0;
+      for (int64_t v = 0; v < V; ++v) diff = std::max(diff, double(std::abs(full.data()[t * V + v] - changed.data()[t * V + v])));
+      if (t < 9) CHECK(diff == 0.0);
+      else CHECK(diff > 0.0);
+    }
+  }
+}
+
+TEST_CASE("loss gradients of every parameter match finite differences") {
+  // fp32 central differences of a scalar loss ~3.4 with eps 1e-2: rounding error
+  // ~ 2^-24 * 3.4 / 1e-2 ~ 2e-5 and truncation ~ 1e-5, far below a wrong gradient.
+  for (bool subln : {false, true}) {
+    CAPTURE(subln);
+    LanguageModel model(tiny_spec(AttentionKind::dilated, subln, !subln), 5);
+    // Larger-than-default weights so every path carries signal.
+    for (auto& [name, var] : model.parameters()) {
+      float* p = var.value().data();
+      for (int64_t i = 0; i < var.numel(); ++i) p[i] += 0.3f * std::sin(0.7f * i + name.size());
+    }
+    const int64_t B = 2, T = 11;
+    auto ids = token_ids(B * T, 29), targets = token_ids(B * T, 29, 1);
+    targets[3] = -1;  // ignored
+    Var loss = model.loss(ids, targets, B, T);
+    loss.backward();
+    auto loss_value = [&] {
+      NoGradGuard g;
+      return double(model.loss(ids, targets, B, T).value().item());
+    };
+    for (auto& [name, var] : model.parameters()) {
+      CAPTURE(name);
+      REQUIRE(var.grad().defined());
+      float* p = var.value().data();
+      const int64_t n = var.numel();
+      for (int64_t i : {int64_t{0}, n / 2, n - 1}) {
+        const float saved = p[i];
+        const float eps = 1e-2f;
+        p[i] = saved + eps;
+        double up = loss_value();
+        p[i] = saved - eps;
+        double down = loss_value();
+        p[i] = saved;
+        double fd = (up - down) / (2.0 * eps);
+        double got = var.grad().data()[i];
+        CHECK(std::abs(got - fd) <= 2e-3 + 2e-2 * std::abs(fd));
+      }
+    }
+  }
+}
+
+TEST_CASE("load_parameters restores weights and refuses mismatches") {
+  ModelSpec spec = tiny_spec(AttentionKind::dense);
+  LanguageModel a(spec, 1), b(spec, 2);
+  std::vector<std::pair<std::string, Tensor>> saved;
+  for (auto& [name, var] : a.parameters()) saved.emplace_back(name, var.value().clone());
+  b.load_parameters(saved, "test");
+  auto pb = b.parameters();
+  for (size_t i = 0; i < saved.size(); ++i) CHECK(pb[i].second.value().to_vector() == saved[i].second.to_vector());
+
+  auto missing = saved;
+  missing.pop_back();
+  CHECK_THROWS_AS(b.load_parameters(missing, "test"), Error);
+  auto extra = saved;
+  extra.emplace_back("bogus.weight", Tensor::zeros({1}));
+  CHECK_THROWS_AS(b.load_parameters(extra, "test"), Error);
+  auto wrong = saved;
+  wrong[0].second = Tensor::zeros({3, 3});
+  CHECK_THROWS_AS(b.load_parameters(wrong, "test"), Error);
+}
+
+TEST_CASE("invalid model specs are refused before allocation") {
+  ModelSpec spec = tiny_spec(AttentionKind::dilated);
+  spec.heads = 3;  // 16 is not a multiple of 3
+  CHECK_THROWS_AS(LanguageModel(spec, 1), Error);
+  spec = tiny_spec(AttentionKind::dilated);
+  spec.vocab_size = 1;
+  CHECK_THROWS_AS(LanguageModel(spec, 1), Error);
+}
