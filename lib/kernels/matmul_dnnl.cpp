@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <type_traits>
 #include <unordered_map>
@@ -84,9 +85,12 @@ struct Entry {
   std::string impl;
 };
 
+// Entries are shared so that a flush never frees a primitive a caller is about to run.
+using EntryPtr = std::shared_ptr<const Entry>;
+
 struct Cache {
   std::mutex mutex;
-  std::map<Key, Entry> entries;
+  std::map<Key, EntryPtr> entries;
   MatmulCacheStats stats;
 };
 Cache& cache() {
@@ -98,7 +102,7 @@ Cache& cache() {
 // it without bound; a training run uses a few dozen shapes).
 constexpr size_t kMaxEntries = 512;
 
-Entry get_entry(const Resolved& r, bool bf16_inputs, bool has_bias, bool accumulate) {
+EntryPtr get_entry(const Resolved& r, bool bf16_inputs, bool has_bias, bool accumulate) {
   int threads = omp_get_max_threads();  // some oneDNN kernels fix their split at creation
   Key key{r.batch, r.m, r.k, r.n, r.stride_a, r.stride_b, bf16_inputs, r.trans_a, r.trans_b,
           has_bias, accumulate, threads};
@@ -114,7 +118,8 @@ Entry get_entry(const Resolved& r, bool bf16_inputs, bool has_bias, bool accumul
 
   bool batched = r.batch > 1;
   dt in_type = bf16_inputs ? dt::bf16 : dt::f32;
-  Entry e;
+  auto entry = std::make_shared<Entry>();
+  Entry& e = *entry;
   e.a = matrix_desc(r.batch, r.stride_a, r.m, r.k, r.trans_a, in_type, batched);
   e.b = matrix_desc(r.batch, r.stride_b, r.k, r.n, r.trans_b, in_type, batched);
   e.c = matrix_desc(r.batch, r.m * r.n, r.m, r.n, false, dt::f32, batched);
@@ -139,9 +144,9 @@ Entry get_entry(const Resolved& r, bool bf16_inputs, bool has_bias, bool accumul
             (r.trans_b ? ", B transposed" : ""), " (", err.what(), ")",
             bf16_inputs ? "; bf16 needs an AVX-512 CPU, use f32 here" : "");
   }
-  c.entries.emplace(key, e);
+  c.entries.emplace(key, entry);
   c.stats.entries = static_cast<int64_t>(c.entries.size());
-  return e;
+  return entry;
 }
 
 // C = bias or 0 (or C += bias) for K == 0, where there is no product to compute.
@@ -169,7 +174,8 @@ void run(const MatmulShape& shape, const T* a, const T* b, const float* bias, fl
     return;
   }
   constexpr bool is_bf16 = std::is_same_v<T, bf16>;
-  Entry e = get_entry(r, is_bf16, bias != nullptr, accumulate);
+  EntryPtr entry = get_entry(r, is_bf16, bias != nullptr, accumulate);
+  const Entry& e = *entry;
   DnnlContext& ctx = context();
   // oneDNN takes non-const handles; it never writes to sources.
   std::unordered_map<int, dnnl::memory> args{
@@ -223,7 +229,7 @@ void matmul_cache_clear() {
 std::string matmul_dnnl_impl(const MatmulShape& shape, bool bf16_inputs) {
   Resolved r = resolve(shape);
   if (r.batch == 0 || r.m == 0 || r.n == 0 || r.k == 0) return "none";
-  return get_entry(r, bf16_inputs, false, false).impl;
+  return get_entry(r, bf16_inputs, false, false)->impl;
 }
 
 std::string dnnl_version_string() {
