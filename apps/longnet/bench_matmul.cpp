@@ -75,8 +75,13 @@ double median(std::vector<double> v) {
 void run_one(const Options& o, Dims d, ln::DType dtype, const std::string& layout) {
   ln::MatmulShape shape{1, d.m, d.k, d.n, layout[0] == 't', layout[1] == 't'};
   ln::JsonObject line;
-  line.add("bench", "matmul").add("m", d.m).add("k", d.k).add("n", d.n).add("dtype", ln::dtype_name(dtype))
-      .add("layout", layout).add("threads", ln::threads());
+  line.add("bench", "matmul")
+      .add("m", d.m)
+      .add("k", d.k)
+      .add("n", d.n)
+      .add("dtype", ln::dtype_name(dtype))
+      .add("layout", layout)
+      .add("threads", ln::threads());
   bool bf16 = dtype == ln::DType::bf16;
   if (bf16 && !ln::matmul_bf16_supported()) {
     line.add("skipped", "oneDNN has no bf16 matmul on this CPU (needs AVX-512)");
@@ -86,8 +91,10 @@ void run_one(const Options& o, Dims d, ln::DType dtype, const std::string& layou
   Tensor a = random_input(d.m * d.k, 1, dtype), b = random_input(d.k * d.n, 2, dtype);
   Tensor c = Tensor::empty({d.m, d.n});
   auto call = [&] {
-    if (bf16) ln::matmul_dnnl(shape, a.data_bf16(), b.data_bf16(), nullptr, c.data());
-    else ln::matmul_dnnl(shape, a.data(), b.data(), nullptr, c.data());
+    if (bf16)
+      ln::matmul_dnnl(shape, a.data_bf16(), b.data_bf16(), nullptr, c.data());
+    else
+      ln::matmul_dnnl(shape, a.data(), b.data(), nullptr, c.data());
   };
   for (int i = 0; i < o.warmup; ++i) call();
   std::vector<double> ms;
@@ -99,10 +106,14 @@ void run_one(const Options& o, Dims d, ln::DType dtype, const std::string& layou
   }
   double med = median(ms);
   double flops = 2.0 * double(d.m) * double(d.k) * double(d.n);
-  line.add("ms", med).add("ms_min", *std::min_element(ms.begin(), ms.end()))
-      .add("gflops", flops / (med * 1e6)).add("repeats", o.repeats)
-      .add("omp_wait_policy", ln::openmp_wait_policy()).add("isa", ln::dnnl_isa_name())
-      .add("impl", ln::matmul_dnnl_impl(shape, bf16)).add("dnnl", ln::dnnl_version_string());
+  line.add("ms", med)
+      .add("ms_min", *std::min_element(ms.begin(), ms.end()))
+      .add("gflops", flops / (med * 1e6))
+      .add("repeats", o.repeats)
+      .add("omp_wait_policy", ln::openmp_wait_policy())
+      .add("isa", ln::dnnl_isa_name())
+      .add("impl", ln::matmul_dnnl_impl(shape, bf16))
+      .add("dnnl", ln::dnnl_version_string());
   std::cout << line.str() << std::endl;
 }
 
@@ -112,7 +123,8 @@ int run(const Options& o) {
   LN_CHECK(!dims.empty(), "[bench matmul] --shapes is empty; e.g. --shapes 4096x512x512");
   std::vector<ln::DType> dtypes;
   for (const std::string& s : split(o.dtypes, ',')) {
-    LN_CHECK(s == "f32" || s == "bf16", "[bench matmul] --dtype '", s, "' is not f32 or bf16; e.g. --dtype f32,bf16");
+    LN_CHECK(s == "f32" || s == "bf16", "[bench matmul] --dtype '", s,
+             "' is not f32 or bf16; e.g. --dtype f32,bf16");
     dtypes.push_back(s == "f32" ? ln::DType::f32 : ln::DType::bf16);
   }
   std::vector<std::string> layouts = split(o.layouts, ',');
@@ -126,20 +138,20 @@ int run(const Options& o) {
   return 0;
 }
 
-ln::app::RegisterCommand reg{{"bench", "matmul", "GFLOP/s of the oneDNN matmul kernel at given shapes",
-                              [](CLI::App& cmd) {
-                                auto o = std::make_shared<Options>();
-                                cmd.add_option("--shapes", o->shapes, "Comma-separated MxKxN list (C = A·B, A is MxK)")
-                                    ->capture_default_str();
-                                cmd.add_option("--dtype", o->dtypes, "Input type(s): f32, bf16 or f32,bf16 (output is f32)")
-                                    ->capture_default_str();
-                                cmd.add_option("--layout", o->layouts,
-                                               "Operand layouts: nn, nt (B stored NxK, as a Linear forward), "
-                                               "tn (A stored KxM, as a weight gradient), tt; comma-separated")
-                                    ->capture_default_str();
-                                cmd.add_option("--repeats", o->repeats, "Timed calls per measurement (median is reported)")
-                                    ->capture_default_str();
-                                return [o] { return run(*o); };
-                              }}};
+ln::app::RegisterCommand reg{
+    {"bench", "matmul", "GFLOP/s of the oneDNN matmul kernel at given shapes", [](CLI::App& cmd) {
+       auto o = std::make_shared<Options>();
+       cmd.add_option("--shapes", o->shapes, "Comma-separated MxKxN list (C = A·B, A is MxK)")
+           ->capture_default_str();
+       cmd.add_option("--dtype", o->dtypes, "Input type(s): f32, bf16 or f32,bf16 (output is f32)")
+           ->capture_default_str();
+       cmd.add_option("--layout", o->layouts,
+                      "Operand layouts: nn, nt (B stored NxK, as a Linear forward), "
+                      "tn (A stored KxM, as a weight gradient), tt; comma-separated")
+           ->capture_default_str();
+       cmd.add_option("--repeats", o->repeats, "Timed calls per measurement (median is reported)")
+           ->capture_default_str();
+       return [o] { return run(*o); };
+     }}};
 
 }  // namespace

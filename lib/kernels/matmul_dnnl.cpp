@@ -8,9 +8,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <type_traits>
 #include <unordered_map>
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/error.hpp"
 
@@ -41,16 +41,16 @@ struct Resolved {
 };
 
 Resolved resolve(const MatmulShape& s) {
-  LN_CHECK(s.batch >= 0 && s.m >= 0 && s.k >= 0 && s.n >= 0, "[matmul_dnnl] negative size in batch ",
-           s.batch, ", M ", s.m, ", K ", s.k, ", N ", s.n, "; sizes must be >= 0");
+  LN_CHECK(s.batch >= 0 && s.m >= 0 && s.k >= 0 && s.n >= 0, "[matmul_dnnl] negative size in batch ", s.batch,
+           ", M ", s.m, ", K ", s.k, ", N ", s.n, "; sizes must be >= 0");
   Resolved r{s.batch, s.m, s.k, s.n, s.trans_a, s.trans_b, s.batch_stride_a, s.batch_stride_b};
   if (r.stride_a == -1) r.stride_a = r.m * r.k;
   if (r.stride_b == -1) r.stride_b = r.k * r.n;
-  LN_CHECK(r.stride_a == 0 || r.stride_a >= r.m * r.k, "[matmul_dnnl] batch stride of A (",
-           s.batch_stride_a, ") is smaller than one ", r.m, "x", r.k,
+  LN_CHECK(r.stride_a == 0 || r.stride_a >= r.m * r.k, "[matmul_dnnl] batch stride of A (", s.batch_stride_a,
+           ") is smaller than one ", r.m, "x", r.k,
            " matrix; use -1 (packed), 0 (broadcast) or at least M*K");
-  LN_CHECK(r.stride_b == 0 || r.stride_b >= r.k * r.n, "[matmul_dnnl] batch stride of B (",
-           s.batch_stride_b, ") is smaller than one ", r.k, "x", r.n,
+  LN_CHECK(r.stride_b == 0 || r.stride_b >= r.k * r.n, "[matmul_dnnl] batch stride of B (", s.batch_stride_b,
+           ") is smaller than one ", r.k, "x", r.n,
            " matrix; use -1 (packed), 0 (broadcast) or at least K*N");
   if (r.batch == 1) {
     r.stride_a = r.m * r.k;
@@ -68,8 +68,8 @@ Resolved resolve(const MatmulShape& s) {
 
 // Memory descriptor of a row-major (rows, cols) matrix, or of its transpose stored
 // (cols, rows), with an optional batch dimension (batch 0 broadcast -> dims 1).
-dnnl::memory::desc matrix_desc(int64_t batch, int64_t stride, int64_t rows, int64_t cols, bool trans,
-                               dt type, bool batched) {
+dnnl::memory::desc matrix_desc(int64_t batch, int64_t stride, int64_t rows, int64_t cols, bool trans, dt type,
+                               bool batched) {
   dims inner_strides = trans ? dims{1, rows} : dims{cols, 1};
   if (!batched) return dnnl::memory::desc({rows, cols}, type, inner_strides);
   int64_t b = stride == 0 ? 1 : batch;
@@ -104,8 +104,8 @@ constexpr size_t kMaxEntries = 512;
 
 EntryPtr get_entry(const Resolved& r, bool bf16_inputs, bool has_bias, bool accumulate) {
   int threads = omp_get_max_threads();  // some oneDNN kernels fix their split at creation
-  Key key{r.batch, r.m, r.k, r.n, r.stride_a, r.stride_b, bf16_inputs, r.trans_a, r.trans_b,
-          has_bias, accumulate, threads};
+  Key key{r.batch,     r.m,       r.k,       r.n,      r.stride_a, r.stride_b,
+          bf16_inputs, r.trans_a, r.trans_b, has_bias, accumulate, threads};
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   auto found = c.entries.find(key);
@@ -244,19 +244,23 @@ std::string dnnl_version_string() {
 }
 
 std::string dnnl_isa_name() {
-  switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::sse41: return "sse41";
-    case dnnl::cpu_isa::avx: return "avx";
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
-    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    default: return "all";
-  }
+  using isa = dnnl::cpu_isa;
+  static const std::pair<isa, const char*> names[] = {
+      {isa::sse41, "sse41"},
+      {isa::avx, "avx"},
+      {isa::avx2, "avx2"},
+      {isa::avx2_vnni, "avx2_vnni"},
+      {isa::avx512_mic, "avx512_mic"},
+      {isa::avx512_mic_4ops, "avx512_mic_4ops"},
+      {isa::avx512_core, "avx512_core"},
+      {isa::avx512_core_vnni, "avx512_core_vnni"},
+      {isa::avx512_core_bf16, "avx512_core_bf16"},
+      {isa::avx512_core_amx, "avx512_core_amx"},
+  };
+  isa effective = dnnl::get_effective_cpu_isa();
+  for (const auto& [value, name] : names)
+    if (value == effective) return name;
+  return "all";
 }
 
 }  // namespace ln

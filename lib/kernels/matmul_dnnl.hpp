@@ -40,15 +40,15 @@ namespace ln {
 struct MatmulShape {
   int64_t batch = 1;
   int64_t m = 0, k = 0, n = 0;
-  bool trans_a = false;  // A is stored (K, M): op(A) = Aᵀ
-  bool trans_b = false;  // B is stored (N, K): op(B) = Bᵀ
+  bool trans_a = false;         // A is stored (K, M): op(A) = Aᵀ
+  bool trans_b = false;         // B is stored (N, K): op(B) = Bᵀ
   int64_t batch_stride_a = -1;  // elements between A[i] and A[i+1]; -1 packed, 0 broadcast
   int64_t batch_stride_b = -1;  // same for B
 };
 
 // f32 · f32 -> f32.
-void matmul_dnnl(const MatmulShape& shape, const float* a, const float* b, const float* bias,
-                 float* c, bool accumulate = false);
+void matmul_dnnl(const MatmulShape& shape, const float* a, const float* b, const float* bias, float* c,
+                 bool accumulate = false);
 // bf16 · bf16 -> f32 (fp32 accumulation inside oneDNN).
 void matmul_dnnl(const MatmulShape& shape, const bf16* a, const bf16* b, const float* bias, float* c,
                  bool accumulate = false);

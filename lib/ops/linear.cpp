@@ -23,8 +23,9 @@ Var matmul(const Var& a, const Var& b) {
   LN_CHECK(a.defined() && b.defined(), "[matmul] both inputs must be defined tensors");
   const Shape& as = a.shape();
   const Shape& bs = b.shape();
-  LN_CHECK(a.ndim() >= 2 && b.ndim() >= 2, "[matmul] a ", shape_str(as), " and b ", shape_str(bs),
-           " must both have at least 2 dims (..., M, K) and (..., K, N); reshape vectors to (1, K) or (K, 1)");
+  LN_CHECK(
+      a.ndim() >= 2 && b.ndim() >= 2, "[matmul] a ", shape_str(as), " and b ", shape_str(bs),
+      " must both have at least 2 dims (..., M, K) and (..., K, N); reshape vectors to (1, K) or (K, 1)");
   check_f32("matmul", "a", a);
   check_f32("matmul", "b", b);
   const int64_t m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);

@@ -57,17 +57,16 @@ void compare(const MatmulShape& s, bool with_bias, bool accumulate, uint64_t see
       }
     }
   }
-  INFO("batch ", s.batch, " M ", s.m, " K ", s.k, " N ", s.n, " trans_a ", s.trans_a, " trans_b ",
-       s.trans_b, " strides ", s.batch_stride_a, "/", s.batch_stride_b, " bias ", with_bias,
-       " accumulate ", accumulate);
+  INFO("batch ", s.batch, " M ", s.m, " K ", s.k, " N ", s.n, " trans_a ", s.trans_a, " trans_b ", s.trans_b,
+       " strides ", s.batch_stride_a, "/", s.batch_stride_b, " bias ", with_bias, " accumulate ", accumulate);
   CHECK(bad == 0);
 }
 
 struct Dims {
   int64_t batch, m, k, n;
 };
-const Dims kShapes[] = {{1, 1, 1, 1},   {1, 1, 7, 1},   {1, 17, 33, 5}, {3, 7, 19, 23},
-                        {4, 1, 37, 3},  {1, 65, 3, 129}, {2, 16, 16, 16}, {5, 31, 17, 1}};
+const Dims kShapes[] = {{1, 1, 1, 1},  {1, 1, 7, 1},    {1, 17, 33, 5},  {3, 7, 19, 23},
+                        {4, 1, 37, 3}, {1, 65, 3, 129}, {2, 16, 16, 16}, {5, 31, 17, 1}};
 
 }  // namespace
 
