@@ -1,6 +1,6 @@
 #pragma once
 // Exact (erf) GELU, PyTorch's default F.gelu: y = x * Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2.
-// erf comes from kernels/vec_math.hpp (abs error < 3e-7), so the loops vectorise.
+// erf comes from kernels/vec_math.hpp (abs error < 4e-7), so the loops vectorise.
 #include <cstdint>
 
 namespace ln {

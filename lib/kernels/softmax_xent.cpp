@@ -18,14 +18,19 @@ float row_max(const float* x, int64_t c) {
   return m;
 }
 
-// logsumexp of one row; an all -inf row gives -inf.
-float row_lse(const float* x, int64_t c) {
+// logsumexp of one row as (max, log sum exp(x - max)): the loss is formed as
+// (max - x_t) + log_sum so that a large common offset does not eat its precision.
+// An all -inf row gives max = -inf.
+struct Lse {
+  float max, log_sum;
+};
+Lse row_lse(const float* x, int64_t c) {
   float m = row_max(x, c);
-  if (m == -std::numeric_limits<float>::infinity()) return m;
+  if (m == -std::numeric_limits<float>::infinity()) return {m, 0.0f};
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
   for (int64_t j = 0; j < c; ++j) s += vmath::exp(x[j] - m);
-  return m + std::log(s);
+  return {m, std::log(s)};
 }
 
 }  // namespace
@@ -76,9 +81,9 @@ void softmax_xent_forward(const float* logits, const int32_t* targets, int64_t n
   par::for_rows(n, v, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       const float* li = logits + i * v;
-      float lse = row_lse(li, v);
-      if (row_lse_out) row_lse_out[i] = lse;
-      if (row_loss) row_loss[i] = targets[i] == ignore ? 0.0f : lse - li[targets[i]];
+      Lse lse = row_lse(li, v);
+      if (row_lse_out) row_lse_out[i] = lse.max + lse.log_sum;
+      if (row_loss) row_loss[i] = targets[i] == ignore ? 0.0f : (lse.max - li[targets[i]]) + lse.log_sum;
     }
   });
 }

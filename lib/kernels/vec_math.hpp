@@ -42,7 +42,7 @@ inline float exp(float x) {
   return p * s1 * s2;
 }
 
-// erf(x), absolute error < 3e-7 (Abramowitz & Stegun 7.1.26 on |x|, odd extension).
+// erf(x), absolute error < 4e-7 (Abramowitz & Stegun 7.1.26 on |x|, odd extension).
 inline float erf(float x) {
   float a = x < 0.0f ? -x : x;
   float t = 1.0f / (1.0f + 0.3275911f * a);
