@@ -1,0 +1,13 @@
+#pragma once
+// Exact (erf) GELU, PyTorch's default F.gelu: y = x * Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2.
+// erf comes from kernels/vec_math.hpp (abs error < 4e-7), so the loops vectorise.
+#include <cstdint>
+
+namespace ln {
+
+// x, y: (n) elementwise.
+void gelu_forward(const float* x, int64_t n, float* y);
+// dx = dy * (Phi(x) + x * phi(x)); dx may alias dy.
+void gelu_backward(const float* x, const float* dy, int64_t n, float* dx);
+
+}  // namespace ln

@@ -1,0 +1,48 @@
+#include "ops/cross_entropy.hpp"
+
+#include <memory>
+
+#include "core/error.hpp"
+#include "kernels/reduce.hpp"
+#include "kernels/softmax_xent.hpp"
+
+namespace ln {
+
+Var cross_entropy(const Var& logits, const std::vector<int32_t>& targets, int32_t ignore_index) {
+  LN_CHECK(logits.defined() && logits.ndim() >= 1, "[cross_entropy] logits must be (N, V)");
+  LN_CHECK(logits.value().dtype() == DType::f32, "[cross_entropy] logits are ",
+           dtype_name(logits.value().dtype()), "; need f32");
+  const int64_t v = logits.dim(-1);
+  LN_CHECK(v > 0, "[cross_entropy] logits ", shape_str(logits.shape()), " have no vocabulary dim");
+  const int64_t n = logits.numel() / v;
+  LN_CHECK(static_cast<int64_t>(targets.size()) == n, "[cross_entropy] logits ", shape_str(logits.shape()),
+           " have ", n, " rows but ", targets.size(), " targets were given; need one target per row");
+  int64_t counted = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    int32_t t = targets[i];
+    if (t == ignore_index) continue;
+    LN_CHECK(t >= 0 && t < v, "[cross_entropy] target ", t, " at row ", i, " is outside [0, ", v,
+             ") and is not ignore_index ", ignore_index, "; check the vocab size");
+    ++counted;
+  }
+  Tensor row_loss = Tensor::empty({n});
+  Tensor row_lse = Tensor::empty({n});
+  softmax_xent_forward(logits.value().data(), targets.data(), n, v, ignore_index, row_loss.data(),
+                       row_lse.data());
+  double total = sum_all(row_loss.data(), n);
+  float loss = counted > 0 ? static_cast<float>(total / static_cast<double>(counted)) : 0.0f;
+
+  Tensor lv = logits.value();
+  auto saved = std::make_shared<const std::vector<int32_t>>(targets);
+  return make_result(Tensor::scalar(loss), {logits}, "cross_entropy",
+                     [lv, row_lse, saved, n, v, counted, ignore_index](const Tensor& g) {
+                       float d = counted > 0 ? g.item() / static_cast<float>(counted) : 0.0f;
+                       Tensor d_row = Tensor::full({n}, d);
+                       Tensor dlogits = Tensor::empty(lv.shape());
+                       softmax_xent_backward(lv.data(), saved->data(), row_lse.data(), d_row.data(), n, v,
+                                             ignore_index, dlogits.data());
+                       return std::vector<Tensor>{dlogits};
+                     });
+}
+
+}  // namespace ln
