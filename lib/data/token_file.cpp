@@ -415,8 +415,10 @@ std::string token_cache_stale_reason(const std::string& path, const std::vector<
 TokenCache ensure_token_cache(const std::vector<std::string>& sources, const Tokenizer& tokenizer,
                               const std::string& cache_dir, DocumentSeparator separator) {
   const std::vector<std::string> files = list_corpus_files(sources);
-  std::string key = std::string(to_string(separator)) + "\n";
-  for (const std::string& f : files) key += f + "\n";
+  // Named after the sources as given (not the files found in them), so a file added to a
+  // corpus directory rebuilds this cache rather than leaving it behind as an orphan.
+  std::string key;
+  for (const std::string& s : sources) key += fs::absolute(fs::path(s)).lexically_normal().string() + "\n";
   std::error_code ec;
   fs::create_directories(cache_dir, ec);
   LN_CHECK(!ec, "[token_file] cannot create the cache directory ", cache_dir, ": ", ec.message());

@@ -89,8 +89,8 @@ struct TokenCache {
   std::string reason;  // why it was rebuilt
 };
 
-// The cached token file of this corpus under `cache_dir` (named after the corpus file list
-// and separator), rebuilt when stale, saying so on stderr: "rebuilding token cache: <reason>".
+// The cached token file of this corpus under `cache_dir` (named after the sources as given),
+// rebuilt when stale, saying so on stderr: "rebuilding token cache: <reason>".
 TokenCache ensure_token_cache(const std::vector<std::string>& sources, const Tokenizer& tokenizer,
                               const std::string& cache_dir,
                               DocumentSeparator separator = DocumentSeparator::file);
