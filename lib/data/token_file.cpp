@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <iostream>
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include "core/error.hpp"
 #include "data/sha256.hpp"
 #include "data/tokenizer.hpp"
@@ -152,6 +155,56 @@ class TokenWriter {
   uint64_t checksum_ = kChecksumSeed;
 };
 
+// Encodes pieces of text in parallel, a few MB at a time, and writes their tokens in corpus
+// order: SentencePiece encodes well under 1 MB/s per thread, so this is the slow part of a
+// build. Memory is bounded by the chunk size, whatever the corpus size.
+class ChunkEncoder {
+ public:
+  ChunkEncoder(const Tokenizer& tokenizer, TokenWriter& writer, std::vector<uint64_t>& offsets,
+               size_t chunk_bytes)
+      : tokenizer_(tokenizer), writer_(writer), offsets_(offsets), eos_(tokenizer.eos_id()),
+        chunk_bytes_(chunk_bytes) {}
+  void add_text(std::string_view text) {
+    items_.push_back({std::string(text), false});
+    bytes_ += text.size();
+    if (bytes_ >= chunk_bytes_) flush();
+  }
+  void end_document() { items_.push_back({std::string(), true}); }
+  void flush() {
+    std::vector<std::vector<int32_t>> encoded(items_.size());
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, items_.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t i = r.begin(); i < r.end(); ++i) {
+        if (!items_[i].document_end) tokenizer_.encode_append(items_[i].text, encoded[i]);
+      }
+    });
+    for (size_t i = 0; i < items_.size(); ++i) {
+      auto& buffer = writer_.buffer();
+      if (items_[i].document_end) {
+        buffer.push_back(eos_);
+        offsets_.push_back(writer_.count());
+      } else {
+        buffer.insert(buffer.end(), encoded[i].begin(), encoded[i].end());
+      }
+      writer_.maybe_flush();
+    }
+    items_.clear();
+    bytes_ = 0;
+  }
+
+ private:
+  struct Item {
+    std::string text;
+    bool document_end;
+  };
+  const Tokenizer& tokenizer_;
+  TokenWriter& writer_;
+  std::vector<uint64_t>& offsets_;
+  int32_t eos_;
+  size_t chunk_bytes_;
+  std::vector<Item> items_;
+  size_t bytes_ = 0;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -279,7 +332,7 @@ void TokenFile::unmap() {
 // Writing
 
 void build_token_file(const std::vector<std::string>& files, const Tokenizer& tokenizer,
-                      DocumentSeparator separator, const std::string& out_path) {
+                      DocumentSeparator separator, const std::string& out_path, size_t chunk_bytes) {
   LN_CHECK(tokenizer.sha256().size() == 64, "[token_file] tokenizer has no sha256");
   const std::string tmp = out_path + ".tmp." + std::to_string(::getpid());
   std::FILE* out = std::fopen(tmp.c_str(), "wb");
@@ -292,35 +345,28 @@ void build_token_file(const std::vector<std::string>& files, const Tokenizer& to
     TokenWriter writer(out, tmp);
     std::vector<uint64_t> offsets = {0};
     std::vector<TokenSource> sources;
-    const int32_t eos = tokenizer.eos_id();
+    ChunkEncoder encoder(tokenizer, writer, offsets, std::max<size_t>(chunk_bytes, 1));
+    uint64_t documents = 0;
     for (const std::string& path : files) {
       TokenSource source;
       source.path = path;
       const FileStat before = stat_file(path);
-      source.mtime_ns = before.mtime_ns;
-      source.first_document = offsets.size() - 1;
-      Sha256 hash;
-      uint64_t bytes = 0;
-      source.document_count = uint64_t(read_documents(
-          path, separator,
-          [&](std::string_view text) {
-            tokenizer.encode_append(text, writer.buffer());
-            writer.maybe_flush();
-          },
-          [&] {
-            writer.buffer().push_back(eos);
-            offsets.push_back(writer.count());
-            writer.maybe_flush();
-          },
-          &hash));
-      source.sha256 = hash.hex_digest();
-      bytes = stat_file(path).size;
-      // The recorded hash is of the bytes actually read; a file growing or shrinking while
-      // it is read would make the cache describe a file that never existed.
       source.size = before.size;
-      LN_CHECK(bytes == before.size, "[token_file] ", path, " changed while it was being tokenized; run again");
+      source.mtime_ns = before.mtime_ns;
+      source.first_document = documents;
+      Sha256 hash;
+      source.document_count = uint64_t(read_documents(
+          path, separator, [&](std::string_view text) { encoder.add_text(text); },
+          [&] { encoder.end_document(); }, &hash));
+      documents += source.document_count;
+      // The recorded hash is of the bytes actually read; a file that grew or shrank while
+      // it was read would make the cache describe a file that never existed.
+      LN_CHECK(stat_file(path).size == before.size, "[token_file] ", path,
+               " changed while it was being tokenized; run again");
+      source.sha256 = hash.hex_digest();
       sources.push_back(std::move(source));
     }
+    encoder.flush();
     writer.flush();
     LN_CHECK(writer.count() > 0, "[token_file] the corpus holds no text (", files.size(),
              " files, all empty or whitespace)");

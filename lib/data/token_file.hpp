@@ -73,10 +73,11 @@ class TokenFile {
 };
 
 // Tokenizes `files` (from list_corpus_files) document by document into `out_path`, written
-// under a temporary name and renamed. Streams: memory is bounded by the piece and write
-// buffer sizes, not by the corpus.
+// under a temporary name and renamed. Streams: text is encoded in parallel (TBB) in chunks of
+// about `chunk_bytes`, so memory is bounded by the chunk size, not by the corpus.
 void build_token_file(const std::vector<std::string>& files, const Tokenizer& tokenizer,
-                      DocumentSeparator separator, const std::string& out_path);
+                      DocumentSeparator separator, const std::string& out_path,
+                      size_t chunk_bytes = size_t(8) << 20);
 
 // Why the token file at `path` cannot be used for these files and tokenizer, or "" when it
 // can. Always hashes every source, so a content change of the same size is caught.

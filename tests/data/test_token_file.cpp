@@ -116,6 +116,22 @@ TEST_CASE("token cache: contents, header, documents") {
   CHECK(entries == 1);
 }
 
+TEST_CASE("token file: tiny parallel-encoding chunks give the same file byte for byte") {
+  Fixture& fx = fixture();
+  ln::test::TempDir dir;
+  make_corpus(dir, "corpus", 6);
+  ln::test::write_file(dir / "corpus/multi.txt", "doc one\n\ndoc two is here\n\n\ndoc three\n");
+  const auto files = ln::list_corpus_files({dir / "corpus"});
+  for (auto separator : {ln::DocumentSeparator::file, ln::DocumentSeparator::blank_line}) {
+    ln::build_token_file(files, fx.tokenizer, separator, dir / "big_chunks.bin");
+    ln::build_token_file(files, fx.tokenizer, separator, dir / "small_chunks.bin", 7);
+    CHECK(ln::test::read_file(dir / "big_chunks.bin") == ln::test::read_file(dir / "small_chunks.bin"));
+    CHECK(ln::TokenFile::open(dir / "small_chunks.bin").document_count() ==
+          (separator == ln::DocumentSeparator::file ? 7 : 9));
+    CHECK(ln::TokenFile::open(dir / "small_chunks.bin").sources()[6].first_document == 6);
+  }
+}
+
 TEST_CASE("token cache: reused when unchanged, rebuilt on any change") {
   Fixture& fx = fixture();
   ln::test::TempDir dir;
