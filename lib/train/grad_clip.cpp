@@ -1,0 +1,109 @@
+#include "train/grad_clip.hpp"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace ln {
+
+namespace {
+
+constexpr int64_t kChunk = 1 << 16;
+
+int64_t chunk_count(int64_t n) { return (n + kChunk - 1) / kChunk; }
+
+// Runs fn(chunk_index, begin, end) over the fixed chunks of an n-element tensor.
+template <typename Fn>
+void for_each_chunk(int64_t n, Fn&& fn) {
+  const int64_t chunks = chunk_count(n);
+  if (chunks <= 1) {
+    if (n > 0) fn(int64_t{0}, int64_t{0}, n);
+    return;
+  }
+  tbb::parallel_for(int64_t{0}, chunks, [&](int64_t c) {
+    const int64_t begin = c * kChunk;
+    fn(c, begin, std::min(n, begin + kChunk));
+  });
+}
+
+// Sum of squares of one chunk, in double, with four interleaved accumulators (a fixed
+// order, so still deterministic) to shorten the dependency chain.
+double sum_squares(const float* x, int64_t begin, int64_t end) {
+  double acc[4] = {0, 0, 0, 0};
+  int64_t i = begin;
+  for (; i + 4 <= end; i += 4) {
+    for (int k = 0; k < 4; ++k) acc[k] += double(x[i + k]) * double(x[i + k]);
+  }
+  for (; i < end; ++i) acc[0] += double(x[i]) * double(x[i]);
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+const float* grad_data(const Var& p, const char* where) {
+  const Tensor& g = p.grad();
+  LN_CHECK(g.dtype() == DType::f32, "[", where, "] a gradient is ", dtype_name(g.dtype()),
+           "; gradients must be f32");
+  return g.data();
+}
+
+}  // namespace
+
+double global_grad_norm(const std::vector<Var>& params) {
+  double total = 0.0;
+  std::vector<double> partial;
+  for (const Var& p : params) {
+    if (!p.defined() || !p.grad().defined()) continue;
+    const float* g = grad_data(p, "global_grad_norm");
+    const int64_t n = p.grad().numel();
+    partial.assign(static_cast<size_t>(chunk_count(n)), 0.0);
+    for_each_chunk(n, [&](int64_t c, int64_t begin, int64_t end) { partial[c] = sum_squares(g, begin, end); });
+    for (double s : partial) total += s;  // fixed order
+  }
+  return std::sqrt(total);
+}
+
+double clip_grad_norm(const std::vector<Var>& params, double max_norm) {
+  const double norm = global_grad_norm(params);
+  if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) scale_grads(params, max_norm / (norm + 1e-6));
+  return norm;
+}
+
+bool all_finite(const Tensor& t) {
+  if (!t.defined()) return true;
+  LN_CHECK(t.dtype() == DType::f32, "[all_finite] tensor is ", dtype_name(t.dtype()), "; expected f32");
+  const float* x = t.data();
+  std::atomic<bool> ok{true};
+  for_each_chunk(t.numel(), [&](int64_t, int64_t begin, int64_t end) {
+    // x - x is 0 for finite x and NaN for inf/NaN, and NaN sticks: a branch-free test.
+    float acc = 0.0f;
+    for (int64_t i = begin; i < end; ++i) acc += x[i] - x[i];
+    if (acc != 0.0f) ok.store(false, std::memory_order_relaxed);
+  });
+  return ok.load();
+}
+
+bool all_finite(const std::vector<Var>& params) {
+  for (const Var& p : params) {
+    if (p.defined() && !all_finite(p.grad())) return false;
+  }
+  return true;
+}
+
+void scale_grads(const std::vector<Var>& params, double factor) {
+  LN_CHECK(std::isfinite(factor), "[scale_grads] factor is ", factor, "; use a finite value");
+  const float f = static_cast<float>(factor);
+  for (const Var& p : params) {
+    if (!p.defined() || !p.grad().defined()) continue;
+    grad_data(p, "scale_grads");
+    Var shared = p;  // copies of a Var share its gradient
+    float* g = shared.grad().data();
+    for_each_chunk(p.grad().numel(), [&](int64_t, int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) g[i] *= f;
+    });
+  }
+}
+
+}  // namespace ln

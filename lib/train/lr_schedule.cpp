@@ -1,0 +1,49 @@
+#include "train/lr_schedule.hpp"
+
+#include <cmath>
+#include <numbers>
+
+#include "core/error.hpp"
+
+namespace ln {
+
+const std::vector<std::string>& lr_schedule_kinds() {
+  static const std::vector<std::string> kinds = {"cosine", "linear", "polynomial", "constant"};
+  return kinds;
+}
+
+void validate_lr_schedule(const LrSchedule& s, const std::string& where) {
+  bool known = false;
+  std::string list;
+  for (const std::string& k : lr_schedule_kinds()) {
+    known = known || k == s.kind;
+    list += (list.empty() ? "" : ", ") + k;
+  }
+  LN_CHECK(known, "[", where, "] kind '", s.kind, "' is not a schedule; use one of ", list);
+  LN_CHECK(std::isfinite(s.lr) && s.lr > 0, "[", where, "] lr is ", s.lr, "; use a finite value > 0");
+  LN_CHECK(std::isfinite(s.min_lr) && s.min_lr >= 0 && s.min_lr <= s.lr, "[", where, "] min_lr is ",
+           s.min_lr, "; use a value in [0, lr] (lr is ", s.lr, ")");
+  LN_CHECK(s.total_steps >= 1, "[", where, "] total_steps is ", s.total_steps, "; use at least 1");
+  LN_CHECK(s.warmup_steps >= 0 && s.warmup_steps <= s.total_steps, "[", where, "] warmup_steps is ",
+           s.warmup_steps, "; use a value in [0, total_steps] (total_steps is ", s.total_steps, ")");
+  LN_CHECK(std::isfinite(s.power) && s.power > 0, "[", where, "] power is ", s.power,
+           "; use a finite value > 0");
+}
+
+double learning_rate(int64_t step, const LrSchedule& s) {
+  LN_CHECK(step >= 0, "[learning_rate] step is ", step, "; steps count from 0");
+  if (step < s.warmup_steps) {
+    return s.lr * static_cast<double>(step + 1) / static_cast<double>(s.warmup_steps + 1);
+  }
+  if (s.kind == "constant") return s.lr;
+  if (step >= s.total_steps) return s.min_lr;
+  const double p =
+      static_cast<double>(step - s.warmup_steps) / static_cast<double>(s.total_steps - s.warmup_steps);
+  const double range = s.lr - s.min_lr;
+  if (s.kind == "cosine") return s.min_lr + range * 0.5 * (1.0 + std::cos(std::numbers::pi * p));
+  if (s.kind == "linear") return s.lr - range * p;
+  if (s.kind == "polynomial") return s.min_lr + range * std::pow(1.0 - p, s.power);
+  LN_FAIL("[learning_rate] kind '", s.kind, "' is not a schedule; validate_lr_schedule() first");
+}
+
+}  // namespace ln

@@ -1,0 +1,74 @@
+#pragma once
+// The live training progress line:
+//   step 120/1000 | loss 3.412 | ppl 30.3 | lr 8.0e-04 | 12.3k tok/s | ETA 4m12s
+// On a terminal it is redrawn in place ("\r" + erase-to-end-of-line) after every step; when
+// stderr is a file or pipe (CI, `2> log`), it prints one plain line every `log_every` steps
+// and at the last step, so logs stay readable. Speed and ETA come from a sliding window of
+// the last 20 updates (not from the start of the run, which includes warm-up costs), counted
+// only over the steps of this process (a resumed run does not claim the earlier steps).
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <string>
+
+namespace ln {
+
+// "950", "12.3k", "123k", "1.23M", "3.14", "0.5": three significant digits with an SI suffix.
+std::string format_count(double value);
+// "0s", "42s", "4m12s", "1h02m", "2d03h"; "?" for negative or non-finite durations.
+std::string format_duration(double seconds);
+// "8.0e-04"
+std::string format_lr(double lr);
+
+struct ProgressStats {
+  int64_t step = 0, total_steps = 0;
+  double loss = 0, lr = 0;
+  double tokens_per_s = -1;  // < 0: unknown (shown as "?")
+  double eta_s = -1;         // < 0: unknown
+};
+// One progress line without a newline. ppl = exp(loss), shown with format_count.
+std::string format_progress(const ProgressStats& stats);
+
+class ProgressLine {
+ public:
+  // tty: 1 / 0 forces terminal / plain mode, -1 asks isatty(out). start_step is the number of
+  // steps already done before this process (a resumed run).
+  explicit ProgressLine(int64_t total_steps, int log_every = 1, FILE* out = stderr, int tty = -1,
+                        int64_t start_step = 0);
+  ~ProgressLine();  // finish()
+
+  // `step` optimizer steps are now done (1-based), this last one processed `tokens` tokens.
+  void update(int64_t step, double loss, double lr, int64_t tokens);
+  // The same with an explicit clock reading in seconds (tests).
+  void update_at(double now_s, int64_t step, double loss, double lr, int64_t tokens);
+  // Prints a whole line (e.g. validation results) without garbling the live line.
+  void message(const std::string& line);
+  // Ends the live line with a newline (terminal mode); safe to call twice.
+  void finish();
+
+  bool is_tty() const { return tty_; }
+  const ProgressStats& last() const { return last_; }
+
+ private:
+  struct Sample {
+    double t;
+    int64_t step;
+    double tokens;  // cumulative
+  };
+  double now_s() const;
+  void draw();
+
+  int64_t total_;
+  int log_every_;
+  FILE* out_;
+  bool tty_;
+  bool live_ = false;  // a live line is on screen without its newline
+  double tokens_ = 0;
+  std::deque<Sample> window_;
+  ProgressStats last_;
+  std::string last_line_;
+  std::chrono::steady_clock::time_point origin_;
+};
+
+}  // namespace ln

@@ -1,0 +1,76 @@
+#include "train/stop_signal.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+
+#include "core/error.hpp"
+
+namespace ln {
+
+namespace {
+
+std::atomic<int> g_signals{0};        // how many stop signals arrived
+std::atomic<int> g_signal{0};         // the first one
+std::atomic<bool> g_requested{false};
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
+              "signal handlers need lock-free atomics");
+
+void say(const char* text) {
+  // write(2) is async-signal-safe; a short write to a terminal is not worth a retry loop here.
+  ssize_t ignored = ::write(STDERR_FILENO, text, std::strlen(text));
+  (void)ignored;
+}
+
+extern "C" void on_stop_signal(int sig) {
+  const int before = g_signals.fetch_add(1);
+  if (before == 0) {
+    g_signal.store(sig);
+    g_requested.store(true);
+    say(sig == SIGINT ? "\nlongnet: SIGINT received: finishing this step and saving; press Ctrl-C again to abort\n"
+                      : "\nlongnet: SIGTERM received: finishing this step and saving; send it again to abort\n");
+    return;
+  }
+  say("\nlongnet: second signal received: aborting without saving\n");
+  ::_exit(128 + sig);
+}
+
+}  // namespace
+
+struct StopSignalScope::Saved {
+  struct sigaction old_int, old_term;
+};
+
+StopSignalScope::StopSignalScope() : saved_(new Saved) {
+  clear_stop_request();
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // blocking reads/writes in the loop continue; the flag is polled
+  const bool ok = ::sigaction(SIGINT, &sa, &saved_->old_int) == 0 && ::sigaction(SIGTERM, &sa, &saved_->old_term) == 0;
+  if (!ok) {
+    const int err = errno;
+    delete saved_;
+    LN_FAIL("[stop_signal] cannot install SIGINT/SIGTERM handlers: ", std::strerror(err));
+  }
+}
+
+StopSignalScope::~StopSignalScope() {
+  ::sigaction(SIGINT, &saved_->old_int, nullptr);
+  ::sigaction(SIGTERM, &saved_->old_term, nullptr);
+  delete saved_;
+}
+
+bool stop_requested() { return g_requested.load(); }
+int stop_signal() { return g_signal.load(); }
+void request_stop() { g_requested.store(true); }
+void clear_stop_request() {
+  g_requested.store(false);
+  g_signal.store(0);
+  g_signals.store(0);
+}
+
+}  // namespace ln

@@ -1,0 +1,107 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "core/error.hpp"
+#include "train/lr_schedule.hpp"
+
+using namespace ln;
+using doctest::Approx;
+
+namespace {
+LrSchedule make(const std::string& kind, int64_t warmup = 10, int64_t total = 110, double power = 1.0) {
+  LrSchedule s;
+  s.kind = kind;
+  s.lr = 1e-3;
+  s.min_lr = 1e-4;
+  s.warmup_steps = warmup;
+  s.total_steps = total;
+  s.power = power;
+  validate_lr_schedule(s);
+  return s;
+}
+std::string error_of(const LrSchedule& s) {
+  try {
+    validate_lr_schedule(s, "train.lr_schedule");
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("warm-up is linear from lr/(W+1) and reaches lr at step W") {
+  for (const std::string kind : {"cosine", "linear", "polynomial", "constant"}) {
+    LrSchedule s = make(kind);
+    CHECK(learning_rate(0, s) == Approx(1e-3 / 11));
+    CHECK(learning_rate(4, s) == Approx(5e-3 / 11));
+    CHECK(learning_rate(9, s) == Approx(10e-3 / 11));
+    CHECK(learning_rate(10, s) == Approx(1e-3));
+  }
+}
+
+TEST_CASE("decay shapes at hand-computed points") {
+  // W = 10, N = 110: step 35 is p = 0.25, step 60 is p = 0.5, step 109 is p = 0.99.
+  LrSchedule cosine = make("cosine");
+  CHECK(learning_rate(35, cosine) == Approx(1e-4 + 9e-4 * (1 + 0.70710678118654752) / 2));
+  CHECK(learning_rate(60, cosine) == Approx(5.5e-4));
+  CHECK(learning_rate(109, cosine) == Approx(1e-4 + 9e-4 * (1 + std::cos(0.99 * 3.14159265358979)) / 2));
+  LrSchedule linear = make("linear");
+  CHECK(learning_rate(35, linear) == Approx(7.75e-4));
+  CHECK(learning_rate(60, linear) == Approx(5.5e-4));
+  CHECK(learning_rate(109, linear) == Approx(1e-4 + 9e-6));
+  LrSchedule poly = make("polynomial", 10, 110, 2.0);
+  CHECK(learning_rate(35, poly) == Approx(1e-4 + 9e-4 * 0.5625));
+  CHECK(learning_rate(60, poly) == Approx(3.25e-4));
+  LrSchedule constant = make("constant");
+  CHECK(learning_rate(60, constant) == Approx(1e-3));
+}
+
+TEST_CASE("the schedule ends at min_lr at total_steps and stays there") {
+  for (const std::string kind : {"cosine", "linear", "polynomial"}) {
+    LrSchedule s = make(kind);
+    CHECK(learning_rate(110, s) == Approx(1e-4));
+    CHECK(learning_rate(1000000, s) == Approx(1e-4));
+    // Monotone non-increasing after warm-up.
+    for (int64_t t = 10; t < 120; ++t) CHECK(learning_rate(t + 1, s) <= learning_rate(t, s));
+  }
+  CHECK(learning_rate(1000000, make("constant")) == Approx(1e-3));
+}
+
+TEST_CASE("edge cases: no warm-up, warm-up as long as the run, one-step run") {
+  LrSchedule s = make("cosine", 0, 100);
+  CHECK(learning_rate(0, s) == Approx(1e-3));
+  s = make("linear", 5, 5);
+  CHECK(learning_rate(4, s) == Approx(5e-3 / 6));
+  CHECK(learning_rate(5, s) == Approx(1e-4));
+  s = make("cosine", 0, 1);
+  CHECK(learning_rate(0, s) == Approx(1e-3));
+  CHECK(learning_rate(1, s) == Approx(1e-4));
+  CHECK_THROWS_AS(learning_rate(-1, s), Error);
+}
+
+TEST_CASE("validation names the bad field and its value") {
+  LrSchedule s = make("cosine");
+  s.kind = "cosin";
+  std::string msg = error_of(s);
+  CHECK(msg.find("[train.lr_schedule] kind 'cosin'") != std::string::npos);
+  CHECK(msg.find("cosine, linear, polynomial, constant") != std::string::npos);
+  s = make("cosine");
+  s.min_lr = 2e-3;
+  CHECK(error_of(s).find("min_lr is 0.002") != std::string::npos);
+  s = make("cosine");
+  s.warmup_steps = 200;
+  CHECK(error_of(s).find("warmup_steps is 200") != std::string::npos);
+  s = make("cosine");
+  s.total_steps = 0;
+  s.warmup_steps = 0;
+  CHECK(error_of(s).find("total_steps is 0") != std::string::npos);
+  s = make("cosine");
+  s.lr = -1;
+  CHECK(error_of(s).find("lr is -1") != std::string::npos);
+  s = make("polynomial");
+  s.power = 0;
+  CHECK(error_of(s).find("power is 0") != std::string::npos);
+  CHECK(error_of(make("polynomial", 3, 7, 0.5)).empty());
+}
