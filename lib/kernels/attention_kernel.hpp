@@ -1,0 +1,63 @@
+#pragma once
+// The attention kernels (dense, sparse, dilated) behind one interface: pointers and sizes in,
+// results out, no autograd. Semantics: DESIGN.md §2 and lib/kernels/attention_spec.hpp.
+//
+// Windows (for sequence parallelism, DESIGN §4, and the KV cache, §3): the q rows held are the
+// global positions [q_start, q_start + Tq), the k/v rows [k_start, k_start + Tk). Segments are
+// laid out on global positions (w' = min(w, seq_len)). A query sees exactly the keys the
+// semantics give it *among the rows passed*; rows not passed are simply absent.
+//
+// keys_sparsified (kind dilated with exactly one pattern (w, r) only): k/v of head h hold only
+// that head's keys of one segment, in order: row j is the global position k_start + g(h) + j*r,
+// where k_start is the start of a segment (a multiple of w'). Rows past the segment's end are
+// ignored. This is what a rank receives after the sparsified all-gather of DESIGN §4.
+//
+// Positions: the kernels apply XPOS's decay (when spec.positions == xpos) per pattern, centred
+// on each pattern's segment (kind dilated and sparse's local blocks) or on the sequence middle
+// (kind dense, sparse's summary columns). The rotation (RoPE, or XPOS's) is NOT applied here:
+// rotate q and k with global positions first (kernels/positions.hpp).
+#include <cstdint>
+
+#include "kernels/attention_spec.hpp"
+
+namespace ln {
+
+struct AttentionDims {
+  int64_t batch = 1, heads = 1;
+  int64_t q_len = 0, k_len = 0;  // Tq, Tk
+  int64_t head_dim = 0;          // D
+  float scale = 0.f;             // 0 means 1/sqrt(D)
+};
+
+struct AttentionWindow {
+  int64_t q_start = 0;   // global position of query row 0
+  int64_t k_start = 0;   // global position of key row 0 (see keys_sparsified)
+  int64_t seq_len = 0;   // global sequence length N; 0 means max(q_start + Tq, k_start + Tk)
+  bool keys_sparsified = false;
+  // forward: o/lse already hold a partial result (lse = -inf where none) to be LSE-merged with
+  // this call's keys; backward: add into dq/dk/dv instead of overwriting them.
+  bool accumulate = false;
+};
+
+// q: (B, H, Tq, D), k, v: (B, H, Tk, D) -> o: (B, H, Tq, D), lse: (B, H, Tq) natural log.
+// A row that no key reaches (possible when a dilation exceeds the heads) gets o = 0, lse = -inf.
+void attention_forward(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
+                       const float* q, const float* k, const float* v, float* o, float* lse);
+
+// The exact gradient of attention_forward (DESIGN §2: one flash backward over the multiset),
+// given its (final, merged) o and lse. dout: (B, H, Tq, D); dq like q, dk/dv like k/v.
+void attention_backward(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
+                        const float* q, const float* k, const float* v, const float* o, const float* lse,
+                        const float* dout, float* dq, float* dk, float* dv);
+
+// Useful FLOPs of the forward (the score and value products actually needed, 4*D per visited
+// (query, key) pair, the mask respected); the backward counts 2.5x this.
+double attention_forward_flops(const AttentionSpec& spec, const AttentionDims& dims,
+                               const AttentionWindow& window = {});
+
+// Which SIMD path the tile kernels use. automatic = AVX-512 when the CPU has it, else AVX2.
+enum class AttentionIsa { automatic, avx2, avx512 };
+void set_attention_isa(AttentionIsa isa);  // for tests and benchmarks
+const char* attention_isa_name();          // the path in force: "avx512" or "avx2"
+
+}  // namespace ln

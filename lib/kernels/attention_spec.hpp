@@ -1,0 +1,63 @@
+#pragma once
+// AttentionSpec: which attention a layer computes (DESIGN.md §2), shared by the kernels, the
+// differentiable op, the config layer and the benchmark. The YAML layer maps
+//   attention.kind / segments / dilations / head_offset / causal / sparse_block / sparse_summary
+//   model.positions / rope_base / xpos_gamma / xpos_scale_base
+// onto these fields one to one.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ln {
+
+enum class AttentionKind { dense, sparse, dilated };
+// Which sparse offset g(h) head h takes in a pattern of dilation r:
+//   mod:   g(h) = h mod r                 (the paper's rule; default)
+//   block: g(h) = floor(h / ceil(H / r))  (torchscale's rule, for parity)
+enum class HeadOffset { mod, block };
+enum class PositionKind { none, rope, xpos };
+
+struct AttentionSpec {
+  AttentionKind kind = AttentionKind::dilated;
+  std::vector<int64_t> segments{2048, 4096, 8192, 16384, 32768};  // w_p, ascending
+  std::vector<int64_t> dilations{1, 2, 4, 6, 12};                 // r_p
+  HeadOffset head_offset = HeadOffset::mod;
+  bool causal = true;
+  // kind sparse (Child et al. 2019, "fixed" pattern): a query sees its own block of
+  // `sparse_block` positions plus the last `sparse_summary` positions of every other
+  // (causal: every earlier) block.
+  int64_t sparse_block = 128;
+  int64_t sparse_summary = 16;
+  PositionKind positions = PositionKind::xpos;
+  float rope_base = 10000.f;
+  float xpos_gamma = 0.4f;
+  float xpos_scale_base = 512.f;
+};
+
+// Throws ln::Error with one line naming the config key (e.g. "attention.segments[2]").
+// Prints (once per process and pattern) a warning when a dilation exceeds the head count.
+void validate_attention_spec(const AttentionSpec& spec, int64_t heads, int64_t head_dim);
+// The warnings validate_attention_spec would print (empty when none); for tests and tools.
+std::vector<std::string> attention_spec_warnings(const AttentionSpec& spec, int64_t heads);
+// How many distinct warnings have been printed by this process so far.
+int64_t attention_warnings_printed();
+
+// g(h) for pattern dilation r (DESIGN §2).
+inline int64_t head_offset_of(HeadOffset rule, int64_t h, int64_t heads, int64_t r) {
+  if (rule == HeadOffset::mod) return h % r;
+  int64_t per = (heads + r - 1) / r;
+  return h / per;
+}
+
+AttentionKind parse_attention_kind(const std::string& text);
+HeadOffset parse_head_offset(const std::string& text);
+PositionKind parse_position_kind(const std::string& text);
+const char* to_string(AttentionKind kind);
+const char* to_string(HeadOffset rule);
+const char* to_string(PositionKind kind);
+
+// The largest |exponent| of XPOS's decay, (w'/2) / scale_base * |ln zeta_min|, over the
+// segments a sequence of length seq_len uses; fp32 holds e^x for |x| < ~87.
+double xpos_max_log_factor(const AttentionSpec& spec, int64_t head_dim, int64_t seq_len);
+
+}  // namespace ln

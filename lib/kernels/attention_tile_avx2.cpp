@@ -1,0 +1,67 @@
+// AVX2+FMA build of the attention tile kernels (attention_tile_impl.inc): the portable
+// baseline every supported x86-64 runs.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <new>
+
+#include "kernels/attention_tile.hpp"
+
+namespace ln::attn::avx2 {
+namespace {
+struct V {
+  using R = __m256;
+  static constexpr int W = 8;
+  static constexpr int MR = 6;  // 6 x 2 accumulators + 2 loads + 1 broadcast of 16 registers
+  static constexpr int NV = 2;
+  static R zero() { return _mm256_setzero_ps(); }
+  static R load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, R v) { _mm256_storeu_ps(p, v); }
+  static R set1(float x) { return _mm256_set1_ps(x); }
+  static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
+  static R add(R a, R b) { return _mm256_add_ps(a, b); }
+  static R sub(R a, R b) { return _mm256_sub_ps(a, b); }
+  static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
+  static R max(R a, R b) { return _mm256_max_ps(a, b); }
+  static float hmax(R a) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+  }
+  static float hsum(R a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  static float exp2_scalar(float x) { return std::exp2(x); }
+  static R exp2(R x) {
+    const R ok = _mm256_cmp_ps(x, _mm256_set1_ps(-126.f), _CMP_GE_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-126.f)), _mm256_set1_ps(127.f));
+    R n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    R f = _mm256_sub_ps(x, n);
+    R p = _mm256_set1_ps(1.535336188319500e-4f);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.339887440266574e-3f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.618437357674640e-3f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550332471162809e-2f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402264791363012e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931472028550421e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_and_ps(ok, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+  }
+  static R mask_outside(R x, float lo, float hi) {
+    const R iota = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+    R out = _mm256_or_ps(_mm256_cmp_ps(iota, _mm256_set1_ps(lo), _CMP_LT_OQ),
+                         _mm256_cmp_ps(iota, _mm256_set1_ps(hi), _CMP_GE_OQ));
+    return _mm256_blendv_ps(x, _mm256_set1_ps(-__builtin_inff()), out);
+  }
+};
+}  // namespace
+
+#include "kernels/attention_tile_impl.inc"
+
+}  // namespace ln::attn::avx2

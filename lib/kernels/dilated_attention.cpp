@@ -1,0 +1,139 @@
+// Dilated attention (DESIGN §2) as passes of segment jobs: one pass per pattern (w, r); one
+// job per (batch, head, segment) holding that head's sparse rows s + g(h) + j*r of the
+// segment, read in place at stride r (no gather, no scatter: outputs go straight to the rows at
+// stride r). Causal jobs see keys j_k <= j_q, which inside one segment is exactly q <= p.
+// Passes run one after the other, so the LSE-merge of the patterns happens in a fixed order.
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "kernels/attention_segments.hpp"
+#include "kernels/attention_tile.hpp"
+#include "kernels/positions.hpp"
+
+namespace ln::attn {
+
+namespace {
+// The first position >= from of the form base + j*r (j >= 0).
+int64_t first_on_grid(int64_t base, int64_t r, int64_t from) {
+  if (from <= base) return base;
+  return base + (from - base + r - 1) / r * r;
+}
+}  // namespace
+
+std::vector<AttentionPass> dilated_passes(const AttentionSpec& spec, const AttentionDims& dims,
+                                          const AttentionWindow& window, const AttentionBuffers& buf,
+                                          bool tables) {
+  const int64_t B = dims.batch, H = dims.heads, Tq = dims.q_len, Tk = dims.k_len, D = dims.head_dim;
+  const int64_t N = resolved_seq_len(dims, window);
+  const int64_t dp = round_up(D, 16);
+  const bool xpos = tables && spec.positions == PositionKind::xpos;
+  std::vector<AttentionPass> passes;
+  if (Tq <= 0 || Tk <= 0) return passes;
+  for (size_t p = 0; p < spec.segments.size(); ++p) {
+    const int64_t w = std::min(spec.segments[p], N), r = spec.dilations[p];
+    AttentionPass pass;
+    const float* qtab = nullptr;
+    const float* ktab = nullptr;
+    if (xpos) {
+      // Decay measured from the segment's centre: |offset - centre| <= w/2 keeps every factor
+      // inside fp32's range at any N (DESIGN §2).
+      auto qt = std::make_shared<std::vector<float>>(static_cast<size_t>(w * dp));
+      auto kt = std::make_shared<std::vector<float>>(static_cast<size_t>(w * dp));
+      xpos_decay_table(qt->data(), w, D, dp, 0.5 * static_cast<double>(w), spec.xpos_gamma, spec.xpos_scale_base, false);
+      xpos_decay_table(kt->data(), w, D, dp, 0.5 * static_cast<double>(w), spec.xpos_gamma, spec.xpos_scale_base, true);
+      qtab = qt->data();
+      ktab = kt->data();
+      pass.owned.push_back(qt);
+      pass.owned.push_back(kt);
+    }
+    const int64_t seg_first = window.q_start / w, seg_last = (window.q_start + Tq - 1) / w;
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t h = 0; h < H; ++h) {
+        const int64_t g = head_offset_of(spec.head_offset, h, H, r);
+        const int64_t qh = (b * H + h) * Tq, kh = (b * H + h) * Tk;  // row offsets of this head
+        for (int64_t sigma = seg_first; sigma <= seg_last; ++sigma) {
+          const int64_t s = sigma * w, e = std::min(s + w, N);
+          const int64_t n0 = first_on_grid(s + g, r, std::max(s, window.q_start));
+          const int64_t n_end = std::min(e, window.q_start + Tq);
+          if (n0 >= n_end) continue;
+          SegmentJob job;
+          job.mq = (n_end - 1 - n0) / r + 1;
+          const int64_t jq0 = (n0 - s - g) / r;
+          const int64_t qrow = qh + (n0 - window.q_start);
+          int64_t jk0 = 0, krow = 0, ldk = 0, koff = 0;  // koff: in-segment offset of key row 0
+          if (!window.keys_sparsified) {
+            const int64_t m0 = first_on_grid(s + g, r, std::max(s, window.k_start));
+            const int64_t m_end = std::min(e, window.k_start + Tk);
+            if (m0 >= m_end) continue;
+            job.nk = (m_end - 1 - m0) / r + 1;
+            jk0 = (m0 - s - g) / r;
+            krow = kh + (m0 - window.k_start);
+            ldk = r * D;
+            koff = m0 - s;
+          } else {
+            if (window.k_start != s) continue;  // these keys belong to another segment
+            job.nk = std::min(Tk, std::max<int64_t>(0, (e - s - g + r - 1) / r));
+            jk0 = 0;
+            krow = kh;
+            ldk = D;
+            koff = g;
+          }
+          if (spec.causal) {
+            job.nk = std::min(job.nk, jq0 + job.mq - jk0);  // keys after the last query are never seen
+            job.causal = true;
+            job.causal_shift = jq0 - jk0;
+          }
+          if (job.nk <= 0) continue;
+          job.ldq = r * D;
+          job.ldk = ldk;
+          job.ldo = r * D;
+          job.ldl = r;
+          if (buf.q) job.q = buf.q + qrow * D;
+          if (buf.k) job.k = buf.k + krow * D;
+          if (buf.v) job.v = buf.v + krow * D;
+          if (buf.o) job.o = buf.o + qrow * D;
+          if (buf.lse) job.lse = buf.lse + qrow;
+          if (buf.dout) job.dout = buf.dout + qrow * D;
+          if (buf.delta) job.delta = buf.delta + qrow;
+          if (buf.dq) job.dq = buf.dq + qrow * D;
+          if (buf.dk) job.dk = buf.dk + krow * D;
+          if (buf.dv) job.dv = buf.dv + krow * D;
+          if (xpos) {
+            job.qf = qtab + (n0 - s) * dp;
+            job.ldqf = r * dp;
+            job.kf = ktab + koff * dp;
+            job.ldkf = r * dp;
+          }
+          pass.jobs.push_back(std::move(job));
+        }
+      }
+    }
+    passes.push_back(std::move(pass));
+  }
+  return passes;
+}
+
+double count_pairs(const std::vector<AttentionPass>& passes) {
+  double total = 0;
+  std::vector<int32_t> lo(1024), hi(1024);
+  for (const AttentionPass& pass : passes) {
+    for (const SegmentJob& job : pass.jobs) {
+      if (!job.ranges && job.causal) {  // sum_i clamp(i + shift + 1, 0, nk)
+        for (int64_t i = 0; i < job.mq; ++i) total += static_cast<double>(std::clamp<int64_t>(i + job.causal_shift + 1, 0, job.nk));
+        continue;
+      }
+      if (!job.ranges) {
+        total += static_cast<double>(job.mq) * static_cast<double>(job.nk);
+        continue;
+      }
+      for (int64_t i0 = 0; i0 < job.mq; i0 += 1024) {
+        const int64_t n = std::min<int64_t>(1024, job.mq - i0);
+        job.ranges(i0, n, lo.data(), hi.data());
+        for (int64_t i = 0; i < n; ++i) total += std::max(0, hi[i] - lo[i]);
+      }
+    }
+  }
+  return total;
+}
+
+}  // namespace ln::attn

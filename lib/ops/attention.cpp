@@ -1,0 +1,63 @@
+// The attention op: front function (checks, names itself), forward (rotation + kernel) and
+// vjp (kernel backward + inverse rotation), side by side.
+#include "ops/attention.hpp"
+
+#include "core/error.hpp"
+#include "kernels/attention_kernel.hpp"
+#include "kernels/positions.hpp"
+
+namespace ln {
+
+namespace {
+// Rotated copy of x: (B, H, T, D) for positions pos0 + t (inverse: rotate back).
+Tensor rotated(const Tensor& x, const AttentionSpec& spec, int64_t pos0, bool inverse) {
+  Tensor y = Tensor::empty(x.shape());
+  rotate_pairs(x.data(), y.data(), x.dim(0) * x.dim(1), x.dim(2), x.dim(3), pos0, spec.rope_base, inverse);
+  return y;
+}
+}  // namespace
+
+Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spec, int64_t position_offset) {
+  LN_CHECK(q.defined() && k.defined() && v.defined(), "[attention] q, k and v must all be defined");
+  LN_CHECK(q.ndim() == 4, "[attention] q must be (B, H, T, D) but has shape ", shape_str(q.shape()));
+  LN_CHECK(k.shape() == q.shape() && v.shape() == q.shape(), "[attention] q, k, v must have the same shape (B, H, T, D) "
+           "but got q ", shape_str(q.shape()), ", k ", shape_str(k.shape()), ", v ", shape_str(v.shape()));
+  LN_CHECK(q.value().dtype() == DType::f32 && k.value().dtype() == DType::f32 && v.value().dtype() == DType::f32,
+           "[attention] q, k, v must be f32");
+  LN_CHECK(position_offset >= 0, "[attention] position_offset is ", position_offset, "; it must be >= 0");
+  const int64_t B = q.dim(0), H = q.dim(1), T = q.dim(2), D = q.dim(3);
+  validate_attention_spec(spec, H, D);
+  const double xpos_log = xpos_max_log_factor(spec, D, position_offset + T);
+  LN_CHECK(xpos_log < 80.0, "[attention] XPOS decay over a ", spec.kind == AttentionKind::dilated ? "segment" : "sequence",
+           " of ", position_offset + T, " positions needs factors up to e^", static_cast<int64_t>(xpos_log),
+           ", beyond fp32; use kind dilated with segments <= ~64K, or model.positions: rope");
+
+  const bool rotate = spec.positions != PositionKind::none;
+  Tensor qr = rotate ? rotated(q.value(), spec, position_offset, false) : q.value();
+  Tensor kr = rotate ? rotated(k.value(), spec, position_offset, false) : k.value();
+  Tensor vv = v.value();
+  AttentionDims dims;
+  dims.batch = B;
+  dims.heads = H;
+  dims.q_len = dims.k_len = T;
+  dims.head_dim = D;
+  AttentionWindow window;
+  window.q_start = window.k_start = position_offset;
+  Tensor o = Tensor::empty(q.shape());
+  Tensor lse = Tensor::empty({B, H, T});
+  attention_forward(spec, dims, window, qr.data(), kr.data(), vv.data(), o.data(), lse.data());
+
+  return make_result(o, {q, k, v}, "attention", [=](const Tensor& grad) {
+    Tensor g = grad;
+    Tensor dq = Tensor::empty(qr.shape()), dk = Tensor::empty(kr.shape()), dv = Tensor::empty(vv.shape());
+    attention_backward(spec, dims, window, qr.data(), kr.data(), vv.data(), o.data(), lse.data(), g.data(),
+                       dq.data(), dk.data(), dv.data());
+    if (rotate) {  // the rotation is orthogonal: its vjp rotates back
+      rotate_pairs(dq.data(), dq.data(), B * H, T, D, position_offset, spec.rope_base, true);
+      rotate_pairs(dk.data(), dk.data(), B * H, T, D, position_offset, spec.rope_base, true);
+    }
+    return std::vector<Tensor>{dq, dk, dv};
+  });
+}
+
+}  // namespace ln

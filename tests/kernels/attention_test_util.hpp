@@ -1,0 +1,54 @@
+#pragma once
+// Shared helpers of the attention kernel tests: random inputs, float <-> double, comparisons.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "kernels/attention_kernel.hpp"
+
+namespace ln::test {
+
+inline std::vector<float> random_floats(int64_t n, uint64_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> out(static_cast<size_t>(n));
+  for (auto& x : out) x = dist(rng);
+  return out;
+}
+
+inline std::vector<double> to_double(const std::vector<float>& x) { return {x.begin(), x.end()}; }
+
+// max |a - b| / (atol + rtol |b|) over all elements; <= 1 means "close".
+inline double worst_ratio(const std::vector<float>& a, const std::vector<double>& b, double atol, double rtol) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isinf(b[i]) && a[i] == b[i]) continue;
+    const double err = std::abs(static_cast<double>(a[i]) - b[i]);
+    worst = std::max(worst, std::isnan(err) ? 1e30 : err / (atol + rtol * std::abs(b[i])));
+  }
+  return worst;
+}
+
+struct AttnCase {
+  AttentionSpec spec;
+  AttentionDims dims;
+  AttentionWindow window;
+};
+
+inline AttentionSpec dilated_spec(std::vector<int64_t> w, std::vector<int64_t> r, bool causal = true,
+                                  HeadOffset rule = HeadOffset::mod, PositionKind pos = PositionKind::none) {
+  AttentionSpec s;
+  s.kind = AttentionKind::dilated;
+  s.segments = std::move(w);
+  s.dilations = std::move(r);
+  s.causal = causal;
+  s.head_offset = rule;
+  s.positions = pos;
+  return s;
+}
+
+}  // namespace ln::test
