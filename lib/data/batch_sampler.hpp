@@ -15,8 +15,8 @@
 namespace ln {
 
 struct Batch {
-  int64_t rows = 0;  // B (the last validation batch may be short)
-  int64_t seq = 0;   // T
+  int64_t rows = 0;              // B (the last validation batch may be short)
+  int64_t seq = 0;               // T
   std::vector<int32_t> inputs;   // (B, T): window[0 .. T)
   std::vector<int32_t> targets;  // (B, T): window[1 .. T+1)
 };

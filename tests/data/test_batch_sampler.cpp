@@ -59,7 +59,8 @@ TEST_CASE("batch sampler: a batch is a pure function of (seed, step), inside the
         CHECK(a.inputs[size_t(row * T + t)] == reference[size_t(offset + t)]);
         CHECK(a.targets[size_t(row * T + t)] == reference[size_t(offset + t + 1)]);
       }
-      for (int64_t t = 0; t + 1 < T; ++t) CHECK(a.targets[size_t(row * T + t)] == a.inputs[size_t(row * T + t + 1)]);
+      for (int64_t t = 0; t + 1 < T; ++t)
+        CHECK(a.targets[size_t(row * T + t)] == a.inputs[size_t(row * T + t + 1)]);
     }
   }
   // Offsets over many steps reach both ends of the split.
@@ -89,8 +90,8 @@ TEST_CASE("batch sampler: the split must hold seq_len + 1 tokens") {
   const ln::Batch b = tight.batch(17);
   CHECK(b.inputs == std::vector<int32_t>{5, 6, 7, 8, 5, 6, 7, 8, 5, 6, 7, 8});
   CHECK(b.targets == std::vector<int32_t>{6, 7, 8, 9, 6, 7, 8, 9, 6, 7, 8, 9});
-  CHECK_THROWS_WITH_AS(ln::SequentialBatches(tokens.data(), {{0, 10}}, 1, 10), doctest::Contains("validation split has 10 tokens"),
-                       ln::Error);
+  CHECK_THROWS_WITH_AS(ln::SequentialBatches(tokens.data(), {{0, 10}}, 1, 10),
+                       doctest::Contains("validation split has 10 tokens"), ln::Error);
 }
 
 TEST_CASE("sequential batches: cover the validation split once, without overlap") {

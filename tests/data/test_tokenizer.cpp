@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -146,10 +145,12 @@ TEST_CASE("tokenizer: bad model files and options are clear errors") {
   CHECK(expect_error([&] { ln::Tokenizer::load(dir / "empty.model"); }).find("empty") != std::string::npos);
 
   ln::test::write_file(dir / "c.txt", ln::test::generated_text(50, 5));
-  CHECK(expect_error([&] { ln::Tokenizer::train(small_options("bpe", 200), {dir / "c.txt"}, dir / "x.model"); })
-            .find("byte") != std::string::npos);
-  CHECK(expect_error([&] { ln::Tokenizer::train(small_options("word", 400), {dir / "c.txt"}, dir / "x.model"); })
-            .find("bpe or unigram") != std::string::npos);
+  CHECK(expect_error([&] {
+          ln::Tokenizer::train(small_options("bpe", 200), {dir / "c.txt"}, dir / "x.model");
+        }).find("byte") != std::string::npos);
+  CHECK(expect_error([&] {
+          ln::Tokenizer::train(small_options("word", 400), {dir / "c.txt"}, dir / "x.model");
+        }).find("bpe or unigram") != std::string::npos);
   // Far more pieces than a tiny text can supply: SentencePiece's refusal, passed on.
   ln::test::write_file(dir / "tiny.txt", "a b c\n");
   CHECK(expect_error([&] {
