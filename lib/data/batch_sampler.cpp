@@ -53,22 +53,22 @@ int64_t BatchSampler::row_offset(int64_t step, int64_t row) const {
   return int64_t(uniform_below(counter_hash(seed_, uint64_t(step), uint64_t(row)), starts));
 }
 
-void BatchSampler::fill(int64_t step, int32_t* inputs, int32_t* targets) const {
+void BatchSampler::fill(int64_t step, int32_t* inputs, int32_t* targets, int64_t first_row) const {
   std::vector<int32_t> window(size_t(seq_ + 1));
   for (int64_t b = 0; b < batch_; ++b) {
-    view_.copy(row_offset(step, b), seq_ + 1, window.data());
+    view_.copy(row_offset(step, first_row + b), seq_ + 1, window.data());
     std::copy(window.begin(), window.end() - 1, inputs + b * seq_);
     std::copy(window.begin() + 1, window.end(), targets + b * seq_);
   }
 }
 
-Batch BatchSampler::batch(int64_t step) const {
+Batch BatchSampler::batch(int64_t step, int64_t first_row) const {
   Batch out;
   out.rows = batch_;
   out.seq = seq_;
   out.inputs.resize(size_t(batch_ * seq_));
   out.targets.resize(size_t(batch_ * seq_));
-  fill(step, out.inputs.data(), out.targets.data());
+  fill(step, out.inputs.data(), out.targets.data(), first_row);
   return out;
 }
 

@@ -74,6 +74,23 @@ TEST_CASE("batch sampler: a batch is a pure function of (seed, step), inside the
   CHECK(max_offset <= int64_t(reference.size()) - T - 1);
 }
 
+TEST_CASE("batch sampler: row ranges of one global batch (data parallel, accumulation)") {
+  const auto tokens = positions(3000);
+  const std::vector<ln::TokenRange> train = {{0, 1400}, {1500, 3000}};
+  const ln::BatchSampler global(tokens.data(), train, 6, 32, 7);
+  const ln::BatchSampler part(tokens.data(), train, 2, 32, 7);
+  for (int64_t step : {0, 5, 99}) {
+    const ln::Batch all = global.batch(step);
+    for (int64_t first : {0, 2, 4}) {
+      const ln::Batch rows = part.batch(step, first);
+      CHECK(rows.inputs ==
+            std::vector<int32_t>(all.inputs.begin() + first * 32, all.inputs.begin() + (first + 2) * 32));
+      CHECK(rows.targets ==
+            std::vector<int32_t>(all.targets.begin() + first * 32, all.targets.begin() + (first + 2) * 32));
+    }
+  }
+}
+
 TEST_CASE("batch sampler: the split must hold seq_len + 1 tokens") {
   const auto tokens = positions(2000);
   try {
