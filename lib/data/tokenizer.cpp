@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -168,6 +169,15 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
   fs::rename(tmp, out, ec);
   LN_CHECK(!ec, "[tokenizer] cannot rename ", tmp, " to ", out_model_path, ": ", ec.message());
   return load(out_model_path);
+}
+
+Tokenizer Tokenizer::load_or_train(const std::string& model_path, const TokenizerTrainOptions& options,
+                                   const std::vector<std::string>& corpus_files) {
+  std::error_code ec;
+  if (fs::exists(model_path, ec)) return load(model_path);
+  std::cerr << "training tokenizer: " << options.model_type << ", vocab " << options.vocab_size << ", "
+            << corpus_files.size() << " files -> " << model_path << std::endl;
+  return train(options, corpus_files, model_path);
 }
 
 void Tokenizer::encode_append(std::string_view text, std::vector<int32_t>& out) const {

@@ -45,6 +45,11 @@ class Tokenizer {
   static Tokenizer train(const TokenizerTrainOptions& options, const std::vector<std::string>& corpus_files,
                          const std::string& out_model_path);
 
+  // The model at `model_path` if it exists, else one trained on `corpus_files` and saved
+  // there (saying so on stderr): what `longnet train` does with data.tokenizer.
+  static Tokenizer load_or_train(const std::string& model_path, const TokenizerTrainOptions& options,
+                                 const std::vector<std::string>& corpus_files);
+
   std::vector<int32_t> encode(std::string_view text) const;
   // Appends to `out` (no allocation per call when `out` has capacity).
   void encode_append(std::string_view text, std::vector<int32_t>& out) const;

@@ -158,3 +158,18 @@ TEST_CASE("tokenizer: bad model files and options are clear errors") {
         }).find("vocab") != std::string::npos);
   CHECK(!std::filesystem::exists(dir / "x.model"));
 }
+
+TEST_CASE("tokenizer: load_or_train trains once, then loads") {
+  ln::test::TempDir dir;
+  ln::test::write_file(dir / "c.txt", ln::test::generated_text(600, 6));
+  const auto first =
+      ln::Tokenizer::load_or_train(dir / "m/tok.model", small_options("bpe", 300), {dir / "c.txt"});
+  REQUIRE(std::filesystem::exists(dir / "m/tok.model"));
+  const auto written = std::filesystem::last_write_time(dir / "m/tok.model");
+  // A different corpus and options do not matter once the model exists: it is loaded as is.
+  const auto second =
+      ln::Tokenizer::load_or_train(dir / "m/tok.model", small_options("unigram", 500), {dir / "missing.txt"});
+  CHECK(second.sha256() == first.sha256());
+  CHECK(second.vocab_size() == 300);
+  CHECK(std::filesystem::last_write_time(dir / "m/tok.model") == written);
+}
