@@ -119,8 +119,8 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
                            const std::string& out_model_path) {
   LN_CHECK(options.model_type == "bpe" || options.model_type == "unigram", "[tokenizer] model type '",
            options.model_type, "' is not supported; use bpe or unigram");
-  LN_CHECK(options.vocab_size >= 8, "[tokenizer] vocab size ", options.vocab_size,
-           " is too small; use at least 8 (", options.byte_fallback ? "259+ with byte fallback" : "", ")");
+  LN_CHECK(options.byte_fallback || options.vocab_size >= 8, "[tokenizer] vocab size ", options.vocab_size,
+           " is too small; use at least 8");
   LN_CHECK(!options.byte_fallback || options.vocab_size > 259, "[tokenizer] vocab size ", options.vocab_size,
            " leaves no room beside the 256 byte-fallback pieces and unk/bos/eos; "
            "use a vocab size of at least 300, or turn byte_fallback off");
