@@ -1,0 +1,107 @@
+#include "data/batch_sampler.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "data/counter_rng.hpp"
+
+namespace ln {
+
+namespace {
+void check_split(int64_t tokens, int64_t seq_len, const char* split_name) {
+  LN_CHECK(tokens >= seq_len + 1, "[data] ", split_name, " split has ", tokens,
+           " tokens, fewer than seq_len+1 = ", seq_len + 1,
+           "; use a larger corpus or a smaller data.seq_len");
+}
+}  // namespace
+
+RangeView::RangeView(const uint32_t* tokens, std::vector<TokenRange> ranges)
+    : tokens_(tokens), ranges_(std::move(ranges)) {
+  for (const TokenRange& r : ranges_) {
+    LN_CHECK(r.begin >= 0 && r.end >= r.begin, "[data] bad token range [", r.begin, ", ", r.end, ")");
+    starts_.push_back(size_);
+    size_ += r.size();
+  }
+}
+
+void RangeView::copy(int64_t offset, int64_t count, int32_t* out) const {
+  LN_CHECK(offset >= 0 && count >= 0 && offset + count <= size_, "[data] window [", offset, ", ",
+           offset + count, ") is outside the split of ", size_, " tokens");
+  // The range holding `offset`: the last one starting at or before it.
+  size_t r = size_t(std::upper_bound(starts_.begin(), starts_.end(), offset) - starts_.begin()) - 1;
+  while (count > 0) {
+    while (ranges_[r].size() == 0 || offset - starts_[r] >= ranges_[r].size()) ++r;
+    const int64_t within = offset - starts_[r];
+    const int64_t take = std::min(count, ranges_[r].size() - within);
+    const uint32_t* src = tokens_ + ranges_[r].begin + within;
+    for (int64_t i = 0; i < take; ++i) out[i] = int32_t(src[i]);
+    out += take;
+    offset += take;
+    count -= take;
+  }
+}
+
+BatchSampler::BatchSampler(const uint32_t* tokens, std::vector<TokenRange> train, int64_t batch,
+                           int64_t seq_len, uint64_t seed)
+    : view_(tokens, std::move(train)), batch_(batch), seq_(seq_len), seed_(seed) {
+  LN_CHECK(batch >= 1 && seq_len >= 1, "[data] batch ", batch, " and seq_len ", seq_len, " must be >= 1");
+  check_split(view_.size(), seq_len, "train");
+}
+
+int64_t BatchSampler::row_offset(int64_t step, int64_t row) const {
+  const uint64_t starts = uint64_t(view_.size() - seq_); // windows of T+1 fit at [0, n - T)
+  return int64_t(uniform_below(counter_hash(seed_, uint64_t(step), uint64_t(row)), starts));
+}
+
+void BatchSampler::fill(int64_t step, int32_t* inputs, int32_t* targets) const {
+  std::vector<int32_t> window(size_t(seq_ + 1));
+  for (int64_t b = 0; b < batch_; ++b) {
+    view_.copy(row_offset(step, b), seq_ + 1, window.data());
+    std::copy(window.begin(), window.end() - 1, inputs + b * seq_);
+    std::copy(window.begin() + 1, window.end(), targets + b * seq_);
+  }
+}
+
+Batch BatchSampler::batch(int64_t step) const {
+  Batch out;
+  out.rows = batch_;
+  out.seq = seq_;
+  out.inputs.resize(size_t(batch_ * seq_));
+  out.targets.resize(size_t(batch_ * seq_));
+  fill(step, out.inputs.data(), out.targets.data());
+  return out;
+}
+
+SequentialBatches::SequentialBatches(const uint32_t* tokens, std::vector<TokenRange> ranges,
+                                     int64_t batch, int64_t seq_len, const char* split_name)
+    : view_(tokens, std::move(ranges)), batch_(batch), seq_(seq_len) {
+  LN_CHECK(batch >= 1 && seq_len >= 1, "[data] batch ", batch, " and seq_len ", seq_len, " must be >= 1");
+  check_split(view_.size(), seq_len, split_name);
+  windows_ = (view_.size() - 1) / seq_len;
+}
+
+Batch SequentialBatches::batch(int64_t index) const {
+  LN_CHECK(index >= 0 && index < batches(), "[data] validation batch ", index, " does not exist (",
+           batches(), " batches)");
+  Batch out;
+  const int64_t first = index * batch_;
+  out.rows = std::min(batch_, windows_ - first);
+  out.seq = seq_;
+  out.inputs.resize(size_t(out.rows * seq_));
+  out.targets.resize(size_t(out.rows * seq_));
+  std::vector<int32_t> window(size_t(seq_ + 1));
+  for (int64_t b = 0; b < out.rows; ++b) {
+    view_.copy((first + b) * seq_, seq_ + 1, window.data());
+    std::copy(window.begin(), window.end() - 1, out.inputs.begin() + b * seq_);
+    std::copy(window.begin() + 1, window.end(), out.targets.begin() + b * seq_);
+  }
+  return out;
+}
+
+bool SequentialBatches::next(Batch& out) {
+  if (cursor_ >= batches()) return false;
+  out = batch(cursor_++);
+  return true;
+}
+
+}  // namespace ln

@@ -1,0 +1,222 @@
+#include "data/tokenizer.hpp"
+
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "data/corpus.hpp"
+#include "data/sha256.hpp"
+
+namespace ln {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  LN_CHECK(in, "[tokenizer] cannot open tokenizer model ", path, ": ", std::strerror(errno),
+           "; check data.tokenizer, or let training create it");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  LN_CHECK(!in.bad(), "[tokenizer] error reading ", path);
+  return bytes.str();
+}
+
+// Feeds SentencePiece the corpus lines one at a time, cut to at most max_sentence_length
+// bytes (SentencePiece silently skips longer sentences, and a corpus of one-line documents
+// would then train on nothing). An ln::Error while reading is stashed and rethrown after
+// training, rather than thrown through SentencePiece's code.
+class CorpusSentenceIterator : public sentencepiece::SentenceIterator {
+ public:
+  CorpusSentenceIterator(const std::vector<std::string>& files, size_t max_bytes)
+      : files_(files), max_bytes_(max_bytes) {
+    advance();
+  }
+  bool done() const override { return done_; }
+  void Next() override { advance(); }
+  const std::string& value() const override { return value_; }
+  sentencepiece::util::Status status() const override { return status_; }
+  const std::string& error() const { return error_; }
+  int64_t sentences() const { return sentences_; }
+
+ private:
+  void advance() {
+    try {
+      for (;;) {
+        if (!reader_) {
+          if (next_file_ == files_.size()) {
+            done_ = true;
+            return;
+          }
+          reader_ = std::make_unique<LineReader>(files_[next_file_++], max_bytes_);
+        }
+        LineReader::Piece piece;
+        if (!reader_->next(piece)) {
+          reader_.reset();
+          continue;
+        }
+        std::string_view text = piece.text;
+        while (!text.empty() && std::strchr(" \t\r\n", text.back())) text.remove_suffix(1);
+        while (!text.empty() && std::strchr(" \t\r\n", text.front())) text.remove_prefix(1);
+        if (text.empty()) continue;
+        value_.assign(text);
+        ++sentences_;
+        return;
+      }
+    } catch (const Error& e) {
+      error_ = e.message();
+      status_ = sentencepiece::util::Status(sentencepiece::util::StatusCode::kInternal, error_);
+      done_ = true;
+    }
+  }
+
+  const std::vector<std::string>& files_;
+  size_t max_bytes_;
+  size_t next_file_ = 0;
+  std::unique_ptr<LineReader> reader_;
+  std::string value_;
+  bool done_ = false;
+  sentencepiece::util::Status status_;
+  std::string error_;
+  int64_t sentences_ = 0;
+};
+
+}  // namespace
+
+Tokenizer Tokenizer::load(const std::string& model_path) {
+  const std::string bytes = read_whole_file(model_path);
+  LN_CHECK(!bytes.empty(), "[tokenizer] ", model_path,
+           " is empty, not a SentencePiece model; delete it to retrain, or point data.tokenizer at a .model file");
+  auto processor = std::make_shared<sentencepiece::SentencePieceProcessor>();
+  const auto status = processor->LoadFromSerializedProto(bytes);
+  LN_CHECK(status.ok() && processor->GetPieceSize() > 0, "[tokenizer] ", model_path,
+           " is not a valid SentencePiece model (", status.ok() ? "no pieces" : status.ToString(),
+           "); delete it to retrain, or point data.tokenizer at a .model file");
+  Tokenizer tokenizer;
+  tokenizer.processor_ = std::move(processor);
+  tokenizer.sha256_ = sha256_hex(bytes);
+  tokenizer.path_ = model_path;
+  return tokenizer;
+}
+
+Tokenizer Tokenizer::train(const TokenizerTrainOptions& options,
+                           const std::vector<std::string>& corpus_files,
+                           const std::string& out_model_path) {
+  LN_CHECK(options.model_type == "bpe" || options.model_type == "unigram",
+           "[tokenizer] model type '", options.model_type, "' is not supported; use bpe or unigram");
+  LN_CHECK(options.vocab_size >= 8, "[tokenizer] vocab size ", options.vocab_size,
+           " is too small; use at least 8 (", options.byte_fallback ? "259+ with byte fallback" : "", ")");
+  LN_CHECK(!options.byte_fallback || options.vocab_size > 259, "[tokenizer] vocab size ",
+           options.vocab_size, " leaves no room beside the 256 byte-fallback pieces and unk/bos/eos; "
+           "use a vocab size of at least 300, or turn byte_fallback off");
+  LN_CHECK(options.input_sentence_size > 0 && options.max_sentence_length >= 16,
+           "[tokenizer] input_sentence_size must be > 0 and max_sentence_length >= 16");
+  LN_CHECK(!corpus_files.empty(), "[tokenizer] no corpus files to train the tokenizer on");
+
+  const unsigned threads =
+      options.num_threads > 0 ? unsigned(options.num_threads) : std::max(1u, std::thread::hardware_concurrency());
+  const std::unordered_map<std::string, std::string> args = {
+      {"model_type", options.model_type},
+      {"vocab_size", std::to_string(options.vocab_size)},
+      {"byte_fallback", options.byte_fallback ? "true" : "false"},
+      {"character_coverage", std::to_string(options.character_coverage)},
+      {"input_sentence_size", std::to_string(options.input_sentence_size)},
+      {"shuffle_input_sentence", options.shuffle_input_sentence ? "true" : "false"},
+      {"max_sentence_length", std::to_string(options.max_sentence_length)},
+      {"normalization_rule_name", options.normalization_rule},
+      {"num_threads", std::to_string(threads)},
+      // INFO logging (the whole spec and per-iteration progress) only when asked for.
+      {"minloglevel", options.verbose ? "0" : "1"},
+  };
+  sentencepiece::SetRandomGeneratorSeed(options.seed);
+  CorpusSentenceIterator sentences(corpus_files, size_t(options.max_sentence_length));
+  std::string model_bytes;
+  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &sentences, &model_bytes);
+  if (!sentences.error().empty()) LN_FAIL(sentences.error());
+  LN_CHECK(sentences.sentences() > 0, "[tokenizer] the corpus has no text to train a tokenizer on");
+  LN_CHECK(status.ok(), "[tokenizer] SentencePiece training failed: ", status.ToString(),
+           "; for a small corpus use a smaller data.tokenizer vocab size");
+  LN_CHECK(!model_bytes.empty(), "[tokenizer] SentencePiece training produced no model");
+
+  // Write under a temporary name and rename, so a crash never leaves half a model behind.
+  const fs::path out(out_model_path);
+  std::error_code ec;
+  if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
+  const std::string tmp = out_model_path + ".tmp";
+  {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    LN_CHECK(file, "[tokenizer] cannot write ", tmp, ": ", std::strerror(errno));
+    file.write(model_bytes.data(), std::streamsize(model_bytes.size()));
+    file.flush();
+    LN_CHECK(file, "[tokenizer] error writing ", tmp, ": ", std::strerror(errno));
+  }
+  fs::rename(tmp, out, ec);
+  LN_CHECK(!ec, "[tokenizer] cannot rename ", tmp, " to ", out_model_path, ": ", ec.message());
+  return load(out_model_path);
+}
+
+void Tokenizer::encode_append(std::string_view text, std::vector<int32_t>& out) const {
+  thread_local std::vector<int> ids;
+  ids.clear();
+  const auto status = processor_->Encode(text, &ids);
+  LN_CHECK(status.ok(), "[tokenizer] encoding failed with ", path_, ": ", status.ToString());
+  out.insert(out.end(), ids.begin(), ids.end());
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
+  std::vector<int32_t> out;
+  encode_append(text, out);
+  return out;
+}
+
+std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
+  const int32_t vocab = vocab_size();
+  std::vector<int> as_int(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    LN_CHECK(ids[i] >= 0 && ids[i] < vocab, "[tokenizer] token id ", ids[i], " at position ", i,
+             " is outside the vocabulary [0, ", vocab, ") of ", path_);
+    as_int[i] = ids[i];
+  }
+  std::string text;
+  const auto status = processor_->Decode(as_int, &text);
+  LN_CHECK(status.ok(), "[tokenizer] decoding failed with ", path_, ": ", status.ToString());
+  return text;
+}
+
+std::string Tokenizer::decode_piece(int32_t id) const {
+  LN_CHECK(id >= 0 && id < vocab_size(), "[tokenizer] token id ", id, " is outside the vocabulary [0, ",
+           vocab_size(), ") of ", path_);
+  if (processor_->IsControl(id)) return {};
+  if (processor_->IsUnknown(id)) return " \xE2\x81\x87 ";
+  const std::string& piece = processor_->IdToPiece(id);
+  if (processor_->IsByte(id)) {  // "<0xAB>"
+    return std::string(1, char(std::stoi(piece.substr(3, 2), nullptr, 16)));
+  }
+  static const std::string kSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's word boundary
+  std::string text;
+  for (size_t i = 0; i < piece.size();) {
+    if (piece.compare(i, kSpace.size(), kSpace) == 0) {
+      text.push_back(' ');
+      i += kSpace.size();
+    } else {
+      text.push_back(piece[i++]);
+    }
+  }
+  return text;
+}
+
+int32_t Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+int32_t Tokenizer::eos_id() const { return processor_->eos_id(); }
+int32_t Tokenizer::bos_id() const { return processor_->bos_id(); }
+int32_t Tokenizer::unk_id() const { return processor_->unk_id(); }
+
+}  // namespace ln

@@ -1,0 +1,71 @@
+#pragma once
+// SentencePiece tokenizer: load a model file, or train one from corpus files.
+//
+// Ids are SentencePiece's: unk 0, bos 1, eos 2 (no pad). With byte fallback (default) every
+// UTF-8 string encodes without <unk>, and decode(encode(s)) == s up to the normalizer
+// (nmt_nfkc by default: NFKC, whitespace runs collapsed, leading/trailing spaces dropped).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace ln {
+
+struct TokenizerTrainOptions {
+  std::string model_type = "bpe";  // bpe | unigram
+  int32_t vocab_size = 8000;
+  bool byte_fallback = true;
+  double character_coverage = 0.9995;
+  // Sample cap: at most this many sentences are kept (reservoir-sampled when shuffle is on),
+  // so the trainer's memory is bounded whatever the corpus size.
+  int64_t input_sentence_size = 2'000'000;
+  bool shuffle_input_sentence = true;
+  // Sentences longer than this (bytes) are skipped by SentencePiece, so lines are fed to it
+  // cut into pieces of at most this size.
+  int32_t max_sentence_length = 4192;
+  std::string normalization_rule = "nmt_nfkc";  // nmt_nfkc | nfkc | identity | ...
+  uint32_t seed = 1234;    // sampling/shuffling inside the trainer
+  int32_t num_threads = 0;  // 0 = hardware concurrency
+  bool verbose = false;     // SentencePiece's own progress log on stderr
+};
+
+class Tokenizer {
+ public:
+  // ln::Error with the path and the reason when the file is missing or not a model.
+  static Tokenizer load(const std::string& model_path);
+  // Trains on the lines of `corpus_files` (streamed), writes the model to `out_model_path`
+  // (temporary name + rename) and returns it loaded.
+  static Tokenizer train(const TokenizerTrainOptions& options,
+                         const std::vector<std::string>& corpus_files,
+                         const std::string& out_model_path);
+
+  std::vector<int32_t> encode(std::string_view text) const;
+  // Appends to `out` (no allocation per call when `out` has capacity).
+  void encode_append(std::string_view text, std::vector<int32_t>& out) const;
+  std::string decode(const std::vector<int32_t>& ids) const;
+  // The text of one token for streaming output: "▁" becomes a space, a byte-fallback token
+  // is its single raw byte (a UTF-8 character may span several calls: buffer until valid),
+  // control tokens (bos/eos) are empty, <unk> is " ⁇ ".
+  std::string decode_piece(int32_t id) const;
+
+  int32_t vocab_size() const;
+  int32_t eos_id() const;
+  int32_t bos_id() const;
+  int32_t unk_id() const;
+  // sha256 of the model file's bytes: identifies the tokenizer in caches and checkpoints.
+  const std::string& sha256() const { return sha256_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  Tokenizer() = default;
+  std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor_;
+  std::string sha256_;
+  std::string path_;
+};
+
+}  // namespace ln

@@ -1,0 +1,159 @@
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "core/error.hpp"
+#include "data/sha256.hpp"
+#include "data/tokenizer.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+
+ln::TokenizerTrainOptions small_options(const char* type = "bpe", int vocab = 400) {
+  ln::TokenizerTrainOptions options;
+  options.model_type = type;
+  options.vocab_size = vocab;
+  options.num_threads = 2;
+  return options;
+}
+
+// Captures what is written to file descriptor 2 (SentencePiece logs there directly).
+class StderrCapture {
+ public:
+  explicit StderrCapture(const std::string& path) {
+    std::fflush(stderr);
+    saved_ = ::dup(2);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  ~StderrCapture() { restore(); }
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    saved_ = -1;
+  }
+
+ private:
+  int saved_ = -1;
+};
+
+std::string expect_error(auto&& f) {
+  try {
+    f();
+  } catch (const ln::Error& e) {
+    return e.message();
+  }
+  FAIL("expected an ln::Error");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("tokenizer: train bpe, load, round trip with non-ASCII and byte fallback") {
+  ln::test::TempDir dir;
+  ln::test::write_file(dir / "corpus/a.txt", ln::test::generated_text(1500, 1));
+  ln::test::write_file(dir / "corpus/b.txt", ln::test::generated_text(1500, 2));
+  const auto start = std::chrono::steady_clock::now();
+  ln::Tokenizer trained = [&] {
+    StderrCapture capture(dir / "stderr.txt");
+    return ln::Tokenizer::train(small_options(), {dir / "corpus/a.txt", dir / "corpus/b.txt"},
+                                dir / "tok/model.model");
+  }();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  MESSAGE("bpe vocab 400 trained in " << seconds << " s");
+  // SentencePiece's own logging is silenced unless verbose.
+  CHECK(ln::test::read_file(dir / "stderr.txt").empty());
+  CHECK(seconds < 10.0);
+
+  CHECK(trained.vocab_size() == 400);
+  CHECK(trained.unk_id() == 0);
+  CHECK(trained.bos_id() == 1);
+  CHECK(trained.eos_id() == 2);
+  CHECK(trained.path() == dir / "tok/model.model");
+  CHECK(trained.sha256() == ln::sha256_file(dir / "tok/model.model"));
+
+  const ln::Tokenizer loaded = ln::Tokenizer::load(dir / "tok/model.model");
+  CHECK(loaded.sha256() == trained.sha256());
+  CHECK(loaded.vocab_size() == 400);
+
+  const std::string seen = "the nation and the people of the states, café über Größe.";
+  const std::string unseen = "Жизнь 日本語 😀 naïve ∑";  // characters never in the training text
+  for (const std::string& text : {seen, unseen}) {
+    const std::vector<int32_t> ids = loaded.encode(text);
+    CHECK(ids == trained.encode(text));
+    CHECK(!ids.empty());
+    for (int32_t id : ids) {
+      CHECK(id >= 0);
+      CHECK(id < loaded.vocab_size());
+      CHECK(id != loaded.unk_id());  // byte fallback: nothing is unknown
+    }
+    CHECK(loaded.decode(ids) == text);
+    // Streaming: the pieces joined are the text after SentencePiece's leading word marker.
+    std::string streamed;
+    for (int32_t id : ids) streamed += loaded.decode_piece(id);
+    CHECK(streamed == " " + text);
+  }
+  // Frequent words compress; unseen characters cost one token per UTF-8 byte at most.
+  CHECK(loaded.encode(seen).size() < seen.size() / 2);
+  CHECK(loaded.encode("😀").size() <= 5);
+  CHECK(loaded.decode_piece(loaded.eos_id()).empty());
+  CHECK(expect_error([&] { loaded.decode({5, 400}); }).find("outside the vocabulary") != std::string::npos);
+}
+
+TEST_CASE("tokenizer: unigram trains too, and one huge line is cut into sentences") {
+  ln::test::TempDir dir;
+  // A single 120 KB line: SentencePiece skips sentences over max_sentence_length, so this
+  // only trains because the corpus reader cuts lines at whitespace.
+  std::string one_line = ln::test::generated_text(2500, 3);
+  for (char& c : one_line) {
+    if (c == '\n') c = ' ';
+  }
+  REQUIRE(one_line.size() > 100000);
+  ln::test::write_file(dir / "one_line.txt", one_line);
+  const ln::Tokenizer unigram =
+      ln::Tokenizer::train(small_options("unigram", 360), {dir / "one_line.txt"}, dir / "u.model");
+  CHECK(unigram.vocab_size() == 360);
+  const std::string text = "the government of the people.";
+  CHECK(unigram.decode(unigram.encode(text)) == text);
+  CHECK(unigram.encode(text).size() < text.size() / 2);
+}
+
+TEST_CASE("tokenizer: training is deterministic for a seed") {
+  ln::test::TempDir dir;
+  ln::test::write_file(dir / "c.txt", ln::test::generated_text(800, 4));
+  const auto a = ln::Tokenizer::train(small_options("bpe", 320), {dir / "c.txt"}, dir / "a.model");
+  const auto b = ln::Tokenizer::train(small_options("bpe", 320), {dir / "c.txt"}, dir / "b.model");
+  CHECK(a.sha256() == b.sha256());
+}
+
+TEST_CASE("tokenizer: bad model files and options are clear errors") {
+  ln::test::TempDir dir;
+  CHECK(expect_error([&] { ln::Tokenizer::load(dir / "nope.model"); }).find(dir / "nope.model") !=
+        std::string::npos);
+  ln::test::write_file(dir / "garbage.model", std::string("this is not a protobuf \x01\x02\xff", 27));
+  const std::string garbage = expect_error([&] { ln::Tokenizer::load(dir / "garbage.model"); });
+  CHECK(garbage.find(dir / "garbage.model") != std::string::npos);
+  CHECK(garbage.find("not a valid SentencePiece model") != std::string::npos);
+  ln::test::write_file(dir / "empty.model", "");
+  CHECK(expect_error([&] { ln::Tokenizer::load(dir / "empty.model"); }).find("empty") != std::string::npos);
+
+  ln::test::write_file(dir / "c.txt", ln::test::generated_text(50, 5));
+  CHECK(expect_error([&] { ln::Tokenizer::train(small_options("bpe", 200), {dir / "c.txt"}, dir / "x.model"); })
+            .find("byte") != std::string::npos);
+  CHECK(expect_error([&] { ln::Tokenizer::train(small_options("word", 400), {dir / "c.txt"}, dir / "x.model"); })
+            .find("bpe or unigram") != std::string::npos);
+  // Far more pieces than a tiny text can supply: SentencePiece's refusal, passed on.
+  ln::test::write_file(dir / "tiny.txt", "a b c\n");
+  CHECK(expect_error([&] {
+          ln::Tokenizer::train(small_options("unigram", 5000), {dir / "tiny.txt"}, dir / "x.model");
+        }).find("vocab") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "x.model"));
+}
