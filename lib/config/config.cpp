@@ -110,6 +110,9 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
     LN_CHECK(key_node.IsScalar(), location, ": section names must be plain words, got ", node_kind(key_node));
     std::string section = key_node.Scalar();
     if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
+      const ConfigKey* dotted = find_config_key(section);
+      LN_CHECK(!dotted, location, ": write '", section, "' nested, as '", dotted ? dotted->section() : "",
+               ":' then '  ", dotted ? dotted->leaf() : "", ": ...' on the next line");
       unknown_key(section, location);
     }
     int line = key_node.Mark().line + 1;

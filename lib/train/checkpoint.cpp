@@ -116,6 +116,10 @@ std::string write_checkpoint(const std::string& run_dir, int64_t step, const Che
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   LN_CHECK(!ec, "[checkpoint] cannot create the run directory '", run_dir, "': ", ec.message());
+  // The run directory's own entry must be durable too, or a new run's checkpoints can vanish.
+  fs::path run_path = fs::absolute(run_dir).lexically_normal();
+  if (!run_path.has_filename()) run_path = run_path.parent_path();  // "runs/x/" -> "runs/x"
+  fsync_directory(run_path.parent_path().string());
   remove_stale_temporaries(run_dir);
 
   const std::string name = checkpoint_dir_name(step);
@@ -169,6 +173,11 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
   int64_t step = 0;
   std::vector<ManifestFile> files;
   if (auto problem = read_manifest(dir, step, files)) return problem;
+  int64_t named_step = step_of(fs::path(dir).filename().string());
+  if (named_step >= 0 && named_step != step) {
+    return "the directory name says step " + std::to_string(named_step) + " but " + kManifest + " says step " +
+           std::to_string(step);
+  }
   for (const auto& file : files) {
     fs::path path = fs::path(dir) / file.name;
     if (!fs::is_regular_file(path, ec)) return file.name + " is missing";

@@ -109,6 +109,8 @@ TEST_CASE("unknown keys at every level name the nearest valid key and the line")
   CHECK(contains(yaml_error("model:\n  segments: [1]\n"), "did you mean 'attention.segments'?"));
   CHECK(contains(yaml_error("train:\n  learning_rat: 1\n"), "unknown key 'train.learning_rat'"));
   CHECK(contains(yaml_error("train:\n  warmup: 1\n"), "did you mean 'train.warmup_steps'?"));
+  CHECK(contains(yaml_error("train:\n  steps: 10\n  warmup_steps: 1\n  lr:\n    peak: 1\n"), "train.lr must be a number"));
+  CHECK(yaml_error("model.layers: 6\n") == "configs/x.yaml:1: write 'model.layers' nested, as 'model:' then '  layers: ...' on the next line");
 }
 
 TEST_CASE("wrong types are one line with file, line and key") {
@@ -321,4 +323,15 @@ TEST_CASE("longnet config: prints the table, and refuses an unknown --set key wi
   CHECK(contains(keys_text, "attention.head_offset"));
   std::string saved = dir.write("saved.yaml", run("--set train.steps=777 --yaml").second);
   CHECK(load_config(saved, {}).train.steps == 777);
+}
+
+TEST_CASE("every shipped config in configs/ loads and validates") {
+  // Vacuous until configs/ exists; from then on every file there must load under the schema.
+  std::filesystem::path dir = std::filesystem::path(LONGNET_SOURCE_DIR) / "configs";
+  if (!std::filesystem::is_directory(dir)) return;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    CAPTURE(entry.path().string());
+    CHECK_NOTHROW(load_config(entry.path().string(), {}));
+  }
 }

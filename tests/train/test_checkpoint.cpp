@@ -173,6 +173,14 @@ TEST_CASE("manifest problems are named") {
   test::write_file(manifest, text);
   CHECK(!checkpoint_problem(path));
   CHECK(checkpoint_problem(dir / "nowhere") == "not a directory");
+  // A checkpoint moved to another step's name is not that step.
+  fs::rename(path, run + "/step-000000009");
+  CHECK(checkpoint_problem(run + "/step-000000009") ==
+        "the directory name says step 9 but MANIFEST.json says step 5");
+  fs::rename(run + "/step-000000009", path);
+  // A tokenizer that cannot be read fails the write and leaves nothing behind.
+  CHECK(contains(error_of([&] { write_checkpoint(run, 6, sample(6, dir / "missing.model")); }), "missing.model"));
+  CHECK(entries(run) == std::vector<std::string>{"step-000000005"});
   // Invalid state JSON is refused before anything is written.
   CheckpointData bad = sample(6, "");
   bad.state_json = "{step: 6}";
@@ -209,7 +217,7 @@ TEST_CASE("listing, leftover temporaries and pruning") {
   CHECK(read_checkpoint(run + "/step-000000040").step == 40);
 
   // Pruning keeps the newest N by step (and keep_last 0 keeps all).
-  for (int64_t step : {50, 60}) write_checkpoint(run + "2", step, sample(step, ""));
+  for (int64_t step : {50, 60}) write_checkpoint(run + "2/", step, sample(step, ""));  // trailing slash is fine
   prune_checkpoints(run + "2", 0);
   CHECK(list_checkpoints(run + "2").size() == 2);
   fs::create_directories(run + "/.tmp-pruned-step-000000001");
