@@ -242,7 +242,7 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(integer(LN_KEY(train, batch_tokens), 0, kMaxCount,
                       "> 0: tokens per optimizer step (a multiple of seq_len), overrides batch_size"));
   k.push_back(integer(LN_KEY(train, grad_accum), 1, 65536,
-                      "Micro-batches accumulated per step (the batch is split across them)"));
+                      "Micro-batches whose gradients are accumulated per optimizer step"));
   k.push_back(real(LN_KEY(train, lr), 0, 10, Ends::open_lo, "Peak learning rate"));
   k.push_back(real(LN_KEY(train, min_lr), 0, 10, Ends::closed, "Learning rate at the end of the decay"));
   k.push_back(integer(LN_KEY(train, warmup_steps), 0, kMaxCount, "Linear warm-up steps from 0 to lr"));
