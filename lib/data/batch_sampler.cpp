@@ -49,31 +49,31 @@ BatchSampler::BatchSampler(const uint32_t* tokens, std::vector<TokenRange> train
 }
 
 int64_t BatchSampler::row_offset(int64_t step, int64_t row) const {
-  const uint64_t starts = uint64_t(view_.size() - seq_); // windows of T+1 fit at [0, n - T)
+  const uint64_t starts = uint64_t(view_.size() - seq_);  // windows of T+1 fit at [0, n - T)
   return int64_t(uniform_below(counter_hash(seed_, uint64_t(step), uint64_t(row)), starts));
 }
 
-void BatchSampler::fill(int64_t step, int32_t* inputs, int32_t* targets) const {
+void BatchSampler::fill(int64_t step, int32_t* inputs, int32_t* targets, int64_t first_row) const {
   std::vector<int32_t> window(size_t(seq_ + 1));
   for (int64_t b = 0; b < batch_; ++b) {
-    view_.copy(row_offset(step, b), seq_ + 1, window.data());
+    view_.copy(row_offset(step, first_row + b), seq_ + 1, window.data());
     std::copy(window.begin(), window.end() - 1, inputs + b * seq_);
     std::copy(window.begin() + 1, window.end(), targets + b * seq_);
   }
 }
 
-Batch BatchSampler::batch(int64_t step) const {
+Batch BatchSampler::batch(int64_t step, int64_t first_row) const {
   Batch out;
   out.rows = batch_;
   out.seq = seq_;
   out.inputs.resize(size_t(batch_ * seq_));
   out.targets.resize(size_t(batch_ * seq_));
-  fill(step, out.inputs.data(), out.targets.data());
+  fill(step, out.inputs.data(), out.targets.data(), first_row);
   return out;
 }
 
-SequentialBatches::SequentialBatches(const uint32_t* tokens, std::vector<TokenRange> ranges,
-                                     int64_t batch, int64_t seq_len, const char* split_name)
+SequentialBatches::SequentialBatches(const uint32_t* tokens, std::vector<TokenRange> ranges, int64_t batch,
+                                     int64_t seq_len, const char* split_name)
     : view_(tokens, std::move(ranges)), batch_(batch), seq_(seq_len) {
   LN_CHECK(batch >= 1 && seq_len >= 1, "[data] batch ", batch, " and seq_len ", seq_len, " must be >= 1");
   check_split(view_.size(), seq_len, split_name);
@@ -81,8 +81,8 @@ SequentialBatches::SequentialBatches(const uint32_t* tokens, std::vector<TokenRa
 }
 
 Batch SequentialBatches::batch(int64_t index) const {
-  LN_CHECK(index >= 0 && index < batches(), "[data] validation batch ", index, " does not exist (",
-           batches(), " batches)");
+  LN_CHECK(index >= 0 && index < batches(), "[data] validation batch ", index, " does not exist (", batches(),
+           " batches)");
   Batch out;
   const int64_t first = index * batch_;
   out.rows = std::min(batch_, windows_ - first);

@@ -15,8 +15,8 @@
 namespace ln {
 
 struct Batch {
-  int64_t rows = 0;  // B (the last validation batch may be short)
-  int64_t seq = 0;   // T
+  int64_t rows = 0;              // B (the last validation batch may be short)
+  int64_t seq = 0;               // T
   std::vector<int32_t> inputs;   // (B, T): window[0 .. T)
   std::vector<int32_t> targets;  // (B, T): window[1 .. T+1)
 };
@@ -41,9 +41,11 @@ class BatchSampler {
   // ln::Error when the split holds fewer than seq_len + 1 tokens.
   BatchSampler(const uint32_t* tokens, std::vector<TokenRange> train, int64_t batch, int64_t seq_len,
                uint64_t seed);
-  // inputs, targets: (B, T)
-  void fill(int64_t step, int32_t* inputs, int32_t* targets) const;
-  Batch batch(int64_t step) const;
+  // inputs, targets: (B, T). Rows first_row .. first_row + B - 1 of step `step`: a row is a
+  // function of (seed, step, row) alone, so data-parallel ranks or accumulation micro-batches
+  // take disjoint row ranges of one global batch (e.g. first_row = rank * B).
+  void fill(int64_t step, int32_t* inputs, int32_t* targets, int64_t first_row = 0) const;
+  Batch batch(int64_t step, int64_t first_row = 0) const;
   // Start of row `row`'s window in the joined train split.
   int64_t row_offset(int64_t step, int64_t row) const;
   int64_t split_tokens() const { return view_.size(); }

@@ -54,8 +54,8 @@ std::vector<std::string> list_corpus_files(const std::vector<std::string>& sourc
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
   }
-  LN_CHECK(!files.empty(), "[corpus] no regular files found in the corpus sources (",
-           sources.front(), sources.size() > 1 ? ", ..." : "", ")");
+  LN_CHECK(!files.empty(), "[corpus] no regular files found in the corpus sources (", sources.front(),
+           sources.size() > 1 ? ", ..." : "", ")");
   return files;
 }
 
@@ -186,8 +186,7 @@ bool LineReader::next(Piece& piece) {
 
 int64_t read_documents(const std::string& path, DocumentSeparator separator,
                        const std::function<void(std::string_view)>& on_text,
-                       const std::function<void()>& on_document_end, Sha256* hash,
-                       size_t max_piece_bytes) {
+                       const std::function<void()>& on_document_end, Sha256* hash, size_t max_piece_bytes) {
   LineReader reader(path, max_piece_bytes, hash);
   LineReader::Piece piece;
   int64_t documents = 0;

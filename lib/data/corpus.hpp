@@ -62,9 +62,9 @@ class LineReader {
   Sha256* hash_ = nullptr;
   size_t max_piece_ = 0;
   std::string buffer_;
-  size_t begin_ = 0, end_ = 0;     // unread bytes are buffer_[begin_, end_)
-  uint64_t buffer_offset_ = 0;     // file offset of buffer_[0]
-  uint64_t file_offset_ = 0;       // bytes read from the file so far
+  size_t begin_ = 0, end_ = 0;  // unread bytes are buffer_[begin_, end_)
+  uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
+  uint64_t file_offset_ = 0;    // bytes read from the file so far
   bool eof_ = false;
   bool at_line_start_ = true;
 };

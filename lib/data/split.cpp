@@ -39,7 +39,8 @@ DataSplit split_by_document(const std::vector<uint64_t>& document_offsets, doubl
   if (documents == 1) {
     // One document: its tail is the validation text.
     const int64_t tokens = int64_t(document_offsets[1]);
-    LN_CHECK(tokens >= 2, "[split] the corpus is a single token; it cannot be split into train and validation");
+    LN_CHECK(tokens >= 2,
+             "[split] the corpus is a single token; it cannot be split into train and validation");
     const int64_t val = std::clamp<int64_t>(std::llround(val_fraction * double(tokens)), 1, tokens - 1);
     split.train.push_back({0, tokens - val});
     split.val.push_back({tokens - val, tokens});

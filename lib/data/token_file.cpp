@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,9 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
-
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include "core/error.hpp"
 #include "data/sha256.hpp"
@@ -86,7 +85,8 @@ class IndexWriter {
 // Reads the index section with bounds checks: a damaged length must not read past the map.
 class IndexReader {
  public:
-  IndexReader(const char* data, size_t size, const std::string& path) : data_(data), size_(size), path_(path) {}
+  IndexReader(const char* data, size_t size, const std::string& path)
+      : data_(data), size_(size), path_(path) {}
   template <typename T>
   T get() {
     need(sizeof(T));
@@ -108,7 +108,8 @@ class IndexReader {
 
  private:
   void need(size_t n) {
-    LN_CHECK(n <= size_ - at_, "[token_file] ", path_, " is damaged (index ends early); delete it to rebuild");
+    LN_CHECK(n <= size_ - at_, "[token_file] ", path_,
+             " is damaged (index ends early); delete it to rebuild");
   }
   const char* data_;
   size_t size_;
@@ -129,7 +130,9 @@ FileStat stat_file(const std::string& path) {
 // Buffered token output that keeps the running checksum.
 class TokenWriter {
  public:
-  TokenWriter(std::FILE* file, const std::string& path) : file_(file), path_(path) { buffer_.reserve(kFlushAt + (1 << 16)); }
+  TokenWriter(std::FILE* file, const std::string& path) : file_(file), path_(path) {
+    buffer_.reserve(kFlushAt + (1 << 16));
+  }
   std::vector<int32_t>& buffer() { return buffer_; }
   void maybe_flush() {
     if (buffer_.size() >= kFlushAt) flush();
@@ -162,7 +165,10 @@ class ChunkEncoder {
  public:
   ChunkEncoder(const Tokenizer& tokenizer, TokenWriter& writer, std::vector<uint64_t>& offsets,
                size_t chunk_bytes)
-      : tokenizer_(tokenizer), writer_(writer), offsets_(offsets), eos_(tokenizer.eos_id()),
+      : tokenizer_(tokenizer),
+        writer_(writer),
+        offsets_(offsets),
+        eos_(tokenizer.eos_id()),
         chunk_bytes_(chunk_bytes) {}
   void add_text(std::string_view text) {
     items_.push_back({std::string(text), false});
@@ -172,11 +178,12 @@ class ChunkEncoder {
   void end_document() { items_.push_back({std::string(), true}); }
   void flush() {
     std::vector<std::vector<int32_t>> encoded(items_.size());
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, items_.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
-      for (size_t i = r.begin(); i < r.end(); ++i) {
-        if (!items_[i].document_end) tokenizer_.encode_append(items_[i].text, encoded[i]);
-      }
-    });
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, items_.size(), 1),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        for (size_t i = r.begin(); i < r.end(); ++i) {
+                          if (!items_[i].document_end) tokenizer_.encode_append(items_[i].text, encoded[i]);
+                        }
+                      });
     for (size_t i = 0; i < items_.size(); ++i) {
       auto& buffer = writer_.buffer();
       if (items_[i].document_end) {
@@ -251,8 +258,8 @@ TokenFile TokenFile::open(const std::string& path, bool verify_tokens) {
                pre.index_offset == pre.tokens_offset + 4 * pre.token_count &&
                pre.index_bytes == size - pre.index_offset,
            "[token_file] ", path, " is damaged (inconsistent section sizes); delete it to rebuild");
-  LN_CHECK(pre.index_checksum == checksum_bytes(base + pre.index_offset, pre.index_bytes),
-           "[token_file] ", path, " is damaged (index checksum mismatch); delete it to rebuild");
+  LN_CHECK(pre.index_checksum == checksum_bytes(base + pre.index_offset, pre.index_bytes), "[token_file] ",
+           path, " is damaged (index checksum mismatch); delete it to rebuild");
 
   file.tokens_ = reinterpret_cast<const uint32_t*>(base + pre.tokens_offset);
   file.token_count_ = int64_t(pre.token_count);
@@ -340,8 +347,8 @@ void build_token_file(const std::vector<std::string>& files, const Tokenizer& to
            "; check that the cache directory is writable");
   try {
     const char zeros[kPreambleBytes] = {};
-    LN_CHECK(std::fwrite(zeros, 1, kPreambleBytes, out) == kPreambleBytes, "[token_file] error writing ",
-             tmp, ": ", std::strerror(errno));
+    LN_CHECK(std::fwrite(zeros, 1, kPreambleBytes, out) == kPreambleBytes, "[token_file] error writing ", tmp,
+             ": ", std::strerror(errno));
     TokenWriter writer(out, tmp);
     std::vector<uint64_t> offsets = {0};
     std::vector<TokenSource> sources;
@@ -429,8 +436,8 @@ std::string token_cache_stale_reason(const std::string& path, const std::vector<
   try {
     TokenFile file = TokenFile::open(path);
     if (file.tokenizer_sha256() != tokenizer.sha256()) {
-      return "the tokenizer changed (cache made with " + file.tokenizer_sha256().substr(0, 12) +
-             ", now " + tokenizer.sha256().substr(0, 12) + ")";
+      return "the tokenizer changed (cache made with " + file.tokenizer_sha256().substr(0, 12) + ", now " +
+             tokenizer.sha256().substr(0, 12) + ")";
     }
     if (file.separator() != separator) {
       return std::string("data.document_separator changed (") + to_string(file.separator()) + " -> " +

@@ -3,10 +3,12 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -31,10 +33,14 @@ std::string read_whole_file(const std::string& path) {
   return bytes.str();
 }
 
-// Feeds SentencePiece the corpus lines one at a time, cut to at most max_sentence_length
-// bytes (SentencePiece silently skips longer sentences, and a corpus of one-line documents
-// would then train on nothing). An ln::Error while reading is stashed and rethrown after
-// training, rather than thrown through SentencePiece's code.
+// Feeds SentencePiece the corpus lines one at a time, cut at whitespace to at most
+// kTrainingPieceBytes (and max_sentence_length) bytes: SentencePiece silently skips longer
+// sentences, so a corpus of one-line documents would otherwise train on nothing, and short
+// pieces keep the sampled input small.
+// An ln::Error while reading is stashed and rethrown after training, rather than thrown
+// through SentencePiece's code.
+constexpr size_t kTrainingPieceBytes = 2048;
+
 class CorpusSentenceIterator : public sentencepiece::SentenceIterator {
  public:
   CorpusSentenceIterator(const std::vector<std::string>& files, size_t max_bytes)
@@ -94,8 +100,9 @@ class CorpusSentenceIterator : public sentencepiece::SentenceIterator {
 
 Tokenizer Tokenizer::load(const std::string& model_path) {
   const std::string bytes = read_whole_file(model_path);
-  LN_CHECK(!bytes.empty(), "[tokenizer] ", model_path,
-           " is empty, not a SentencePiece model; delete it to retrain, or point data.tokenizer at a .model file");
+  LN_CHECK(
+      !bytes.empty(), "[tokenizer] ", model_path,
+      " is empty, not a SentencePiece model; delete it to retrain, or point data.tokenizer at a .model file");
   auto processor = std::make_shared<sentencepiece::SentencePieceProcessor>();
   const auto status = processor->LoadFromSerializedProto(bytes);
   LN_CHECK(status.ok() && processor->GetPieceSize() > 0, "[tokenizer] ", model_path,
@@ -108,22 +115,21 @@ Tokenizer Tokenizer::load(const std::string& model_path) {
   return tokenizer;
 }
 
-Tokenizer Tokenizer::train(const TokenizerTrainOptions& options,
-                           const std::vector<std::string>& corpus_files,
+Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vector<std::string>& corpus_files,
                            const std::string& out_model_path) {
-  LN_CHECK(options.model_type == "bpe" || options.model_type == "unigram",
-           "[tokenizer] model type '", options.model_type, "' is not supported; use bpe or unigram");
-  LN_CHECK(options.vocab_size >= 8, "[tokenizer] vocab size ", options.vocab_size,
-           " is too small; use at least 8 (", options.byte_fallback ? "259+ with byte fallback" : "", ")");
-  LN_CHECK(!options.byte_fallback || options.vocab_size > 259, "[tokenizer] vocab size ",
-           options.vocab_size, " leaves no room beside the 256 byte-fallback pieces and unk/bos/eos; "
+  LN_CHECK(options.model_type == "bpe" || options.model_type == "unigram", "[tokenizer] model type '",
+           options.model_type, "' is not supported; use bpe or unigram");
+  LN_CHECK(options.byte_fallback || options.vocab_size >= 8, "[tokenizer] vocab size ", options.vocab_size,
+           " is too small; use at least 8");
+  LN_CHECK(!options.byte_fallback || options.vocab_size > 259, "[tokenizer] vocab size ", options.vocab_size,
+           " leaves no room beside the 256 byte-fallback pieces and unk/bos/eos; "
            "use a vocab size of at least 300, or turn byte_fallback off");
   LN_CHECK(options.input_sentence_size > 0 && options.max_sentence_length >= 16,
            "[tokenizer] input_sentence_size must be > 0 and max_sentence_length >= 16");
   LN_CHECK(!corpus_files.empty(), "[tokenizer] no corpus files to train the tokenizer on");
 
-  const unsigned threads =
-      options.num_threads > 0 ? unsigned(options.num_threads) : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = options.num_threads > 0 ? unsigned(options.num_threads)
+                                                   : std::max(1u, std::thread::hardware_concurrency());
   const std::unordered_map<std::string, std::string> args = {
       {"model_type", options.model_type},
       {"vocab_size", std::to_string(options.vocab_size)},
@@ -138,7 +144,8 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options,
       {"minloglevel", options.verbose ? "0" : "1"},
   };
   sentencepiece::SetRandomGeneratorSeed(options.seed);
-  CorpusSentenceIterator sentences(corpus_files, size_t(options.max_sentence_length));
+  CorpusSentenceIterator sentences(corpus_files,
+                                   std::min(kTrainingPieceBytes, size_t(options.max_sentence_length)));
   std::string model_bytes;
   const auto status = sentencepiece::SentencePieceTrainer::Train(args, &sentences, &model_bytes);
   if (!sentences.error().empty()) LN_FAIL(sentences.error());
@@ -162,6 +169,15 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options,
   fs::rename(tmp, out, ec);
   LN_CHECK(!ec, "[tokenizer] cannot rename ", tmp, " to ", out_model_path, ": ", ec.message());
   return load(out_model_path);
+}
+
+Tokenizer Tokenizer::load_or_train(const std::string& model_path, const TokenizerTrainOptions& options,
+                                   const std::vector<std::string>& corpus_files) {
+  std::error_code ec;
+  if (fs::exists(model_path, ec)) return load(model_path);
+  std::cerr << "training tokenizer: " << options.model_type << ", vocab " << options.vocab_size << ", "
+            << corpus_files.size() << " files -> " << model_path << std::endl;
+  return train(options, corpus_files, model_path);
 }
 
 void Tokenizer::encode_append(std::string_view text, std::vector<int32_t>& out) const {

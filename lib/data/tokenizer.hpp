@@ -21,17 +21,19 @@ struct TokenizerTrainOptions {
   int32_t vocab_size = 8000;
   bool byte_fallback = true;
   double character_coverage = 0.9995;
-  // Sample cap: at most this many sentences are kept (reservoir-sampled when shuffle is on),
-  // so the trainer's memory is bounded whatever the corpus size.
-  int64_t input_sentence_size = 2'000'000;
+  // Sample cap: at most this many sentences are kept (reservoir-sampled when shuffle is on).
+  // Lines are fed to SentencePiece cut at whitespace into pieces of at most 2 KB, so the
+  // sample holds at most input_sentence_size x 2 KB of text (600 MB; typically far less)
+  // whatever the corpus size. Cutting at whitespace loses nothing: SentencePiece never
+  // learns pieces across whitespace.
+  int64_t input_sentence_size = 300'000;
   bool shuffle_input_sentence = true;
-  // Sentences longer than this (bytes) are skipped by SentencePiece, so lines are fed to it
-  // cut into pieces of at most this size.
+  // SentencePiece skips sentences longer than this (bytes); pieces are cut shorter.
   int32_t max_sentence_length = 4192;
   std::string normalization_rule = "nmt_nfkc";  // nmt_nfkc | nfkc | identity | ...
-  uint32_t seed = 1234;    // sampling/shuffling inside the trainer
-  int32_t num_threads = 0;  // 0 = hardware concurrency
-  bool verbose = false;     // SentencePiece's own progress log on stderr
+  uint32_t seed = 1234;                         // sampling/shuffling inside the trainer
+  int32_t num_threads = 0;                      // 0 = hardware concurrency
+  bool verbose = false;                         // SentencePiece's own progress log on stderr
 };
 
 class Tokenizer {
@@ -40,9 +42,13 @@ class Tokenizer {
   static Tokenizer load(const std::string& model_path);
   // Trains on the lines of `corpus_files` (streamed), writes the model to `out_model_path`
   // (temporary name + rename) and returns it loaded.
-  static Tokenizer train(const TokenizerTrainOptions& options,
-                         const std::vector<std::string>& corpus_files,
+  static Tokenizer train(const TokenizerTrainOptions& options, const std::vector<std::string>& corpus_files,
                          const std::string& out_model_path);
+
+  // The model at `model_path` if it exists, else one trained on `corpus_files` and saved
+  // there (saying so on stderr): what `longnet train` does with data.tokenizer.
+  static Tokenizer load_or_train(const std::string& model_path, const TokenizerTrainOptions& options,
+                                 const std::vector<std::string>& corpus_files);
 
   std::vector<int32_t> encode(std::string_view text) const;
   // Appends to `out` (no allocation per call when `out` has capacity).

@@ -45,11 +45,12 @@ inline std::string read_file(const std::string& path) {
 
 // Deterministic English-like text with a few non-ASCII words, `lines` lines long.
 inline std::string generated_text(int lines, uint64_t seed = 1) {
-  static const char* words[] = {"the", "of", "and", "to", "in", "a", "is", "that", "for", "it",
-                                "as", "was", "with", "be", "by", "on", "not", "he", "this", "are",
-                                "or", "his", "from", "at", "which", "but", "have", "an", "they",
-                                "congress", "nation", "people", "government", "states", "year",
-                                "café", "naïve", "Größe", "déjà", "vu", "über", "señor"};
+  static const char* words[] = {"the",  "of",       "and",    "to",     "in",         "a",      "is",
+                                "that", "for",      "it",     "as",     "was",        "with",   "be",
+                                "by",   "on",       "not",    "he",     "this",       "are",    "or",
+                                "his",  "from",     "at",     "which",  "but",        "have",   "an",
+                                "they", "congress", "nation", "people", "government", "states", "year",
+                                "café", "naïve",    "Größe",  "déjà",   "vu",         "über",   "señor"};
   constexpr int kWords = sizeof(words) / sizeof(words[0]);
   std::string text;
   uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;

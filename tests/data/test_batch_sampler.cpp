@@ -59,7 +59,8 @@ TEST_CASE("batch sampler: a batch is a pure function of (seed, step), inside the
         CHECK(a.inputs[size_t(row * T + t)] == reference[size_t(offset + t)]);
         CHECK(a.targets[size_t(row * T + t)] == reference[size_t(offset + t + 1)]);
       }
-      for (int64_t t = 0; t + 1 < T; ++t) CHECK(a.targets[size_t(row * T + t)] == a.inputs[size_t(row * T + t + 1)]);
+      for (int64_t t = 0; t + 1 < T; ++t)
+        CHECK(a.targets[size_t(row * T + t)] == a.inputs[size_t(row * T + t + 1)]);
     }
   }
   // Offsets over many steps reach both ends of the split.
@@ -71,6 +72,23 @@ TEST_CASE("batch sampler: a batch is a pure function of (seed, step), inside the
   CHECK(min_offset < 10);
   CHECK(max_offset > int64_t(reference.size()) - T - 1 - 10);
   CHECK(max_offset <= int64_t(reference.size()) - T - 1);
+}
+
+TEST_CASE("batch sampler: row ranges of one global batch (data parallel, accumulation)") {
+  const auto tokens = positions(3000);
+  const std::vector<ln::TokenRange> train = {{0, 1400}, {1500, 3000}};
+  const ln::BatchSampler global(tokens.data(), train, 6, 32, 7);
+  const ln::BatchSampler part(tokens.data(), train, 2, 32, 7);
+  for (int64_t step : {0, 5, 99}) {
+    const ln::Batch all = global.batch(step);
+    for (int64_t first : {0, 2, 4}) {
+      const ln::Batch rows = part.batch(step, first);
+      CHECK(rows.inputs ==
+            std::vector<int32_t>(all.inputs.begin() + first * 32, all.inputs.begin() + (first + 2) * 32));
+      CHECK(rows.targets ==
+            std::vector<int32_t>(all.targets.begin() + first * 32, all.targets.begin() + (first + 2) * 32));
+    }
+  }
 }
 
 TEST_CASE("batch sampler: the split must hold seq_len + 1 tokens") {
@@ -89,8 +107,8 @@ TEST_CASE("batch sampler: the split must hold seq_len + 1 tokens") {
   const ln::Batch b = tight.batch(17);
   CHECK(b.inputs == std::vector<int32_t>{5, 6, 7, 8, 5, 6, 7, 8, 5, 6, 7, 8});
   CHECK(b.targets == std::vector<int32_t>{6, 7, 8, 9, 6, 7, 8, 9, 6, 7, 8, 9});
-  CHECK_THROWS_WITH_AS(ln::SequentialBatches(tokens.data(), {{0, 10}}, 1, 10), doctest::Contains("validation split has 10 tokens"),
-                       ln::Error);
+  CHECK_THROWS_WITH_AS(ln::SequentialBatches(tokens.data(), {{0, 10}}, 1, 10),
+                       doctest::Contains("validation split has 10 tokens"), ln::Error);
 }
 
 TEST_CASE("sequential batches: cover the validation split once, without overlap") {

@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-
 #include <sys/stat.h>
 
 #include <string>
@@ -41,10 +40,12 @@ TEST_CASE("corpus: directories are walked recursively, sorted, regular non-hidde
   CHECK(ln::list_corpus_files({(dir.path() / "c" / ".." / "single.txt").string()}) ==
         std::vector<std::string>{dir / "single.txt"});
 
-  CHECK(error_of([&] { ln::list_corpus_files({dir / "missing"}); }).find("does not exist") != std::string::npos);
+  CHECK(error_of([&] { ln::list_corpus_files({dir / "missing"}); }).find("does not exist") !=
+        std::string::npos);
   CHECK(error_of([&] { ln::list_corpus_files({dir / "c/fifo"}); }).find("neither") != std::string::npos);
   std::filesystem::create_directories(dir / "empty");
-  CHECK(error_of([&] { ln::list_corpus_files({dir / "empty"}); }).find("no regular files") != std::string::npos);
+  CHECK(error_of([&] { ln::list_corpus_files({dir / "empty"}); }).find("no regular files") !=
+        std::string::npos);
 }
 
 TEST_CASE("corpus: UTF-8 validation") {
@@ -52,11 +53,11 @@ TEST_CASE("corpus: UTF-8 validation") {
   CHECK(ln::find_invalid_utf8("plain ascii text, longer than eight bytes") == -1);
   CHECK(ln::find_invalid_utf8("café 日本語 😀 ∑") == -1);
   CHECK(ln::find_invalid_utf8("abc\xff") == 3);
-  CHECK(ln::find_invalid_utf8("abcdefghij\x80z") == 10);        // lone continuation byte
-  CHECK(ln::find_invalid_utf8("ab\xc3") == 2);                  // cut sequence
-  CHECK(ln::find_invalid_utf8("ab\xc0\xaf") == 2);              // overlong '/'
-  CHECK(ln::find_invalid_utf8("x\xed\xa0\x80") == 1);           // surrogate U+D800
-  CHECK(ln::find_invalid_utf8("x\xf4\x90\x80\x80") == 1);       // above U+10FFFF
+  CHECK(ln::find_invalid_utf8("abcdefghij\x80z") == 10);   // lone continuation byte
+  CHECK(ln::find_invalid_utf8("ab\xc3") == 2);             // cut sequence
+  CHECK(ln::find_invalid_utf8("ab\xc0\xaf") == 2);         // overlong '/'
+  CHECK(ln::find_invalid_utf8("x\xed\xa0\x80") == 1);      // surrogate U+D800
+  CHECK(ln::find_invalid_utf8("x\xf4\x90\x80\x80") == 1);  // above U+10FFFF
   CHECK(ln::find_invalid_utf8("\xe2\x82") == 0);
 }
 
@@ -91,7 +92,8 @@ TEST_CASE("corpus: invalid UTF-8 names the file and the byte offset, past the fi
   text += "still \xff bad\n";
   ln::test::write_file(dir / "bad.txt", text);
   const std::string message = error_of([&] {
-    ln::read_documents(dir / "bad.txt", ln::DocumentSeparator::file, [](std::string_view) {}, [] {});
+    ln::read_documents(
+        dir / "bad.txt", ln::DocumentSeparator::file, [](std::string_view) {}, [] {});
   });
   CHECK(message.find(dir / "bad.txt") != std::string::npos);
   CHECK(message.find("byte offset " + std::to_string(bad_at) + ")") != std::string::npos);
@@ -104,7 +106,8 @@ TEST_CASE("corpus: documents by file or by blank-line runs") {
   auto collect = [&](ln::DocumentSeparator separator) {
     docs.assign(1, "");
     const int64_t n = ln::read_documents(
-        dir / "d.txt", separator, [&](std::string_view t) { docs.back() += t; }, [&] { docs.emplace_back(); });
+        dir / "d.txt", separator, [&](std::string_view t) { docs.back() += t; },
+        [&] { docs.emplace_back(); });
     CHECK(docs.back().empty());
     docs.pop_back();
     CHECK(n == int64_t(docs.size()));
@@ -116,7 +119,8 @@ TEST_CASE("corpus: documents by file or by blank-line runs") {
   CHECK(docs[0] == "one a\none b\n\n\n  \ntwo\n\t\nthree\n\n");
 
   ln::test::write_file(dir / "blank.txt", "\n  \n\n");
-  CHECK(ln::read_documents(dir / "blank.txt", ln::DocumentSeparator::file, [](std::string_view) {}, [] {}) == 0);
+  CHECK(ln::read_documents(
+            dir / "blank.txt", ln::DocumentSeparator::file, [](std::string_view) {}, [] {}) == 0);
 
   CHECK(ln::parse_document_separator("blank_line") == ln::DocumentSeparator::blank_line);
   CHECK(error_of([] { ln::parse_document_separator("lines"); }).find("'file' or 'blank_line'") !=

@@ -25,7 +25,9 @@ TEST_CASE("split: by document, deterministic, covering every token once") {
   // Every token is in exactly one split, and each range starts and ends on document
   // boundaries; the validation ranges are exactly the validation documents.
   std::vector<int> owner(offsets.back(), 0);
-  auto is_boundary = [&](int64_t x) { return std::find(offsets.begin(), offsets.end(), uint64_t(x)) != offsets.end(); };
+  auto is_boundary = [&](int64_t x) {
+    return std::find(offsets.begin(), offsets.end(), uint64_t(x)) != offsets.end();
+  };
   for (const auto* ranges : {&split.train, &split.val}) {
     for (size_t i = 0; i < ranges->size(); ++i) {
       const ln::TokenRange& r = (*ranges)[i];

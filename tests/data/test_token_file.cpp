@@ -242,7 +242,8 @@ TEST_CASE("token cache: invalid UTF-8 and empty corpora are errors") {
   ln::test::TempDir dir;
   make_corpus(dir, "corpus", 2);
   ln::test::write_file(dir / "corpus/f1.txt", "good start \xc3\x28 bad\n");
-  const std::string message = error_of([&] { ln::ensure_token_cache({dir / "corpus"}, fx.tokenizer, dir / "cache"); });
+  const std::string message =
+      error_of([&] { ln::ensure_token_cache({dir / "corpus"}, fx.tokenizer, dir / "cache"); });
   CHECK(contains(message, dir / "corpus/f1.txt"));
   CHECK(contains(message, "byte offset 11"));
   // Nothing half-written is left in the cache directory.
@@ -260,7 +261,8 @@ TEST_CASE("token cache: blank-line documents and long lines stream through") {
   std::string long_line;
   while (long_line.size() < 200000) long_line += "the people of the states and the nation ";
   ln::test::write_file(dir / "c/a.txt", "first doc\nstill first\n\n\nsecond doc\n\n" + long_line + "\n");
-  const auto cache = ln::ensure_token_cache({dir / "c"}, fx.tokenizer, dir / "cache", ln::DocumentSeparator::blank_line);
+  const auto cache =
+      ln::ensure_token_cache({dir / "c"}, fx.tokenizer, dir / "cache", ln::DocumentSeparator::blank_line);
   const ln::TokenFile file = ln::TokenFile::open(cache.path);
   REQUIRE(file.document_count() == 3);
   CHECK(file.separator() == ln::DocumentSeparator::blank_line);

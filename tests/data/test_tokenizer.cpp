@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -146,14 +145,31 @@ TEST_CASE("tokenizer: bad model files and options are clear errors") {
   CHECK(expect_error([&] { ln::Tokenizer::load(dir / "empty.model"); }).find("empty") != std::string::npos);
 
   ln::test::write_file(dir / "c.txt", ln::test::generated_text(50, 5));
-  CHECK(expect_error([&] { ln::Tokenizer::train(small_options("bpe", 200), {dir / "c.txt"}, dir / "x.model"); })
-            .find("byte") != std::string::npos);
-  CHECK(expect_error([&] { ln::Tokenizer::train(small_options("word", 400), {dir / "c.txt"}, dir / "x.model"); })
-            .find("bpe or unigram") != std::string::npos);
+  CHECK(expect_error([&] {
+          ln::Tokenizer::train(small_options("bpe", 200), {dir / "c.txt"}, dir / "x.model");
+        }).find("byte") != std::string::npos);
+  CHECK(expect_error([&] {
+          ln::Tokenizer::train(small_options("word", 400), {dir / "c.txt"}, dir / "x.model");
+        }).find("bpe or unigram") != std::string::npos);
   // Far more pieces than a tiny text can supply: SentencePiece's refusal, passed on.
   ln::test::write_file(dir / "tiny.txt", "a b c\n");
   CHECK(expect_error([&] {
           ln::Tokenizer::train(small_options("unigram", 5000), {dir / "tiny.txt"}, dir / "x.model");
         }).find("vocab") != std::string::npos);
   CHECK(!std::filesystem::exists(dir / "x.model"));
+}
+
+TEST_CASE("tokenizer: load_or_train trains once, then loads") {
+  ln::test::TempDir dir;
+  ln::test::write_file(dir / "c.txt", ln::test::generated_text(600, 6));
+  const auto first =
+      ln::Tokenizer::load_or_train(dir / "m/tok.model", small_options("bpe", 300), {dir / "c.txt"});
+  REQUIRE(std::filesystem::exists(dir / "m/tok.model"));
+  const auto written = std::filesystem::last_write_time(dir / "m/tok.model");
+  // A different corpus and options do not matter once the model exists: it is loaded as is.
+  const auto second =
+      ln::Tokenizer::load_or_train(dir / "m/tok.model", small_options("unigram", 500), {dir / "missing.txt"});
+  CHECK(second.sha256() == first.sha256());
+  CHECK(second.vocab_size() == 300);
+  CHECK(std::filesystem::last_write_time(dir / "m/tok.model") == written);
 }

@@ -1,0 +1,71 @@
+#pragma once
+// Checkpoints (DESIGN §5): a directory `step-000001200/` inside the run directory holding
+//   model.safetensors      weights (documented names, row-major, [out, in] like PyTorch Linear)
+//   optimizer.safetensors  optimizer state
+//   state.json             step, RNG streams, data cursor, resolved config, ... (the caller's JSON)
+//   tokenizer.model        a copy of the tokenizer (when one is given)
+//   MANIFEST.json          format version, step, and size + sha256 of every other file
+//
+// Writing is crash-safe: everything goes into `.tmp-step-000001200/`, each file is fsynced,
+// MANIFEST.json is written last, the directory is renamed into place and the run directory
+// fsynced. Reading verifies the manifest first; a damaged checkpoint is refused with its path
+// and the reason, and `latest_intact_checkpoint` falls back to the newest one that verifies.
+// One writer per run directory (rank 0): stale `.tmp-*` directories are taken as crash
+// leftovers, ignored by every reader and deleted by the next write or prune.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "train/safetensors.hpp"
+
+namespace ln {
+
+constexpr int kCheckpointFormatVersion = 1;
+
+struct CheckpointData {
+  NamedTensors model, optimizer;
+  std::map<std::string, std::string> model_metadata;  // __metadata__ of model.safetensors
+  std::string state_json;                             // must be valid JSON
+  // Writing: the tokenizer file to copy in ("" = none). Reading: the checkpoint's own copy,
+  // or "" when it has none.
+  std::string tokenizer_path;
+  int64_t step = -1;  // reading: the step recorded in the manifest
+};
+
+struct CheckpointEntry {
+  int64_t step;
+  std::string path;
+};
+
+// "step-000001200".
+std::string checkpoint_dir_name(int64_t step);
+
+// Writes the checkpoint for `step` into `run_dir` (created if needed) and returns its path.
+// An existing checkpoint of the same step is replaced only once the new one is complete.
+std::string write_checkpoint(const std::string& run_dir, int64_t step, const CheckpointData& data);
+
+// Why the checkpoint at `dir` cannot be trusted ("model.safetensors is 96 bytes, the manifest
+// says 120"), or nullopt when every file matches its manifest entry.
+std::optional<std::string> checkpoint_problem(const std::string& dir);
+
+// Verifies, then loads. ln::Error "[checkpoint] <dir> is damaged: <reason>; ..." on failure.
+CheckpointData read_checkpoint(const std::string& dir);
+
+// Every `step-N` directory in `run_dir`, oldest first (not verified). Empty if no run dir.
+std::vector<CheckpointEntry> list_checkpoints(const std::string& run_dir);
+
+// The newest checkpoint that verifies, or nullopt. Each newer one that does not is appended to
+// `skipped` as "step-000001200: reason".
+std::optional<std::string> latest_intact_checkpoint(const std::string& run_dir,
+                                                    std::vector<std::string>* skipped = nullptr);
+
+// Deletes all but the newest `keep_last` checkpoints (by step; keep_last <= 0 keeps all), and
+// any stale `.tmp-*` directories.
+void prune_checkpoints(const std::string& run_dir, int64_t keep_last);
+
+// Deletes `.tmp-*` directories left by a crash. Returns how many were removed.
+int remove_stale_temporaries(const std::string& run_dir);
+
+}  // namespace ln
