@@ -31,6 +31,7 @@ struct AttentionConfig {
   std::string head_offset = "mod";  // mod | block
   bool causal = true;
   int64_t sparse_block = 128;
+  int64_t sparse_summary = 16;
 };
 
 struct TokenizerConfig {

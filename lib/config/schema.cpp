@@ -207,7 +207,7 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(real(LN_KEY(model, init_std), 0, 10, Ends::open_lo, "Std of the normal weight init"));
   // attention
   k.push_back(choice(LN_KEY(attention, kind), {"dilated", "dense", "sparse"},
-                     "dilated: LongNet; dense: full causal attention; sparse: block-local baseline"));
+                     "dilated: LongNet; dense: full causal attention; sparse: the fixed pattern of Child et al. 2019"));
   k.push_back(integer_list(LN_KEY(attention, segments), 1, kMaxSize,
                            "Segment lengths w, one per pattern (dilated)"));
   k.push_back(integer_list(LN_KEY(attention, dilations), 1, kMaxSize,
@@ -217,6 +217,8 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(boolean(LN_KEY(attention, causal), "Causal (language model) attention"));
   k.push_back(integer(LN_KEY(attention, sparse_block), 1, kMaxSize,
                       "Block length of the sparse baseline (kind: sparse)"));
+  k.push_back(integer(LN_KEY(attention, sparse_summary), 1, kMaxSize,
+                      "Summary positions at the end of each earlier block that every query also sees (kind: sparse)"));
   // tokenizer
   k.push_back(text(LN_KEY(tokenizer, model), true,
                    "SentencePiece model file; empty: train one into the run dir from data.train"));

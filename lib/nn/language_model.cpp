@@ -8,7 +8,7 @@
 #include "nn/init.hpp"
 #include "ops/cross_entropy.hpp"
 #include "ops/linear.hpp"
-#include "ops/shape_ops.hpp"
+#include "ops/shape.hpp"
 
 namespace ln {
 
@@ -68,6 +68,23 @@ int64_t LanguageModel::parameter_count() const {
   int64_t n = 0;
   for (const auto& [name, var] : parameters()) n += var.numel();
   return n;
+}
+
+int64_t LanguageModel::count_parameters(const ModelSpec& spec) {
+  const int64_t C = spec.d_model, F = spec.mlp_ratio * spec.d_model;
+  int64_t per_layer = 2 * (2 * C)               // attn_norm, mlp_norm
+                      + 4 * (C * C + C)         // q, k, v, out projections
+                      + (C * F + F) + (F * C + C);  // fc1, fc2
+  if (spec.subln) per_layer += 2 * C + 2 * F;   // inner norms
+  int64_t total = spec.vocab_size * C + spec.layers * per_layer + 2 * C;
+  if (!spec.tie_embeddings) total += spec.vocab_size * C;
+  return total;
+}
+
+std::vector<std::pair<std::string, Tensor>> LanguageModel::named_tensors() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const auto& [name, var] : parameters()) out.emplace_back(name, var.value());
+  return out;
 }
 
 void LanguageModel::load_parameters(const std::vector<std::pair<std::string, Tensor>>& tensors,

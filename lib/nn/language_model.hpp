@@ -36,6 +36,10 @@ class LanguageModel {
   const ModelSpec& spec() const { return spec_; }
   NamedParameters parameters() const;  // in a fixed, documented order
   int64_t parameter_count() const;
+  // The parameter count a spec gives, without allocating the model.
+  static int64_t count_parameters(const ModelSpec& spec);
+  // The current values by name (shared buffers), for checkpoints.
+  std::vector<std::pair<std::string, Tensor>> named_tensors() const;
   // Copies values in by name; every parameter must be present with its exact shape.
   void load_parameters(const std::vector<std::pair<std::string, Tensor>>& tensors, const std::string& source);
 

@@ -5,7 +5,7 @@
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/gelu.hpp"
-#include "ops/shape_ops.hpp"
+#include "ops/shape.hpp"
 
 namespace ln {
 

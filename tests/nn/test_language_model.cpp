@@ -23,6 +23,7 @@ ModelSpec tiny_spec(AttentionKind kind, bool subln = false, bool tied = true) {
   s.attention.segments = {4, 8};
   s.attention.dilations = {1, 2};
   s.attention.sparse_block = 4;
+  s.attention.sparse_summary = 2;
   s.attention.positions = PositionKind::xpos;
   return s;
 }
@@ -51,6 +52,8 @@ TEST_CASE("parameter names are stable and counted") {
   LanguageModel untied(tiny_spec(AttentionKind::dilated, true, false), 1);
   auto params = untied.parameters();
   CHECK(params.back().first == "output.weight");
+  CHECK(LanguageModel::count_parameters(tiny_spec(AttentionKind::dilated)) == tied.parameter_count());
+  CHECK(LanguageModel::count_parameters(tiny_spec(AttentionKind::dilated, true, false)) == untied.parameter_count());
   int inner = 0;
   for (auto& [name, var] : params) inner += name.find("inner_norm") != std::string::npos;
   CHECK(inner == 2 * 2 * 2);  // weight+bias, attn+mlp, 2 layers

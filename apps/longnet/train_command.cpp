@@ -1,0 +1,37 @@
+// longnet train: train a model from a YAML config (+ --set overrides); resumes by default.
+#include <iostream>
+#include <memory>
+
+#include "command_registry.hpp"
+#include "config/config.hpp"
+#include "train/trainer.hpp"
+
+namespace {
+
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string resume = "auto";
+  bool quiet = false;
+};
+
+ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (resumes from the newest intact checkpoint)",
+  [](CLI::App& cmd) -> ln::app::RunFn {
+    auto args = std::make_shared<TrainArgs>();
+    cmd.add_option("-c,--config", args->config, "YAML config file (see configs/; `longnet config --keys` lists every key)")
+        ->check(CLI::ExistingFile);
+    cmd.add_option("--set", args->overrides, "Override a key, e.g. --set model.layers=6 (repeatable)");
+    cmd.add_option("--resume", args->resume, "auto (newest intact checkpoint in train.out_dir), never, or a checkpoint dir");
+    cmd.add_flag("-q,--quiet", args->quiet, "No progress line or set-up summary");
+    return [args] {
+      ln::Config config = ln::load_config(args->config, args->overrides);
+      if (!args->quiet) std::cerr << "config (" << config.source << "):\n" << ln::config_table(config);
+      ln::TrainResult result = ln::train(config, ln::TrainOptions{args->resume, args->quiet});
+      std::cerr << "trained to step " << result.step << ": train loss " << result.train_loss;
+      if (result.val_loss == result.val_loss) std::cerr << ", validation loss " << result.val_loss;
+      std::cerr << "\ncheckpoint: " << result.checkpoint << "\n";
+      return 0;
+    };
+  }}};
+
+}  // namespace
