@@ -1,0 +1,48 @@
+#include "train/trained_model.hpp"
+
+#include <filesystem>
+#include <iostream>
+
+#include "core/error.hpp"
+#include "train/checkpoint.hpp"
+#include "train/json_reader.hpp"
+#include "train/model_builder.hpp"
+
+namespace ln {
+
+namespace fs = std::filesystem;
+
+TrainedModel load_trained_model(const std::string& path) {
+  LN_CHECK(fs::is_directory(path), "--checkpoint ", path, " is not a directory; give a run directory "
+           "(train.out_dir) or one of its step-* checkpoints");
+  std::string dir = path;
+  if (!fs::exists(fs::path(path) / "MANIFEST.json") && !fs::exists(fs::path(path) / "state.json")) {
+    std::vector<std::string> skipped;
+    auto latest = latest_intact_checkpoint(path, &skipped);
+    for (const auto& reason : skipped) std::cerr << "warning: skipping damaged checkpoint " << reason << "\n";
+    LN_CHECK(latest, path, " holds no intact checkpoint (no step-* directory that passes its manifest)",
+             skipped.empty() ? std::string() : "; " + skipped.front());
+    dir = *latest;
+  }
+  CheckpointData data = read_checkpoint(dir);  // verifies MANIFEST.json first
+
+  JsonValue state = parse_json(data.state_json, dir + "/state.json");
+  const JsonValue* config_text = state.find("config");
+  LN_CHECK(config_text && config_text->is_string(), dir, "/state.json has no config");
+  const JsonValue* tokenizer_sha = state.find("tokenizer_sha256");
+  LN_CHECK(tokenizer_sha && tokenizer_sha->is_string(), dir, "/state.json has no tokenizer_sha256");
+  const JsonValue* step = state.find("step");
+
+  Config config = parse_config_yaml(config_text->text, dir + "/state.json:config");
+  Tokenizer tokenizer = Tokenizer::load(dir + "/tokenizer.model");
+  LN_CHECK(tokenizer.sha256() == tokenizer_sha->text, dir, "/tokenizer.model has sha256 ",
+           tokenizer.sha256().substr(0, 12), "… but the model was trained with ", tokenizer_sha->text.substr(0, 12),
+           "…; the checkpoint's tokenizer was replaced — restore it, or use the tokenizer the model was trained with");
+  ModelSpec spec = model_spec_from_config(config, tokenizer.vocab_size());
+  auto model = std::make_unique<LanguageModel>(spec, 0);
+  model->load_parameters(data.model, dir + "/model.safetensors");
+  const int64_t at_step = step && step->as_uint() ? static_cast<int64_t>(*step->as_uint()) : data.step;
+  return TrainedModel{dir, at_step, std::move(config), std::move(tokenizer), std::move(model)};
+}
+
+}  // namespace ln

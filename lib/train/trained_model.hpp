@@ -1,0 +1,26 @@
+#pragma once
+// Loading a trained model for evaluation and generation: a checkpoint directory, or a run
+// directory (its newest intact checkpoint), verified, with its config and tokenizer.
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "data/tokenizer.hpp"
+#include "nn/language_model.hpp"
+
+namespace ln {
+
+struct TrainedModel {
+  std::string dir;  // the checkpoint directory actually loaded
+  int64_t step = 0;
+  Config config;    // the resolved config the model was trained with
+  Tokenizer tokenizer;
+  std::unique_ptr<LanguageModel> model;
+};
+
+// Refuses (ln::Error, one line naming the path) a damaged checkpoint, a run directory
+// without an intact one, and a tokenizer whose sha256 differs from the one recorded in
+// state.json.
+TrainedModel load_trained_model(const std::string& run_or_checkpoint_dir);
+
+}  // namespace ln
