@@ -75,3 +75,16 @@ TEST_CASE("cross_entropy errors") {
     CHECK(std::string(e.what()).find("[cross_entropy] target 9") != std::string::npos);
   }
 }
+
+TEST_CASE("token_losses gives per-row losses whose counted mean is cross_entropy") {
+  Tensor logits = ln::test::random_tensor({4, 9}, 8, -3.0f, 3.0f);
+  std::vector<int32_t> t = {8, -1, 0, 4};
+  Tensor rows = token_losses(logits, t);
+  REQUIRE(rows.shape() == Shape{4});
+  CHECK(rows.data()[1] == 0.0f);
+  CHECK(rows.data()[0] == doctest::Approx(naive_loss(logits, {8, -1, -1, -1}, -1)).epsilon(1e-5));
+  double counted_mean = (rows.data()[0] + rows.data()[2] + rows.data()[3]) / 3.0;
+  CHECK(cross_entropy(Var(logits), t).value().item() == doctest::Approx(counted_mean).epsilon(1e-6));
+  CHECK_THROWS_AS(token_losses(logits, {0, 1, 2}), ln::Error);
+  CHECK_THROWS_AS(token_losses(logits, {0, 1, 2, 9}), ln::Error);
+}
