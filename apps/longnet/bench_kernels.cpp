@@ -119,6 +119,12 @@ int run(const Options& o) {
               (fast ? ln::transpose_copy : ln::reference::transpose_copy)(x.data(), 1, n, 1, o.heads, c / o.heads,
                                                                           y.data());
             });
+    // and back: (B, H, T, D) -> (B, T, H, D)
+    measure(o, "transpose_bhtd", fast, 2 * f * n * c,
+            ln::JsonObject().add("t", n).add("h", o.heads).add("d", c / o.heads), [&] {
+              (fast ? ln::transpose_copy : ln::reference::transpose_copy)(x.data(), 1, o.heads, 1, n, c / o.heads,
+                                                                          y.data());
+            });
   }
 
   {

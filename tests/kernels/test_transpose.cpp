@@ -15,7 +15,8 @@ TEST_CASE("transpose_copy matches the five-loop reference") {
                                                                  {3, 31, 1, 4, 16},
                                                                  {2, 7, 3, 5, 2},
                                                                  {1, 40, 2, 19, 7},
-                                                                 {2, 300, 1, 6, 64}}) {
+                                                                 {2, 300, 1, 6, 64},
+                                                                 {1, 12, 1, 700, 8}}) {
     CAPTURE(a);
     CAPTURE(m);
     CAPTURE(b);
