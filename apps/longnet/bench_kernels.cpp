@@ -97,16 +97,15 @@ int run(const Options& o) {
   for (bool fast : {true, false}) {
     if (!fast && !o.reference) break;
     measure(o, "layernorm_forward", fast, 2 * f * n * c, nc, [&] {
-      (fast ? ln::layernorm_forward : ln::reference::layernorm_forward)(x.data(), w.data(), b.data(), n, c, 1e-5f,
-                                                                        y.data(), mean.data(), rstd.data());
+      (fast ? ln::layernorm_forward : ln::reference::layernorm_forward)(
+          x.data(), w.data(), b.data(), n, c, 1e-5f, y.data(), mean.data(), rstd.data());
     });
     measure(o, "layernorm_backward", fast, 3 * f * n * c, nc, [&] {
       (fast ? ln::layernorm_backward : ln::reference::layernorm_backward)(
           dy.data(), x.data(), w.data(), mean.data(), rstd.data(), n, c, dx.data(), dw.data(), db.data());
     });
-    measure(o, "gelu_forward", fast, 2 * f * n * c, nc, [&] {
-      (fast ? ln::gelu_forward : ln::reference::gelu_forward)(x.data(), n * c, y.data());
-    });
+    measure(o, "gelu_forward", fast, 2 * f * n * c, nc,
+            [&] { (fast ? ln::gelu_forward : ln::reference::gelu_forward)(x.data(), n * c, y.data()); });
     measure(o, "gelu_backward", fast, 3 * f * n * c, nc, [&] {
       (fast ? ln::gelu_backward : ln::reference::gelu_backward)(x.data(), dy.data(), n * c, dx.data());
     });
@@ -116,14 +115,14 @@ int run(const Options& o) {
     // (B, T, H, D) -> (B, H, T, D) with B = 1, T = rows.
     measure(o, "transpose_bthd", fast, 2 * f * n * c,
             ln::JsonObject().add("t", n).add("h", o.heads).add("d", c / o.heads), [&] {
-              (fast ? ln::transpose_copy : ln::reference::transpose_copy)(x.data(), 1, n, 1, o.heads, c / o.heads,
-                                                                          y.data());
+              (fast ? ln::transpose_copy : ln::reference::transpose_copy)(x.data(), 1, n, 1, o.heads,
+                                                                          c / o.heads, y.data());
             });
     // and back: (B, H, T, D) -> (B, T, H, D)
     measure(o, "transpose_bhtd", fast, 2 * f * n * c,
             ln::JsonObject().add("t", n).add("h", o.heads).add("d", c / o.heads), [&] {
-              (fast ? ln::transpose_copy : ln::reference::transpose_copy)(x.data(), 1, o.heads, 1, n, c / o.heads,
-                                                                          y.data());
+              (fast ? ln::transpose_copy : ln::reference::transpose_copy)(x.data(), 1, o.heads, 1, n,
+                                                                          c / o.heads, y.data());
             });
   }
 
@@ -136,7 +135,8 @@ int run(const Options& o) {
     for (bool fast : {true, false}) {
       if (!fast && !o.reference) break;
       measure(o, "embedding_forward", fast, 2 * f * n * c, shape, [&] {
-        (fast ? ln::embedding_forward : ln::reference::embedding_forward)(table.data(), ids.data(), n, v, c, y.data());
+        (fast ? ln::embedding_forward : ln::reference::embedding_forward)(table.data(), ids.data(), n, v, c,
+                                                                          y.data());
       });
       measure(o, "embedding_backward", fast, f * (n * c + v * c), shape, [&] {
         (fast ? ln::embedding_backward : ln::reference::embedding_backward)(dy.data(), ids.data(), n, v, c,
@@ -155,8 +155,8 @@ int run(const Options& o) {
     for (bool fast : {true, false}) {
       if (!fast && !o.reference) break;
       measure(o, "softmax_xent_forward", fast, f * m * v, shape, [&] {
-        (fast ? ln::softmax_xent_forward : ln::reference::softmax_xent_forward)(logits.data(), targets.data(), m, v,
-                                                                                -1, loss.data(), lse.data());
+        (fast ? ln::softmax_xent_forward : ln::reference::softmax_xent_forward)(
+            logits.data(), targets.data(), m, v, -1, loss.data(), lse.data());
       });
       measure(o, "softmax_xent_backward", fast, 2 * f * m * v, shape, [&] {
         (fast ? ln::softmax_xent_backward : ln::reference::softmax_xent_backward)(
@@ -168,7 +168,8 @@ int run(const Options& o) {
 }
 
 ln::app::RegisterCommand reg{
-    {"bench", "kernels", "Row kernels (layernorm, GELU, softmax-xent, embedding, transpose, dropout) vs references",
+    {"bench", "kernels",
+     "Row kernels (layernorm, GELU, softmax-xent, embedding, transpose, dropout) vs references",
      [](CLI::App& cmd) {
        auto o = std::make_shared<Options>();
        cmd.add_option("--rows", o->rows, "Token rows N (B*T)")->capture_default_str();
@@ -176,7 +177,8 @@ ln::app::RegisterCommand reg{
        cmd.add_option("--vocab", o->vocab, "Vocabulary size V")->capture_default_str();
        cmd.add_option("--xent-rows", o->xent_rows, "Rows of (rows x vocab) logits for softmax_xent")
            ->capture_default_str();
-       cmd.add_option("--heads", o->heads, "Heads H for the (T,H,D)->(H,T,D) transpose")->capture_default_str();
+       cmd.add_option("--heads", o->heads, "Heads H for the (T,H,D)->(H,T,D) transpose")
+           ->capture_default_str();
        cmd.add_option("--repeats", o->repeats, "Timed calls per measurement (median is reported)")
            ->capture_default_str();
        cmd.add_flag("!--no-reference", o->reference, "Skip the (slow) reference twins");

@@ -52,7 +52,9 @@ constexpr int64_t kBlock = 4096;
 
 }  // namespace
 
-bool dropout_keep(uint64_t seed, int64_t index, float p) { return draw24(key_of(seed), index) >= threshold24(p); }
+bool dropout_keep(uint64_t seed, int64_t index, float p) {
+  return draw24(key_of(seed), index) >= threshold24(p);
+}
 
 void dropout_apply(const float* x, int64_t n, float p, uint64_t seed, float* y) {
   const Key key = key_of(seed);
@@ -68,7 +70,7 @@ void dropout_apply(const float* x, int64_t n, float p, uint64_t seed, float* y) 
       const uint32_t lo0 = static_cast<uint32_t>(static_cast<uint64_t>(start));
       const float* xs = x + start;
       float* ys = y + start;
-      const Key k = key;  // locals, not captured references: the stores to ys must not be
+      const Key k = key;       // locals, not captured references: the stores to ys must not be
       const uint32_t t = thr;  // assumed to alias them
       const float sc = scale;
       // Multiply by a selected constant rather than select a product: keeps the loop

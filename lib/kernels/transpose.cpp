@@ -31,7 +31,8 @@ void transpose_copy(const float* x, int64_t a, int64_t m, int64_t b, int64_t n, 
       } else {
         for (int64_t mi = m0; mi < m1; ++mi)
           for (int64_t ni = n0; ni < n1; ++ni)
-            std::memcpy(ys + ni * y_row + mi * k, xs + mi * x_row + ni * k, static_cast<size_t>(k) * sizeof(float));
+            std::memcpy(ys + ni * y_row + mi * k, xs + mi * x_row + ni * k,
+                        static_cast<size_t>(k) * sizeof(float));
       }
     }
   });

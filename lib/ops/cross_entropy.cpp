@@ -20,8 +20,8 @@ XentDims check_xent(const Tensor& logits, const std::vector<int32_t>& targets, i
   const int64_t v = logits.dim(-1);
   LN_CHECK(v > 0, "[", op, "] logits ", shape_str(logits.shape()), " have no vocabulary dim");
   const int64_t n = logits.numel() / v;
-  LN_CHECK(static_cast<int64_t>(targets.size()) == n, "[", op, "] logits ", shape_str(logits.shape()), " have ",
-           n, " rows but ", targets.size(), " targets were given; need one target per row");
+  LN_CHECK(static_cast<int64_t>(targets.size()) == n, "[", op, "] logits ", shape_str(logits.shape()),
+           " have ", n, " rows but ", targets.size(), " targets were given; need one target per row");
   int64_t counted = 0;
   for (int64_t i = 0; i < n; ++i) {
     int32_t t = targets[i];
