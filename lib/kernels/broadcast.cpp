@@ -54,9 +54,12 @@ void row_offsets(const Dims& d, int64_t r, int64_t& oa, int64_t& ob) {
 
 template <BinaryOp Op>
 inline float apply(float x, float y) {
-  if constexpr (Op == BinaryOp::add) return x + y;
-  else if constexpr (Op == BinaryOp::sub) return x - y;
-  else return x * y;
+  if constexpr (Op == BinaryOp::add)
+    return x + y;
+  else if constexpr (Op == BinaryOp::sub)
+    return x - y;
+  else
+    return x * y;
 }
 
 template <BinaryOp Op>
@@ -118,9 +121,15 @@ void broadcast_binary(BinaryOp op, const float* a, const int64_t* a_strides, con
                       const int64_t* b_strides, const int64_t* out_shape, int rank, float* out) {
   Dims d = collapse(out_shape, a_strides, b_strides, rank);
   switch (op) {
-    case BinaryOp::add: binary_rows<BinaryOp::add>(d, a, b, out); break;
-    case BinaryOp::sub: binary_rows<BinaryOp::sub>(d, a, b, out); break;
-    case BinaryOp::mul: binary_rows<BinaryOp::mul>(d, a, b, out); break;
+    case BinaryOp::add:
+      binary_rows<BinaryOp::add>(d, a, b, out);
+      break;
+    case BinaryOp::sub:
+      binary_rows<BinaryOp::sub>(d, a, b, out);
+      break;
+    case BinaryOp::mul:
+      binary_rows<BinaryOp::mul>(d, a, b, out);
+      break;
   }
 }
 

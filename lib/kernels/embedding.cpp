@@ -11,11 +11,13 @@ namespace ln {
 void embedding_forward(const float* weight, const int32_t* ids, int64_t n, int64_t v, int64_t c, float* out) {
   for (int64_t i = 0; i < n; ++i) {
     LN_CHECK(ids[i] >= 0 && ids[i] < v, "[embedding] id ", ids[i], " at position ", i,
-             " is outside the table of V = ", v, " rows; check the tokenizer's vocab size against the model's");
+             " is outside the table of V = ", v,
+             " rows; check the tokenizer's vocab size against the model's");
   }
   par::for_rows(n, c, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i)
-      std::memcpy(out + i * c, weight + static_cast<int64_t>(ids[i]) * c, static_cast<size_t>(c) * sizeof(float));
+      std::memcpy(out + i * c, weight + static_cast<int64_t>(ids[i]) * c,
+                  static_cast<size_t>(c) * sizeof(float));
   });
 }
 

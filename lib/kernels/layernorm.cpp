@@ -9,19 +9,11 @@ namespace ln {
 
 namespace {
 
-// Reduces per-chunk partial sums of `rows_fn` into out[0..c): out = sum over chunks in
-// chunk order. rows_fn(begin, end, partial) accumulates rows [begin, end) into partial (C).
-template <typename RowsFn>
-void reduce_rows_fixed(int64_t n, int64_t c, float* out, RowsFn&& rows_fn) {
-  int64_t chunks = par::fixed_chunks(n);
-  std::vector<float> partial(static_cast<size_t>(chunks * c), 0.0f);
-  par::for_rows(chunks, (n / chunks) * c, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k)
-      rows_fn(par::chunk_begin(n, chunks, k), par::chunk_begin(n, chunks, k + 1), partial.data() + k * c);
-  });
+// out[j] = sum over chunks k (in order) of partial[k * stride + j], j < c.
+void combine_partials(const float* partial, int64_t chunks, int64_t stride, int64_t c, float* out) {
   for (int64_t j = 0; j < c; ++j) out[j] = 0.0f;
   for (int64_t k = 0; k < chunks; ++k) {
-    const float* p = partial.data() + k * c;
+    const float* p = partial + k * stride;
 #pragma omp simd
     for (int64_t j = 0; j < c; ++j) out[j] += p[j];
   }
@@ -60,49 +52,47 @@ void layernorm_forward(const float* x, const float* weight, const float* bias, i
 
 void layernorm_backward(const float* dy, const float* x, const float* weight, const float* mean,
                         const float* rstd, int64_t n, int64_t c, float* dx, float* dweight, float* dbias) {
-  // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * weight, xhat = (x - mean) * rstd
-  if (dx) {
-    par::for_rows(n, c, [&](int64_t r0, int64_t r1) {
-      for (int64_t i = r0; i < r1; ++i) {
+  // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * weight, xhat = (x - mean) * rstd.
+  // One pass over x and dy: each fixed chunk of rows writes its dx rows and accumulates its
+  // own dweight/dbias partials; partials are summed in chunk order afterwards.
+  const int64_t chunks = par::fixed_chunks(n, 64);
+  const bool want_params = dweight || dbias;
+  std::vector<float> partial(want_params ? static_cast<size_t>(2 * chunks * c) : 0, 0.0f);
+  par::for_rows(chunks, (n / chunks) * c, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      float* pw = want_params ? partial.data() + 2 * k * c : nullptr;
+      float* pb = want_params ? pw + c : nullptr;
+      for (int64_t i = par::chunk_begin(n, chunks, k); i < par::chunk_begin(n, chunks, k + 1); ++i) {
         const float* xi = x + i * c;
         const float* dyi = dy + i * c;
-        float m = mean[i], rs = rstd[i];
-        float sg = 0.0f, sgx = 0.0f;
+        const float m = mean[i], rs = rstd[i];
+        if (dx) {
+          float sg = 0.0f, sgx = 0.0f;
 #pragma omp simd reduction(+ : sg, sgx)
-        for (int64_t j = 0; j < c; ++j) {
-          float g = dyi[j] * weight[j];
-          sg += g;
-          sgx += g * (xi[j] - m) * rs;
+          for (int64_t j = 0; j < c; ++j) {
+            float g = dyi[j] * weight[j];
+            sg += g;
+            sgx += g * (xi[j] - m) * rs;
+          }
+          const float inv_c = 1.0f / static_cast<float>(c);
+          sg *= inv_c;
+          sgx *= inv_c;
+          float* dxi = dx + i * c;
+#pragma omp simd
+          for (int64_t j = 0; j < c; ++j) dxi[j] = rs * (dyi[j] * weight[j] - sg - (xi[j] - m) * rs * sgx);
         }
-        float inv_c = 1.0f / static_cast<float>(c);
-        sg *= inv_c;
-        sgx *= inv_c;
-        float* dxi = dx + i * c;
+        if (want_params) {
 #pragma omp simd
-        for (int64_t j = 0; j < c; ++j) dxi[j] = rs * (dyi[j] * weight[j] - sg - (xi[j] - m) * rs * sgx);
+          for (int64_t j = 0; j < c; ++j) {
+            pw[j] += dyi[j] * (xi[j] - m) * rs;
+            pb[j] += dyi[j];
+          }
+        }
       }
-    });
-  }
-  if (dweight) {
-    reduce_rows_fixed(n, c, dweight, [&](int64_t r0, int64_t r1, float* acc) {
-      for (int64_t i = r0; i < r1; ++i) {
-        const float* xi = x + i * c;
-        const float* dyi = dy + i * c;
-        float m = mean[i], rs = rstd[i];
-#pragma omp simd
-        for (int64_t j = 0; j < c; ++j) acc[j] += dyi[j] * (xi[j] - m) * rs;
-      }
-    });
-  }
-  if (dbias) {
-    reduce_rows_fixed(n, c, dbias, [&](int64_t r0, int64_t r1, float* acc) {
-      for (int64_t i = r0; i < r1; ++i) {
-        const float* dyi = dy + i * c;
-#pragma omp simd
-        for (int64_t j = 0; j < c; ++j) acc[j] += dyi[j];
-      }
-    });
-  }
+    }
+  });
+  if (dweight) combine_partials(partial.data(), chunks, 2 * c, c, dweight);
+  if (dbias) combine_partials(partial.data() + c, chunks, 2 * c, c, dbias);
 }
 
 void rmsnorm_forward(const float* x, const float* weight, int64_t n, int64_t c, float eps, float* y,
@@ -125,34 +115,33 @@ void rmsnorm_forward(const float* x, const float* weight, int64_t n, int64_t c, 
 void rmsnorm_backward(const float* dy, const float* x, const float* weight, const float* rstd, int64_t n,
                       int64_t c, float* dx, float* dweight) {
   // y = x * r * w with r = (mean(x^2) + eps)^-1/2:  dx = r * (g - xhat * mean(g * xhat)),
-  // g = dy * w, xhat = x * r.
-  if (dx) {
-    par::for_rows(n, c, [&](int64_t r0, int64_t r1) {
-      for (int64_t i = r0; i < r1; ++i) {
+  // g = dy * w, xhat = x * r. Same one-pass chunking as layernorm_backward.
+  const int64_t chunks = par::fixed_chunks(n, 64);
+  std::vector<float> partial(dweight ? static_cast<size_t>(chunks * c) : 0, 0.0f);
+  par::for_rows(chunks, (n / chunks) * c, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      float* pw = dweight ? partial.data() + k * c : nullptr;
+      for (int64_t i = par::chunk_begin(n, chunks, k); i < par::chunk_begin(n, chunks, k + 1); ++i) {
         const float* xi = x + i * c;
         const float* dyi = dy + i * c;
-        float rs = rstd[i];
-        float sgx = 0.0f;
+        const float rs = rstd[i];
+        if (dx) {
+          float sgx = 0.0f;
 #pragma omp simd reduction(+ : sgx)
-        for (int64_t j = 0; j < c; ++j) sgx += dyi[j] * weight[j] * xi[j] * rs;
-        sgx /= static_cast<float>(c);
-        float* dxi = dx + i * c;
+          for (int64_t j = 0; j < c; ++j) sgx += dyi[j] * weight[j] * xi[j] * rs;
+          sgx /= static_cast<float>(c);
+          float* dxi = dx + i * c;
 #pragma omp simd
-        for (int64_t j = 0; j < c; ++j) dxi[j] = rs * (dyi[j] * weight[j] - xi[j] * rs * sgx);
-      }
-    });
-  }
-  if (dweight) {
-    reduce_rows_fixed(n, c, dweight, [&](int64_t r0, int64_t r1, float* acc) {
-      for (int64_t i = r0; i < r1; ++i) {
-        const float* xi = x + i * c;
-        const float* dyi = dy + i * c;
-        float rs = rstd[i];
+          for (int64_t j = 0; j < c; ++j) dxi[j] = rs * (dyi[j] * weight[j] - xi[j] * rs * sgx);
+        }
+        if (pw) {
 #pragma omp simd
-        for (int64_t j = 0; j < c; ++j) acc[j] += dyi[j] * xi[j] * rs;
+          for (int64_t j = 0; j < c; ++j) pw[j] += dyi[j] * xi[j] * rs;
+        }
       }
-    });
-  }
+    }
+  });
+  if (dweight) combine_partials(partial.data(), chunks, c, c, dweight);
 }
 
 }  // namespace ln

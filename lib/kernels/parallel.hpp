@@ -6,10 +6,11 @@
 // reductions across rows (layernorm's dweight, broadcast gradients, sums) go through
 // `fixed_chunks`: the split is a function of n alone, each chunk reduces serially, and the
 // chunk partials are combined in chunk order by the caller.
-#include <algorithm>
-#include <cstdint>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cstdint>
 
 namespace ln::par {
 

@@ -70,8 +70,8 @@ void softmax_backward(const float* y, const float* dy, int64_t n, int64_t c, flo
   });
 }
 
-void softmax_xent_forward(const float* logits, const int32_t* targets, int64_t n, int64_t v,
-                          int32_t ignore, float* row_loss, float* row_lse_out) {
+void softmax_xent_forward(const float* logits, const int32_t* targets, int64_t n, int64_t v, int32_t ignore,
+                          float* row_loss, float* row_lse_out) {
   for (int64_t i = 0; i < n; ++i) {
     int32_t t = targets[i];
     LN_CHECK(t == ignore || (t >= 0 && t < v), "[softmax_xent] target ", t, " at row ", i,

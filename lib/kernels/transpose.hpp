@@ -8,7 +8,7 @@
 namespace ln {
 
 // Tiles (M, N) in 16 x 16 blocks of K-element items so both sides stream through cache;
-// parallel over (A, B, row tiles).
+// parallel over tiles.
 void transpose_copy(const float* x, int64_t a, int64_t m, int64_t b, int64_t n, int64_t k, float* y);
 
 }  // namespace ln

@@ -46,8 +46,8 @@ inline float exp(float x) {
 inline float erf(float x) {
   float a = x < 0.0f ? -x : x;
   float t = 1.0f / (1.0f + 0.3275911f * a);
-  float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f +
-               t * (-1.453152027f + t * 1.061405429f))));
+  float poly =
+      t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
   float y = 1.0f - poly * exp(-a * a);
   return y * (x < 0.0f ? -1.0f : 1.0f);
 }

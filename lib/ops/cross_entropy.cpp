@@ -8,23 +8,43 @@
 
 namespace ln {
 
-Var cross_entropy(const Var& logits, const std::vector<int32_t>& targets, int32_t ignore_index) {
-  LN_CHECK(logits.defined() && logits.ndim() >= 1, "[cross_entropy] logits must be (N, V)");
-  LN_CHECK(logits.value().dtype() == DType::f32, "[cross_entropy] logits are ",
-           dtype_name(logits.value().dtype()), "; need f32");
+namespace {
+// Validates logits (..., V) against targets; returns {rows N, vocab V, counted rows}.
+struct XentDims {
+  int64_t n, v, counted;
+};
+XentDims check_xent(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index,
+                    const char* op) {
+  LN_CHECK(logits.defined() && logits.ndim() >= 1, "[", op, "] logits must be (N, V)");
+  LN_CHECK(logits.dtype() == DType::f32, "[", op, "] logits are ", dtype_name(logits.dtype()), "; need f32");
   const int64_t v = logits.dim(-1);
-  LN_CHECK(v > 0, "[cross_entropy] logits ", shape_str(logits.shape()), " have no vocabulary dim");
+  LN_CHECK(v > 0, "[", op, "] logits ", shape_str(logits.shape()), " have no vocabulary dim");
   const int64_t n = logits.numel() / v;
-  LN_CHECK(static_cast<int64_t>(targets.size()) == n, "[cross_entropy] logits ", shape_str(logits.shape()),
+  LN_CHECK(static_cast<int64_t>(targets.size()) == n, "[", op, "] logits ", shape_str(logits.shape()),
            " have ", n, " rows but ", targets.size(), " targets were given; need one target per row");
   int64_t counted = 0;
   for (int64_t i = 0; i < n; ++i) {
     int32_t t = targets[i];
     if (t == ignore_index) continue;
-    LN_CHECK(t >= 0 && t < v, "[cross_entropy] target ", t, " at row ", i, " is outside [0, ", v,
+    LN_CHECK(t >= 0 && t < v, "[", op, "] target ", t, " at row ", i, " is outside [0, ", v,
              ") and is not ignore_index ", ignore_index, "; check the vocab size");
     ++counted;
   }
+  return {n, v, counted};
+}
+}  // namespace
+
+Tensor token_losses(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index) {
+  XentDims d = check_xent(logits, targets, ignore_index, "token_losses");
+  Tensor row_loss = Tensor::empty({d.n});
+  softmax_xent_forward(logits.data(), targets.data(), d.n, d.v, ignore_index, row_loss.data(), nullptr);
+  return row_loss;
+}
+
+Var cross_entropy(const Var& logits, const std::vector<int32_t>& targets, int32_t ignore_index) {
+  LN_CHECK(logits.defined(), "[cross_entropy] logits is an empty Var");
+  const XentDims dims = check_xent(logits.value(), targets, ignore_index, "cross_entropy");
+  const int64_t n = dims.n, v = dims.v, counted = dims.counted;
   Tensor row_loss = Tensor::empty({n});
   Tensor row_lse = Tensor::empty({n});
   softmax_xent_forward(logits.value().data(), targets.data(), n, v, ignore_index, row_loss.data(),

@@ -13,4 +13,9 @@ namespace ln {
 // For per-token losses without autograd, call softmax_xent_forward (kernels/softmax_xent.hpp).
 Var cross_entropy(const Var& logits, const std::vector<int32_t>& targets, int32_t ignore_index = -1);
 
+// Per-row losses without autograd (evaluation, per-position loss): (N) with
+// loss[i] = logsumexp(logits[i]) - logits[i, targets[i]], and 0 for ignored rows.
+// Same validation and errors as cross_entropy.
+Tensor token_losses(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index = -1);
+
 }  // namespace ln

@@ -18,7 +18,8 @@ Var embedding(const Var& weight, const std::vector<int32_t>& ids, const Shape& i
   const int64_t v = weight.dim(0), c = weight.dim(1);
   for (int64_t i = 0; i < n; ++i) {
     LN_CHECK(ids[i] >= 0 && ids[i] < v, "[embedding] id ", ids[i], " at position ", i,
-             " is outside the table (V = ", v, "); the tokenizer's vocabulary must fit the model's vocab_size");
+             " is outside the table (V = ", v,
+             "); the tokenizer's vocabulary must fit the model's vocab_size");
   }
   Shape out_shape = ids_shape;
   out_shape.push_back(c);

@@ -12,11 +12,10 @@ int64_t check_norm_inputs(const Var& x, const Var& weight, const Var& bias, floa
   LN_CHECK(x.value().dtype() == DType::f32, "[", op, "] x is ", dtype_name(x.value().dtype()), "; need f32");
   const int64_t c = x.dim(-1);
   LN_CHECK(c > 0, "[", op, "] x ", shape_str(x.shape()), " has an empty last dim");
-  LN_CHECK(weight.defined() && weight.shape() == Shape{c}, "[", op, "] weight must be (", c,
-           ",) to match x ", shape_str(x.shape()), ", got ",
-           weight.defined() ? shape_str(weight.shape()) : "an empty Var");
-  LN_CHECK(!bias.defined() || bias.shape() == Shape{c}, "[", op, "] bias must be (", c,
-           ",) to match x ", shape_str(x.shape()), ", got ", bias.defined() ? shape_str(bias.shape()) : "");
+  LN_CHECK(weight.defined() && weight.shape() == Shape{c}, "[", op, "] weight must be (", c, ",) to match x ",
+           shape_str(x.shape()), ", got ", weight.defined() ? shape_str(weight.shape()) : "an empty Var");
+  LN_CHECK(!bias.defined() || bias.shape() == Shape{c}, "[", op, "] bias must be (", c, ",) to match x ",
+           shape_str(x.shape()), ", got ", bias.defined() ? shape_str(bias.shape()) : "");
   LN_CHECK(eps > 0.0f, "[", op, "] eps must be > 0, got ", eps);
   return c;
 }

@@ -16,10 +16,9 @@ Var sum_scaled(const Var& x, double factor, const char* name) {
   double total = sum_all(x.value().data(), x.numel());
   Shape in_shape = x.shape();
   float f = static_cast<float>(factor);
-  return make_result(Tensor::scalar(static_cast<float>(total * factor)), {x}, name,
-                     [in_shape, f](const Tensor& g) {
-                       return std::vector<Tensor>{Tensor::full(in_shape, g.item() * f)};
-                     });
+  return make_result(
+      Tensor::scalar(static_cast<float>(total * factor)), {x}, name,
+      [in_shape, f](const Tensor& g) { return std::vector<Tensor>{Tensor::full(in_shape, g.item() * f)}; });
 }
 }  // namespace
 
@@ -42,8 +41,10 @@ Var sum(const Var& x, int dim, bool keepdim) {
   const int64_t size = in_shape[d];
   const int64_t inner = shape::product(in_shape, d + 1, x.ndim());
   Shape out_shape = in_shape;
-  if (keepdim) out_shape[d] = 1;
-  else out_shape.erase(out_shape.begin() + d);
+  if (keepdim)
+    out_shape[d] = 1;
+  else
+    out_shape.erase(out_shape.begin() + d);
   Tensor out = Tensor::empty(out_shape);
   sum_dim(x.value().data(), outer, size, inner, out.data());
   return make_result(out, {x}, "sum_dim", [in_shape, outer, size, inner](const Tensor& g) {

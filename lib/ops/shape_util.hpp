@@ -42,8 +42,8 @@ inline std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out)
   std::vector<int64_t> strides(out.size(), 0);
   int64_t s = 1;
   for (size_t k = 0; k < in.size(); ++k) {
-    size_t i = in.size() - 1 - k;           // dim of `in`
-    size_t o = out.size() - 1 - k;          // aligned dim of `out`
+    size_t i = in.size() - 1 - k;   // dim of `in`
+    size_t o = out.size() - 1 - k;  // aligned dim of `out`
     strides[o] = in[i] == 1 && out[o] != 1 ? 0 : s;
     s *= in[i];
   }

@@ -13,7 +13,8 @@ inline std::vector<float> random_vec(int64_t n, uint64_t seed, float lo = -1.0f,
 }
 
 // True when |a - b| <= atol + rtol |b| elementwise; reports the worst element.
-inline bool all_close(const std::vector<float>& a, const std::vector<float>& b, double atol, double rtol = 0.0) {
+inline bool all_close(const std::vector<float>& a, const std::vector<float>& b, double atol,
+                      double rtol = 0.0) {
   REQUIRE(a.size() == b.size());
   double worst = 0;
   size_t at = 0;

@@ -33,9 +33,9 @@ const Case kCases[] = {
     {{3, 5}, {3, 1}, {1, 5}},           // outer product
     {{4, 3, 5}, {4, 3, 5}, {4, 1, 5}},  // middle dim broadcast
     {{2, 3, 4, 5}, {1, 3, 1, 5}, {2, 1, 4, 1}},
-    {{300, 33}, {300, 33}, {1, 33}},     // reduction chunks for the gradient
+    {{300, 33}, {300, 33}, {1, 33}},  // reduction chunks for the gradient
     {{200, 3, 17}, {200, 3, 17}, {1, 3, 1}},
-    {{5, 6}, {1, 1}, {5, 6}},           // scalar
+    {{5, 6}, {1, 1}, {5, 6}},  // scalar
 };
 }  // namespace
 
@@ -49,7 +49,8 @@ TEST_CASE("broadcast_binary matches the reference for add, sub, mul") {
     for (BinaryOp op : {BinaryOp::add, BinaryOp::sub, BinaryOp::mul}) {
       std::vector<float> y(count(c.out)), ry(count(c.out));
       broadcast_binary(op, a.data(), sa.data(), b.data(), sb.data(), c.out.data(), rank, y.data());
-      reference::broadcast_binary(op, a.data(), sa.data(), b.data(), sb.data(), c.out.data(), rank, ry.data());
+      reference::broadcast_binary(op, a.data(), sa.data(), b.data(), sb.data(), c.out.data(), rank,
+                                  ry.data());
       CHECK(y == ry);
     }
   }
@@ -66,9 +67,8 @@ TEST_CASE("broadcast_reduce matches the reference and is thread-count independen
       broadcast_reduce(g.data(), c.out.data(), s.data(), rank, -0.5f, r.data(), count(*in));
       reference::broadcast_reduce(g.data(), c.out.data(), s.data(), rank, -0.5f, rr.data(), count(*in));
       CHECK(ln::test::all_close(r, rr, 1e-5, 1e-5));
-      ln::test::with_threads(1, [&] {
-        broadcast_reduce(g.data(), c.out.data(), s.data(), rank, -0.5f, r1.data(), count(*in));
-      });
+      ln::test::with_threads(
+          1, [&] { broadcast_reduce(g.data(), c.out.data(), s.data(), rank, -0.5f, r1.data(), count(*in)); });
       CHECK(r == r1);
     }
   }

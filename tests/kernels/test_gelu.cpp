@@ -28,7 +28,8 @@ TEST_CASE("vmath::exp is accurate to a few ulps and underflows to exactly 0") {
 
 TEST_CASE("vmath::erf is within 4e-7 of std::erf") {
   double worst = 0;
-  for (float x = -6.0f; x <= 6.0f; x += 0.00917f) worst = std::max(worst, std::abs(vmath::erf(x) - std::erf(static_cast<double>(x))));
+  for (float x = -6.0f; x <= 6.0f; x += 0.00917f)
+    worst = std::max(worst, std::abs(vmath::erf(x) - std::erf(static_cast<double>(x))));
   CHECK(worst < 4e-7);
   CHECK(vmath::erf(0.0f) == doctest::Approx(0.0f));
   CHECK(vmath::erf(-30.0f) == -1.0f);
@@ -54,7 +55,7 @@ TEST_CASE("gelu hand-computed values and tails") {
   std::vector<float> y(x.size());
   gelu_forward(x.data(), 5, y.data());
   CHECK(y[0] == 0.0f);
-  CHECK(y[1] == doctest::Approx(0.8413447460685429).epsilon(1e-6));   // 1 * Phi(1)
+  CHECK(y[1] == doctest::Approx(0.8413447460685429).epsilon(1e-6));    // 1 * Phi(1)
   CHECK(y[2] == doctest::Approx(-0.15865525393145707).epsilon(1e-5));  // -1 * Phi(-1)
   CHECK(y[3] == 30.0f);
   CHECK(std::abs(y[4]) < 1e-6f);

@@ -27,8 +27,8 @@ TEST_CASE("layernorm forward and backward match the reference") {
     auto dy = random_vec(n * c, 4);
     for (bool with_bias : {true, false}) {
       std::vector<float> y(n * c), mean(n), rstd(n), ry(n * c), rmean(n), rrstd(n);
-      layernorm_forward(x.data(), w.data(), with_bias ? b.data() : nullptr, n, c, 1e-5f, y.data(), mean.data(),
-                        rstd.data());
+      layernorm_forward(x.data(), w.data(), with_bias ? b.data() : nullptr, n, c, 1e-5f, y.data(),
+                        mean.data(), rstd.data());
       reference::layernorm_forward(x.data(), w.data(), with_bias ? b.data() : nullptr, n, c, 1e-5f, ry.data(),
                                    rmean.data(), rrstd.data());
       CHECK(all_close(y, ry, 1e-5, 1e-5));
@@ -36,9 +36,11 @@ TEST_CASE("layernorm forward and backward match the reference") {
       CHECK(all_close(rstd, rrstd, 1e-6, 1e-5));
     }
     std::vector<float> mean(n), rstd(n), y(n * c);
-    reference::layernorm_forward(x.data(), w.data(), b.data(), n, c, 1e-5f, y.data(), mean.data(), rstd.data());
+    reference::layernorm_forward(x.data(), w.data(), b.data(), n, c, 1e-5f, y.data(), mean.data(),
+                                 rstd.data());
     std::vector<float> dx(n * c), dw(c), db(c), rdx(n * c), rdw(c), rdb(c);
-    layernorm_backward(dy.data(), x.data(), w.data(), mean.data(), rstd.data(), n, c, dx.data(), dw.data(), db.data());
+    layernorm_backward(dy.data(), x.data(), w.data(), mean.data(), rstd.data(), n, c, dx.data(), dw.data(),
+                       db.data());
     reference::layernorm_backward(dy.data(), x.data(), w.data(), mean.data(), rstd.data(), n, c, rdx.data(),
                                   rdw.data(), rdb.data());
     CHECK(all_close(dx, rdx, 1e-5, 1e-4));
@@ -76,10 +78,12 @@ TEST_CASE("layernorm backward is bitwise identical with 1 and 2 threads") {
   layernorm_forward(x.data(), w.data(), nullptr, n, c, 1e-5f, y.data(), mean.data(), rstd.data());
   std::vector<float> dx1(n * c), dw1(c), db1(c), dx2(n * c), dw2(c), db2(c);
   ln::test::with_threads(1, [&] {
-    layernorm_backward(dy.data(), x.data(), w.data(), mean.data(), rstd.data(), n, c, dx1.data(), dw1.data(), db1.data());
+    layernorm_backward(dy.data(), x.data(), w.data(), mean.data(), rstd.data(), n, c, dx1.data(), dw1.data(),
+                       db1.data());
   });
   ln::test::with_threads(2, [&] {
-    layernorm_backward(dy.data(), x.data(), w.data(), mean.data(), rstd.data(), n, c, dx2.data(), dw2.data(), db2.data());
+    layernorm_backward(dy.data(), x.data(), w.data(), mean.data(), rstd.data(), n, c, dx2.data(), dw2.data(),
+                       db2.data());
   });
   CHECK(dx1 == dx2);
   CHECK(dw1 == dw2);

@@ -20,7 +20,8 @@ TEST_CASE("sum_all matches a double loop and is thread-count independent") {
 }
 
 TEST_CASE("sum_dim, expand_dim and copy_rows match the reference") {
-  for (auto [o, d, i] : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {3, 5, 7}, {1, 100, 1}, {200, 3, 33}}) {
+  for (auto [o, d, i] :
+       std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {3, 5, 7}, {1, 100, 1}, {200, 3, 33}}) {
     CAPTURE(o);
     CAPTURE(d);
     CAPTURE(i);

@@ -13,7 +13,8 @@ using ln::test::all_close;
 using ln::test::random_vec;
 
 TEST_CASE("softmax kernel matches the reference") {
-  for (auto [n, c] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 7}, {5, 17}, {33, 100}, {200, 257}}) {
+  for (auto [n, c] :
+       std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 7}, {5, 17}, {33, 100}, {200, 257}}) {
     CAPTURE(n);
     CAPTURE(c);
     auto x = random_vec(n * c, 41, -5.0f, 5.0f);
@@ -38,7 +39,8 @@ TEST_CASE("softmax is stable for huge logits and gives -inf zero probability") {
 }
 
 TEST_CASE("softmax_xent matches the reference, with ignored rows") {
-  for (auto [n, v] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {4, 7}, {9, 33}, {50, 1000}, {3, 5003}}) {
+  for (auto [n, v] :
+       std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {4, 7}, {9, 33}, {50, 1000}, {3, 5003}}) {
     CAPTURE(n);
     CAPTURE(v);
     auto logits = random_vec(n * v, 51, -4.0f, 4.0f);
@@ -54,11 +56,13 @@ TEST_CASE("softmax_xent matches the reference, with ignored rows") {
     auto d_row = random_vec(n, 52);
     std::vector<float> d(n * v), rd(n * v);
     softmax_xent_backward(logits.data(), targets.data(), rlse.data(), d_row.data(), n, v, -100, d.data());
-    reference::softmax_xent_backward(logits.data(), targets.data(), rlse.data(), d_row.data(), n, v, -100, rd.data());
+    reference::softmax_xent_backward(logits.data(), targets.data(), rlse.data(), d_row.data(), n, v, -100,
+                                     rd.data());
     CHECK(all_close(d, rd, 1e-6, 1e-5));
     // In place (dlogits aliasing logits) gives the same result.
     std::vector<float> inplace = logits;
-    softmax_xent_backward(inplace.data(), targets.data(), rlse.data(), d_row.data(), n, v, -100, inplace.data());
+    softmax_xent_backward(inplace.data(), targets.data(), rlse.data(), d_row.data(), n, v, -100,
+                          inplace.data());
     CHECK(inplace == d);
   }
 }

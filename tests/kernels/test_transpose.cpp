@@ -10,12 +10,13 @@ TEST_CASE("transpose_copy matches the five-loop reference") {
   // (a, m, b, n, k): last-two-dims swaps (k = 1), (B,T,H,D)<->(B,H,T,D) (b = 1), a middle
   // dim between the swapped ones, and sizes around the 16-tile edge.
   for (auto [a, m, b, n, k] : std::vector<std::array<int64_t, 5>>{{1, 1, 1, 1, 1},
-                                                                 {1, 3, 1, 5, 1},
-                                                                 {2, 17, 1, 33, 1},
-                                                                 {3, 31, 1, 4, 16},
-                                                                 {2, 7, 3, 5, 2},
-                                                                 {1, 40, 2, 19, 7},
-                                                                 {2, 300, 1, 6, 64}}) {
+                                                                  {1, 3, 1, 5, 1},
+                                                                  {2, 17, 1, 33, 1},
+                                                                  {3, 31, 1, 4, 16},
+                                                                  {2, 7, 3, 5, 2},
+                                                                  {1, 40, 2, 19, 7},
+                                                                  {2, 300, 1, 6, 64},
+                                                                  {1, 12, 1, 700, 8}}) {
     CAPTURE(a);
     CAPTURE(m);
     CAPTURE(b);

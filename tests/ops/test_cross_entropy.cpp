@@ -33,9 +33,11 @@ TEST_CASE("cross_entropy is the mean NLL over counted rows") {
   // ignore_index other than -1, and (B, T, V) logits.
   Tensor l3 = ln::test::random_tensor({2, 3, 4}, 2);
   std::vector<int32_t> t3 = {1, 100, 0, 3, 100, 2};
-  CHECK(cross_entropy(Var(l3), t3, 100).value().item() == doctest::Approx(naive_loss(l3, t3, 100)).epsilon(1e-5));
+  CHECK(cross_entropy(Var(l3), t3, 100).value().item() ==
+        doctest::Approx(naive_loss(l3, t3, 100)).epsilon(1e-5));
   // Uniform logits: log V.
-  CHECK(cross_entropy(Var(Tensor::zeros({3, 8})), {1, 2, 3}).value().item() == doctest::Approx(std::log(8.0)));
+  CHECK(cross_entropy(Var(Tensor::zeros({3, 8})), {1, 2, 3}).value().item() ==
+        doctest::Approx(std::log(8.0)));
 }
 
 TEST_CASE("cross_entropy gradient, with ignored rows") {
@@ -45,8 +47,11 @@ TEST_CASE("cross_entropy gradient, with ignored rows") {
   std::vector<int32_t> t1 = {0};
   ln::test::check_vjp([t1](const std::vector<Var>& v) { return cross_entropy(v[0], t1); },
                       {ln::test::random_tensor({1, 1}, 4)});
-  ln::test::check_vjp([](const std::vector<Var>& v) { return cross_entropy(v[0], {4, 0, 2}); },
-                      {ln::test::random_tensor({3, 33}, 5, -2.0f, 2.0f)});
+  ln::test::check_vjp(
+      [](const std::vector<Var>& v) {
+        return cross_entropy(v[0], {4, 0, 2});
+      },
+      {ln::test::random_tensor({3, 33}, 5, -2.0f, 2.0f)});
   // Ignored rows get exactly zero gradient.
   Var x(ln::test::random_tensor({5, 7}, 6), true);
   cross_entropy(x, t).backward();
@@ -74,4 +79,17 @@ TEST_CASE("cross_entropy errors") {
   } catch (const ln::Error& e) {
     CHECK(std::string(e.what()).find("[cross_entropy] target 9") != std::string::npos);
   }
+}
+
+TEST_CASE("token_losses gives per-row losses whose counted mean is cross_entropy") {
+  Tensor logits = ln::test::random_tensor({4, 9}, 8, -3.0f, 3.0f);
+  std::vector<int32_t> t = {8, -1, 0, 4};
+  Tensor rows = token_losses(logits, t);
+  REQUIRE(rows.shape() == Shape{4});
+  CHECK(rows.data()[1] == 0.0f);
+  CHECK(rows.data()[0] == doctest::Approx(naive_loss(logits, {8, -1, -1, -1}, -1)).epsilon(1e-5));
+  double counted_mean = (rows.data()[0] + rows.data()[2] + rows.data()[3]) / 3.0;
+  CHECK(cross_entropy(Var(logits), t).value().item() == doctest::Approx(counted_mean).epsilon(1e-6));
+  CHECK_THROWS_AS(token_losses(logits, {0, 1, 2}), ln::Error);
+  CHECK_THROWS_AS(token_losses(logits, {0, 1, 2, 9}), ln::Error);
 }

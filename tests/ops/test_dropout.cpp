@@ -67,10 +67,12 @@ TEST_CASE("dropout backward applies the same mask and scale") {
   bool ok = true;
   for (int64_t i = 0; i < kN && ok; ++i) {
     float want = py[i] == 0.0f ? 0.0f : u.data()[i] / 0.75f;
-    ok = std::abs(g[i] - want) <= 1e-6f * (1 + std::abs(want)) && (py[i] == 0.0f || std::abs(py[i] - px[i] / 0.75f) < 1e-5f);
+    ok = std::abs(g[i] - want) <= 1e-6f * (1 + std::abs(want)) &&
+         (py[i] == 0.0f || std::abs(py[i] - px[i] / 0.75f) < 1e-5f);
   }
   CHECK(ok);
-  ln::test::check_vjp([](const std::vector<Var>& v) { return dropout(v[0], 0.5f, 3); }, {ln::test::random_tensor({4, 9}, 7)});
+  ln::test::check_vjp([](const std::vector<Var>& v) { return dropout(v[0], 0.5f, 3); },
+                      {ln::test::random_tensor({4, 9}, 7)});
 }
 
 TEST_CASE("dropout errors") {

@@ -13,9 +13,9 @@ struct Pair {
   Shape a, b;
 };
 // Same shapes, bias-like, middle and leading broadcasts, outer products, scalars, odd sizes.
-const Pair kPairs[] = {{{3, 4}, {3, 4}},       {{3, 4}, {4}},          {{2, 3, 4}, {3, 1}},
-                       {{1}, {2, 3}},          {{}, {3, 5}},           {{5, 1}, {1, 7}},
-                       {{4, 1, 3}, {2, 1}},    {{2, 1, 5, 1}, {3, 1, 2}}, {{17}, {17}}};
+const Pair kPairs[] = {{{3, 4}, {3, 4}}, {{3, 4}, {4}},    {{2, 3, 4}, {3, 1}}, {{1}, {2, 3}},
+                       {{}, {3, 5}},     {{5, 1}, {1, 7}}, {{4, 1, 3}, {2, 1}}, {{2, 1, 5, 1}, {3, 1, 2}},
+                       {{17}, {17}}};
 
 // out[i] for a flat output index under numpy broadcasting, computed the slow way.
 float naive_at(const Tensor& t, const Shape& out, int64_t flat) {

@@ -21,9 +21,16 @@ TEST_CASE("embedding backward scatter-adds repeated ids") {
   Var y = embedding(w, ids, {4});
   y.backward(Tensor::full({4, 3}, 1.0f));
   CHECK(w.grad().to_vector() == std::vector<float>{0, 0, 0, 3, 3, 3, 0, 0, 0, 1, 1, 1});
-  check_vjp([ids](const std::vector<Var>& v) { return embedding(v[0], ids, {2, 2}); }, {random_tensor({4, 5}, 1)});
-  check_vjp([](const std::vector<Var>& v) { return embedding(v[0], {6, 0, 6, 2, 6}, {5}); },
-            {random_tensor({7, 3}, 2)});
+  check_vjp(
+      [ids](const std::vector<Var>& v) {
+        return embedding(v[0], ids, {2, 2});
+      },
+      {random_tensor({4, 5}, 1)});
+  check_vjp(
+      [](const std::vector<Var>& v) {
+        return embedding(v[0], {6, 0, 6, 2, 6}, {5});
+      },
+      {random_tensor({7, 3}, 2)});
 }
 
 TEST_CASE("embedding errors name the bad id and V") {

@@ -22,7 +22,8 @@ TEST_CASE("gelu is exact-erf GELU (PyTorch F.gelu default)") {
 TEST_CASE("gelu gradient") {
   for (Shape s : {Shape{7}, Shape{3, 5}, Shape{1}}) {
     CAPTURE(shape_str(s));
-    ln::test::check_vjp([](const std::vector<Var>& v) { return gelu(v[0]); }, {ln::test::random_tensor(s, 2, -3.0f, 3.0f)});
+    ln::test::check_vjp([](const std::vector<Var>& v) { return gelu(v[0]); },
+                        {ln::test::random_tensor(s, 2, -3.0f, 3.0f)});
   }
   CHECK_THROWS_AS(gelu(Var()), ln::Error);
 }

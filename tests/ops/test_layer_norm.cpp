@@ -42,7 +42,8 @@ TEST_CASE("layer_norm gradients for x, weight and bias") {
   }
   // Only x needs a gradient (frozen parameters).
   check_vjp([](const std::vector<Var>& v) { return layer_norm(v[0], v[1], v[2]); },
-            {random_tensor({4, 6}, 9), random_tensor({6}, 10), random_tensor({6}, 11)}, {}, {true, false, false});
+            {random_tensor({4, 6}, 9), random_tensor({6}, 10), random_tensor({6}, 11)}, {},
+            {true, false, false});
 }
 
 TEST_CASE("rms_norm forward and gradients") {

@@ -66,10 +66,16 @@ TEST_CASE("concat forward, gradient, errors") {
   Var a(Tensor::from({1, 2, 3, 4}, {2, 2})), b(Tensor::from({5, 6}, {2, 1}));
   CHECK(concat({a, b}, 1).value().to_vector() == std::vector<float>{1, 2, 5, 3, 4, 6});
   CHECK(concat({a, a}, 0).value().to_vector() == std::vector<float>{1, 2, 3, 4, 1, 2, 3, 4});
-  check_vjp([](const std::vector<Var>& v) { return concat({v[0], v[1], v[2]}, 1); },
-            {random_tensor({2, 1, 3}, 8), random_tensor({2, 4, 3}, 9), random_tensor({2, 2, 3}, 10)});
-  check_vjp([](const std::vector<Var>& v) { return concat({v[0], v[1]}, -1); },
-            {random_tensor({3, 2}, 11), random_tensor({3, 5}, 12)});
+  check_vjp(
+      [](const std::vector<Var>& v) {
+        return concat({v[0], v[1], v[2]}, 1);
+      },
+      {random_tensor({2, 1, 3}, 8), random_tensor({2, 4, 3}, 9), random_tensor({2, 2, 3}, 10)});
+  check_vjp(
+      [](const std::vector<Var>& v) {
+        return concat({v[0], v[1]}, -1);
+      },
+      {random_tensor({3, 2}, 11), random_tensor({3, 5}, 12)});
   CHECK_THROWS_AS(concat({a, b}, 0), ln::Error);
   CHECK_THROWS_AS(concat({}, 0), ln::Error);
   CHECK_THROWS_AS(concat({a, Var(Tensor::zeros({4}))}, 0), ln::Error);

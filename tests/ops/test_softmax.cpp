@@ -25,7 +25,8 @@ TEST_CASE("softmax over the last dim against a naive loop") {
 TEST_CASE("softmax gradient") {
   for (Shape s : {Shape{3, 7}, Shape{2, 3, 5}, Shape{4, 1}}) {
     CAPTURE(shape_str(s));
-    ln::test::check_vjp([](const std::vector<Var>& v) { return softmax(v[0]); }, {ln::test::random_tensor(s, 2, -2.0f, 2.0f)});
+    ln::test::check_vjp([](const std::vector<Var>& v) { return softmax(v[0]); },
+                        {ln::test::random_tensor(s, 2, -2.0f, 2.0f)});
   }
   CHECK_THROWS_AS(softmax(Var(Tensor::zeros({2, 0}))), ln::Error);
   CHECK_THROWS_AS(softmax(Var(Tensor::scalar(1.0f))), ln::Error);

@@ -1,7 +1,7 @@
 // Plain-loop twins of kernels/layernorm.cpp, accumulating in double: the textbook formulas.
-#include <cmath>
-
 #include "kernels/reference/layernorm.hpp"
+
+#include <cmath>
 
 namespace ln::reference {
 
@@ -81,7 +81,8 @@ void rmsnorm_backward(const float* dy, const float* x, const float* weight, cons
       sgx += static_cast<double>(dy[i * c + j]) * weight[j] * x[i * c + j] * rstd[i];
     for (int64_t j = 0; j < c; ++j) {
       double g = static_cast<double>(dy[i * c + j]) * weight[j];
-      dx[i * c + j] = static_cast<float>(rstd[i] * (g - x[i * c + j] * static_cast<double>(rstd[i]) * sgx / c));
+      dx[i * c + j] =
+          static_cast<float>(rstd[i] * (g - x[i * c + j] * static_cast<double>(rstd[i]) * sgx / c));
     }
   }
 }

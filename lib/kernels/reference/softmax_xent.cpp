@@ -22,8 +22,8 @@ void softmax_backward(const float* y, const float* dy, int64_t n, int64_t c, flo
   }
 }
 
-void softmax_xent_forward(const float* logits, const int32_t* targets, int64_t n, int64_t v,
-                          int32_t ignore, float* row_loss, float* row_lse) {
+void softmax_xent_forward(const float* logits, const int32_t* targets, int64_t n, int64_t v, int32_t ignore,
+                          float* row_loss, float* row_lse) {
   for (int64_t i = 0; i < n; ++i) {
     double m = logits[i * v];
     for (int64_t j = 1; j < v; ++j) m = std::fmax(m, logits[i * v + j]);
@@ -31,7 +31,8 @@ void softmax_xent_forward(const float* logits, const int32_t* targets, int64_t n
     for (int64_t j = 0; j < v; ++j) s += std::exp(logits[i * v + j] - m);
     double lse = m + std::log(s);
     if (row_lse) row_lse[i] = static_cast<float>(lse);
-    if (row_loss) row_loss[i] = targets[i] == ignore ? 0.0f : static_cast<float>(lse - logits[i * v + targets[i]]);
+    if (row_loss)
+      row_loss[i] = targets[i] == ignore ? 0.0f : static_cast<float>(lse - logits[i * v + targets[i]]);
   }
 }
 
