@@ -1,0 +1,57 @@
+// `longnet bench matmul` end to end: one JSON line per (shape, dtype) with the documented
+// keys, and a malformed --shapes is a one-line user error with exit status 2.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Run {
+  int status;
+  std::vector<std::string> lines;
+};
+
+Run run(const std::string& args) {
+  std::string cmd = std::string(LONGNET_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  Run r{0, {}};
+  std::string line;
+  for (int ch; (ch = std::fgetc(pipe)) != EOF;) {
+    if (ch == '\n') {
+      r.lines.push_back(line);
+      line.clear();
+    } else {
+      line += static_cast<char>(ch);
+    }
+  }
+  if (!line.empty()) r.lines.push_back(line);
+  int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("bench matmul prints one JSON object per shape and dtype") {
+  Run r = run("bench matmul --threads 1 --shapes 8x16x4,33x7x5 --dtype f32 --repeats 2");
+  REQUIRE(r.status == 0);
+  REQUIRE(r.lines.size() == 2);
+  for (const char* key : {"\"m\"", "\"k\"", "\"n\"", "\"dtype\"", "\"threads\": 1", "\"gflops\"", "\"ms\"",
+                          "\"omp_wait_policy\""}) {
+    CHECK(r.lines[0].find(key) != std::string::npos);
+  }
+  CHECK(r.lines[0].rfind("{", 0) == 0);
+  CHECK(r.lines[0].find("\"m\": 8, \"k\": 16, \"n\": 4") != std::string::npos);
+  CHECK(r.lines[1].find("\"m\": 33, \"k\": 7, \"n\": 5") != std::string::npos);
+}
+
+TEST_CASE("bench matmul rejects a malformed shape with one line and status 2") {
+  Run r = run("bench matmul --shapes 8x16");
+  CHECK(r.status == 2);
+  REQUIRE(r.lines.size() == 1);
+  CHECK(r.lines[0].find("--shapes entry '8x16'") != std::string::npos);
+}
