@@ -13,6 +13,7 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   std::string resume = "auto";
   bool quiet = false;
+  int64_t stop_after = 0;
 };
 
 ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (resumes from the newest intact checkpoint)",
@@ -23,10 +24,12 @@ ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (re
     cmd.add_option("--set", args->overrides, "Override a key, e.g. --set model.layers=6 (repeatable)");
     cmd.add_option("--resume", args->resume, "auto (newest intact checkpoint in train.out_dir), never, or a checkpoint dir");
     cmd.add_flag("-q,--quiet", args->quiet, "No progress line or set-up summary");
+    cmd.add_option("--stop-after", args->stop_after, "Stop and save after N steps of this run (resume later)")
+        ->check(CLI::NonNegativeNumber);
     return [args] {
       ln::Config config = ln::load_config(args->config, args->overrides);
       if (!args->quiet) std::cerr << "config (" << config.source << "):\n" << ln::config_table(config);
-      ln::TrainResult result = ln::train(config, ln::TrainOptions{args->resume, args->quiet});
+      ln::TrainResult result = ln::train(config, ln::TrainOptions{args->resume, args->quiet, args->stop_after});
       std::cerr << "trained to step " << result.step << ": train loss " << result.train_loss;
       if (result.val_loss == result.val_loss) std::cerr << ", validation loss " << result.val_loss;
       std::cerr << "\ncheckpoint: " << result.checkpoint << "\n";

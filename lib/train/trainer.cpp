@@ -178,6 +178,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   StopSignalScope signals;
   ProgressLine progress(tc.steps, static_cast<int>(tc.log_every), stderr, options.quiet ? 0 : -1, step);
   const auto started = std::chrono::steady_clock::now();
+  const int64_t first_step = step;
   std::vector<int32_t> inputs(micro * T), targets(micro * T);
   while (step < tc.steps) {
     const double lr = learning_rate(step, schedule);
@@ -213,7 +214,8 @@ TrainResult train(const Config& config, const TrainOptions& options) {
                         .add("elapsed_s", elapsed));
 
     const bool out_of_time = tc.max_minutes > 0 && elapsed > tc.max_minutes * 60.0;
-    const bool stopping = stop_requested() || out_of_time;
+    const bool stop_after = options.stop_after > 0 && step - first_step >= options.stop_after;
+    const bool stopping = stop_requested() || out_of_time || stop_after;
     const bool last = step == tc.steps;
     if (tc.eval_every > 0 && (step % tc.eval_every == 0 || last || stopping) && !data.split.val.empty()) {
       double val = validate(step);
@@ -223,8 +225,9 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     if ((tc.save_every > 0 && step % tc.save_every == 0) || last || stopping) save(step);
     if (stopping) {
       result.stopped_early = true;
-      progress.message(out_of_time ? "train.max_minutes reached; saved " + result.checkpoint
-                                   : "stopped by signal; saved " + result.checkpoint);
+      progress.message(std::string(out_of_time ? "train.max_minutes reached" : stop_after ? "--stop-after reached"
+                                                                                           : "stopped by signal") +
+                       "; saved " + result.checkpoint + "; run the same command again to resume");
       break;
     }
   }

@@ -11,6 +11,8 @@ namespace ln {
 struct TrainOptions {
   std::string resume = "auto";  // auto | never | PATH (a checkpoint directory)
   bool quiet = false;           // no progress line (tests)
+  int64_t stop_after = 0;       // > 0: stop and save after this many steps of this run, exactly
+                                // as an interrupt would (the schedule still spans train.steps)
 };
 
 struct TrainResult {

@@ -7,7 +7,7 @@
 #include "core/error.hpp"
 #include "data/corpus.hpp"
 #include "data/sha256.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 std::string error_of(auto&& f) {

@@ -4,7 +4,7 @@
 
 #include "core/error.hpp"
 #include "data/sha256.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using ln::sha256_hex;
 

@@ -9,7 +9,7 @@
 #include "data/sha256.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include "core/error.hpp"
 #include "data/sha256.hpp"
 #include "data/tokenizer.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include "core/error.hpp"
 #include "data/sha256.hpp"
-#include "data/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 #include "train/checkpoint.hpp"
 
 using namespace ln;

@@ -7,7 +7,7 @@
 
 #include "train/atomic_file.hpp"
 #include "train/loss_plot.hpp"
-#include "train/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace ln;
 

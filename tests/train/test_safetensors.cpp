@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
-#include "data/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 #include "train/safetensors.hpp"
 
 using namespace ln;

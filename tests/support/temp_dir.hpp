@@ -1,10 +1,13 @@
 #pragma once
-// A unique scratch directory under the system temp dir, removed with its contents.
+// Test scaffolding for files: a fresh temporary directory per test (removed at scope exit),
+// whole-file read/write, and deterministic generated text.
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace ln::test {
@@ -14,18 +17,18 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     path_ = std::filesystem::temp_directory_path() /
-            ("longnet-data-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+            ("longnet-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
-
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string operator/(const std::string& name) const { return file(name); }
   const std::filesystem::path& path() const { return path_; }
 
  private:
