@@ -108,7 +108,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   remove_stale_temporaries(run_dir);
 
   std::optional<ResumePoint> resume = find_resume_point(config, options.resume);
-  RunData data = prepare_run_data(config, run_dir, resume ? resume->dir + "/tokenizer.model" : "");
+  RunData data = prepare_run_data(config, run_dir, resume ? resume->dir + "/tokenizer.model" : "", options.quiet);
 
   // Batch geometry: sequences per optimizer step, split into grad_accum micro-batches.
   const int64_t T = config.data.seq_len;
@@ -118,8 +118,9 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   const BatchPlan plan = plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens,
                                     sequences / tc.grad_accum);
   const int64_t micro = plan.micro_batch;
-  BatchSampler sampler(data.tokens.tokens(), data.split.train, plan.sequences(), T,
-                       static_cast<uint64_t>(tc.seed));
+  // The sampler fills one micro-batch at a time: rows m*micro .. (m+1)*micro-1 of the step's
+  // global batch (a row is a function of (seed, step, row), so accumulation changes nothing).
+  BatchSampler sampler(data.tokens.tokens(), data.split.train, micro, T, static_cast<uint64_t>(tc.seed));
 
   ModelSpec spec = model_spec_from_config(config, data.tokenizer.vocab_size());
   // Estimate before allocating the model: refuse what cannot fit with a clear message.
@@ -176,7 +177,11 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   };
 
   StopSignalScope signals;
-  ProgressLine progress(tc.steps, static_cast<int>(tc.log_every), stderr, options.quiet ? 0 : -1, step);
+  std::optional<ProgressLine> progress;
+  if (!options.quiet) progress.emplace(tc.steps, static_cast<int>(tc.log_every), stderr, -1, step);
+  auto say = [&](const std::string& line) {
+    if (progress) progress->message(line);
+  };
   const auto started = std::chrono::steady_clock::now();
   const int64_t first_step = step;
   std::vector<int32_t> inputs(micro * T), targets(micro * T);
@@ -204,7 +209,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     ++step;
     result.train_loss = step_loss;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    progress.update(step, step_loss, lr, plan.tokens());
+    if (progress) progress->update(step, step_loss, lr, plan.tokens());
     metrics->append(JsonObject()
                         .add("step", step)
                         .add("loss", step_loss)
@@ -219,19 +224,19 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     const bool last = step == tc.steps;
     if (tc.eval_every > 0 && (step % tc.eval_every == 0 || last || stopping) && !data.split.val.empty()) {
       double val = validate(step);
-      progress.message("step " + std::to_string(step) + ": validation loss " + std::to_string(val) +
+      say("step " + std::to_string(step) + ": validation loss " + std::to_string(val) +
                        ", perplexity " + std::to_string(std::exp(val)));
     }
     if ((tc.save_every > 0 && step % tc.save_every == 0) || last || stopping) save(step);
     if (stopping) {
       result.stopped_early = true;
-      progress.message(std::string(out_of_time ? "train.max_minutes reached" : stop_after ? "--stop-after reached"
+      say(std::string(out_of_time ? "train.max_minutes reached" : stop_after ? "--stop-after reached"
                                                                                            : "stopped by signal") +
                        "; saved " + result.checkpoint + "; run the same command again to resume");
       break;
     }
   }
-  progress.finish();
+  if (progress) progress->finish();
   result.step = step;
   if (result.checkpoint.empty() && step > 0) save(step);
   return result;
