@@ -1,6 +1,7 @@
 #pragma once
 // AdamW with decoupled weight decay, step for step the update of PyTorch's torch.optim.AdamW
-// (single-tensor path, amsgrad=False, maximize=False):
+// (single-tensor path, amsgrad=False, maximize=False; checked against torch 1.13 in
+// tests/train/test_adamw.cpp to within 1 ulp):
 //
 //   t      <- t + 1                                   (per parameter, like PyTorch)
 //   p      <- p * (1 - lr * weight_decay)             (only when ParamRef::decay)

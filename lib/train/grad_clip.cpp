@@ -1,5 +1,6 @@
 #include "train/grad_clip.hpp"
 
+#include <immintrin.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -30,16 +31,26 @@ void for_each_chunk(int64_t n, Fn&& fn) {
   });
 }
 
-// Sum of squares of one chunk, in double, with four interleaved accumulators (a fixed
-// order, so still deterministic) to shorten the dependency chain.
+// Sum of squares of one chunk in double: four AVX2 accumulators of 4 doubles each (fp32
+// widened exactly, then fused multiply-add), reduced in a fixed order, so the result is
+// deterministic and the loop is not bound by one add's latency.
 double sum_squares(const float* x, int64_t begin, int64_t end) {
-  double acc[4] = {0, 0, 0, 0};
+  __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
   int64_t i = begin;
-  for (; i + 4 <= end; i += 4) {
-    for (int k = 0; k < 4; ++k) acc[k] += double(x[i + k]) * double(x[i + k]);
+  for (; i + 16 <= end; i += 16) {
+    for (int k = 0; k < 4; ++k) {
+      const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4 * k));
+      acc[k] = _mm256_fmadd_pd(v, v, acc[k]);
+    }
   }
-  for (; i < end; ++i) acc[0] += double(x[i]) * double(x[i]);
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  alignas(32) double lanes[4][4];
+  for (int k = 0; k < 4; ++k) _mm256_store_pd(lanes[k], acc[k]);
+  double total = 0.0;
+  for (int lane = 0; lane < 4; ++lane) {
+    total += (lanes[0][lane] + lanes[1][lane]) + (lanes[2][lane] + lanes[3][lane]);
+  }
+  for (; i < end; ++i) total += double(x[i]) * double(x[i]);
+  return total;
 }
 
 const float* grad_data(const Var& p, const char* where) {
