@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config/config.hpp"
+#include "train/model_builder.hpp"
 #include "core/error.hpp"
 
 using namespace ln;
@@ -325,13 +326,17 @@ TEST_CASE("longnet config: prints the table, and refuses an unknown --set key wi
   CHECK(load_config(saved, {}).train.steps == 777);
 }
 
-TEST_CASE("every shipped config in configs/ loads and validates") {
-  // Vacuous until configs/ exists; from then on every file there must load under the schema.
+TEST_CASE("every shipped config in configs/ loads and validates, model and attention included") {
   std::filesystem::path dir = std::filesystem::path(LONGNET_SOURCE_DIR) / "configs";
-  if (!std::filesystem::is_directory(dir)) return;
+  std::set<std::string> seen;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".yaml") continue;
     CAPTURE(entry.path().string());
-    CHECK_NOTHROW(load_config(entry.path().string(), {}));
+    seen.insert(entry.path().filename().string());
+    Config c;
+    REQUIRE_NOTHROW(c = load_config(entry.path().string(), {}));
+    // The LongNet constraints (patterns vs heads, positions vs head dim) hold too.
+    CHECK_NOTHROW(model_spec_from_config(c, c.tokenizer.vocab_size));
   }
+  for (const char* name : {"default.yaml", "dense.yaml", "sparse.yaml", "long-8k.yaml"}) CHECK(seen.count(name) == 1);
 }
