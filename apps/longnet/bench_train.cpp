@@ -1,0 +1,108 @@
+// longnet bench train: tokens/s of a full training step (forward, backward, AdamW) for a
+// config's model on random tokens, so no corpus or tokenizer is needed. One JSON line.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "command_registry.hpp"
+#include "config/config.hpp"
+#include "core/json.hpp"
+#include "core/memory_stats.hpp"
+#include "core/threading.hpp"
+#include "nn/init.hpp"
+#include "nn/language_model.hpp"
+#include "train/adamw.hpp"
+#include "train/memory_estimate.hpp"
+#include "train/model_builder.hpp"
+
+namespace {
+
+struct BenchTrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  int64_t steps = 5;
+  int64_t warmup = 2;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+int run(const BenchTrainArgs& args) {
+  ln::Config config = ln::load_config(args.config, args.overrides);
+  const int64_t vocab = config.model.vocab_size > 0 ? config.model.vocab_size : config.tokenizer.vocab_size;
+  ln::ModelSpec spec = ln::model_spec_from_config(config, vocab);
+  const int64_t T = config.data.seq_len;
+  const int64_t B = config.train.batch_tokens > 0 ? config.train.batch_tokens / T : config.train.batch_size;
+  ln::check_fits_in_memory(ln::estimate_training_memory(spec, ln::LanguageModel::count_parameters(spec), B, T));
+  ln::LanguageModel model(spec, static_cast<uint64_t>(config.train.seed));
+  std::vector<ln::ParamRef> refs;
+  for (auto& [name, var] : model.parameters()) refs.push_back({name, var, ln::default_decay(name, var.ndim())});
+  ln::AdamW optimizer(refs, ln::AdamWOptions{config.train.lr, config.train.beta1, config.train.beta2,
+                                             config.train.adam_eps, config.train.weight_decay});
+
+  std::vector<int32_t> ids(B * T), targets(B * T);
+  std::vector<double> fwd, bwd, opt, total;
+  for (int64_t s = 0; s < args.warmup + args.steps; ++s) {
+    for (int64_t i = 0; i < B * T; ++i) {
+      ids[i] = static_cast<int32_t>(ln::splitmix64(2 * (s * B * T + i)) % static_cast<uint64_t>(vocab));
+      targets[i] = static_cast<int32_t>(ln::splitmix64(2 * (s * B * T + i) + 1) % static_cast<uint64_t>(vocab));
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    optimizer.zero_grad();
+    ln::ForwardOptions options;
+    options.train = true;
+    ln::Var loss = model.loss(ids, targets, B, T, options);
+    const double t_fwd = seconds_since(t0);
+    loss.backward();
+    const double t_bwd = seconds_since(t0) - t_fwd;
+    optimizer.step(config.train.lr);
+    const double t_all = seconds_since(t0);
+    if (s < args.warmup) continue;
+    fwd.push_back(t_fwd);
+    bwd.push_back(t_bwd);
+    opt.push_back(t_all - t_fwd - t_bwd);
+    total.push_back(t_all);
+  }
+  const double step_s = median(total);
+  std::cout << ln::JsonObject()
+                   .add("bench", "train")
+                   .add("config", config.source)
+                   .add("kind", config.attention.kind)
+                   .add("seq", T)
+                   .add("batch", B)
+                   .add("d_model", spec.d_model)
+                   .add("layers", spec.layers)
+                   .add("heads", spec.heads)
+                   .add("vocab", vocab)
+                   .add("params", model.parameter_count())
+                   .add("threads", ln::threads())
+                   .add("steps", args.steps)
+                   .add("tokens_per_s", static_cast<double>(B * T) / step_s)
+                   .add("step_ms", 1e3 * step_s)
+                   .add("fwd_ms", 1e3 * median(fwd))
+                   .add("bwd_ms", 1e3 * median(bwd))
+                   .add("opt_ms", 1e3 * median(opt))
+                   .add("peak_rss_bytes", ln::peak_rss_bytes())
+                   .str()
+            << std::endl;
+  return 0;
+}
+
+ln::app::RegisterCommand reg{{"bench", "train", "Tokens/s of forward+backward+AdamW for a config's model (random tokens)",
+  [](CLI::App& cmd) -> ln::app::RunFn {
+    auto args = std::make_shared<BenchTrainArgs>();
+    cmd.add_option("-c,--config", args->config, "YAML config (defaults when omitted)")->check(CLI::ExistingFile);
+    cmd.add_option("--set", args->overrides, "Override a key, e.g. --set data.seq_len=8192 (repeatable)");
+    cmd.add_option("--steps", args->steps, "Timed steps (median reported)")->check(CLI::PositiveNumber);
+    cmd.add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
+    return [args] { return run(*args); };
+  }}};
+
+}  // namespace
