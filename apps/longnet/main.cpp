@@ -6,6 +6,7 @@
 
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "core/memory_stats.hpp"
 #include "core/threading.hpp"
 
 namespace ln::app {
@@ -17,6 +18,7 @@ std::vector<Command>& command_registry() {
 
 int main(int argc, char** argv) {
   ln::configure_openmp_environment(argc, argv);
+  ln::tune_allocator_for_large_tensors();
 
   CLI::App app{"longnet: train, evaluate and sample long-context LongNet language models on CPUs"};
   app.set_version_flag("--version", "longnet 0.1.0");
