@@ -16,15 +16,17 @@ struct EvalArgs {
   bool quiet = false;
 };
 
-ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a trained model on held-out text",
+ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a trained model on held-out text (--data and/or --validation-split)",
   [](CLI::App& cmd) -> ln::app::RunFn {
     auto args = std::make_shared<EvalArgs>();
     cmd.add_option("--checkpoint", args->checkpoint,
                    "Run directory (its newest intact checkpoint) or one step-* checkpoint directory")
         ->required();
     cmd.add_option("--data", args->settings.data, "Held-out text: files and/or directories (repeatable)")
-        ->required()
         ->expected(1, -1);
+    cmd.add_flag("--validation-split", args->settings.validation_split,
+                 "Also evaluate the run's own validation documents (data.train split as in training; run from the "
+                 "directory training ran in)");
     cmd.add_option("--context", args->settings.context,
                    "Window length in tokens (default: the training seq_len; may exceed it)")
         ->check(CLI::NonNegativeNumber);

@@ -76,7 +76,9 @@ std::string format_eval_text(const EvalReport& report) {
          ", trained on seq_len " + std::to_string(report.train_seq_len) + ")\n";
   for (const auto& note : report.notes) out += note + "\n";
   for (const MethodResult& m : report.methods) {
-    out += "\n" + m.describe() + "\n";
+    out += '\n';
+    out += m.describe();
+    out += '\n';
     std::vector<std::vector<std::string>> rows = {{"file", "bytes", "tokens", "loss (nats)", "perplexity", "bits/byte"}};
     for (const FileResult& f : m.files) {
       rows.push_back({f.path, grouped(f.bytes), grouped(f.result.loss.tokens()), fixed(f.result.loss.mean_loss(), 4),

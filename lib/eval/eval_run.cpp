@@ -10,6 +10,7 @@
 #include "eval/eval_progress.hpp"
 #include "eval/eval_text.hpp"
 #include "eval/position_plot.hpp"
+#include "eval/validation_split.hpp"
 
 namespace ln {
 
@@ -65,7 +66,8 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
   check_eval_context(model.spec(), report.context);
   LN_CHECK(settings.batch >= 1, "--batch is ", settings.batch, "; give at least 1 window per forward");
   report.batch = settings.batch;
-  LN_CHECK(!settings.data.empty(), "no --data given; name held-out text files or directories");
+  LN_CHECK(!settings.data.empty() || settings.validation_split,
+           "nothing to evaluate; name held-out text files or directories with --data, or use --validation-split");
   if (!settings.by_position.empty()) {  // fail now, not after the work
     const auto parent = std::filesystem::path(settings.by_position).parent_path();
     std::error_code ec;
@@ -83,12 +85,32 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
         "): positions past " + std::to_string(report.train_seq_len) + " measure length extrapolation");
   }
 
+  const AttentionSpec& attention = model.spec().attention;
+  if (attention.kind == AttentionKind::dilated && report.context > attention.segments.back()) {
+    const std::string w = std::to_string(attention.segments.back());
+    report.notes.push_back("note: the largest attention segment is " + w +
+                           " tokens (attention.segments): each layer attends only inside segments of at most " + w +
+                           " positions, so history further back than that does not reach a prediction directly");
+  }
+
   // Data: every file tokenized up front, so errors come before hours of work and the ETA
   // covers the whole job.
   const DocumentSeparator separator = parse_document_separator(trained.config.data.document_separator);
   std::vector<EvalText> texts;
-  for (const std::string& path : list_corpus_files(settings.data)) {
-    texts.push_back(read_eval_text(path, trained.tokenizer, separator));
+  if (settings.validation_split) {
+    texts = validation_split_texts(trained);
+    int64_t documents = 0;
+    for (const auto& t : texts) documents += t.documents;
+    std::ostringstream note;
+    note << "validation split: the " << documents << " held-out documents of data.train (data.val_fraction "
+         << trained.config.data.val_fraction << ", train.seed " << trained.config.train.seed
+         << "), as training chose them";
+    report.notes.push_back(note.str());
+  }
+  if (!settings.data.empty()) {
+    for (const std::string& path : list_corpus_files(settings.data)) {
+      texts.push_back(read_eval_text(path, trained.tokenizer, separator));
+    }
   }
 
   std::vector<std::pair<std::string, int64_t>> methods = {{"non_overlapping", report.context}};

@@ -16,6 +16,7 @@ namespace ln {
 
 struct EvalSettings {
   std::vector<std::string> data;  // files and/or directories (list_corpus_files)
+  bool validation_split = false;  // also the run's own validation documents (eval/validation_split.hpp)
   int64_t context = -1;           // < 0: the training seq_len (0 is an error)
   int64_t stride = -1;            // < 0: the context (0 is an error)
   int64_t batch = 1;              // windows per forward

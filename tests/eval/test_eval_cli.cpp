@@ -6,9 +6,13 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/error.hpp"
+#include "data/split.hpp"
+#include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
 #include "eval/eval_text.hpp"
 #include "eval/perplexity.hpp"
+#include "eval/validation_split.hpp"
 #include "eval_fixture.hpp"
 #include "train/json_reader.hpp"
 #include "train/trained_model.hpp"
@@ -58,8 +62,9 @@ TEST_CASE("longnet eval --json on a tiny trained run: the library's numbers, bot
   CHECK(number(j, "train_seq_len") == 16);
   REQUIRE(j.find("context_exceeds_training"));
   CHECK(j.find("context_exceeds_training")->boolean);
-  REQUIRE(j.find("notes")->items.size() == 1);
+  REQUIRE(j.find("notes")->items.size() == 2);
   CHECK(contains(j.find("notes")->items[0].text, "more segments"));
+  CHECK(contains(j.find("notes")->items[1].text, "largest attention segment is 16 tokens"));
 
   // The same numbers straight from the library, on the same checkpoint and file.
   TrainedModel trained = load_trained_model(run.run_dir);
@@ -155,5 +160,36 @@ TEST_CASE("longnet eval: bad input is one line on stderr and exit status 2") {
     CHECK(contains(r.err, c.message));
     CHECK(r.err.rfind("longnet: error: ", 0) == 0);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("longnet eval --validation-split: the documents training held out") {
+  test::TrainedRun& run = test::trained_run();
+  const Run r = longnet("eval --checkpoint " + run.run_dir + " --validation-split --json -q");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const JsonValue j = parse_json(r.out, "eval output");
+  const auto& files = j.find("methods")->items.at(0).find("files")->items;
+  REQUIRE(files.size() == 1);  // 3 documents (one per file), val_fraction 0.34: one held out
+
+  // Independently: the token cache training used, and its split.
+  TrainedModel trained = load_trained_model(run.run_dir);
+  const TokenCache cache = ensure_token_cache(trained.config.data.train, trained.tokenizer, trained.config.data.cache_dir);
+  const TokenFile tokens = TokenFile::open(cache.path);
+  const DataSplit split = split_by_document(tokens.document_offsets(), 0.34, uint64_t(trained.config.train.seed));
+  REQUIRE(split.val_documents.size() == 1);
+  const TokenSource& source = tokens.sources().at(size_t(split.val_documents[0]));
+  CHECK(std::filesystem::path(files[0].find("path")->text).filename() == std::filesystem::path(source.path).filename());
+  CHECK(number(files[0], "tokens") == double(total_tokens(split.val)));
+  CHECK(number(files[0], "bytes") == double(source.size));
+  CHECK(contains(j.find("notes")->items.at(0).text, "validation split"));
+
+  // A run without a validation split says so.
+  trained.config.data.val_fraction = 0;
+  try {
+    validation_split_texts(trained);
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    CHECK(contains(e.message(), "data.val_fraction 0"));
   }
 }
