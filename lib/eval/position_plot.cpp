@@ -36,6 +36,13 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
+// Display width of UTF-8 text in characters (code points).
+size_t width_of(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 // Powers of two as 1, 2, ..., 512, 1K, 2K, ..., 1M.
 std::string pow2_label(int64_t v) {
   if (v >= (int64_t{1} << 20) && v % (int64_t{1} << 20) == 0) return std::to_string(v >> 20) + "M";
@@ -92,6 +99,26 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
   const size_t shown = std::min(data.series.size(), data.series.size() > 1 ? kMaxFileSeries + 1 : size_t{1});
   for (size_t i = 0; i < shown; ++i) series.push_back(points_of(data.series[i].buckets, data.context));
 
+  // The legend gets its own column right of the plot, so it never hides a curve.
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < series.size(); ++i) {
+    std::string label = data.series[i].label;
+    if (width_of(label) > 36) {  // cut after 35 characters, never inside one
+      size_t at = 0;
+      for (size_t chars = 0; at < label.size() && chars < 35; ++at) chars += (static_cast<unsigned char>(label[at]) & 0xC0) != 0x80;
+      while (at < label.size() && (static_cast<unsigned char>(label[at]) & 0xC0) == 0x80) ++at;
+      label = label.substr(0, at) + "\u2026";
+    }
+    labels.push_back(label + (i == 0 ? " (\u00b1 1 s.e.)" : ""));
+  }
+  if (data.series.size() > series.size()) {
+    labels.push_back("(" + std::to_string(data.series.size() - series.size()) + " more files not drawn)");
+  }
+  size_t longest = 0;
+  for (const auto& l : labels) longest = std::max(longest, width_of(l));
+  const double legend_w = labels.empty() ? 0 : 56 + 6.8 * static_cast<double>(longest);
+  const int total_width = width + static_cast<int>(std::ceil(legend_w)) + (labels.empty() ? 0 : 8);
+
   // x: log2(position) from 1 to the context (or the last bucket); y: linear loss.
   double xmax = std::max<double>(2.0, static_cast<double>(data.context));
   double ymin = std::numeric_limits<double>::infinity(), ymax = -ymin;
@@ -113,8 +140,8 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
   std::string svg;
   auto line = [&](const std::string& s) { svg += s + "\n"; };
   line("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-  line("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) + "\" height=\"" +
-       std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
+  line("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(total_width) + "\" height=\"" +
+       std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(total_width) + " " + std::to_string(height) +
        "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">");
   line("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
   line("<text x=\"" + num(width / 2.0) + "\" y=\"26\" text-anchor=\"middle\" font-size=\"18\" font-weight=\"bold\">" +
@@ -188,19 +215,14 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
     }
   }
 
-  // Legend (top right).
-  if (!series.empty() && !empty) {
-    std::vector<std::string> labels;
-    for (size_t i = 0; i < series.size(); ++i) labels.push_back(data.series[i].label + (i == 0 ? " (± 1 s.e.)" : ""));
-    if (data.series.size() > series.size()) labels.push_back("(" + std::to_string(data.series.size() - series.size()) + " more files not drawn)");
-    size_t longest = 0;
-    for (const auto& l : labels) longest = std::max(longest, l.size());
-    const double lw = std::min(pw - 20, 56 + 6.8 * static_cast<double>(longest)), lh = 10 + 18.0 * labels.size();
-    const double lx = left + pw - lw - 10, ly = top + 22;
-    line("<rect x=\"" + num(lx) + "\" y=\"" + num(ly) + "\" width=\"" + num(lw) + "\" height=\"" + num(lh) +
-         "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>");
+  // Legend, in its column right of the plot.
+  if (!labels.empty() && !empty) {
+    const double lh = 10 + 18.0 * static_cast<double>(labels.size());
+    const double lx = width - 8, ly = top;
+    line("<rect x=\"" + num(lx) + "\" y=\"" + num(ly) + "\" width=\"" + num(legend_w) + "\" height=\"" + num(lh) +
+         "\" fill=\"white\" stroke=\"#bbb\"/>");
     for (size_t i = 0; i < labels.size(); ++i) {
-      const double y = ly + 14 + 18.0 * i;
+      const double y = ly + 14 + 18.0 * static_cast<double>(i);
       if (i < series.size()) {
         const char* color = kColors[i % (sizeof kColors / sizeof *kColors)];
         line("<line x1=\"" + num(lx + 10) + "\" y1=\"" + num(y) + "\" x2=\"" + num(lx + 38) + "\" y2=\"" + num(y) +

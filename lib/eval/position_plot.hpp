@@ -2,7 +2,8 @@
 // Loss by position inside the window (the paper's Fig. 7b, "does the model use the context it
 // is given?"): a JSON table of the log-spaced position buckets and a self-contained SVG plot
 // of mean loss against position (log2 x axis, ± 1 standard error bars, the training length
-// marked), one bold curve for all files together and a thin one per file (up to 8 files).
+// marked), one bold curve for all files together and a thin one per file (up to 8 files),
+// with the legend in a column right of the plot (the SVG is wider than `width` by it).
 #include <cstdint>
 #include <string>
 #include <vector>
