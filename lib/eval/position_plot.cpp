@@ -122,10 +122,11 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
   // x: log2(position) from 1 to the context (or the last bucket); y: linear loss.
   double xmax = std::max<double>(2.0, static_cast<double>(data.context));
   double ymin = std::numeric_limits<double>::infinity(), ymax = -ymin;
-  for (const auto& s : series) {
-    for (const auto& p : s) {
+  for (size_t i = 0; i < series.size(); ++i) {
+    for (const auto& p : series[i]) {
       xmax = std::max(xmax, p.x);
-      if (std::isfinite(p.mean)) ymin = std::min(ymin, p.mean - p.se), ymax = std::max(ymax, p.mean + p.se);
+      const double bar = i == 0 ? p.se : 0.0;  // error bars are drawn on the main curve only
+      if (std::isfinite(p.mean)) ymin = std::min(ymin, p.mean - bar), ymax = std::max(ymax, p.mean + bar);
     }
   }
   const bool empty = !(ymax >= ymin);
