@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "eval/perplexity.hpp"
 #include "eval/validation_split.hpp"
 #include "eval_fixture.hpp"
+#include "train/checkpoint.hpp"
 #include "train/json_reader.hpp"
 #include "train/trained_model.hpp"
 
@@ -192,4 +194,22 @@ TEST_CASE("longnet eval --validation-split: the documents training held out") {
   } catch (const Error& e) {
     CHECK(contains(e.message(), "data.val_fraction 0"));
   }
+}
+
+TEST_CASE("longnet eval: a checkpoint whose tokenizer was replaced is refused") {
+  test::TrainedRun& run = test::trained_run();
+  // A verified checkpoint (its manifest is rewritten) holding a different tokenizer than the
+  // one its state.json records.
+  TokenizerTrainOptions options;
+  options.vocab_size = 320;
+  options.num_threads = 2;
+  Tokenizer::train(options, {run.dir / "corpus/part0.txt"}, run.dir / "other.model");
+  CheckpointData data = read_checkpoint(*latest_intact_checkpoint(run.run_dir));
+  data.tokenizer_path = run.dir / "other.model";
+  const std::string swapped = write_checkpoint(run.dir / "swapped", data.step, data);
+  const Run r = longnet("eval --checkpoint " + swapped + " --data " + run.heldout + " -q");
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, "tokenizer.model has sha256"));
+  CHECK(contains(r.err, "tokenizer was replaced"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
