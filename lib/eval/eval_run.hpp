@@ -1,0 +1,58 @@
+#pragma once
+// `longnet eval` as a library call: tokenizes the data files, plans the windows of each
+// method, scores every file, aggregates, and writes the by-position table and plot.
+//
+// Methods: "non_overlapping" (windows of --context tokens scored in full) always; "sliding"
+// (--stride S) in addition when S < context. With S == context the sliding plan is the
+// non-overlapping one (eval/windows.hpp), so it is not run twice.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "eval/perplexity.hpp"
+#include "train/trained_model.hpp"
+
+namespace ln {
+
+struct EvalSettings {
+  std::vector<std::string> data;  // files and/or directories (list_corpus_files)
+  bool validation_split = false;  // also the run's own validation documents (eval/validation_split.hpp)
+  int64_t context = -1;           // < 0: the training seq_len (0 is an error)
+  int64_t stride = -1;            // < 0: the context (0 is an error)
+  int64_t batch = 1;              // windows per forward
+  std::string by_position;        // output prefix for PREFIX.json / PREFIX.svg; empty: none
+  bool progress = true;           // progress line on stderr
+};
+
+struct FileResult {
+  std::string path;
+  int64_t bytes = 0, documents = 0;
+  StreamResult result;
+};
+
+struct MethodResult {
+  std::string name;  // non_overlapping | sliding
+  int64_t context = 0, stride = 0;
+  std::vector<FileResult> files;
+  StreamResult all;  // every file together
+  int64_t bytes = 0;
+  std::string describe() const;  // one line: the method and its settings
+};
+
+struct EvalReport {
+  std::string checkpoint;
+  int64_t step = 0, parameters = 0, train_seq_len = 0;
+  std::string attention;  // "dilated segments [128, 256, 512] dilations [1, 2, 4]"
+  int64_t context = 0, stride = 0, batch = 1;
+  std::vector<MethodResult> methods;
+  std::vector<std::string> notes;           // e.g. context longer than the training length
+  std::vector<std::string> position_files;  // written by --by-position
+  double seconds = 0;
+};
+
+// Resolves the defaults and checks everything before any work: window settings (context 0,
+// stride 0, stride > context), the context against the attention config, --batch, the data
+// files (missing, empty, invalid UTF-8). ln::Error, one line each.
+EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings);
+
+}  // namespace ln

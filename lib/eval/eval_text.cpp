@@ -1,0 +1,76 @@
+#include "eval/eval_text.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "data/tokenizer.hpp"
+
+namespace ln {
+
+namespace {
+
+// Pieces and document ends in file order; encode() turns a batch of them into tokens in
+// parallel and appends them in order (the same token sequence as encoding one by one).
+class PieceEncoder {
+ public:
+  PieceEncoder(const Tokenizer& tokenizer, std::vector<int32_t>& out) : tokenizer_(tokenizer), out_(out) {}
+  void add_text(std::string_view text) {
+    items_.push_back({std::string(text), false});
+    bytes_ += text.size();
+    if (bytes_ >= kChunkBytes) flush();
+  }
+  void end_document() { items_.push_back({std::string(), true}); }
+  void flush() {
+    std::vector<std::vector<int32_t>> encoded(items_.size());
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, items_.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t i = r.begin(); i < r.end(); ++i) {
+        if (!items_[i].document_end) tokenizer_.encode_append(items_[i].text, encoded[i]);
+      }
+    });
+    for (size_t i = 0; i < items_.size(); ++i) {
+      if (items_[i].document_end) {
+        out_.push_back(tokenizer_.eos_id());
+      } else {
+        out_.insert(out_.end(), encoded[i].begin(), encoded[i].end());
+      }
+    }
+    items_.clear();
+    bytes_ = 0;
+  }
+
+ private:
+  static constexpr size_t kChunkBytes = size_t(4) << 20;
+  struct Item {
+    std::string text;
+    bool document_end;
+  };
+  const Tokenizer& tokenizer_;
+  std::vector<int32_t>& out_;
+  std::vector<Item> items_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace
+
+EvalText read_eval_text(const std::string& path, const Tokenizer& tokenizer, DocumentSeparator separator) {
+  EvalText text;
+  text.path = path;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  LN_CHECK(!ec, "[eval] cannot read --data file ", path, ": ", ec.message());
+  LN_CHECK(size > 0, "[eval] --data file ", path, " is empty (0 bytes); give files of UTF-8 text");
+  text.bytes = static_cast<int64_t>(size);
+  text.tokens.push_back(tokenizer.eos_id());
+  PieceEncoder encoder(tokenizer, text.tokens);
+  text.documents = read_documents(
+      path, separator, [&](std::string_view piece) { encoder.add_text(piece); }, [&] { encoder.end_document(); });
+  encoder.flush();
+  LN_CHECK(text.documents > 0, "[eval] --data file ", path, " holds only whitespace (", size,
+           " bytes); give files of UTF-8 text");
+  return text;
+}
+
+}  // namespace ln

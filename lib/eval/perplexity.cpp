@@ -1,0 +1,141 @@
+#include "eval/perplexity.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "autograd/var.hpp"
+#include "core/error.hpp"
+#include "kernels/softmax_xent.hpp"
+
+namespace ln {
+
+namespace {
+
+// The limit the attention op enforces (ops/attention.cpp): e^x must stay well inside fp32.
+constexpr double kMaxXposLog = 80.0;
+
+// Runs windows [first, first + count) (all of length T) in one forward and calls
+// on_row(window index, row j, loss) for every scored row.
+template <typename OnRow>
+void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens, const std::vector<EvalWindow>& windows,
+                 size_t first, size_t count, OnRow&& on_row) {
+  const int64_t B = static_cast<int64_t>(count), T = windows[first].length;
+  const int64_t V = model.spec().vocab_size;
+  std::vector<int32_t> ids(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
+  for (int64_t b = 0; b < B; ++b) {
+    const EvalWindow& w = windows[first + static_cast<size_t>(b)];
+    for (int64_t j = 0; j < T; ++j) {
+      ids[static_cast<size_t>(b * T + j)] = tokens[static_cast<size_t>(w.begin + j)];
+      // Rows before first_scored were scored by an earlier window: ignore them (-1).
+      targets[static_cast<size_t>(b * T + j)] = j >= w.first_scored ? tokens[static_cast<size_t>(w.begin + j + 1)] : -1;
+    }
+  }
+  std::vector<float> row_loss(static_cast<size_t>(B * T));
+  {
+    NoGradGuard no_grad;
+    Var logits = model.logits(ids, B, T, ForwardOptions{});  // (B*T, V)
+    softmax_xent_forward(logits.value().data(), targets.data(), B * T, V, -1, row_loss.data(), nullptr);
+  }
+  for (int64_t b = 0; b < B; ++b) {
+    const EvalWindow& w = windows[first + static_cast<size_t>(b)];
+    for (int64_t j = w.first_scored; j < T; ++j) on_row(first + static_cast<size_t>(b), j, row_loss[static_cast<size_t>(b * T + j)]);
+  }
+}
+
+void check_windows(const std::vector<int32_t>& tokens, const std::vector<EvalWindow>& windows, int64_t batch,
+                   int64_t vocab) {
+  LN_CHECK(batch >= 1, "--batch is ", batch, "; give at least 1 window per forward");
+  for (const EvalWindow& w : windows) {
+    LN_CHECK(w.begin >= 0 && w.length >= 1 && w.first_scored >= 0 && w.first_scored <= w.length &&
+                 w.begin + w.length < static_cast<int64_t>(tokens.size()),
+             "[eval] window {begin ", w.begin, ", length ", w.length, "} does not fit a stream of ", tokens.size(),
+             " tokens");
+  }
+  for (int32_t t : tokens) {
+    LN_CHECK(t >= 0 && t < vocab, "[eval] token id ", t, " is outside the model's vocabulary of ", vocab,
+             "; the text was encoded with another tokenizer");
+  }
+}
+
+// Windows [i, end) of equal length, at most `batch` of them.
+size_t batch_end(const std::vector<EvalWindow>& windows, size_t i, int64_t batch) {
+  size_t end = i + 1;
+  while (end < windows.size() && static_cast<int64_t>(end - i) < batch && windows[end].length == windows[i].length) ++end;
+  return end;
+}
+
+}  // namespace
+
+StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
+                             const std::vector<EvalWindow>& windows, int64_t batch, const EvalProgressFn& progress) {
+  check_windows(tokens, windows, batch, model.spec().vocab_size);
+  StreamResult result;
+  struct Sums {
+    int64_t n = 0;
+    double s = 0, s2 = 0;
+  };
+  for (size_t i = 0; i < windows.size();) {
+    const size_t end = batch_end(windows, i, batch);
+    // Per window: its total and its per-bucket sums (each window is one cluster of each).
+    std::vector<Sums> total(end - i);
+    std::vector<std::vector<Sums>> buckets(end - i);
+    score_batch(model, tokens, windows, i, end - i, [&](size_t w, int64_t j, float loss) {
+      const double l = loss;
+      Sums& t = total[w - i];
+      t.n += 1, t.s += l, t.s2 += l * l;
+      const size_t k = static_cast<size_t>(bucket_of_position(j + 1));
+      auto& wb = buckets[w - i];
+      if (wb.size() <= k) wb.resize(k + 1);
+      wb[k].n += 1, wb[k].s += l, wb[k].s2 += l * l;
+    });
+    for (size_t w = 0; w < end - i; ++w) {
+      result.loss.add_cluster(total[w].n, total[w].s, total[w].s2);
+      auto& dst = result.by_position.buckets;
+      if (dst.size() < buckets[w].size()) dst.resize(buckets[w].size());
+      for (size_t k = 0; k < buckets[w].size(); ++k) dst[k].add_cluster(buckets[w][k].n, buckets[w][k].s, buckets[w][k].s2);
+      result.input_tokens += windows[i + w].length;
+      result.windows += 1;
+    }
+    if (progress) progress(result.input_tokens, result.loss);
+    i = end;
+  }
+  return result;
+}
+
+std::vector<double> stream_token_losses(const LanguageModel& model, const std::vector<int32_t>& tokens,
+                                        const std::vector<EvalWindow>& windows, int64_t batch) {
+  check_windows(tokens, windows, batch, model.spec().vocab_size);
+  std::vector<double> losses(tokens.empty() ? 0 : tokens.size() - 1, std::nan(""));
+  for (size_t i = 0; i < windows.size();) {
+    const size_t end = batch_end(windows, i, batch);
+    score_batch(model, tokens, windows, i, end - i, [&](size_t w, int64_t j, float loss) {
+      losses[static_cast<size_t>(windows[w].begin + j)] = loss;  // prediction begin + j + 1
+    });
+    i = end;
+  }
+  return losses;
+}
+
+int64_t max_eval_context(const ModelSpec& spec) {
+  auto fits = [&](int64_t n) { return xpos_max_log_factor(spec.attention, spec.head_dim(), n) < kMaxXposLog; };
+  const int64_t huge = int64_t{1} << 40;
+  if (fits(huge)) return std::numeric_limits<int64_t>::max();
+  int64_t lo = 0, hi = huge;  // fits(lo) (a context of 0 has no span), !fits(hi)
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+void check_eval_context(const ModelSpec& spec, int64_t context) {
+  LN_CHECK(context >= 1, "--context is ", context, "; give a window of at least 1 token (default: the training seq_len)");
+  const int64_t limit = max_eval_context(spec);
+  LN_CHECK(context <= limit, "--context ", context, " is too long for this model: XPOS decay over a ",
+           spec.attention.kind == AttentionKind::dilated ? "segment" : "sequence", " of ", context,
+           " positions needs factors beyond fp32 (attention.kind ", to_string(spec.attention.kind),
+           ", model.positions xpos, xpos_scale_base ", spec.attention.xpos_scale_base, "); use --context <= ", limit);
+}
+
+}  // namespace ln

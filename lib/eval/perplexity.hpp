@@ -1,0 +1,49 @@
+#pragma once
+// Scoring a token stream with a language model over planned windows (eval/windows.hpp):
+// every scored prediction's loss −log p(token | history) in nats, accumulated per window
+// (the standard error's clusters, eval/loss_stats.hpp) and per position bucket.
+//
+// Every window is an independent sequence starting at position 0 (ForwardOptions
+// position_offset 0), exactly like a training window: the model never sees a window as the
+// continuation of an earlier one, and its positions (rotations, segment boundaries) are the
+// ones it was trained with — up to the context, which may exceed the training length.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "eval/loss_stats.hpp"
+#include "eval/windows.hpp"
+#include "nn/language_model.hpp"
+
+namespace ln {
+
+struct StreamResult {
+  LossStats loss;            // clusters = windows
+  PositionBuckets by_position;
+  int64_t windows = 0;
+  int64_t input_tokens = 0;  // tokens run through the model (>= scored, for sliding windows)
+};
+
+// Called after every forward with the input tokens processed so far in this call and the
+// running loss.
+using EvalProgressFn = std::function<void(int64_t input_tokens_done, const LossStats& so_far)>;
+
+// tokens: the stream (N); windows from plan_windows over N tokens. `batch` windows of equal
+// length go through one forward ((batch, T) ids -> (batch*T, V) logits), so memory is about
+// batch * T * V floats for the logits plus the activations.
+StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
+                             const std::vector<EvalWindow>& windows, int64_t batch,
+                             const EvalProgressFn& progress = {});
+
+// Per-prediction losses in stream order (index t-1 holds prediction t), each scored by the
+// window that scores it; for tests and tools that want the raw numbers.
+std::vector<double> stream_token_losses(const LanguageModel& model, const std::vector<int32_t>& tokens,
+                                        const std::vector<EvalWindow>& windows, int64_t batch);
+
+// Refuses (ln::Error naming --context) a context the model's attention cannot run: XPOS's decay
+// factors must stay inside fp32 over a whole segment (dilated) or sequence (dense, sparse).
+void check_eval_context(const ModelSpec& spec, int64_t context);
+// The largest context check_eval_context accepts (INT64_MAX when unbounded).
+int64_t max_eval_context(const ModelSpec& spec);
+
+}  // namespace ln
