@@ -99,23 +99,6 @@ std::optional<ResumePoint> find_resume_point(const Config& config, const std::st
   return point;
 }
 
-// The source files whose documents the split held out, one per line: `longnet eval` on these
-// scores text the model never trained on (a file with several documents is listed when any
-// of its documents is held out, so prefer data.document_separator: file for this).
-std::string validation_files(const RunData& data) {
-  std::string out;
-  for (const TokenSource& source : data.tokens.sources()) {
-    for (int64_t doc : data.split.val_documents) {
-      const auto d = static_cast<uint64_t>(doc);
-      if (d >= source.first_document && d < source.first_document + source.document_count) {
-        out += source.path + "\n";
-        break;
-      }
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 TrainResult train(const Config& config, const TrainOptions& options) {
@@ -174,7 +157,6 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     metrics.emplace(MetricsLog::create(metrics_path));
   }
   write_file_atomic(run_dir + "/config.yaml", config_to_yaml(config));
-  write_file_atomic(run_dir + "/validation_files.txt", validation_files(data));
 
   auto save = [&](int64_t at_step) {
     CheckpointData ckpt;

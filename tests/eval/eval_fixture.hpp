@@ -5,7 +5,7 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "data/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 #include "train/trainer.hpp"
 
 namespace ln::test {
