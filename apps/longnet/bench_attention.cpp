@@ -7,9 +7,12 @@
 // Keys: seq, kind, pass, heads, head_dim, ms (median of --repeats runs), gflops (useful FLOPs:
 // 4*D per visited (query, key) pair forward, 2.5x that backward), peak_rss_bytes (of the
 // process so far, so sweep T upwards to read it per point), plus batch, threads, isa, repeats,
-// segments, dilations, omp_wait_policy.
+// segments, dilations, omp_wait_policy, and cpu_ms / gflops_per_cpu_second (process CPU time:
+// on a shared machine wall time includes the time other processes held the cores; gflops
+// per CPU-second times the thread count is what the run would reach on idle cores).
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <iostream>
 #include <random>
@@ -72,6 +75,14 @@ std::string join(const std::vector<int64_t>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
   return s + "]";
+}
+
+// CPU time of the whole process (all threads): on a shared machine, wall time also counts the
+// time other processes held our cores, CPU time does not.
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
 }
 
 double now_ms() {
@@ -173,22 +184,25 @@ int run(const Options& opt) {
           for (float& e : dout) e = dist(rng);
         }
         if (pass == "bwd") attention_forward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
-        std::vector<double> times;
+        std::vector<double> times, cpu_times;
         for (int rep = 0; rep < opt.repeats; ++rep) {
-          const double t0 = now_ms();
+          const double t0 = now_ms(), c0 = cpu_ms();
           if (pass != "bwd") attention_forward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
           if (pass != "fwd")
             attention_backward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(),
                                dq.data(), dk.data(), dv.data());
           times.push_back(now_ms() - t0);
+          cpu_times.push_back(cpu_ms() - c0);
         }
         std::sort(times.begin(), times.end());
-        const double ms = times[times.size() / 2];
+        std::sort(cpu_times.begin(), cpu_times.end());
+        const double ms = times[times.size() / 2], cms = cpu_times[cpu_times.size() / 2];
         const double flops = fwd_flops * (pass == "fwd" ? 1.0 : pass == "bwd" ? 2.5 : 3.5);
         JsonObject line;
         line.add("seq", T).add("kind", kind_name).add("pass", pass).add("heads", opt.heads)
             .add("head_dim", opt.head_dim).add("ms", ms).add("gflops", flops / (ms * 1e6))
-            .add("peak_rss_bytes", peak_rss_bytes()).add("batch", opt.batch).add("threads", threads())
+            .add("peak_rss_bytes", peak_rss_bytes()).add("cpu_ms", cms)
+            .add("gflops_per_cpu_second", flops / (cms * 1e6)).add("batch", opt.batch).add("threads", threads())
             .add("isa", attention_isa_name()).add("repeats", opt.repeats)
             .add_raw("segments", join(spec.kind == AttentionKind::dilated ? segs : std::vector<int64_t>{}))
             .add_raw("dilations", join(spec.kind == AttentionKind::dilated ? dils : std::vector<int64_t>{}))

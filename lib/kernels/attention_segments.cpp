@@ -54,17 +54,19 @@ void pack_rows(float* out, const float* x, int64_t ld, const float* f, int64_t l
   }
 }
 
-// Transposed pack: out (dp, nkp) from rows [0, n) of x; columns n..nkp and rows d..dp zero.
+// Transposed, tiled pack: key tile j0 = 0, kTileK, ... becomes a (dp, kTileK) block at
+// out + j0 * dp (see PackedKeys); keys n..nkp and rows d..dp are zero.
 void pack_transposed(float* out, const float* x, int64_t ld, const float* f, int64_t ldf, int64_t n, int64_t nkp,
                      int64_t d, int64_t dp) {
   std::memset(out, 0, sizeof(float) * static_cast<size_t>(dp * nkp));
-  constexpr int64_t kB = 16;  // blocked so both sides stay in cache lines
-  for (int64_t j0 = 0; j0 < n; j0 += kB) {
-    const int64_t j1 = std::min(n, j0 + kB);
-    for (int64_t j = j0; j < j1; ++j) {
-      const float* src = x + j * ld;
-      const float* fr = f ? f + j * ldf : nullptr;
-      for (int64_t t = 0; t < d; ++t) out[t * nkp + j] = fr ? src[t] * fr[t] : src[t];
+  for (int64_t j = 0; j < n; ++j) {
+    const float* src = x + j * ld;
+    const float* fr = f ? f + j * ldf : nullptr;
+    float* block = out + (j / kTileK) * kTileK * dp + (j % kTileK);
+    if (fr) {
+      for (int64_t t = 0; t < d; ++t) block[t * kTileK] = src[t] * fr[t];
+    } else {
+      for (int64_t t = 0; t < d; ++t) block[t * kTileK] = src[t];
     }
   }
 }

@@ -16,10 +16,13 @@ inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 struct PackedKeys {
   int64_t dp = 0, nk = 0, nkp = 0;
-  const float* kt = nullptr;  // (dp, nkp): K transposed      (forward and backward)
+  // Transposed operands are stored tile by tile, (nkp / kTileK, dp, kTileK), so one key tile's
+  // block is contiguous: a (dp, nkp) layout would put its dp rows a power-of-two stride apart,
+  // all in the same L1 set.
+  const float* kt = nullptr;  // K transposed, tiled           (forward and backward)
   const float* vn = nullptr;  // (nkp, dp): V                  (forward)
   const float* kn = nullptr;  // (nkp, dp): K                  (backward)
-  const float* vt = nullptr;  // (dp, nkp): V transposed      (backward)
+  const float* vt = nullptr;  // V transposed, tiled           (backward)
 };
 
 // One query tile, mt <= kTileQ rows. qp: (mt, dp), already multiplied by scale * log2(e).
