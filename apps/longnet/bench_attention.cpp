@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <oneapi/dnnl/dnnl.h>
+
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -42,6 +44,7 @@ struct Options {
   std::string isa = "auto";
   int64_t sparse_block = 128, sparse_summary = 16;
   int repeats = 3;
+  int64_t omp_matmul = 0;
   bool check = false;
 };
 
@@ -185,7 +188,20 @@ int run(const Options& opt) {
         }
         if (pass == "bwd") attention_forward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
         std::vector<double> times, cpu_times;
+        // --omp-matmul: a oneDNN (OpenMP) sgemm right before each timed call, as in a model
+        // step. With OMP_WAIT_POLICY=ACTIVE its idle workers keep spinning into the TBB kernel;
+        // PASSIVE (what longnet sets by default) puts them to sleep.
+        std::vector<float> ma, mc;
+        if (opt.omp_matmul > 0) {
+          ma.assign(static_cast<size_t>(opt.omp_matmul * opt.omp_matmul), 0.5f);
+          mc.resize(ma.size());
+        }
         for (int rep = 0; rep < opt.repeats; ++rep) {
+          if (opt.omp_matmul > 0) {
+            const int64_t m = opt.omp_matmul;
+            LN_CHECK(dnnl_sgemm('N', 'N', m, m, m, 1.f, ma.data(), m, ma.data(), m, 0.f, mc.data(), m) == dnnl_success,
+                     "[bench attention] oneDNN sgemm failed");
+          }
           const double t0 = now_ms(), c0 = cpu_ms();
           if (pass != "bwd") attention_forward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
           if (pass != "fwd")
@@ -206,7 +222,8 @@ int run(const Options& opt) {
             .add("isa", attention_isa_name()).add("repeats", opt.repeats)
             .add_raw("segments", join(spec.kind == AttentionKind::dilated ? segs : std::vector<int64_t>{}))
             .add_raw("dilations", join(spec.kind == AttentionKind::dilated ? dils : std::vector<int64_t>{}))
-            .add("positions", opt.positions).add("omp_wait_policy", openmp_wait_policy());
+            .add("positions", opt.positions).add("omp_wait_policy", openmp_wait_policy())
+            .add("omp_matmul", opt.omp_matmul);
         std::cout << line.str() << std::endl;
       }
     }
@@ -230,6 +247,9 @@ RegisterCommand reg{{"bench", "attention", "Time the attention kernels (dense, s
                        cmd.add_option("--sparse-summary", opt->sparse_summary, "Summary columns per block of kind sparse")->capture_default_str();
                        cmd.add_option("--repeats", opt->repeats, "Timed runs per point (median reported)")->capture_default_str();
                        cmd.add_option("--isa", opt->isa, "auto, avx2 or avx512")->capture_default_str();
+                       cmd.add_option("--omp-matmul", opt->omp_matmul,
+                                      "Run an NxNxN oneDNN (OpenMP) sgemm before each timed call (0 = off); compare "
+                                      "OMP_WAIT_POLICY=ACTIVE with PASSIVE")->capture_default_str();
                        cmd.add_flag("--check", opt->check, "Compare with the reference at small T first; exit 1 on mismatch");
                        return [opt] { return run(*opt); };
                      }}};
