@@ -45,6 +45,7 @@ struct Options {
   int64_t sparse_block = 128, sparse_summary = 16;
   int repeats = 3;
   int64_t omp_matmul = 0;
+  int64_t matmul_reference = 0;
   bool check = false;
 };
 
@@ -144,6 +145,27 @@ int run(const Options& opt) {
   else if (opt.isa == "avx512") set_attention_isa(AttentionIsa::avx512);
   else LN_CHECK(opt.isa == "auto", "[bench attention] --isa is '", opt.isa, "'; valid values: auto, avx2, avx512");
 
+  if (opt.matmul_reference > 0) {
+    // The machine's fp32 matmul rate in this same run (oneDNN sgemm, OpenMP, same thread
+    // count), so the attention lines can be read as a fraction of it.
+    const int64_t m = opt.matmul_reference;
+    std::vector<float> a(static_cast<size_t>(m * m), 0.5f), c(a.size());
+    std::vector<double> times, cpu_times;
+    for (int rep = 0; rep < std::max(opt.repeats, 3); ++rep) {
+      const double t0 = now_ms(), c0 = cpu_ms();
+      LN_CHECK(dnnl_sgemm('N', 'N', m, m, m, 1.f, a.data(), m, a.data(), m, 0.f, c.data(), m) == dnnl_success,
+               "[bench attention] oneDNN sgemm failed");
+      times.push_back(now_ms() - t0);
+      cpu_times.push_back(cpu_ms() - c0);
+    }
+    std::sort(times.begin(), times.end());
+    std::sort(cpu_times.begin(), cpu_times.end());
+    const double flops = 2.0 * static_cast<double>(m) * m * m;
+    std::cout << JsonObject().add("kind", "matmul_reference").add("m", m).add("ms", times[times.size() / 2])
+                     .add("gflops", flops / (times[times.size() / 2] * 1e6)).add("cpu_ms", cpu_times[cpu_times.size() / 2])
+                     .add("gflops_per_cpu_second", flops / (cpu_times[cpu_times.size() / 2] * 1e6))
+                     .add("threads", threads()).add("omp_wait_policy", openmp_wait_policy()).str() << std::endl;
+  }
   int status = 0;
   for (const auto& kind_name : kinds) {
     AttentionSpec spec;
@@ -250,6 +272,9 @@ RegisterCommand reg{{"bench", "attention", "Time the attention kernels (dense, s
                        cmd.add_option("--omp-matmul", opt->omp_matmul,
                                       "Run an NxNxN oneDNN (OpenMP) sgemm before each timed call (0 = off); compare "
                                       "OMP_WAIT_POLICY=ACTIVE with PASSIVE")->capture_default_str();
+                       cmd.add_option("--matmul-reference", opt->matmul_reference,
+                                      "First time an NxNxN oneDNN fp32 sgemm (0 = off): the matmul rate of this run")
+                           ->capture_default_str();
                        cmd.add_flag("--check", opt->check, "Compare with the reference at small T first; exit 1 on mismatch");
                        return [opt] { return run(*opt); };
                      }}};
