@@ -58,6 +58,7 @@ void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float sca
 struct AttentionPass {
   std::vector<SegmentJob> jobs;
   std::vector<std::shared_ptr<std::vector<float>>> owned;
+  std::vector<std::shared_ptr<const void>> keep_alive;
   std::function<void()> after_backward;
 };
 
