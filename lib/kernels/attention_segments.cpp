@@ -103,6 +103,44 @@ void prepare_keys(KeySide& side, const SegmentJob& job, int64_t d, int64_t dp) {
   }
 }
 
+// A few query rows (a decode step, or the odd rows a dilated segment leaves): a 64-lane tile
+// would waste most of its lanes, so attend row by row with plain vector loops instead.
+constexpr int64_t kSmallRows = 4;
+void forward_rows(const SegmentJob& job, const KeyRows& keys, int64_t d, float scale, int64_t q0, int64_t mt,
+                  const int32_t* lo, const int32_t* hi, float* o, float* lse) {
+  std::vector<float> qs(static_cast<size_t>(d)), scores;
+  for (int64_t i = 0; i < mt; ++i) {
+    const float* qi = job.q + (q0 + i) * job.ldq;
+    const float* fi = job.qf ? job.qf + (q0 + i) * job.ldqf : nullptr;
+    for (int64_t t = 0; t < d; ++t) qs[t] = qi[t] * (fi ? fi[t] : 1.f) * scale;
+    const int64_t a = lo[i], b = std::min<int64_t>(hi[i], keys.nk);
+    float* out = o + i * keys.dp;
+    std::fill(out, out + keys.dp, 0.f);
+    if (a >= b) {
+      lse[i] = kNegInf;
+      continue;
+    }
+    scores.resize(static_cast<size_t>(b - a));
+    float mx = kNegInf;
+    for (int64_t j = a; j < b; ++j) {
+      const float* kj = keys.k + j * keys.ldk;
+      float s = 0.f;
+      for (int64_t t = 0; t < d; ++t) s += qs[t] * kj[t];
+      scores[j - a] = s;
+      mx = std::max(mx, s);
+    }
+    float z = 0.f;
+    for (int64_t j = a; j < b; ++j) {
+      const float p = std::exp(scores[j - a] - mx);
+      const float* vj = keys.v + j * keys.ldv;
+      z += p;
+      for (int64_t t = 0; t < d; ++t) out[t] += p * vj[t];
+    }
+    for (int64_t t = 0; t < d; ++t) out[t] /= z;
+    lse[i] = mx + std::log(z);
+  }
+}
+
 void forward_job(const SegmentJob& job, int64_t d, float scale, const TileKernels& kern) {
   if (job.mq <= 0 || job.nk <= 0) return;
   const int64_t dp = round_up(d, 16);
@@ -114,14 +152,18 @@ void forward_job(const SegmentJob& job, int64_t d, float scale, const TileKernel
     Aligned qt(kTileQ * dp), o(kTileQ * dp);
     float lse[kTileQ];
     int32_t lo[kTileQ], hi[kTileQ];
-    pack_transposed(qt.p, job.q + q0 * job.ldq, job.ldq, job.qf ? job.qf + q0 * job.ldqf : nullptr, job.ldqf, mt, d,
-                    dp, scale * kLog2e);
     job_ranges(job, q0, mt, lo, hi);
-    for (int64_t i = mt; i < kTileQ; ++i) {
-      lo[i] = 0;
-      hi[i] = kNoLimit;
+    if (mt <= kSmallRows) {
+      forward_rows(job, side.rows, d, scale, q0, mt, lo, hi, o.p, lse);
+    } else {
+      pack_transposed(qt.p, job.q + q0 * job.ldq, job.ldq, job.qf ? job.qf + q0 * job.ldqf : nullptr, job.ldqf, mt, d,
+                      dp, scale * kLog2e);
+      for (int64_t i = mt; i < kTileQ; ++i) {
+        lo[i] = 0;
+        hi[i] = kNoLimit;
+      }
+      kern.forward(side.rows, qt.p, mt, lo, hi, o.p, lse);
     }
-    kern.forward(side.rows, qt.p, mt, lo, hi, o.p, lse);
     // LSE-merge into the running result (rows owned by this job alone within the pass).
     for (int64_t i = 0; i < mt; ++i) {
       const float lp = lse[i];
