@@ -7,6 +7,7 @@
 #include <string>
 
 #include "attention_test_util.hpp"
+#include "core/error.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 using namespace ln;
@@ -294,4 +295,40 @@ TEST_CASE("sequence-parallel use of the interface: per-rank calls reproduce the 
   CHECK(max_abs_diff(dq, dq2) < 1e-5);
   CHECK(max_abs_diff(dk, dk2) < 1e-5);
   CHECK(max_abs_diff(dv, dv2) < 1e-5);
+}
+
+TEST_CASE("kernel calls with inconsistent windows are refused with one line") {
+  auto spec = dilated_spec({8, 16}, {1, 2});
+  std::vector<float> buf(4 * 64 * 16, 0.f), lse(256);
+  auto error_of = [&](const AttentionSpec& s, AttentionDims d, AttentionWindow w) {
+    try {
+      attention_forward(s, d, w, buf.data(), buf.data(), buf.data(), buf.data(), lse.data());
+    } catch (const Error& e) {
+      return e.message();
+    }
+    return std::string();
+  };
+  AttentionDims d;
+  d.heads = 2;
+  d.q_len = d.k_len = 16;
+  d.head_dim = 16;
+  AttentionWindow w;
+  CHECK(error_of(spec, d, w).empty());
+  AttentionDims bad = d;
+  bad.head_dim = 0;
+  CHECK(error_of(spec, bad, w).find("bad sizes") != std::string::npos);
+  AttentionWindow neg;
+  neg.q_start = -1;
+  CHECK(error_of(spec, d, neg).find("must be >= 0") != std::string::npos);
+  AttentionWindow past;
+  past.q_start = 10;
+  past.seq_len = 20;
+  CHECK(error_of(spec, d, past).find("reach past seq_len = 20") != std::string::npos);
+  AttentionWindow sparse;
+  sparse.keys_sparsified = true;
+  CHECK(error_of(spec, d, sparse).find("exactly one pattern") != std::string::npos);
+  sparse.k_start = 3;
+  sparse.seq_len = 64;
+  CHECK(error_of(dilated_spec({16}, {2}), d, sparse).find("k_start = 3 is not a multiple") != std::string::npos);
+  CHECK(error_of(dilated_spec({}, {}), d, w).find("attention.segments is empty") != std::string::npos);
 }
