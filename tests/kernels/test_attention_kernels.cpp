@@ -332,3 +332,15 @@ TEST_CASE("kernel calls with inconsistent windows are refused with one line") {
   CHECK(error_of(dilated_spec({16}, {2}), d, sparse).find("k_start = 3 is not a multiple") != std::string::npos);
   CHECK(error_of(dilated_spec({}, {}), d, w).find("attention.segments is empty") != std::string::npos);
 }
+
+TEST_CASE("XPOS stays finite and exact a million positions in") {
+  // Per-segment centring: the decay factors only span w/2 around each segment's centre, so a
+  // window of queries at ~2^20 (with the cache's last w_max keys) matches the reference, which
+  // computes zeta^((n - m)/scale_base) directly. Whole-sequence centring would need e^(~2500).
+  auto spec = dilated_spec({16, 64}, {1, 2}, true, HeadOffset::mod, PositionKind::xpos);
+  AttnCase c = make(spec, 1, 2, 8, 16);
+  c.window.q_start = (int64_t{1} << 20) + 5;
+  c.window.k_start = c.window.q_start + 8 - 64;
+  c.dims.k_len = 64;
+  check_against_reference(c, 70);
+}
