@@ -1,8 +1,10 @@
 #include "kernels/attention_segments.hpp"
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -184,7 +186,7 @@ void forward_job(const SegmentJob& job, int64_t d, float scale, const TileKernel
   });
 }
 
-void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKernels& kern) {
+void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKernels& kern, bool split) {
   if (job.mq <= 0 || job.nk <= 0) return;
   const int64_t dp = round_up(d, 16), nkp = round_up(job.nk, kTileK), mq = job.mq, mqp = round_up(mq, kTileQ);
   KeySide side;
@@ -208,8 +210,33 @@ void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKerne
   zero(dq.p, mqp * dp);
   zero(dk.p, nkp * dp);
   zero(dv.p, nkp * dp);
-  BwdSegment seg{&side.rows, mq, qn.p, qt.p, dn.p, dt.p, l2.p, delta.p, lo.data(), hi.data(), scale, dq.p, dk.p, dv.p};
-  kern.backward(seg);
+  const int64_t n_qt = mqp / kTileQ, n_kt = nkp / kTileK;
+  std::vector<TileRange> ranges;
+  for (int64_t t = 0; t < n_qt; ++t)
+    ranges.push_back(tile_range(lo.data() + t * kTileQ, hi.data() + t * kTileQ, std::min(kTileQ, mq - t * kTileQ), job.nk));
+  BwdSegment seg{&side.rows, mq, qn.p, qt.p, dn.p, dt.p, l2.p, delta.p, lo.data(), hi.data(), scale, dq.p, dk.p, dv.p,
+                 ranges.data(), BwdPart::fused, 0, n_kt};
+  if (!split) {
+    kern.backward(seg);
+  } else {
+    // Too few jobs to occupy the threads: dK/dV by key tiles, then dQ by query tiles, each
+    // part recomputing P (1.4x the work, bit-identical results; see BwdPart).
+    constexpr int64_t kChunk = 2;
+    tbb::parallel_for(int64_t{0}, (n_kt + kChunk - 1) / kChunk, [&](int64_t c) {
+      BwdSegment part = seg;
+      part.part = BwdPart::keys;
+      part.begin = c * kChunk;
+      part.end = std::min(n_kt, part.begin + kChunk);
+      kern.backward(part);
+    });
+    tbb::parallel_for(int64_t{0}, (n_qt + kChunk - 1) / kChunk, [&](int64_t c) {
+      BwdSegment part = seg;
+      part.part = BwdPart::queries;
+      part.begin = c * kChunk;
+      part.end = std::min(n_qt, part.begin + kChunk);
+      kern.backward(part);
+    });
+  }
   // Unpack: the kernels worked on the decayed q' = q * qf, k' = k * kf, so dq = qf * dq', ...
   for (int64_t i = 0; i < mq; ++i) {
     float* dst = job.dq + i * job.ldq;
@@ -237,9 +264,19 @@ void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scal
   tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { forward_job(jobs[j], d, scale, kern); });
 }
 
+namespace {
+std::atomic<int> g_split{static_cast<int>(BackwardSplit::automatic)};
+}
+
+void set_backward_split(BackwardSplit policy) { g_split = static_cast<int>(policy); }
+
 void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale) {
   const TileKernels& kern = tile_kernels();
-  tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { backward_job(jobs[j], d, scale, kern); });
+  const auto policy = static_cast<BackwardSplit>(g_split.load());
+  const bool split = policy == BackwardSplit::always ||
+                     (policy == BackwardSplit::automatic &&
+                      jobs.size() < static_cast<size_t>(tbb::this_task_arena::max_concurrency()));
+  tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { backward_job(jobs[j], d, scale, kern, split); });
 }
 
 }  // namespace ln::attn

@@ -33,10 +33,36 @@ struct KeyRows {
 using FwdTileFn = void (*)(const KeyRows& keys, const float* qt, int64_t mt, const int32_t* lo, const int32_t* hi,
                            float* o, float* lse);
 
+// Union of a query tile's key ranges and the range all its rows see (padding rows, i >= mt,
+// never restrict).
+struct TileRange {
+  int64_t kmin, kmax;      // keys some row sees: [kmin, kmax)
+  int64_t max_lo, min_hi;  // keys every row sees: [max_lo, min_hi)
+};
+inline TileRange tile_range(const int32_t* lo, const int32_t* hi, int64_t mt, int64_t nk) {
+  TileRange r{nk, 0, 0, kNoLimit};
+  for (int64_t i = 0; i < kTileQ; ++i) {
+    if (i < mt && lo[i] < hi[i]) {
+      r.kmin = r.kmin < lo[i] ? r.kmin : lo[i];
+      const int64_t h = hi[i] < nk ? hi[i] : nk;
+      r.kmax = r.kmax > h ? r.kmax : h;
+    }
+    if (lo[i] > r.max_lo) r.max_lo = lo[i];
+    if (hi[i] < r.min_hi) r.min_hi = hi[i];
+  }
+  return r;
+}
+
 // All query rows of a segment (mq, padded to mqp = round_up(mq, kTileQ)) against its keys.
 // qn, dn: (mqp, dp) Q (unscaled) and dO; qt, dt: per query tile a (dp, kTileQ) block of Q^T /
 // dO^T; l2: final log-sum-exp times log2(e), +inf for padding and empty rows; delta:
 // rowsum(dO * O). Accumulates (+=) into dq: (mqp, dp) and dk, dv: (round_up(nk, kTileK), dp).
+// part: fused = everything, for key tiles [begin, end); keys = dk, dv only, key tiles
+// [begin, end); queries = dq only, query tiles [begin, end). Every (key tile, query tile) pair
+// is computed by the same instructions in every part, and each output accumulates over its
+// pairs in the same order (dk, dv over query tiles ascending, dq over key tiles ascending), so
+// a split run is bit-identical to a fused one.
+enum class BwdPart { fused, keys, queries };
 struct BwdSegment {
   const KeyRows* keys;
   int64_t mq;
@@ -52,6 +78,9 @@ struct BwdSegment {
   float* dq;
   float* dk;
   float* dv;
+  const TileRange* ranges;  // one per query tile
+  BwdPart part = BwdPart::fused;
+  int64_t begin = 0, end = 0;
 };
 using BwdSegmentFn = void (*)(const BwdSegment& seg);
 
