@@ -1,5 +1,6 @@
 #include "kernels/attention_segments.hpp"
 
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -273,9 +274,10 @@ void set_backward_split(BackwardSplit policy) { g_split = static_cast<int>(polic
 void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale) {
   const TileKernels& kern = tile_kernels();
   const auto policy = static_cast<BackwardSplit>(g_split.load());
-  const bool split = policy == BackwardSplit::always ||
-                     (policy == BackwardSplit::automatic &&
-                      jobs.size() < static_cast<size_t>(tbb::this_task_arena::max_concurrency()));
+  // The threads we may use: the arena's, capped by ln::set_threads (a tbb::global_control).
+  const size_t threads = std::min(static_cast<size_t>(tbb::this_task_arena::max_concurrency()),
+                                  tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  const bool split = policy == BackwardSplit::always || (policy == BackwardSplit::automatic && jobs.size() < threads);
   tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { backward_job(jobs[j], d, scale, kern, split); });
 }
 
