@@ -110,7 +110,7 @@ TEST_CASE("dense and sparse kernels equal their references") {
     sparse.kind = AttentionKind::sparse;
     sparse.sparse_block = 16;
     sparse.sparse_summary = 3;
-    check_against_reference(make(sparse, 1, 2, 150, 16), 3);
+    check_against_reference(make(sparse, 2, 2, 150, 16), 3);
     check_against_reference(make(sparse, 1, 1, 16, 8), 4);  // a single block: no summaries
     sparse.sparse_block = 7;
     sparse.sparse_summary = 7;  // every column is a summary column
