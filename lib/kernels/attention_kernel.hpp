@@ -12,6 +12,20 @@
 // where k_start is the start of a segment (a multiple of w'). Rows past the segment's end are
 // ignored. This is what a rank receives after the sparsified all-gather of DESIGN §4.
 //
+// How callers use the windows (both are exercised in tests/kernels/test_attention_kernels.cpp):
+//  - KV-cache decode step at position t (DESIGN §3): q_len = 1 (or the few new tokens),
+//    q_start = t; keys/values = the cache's last w_max positions [k0, t] with
+//    k0 = max(0, t - w_max + 1), linearised from the ring into (B, H, t + 1 - k0, D), k_start = k0;
+//    seq_len = 0 (causal results do not depend on it). Cache keys after rotation (RoPE/XPOS
+//    rotation with their global positions); XPOS's decay is applied here. Tiles of <= 4 query
+//    rows take a row-by-row path, so a step costs ~sum_p w_p / r_p dot products per head.
+//  - Sequence-parallel rank R holding positions [R*l, (R+1)*l) (DESIGN §4): for patterns with
+//    w <= l, q_start = k_start = R*l on its own rows; for w > l, one call per pattern with the
+//    gathered, sparsified keys of its segment from the segment start s up to (R+1)*l
+//    (keys_sparsified, k_start = s, k_len = ((R+1)*l - s) / r), all with accumulate = true
+//    after initialising o = 0, lse = -inf. Backward: the same calls with the final o/lse and
+//    accumulate = true; dk/dv of the sparsified keys go back by reduce-scatter.
+//
 // Positions: the kernels apply XPOS's decay (when spec.positions == xpos) per pattern, centred
 // on each pattern's segment (kind dilated and sparse's local blocks) or on the sequence middle
 // (kind dense, sparse's summary columns). The rotation (RoPE, or XPOS's) is NOT applied here:

@@ -1,11 +1,15 @@
 #include "kernels/attention_segments.hpp"
 
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <new>
 
 #include "kernels/attention_tile.hpp"
@@ -54,46 +58,115 @@ void pack_rows(float* out, const float* x, int64_t ld, const float* f, int64_t l
   }
 }
 
-// Transposed pack: out (dp, nkp) from rows [0, n) of x; columns n..nkp and rows d..dp zero.
-void pack_transposed(float* out, const float* x, int64_t ld, const float* f, int64_t ldf, int64_t n, int64_t nkp,
-                     int64_t d, int64_t dp) {
-  std::memset(out, 0, sizeof(float) * static_cast<size_t>(dp * nkp));
-  constexpr int64_t kB = 16;  // blocked so both sides stay in cache lines
-  for (int64_t j0 = 0; j0 < n; j0 += kB) {
-    const int64_t j1 = std::min(n, j0 + kB);
-    for (int64_t j = j0; j < j1; ++j) {
-      const float* src = x + j * ld;
-      const float* fr = f ? f + j * ldf : nullptr;
-      for (int64_t t = 0; t < d; ++t) out[t * nkp + j] = fr ? src[t] * fr[t] : src[t];
+// Transposed, tiled pack of rows [0, n): row i becomes column i % kTileQ of the (dp, kTileQ)
+// block (i / kTileQ) at out; everything else of the n_pad = round_up(n, kTileQ) columns is zero.
+void pack_transposed(float* out, const float* x, int64_t ld, const float* f, int64_t ldf, int64_t n, int64_t d,
+                     int64_t dp, float mul) {
+  std::memset(out, 0, sizeof(float) * static_cast<size_t>(dp * round_up(n, kTileQ)));
+  for (int64_t i = 0; i < n; ++i) {
+    const float* src = x + i * ld;
+    const float* fr = f ? f + i * ldf : nullptr;
+    float* block = out + (i / kTileQ) * kTileQ * dp + (i % kTileQ);
+    if (fr) {
+      for (int64_t t = 0; t < d; ++t) block[t * kTileQ] = src[t] * fr[t] * mul;
+    } else {
+      for (int64_t t = 0; t < d; ++t) block[t * kTileQ] = src[t] * mul;
     }
   }
 }
 
 void zero(float* p, int64_t n) { std::memset(p, 0, sizeof(float) * static_cast<size_t>(n)); }
 
+// Key and value rows as the kernels read them: in place when D is a multiple of 16 and no
+// decay applies (any row stride works), else packed (scaled, zero-padded) into the buffers.
+struct KeySide {
+  KeyRows rows;
+  std::unique_ptr<Aligned> k_buf, v_buf;
+};
+void prepare_keys(KeySide& side, const SegmentJob& job, int64_t d, int64_t dp) {
+  side.rows.dp = dp;
+  side.rows.nk = job.nk;
+  if (d == dp && !job.kf) {
+    side.rows.k = job.k;
+    side.rows.ldk = job.ldk;
+  } else {
+    side.k_buf = std::make_unique<Aligned>(job.nk * dp);
+    pack_rows(side.k_buf->p, job.k, job.ldk, job.kf, job.ldkf, job.nk, d, dp, 1.f);
+    side.rows.k = side.k_buf->p;
+    side.rows.ldk = dp;
+  }
+  if (d == dp) {
+    side.rows.v = job.v;
+    side.rows.ldv = job.ldk;
+  } else {
+    side.v_buf = std::make_unique<Aligned>(job.nk * dp);
+    pack_rows(side.v_buf->p, job.v, job.ldk, nullptr, 0, job.nk, d, dp, 1.f);
+    side.rows.v = side.v_buf->p;
+    side.rows.ldv = dp;
+  }
+}
+
+// A few query rows (a decode step, or the odd rows a dilated segment leaves): a 64-lane tile
+// would waste most of its lanes, so attend row by row with plain vector loops instead.
+constexpr int64_t kSmallRows = 4;
+void forward_rows(const SegmentJob& job, const KeyRows& keys, int64_t d, float scale, int64_t q0, int64_t mt,
+                  const int32_t* lo, const int32_t* hi, float* o, float* lse) {
+  std::vector<float> qs(static_cast<size_t>(d)), scores;
+  for (int64_t i = 0; i < mt; ++i) {
+    const float* qi = job.q + (q0 + i) * job.ldq;
+    const float* fi = job.qf ? job.qf + (q0 + i) * job.ldqf : nullptr;
+    for (int64_t t = 0; t < d; ++t) qs[t] = qi[t] * (fi ? fi[t] : 1.f) * scale;
+    const int64_t a = lo[i], b = std::min<int64_t>(hi[i], keys.nk);
+    float* out = o + i * keys.dp;
+    std::fill(out, out + keys.dp, 0.f);
+    if (a >= b) {
+      lse[i] = kNegInf;
+      continue;
+    }
+    scores.resize(static_cast<size_t>(b - a));
+    float mx = kNegInf;
+    for (int64_t j = a; j < b; ++j) {
+      const float* kj = keys.k + j * keys.ldk;
+      float s = 0.f;
+      for (int64_t t = 0; t < d; ++t) s += qs[t] * kj[t];
+      scores[j - a] = s;
+      mx = std::max(mx, s);
+    }
+    float z = 0.f;
+    for (int64_t j = a; j < b; ++j) {
+      const float p = std::exp(scores[j - a] - mx);
+      const float* vj = keys.v + j * keys.ldv;
+      z += p;
+      for (int64_t t = 0; t < d; ++t) out[t] += p * vj[t];
+    }
+    for (int64_t t = 0; t < d; ++t) out[t] /= z;
+    lse[i] = mx + std::log(z);
+  }
+}
+
 void forward_job(const SegmentJob& job, int64_t d, float scale, const TileKernels& kern) {
   if (job.mq <= 0 || job.nk <= 0) return;
-  const int64_t dp = round_up(d, 16), nkp = round_up(job.nk, kTileK);
-  Aligned kt(dp * nkp), vn(nkp * dp);
-  pack_transposed(kt.p, job.k, job.ldk, job.kf, job.ldkf, job.nk, nkp, d, dp);
-  pack_rows(vn.p, job.v, job.ldk, nullptr, 0, job.nk, d, dp, 1.f);
-  zero(vn.p + job.nk * dp, (nkp - job.nk) * dp);
-  PackedKeys keys;
-  keys.dp = dp;
-  keys.nk = job.nk;
-  keys.nkp = nkp;
-  keys.kt = kt.p;
-  keys.vn = vn.p;
+  const int64_t dp = round_up(d, 16);
+  KeySide side;
+  prepare_keys(side, job, d, dp);
   const int64_t n_tiles = (job.mq + kTileQ - 1) / kTileQ;
   tbb::parallel_for(int64_t{0}, n_tiles, [&](int64_t tile) {
     const int64_t q0 = tile * kTileQ, mt = std::min(kTileQ, job.mq - q0);
-    Aligned qp(kTileQ * dp), o(kTileQ * dp);
+    Aligned qt(kTileQ * dp), o(kTileQ * dp);
     float lse[kTileQ];
     int32_t lo[kTileQ], hi[kTileQ];
-    pack_rows(qp.p, job.q + q0 * job.ldq, job.ldq, job.qf ? job.qf + q0 * job.ldqf : nullptr, job.ldqf, mt, d, dp,
-              scale * kLog2e);
     job_ranges(job, q0, mt, lo, hi);
-    kern.forward(keys, qp.p, mt, lo, hi, o.p, lse);
+    if (mt <= kSmallRows) {
+      forward_rows(job, side.rows, d, scale, q0, mt, lo, hi, o.p, lse);
+    } else {
+      pack_transposed(qt.p, job.q + q0 * job.ldq, job.ldq, job.qf ? job.qf + q0 * job.ldqf : nullptr, job.ldqf, mt, d,
+                      dp, scale * kLog2e);
+      for (int64_t i = mt; i < kTileQ; ++i) {
+        lo[i] = 0;
+        hi[i] = kNoLimit;
+      }
+      kern.forward(side.rows, qt.p, mt, lo, hi, o.p, lse);
+    }
     // LSE-merge into the running result (rows owned by this job alone within the pass).
     for (int64_t i = 0; i < mt; ++i) {
       const float lp = lse[i];
@@ -114,52 +187,73 @@ void forward_job(const SegmentJob& job, int64_t d, float scale, const TileKernel
   });
 }
 
-void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKernels& kern) {
+void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKernels& kern, bool split) {
   if (job.mq <= 0 || job.nk <= 0) return;
-  const int64_t dp = round_up(d, 16), nkp = round_up(job.nk, kTileK), mq = job.mq;
-  Aligned kt(dp * nkp), vt(dp * nkp), kn(nkp * dp), qp(mq * dp), dop(mq * dp), dqp(mq * dp), dkp(nkp * dp),
-      dvp(nkp * dp), l2(mq), delta(mq);
-  std::vector<int32_t> lo(static_cast<size_t>(mq)), hi(static_cast<size_t>(mq));
-  pack_transposed(kt.p, job.k, job.ldk, job.kf, job.ldkf, job.nk, nkp, d, dp);
-  pack_transposed(vt.p, job.v, job.ldk, nullptr, 0, job.nk, nkp, d, dp);
-  pack_rows(kn.p, job.k, job.ldk, job.kf, job.ldkf, job.nk, d, dp, 1.f);
-  zero(kn.p + job.nk * dp, (nkp - job.nk) * dp);
-  pack_rows(qp.p, job.q, job.ldq, job.qf, job.ldqf, mq, d, dp, 1.f);
-  pack_rows(dop.p, job.dout, job.ldo, nullptr, 0, mq, d, dp, 1.f);
-  for (int64_t i = 0; i < mq; ++i) {
-    const float L = job.lse[i * job.ldl];
-    l2.p[i] = L == kNegInf ? kNegInf : L * kLog2e;
-    delta.p[i] = job.delta[i * job.ldl];
+  const int64_t dp = round_up(d, 16), nkp = round_up(job.nk, kTileK), mq = job.mq, mqp = round_up(mq, kTileQ);
+  KeySide side;
+  prepare_keys(side, job, d, dp);
+  Aligned qn(mqp * dp), qt(mqp * dp), dn(mqp * dp), dt(mqp * dp), dq(mqp * dp), dk(nkp * dp), dv(nkp * dp), l2(mqp),
+      delta(mqp);
+  std::vector<int32_t> lo(static_cast<size_t>(mqp), 0), hi(static_cast<size_t>(mqp), kNoLimit);
+  pack_rows(qn.p, job.q, job.ldq, job.qf, job.ldqf, mq, d, dp, 1.f);
+  zero(qn.p + mq * dp, (mqp - mq) * dp);
+  pack_transposed(qt.p, job.q, job.ldq, job.qf, job.ldqf, mq, d, dp, 1.f);
+  pack_rows(dn.p, job.dout, job.ldo, nullptr, 0, mq, d, dp, 1.f);
+  zero(dn.p + mq * dp, (mqp - mq) * dp);
+  pack_transposed(dt.p, job.dout, job.ldo, nullptr, 0, mq, d, dp, 1.f);
+  for (int64_t i = 0; i < mqp; ++i) {
+    // +inf makes P = exp2(s - l2) = 0: padding rows and rows that see no key at all.
+    const float L = i < mq ? job.lse[i * job.ldl] : kNegInf;
+    l2.p[i] = L == kNegInf ? -kNegInf : L * kLog2e;
+    delta.p[i] = i < mq ? job.delta[i * job.ldl] : 0.f;
   }
   job_ranges(job, 0, mq, lo.data(), hi.data());
-  zero(dqp.p, mq * dp);
-  zero(dkp.p, nkp * dp);
-  zero(dvp.p, nkp * dp);
-  PackedKeys keys;
-  keys.dp = dp;
-  keys.nk = job.nk;
-  keys.nkp = nkp;
-  keys.kt = kt.p;
-  keys.kn = kn.p;
-  keys.vt = vt.p;
-  BwdSegment seg{&keys, mq, qp.p, dop.p, l2.p, delta.p, lo.data(), hi.data(), scale, dqp.p, dkp.p, dvp.p};
-  kern.backward(seg);
+  zero(dq.p, mqp * dp);
+  zero(dk.p, nkp * dp);
+  zero(dv.p, nkp * dp);
+  const int64_t n_qt = mqp / kTileQ, n_kt = nkp / kTileK;
+  std::vector<TileRange> ranges;
+  for (int64_t t = 0; t < n_qt; ++t)
+    ranges.push_back(tile_range(lo.data() + t * kTileQ, hi.data() + t * kTileQ, std::min(kTileQ, mq - t * kTileQ), job.nk));
+  BwdSegment seg{&side.rows, mq, qn.p, qt.p, dn.p, dt.p, l2.p, delta.p, lo.data(), hi.data(), scale, dq.p, dk.p, dv.p,
+                 ranges.data(), BwdPart::fused, 0, n_kt};
+  if (!split) {
+    kern.backward(seg);
+  } else {
+    // Too few jobs to occupy the threads: dK/dV by key tiles, then dQ by query tiles, each
+    // part recomputing P (1.4x the work, bit-identical results; see BwdPart).
+    constexpr int64_t kChunk = 2;
+    tbb::parallel_for(int64_t{0}, (n_kt + kChunk - 1) / kChunk, [&](int64_t c) {
+      BwdSegment part = seg;
+      part.part = BwdPart::keys;
+      part.begin = c * kChunk;
+      part.end = std::min(n_kt, part.begin + kChunk);
+      kern.backward(part);
+    });
+    tbb::parallel_for(int64_t{0}, (n_qt + kChunk - 1) / kChunk, [&](int64_t c) {
+      BwdSegment part = seg;
+      part.part = BwdPart::queries;
+      part.begin = c * kChunk;
+      part.end = std::min(n_qt, part.begin + kChunk);
+      kern.backward(part);
+    });
+  }
   // Unpack: the kernels worked on the decayed q' = q * qf, k' = k * kf, so dq = qf * dq', ...
   for (int64_t i = 0; i < mq; ++i) {
     float* dst = job.dq + i * job.ldq;
-    const float* src = dqp.p + i * dp;
+    const float* src = dq.p + i * dp;
     const float* f = job.qf ? job.qf + i * job.ldqf : nullptr;
     for (int64_t t = 0; t < d; ++t) dst[t] += f ? f[t] * src[t] : src[t];
   }
   for (int64_t j = 0; j < job.nk; ++j) {
-    float* dk = job.dk + j * job.ldk;
-    float* dv = job.dv + j * job.ldk;
-    const float* sk = dkp.p + j * dp;
-    const float* sv = dvp.p + j * dp;
+    float* dkr = job.dk + j * job.ldk;
+    float* dvr = job.dv + j * job.ldk;
+    const float* sk = dk.p + j * dp;
+    const float* sv = dv.p + j * dp;
     const float* f = job.kf ? job.kf + j * job.ldkf : nullptr;
     for (int64_t t = 0; t < d; ++t) {
-      dk[t] += f ? f[t] * sk[t] : sk[t];
-      dv[t] += sv[t];
+      dkr[t] += f ? f[t] * sk[t] : sk[t];
+      dvr[t] += sv[t];
     }
   }
 }
@@ -171,9 +265,20 @@ void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scal
   tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { forward_job(jobs[j], d, scale, kern); });
 }
 
+namespace {
+std::atomic<int> g_split{static_cast<int>(BackwardSplit::automatic)};
+}
+
+void set_backward_split(BackwardSplit policy) { g_split = static_cast<int>(policy); }
+
 void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale) {
   const TileKernels& kern = tile_kernels();
-  tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { backward_job(jobs[j], d, scale, kern); });
+  const auto policy = static_cast<BackwardSplit>(g_split.load());
+  // The threads we may use: the arena's, capped by ln::set_threads (a tbb::global_control).
+  const size_t threads = std::min(static_cast<size_t>(tbb::this_task_arena::max_concurrency()),
+                                  tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  const bool split = policy == BackwardSplit::always || (policy == BackwardSplit::automatic && jobs.size() < threads);
+  tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { backward_job(jobs[j], d, scale, kern, split); });
 }
 
 }  // namespace ln::attn

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <new>
+#include <vector>
 
 #include "kernels/attention_tile.hpp"
 
@@ -53,11 +54,16 @@ struct V {
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_and_ps(ok, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
   }
-  static R mask_outside(R x, float lo, float hi) {
-    const R iota = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
-    R out = _mm256_or_ps(_mm256_cmp_ps(iota, _mm256_set1_ps(lo), _CMP_LT_OQ),
-                         _mm256_cmp_ps(iota, _mm256_set1_ps(hi), _CMP_GE_OQ));
-    return _mm256_blendv_ps(x, _mm256_set1_ps(-__builtin_inff()), out);
+  // Lane i keeps x when lo[i] <= key < hi[i], else becomes -inf.
+  static R keep_visible(R x, const int32_t* lo, const int32_t* hi, int32_t key) {
+    const __m256i k = _mm256_set1_epi32(key);
+    const __m256i after_lo = _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo)), k);
+    const __m256i before_hi = _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(hi)), k);
+    const R ok = _mm256_castsi256_ps(_mm256_andnot_si256(after_lo, before_hi));
+    return _mm256_blendv_ps(_mm256_set1_ps(-__builtin_inff()), x, ok);
+  }
+  static R neg_inf_to_zero(R x) {
+    return _mm256_blendv_ps(x, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(-__builtin_inff()), _CMP_EQ_OQ));
   }
 };
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <new>
+#include <vector>
 
 #include "kernels/attention_tile.hpp"
 
@@ -50,12 +51,16 @@ struct V {
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
     return _mm512_maskz_mov_ps(ok, _mm512_scalef_ps(p, n));
   }
-  // Lanes j with j < lo or j >= hi (lane positions 0..W-1) become -inf.
-  static R mask_outside(R x, float lo, float hi) {
-    const R iota = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __mmask16 out = _mm512_cmp_ps_mask(iota, _mm512_set1_ps(lo), _CMP_LT_OQ) |
-                    _mm512_cmp_ps_mask(iota, _mm512_set1_ps(hi), _CMP_GE_OQ);
-    return _mm512_mask_mov_ps(x, out, _mm512_set1_ps(-__builtin_inff()));
+  // Lane i keeps x when lo[i] <= key < hi[i], else becomes -inf.
+  static R keep_visible(R x, const int32_t* lo, const int32_t* hi, int32_t key) {
+    const __m512i k = _mm512_set1_epi32(key);
+    const __mmask16 ok = _mm512_cmple_epi32_mask(_mm512_loadu_si512(lo), k) &
+                         _mm512_cmplt_epi32_mask(k, _mm512_loadu_si512(hi));
+    return _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), ok, x);
+  }
+  static R neg_inf_to_zero(R x) {
+    const __mmask16 inf = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-__builtin_inff()), _CMP_EQ_OQ);
+    return _mm512_mask_mov_ps(x, inf, _mm512_setzero_ps());
   }
 };
 }  // namespace

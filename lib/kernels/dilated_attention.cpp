@@ -4,6 +4,9 @@
 // stride r). Causal jobs see keys j_k <= j_q, which inside one segment is exactly q <= p.
 // Passes run one after the other, so the LSE-merge of the patterns happens in a fixed order.
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "kernels/attention_segments.hpp"
@@ -13,6 +16,34 @@
 namespace ln::attn {
 
 namespace {
+// XPOS decay tables of one segment length, shared by every call with the same parameters: a
+// decode step (one query) must not rebuild w * D/2 exponentials per pattern per layer.
+struct XposTables {
+  std::vector<float> q, k;  // (w, dp) each
+};
+std::shared_ptr<const XposTables> xpos_tables(int64_t w, int64_t D, int64_t dp, double gamma, double scale_base) {
+  using Key = std::tuple<int64_t, int64_t, double, double>;
+  static std::mutex mutex;
+  static std::map<Key, std::shared_ptr<const XposTables>> cache;
+  const Key key{w, D, gamma, scale_base};
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  auto tables = std::make_shared<XposTables>();
+  tables->q.resize(static_cast<size_t>(w * dp));
+  tables->k.resize(static_cast<size_t>(w * dp));
+  // Decay measured from the segment's centre: |offset - centre| <= w/2 keeps every factor
+  // inside fp32's range at any N (DESIGN §2).
+  xpos_decay_table(tables->q.data(), w, D, dp, 0.5 * static_cast<double>(w), gamma, scale_base, false);
+  xpos_decay_table(tables->k.data(), w, D, dp, 0.5 * static_cast<double>(w), gamma, scale_base, true);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() >= 32) cache.clear();  // e.g. kind dense over many lengths: stay bounded
+  cache.emplace(key, tables);
+  return tables;
+}
+
 // The first position >= from of the form base + j*r (j >= 0).
 int64_t first_on_grid(int64_t base, int64_t r, int64_t from) {
   if (from <= base) return base;
@@ -35,16 +66,10 @@ std::vector<AttentionPass> dilated_passes(const AttentionSpec& spec, const Atten
     const float* qtab = nullptr;
     const float* ktab = nullptr;
     if (xpos) {
-      // Decay measured from the segment's centre: |offset - centre| <= w/2 keeps every factor
-      // inside fp32's range at any N (DESIGN §2).
-      auto qt = std::make_shared<std::vector<float>>(static_cast<size_t>(w * dp));
-      auto kt = std::make_shared<std::vector<float>>(static_cast<size_t>(w * dp));
-      xpos_decay_table(qt->data(), w, D, dp, 0.5 * static_cast<double>(w), spec.xpos_gamma, spec.xpos_scale_base, false);
-      xpos_decay_table(kt->data(), w, D, dp, 0.5 * static_cast<double>(w), spec.xpos_gamma, spec.xpos_scale_base, true);
-      qtab = qt->data();
-      ktab = kt->data();
-      pass.owned.push_back(qt);
-      pass.owned.push_back(kt);
+      auto tables = xpos_tables(w, D, dp, spec.xpos_gamma, spec.xpos_scale_base);
+      qtab = tables->q.data();
+      ktab = tables->k.data();
+      pass.keep_alive.push_back(tables);
     }
     const int64_t seg_first = window.q_start / w, seg_last = (window.q_start + Tq - 1) / w;
     for (int64_t b = 0; b < B; ++b) {

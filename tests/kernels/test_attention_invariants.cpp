@@ -8,6 +8,7 @@
 
 #include "attention_test_util.hpp"
 #include "core/threading.hpp"
+#include "kernels/attention_segments.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 using namespace ln;
@@ -181,8 +182,11 @@ TEST_CASE("kernels are deterministic: bit-identical across runs with 1 and 2 thr
   sparse.sparse_summary = 4;
   for (const AttentionSpec& spec : {dilated_spec({64, 128, 256}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::xpos), sparse}) {
     std::vector<std::vector<float>> results;
-    for (int threads : {1, 1, 2, 2}) {
-      set_threads(threads);
+    // Two runs each with 1 and 2 threads, then the backward split into key and query parts
+    // (which 1 job per pass on many threads would pick): all bit-identical.
+    for (int run = 0; run < 6; ++run) {
+      set_threads(run < 2 ? 1 : 2);
+      attn::set_backward_split(run < 4 ? attn::BackwardSplit::never : attn::BackwardSplit::always);
       std::vector<float> o(q.size()), lse(q.size() / 64), dq(q.size()), dk(q.size()), dv(q.size());
       attention_forward(spec, d, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
       attention_backward(spec, d, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(), dq.data(),
@@ -192,6 +196,7 @@ TEST_CASE("kernels are deterministic: bit-identical across runs with 1 and 2 thr
       results.push_back(std::move(all));
     }
     set_threads(0);
+    attn::set_backward_split(attn::BackwardSplit::automatic);
     for (size_t r = 1; r < results.size(); ++r)
       CHECK(std::memcmp(results[0].data(), results[r].data(), results[0].size() * sizeof(float)) == 0);
   }

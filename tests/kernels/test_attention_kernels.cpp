@@ -3,9 +3,12 @@
 // both head-offset rules, causal and bidirectional, D from 3 to 128), for both SIMD paths.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "attention_test_util.hpp"
+#include "core/error.hpp"
+#include "kernels/attention_segments.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 using namespace ln;
@@ -44,10 +47,13 @@ void check_against_reference(const AttnCase& c, uint64_t seed) {
   reference::attention_forward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), o.data(), lse.data());
   reference::attention_backward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), dod.data(), dq.data(),
                                          dk.data(), dv.data());
-  for (AttentionIsa isa : {AttentionIsa::avx2, AttentionIsa::avx512}) {
+  for (auto [isa, split] : {std::pair{AttentionIsa::avx2, attn::BackwardSplit::never},
+                             std::pair{AttentionIsa::avx512, attn::BackwardSplit::never},
+                             std::pair{AttentionIsa::avx512, attn::BackwardSplit::always}}) {
     set_attention_isa(isa);
+    attn::set_backward_split(split);
     Outputs f = run_fast(c, q, k, v, dout);
-    INFO("isa ", attention_isa_name(), " kind ", to_string(c.spec.kind), " B=", d.batch, " H=", d.heads,
+    INFO("isa ", attention_isa_name(), " split backward ", split == attn::BackwardSplit::always, " kind ", to_string(c.spec.kind), " B=", d.batch, " H=", d.heads,
          " Tq=", d.q_len, " Tk=", d.k_len, " D=", d.head_dim, " causal=", c.spec.causal, " offset=",
          to_string(c.spec.head_offset), " positions=", to_string(c.spec.positions), " q_start=", c.window.q_start,
          " k_start=", c.window.k_start);
@@ -58,6 +64,7 @@ void check_against_reference(const AttnCase& c, uint64_t seed) {
     CHECK(worst_ratio(f.dv, dv, 5e-5, 1e-3) <= 1.0);
   }
   set_attention_isa(AttentionIsa::automatic);
+  attn::set_backward_split(attn::BackwardSplit::automatic);
 }
 
 AttnCase make(AttentionSpec spec, int64_t B, int64_t H, int64_t T, int64_t D) {
@@ -103,7 +110,7 @@ TEST_CASE("dense and sparse kernels equal their references") {
     sparse.kind = AttentionKind::sparse;
     sparse.sparse_block = 16;
     sparse.sparse_summary = 3;
-    check_against_reference(make(sparse, 1, 2, 150, 16), 3);
+    check_against_reference(make(sparse, 2, 2, 150, 16), 3);
     check_against_reference(make(sparse, 1, 1, 16, 8), 4);  // a single block: no summaries
     sparse.sparse_block = 7;
     sparse.sparse_summary = 7;  // every column is a summary column
@@ -155,4 +162,190 @@ TEST_CASE("pre-sparsified keys give what the dense key rows give") {
   c.window.keys_sparsified = true;
   c.dims.k_len = 8;
   check_against_reference(c, 40);
+}
+
+namespace {
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isinf(a[i]) && a[i] == b[i]) continue;
+    m = std::max(m, static_cast<double>(std::abs(a[i] - b[i])));
+  }
+  return m;
+}
+}  // namespace
+
+TEST_CASE("KV-cache decoding: one query at a time against the cached keys equals the full causal run") {
+  // Invariant 3 at the kernel level. The cache holds the last w_max keys, positions
+  // [t - w_max + 1, t] (DESIGN §3's ring, linearised): every pattern's current segment starts
+  // at s_p > t - w_p >= t - w_max, so all keys any pattern can see are there. (Segments of
+  // different w need not nest: w = 12 straddles the w = 32 boundary at 32.)
+  auto spec = dilated_spec({4, 12, 32}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::xpos);
+  const int64_t H = 4, T = 70, D = 16, w_max = 32;
+  AttnCase full = make(spec, 1, H, T, D);
+  auto q = random_floats(H * T * D, 50), k = random_floats(H * T * D, 51), v = random_floats(H * T * D, 52);
+  std::vector<float> o(q.size()), lse(H * T);
+  attention_forward(spec, full.dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t k0 = std::max<int64_t>(0, t - w_max + 1), nk = t + 1 - k0;
+    std::vector<float> qt(H * D), kc(H * nk * D), vc(H * nk * D), ot(H * D), lt(H);
+    for (int64_t h = 0; h < H; ++h) {
+      std::copy_n(q.data() + (h * T + t) * D, D, qt.data() + h * D);
+      std::copy_n(k.data() + (h * T + k0) * D, nk * D, kc.data() + h * nk * D);
+      std::copy_n(v.data() + (h * T + k0) * D, nk * D, vc.data() + h * nk * D);
+    }
+    AttentionDims d = full.dims;
+    d.q_len = 1;
+    d.k_len = nk;
+    AttentionWindow w;
+    w.q_start = t;
+    w.k_start = k0;
+    attention_forward(spec, d, w, qt.data(), kc.data(), vc.data(), ot.data(), lt.data());
+    for (int64_t h = 0; h < H; ++h) {
+      INFO("t = ", t, " h = ", h);
+      for (int64_t c = 0; c < D; ++c) REQUIRE(ot[h * D + c] == doctest::Approx(o[(h * T + t) * D + c]).epsilon(1e-5));
+      REQUIRE(lt[h] == doctest::Approx(lse[h * T + t]).epsilon(1e-5));
+    }
+  }
+}
+
+TEST_CASE("sequence-parallel use of the interface: per-rank calls reproduce the full run, forward and backward") {
+  // DESIGN §4 emulated in one process: P = 2 ranks of l = 48 tokens. Patterns with w <= l run
+  // on the rank's own rows; for w > l the rank gathers its segment's keys, already sparsified
+  // by head offset, from the segment start up to its own end, and merges with accumulate.
+  auto spec = dilated_spec({16, 48, 96}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::none);
+  const int64_t H = 3, T = 96, D = 16, P = 2, l = T / P;
+  AttnCase full = make(spec, 1, H, T, D);
+  auto q = random_floats(H * T * D, 60), k = random_floats(H * T * D, 61), v = random_floats(H * T * D, 62),
+       dout = random_floats(H * T * D, 63);
+  std::vector<float> o(q.size()), lse(H * T), dq(q.size()), dk(q.size()), dv(q.size());
+  attention_forward(spec, full.dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
+  attention_backward(spec, full.dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(), dq.data(),
+                     dk.data(), dv.data());
+
+  std::vector<float> o2(q.size()), lse2(H * T), dq2(q.size(), 0.f), dk2(q.size(), 0.f), dv2(q.size(), 0.f);
+  auto rows = [&](const std::vector<float>& x, int64_t start, int64_t n) {  // (H, n, D) slice of (H, T, D)
+    std::vector<float> out(H * n * D);
+    for (int64_t h = 0; h < H; ++h) std::copy_n(x.data() + (h * T + start) * D, n * D, out.data() + h * n * D);
+    return out;
+  };
+  for (int pass = 0; pass < 2; ++pass) {  // 0: forward of every rank, 1: backward of every rank
+    for (int64_t R = 0; R < P; ++R) {
+      auto ql = rows(q, R * l, l), dol = rows(dout, R * l, l);
+      std::vector<float> ol(H * l * D, 0.f), ll(H * l, -INFINITY), dql(H * l * D, 0.f);
+      if (pass == 1) {
+        ol = rows(o2, R * l, l);
+        for (int64_t h = 0; h < H; ++h) std::copy_n(lse2.data() + h * T + R * l, l, ll.data() + h * l);
+      }
+      for (size_t p = 0; p < spec.segments.size(); ++p) {
+        auto one = dilated_spec({spec.segments[p]}, {spec.dilations[p]});
+        const int64_t w = spec.segments[p], r = spec.dilations[p];
+        AttentionDims d = full.dims;
+        d.q_len = l;
+        AttentionWindow win;
+        win.q_start = R * l;
+        win.seq_len = T;
+        win.accumulate = true;
+        std::vector<float> kl, vl;
+        std::vector<int64_t> pos;  // global position of each key row, per head
+        if (w <= l) {
+          win.k_start = R * l;
+          d.k_len = l;
+          kl = rows(k, R * l, l);
+          vl = rows(v, R * l, l);
+          for (int64_t h = 0; h < H; ++h)
+            for (int64_t j = 0; j < l; ++j) pos.push_back(R * l + j);
+        } else {
+          const int64_t s = R * l / w * w, n = ((R + 1) * l - s) / r;
+          win.k_start = s;
+          win.keys_sparsified = true;
+          d.k_len = n;
+          kl.resize(H * n * D);
+          vl.resize(H * n * D);
+          for (int64_t h = 0; h < H; ++h)
+            for (int64_t j = 0; j < n; ++j) {
+              const int64_t m = s + head_offset_of(HeadOffset::mod, h, H, r) + j * r;
+              pos.push_back(m);
+              std::copy_n(k.data() + (h * T + m) * D, D, kl.data() + (h * n + j) * D);
+              std::copy_n(v.data() + (h * T + m) * D, D, vl.data() + (h * n + j) * D);
+            }
+        }
+        if (pass == 0) {
+          attention_forward(one, d, win, ql.data(), kl.data(), vl.data(), ol.data(), ll.data());
+        } else {
+          std::vector<float> dkl(kl.size(), 0.f), dvl(vl.size(), 0.f);
+          attention_backward(one, d, win, ql.data(), kl.data(), vl.data(), ol.data(), ll.data(), dol.data(), dql.data(),
+                             dkl.data(), dvl.data());
+          // The gather's backward: a reduce-scatter back to the key rows' owners.
+          for (int64_t h = 0; h < H; ++h)
+            for (int64_t j = 0; j < d.k_len; ++j)
+              for (int64_t c = 0; c < D; ++c) {
+                dk2[(h * T + pos[h * d.k_len + j]) * D + c] += dkl[(h * d.k_len + j) * D + c];
+                dv2[(h * T + pos[h * d.k_len + j]) * D + c] += dvl[(h * d.k_len + j) * D + c];
+              }
+        }
+      }
+      for (int64_t h = 0; h < H; ++h) {
+        if (pass == 0) {
+          std::copy_n(ol.data() + h * l * D, l * D, o2.data() + (h * T + R * l) * D);
+          std::copy_n(ll.data() + h * l, l, lse2.data() + h * T + R * l);
+        } else {
+          std::copy_n(dql.data() + h * l * D, l * D, dq2.data() + (h * T + R * l) * D);
+        }
+      }
+    }
+  }
+  CHECK(max_abs_diff(o, o2) < 1e-5);
+  CHECK(max_abs_diff(lse, lse2) < 1e-5);
+  CHECK(max_abs_diff(dq, dq2) < 1e-5);
+  CHECK(max_abs_diff(dk, dk2) < 1e-5);
+  CHECK(max_abs_diff(dv, dv2) < 1e-5);
+}
+
+TEST_CASE("kernel calls with inconsistent windows are refused with one line") {
+  auto spec = dilated_spec({8, 16}, {1, 2});
+  std::vector<float> buf(4 * 64 * 16, 0.f), lse(256);
+  auto error_of = [&](const AttentionSpec& s, AttentionDims d, AttentionWindow w) {
+    try {
+      attention_forward(s, d, w, buf.data(), buf.data(), buf.data(), buf.data(), lse.data());
+    } catch (const Error& e) {
+      return e.message();
+    }
+    return std::string();
+  };
+  AttentionDims d;
+  d.heads = 2;
+  d.q_len = d.k_len = 16;
+  d.head_dim = 16;
+  AttentionWindow w;
+  CHECK(error_of(spec, d, w).empty());
+  AttentionDims bad = d;
+  bad.head_dim = 0;
+  CHECK(error_of(spec, bad, w).find("bad sizes") != std::string::npos);
+  AttentionWindow neg;
+  neg.q_start = -1;
+  CHECK(error_of(spec, d, neg).find("must be >= 0") != std::string::npos);
+  AttentionWindow past;
+  past.q_start = 10;
+  past.seq_len = 20;
+  CHECK(error_of(spec, d, past).find("reach past seq_len = 20") != std::string::npos);
+  AttentionWindow sparse;
+  sparse.keys_sparsified = true;
+  CHECK(error_of(spec, d, sparse).find("exactly one pattern") != std::string::npos);
+  sparse.k_start = 3;
+  sparse.seq_len = 64;
+  CHECK(error_of(dilated_spec({16}, {2}), d, sparse).find("k_start = 3 is not a multiple") != std::string::npos);
+  CHECK(error_of(dilated_spec({}, {}), d, w).find("attention.segments is empty") != std::string::npos);
+}
+
+TEST_CASE("XPOS stays finite and exact a million positions in") {
+  // Per-segment centring: the decay factors only span w/2 around each segment's centre, so a
+  // window of queries at ~2^20 (with the cache's last w_max keys) matches the reference, which
+  // computes zeta^((n - m)/scale_base) directly. Whole-sequence centring would need e^(~2500).
+  auto spec = dilated_spec({16, 64}, {1, 2}, true, HeadOffset::mod, PositionKind::xpos);
+  AttnCase c = make(spec, 1, 2, 8, 16);
+  c.window.q_start = (int64_t{1} << 20) + 5;
+  c.window.k_start = c.window.q_start + 8 - 64;
+  c.dims.k_len = 64;
+  check_against_reference(c, 70);
 }

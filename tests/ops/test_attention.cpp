@@ -49,9 +49,12 @@ TEST_CASE("attention's gradient matches finite differences for every kind and po
 }
 
 TEST_CASE("attention = reference attention on inputs rotated with global positions") {
-  for (PositionKind pos : {PositionKind::rope, PositionKind::xpos}) {
+  // offset 2^20 + 6: rotation angles in the millions of radians and XPOS decay a million
+  // positions in, both exact because angles are taken in double and decay per segment.
+  for (auto [pos, offset] : {std::pair{PositionKind::rope, int64_t{6}}, std::pair{PositionKind::xpos, int64_t{6}},
+                             std::pair{PositionKind::xpos, (int64_t{1} << 20) + 6}}) {
     const AttentionSpec spec = make_spec(AttentionKind::dilated, pos);
-    const int64_t B = 1, H = 2, T = 21, D = 8, offset = 6;
+    const int64_t B = 1, H = 2, T = 21, D = 8;
     Tensor q = test::random_tensor({B, H, T, D}, 4), k = test::random_tensor({B, H, T, D}, 5),
            v = test::random_tensor({B, H, T, D}, 6);
     Tensor o = attention(Var(q), Var(k), Var(v), spec, offset).value();
