@@ -131,6 +131,11 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     check_fits_in_memory(estimate);
   }
   LanguageModel model(spec, static_cast<uint64_t>(tc.seed));
+  const double unigram = unigram_loss(data.tokens.tokens(), data.split.train, data.split.val, spec.vocab_size);
+  if (!options.quiet && std::isfinite(unigram)) {
+    std::cerr << "baseline: a unigram model scores validation loss " << unigram << " (perplexity "
+              << std::exp(unigram) << "); the model should end far below it\n";
+  }
 
   std::vector<ParamRef> refs;
   for (auto& [name, var] : model.parameters()) {

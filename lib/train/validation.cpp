@@ -1,6 +1,7 @@
 #include "train/validation.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "autograd/var.hpp"
 
@@ -20,6 +21,22 @@ double validation_loss(const LanguageModel& model, const RunData& data, int64_t 
     tokens += b.rows * b.seq;
   }
   return tokens > 0 ? total / static_cast<double>(tokens) : std::nan("");
+}
+
+double unigram_loss(const uint32_t* tokens, const std::vector<TokenRange>& train,
+                    const std::vector<TokenRange>& val, int64_t vocab_size) {
+  if (val.empty()) return std::nan("");
+  std::vector<double> counts(static_cast<size_t>(vocab_size), 1.0);  // add-one smoothing
+  double total = static_cast<double>(vocab_size);
+  for (const TokenRange& r : train) {
+    for (int64_t i = r.begin; i < r.end; ++i) counts[tokens[i]] += 1.0, total += 1.0;
+  }
+  double loss = 0;
+  int64_t n = 0;
+  for (const TokenRange& r : val) {
+    for (int64_t i = r.begin; i < r.end; ++i) loss -= std::log(counts[tokens[i]] / total), ++n;
+  }
+  return n > 0 ? loss / static_cast<double>(n) : std::nan("");
 }
 
 }  // namespace ln

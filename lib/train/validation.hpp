@@ -11,4 +11,9 @@ namespace ln {
 double validation_loss(const LanguageModel& model, const RunData& data, int64_t batch, int64_t seq_len,
                        int64_t max_batches);
 
+// The yardstick a model must beat: the validation loss of a unigram model (token
+// frequencies of the train split, add-one smoothed). NaN without a validation split.
+double unigram_loss(const uint32_t* tokens, const std::vector<TokenRange>& train,
+                    const std::vector<TokenRange>& val, int64_t vocab_size);
+
 }  // namespace ln

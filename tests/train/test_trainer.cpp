@@ -13,6 +13,7 @@
 #include "train/metrics_log.hpp"
 #include "train/safetensors.hpp"
 #include "train/trainer.hpp"
+#include "train/validation.hpp"
 
 using namespace ln;
 namespace fs = std::filesystem;
@@ -86,6 +87,14 @@ TEST_CASE("training on a tiny corpus lowers the validation loss") {
   CHECK(val_losses.back() < std::log(400.0) - 1.0);
   CHECK(fs::exists(c.train.out_dir + "/loss.svg"));
   CHECK(fs::exists(c.train.out_dir + "/config.yaml"));
+}
+
+TEST_CASE("the unigram baseline is the cross-entropy of add-one smoothed train frequencies") {
+  // Train "0 0 1", validation "1 2", V = 3: smoothed counts 3, 2, 1 of 6, so the loss is
+  // (-ln(2/6) - ln(1/6)) / 2 = (ln 3 + ln 6) / 2.
+  const uint32_t tokens[] = {0, 0, 1, 1, 2};
+  CHECK(unigram_loss(tokens, {{0, 3}}, {{3, 5}}, 3) == doctest::Approx((std::log(3.0) + std::log(6.0)) / 2));
+  CHECK(std::isnan(unigram_loss(tokens, {{0, 5}}, {}, 3)));
 }
 
 TEST_CASE("resume is exact: k steps + resume + k steps equals 2k steps bit for bit") {
