@@ -73,19 +73,18 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
       ln::validate_sampler_options(a.options.sampler);
       LN_CHECK(a.options.max_tokens >= 0, "-n is ", a.options.max_tokens, "; give the number of tokens to generate");
       LN_CHECK(a.seed >= -1, "--seed is ", a.seed, "; give a seed >= 0 (or none for a random one)");
-      if (a.seed < 0) {
-        a.options.sampler.seed = ln::random_seed() >> 1;  // fits the int64 --seed takes back
-        std::cerr << "seed: " << a.options.sampler.seed << "\n";
-      } else {
-        a.options.sampler.seed = static_cast<uint64_t>(a.seed);
-      }
-
       ln::TrainedModel tm = ln::load_trained_model(a.checkpoint);
       const ln::ModelSpec& spec = tm.model->spec();
       std::cerr << "model: " << tm.dir << " (step " << tm.step << "), " << ln::to_string(spec.attention.kind)
                 << " attention, " << spec.layers << " layers, d_model " << spec.d_model << "\n";
       const std::vector<int32_t> ids = tm.tokenizer.encode(text);
       LN_CHECK(!ids.empty(), "the prompt encodes to no tokens (only whitespace?); give some text to continue");
+      if (a.seed < 0) {
+        a.options.sampler.seed = ln::random_seed() >> 1;  // fits the int64 that --seed takes back
+        std::cerr << "seed: " << a.options.sampler.seed << "\n";
+      } else {
+        a.options.sampler.seed = static_cast<uint64_t>(a.seed);
+      }
 
       if (!a.no_display_prompt) std::cout << text << std::flush;
       ln::GenerationResult r = ln::generate_text(*tm.model, tm.tokenizer, ids, a.options, [](std::string_view piece) {

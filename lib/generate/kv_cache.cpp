@@ -255,7 +255,7 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
   int64_t work = 0;
   for (const SegmentBuffer& buf : L.patterns) work += buf.rows;
   work = (work + visible_summary) * D;
-  if (work * H >= (int64_t{1} << 16)) {
+  if (work * H >= (int64_t{1} << 20)) {
     tbb::parallel_for(int64_t{0}, H, one_head);
   } else {
     for (int64_t h = 0; h < H; ++h) one_head(h);
