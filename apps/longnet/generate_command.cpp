@@ -75,10 +75,10 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
       LN_CHECK(a.seed >= -1, "--seed is ", a.seed, "; give a seed >= 0 (or none for a random one)");
       ln::TrainedModel tm = ln::load_trained_model(a.checkpoint);
       const ln::ModelSpec& spec = tm.model->spec();
-      std::cerr << "model: " << tm.dir << " (step " << tm.step << "), " << ln::to_string(spec.attention.kind)
-                << " attention, " << spec.layers << " layers, d_model " << spec.d_model << "\n";
       const std::vector<int32_t> ids = tm.tokenizer.encode(text);
       LN_CHECK(!ids.empty(), "the prompt encodes to no tokens (only whitespace?); give some text to continue");
+      std::cerr << "model: " << tm.dir << " (step " << tm.step << "), " << ln::to_string(spec.attention.kind)
+                << " attention, " << spec.layers << " layers, d_model " << spec.d_model << "\n";
       if (a.seed < 0) {
         a.options.sampler.seed = ln::random_seed() >> 1;  // fits the int64 that --seed takes back
         std::cerr << "seed: " << a.options.sampler.seed << "\n";
