@@ -87,7 +87,7 @@ ln::app::RegisterCommand reg{{"bench", "generate", "Per-token decoding latency a
                        ->check(CLI::ExistingFile);
     ckpt->excludes(config);
     cmd.add_option("--set", args->overrides, "Override a config key, e.g. --set model.layers=6 (with --config)");
-    cmd.add_option("--context", args->contexts, "Comma-separated context lengths (tokens before the timed ones)")
+    cmd.add_option("--context", args->contexts, "Comma-separated context lengths; the timed tokens are the last ones of each")
         ->capture_default_str();
     cmd.add_option("--tokens", args->tokens, "Timed decode steps per context")->capture_default_str();
     cmd.add_option("--warmup", args->warmup, "Untimed decode steps before them")->capture_default_str();

@@ -47,6 +47,8 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
   [](CLI::App& cmd) -> ln::app::RunFn {
     auto args = std::make_shared<GenerateArgs>();
     auto& o = args->options;
+    cmd.footer("Sampler order (fixed): repetition penalty -> top-k -> top-p -> min-p -> temperature -> sample.\n"
+               "The text streams to stdout; the seed (when random), the model and timings go to stderr.");
     cmd.add_option("--checkpoint", args->checkpoint, "Run directory (its newest intact checkpoint) or a step-* checkpoint")
         ->required();
     auto* prompt = cmd.add_option("-p,--prompt", args->prompt, "Text to continue");
