@@ -64,16 +64,20 @@ KvCache::KvCache(const ModelSpec& spec, int64_t capacity) : spec_(spec), capacit
   const AttentionSpec& a = spec.attention;
   H_ = spec.heads;
   D_ = spec.head_dim();
-  LN_CHECK(capacity >= 1, "[generate] KV cache capacity is ", capacity, "; it must hold at least one position");
-  LN_CHECK(a.causal, "[generate] the model's attention is bidirectional (attention.causal: false); "
+  LN_CHECK(capacity >= 1, "[generate] KV cache capacity is ", capacity,
+           "; it must hold at least one position");
+  LN_CHECK(a.causal,
+           "[generate] the model's attention is bidirectional (attention.causal: false); "
            "only causal models can generate text");
   validate_attention_spec(a, H_, D_);
   const double xpos_log = xpos_max_log_factor(a, D_, capacity);
   LN_CHECK(xpos_log < 80.0, "[generate] XPOS decay over ", capacity, " positions needs factors up to e^",
-           static_cast<int64_t>(xpos_log), ", beyond fp32; generate fewer tokens (-n) or use a shorter prompt");
+           static_cast<int64_t>(xpos_log),
+           ", beyond fp32; generate fewer tokens (-n) or use a shorter prompt");
   switch (a.kind) {
     case AttentionKind::dilated:
-      for (size_t p = 0; p < a.segments.size(); ++p) patterns_.push_back({std::min(a.segments[p], capacity), a.dilations[p]});
+      for (size_t p = 0; p < a.segments.size(); ++p)
+        patterns_.push_back({std::min(a.segments[p], capacity), a.dilations[p]});
       break;
     case AttentionKind::dense:
       patterns_.push_back({capacity, 1});
@@ -107,7 +111,8 @@ KvCache::KvCache(const ModelSpec& spec, int64_t capacity) : spec_(spec), capacit
 int64_t KvCache::bytes() const {
   int64_t n = 0;
   for (const Layer& layer : layers_) {
-    for (const SegmentBuffer& buf : layer.patterns) n += static_cast<int64_t>(buf.keys.size() + buf.values.size());
+    for (const SegmentBuffer& buf : layer.patterns)
+      n += static_cast<int64_t>(buf.keys.size() + buf.values.size());
     n += static_cast<int64_t>(layer.summary.keys.size() + layer.summary.values.size());
   }
   return n * static_cast<int64_t>(sizeof(float));
@@ -124,14 +129,17 @@ void KvCache::decay(float* out, int64_t offset, double centre, bool keys) const 
                    spec_.attention.xpos_scale_base, keys);
 }
 
-int64_t KvCache::offset_of(int64_t h, int64_t r) const { return head_offset_of(spec_.attention.head_offset, h, H_, r); }
+int64_t KvCache::offset_of(int64_t h, int64_t r) const {
+  return head_offset_of(spec_.attention.head_offset, h, H_, r);
+}
 
 bool KvCache::in_summary(int64_t m) const {
   const int64_t l = spec_.attention.sparse_block, c = spec_.attention.sparse_summary;
   return m % l >= l - c;
 }
 
-bool KvCache::push(SegmentBuffer& buf, int64_t h, int64_t m, const float* k, const float* kf, const float* v) {
+bool KvCache::push(SegmentBuffer& buf, int64_t h, int64_t m, const float* k, const float* kf,
+                   const float* v) {
   const int64_t s = m / buf.w * buf.w, g = offset_of(h, buf.r);
   if (buf.start[h] != s) {  // a new segment: nothing of the old one is visible any more
     buf.start[h] = s;
@@ -154,7 +162,8 @@ void KvCache::push_summary(SummaryBuffer& S, int64_t m, const float* k, const fl
     float* kd = S.keys.data() + (h * S.rows + S.count) * D_;
     const float* src = k + h * head_stride;
     for (int64_t d = 0; d < D_; ++d) kd[d] = src[d] * kf[d];
-    std::memcpy(S.values.data() + (h * S.rows + S.count) * D_, v + h * head_stride, sizeof(float) * static_cast<size_t>(D_));
+    std::memcpy(S.values.data() + (h * S.rows + S.count) * D_, v + h * head_stride,
+                sizeof(float) * static_cast<size_t>(D_));
   }
   ++S.count;
 }
@@ -166,7 +175,8 @@ void KvCache::add_prompt_layer(int64_t layer, const Tensor& k, const Tensor& v) 
            "[generate] prompt k/v must be (1, ", H_, ", T, ", D_, ") but k is ", shape_str(k.shape()));
   LN_CHECK(next_[layer] == 0, "[generate] layer ", layer, " of the KV cache is already filled");
   const int64_t T = k.dim(2);
-  LN_CHECK(T <= capacity_, "[generate] a prompt of ", T, " tokens does not fit a KV cache of ", capacity_, " positions");
+  LN_CHECK(T <= capacity_, "[generate] a prompt of ", T, " tokens does not fit a KV cache of ", capacity_,
+           " positions");
   const AttentionSpec& a = spec_.attention;
   Tensor kr = k;
   if (a.positions != PositionKind::none) {
@@ -194,7 +204,8 @@ void KvCache::add_prompt_layer(int64_t layer, const Tensor& k, const Tensor& v) 
 void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, const float* v, float* o) {
   LN_CHECK(layer >= 0 && layer < static_cast<int64_t>(layers_.size()), "[generate] layer ", layer,
            " is outside the model's ", layers_.size(), " layers");
-  LN_CHECK(t == next_[layer], "[generate] layer ", layer, " expects position ", next_[layer], " next, got ", t);
+  LN_CHECK(t == next_[layer], "[generate] layer ", layer, " expects position ", next_[layer], " next, got ",
+           t);
   LN_CHECK(t < capacity_, "[generate] position ", t, " is past the KV cache's capacity of ", capacity_,
            " positions; create the cache for prompt + generated tokens");
   const AttentionSpec& a = spec_.attention;
@@ -237,15 +248,15 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
       if (!push(buf, h, t, kr.data() + h * D, kf.data() + p * D, v + h * D)) continue;
       const int64_t j = buf.count[h] - 1;
       for (int64_t d = 0; d < D; ++d) qs[d] = qr[h * D + d] * qf[p * D + d];
-      attend_rows(qs.data(), buf.keys.data() + h * buf.rows * D, buf.values.data() + h * buf.rows * D, j + 1, D,
-                  scale, scores, acc, oh, lse);
+      attend_rows(qs.data(), buf.keys.data() + h * buf.rows * D, buf.values.data() + h * buf.rows * D, j + 1,
+                  D, scale, scores, acc, oh, lse);
       n_read += j + 1;
     }
     if (visible_summary > 0) {
       const SummaryBuffer& S = L.summary;
       for (int64_t d = 0; d < D; ++d) qs[d] = qr[h * D + d] * qf_sum[d];
-      attend_rows(qs.data(), S.keys.data() + h * S.rows * D, S.values.data() + h * S.rows * D, visible_summary, D,
-                  scale, scores, acc, oh, lse);
+      attend_rows(qs.data(), S.keys.data() + h * S.rows * D, S.values.data() + h * S.rows * D,
+                  visible_summary, D, scale, scores, acc, oh, lse);
       n_read += visible_summary;
     }
     if (lse == -std::numeric_limits<float>::infinity()) std::fill(oh, oh + D, 0.f);  // no key reaches it

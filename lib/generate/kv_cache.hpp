@@ -37,7 +37,8 @@ class KvCache : public DecodeAttention {
   // (what ForwardOptions::kv_observer receives). Keeps what position T onwards can read.
   void add_prompt_layer(int64_t layer, const Tensor& k, const Tensor& v);
   // DecodeAttention: the token at `position` (the next one: == length of the layer's cache).
-  void attend(int64_t layer, int64_t position, const float* q, const float* k, const float* v, float* o) override;
+  void attend(int64_t layer, int64_t position, const float* q, const float* k, const float* v,
+              float* o) override;
 
   int64_t capacity() const { return capacity_; }
   // Positions the cache has seen (those of the last layer filled).
@@ -82,7 +83,7 @@ class KvCache : public DecodeAttention {
   int64_t capacity_ = 0, H_ = 0, D_ = 0;
   std::vector<Pattern> patterns_;  // the dilated patterns (dense: (capacity, 1); sparse: (l, 1))
   std::vector<Layer> layers_;
-  std::vector<int64_t> next_;      // per layer: the next position
+  std::vector<int64_t> next_;  // per layer: the next position
   int64_t keys_read_ = 0;
 };
 

@@ -30,7 +30,8 @@ Sampler::Sampler(const SamplerOptions& options) : options_(options), rng_(option
 
 int32_t Sampler::sample(const float* logits, int64_t V, const std::vector<int32_t>& history) {
   work_.assign(logits, logits + V);
-  apply_repetition_penalty(work_.data(), V, history, options_.repeat_last_n, static_cast<float>(options_.repeat_penalty));
+  apply_repetition_penalty(work_.data(), V, history, options_.repeat_last_n,
+                           static_cast<float>(options_.repeat_penalty));
   Candidates c = make_candidates(work_.data(), V);
   if (options_.temperature == 0) return argmax(c);
   top_k(c, options_.top_k);

@@ -76,7 +76,8 @@ void min_p(Candidates& c, double min_p) {
   float m = c[0].logit;
   for (const Candidate& x : c) m = std::max(m, x.logit);
   const double threshold = static_cast<double>(m) + std::log(min_p);
-  c.erase(std::remove_if(c.begin(), c.end(), [&](const Candidate& x) { return x.logit < threshold; }), c.end());
+  c.erase(std::remove_if(c.begin(), c.end(), [&](const Candidate& x) { return x.logit < threshold; }),
+          c.end());
 }
 
 void temperature(Candidates& c, double t) {

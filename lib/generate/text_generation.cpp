@@ -19,7 +19,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 GenerationResult generate_text(const LanguageModel& model, const Tokenizer& tokenizer,
                                const std::vector<int32_t>& prompt, const GenerationOptions& options,
                                const std::function<void(std::string_view)>& emit) {
-  LN_CHECK(options.max_tokens >= 0, "-n is ", options.max_tokens, "; give the number of tokens to generate (>= 0)");
+  LN_CHECK(options.max_tokens >= 0, "-n is ", options.max_tokens,
+           "; give the number of tokens to generate (>= 0)");
   Sampler sampler(options.sampler);
   // Only ids the tokenizer can print are sampled (a model may have a larger vocabulary).
   const int64_t V = std::min<int64_t>(model.spec().vocab_size, tokenizer.vocab_size());
@@ -37,7 +38,8 @@ GenerationResult generate_text(const LanguageModel& model, const Tokenizer& toke
   std::vector<int32_t> history = prompt;
   Utf8Stream text;
   for (int64_t i = 0; i < options.max_tokens; ++i) {
-    if (options.ignore_eos && eos >= 0 && eos < V) logits.data()[eos] = -std::numeric_limits<float>::infinity();
+    if (options.ignore_eos && eos >= 0 && eos < V)
+      logits.data()[eos] = -std::numeric_limits<float>::infinity();
     const int32_t id = sampler.sample(logits.data(), V, history);
     if (id == eos && !options.ignore_eos) {
       result.stopped_at_eos = true;

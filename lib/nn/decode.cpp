@@ -47,8 +47,8 @@ Tensor LanguageModel::prefill(const std::vector<int32_t>& ids, const ForwardOpti
 
 Tensor LanguageModel::decode_step(int32_t id, int64_t position, DecodeAttention& attend) const {
   NoGradGuard no_grad;
-  LN_CHECK(id >= 0 && id < spec_.vocab_size, "[language_model] token id ", id, " is outside the vocabulary [0, ",
-           spec_.vocab_size, ")");
+  LN_CHECK(id >= 0 && id < spec_.vocab_size, "[language_model] token id ", id,
+           " is outside the vocabulary [0, ", spec_.vocab_size, ")");
   Var x = tok_embeddings_({id}, {1, 1});
   for (const auto& layer : layers_) x = layer.decode(x, position, attend);
   Var h = reshape(norm_(x), {1, spec_.d_model});

@@ -12,7 +12,8 @@ class DecodeAttention {
   // The attention output of one new token at global `position` in layer `layer`:
   // q, k, v: (H, D), before positions are applied (RoPE/XPOS are the cache's business, as they
   // are the attention op's in the forward) -> o: (H, D). Adds the token's k, v to the cache.
-  virtual void attend(int64_t layer, int64_t position, const float* q, const float* k, const float* v, float* o) = 0;
+  virtual void attend(int64_t layer, int64_t position, const float* q, const float* k, const float* v,
+                      float* o) = 0;
 };
 
 }  // namespace ln

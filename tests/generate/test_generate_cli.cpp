@@ -41,8 +41,10 @@ TEST_CASE("greedy generation with the KV cache equals greedy decoding by the ful
   options.ignore_eos = true;
   options.sampler.temperature = 0;
   std::string text1, text2;
-  GenerationResult r1 = generate_text(*tm.model, tm.tokenizer, prompt, options, [&](std::string_view s) { text1 += s; });
-  GenerationResult r2 = generate_text(*tm.model, tm.tokenizer, prompt, options, [&](std::string_view s) { text2 += s; });
+  GenerationResult r1 =
+      generate_text(*tm.model, tm.tokenizer, prompt, options, [&](std::string_view s) { text1 += s; });
+  GenerationResult r2 =
+      generate_text(*tm.model, tm.tokenizer, prompt, options, [&](std::string_view s) { text2 += s; });
   REQUIRE(r1.tokens.size() == 40);
   CHECK(r1.tokens == r2.tokens);  // deterministic
   CHECK(text1 == text2);
@@ -97,7 +99,8 @@ TEST_CASE("byte-fallback pieces stream as whole UTF-8 characters") {
 }
 
 TEST_CASE("longnet generate: greedy output is deterministic, stdout holds only the text") {
-  const std::string args = "generate " + checkpoint_arg() + " --prompt 'the lazy dog' -n 24 --temp 0 --ignore-eos";
+  const std::string args =
+      "generate " + checkpoint_arg() + " --prompt 'the lazy dog' -n 24 --temp 0 --ignore-eos";
   auto a = run_longnet(args);
   auto b = run_longnet(args);
   REQUIRE(a.code == 0);
@@ -124,9 +127,10 @@ TEST_CASE("longnet generate: greedy output is deterministic, stdout holds only t
 }
 
 TEST_CASE("longnet generate: seeded sampling is reproducible; a random seed is printed and replays") {
-  const std::string args = "generate " + checkpoint_arg() +
-                           " --prompt 'a small cat' -n 30 --temp 1.2 --top-k 0 --top-p 1 --min-p 0 --ignore-eos "
-                           "--no-display-prompt";
+  const std::string args =
+      "generate " + checkpoint_arg() +
+      " --prompt 'a small cat' -n 30 --temp 1.2 --top-k 0 --top-p 1 --min-p 0 --ignore-eos "
+      "--no-display-prompt";
   auto a = run_longnet(args + " --seed 5");
   auto b = run_longnet(args + " --seed 5");
   REQUIRE(a.code == 0);

@@ -92,7 +92,8 @@ Diff compare(const std::vector<float>& full, const std::vector<float>& dec, int6
   return d;
 }
 
-void check_exact(const ModelSpec& spec, int64_t N, const std::vector<int64_t>& prompts, int64_t extra_capacity = 0) {
+void check_exact(const ModelSpec& spec, int64_t N, const std::vector<int64_t>& prompts,
+                 int64_t extra_capacity = 0) {
   LanguageModel model(spec, 7);
   const auto ids = random_ids(N, static_cast<int32_t>(spec.vocab_size), 11);
   const auto full = full_logits(model, ids);
@@ -117,23 +118,28 @@ TEST_CASE("dilated: incremental decoding equals the full forward (mod and block 
       CAPTURE(to_string(rule));
       CAPTURE(to_string(pos));
       // 6 heads, dilation 4: the two rules give different offsets (block leaves offset 3 unused).
-      check_exact(spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, rule, pos, 6), 40, {1, 5, 16, 31, 33});
+      check_exact(spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, rule, pos, 6), 40,
+                  {1, 5, 16, 31, 33});
     }
   }
 }
 
 TEST_CASE("dilated: other pattern sets") {
   SUBCASE("segments that are not multiples of each other") {
-    check_exact(spec_of(AttentionKind::dilated, {3, 10}, {1, 2}, HeadOffset::mod, PositionKind::xpos), 37, {1, 9, 22});
+    check_exact(spec_of(AttentionKind::dilated, {3, 10}, {1, 2}, HeadOffset::mod, PositionKind::xpos), 37,
+                {1, 9, 22});
   }
   SUBCASE("no dilation-1 pattern: some rows reach no key (output 0) in some heads") {
-    check_exact(spec_of(AttentionKind::dilated, {6, 12}, {2, 3}, HeadOffset::mod, PositionKind::xpos), 30, {1, 7, 13});
+    check_exact(spec_of(AttentionKind::dilated, {6, 12}, {2, 3}, HeadOffset::mod, PositionKind::xpos), 30,
+                {1, 7, 13});
   }
   SUBCASE("one pattern (w, r) with dilation above the head count") {
-    check_exact(spec_of(AttentionKind::dilated, {12}, {6}, HeadOffset::block, PositionKind::rope), 30, {2, 14});
+    check_exact(spec_of(AttentionKind::dilated, {12}, {6}, HeadOffset::block, PositionKind::rope), 30,
+                {2, 14});
   }
   SUBCASE("segments longer than the sequence (w' = min(w, N)), any cache capacity") {
-    const ModelSpec s = spec_of(AttentionKind::dilated, {8, 64, 128}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos);
+    const ModelSpec s =
+        spec_of(AttentionKind::dilated, {8, 64, 128}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos);
     check_exact(s, 40, {3, 20});
     check_exact(s, 40, {3, 20}, 50);  // capacity 90: other XPOS centres, the same attention
   }
@@ -158,7 +164,8 @@ TEST_CASE("dense and sparse models decode exactly too") {
 TEST_CASE("the exactness check sees a wrong cache (mutations)") {
   // Decode with a cache built for a subtly different attention: the logits must differ by far
   // more than the tolerance, else the test above could not fail.
-  const ModelSpec right = spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos, 6);
+  const ModelSpec right =
+      spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos, 6);
   LanguageModel model(right, 7);
   const int64_t N = 40, prompt = 5, V = right.vocab_size;
   const auto ids = random_ids(N, static_cast<int32_t>(V), 11);
@@ -170,7 +177,8 @@ TEST_CASE("the exactness check sees a wrong cache (mutations)") {
     int64_t layer = 0;
     options.kv_observer = [&](const Tensor& k, const Tensor& v) { cache.add_prompt_layer(layer++, k, v); };
     (void)model.prefill(std::vector<int32_t>(ids.begin(), ids.begin() + prompt), options);
-    for (int64_t t = prompt; t < N; ++t) std::copy_n(model.decode_step(ids[t], t, cache).data(), V, out.data() + t * V);
+    for (int64_t t = prompt; t < N; ++t)
+      std::copy_n(model.decode_step(ids[t], t, cache).data(), V, out.data() + t * V);
     return compare(full, out, prompt, V);
   };
   CHECK(decode_with(right).ok());
@@ -191,7 +199,8 @@ TEST_CASE("the exactness check sees a wrong cache (mutations)") {
 TEST_CASE("dilated cache: work and memory per token do not grow with the text") {
   // Patterns (4,1), (8,2), (16,4), 6 heads, 2 layers: a token reads at most Σ_p w_p / r_p = 12
   // keys per head and layer, and the work at position t repeats with period w_max = 16.
-  const ModelSpec spec = spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos, 6);
+  const ModelSpec spec =
+      spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos, 6);
   LanguageModel model(spec, 3);
   const int64_t N = 200;
   const auto ids = random_ids(N, static_cast<int32_t>(spec.vocab_size), 5);

@@ -56,11 +56,11 @@ TEST_CASE("top-p keeps the smallest most-likely set whose probability reaches p"
     top_p(c, p);
     return ids_of(c);
   };
-  CHECK(kept(0.3) == std::set<int32_t>{3});              // 0.5 >= 0.3
-  CHECK(kept(0.5) == std::set<int32_t>{3});              // reaching p exactly is enough
-  CHECK(kept(0.69) == std::set<int32_t>{3, 0});          // 0.7
-  CHECK(kept(0.71) == std::set<int32_t>{3, 0, 4});       // 0.85
-  CHECK(kept(0.9) == std::set<int32_t>{3, 0, 4, 1});     // 0.95
+  CHECK(kept(0.3) == std::set<int32_t>{3});           // 0.5 >= 0.3
+  CHECK(kept(0.5) == std::set<int32_t>{3});           // reaching p exactly is enough
+  CHECK(kept(0.69) == std::set<int32_t>{3, 0});       // 0.7
+  CHECK(kept(0.71) == std::set<int32_t>{3, 0, 4});    // 0.85
+  CHECK(kept(0.9) == std::set<int32_t>{3, 0, 4, 1});  // 0.95
   CHECK(kept(1.0).size() == 5);
   // After top-k the probabilities are renormalised over what is left: {0.5, 0.2} -> {5/7, 2/7}.
   Candidates c = hand_candidates();

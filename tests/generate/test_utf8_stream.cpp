@@ -25,8 +25,8 @@ std::vector<std::string> byte_by_byte(const std::string& bytes) {
 TEST_CASE("multi-byte characters are held back until complete") {
   // "é" (2 bytes), "€" (3), "🙂" (4), each split into single-byte pieces like byte fallback.
   auto out = byte_by_byte("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x99\x82z");
-  const std::vector<std::string> expected = {"a", "", "\xC3\xA9", "", "", "\xE2\x82\xAC", "", "", "", "\xF0\x9F\x99\x82",
-                                             "z", ""};
+  const std::vector<std::string> expected = {"a", "", "\xC3\xA9",         "",  "", "\xE2\x82\xAC", "",
+                                             "",  "", "\xF0\x9F\x99\x82", "z", ""};
   CHECK(out == expected);
   Utf8Stream s;
   CHECK(s.push("na\xC3") == "na");
@@ -40,14 +40,14 @@ TEST_CASE("bytes that can never form a character become U+FFFD; output is always
     std::string in, out;
   };
   const std::vector<Case> cases = {
-      {"\xFF", kFffd},                          // never a UTF-8 byte
-      {"\x80x", kFffd + "x"},                   // continuation without a lead
-      {"\xC3x", kFffd + "x"},                   // lead followed by ASCII
-      {"\xC0\x80", kFffd + kFffd},              // overlong lead
-      {"\xE0\x80\x80", kFffd + kFffd + kFffd},  // overlong 3-byte form
-      {"\xED\xA0\x80", kFffd + kFffd + kFffd},  // surrogate U+D800
+      {"\xFF", kFffd},                                      // never a UTF-8 byte
+      {"\x80x", kFffd + "x"},                               // continuation without a lead
+      {"\xC3x", kFffd + "x"},                               // lead followed by ASCII
+      {"\xC0\x80", kFffd + kFffd},                          // overlong lead
+      {"\xE0\x80\x80", kFffd + kFffd + kFffd},              // overlong 3-byte form
+      {"\xED\xA0\x80", kFffd + kFffd + kFffd},              // surrogate U+D800
       {"\xF4\x90\x80\x80", kFffd + kFffd + kFffd + kFffd},  // above U+10FFFF
-      {"\xE2\x82", kFffd},                      // cut by the end of the text (flush)
+      {"\xE2\x82", kFffd},                                  // cut by the end of the text (flush)
       {"ok\xE2\x82\xACok", "ok\xE2\x82\xACok"},
   };
   for (const Case& c : cases) {

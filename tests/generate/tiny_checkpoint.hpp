@@ -1,11 +1,12 @@
 #pragma once
 // A tiny trained checkpoint for the end-to-end tests, trained once per test process (about a
 // second): a 300-piece BPE tokenizer and a 2-layer dilated model on a generated corpus.
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <string>
-#include <sys/wait.h>
 
 #include "config/config.hpp"
 #include "train/temp_dir.hpp"
@@ -19,8 +20,9 @@ struct TinyCheckpoint {
 
   TinyCheckpoint() {
     std::filesystem::create_directories(dir.path() / "corpus");
-    const char* words[] = {"the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "and",
-                           "then", "runs", "away", "from", "small", "cat", "who", "sleeps", "under", "tree"};
+    const char* words[] = {"the",   "quick", "brown", "fox",    "jumps", "over", "a",
+                           "lazy",  "dog",   "and",   "then",   "runs",  "away", "from",
+                           "small", "cat",   "who",   "sleeps", "under", "tree"};
     std::mt19937 rng(3);
     for (int f = 0; f < 3; ++f) {
       std::ofstream out(dir.path() / "corpus" / ("doc" + std::to_string(f) + ".txt"));
@@ -35,9 +37,12 @@ struct TinyCheckpoint {
         "model: {d_model: 32, layers: 2, heads: 2, positions: xpos}\n"
         "attention: {kind: dilated, segments: [8, 16], dilations: [1, 2]}\n"
         "tokenizer: {vocab_size: 300}\n"
-        "data: {train: [" + root + "/corpus], seq_len: 32, cache_dir: " + root + "/cache, val_fraction: 0.1}\n"
+        "data: {train: [" +
+        root + "/corpus], seq_len: 32, cache_dir: " + root +
+        "/cache, val_fraction: 0.1}\n"
         "train: {steps: 20, batch_size: 4, warmup_steps: 2, eval_every: 20, eval_batches: 1, save_every: 20, "
-        "out_dir: " + run + "}\n";
+        "out_dir: " +
+        run + "}\n";
     train(parse_config_yaml(yaml, "tiny_checkpoint"), TrainOptions{"never", true});
   }
 };
@@ -67,7 +72,8 @@ inline std::string read_all(const std::string& path) {
 inline CommandResult run_longnet(const std::string& args) {
   static TempDir io;
   static int counter = 0;
-  const std::string out = io.file("out" + std::to_string(counter)), err = io.file("err" + std::to_string(counter));
+  const std::string out = io.file("out" + std::to_string(counter)),
+                    err = io.file("err" + std::to_string(counter));
   ++counter;
   const std::string cmd = shell_quote(LONGNET_BINARY) + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
