@@ -33,6 +33,12 @@ class LanguageModel {
   Var loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B, int64_t T,
            const ForwardOptions& options = {}, int32_t ignore_index = -1) const;
 
+  // Generation (nn/decode.cpp). prefill: the forward of one sequence of T tokens, returning only
+  // the last position's logits (V); options.kv_observer sees every layer's k, v.
+  Tensor prefill(const std::vector<int32_t>& ids, const ForwardOptions& options) const;
+  // The logits (V) after token `id` at global `position`, each layer's attention given by `attend`.
+  Tensor decode_step(int32_t id, int64_t position, DecodeAttention& attend) const;
+
   const ModelSpec& spec() const { return spec_; }
   NamedParameters parameters() const;  // in a fixed, documented order
   int64_t parameter_count() const;

@@ -27,6 +27,7 @@ Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const
   Var q = heads_first(q_proj(x));
   Var k = heads_first(k_proj(x));
   Var v = heads_first(v_proj(x));
+  if (options.kv_observer) options.kv_observer(k.value(), v.value());
   Var o = attention(q, k, v, attention_, options.position_offset);  // (B, H, T, D)
   Var merged = reshape(transpose(o, 1, 2), {B, T, C});
   if (subln_) merged = inner_norm(merged);

@@ -5,6 +5,7 @@
 // With MAGNETO's sub-LayerNorm (`subln`), the attention output (before out_proj) and the MLP
 // hidden activation (before fc2) get their own LayerNorm too.
 #include <cstdint>
+#include <functional>
 
 #include "nn/layers.hpp"
 #include "nn/model_spec.hpp"
@@ -15,7 +16,12 @@ struct ForwardOptions {
   int64_t position_offset = 0;  // global position of the first token (generation, eval windows)
   bool train = false;           // dropout on
   uint64_t dropout_seed = 0;    // with `train`: a pure function of (run seed, step, micro-step)
+  // Generation's prompt pass: when set, every attention layer calls it once, in layer order,
+  // with its k and v: (B, H, T, D), before positions are applied (lib/generate fills its cache).
+  std::function<void(const Tensor& k, const Tensor& v)> kv_observer;
 };
+
+class DecodeAttention;  // nn/decode.hpp
 
 class SelfAttention {
  public:
@@ -23,6 +29,8 @@ class SelfAttention {
   explicit SelfAttention(const ModelSpec& spec);
   Var operator()(const Var& x, const ForwardOptions& options) const;  // x: (B, T, C) -> (B, T, C)
   void parameters(const std::string& prefix, NamedParameters& out) const;
+  // One new token (nn/decode.cpp): x: (1, 1, C) at global `position` -> (1, 1, C).
+  Var decode(const Var& x, int64_t layer, int64_t position, DecodeAttention& attend) const;
 
   Linear q_proj, k_proj, v_proj, out_proj;
   LayerNorm inner_norm;  // subln only
@@ -51,6 +59,8 @@ class TransformerBlock {
   TransformerBlock(const ModelSpec& spec, int64_t index);
   Var operator()(const Var& x, const ForwardOptions& options) const;
   void parameters(const std::string& prefix, NamedParameters& out) const;
+  // One new token (nn/decode.cpp): x: (1, 1, C) at global `position` -> (1, 1, C).
+  Var decode(const Var& x, int64_t position, DecodeAttention& attend) const;
 
   LayerNorm attn_norm, mlp_norm;
   SelfAttention attn;

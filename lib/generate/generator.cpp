@@ -1,0 +1,33 @@
+#include "generate/generator.hpp"
+
+#include "core/error.hpp"
+
+namespace ln {
+
+Generator::Generator(const LanguageModel& model, int64_t capacity)
+    : model_(model), cache_(std::make_unique<KvCache>(model.spec(), capacity)) {}
+
+Tensor Generator::prompt(const std::vector<int32_t>& ids) {
+  LN_CHECK(length_ == 0, "[generate] the prompt must come first (", length_, " positions already processed)");
+  LN_CHECK(!ids.empty(), "[generate] the prompt has no tokens; give some text to continue");
+  LN_CHECK(static_cast<int64_t>(ids.size()) <= cache_->capacity(), "[generate] the prompt has ", ids.size(),
+           " tokens but the cache holds ", cache_->capacity(), " positions");
+  for (int32_t id : ids)
+    LN_CHECK(id >= 0 && id < model_.spec().vocab_size, "[generate] prompt token id ", id,
+             " is outside the model's vocabulary [0, ", model_.spec().vocab_size, ")");
+  ForwardOptions options;
+  int64_t layer = 0;
+  options.kv_observer = [&](const Tensor& k, const Tensor& v) { cache_->add_prompt_layer(layer++, k, v); };
+  Tensor logits = model_.prefill(ids, options);
+  length_ = static_cast<int64_t>(ids.size());
+  return logits;
+}
+
+Tensor Generator::next(int32_t id) {
+  LN_CHECK(length_ > 0, "[generate] run the prompt first");
+  Tensor logits = model_.decode_step(id, length_, *cache_);
+  ++length_;
+  return logits;
+}
+
+}  // namespace ln

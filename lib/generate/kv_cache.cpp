@@ -1,0 +1,278 @@
+// The KV cache and the one-token attention against it (see kv_cache.hpp). The attention is a
+// plain loop: at most Σ_p w_p / r_p dot products per head, tiny next to the projections.
+#include "generate/kv_cache.hpp"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/error.hpp"
+#include "kernels/positions.hpp"
+
+namespace ln {
+
+namespace {
+
+float dot(const float* a, const float* b, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // independent partial sums: the compiler vectorises
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int u = 0; u < 8; ++u) acc[u] += a[i + u] * b[i + u];
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Softmax attention of query qs (D) over rows [0, n) of keys/values (n, D); merges the result
+// (output, log-sum-exp) into (o, lse) by log-sum-exp, the way the kernels merge patterns.
+void attend_rows(const float* qs, const float* keys, const float* values, int64_t n, int64_t D, float scale,
+                 std::vector<float>& scores, std::vector<float>& acc, float* o, float& lse) {
+  if (n <= 0) return;
+  scores.resize(static_cast<size_t>(n));
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) {
+    scores[j] = scale * dot(qs, keys + j * D, D);
+    m = std::max(m, scores[j]);
+  }
+  acc.assign(static_cast<size_t>(D), 0.f);
+  float sum = 0.f;
+  for (int64_t j = 0; j < n; ++j) {
+    const float p = std::exp(scores[j] - m);
+    sum += p;
+    const float* vj = values + j * D;
+    for (int64_t d = 0; d < D; ++d) acc[d] += p * vj[d];
+  }
+  const float l_new = m + std::log(sum);
+  if (lse == -std::numeric_limits<float>::infinity()) {
+    for (int64_t d = 0; d < D; ++d) o[d] = acc[d] / sum;
+    lse = l_new;
+    return;
+  }
+  const float merged = std::max(lse, l_new) + std::log1p(std::exp(-std::abs(lse - l_new)));
+  const float a = std::exp(lse - merged), b = std::exp(l_new - merged) / sum;
+  for (int64_t d = 0; d < D; ++d) o[d] = a * o[d] + b * acc[d];
+  lse = merged;
+}
+
+}  // namespace
+
+KvCache::KvCache(const ModelSpec& spec, int64_t capacity) : spec_(spec), capacity_(capacity) {
+  const AttentionSpec& a = spec.attention;
+  H_ = spec.heads;
+  D_ = spec.head_dim();
+  LN_CHECK(capacity >= 1, "[generate] KV cache capacity is ", capacity,
+           "; it must hold at least one position");
+  LN_CHECK(a.causal,
+           "[generate] the model's attention is bidirectional (attention.causal: false); "
+           "only causal models can generate text");
+  validate_attention_spec(a, H_, D_);
+  const double xpos_log = xpos_max_log_factor(a, D_, capacity);
+  LN_CHECK(xpos_log < 80.0, "[generate] XPOS decay over ", capacity, " positions needs factors up to e^",
+           static_cast<int64_t>(xpos_log),
+           ", beyond fp32; generate fewer tokens (-n) or use a shorter prompt");
+  switch (a.kind) {
+    case AttentionKind::dilated:
+      for (size_t p = 0; p < a.segments.size(); ++p)
+        patterns_.push_back({std::min(a.segments[p], capacity), a.dilations[p]});
+      break;
+    case AttentionKind::dense:
+      patterns_.push_back({capacity, 1});
+      break;
+    case AttentionKind::sparse:
+      patterns_.push_back({std::min(a.sparse_block, capacity), 1});
+      break;
+  }
+  layers_.resize(static_cast<size_t>(spec.layers));
+  for (Layer& layer : layers_) {
+    for (const Pattern& p : patterns_) {
+      SegmentBuffer buf;
+      buf.w = p.w;
+      buf.r = p.r;
+      buf.rows = (p.w + p.r - 1) / p.r;
+      buf.keys.resize(static_cast<size_t>(H_ * buf.rows * D_));
+      buf.values.resize(buf.keys.size());
+      buf.count.assign(static_cast<size_t>(H_), 0);
+      buf.start.assign(static_cast<size_t>(H_), -1);
+      layer.patterns.push_back(std::move(buf));
+    }
+    if (a.kind == AttentionKind::sparse) {
+      layer.summary.rows = (capacity / a.sparse_block + 1) * a.sparse_summary;
+      layer.summary.keys.resize(static_cast<size_t>(H_ * layer.summary.rows * D_));
+      layer.summary.values.resize(layer.summary.keys.size());
+    }
+  }
+  next_.assign(layers_.size(), 0);
+}
+
+int64_t KvCache::bytes() const {
+  int64_t n = 0;
+  for (const Layer& layer : layers_) {
+    for (const SegmentBuffer& buf : layer.patterns)
+      n += static_cast<int64_t>(buf.keys.size() + buf.values.size());
+    n += static_cast<int64_t>(layer.summary.keys.size() + layer.summary.values.size());
+  }
+  return n * static_cast<int64_t>(sizeof(float));
+}
+
+void KvCache::decay(float* out, int64_t offset, double centre, bool keys) const {
+  if (spec_.attention.positions != PositionKind::xpos) {
+    std::fill(out, out + D_, 1.f);
+    return;
+  }
+  // Row 0 of a table centred at (centre - offset) is the row `offset` of one centred at
+  // `centre`: the same double exponent (small integers and halves are exact), the same float.
+  xpos_decay_table(out, 1, D_, D_, centre - static_cast<double>(offset), spec_.attention.xpos_gamma,
+                   spec_.attention.xpos_scale_base, keys);
+}
+
+int64_t KvCache::offset_of(int64_t h, int64_t r) const {
+  return head_offset_of(spec_.attention.head_offset, h, H_, r);
+}
+
+bool KvCache::in_summary(int64_t m) const {
+  const int64_t l = spec_.attention.sparse_block, c = spec_.attention.sparse_summary;
+  return m % l >= l - c;
+}
+
+bool KvCache::push(SegmentBuffer& buf, int64_t h, int64_t m, const float* k, const float* kf,
+                   const float* v) {
+  const int64_t s = m / buf.w * buf.w, g = offset_of(h, buf.r);
+  if (buf.start[h] != s) {  // a new segment: nothing of the old one is visible any more
+    buf.start[h] = s;
+    buf.count[h] = 0;
+  }
+  if ((m - s) % buf.r != g) return false;
+  const int64_t j = buf.count[h]++;
+  LN_CHECK(j == (m - s - g) / buf.r && j < buf.rows, "[generate] KV cache out of order at position ", m,
+           " (internal error)");
+  float* kd = buf.keys.data() + (h * buf.rows + j) * D_;
+  for (int64_t d = 0; d < D_; ++d) kd[d] = k[d] * kf[d];
+  std::memcpy(buf.values.data() + (h * buf.rows + j) * D_, v, sizeof(float) * static_cast<size_t>(D_));
+  return true;
+}
+
+void KvCache::push_summary(SummaryBuffer& S, int64_t m, const float* k, const float* v, int64_t head_stride) {
+  std::vector<float> kf(static_cast<size_t>(D_));
+  decay(kf.data(), m, 0.5 * static_cast<double>(capacity_), true);  // centred on the sequence middle
+  for (int64_t h = 0; h < H_; ++h) {
+    float* kd = S.keys.data() + (h * S.rows + S.count) * D_;
+    const float* src = k + h * head_stride;
+    for (int64_t d = 0; d < D_; ++d) kd[d] = src[d] * kf[d];
+    std::memcpy(S.values.data() + (h * S.rows + S.count) * D_, v + h * head_stride,
+                sizeof(float) * static_cast<size_t>(D_));
+  }
+  ++S.count;
+}
+
+void KvCache::add_prompt_layer(int64_t layer, const Tensor& k, const Tensor& v) {
+  LN_CHECK(layer >= 0 && layer < static_cast<int64_t>(layers_.size()), "[generate] layer ", layer,
+           " is outside the model's ", layers_.size(), " layers");
+  LN_CHECK(k.ndim() == 4 && k.dim(0) == 1 && k.dim(1) == H_ && k.dim(3) == D_ && v.shape() == k.shape(),
+           "[generate] prompt k/v must be (1, ", H_, ", T, ", D_, ") but k is ", shape_str(k.shape()));
+  LN_CHECK(next_[layer] == 0, "[generate] layer ", layer, " of the KV cache is already filled");
+  const int64_t T = k.dim(2);
+  LN_CHECK(T <= capacity_, "[generate] a prompt of ", T, " tokens does not fit a KV cache of ", capacity_,
+           " positions");
+  const AttentionSpec& a = spec_.attention;
+  Tensor kr = k;
+  if (a.positions != PositionKind::none) {
+    kr = Tensor::empty(k.shape());
+    rotate_pairs(k.data(), kr.data(), H_, T, D_, 0, a.rope_base, false);
+  }
+  Layer& L = layers_[layer];
+  // What position T (the next one) can read: the keys of its segment, per pattern.
+  std::vector<float> kf(static_cast<size_t>(D_));
+  for (SegmentBuffer& buf : L.patterns) {
+    const int64_t s = T / buf.w * buf.w;
+    for (int64_t m = s; m < T; ++m) {
+      decay(kf.data(), m - s, 0.5 * static_cast<double>(buf.w), true);
+      for (int64_t h = 0; h < H_; ++h)
+        push(buf, h, m, kr.data() + (h * T + m) * D_, kf.data(), v.data() + (h * T + m) * D_);
+    }
+  }
+  if (a.kind == AttentionKind::sparse) {
+    for (int64_t m = 0; m < T; ++m)
+      if (in_summary(m)) push_summary(L.summary, m, kr.data() + m * D_, v.data() + m * D_, T * D_);
+  }
+  next_[layer] = T;
+}
+
+void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, const float* v, float* o) {
+  LN_CHECK(layer >= 0 && layer < static_cast<int64_t>(layers_.size()), "[generate] layer ", layer,
+           " is outside the model's ", layers_.size(), " layers");
+  LN_CHECK(t == next_[layer], "[generate] layer ", layer, " expects position ", next_[layer], " next, got ",
+           t);
+  LN_CHECK(t < capacity_, "[generate] position ", t, " is past the KV cache's capacity of ", capacity_,
+           " positions; create the cache for prompt + generated tokens");
+  const AttentionSpec& a = spec_.attention;
+  const int64_t H = H_, D = D_;
+  const float scale = 1.f / std::sqrt(static_cast<float>(D));
+  std::vector<float> qr(q, q + H * D), kr(k, k + H * D);
+  if (a.positions != PositionKind::none) {
+    rotate_pairs(q, qr.data(), H, 1, D, t, a.rope_base, false);
+    rotate_pairs(k, kr.data(), H, 1, D, t, a.rope_base, false);
+  }
+  Layer& L = layers_[layer];
+  // Decay factors of this position: per pattern (centred on its segment), and for the summary
+  // columns (centred on the sequence middle). Shared by every head.
+  const size_t P = L.patterns.size();
+  std::vector<float> qf(P * D), kf(P * D), qf_sum(D);
+  for (size_t p = 0; p < P; ++p) {
+    const SegmentBuffer& buf = L.patterns[p];
+    const double centre = 0.5 * static_cast<double>(buf.w);
+    decay(qf.data() + p * D, t % buf.w, centre, false);
+    decay(kf.data() + p * D, t % buf.w, centre, true);
+  }
+  const bool sparse = a.kind == AttentionKind::sparse;
+  int64_t visible_summary = 0;
+  if (sparse) {
+    SummaryBuffer& S = L.summary;
+    visible_summary = t / a.sparse_block * a.sparse_summary;  // the earlier blocks' columns
+    decay(qf_sum.data(), t, 0.5 * static_cast<double>(capacity_), false);
+    if (in_summary(t)) push_summary(S, t, kr.data(), v, D);  // visible from the next block on
+  }
+  std::atomic<int64_t> read{0};
+  auto one_head = [&](int64_t h) {
+    std::vector<float> qs(static_cast<size_t>(D)), scores, acc;
+    float* oh = o + h * D;
+    float lse = -std::numeric_limits<float>::infinity();
+    int64_t n_read = 0;
+    for (size_t p = 0; p < P; ++p) {
+      SegmentBuffer& buf = L.patterns[p];
+      // The key at t joins the buffer if it is on this head's grid; then, and only then, the
+      // query at t takes part in this pattern (the same condition: p mod r == g(h)).
+      if (!push(buf, h, t, kr.data() + h * D, kf.data() + p * D, v + h * D)) continue;
+      const int64_t j = buf.count[h] - 1;
+      for (int64_t d = 0; d < D; ++d) qs[d] = qr[h * D + d] * qf[p * D + d];
+      attend_rows(qs.data(), buf.keys.data() + h * buf.rows * D, buf.values.data() + h * buf.rows * D, j + 1,
+                  D, scale, scores, acc, oh, lse);
+      n_read += j + 1;
+    }
+    if (visible_summary > 0) {
+      const SummaryBuffer& S = L.summary;
+      for (int64_t d = 0; d < D; ++d) qs[d] = qr[h * D + d] * qf_sum[d];
+      attend_rows(qs.data(), S.keys.data() + h * S.rows * D, S.values.data() + h * S.rows * D,
+                  visible_summary, D, scale, scores, acc, oh, lse);
+      n_read += visible_summary;
+    }
+    if (lse == -std::numeric_limits<float>::infinity()) std::fill(oh, oh + D, 0.f);  // no key reaches it
+    read += n_read;
+  };
+  // Parallel over heads only when there is enough work to pay for the tasks.
+  int64_t work = 0;
+  for (const SegmentBuffer& buf : L.patterns) work += buf.rows;
+  work = (work + visible_summary) * D;
+  if (work * H >= (int64_t{1} << 20)) {
+    tbb::parallel_for(int64_t{0}, H, one_head);
+  } else {
+    for (int64_t h = 0; h < H; ++h) one_head(h);
+  }
+  keys_read_ += read.load();
+  next_[layer] = t + 1;
+}
+
+}  // namespace ln

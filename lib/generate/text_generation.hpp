@@ -1,0 +1,34 @@
+#pragma once
+// The generation loop behind `longnet generate`: prompt pass, then sample → emit → decode, the
+// text streamed through a callback as soon as it forms whole UTF-8 characters.
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "data/tokenizer.hpp"
+#include "generate/sampler.hpp"
+#include "nn/language_model.hpp"
+
+namespace ln {
+
+struct GenerationOptions {
+  int64_t max_tokens = 128;  // -n
+  bool ignore_eos = false;   // never sample end-of-text (its logit is set to -inf)
+  SamplerOptions sampler;
+};
+
+struct GenerationResult {
+  std::vector<int32_t> tokens;  // generated (eos not included)
+  bool stopped_at_eos = false;
+  int64_t prompt_tokens = 0;
+  double prompt_seconds = 0;    // the prompt pass (parallel forward + cache fill)
+  double generate_seconds = 0;  // sampling and decoding of the generated tokens
+};
+
+// prompt: token ids (at least one). `emit` receives the generated text piece by piece.
+GenerationResult generate_text(const LanguageModel& model, const Tokenizer& tokenizer,
+                               const std::vector<int32_t>& prompt, const GenerationOptions& options,
+                               const std::function<void(std::string_view)>& emit);
+
+}  // namespace ln
