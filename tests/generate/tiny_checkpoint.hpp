@@ -9,7 +9,7 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "train/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 #include "train/trainer.hpp"
 
 namespace ln::test {
