@@ -16,7 +16,7 @@
 #include "eval/validation_split.hpp"
 #include "eval_fixture.hpp"
 #include "train/checkpoint.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
 #include "train/trained_model.hpp"
 
 using namespace ln;

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "eval/position_plot.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
 
 using namespace ln;
 

@@ -9,7 +9,7 @@
 
 #include "autograd/var.hpp"
 #include "nn/language_model.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
 
 using namespace ln;
 
