@@ -4,16 +4,10 @@
 #include <vector>
 
 #include "core/svg_plot.hpp"
+#include "support/text_checks.hpp"
 
 using namespace ln;
-
-namespace {
-int count(const std::string& s, const std::string& what) {
-  int n = 0;
-  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
-  return n;
-}
-}  // namespace
+using test::count;
 
 TEST_CASE("nice_ticks and log_ticks pick round values inside the range") {
   CHECK(nice_ticks(0, 10, 5) == std::vector<double>{0, 2, 4, 6, 8, 10});

@@ -5,19 +5,15 @@
 #include <regex>
 #include <string>
 
+#include "support/text_checks.hpp"
 #include "train/atomic_file.hpp"
 #include "train/loss_plot.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ln;
+using test::count;
 
 namespace {
-
-int count(const std::string& s, const std::string& what) {
-  int n = 0;
-  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
-  return n;
-}
 
 // Every data coordinate (circle centres, polyline vertices) must lie inside the plot frame,
 // which render_loss_svg draws as the rect with fill="none".
