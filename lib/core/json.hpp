@@ -1,7 +1,7 @@
 #pragma once
 // A tiny ordered JSON object writer for bench lines, metrics.jsonl and state files.
 //   std::cout << JsonObject().add("seq", 4096).add("ms", 1.5).str() << "\n";
-// Reading JSON is done with yaml-cpp (JSON is valid YAML 1.2 flow syntax).
+// Reading JSON back: core/json_reader.hpp.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -6,8 +6,8 @@
 #include <limits>
 
 #include "core/json.hpp"
+#include "core/svg_plot.hpp"
 #include "train/atomic_file.hpp"
-#include "train/loss_plot.hpp"
 
 namespace ln {
 
@@ -15,26 +15,6 @@ namespace {
 
 const char* kColors[] = {"#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"};
 constexpr size_t kMaxFileSeries = 8;
-
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // Display width of UTF-8 text in characters (code points).
 size_t width_of(const std::string& s) {
@@ -92,8 +72,7 @@ std::string position_buckets_json(const PositionBuckets& buckets, int64_t contex
 }
 
 std::string render_position_svg(const PositionPlotData& data, int width, int height) {
-  const double left = 72, right = 24, top = 62, bottom = 54;
-  const double pw = width - left - right, ph = height - top - bottom;
+  const PlotArea area = PlotArea::with_margins(width, height);
 
   std::vector<std::vector<BucketPoint>> series;
   const size_t shown = std::min(data.series.size(), data.series.size() > 1 ? kMaxFileSeries + 1 : size_t{1});
@@ -135,57 +114,25 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
   if (span <= 0) span = std::max(std::abs(ymax) * 0.2, 1e-3);
   const double ylo = std::max(ymin >= 0 ? 0.0 : -1e300, ymin - 0.08 * span), yhi = ymax + 0.08 * span;
   const double lx1 = std::log2(xmax) * 1.03 + 0.05;  // a little room right of the last point
-  auto X = [&](double pos) { return left + (std::log2(pos) + 0.05) / (lx1 + 0.05) * pw; };
-  auto Y = [&](double loss) { return top + ph - (loss - ylo) / (yhi - ylo) * ph; };
+  auto X = [&](double pos) { return area.left + (std::log2(pos) + 0.05) / (lx1 + 0.05) * area.width; };
+  auto Y = [&](double loss) { return area.bottom() - (loss - ylo) / (yhi - ylo) * area.height; };
 
-  std::string svg;
-  auto line = [&](const std::string& s) { svg += s + "\n"; };
-  line("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-  line("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(total_width) + "\" height=\"" +
-       std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(total_width) + " " + std::to_string(height) +
-       "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">");
-  line("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-  line("<text x=\"" + num(width / 2.0) + "\" y=\"26\" text-anchor=\"middle\" font-size=\"18\" font-weight=\"bold\">" +
-       xml_escape(data.title) + "</text>");
-  line("<text x=\"" + num(width / 2.0) + "\" y=\"46\" text-anchor=\"middle\" font-size=\"13\" fill=\"#555\">" +
-       xml_escape(empty ? std::string("no scored tokens") : data.subtitle) + "</text>");
+  SvgWriter svg(total_width, height);
+  svg.heading(width / 2.0, data.title, empty ? std::string("no scored tokens") : data.subtitle);
 
   // Grid and ticks: x at powers of two (every second or fourth one when crowded).
   const int max_exp = static_cast<int>(std::floor(std::log2(xmax)));
   const int every = max_exp > 24 ? 4 : max_exp > 12 ? 2 : 1;
-  const std::string y0 = num(top + ph);
-  for (int e = 0; e <= max_exp; e += every) {
-    const double xv = X(std::ldexp(1.0, e));
-    line("<line x1=\"" + num(xv) + "\" y1=\"" + num(top) + "\" x2=\"" + num(xv) + "\" y2=\"" + y0 +
-         "\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>");
-    line("<line x1=\"" + num(xv) + "\" y1=\"" + y0 + "\" x2=\"" + num(xv) + "\" y2=\"" + num(top + ph + 5) +
-         "\" stroke=\"#333\" stroke-width=\"1\"/>");
-    line("<text x=\"" + num(xv) + "\" y=\"" + num(top + ph + 19) + "\" text-anchor=\"middle\" font-size=\"12\">" +
-         pow2_label(int64_t{1} << e) + "</text>");
-  }
-  for (double v : nice_ticks(ylo, yhi, 6)) {
-    const std::string y = num(Y(v));
-    line("<line x1=\"" + num(left) + "\" y1=\"" + y + "\" x2=\"" + num(left + pw) + "\" y2=\"" + y +
-         "\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>");
-    line("<line x1=\"" + num(left - 5) + "\" y1=\"" + y + "\" x2=\"" + num(left) + "\" y2=\"" + y +
-         "\" stroke=\"#333\" stroke-width=\"1\"/>");
-    line("<text x=\"" + num(left - 8) + "\" y=\"" + num(Y(v) + 4) + "\" text-anchor=\"end\" font-size=\"12\">" +
-         tick_label(v) + "</text>");
-  }
-  line("<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(pw) + "\" height=\"" + num(ph) +
-       "\" fill=\"none\" stroke=\"#333\" stroke-width=\"1\"/>");
-  line("<text x=\"" + num(left + pw / 2) + "\" y=\"" + num(height - 12.0) +
-       "\" text-anchor=\"middle\" font-size=\"13\">position in the window (tokens of history, log scale)</text>");
-  line("<text transform=\"translate(18," + num(top + ph / 2) +
-       ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">mean loss (nats)</text>");
+  for (int e = 0; e <= max_exp; e += every) svg.x_tick(area, X(std::ldexp(1.0, e)), pow2_label(int64_t{1} << e));
+  for (double v : nice_ticks(ylo, yhi, 6)) svg.y_tick(area, Y(v), tick_label(v));
+  svg.frame(area, "position in the window (tokens of history, log scale)", "mean loss (nats)");
 
   // The training length: beyond it the model extrapolates.
   if (data.train_seq_len > 0 && data.train_seq_len < data.context) {
     const double xv = X(static_cast<double>(data.train_seq_len));
-    line("<line x1=\"" + num(xv) + "\" y1=\"" + num(top) + "\" x2=\"" + num(xv) + "\" y2=\"" + y0 +
-         "\" stroke=\"#888\" stroke-width=\"1.2\" stroke-dasharray=\"5,4\"/>");
-    line("<text x=\"" + num(xv - 4) + "\" y=\"" + num(top + 14) + "\" text-anchor=\"end\" font-size=\"11\" fill=\"#666\">"
-         "training length " + std::to_string(data.train_seq_len) + "</text>");
+    svg.line(xv, area.top, xv, area.bottom(), "#888", 1.2, "stroke-dasharray=\"5,4\"");
+    svg.text(xv - 4, area.top + 14, "text-anchor=\"end\" font-size=\"11\" fill=\"#666\"",
+             "training length " + std::to_string(data.train_seq_len));
   }
 
   // Series: per-file curves thin and light first, then the all-files curve with error bars.
@@ -193,48 +140,34 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
     const auto& pts = series[i];
     const char* color = kColors[i % (sizeof kColors / sizeof *kColors)];
     const bool main = i == 0;
-    if (pts.size() >= 2) {
-      std::string s = "<polyline fill=\"none\" stroke=\"" + std::string(color) + "\" stroke-width=\"" +
-                      (main ? "2.2" : "1.2") + "\" stroke-opacity=\"" + (main ? "1" : "0.55") +
-                      "\" stroke-linejoin=\"round\" points=\"";
-      for (const auto& p : pts) s += num(X(p.x)) + "," + num(Y(p.mean)) + " ";
-      s.back() = '"';
-      line(s + "/>");
-    }
+    std::vector<std::pair<double, double>> pixels;
+    for (const auto& p : pts) pixels.emplace_back(X(p.x), Y(p.mean));
+    svg.polyline(pixels, color, main ? 2.2 : 1.2, main ? 1 : 0.55);
     for (const auto& p : pts) {
       if (main && p.se > 0) {
         const double xv = X(p.x);
-        line("<line x1=\"" + num(xv) + "\" y1=\"" + num(Y(p.mean - p.se)) + "\" x2=\"" + num(xv) + "\" y2=\"" +
-             num(Y(p.mean + p.se)) + "\" stroke=\"" + color + "\" stroke-width=\"1.4\"/>");
-        for (double e : {p.mean - p.se, p.mean + p.se}) {
-          line("<line x1=\"" + num(xv - 4) + "\" y1=\"" + num(Y(e)) + "\" x2=\"" + num(xv + 4) + "\" y2=\"" +
-               num(Y(e)) + "\" stroke=\"" + color + "\" stroke-width=\"1.4\"/>");
-        }
+        svg.line(xv, Y(p.mean - p.se), xv, Y(p.mean + p.se), color, 1.4);
+        for (double e : {p.mean - p.se, p.mean + p.se}) svg.line(xv - 4, Y(e), xv + 4, Y(e), color, 1.4);
       }
-      line("<circle cx=\"" + num(X(p.x)) + "\" cy=\"" + num(Y(p.mean)) + "\" r=\"" + (main ? "3.5" : "2") +
-           "\" fill=\"" + color + "\"" + (main ? "" : " fill-opacity=\"0.6\"") + "/>");
+      svg.circle(X(p.x), Y(p.mean), main ? 3.5 : 2, color, main ? "" : "fill-opacity=\"0.6\"");
     }
   }
 
   // Legend, in its column right of the plot.
-  if (!labels.empty() && !empty) {
-    const double lh = 10 + 18.0 * static_cast<double>(labels.size());
-    const double lx = width - 8, ly = top;
-    line("<rect x=\"" + num(lx) + "\" y=\"" + num(ly) + "\" width=\"" + num(legend_w) + "\" height=\"" + num(lh) +
-         "\" fill=\"white\" stroke=\"#bbb\"/>");
+  if (!empty) {
+    std::vector<LegendEntry> legend;
     for (size_t i = 0; i < labels.size(); ++i) {
-      const double y = ly + 14 + 18.0 * static_cast<double>(i);
+      LegendEntry e;
+      e.label = labels[i];
       if (i < series.size()) {
-        const char* color = kColors[i % (sizeof kColors / sizeof *kColors)];
-        line("<line x1=\"" + num(lx + 10) + "\" y1=\"" + num(y) + "\" x2=\"" + num(lx + 38) + "\" y2=\"" + num(y) +
-             "\" stroke=\"" + color + "\" stroke-width=\"" + (i == 0 ? "2.2" : "1.2") + "\"/>");
+        e.color = kColors[i % (sizeof kColors / sizeof *kColors)];
+        e.width = i == 0 ? 2.2 : 1.2;
       }
-      line("<text x=\"" + num(lx + 46) + "\" y=\"" + num(y + 4) + "\" font-size=\"12\">" + xml_escape(labels[i]) +
-           "</text>");
+      legend.push_back(std::move(e));
     }
+    svg.legend(width - 8, area.top, legend_w, 18, legend);
   }
-  line("</svg>");
-  return svg;
+  return svg.finish();
 }
 
 std::vector<std::string> write_position_outputs(const std::string& prefix, const PositionPlotData& data,

@@ -5,13 +5,9 @@
 
 namespace ln {
 
-namespace {
-void check_f32(const Var& x, const char* op) {
-  LN_CHECK(x.defined(), "[", op, "] input is an empty Var");
-  LN_CHECK(x.value().dtype() == DType::f32, "[", op, "] input is ", dtype_name(x.value().dtype()),
-           "; this op takes f32");
-}
+using shape::check_f32;
 
+namespace {
 Var sum_scaled(const Var& x, double factor, const char* name) {
   double total = sum_all(x.value().data(), x.numel());
   Shape in_shape = x.shape();

@@ -8,13 +8,7 @@
 
 namespace ln {
 
-namespace {
-void check_f32(const Var& x, const char* op) {
-  LN_CHECK(x.defined(), "[", op, "] input is an empty Var");
-  LN_CHECK(x.value().dtype() == DType::f32, "[", op, "] input is ", dtype_name(x.value().dtype()),
-           "; this op takes f32");
-}
-}  // namespace
+using shape::check_f32;
 
 Var reshape(const Var& x, const Shape& shape) {
   LN_CHECK(x.defined(), "[reshape] input is an empty Var");

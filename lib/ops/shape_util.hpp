@@ -2,10 +2,18 @@
 // Shape helpers shared by the ops' front functions (validation and broadcasting).
 #include <cstdint>
 
+#include "autograd/var.hpp"
 #include "core/error.hpp"
 #include "core/tensor.hpp"
 
 namespace ln::shape {
+
+// The input of a shape or reduction op must be a defined f32 Var; `op` names the caller.
+inline void check_f32(const Var& x, const char* op) {
+  LN_CHECK(x.defined(), "[", op, "] input is an empty Var");
+  LN_CHECK(x.value().dtype() == DType::f32, "[", op, "] input is ", dtype_name(x.value().dtype()),
+           "; this op takes f32");
+}
 
 // dim in [-ndim, ndim) -> [0, ndim); `op` names the caller in the error.
 inline int normalize_dim(int dim, int ndim, const char* op) {

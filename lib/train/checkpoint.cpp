@@ -10,7 +10,7 @@
 #include "core/json.hpp"
 #include "data/sha256.hpp"
 #include "train/durable_file.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
 
 namespace ln {
 

@@ -36,12 +36,4 @@ std::string render_loss_svg(const LossPlotData& data, int width = 800, int heigh
 // Renders and writes atomically (temp file + rename), so a viewer never sees half a file.
 void write_loss_plot(const std::string& path, const LossPlotData& data);
 
-// Tick helpers (exposed for tests). nice_ticks: 1-2-5 multiples covering [lo, hi], about
-// `target` of them. log_ticks: values m*10^k inside [lo, hi] (lo > 0), with mantissas from
-// the sparsest of {1}, {1,2,5}, {1,1.5,2,3,5,7}, {1..9} that gives at least 4 ticks.
-std::vector<double> nice_ticks(double lo, double hi, int target = 6);
-std::vector<double> log_ticks(double lo, double hi);
-// Compact tick label: 0.5, 3, 2.25, 1.5k, 20k, 1.2M.
-std::string tick_label(double value);
-
 }  // namespace ln

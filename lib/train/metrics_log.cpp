@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/json_reader.hpp"
 #include "train/atomic_file.hpp"
 
 namespace ln {
@@ -28,146 +29,33 @@ std::optional<int64_t> MetricsRecord::step() const {
   return static_cast<int64_t>(it->second);
 }
 
-namespace {
-
-// A cursor over one line; every parse_* returns false on malformed input.
-struct Cursor {
-  std::string_view s;
-  size_t i = 0;
-  void skip_ws() {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
+std::optional<MetricsRecord> parse_metrics_line(std::string_view line) {
+  JsonValue root;
+  try {
+    root = parse_json(line, "[metrics] line");
+  } catch (const Error&) {
+    return std::nullopt;  // torn or garbage: the caller skips and counts it
   }
-  bool eat(char c) {
-    skip_ws();
-    if (i < s.size() && s[i] == c) {
-      ++i;
-      return true;
-    }
-    return false;
-  }
-  bool eat_word(std::string_view w) {
-    if (s.substr(i, w.size()) != w) return false;
-    i += w.size();
-    return true;
-  }
-};
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-bool parse_string(Cursor& c, std::string& out) {
-  if (!c.eat('"')) return false;
-  out.clear();
-  while (c.i < c.s.size()) {
-    char ch = c.s[c.i++];
-    if (ch == '"') return true;
-    if (ch != '\\') {
-      out += ch;
-      continue;
-    }
-    if (c.i >= c.s.size()) return false;
-    char e = c.s[c.i++];
-    switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'u': {
-        if (c.i + 4 > c.s.size()) return false;
-        uint32_t cp = 0;
-        auto r = std::from_chars(c.s.data() + c.i, c.s.data() + c.i + 4, cp, 16);
-        if (r.ec != std::errc() || r.ptr != c.s.data() + c.i + 4) return false;
-        c.i += 4;
-        append_utf8(out, cp);  // surrogate pairs are kept as two code units; metrics are ASCII
+  if (!root.is_object()) return std::nullopt;
+  MetricsRecord rec;
+  for (auto& [key, value] : root.members) {
+    switch (value.kind) {
+      case JsonValue::Kind::null: rec.numbers[key] = std::numeric_limits<double>::quiet_NaN(); break;
+      case JsonValue::Kind::boolean: rec.numbers[key] = value.boolean ? 1.0 : 0.0; break;
+      case JsonValue::Kind::number: {
+        // The reader has checked the JSON number syntax; a value out of double range (1e999)
+        // makes the line unreadable, as before.
+        double v = 0;
+        const auto [end, ec] = std::from_chars(value.text.data(), value.text.data() + value.text.size(), v);
+        if (ec != std::errc() || end != value.text.data() + value.text.size()) return std::nullopt;
+        rec.numbers[key] = v;
         break;
       }
-      default: return false;
+      case JsonValue::Kind::string: rec.strings[key] = std::move(value.text); break;
+      case JsonValue::Kind::array:
+      case JsonValue::Kind::object: break;  // nested values are not metrics: skipped
     }
   }
-  return false;  // unterminated: a torn line
-}
-
-// Skips a nested array/object, honouring strings. The cursor is on its opening bracket.
-bool skip_nested(Cursor& c) {
-  int depth = 0;
-  std::string scratch;
-  while (c.i < c.s.size()) {
-    char ch = c.s[c.i];
-    if (ch == '"') {
-      if (!parse_string(c, scratch)) return false;
-      continue;
-    }
-    ++c.i;
-    if (ch == '{' || ch == '[') ++depth;
-    if (ch == '}' || ch == ']') {
-      if (--depth == 0) return true;
-    }
-  }
-  return false;
-}
-
-bool parse_value(Cursor& c, const std::string& key, MetricsRecord& rec) {
-  c.skip_ws();
-  if (c.i >= c.s.size()) return false;
-  const char ch = c.s[c.i];
-  if (ch == '"') {
-    std::string v;
-    if (!parse_string(c, v)) return false;
-    rec.strings[key] = std::move(v);
-    return true;
-  }
-  if (ch == '{' || ch == '[') return skip_nested(c);
-  if (c.eat_word("null")) {
-    rec.numbers[key] = std::numeric_limits<double>::quiet_NaN();
-    return true;
-  }
-  if (c.eat_word("true")) {
-    rec.numbers[key] = 1.0;
-    return true;
-  }
-  if (c.eat_word("false")) {
-    rec.numbers[key] = 0.0;
-    return true;
-  }
-  double v = 0;
-  const char* begin = c.s.data() + c.i;
-  auto r = std::from_chars(begin, c.s.data() + c.s.size(), v);
-  if (r.ec != std::errc() || r.ptr == begin) return false;
-  c.i += static_cast<size_t>(r.ptr - begin);
-  rec.numbers[key] = v;
-  return true;
-}
-
-}  // namespace
-
-std::optional<MetricsRecord> parse_metrics_line(std::string_view line) {
-  Cursor c{line};
-  MetricsRecord rec;
-  if (!c.eat('{')) return std::nullopt;
-  if (!c.eat('}')) {
-    std::string key;
-    do {
-      c.skip_ws();
-      if (!parse_string(c, key) || !c.eat(':') || !parse_value(c, key, rec)) return std::nullopt;
-    } while (c.eat(','));
-    if (!c.eat('}')) return std::nullopt;
-  }
-  c.skip_ws();
-  if (c.i != line.size()) return std::nullopt;
   return rec;
 }
 

@@ -8,8 +8,9 @@
 // Resuming from a checkpoint at step S rewrites the file (temp + rename) keeping only lines
 // with step <= S, so the resumed run does not log the steps S+1.. a second time.
 //
-// Reading: a small parser for flat objects (numbers, strings, true/false/null; nested values
-// are skipped). Lines that do not parse, such as a torn last line, are skipped and counted.
+// Reading: each line goes through the strict JSON reader (core/json_reader.hpp); the top-level
+// numbers, strings and true/false/null are kept, nested values are skipped. Lines that are
+// not one complete JSON object, such as a torn last line, are skipped and counted.
 #include <cstdint>
 #include <map>
 #include <optional>

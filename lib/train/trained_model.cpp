@@ -5,7 +5,7 @@
 
 #include "core/error.hpp"
 #include "train/checkpoint.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
 #include "train/model_builder.hpp"
 
 namespace ln {

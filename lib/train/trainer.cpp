@@ -17,7 +17,7 @@
 #include "train/batch_plan.hpp"
 #include "train/checkpoint.hpp"
 #include "train/grad_clip.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
 #include "train/loss_plot.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/memory_estimate.hpp"

@@ -9,23 +9,16 @@
 #include <unistd.h>
 
 #include "config/config.hpp"
+#include "support/temp_dir.hpp"
+#include "support/text_checks.hpp"
 #include "train/model_builder.hpp"
 #include "core/error.hpp"
 
 using namespace ln;
+using test::contains;
+using test::error_of;
 
 namespace {
-
-// The user-facing message of the ln::Error thrown by f, or "" if nothing was thrown.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
 
 std::string yaml_error(const std::string& text) {
   return error_of([&] { parse_config_yaml(text, "configs/x.yaml"); });
@@ -34,23 +27,6 @@ std::string yaml_error(const std::string& text) {
 std::string set_error(const std::string& assignment) {
   return error_of([&] { load_config("", {assignment}); });
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static int counter = 0;
-    path = std::filesystem::temp_directory_path() /
-           ("longnet-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
 
 }  // namespace
 
@@ -156,14 +132,14 @@ TEST_CASE("bad lists") {
 }
 
 TEST_CASE("file-level problems: missing, empty, not a mapping, bad syntax, duplicates") {
-  TempDir dir;
-  std::string missing = (dir.path / "nope.yaml").string();
+  test::TempDir dir;
+  std::string missing = dir / "nope.yaml";
   CHECK(contains(error_of([&] { load_config(missing, {}); }), "config file '" + missing + "' does not exist"));
   std::string empty = dir.write("empty.yaml", "");
   CHECK(contains(error_of([&] { load_config(empty, {}); }), empty + " is empty"));
   std::string comments = dir.write("comments.yaml", "# nothing here\n");
   CHECK(contains(error_of([&] { load_config(comments, {}); }), comments + " is empty"));
-  CHECK(contains(error_of([&] { load_config(dir.path.string(), {}); }), "is a directory"));
+  CHECK(contains(error_of([&] { load_config(dir.path().string(), {}); }), "is a directory"));
   CHECK(contains(yaml_error("- model\n- train\n"), "configs/x.yaml:1: the top level must be a mapping of sections"));
   CHECK(contains(yaml_error("42\n"), "the top level must be a mapping of sections (model:, attention:, ...), got a single value"));
   CHECK(contains(yaml_error("model: 5\n"), "configs/x.yaml:1: section 'model' must be a mapping of keys, got a single value"));
@@ -262,7 +238,7 @@ TEST_CASE("config_to_yaml round-trips every key exactly") {
   CHECK(back.tokenizer.model == c.tokenizer.model);
   CHECK(back.data.train == c.data.train);
   // And the defaults round-trip through a file too.
-  TempDir dir;
+  test::TempDir dir;
   Config defaults;
   Config reread = load_config(dir.write("d.yaml", config_to_yaml(defaults)), {});
   for (const auto& key : config_schema()) CHECK(key.format(reread) == key.default_text());
@@ -303,15 +279,12 @@ TEST_CASE("--keys help lists every key with type, default and range") {
 }
 
 TEST_CASE("longnet config: prints the table, and refuses an unknown --set key with exit 2") {
-  TempDir dir;
-  std::string out = (dir.path / "out.txt").string();
+  test::TempDir dir;
+  std::string out = dir / "out.txt";
   auto run = [&](const std::string& args) {
     std::string command = std::string(LONGNET_BINARY) + " config " + args + " > " + out + " 2>&1";
     int status = std::system(command.c_str());
-    std::ifstream in(out);
-    std::stringstream text;
-    text << in.rdbuf();
-    return std::make_pair(WEXITSTATUS(status), text.str());
+    return std::make_pair(WEXITSTATUS(status), test::read_file(out));
   };
   auto [ok_code, ok_text] = run("--set model.layers=6");
   CHECK(ok_code == 0);

@@ -8,18 +8,9 @@
 #include "data/corpus.hpp"
 #include "data/sha256.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text_checks.hpp"
 
-namespace {
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const ln::Error& e) {
-    return e.message();
-  }
-  FAIL("expected an ln::Error");
-  return {};
-}
-}  // namespace
+using ln::test::error_of;
 
 TEST_CASE("corpus: directories are walked recursively, sorted, regular non-hidden files only") {
   ln::test::TempDir dir;

@@ -10,20 +10,12 @@
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text_checks.hpp"
+
+using ln::test::contains;
+using ln::test::error_of;
 
 namespace {
-
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const ln::Error& e) {
-    return e.message();
-  }
-  FAIL("expected an ln::Error");
-  return {};
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // One tokenizer for the whole file: training is the slow part of these tests.
 struct Fixture {

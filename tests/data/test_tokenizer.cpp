@@ -10,6 +10,9 @@
 #include "data/sha256.hpp"
 #include "data/tokenizer.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text_checks.hpp"
+
+using ln::test::error_of;
 
 namespace {
 
@@ -43,16 +46,6 @@ class StderrCapture {
  private:
   int saved_ = -1;
 };
-
-std::string expect_error(auto&& f) {
-  try {
-    f();
-  } catch (const ln::Error& e) {
-    return e.message();
-  }
-  FAIL("expected an ln::Error");
-  return {};
-}
 
 }  // namespace
 
@@ -104,7 +97,7 @@ TEST_CASE("tokenizer: train bpe, load, round trip with non-ASCII and byte fallba
   CHECK(loaded.encode(seen).size() < seen.size() / 2);
   CHECK(loaded.encode("😀").size() <= 5);
   CHECK(loaded.decode_piece(loaded.eos_id()).empty());
-  CHECK(expect_error([&] { loaded.decode({5, 400}); }).find("outside the vocabulary") != std::string::npos);
+  CHECK(error_of([&] { loaded.decode({5, 400}); }).find("outside the vocabulary") != std::string::npos);
 }
 
 TEST_CASE("tokenizer: unigram trains too, and one huge line is cut into sentences") {
@@ -135,25 +128,25 @@ TEST_CASE("tokenizer: training is deterministic for a seed") {
 
 TEST_CASE("tokenizer: bad model files and options are clear errors") {
   ln::test::TempDir dir;
-  CHECK(expect_error([&] { ln::Tokenizer::load(dir / "nope.model"); }).find(dir / "nope.model") !=
+  CHECK(error_of([&] { ln::Tokenizer::load(dir / "nope.model"); }).find(dir / "nope.model") !=
         std::string::npos);
   ln::test::write_file(dir / "garbage.model", std::string("this is not a protobuf \x01\x02\xff", 27));
-  const std::string garbage = expect_error([&] { ln::Tokenizer::load(dir / "garbage.model"); });
+  const std::string garbage = error_of([&] { ln::Tokenizer::load(dir / "garbage.model"); });
   CHECK(garbage.find(dir / "garbage.model") != std::string::npos);
   CHECK(garbage.find("not a valid SentencePiece model") != std::string::npos);
   ln::test::write_file(dir / "empty.model", "");
-  CHECK(expect_error([&] { ln::Tokenizer::load(dir / "empty.model"); }).find("empty") != std::string::npos);
+  CHECK(error_of([&] { ln::Tokenizer::load(dir / "empty.model"); }).find("empty") != std::string::npos);
 
   ln::test::write_file(dir / "c.txt", ln::test::generated_text(50, 5));
-  CHECK(expect_error([&] {
+  CHECK(error_of([&] {
           ln::Tokenizer::train(small_options("bpe", 200), {dir / "c.txt"}, dir / "x.model");
         }).find("byte") != std::string::npos);
-  CHECK(expect_error([&] {
+  CHECK(error_of([&] {
           ln::Tokenizer::train(small_options("word", 400), {dir / "c.txt"}, dir / "x.model");
         }).find("bpe or unigram") != std::string::npos);
   // Far more pieces than a tiny text can supply: SentencePiece's refusal, passed on.
   ln::test::write_file(dir / "tiny.txt", "a b c\n");
-  CHECK(expect_error([&] {
+  CHECK(error_of([&] {
           ln::Tokenizer::train(small_options("unigram", 5000), {dir / "tiny.txt"}, dir / "x.model");
         }).find("vocab") != std::string::npos);
   CHECK(!std::filesystem::exists(dir / "x.model"));

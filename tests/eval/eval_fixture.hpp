@@ -15,7 +15,7 @@ struct TrainedRun {
   std::string run_dir;
   std::string heldout;  // one held-out file
   TrainedRun() {
-    for (int f = 0; f < 3; ++f) write_file(dir / ("corpus/part" + std::to_string(f) + ".txt"), generated_text(150, 10 + f));
+    write_corpus(dir / "corpus", "part", 3, 150, 10);
     heldout = dir / "heldout/a.txt";
     write_file(heldout, generated_text(40, 99));
     write_file(dir / "heldout/b.txt", generated_text(25, 98));

@@ -15,11 +15,13 @@
 #include "eval/perplexity.hpp"
 #include "eval/validation_split.hpp"
 #include "eval_fixture.hpp"
+#include "support/text_checks.hpp"
 #include "train/checkpoint.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
 #include "train/trained_model.hpp"
 
 using namespace ln;
+using test::contains;
 
 namespace {
 
@@ -47,7 +49,6 @@ double number(const JsonValue& v, const std::string& key) {
   return std::stod(m->text);
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -4,8 +4,10 @@
 #include <string>
 
 #include "eval/eval_progress.hpp"
+#include "support/text_checks.hpp"
 
 using namespace ln;
+using test::contains;
 
 namespace {
 std::string contents(FILE* f) {
@@ -15,7 +17,6 @@ std::string contents(FILE* f) {
   for (int c; (c = std::fgetc(f)) != EOF;) s.push_back(static_cast<char>(c));
   return s;
 }
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 }  // namespace
 
 TEST_CASE("eval progress: the line, its speed and ETA") {

@@ -5,20 +5,13 @@
 #include "data/tokenizer.hpp"
 #include "eval/eval_text.hpp"
 #include "eval_fixture.hpp"
+#include "support/text_checks.hpp"
 
 using namespace ln;
+using test::contains;
+using test::error_of;
 
 namespace {
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  FAIL("expected an ln::Error");
-  return {};
-}
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 const Tokenizer& tokenizer() {
   static Tokenizer t = Tokenizer::load(test::trained_run().run_dir + "/tokenizer.model");

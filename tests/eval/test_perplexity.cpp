@@ -8,8 +8,11 @@
 #include "autograd/var.hpp"
 #include "core/error.hpp"
 #include "eval/perplexity.hpp"
+#include "support/text_checks.hpp"
 
 using namespace ln;
+using test::contains;
+using test::error_of;
 
 namespace {
 
@@ -53,16 +56,6 @@ double naive_loss(const LanguageModel& model, const std::vector<int32_t>& tokens
   return mx + std::log(sum) - static_cast<double>(row[tokens[static_cast<size_t>(t)]]);
 }
 
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  FAIL("expected an ln::Error");
-  return {};
-}
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 

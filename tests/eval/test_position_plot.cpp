@@ -4,12 +4,13 @@
 #include <string>
 
 #include "eval/position_plot.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
+#include "support/text_checks.hpp"
 
 using namespace ln;
+using test::contains;
 
 namespace {
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // Buckets for positions 1 .. context of one window with loss = 1 + 1/position.
 PositionBuckets one_window(int64_t context) {

@@ -4,21 +4,11 @@
 
 #include "core/error.hpp"
 #include "eval/windows.hpp"
+#include "support/text_checks.hpp"
 
 using namespace ln;
-
-namespace {
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  FAIL("expected an ln::Error");
-  return {};
-}
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-}  // namespace
+using test::contains;
+using test::error_of;
 
 TEST_CASE("windows: every prediction is scored exactly once, with the promised history") {
   for (int64_t n : {2, 3, 7, 8, 9, 17, 64, 65, 100}) {

@@ -9,19 +9,12 @@
 
 #include "autograd/var.hpp"
 #include "nn/language_model.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace ln;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in, "cannot open ", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const JsonValue& member(const JsonValue& v, const std::string& key) {
   const JsonValue* m = v.find(key);
@@ -75,7 +68,7 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
 
 void run_case(const std::string& name) {
   CAPTURE(name);
-  JsonValue golden = parse_json(read_text(std::string(LONGNET_SOURCE_DIR) + "/tests/golden/" + name + ".json"), name);
+  JsonValue golden = parse_json(test::read_file(std::string(LONGNET_SOURCE_DIR) + "/tests/golden/" + name + ".json"), name);
   ModelSpec spec = spec_of(member(golden, "config"));
   LanguageModel model(spec, 0);
 

@@ -7,25 +7,17 @@
 #include "core/error.hpp"
 #include "data/sha256.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text_checks.hpp"
 #include "train/checkpoint.hpp"
 
 using namespace ln;
+using test::contains;
+using test::error_of;
 using test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.bytes()) == 0;

@@ -5,19 +5,15 @@
 #include <regex>
 #include <string>
 
+#include "support/text_checks.hpp"
 #include "train/atomic_file.hpp"
 #include "train/loss_plot.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ln;
+using test::count;
 
 namespace {
-
-int count(const std::string& s, const std::string& what) {
-  int n = 0;
-  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
-  return n;
-}
 
 // Every data coordinate (circle centres, polyline vertices) must lie inside the plot frame,
 // which render_loss_svg draws as the rect with fill="none".
@@ -54,26 +50,6 @@ LossPlotData typical(int n_train, int val_every) {
 }
 
 }  // namespace
-
-TEST_CASE("nice_ticks and log_ticks pick round values inside the range") {
-  CHECK(nice_ticks(0, 10, 5) == std::vector<double>{0, 2, 4, 6, 8, 10});
-  auto t = nice_ticks(1.3, 4.7, 6);  // step 0.5
-  REQUIRE(t.size() == 7);
-  CHECK(t.front() == doctest::Approx(1.5));
-  CHECK(t.back() == doctest::Approx(4.5));
-  CHECK(nice_ticks(-19, 980, 5) == std::vector<double>{0, 200, 400, 600, 800});
-  CHECK(nice_ticks(5, 5, 6).empty());
-  CHECK(log_ticks(1.5, 11) == std::vector<double>{1.5, 2, 3, 5, 7, 10});  // {1,2,5} gives only 3
-  CHECK(log_ticks(2, 6) == std::vector<double>{2, 3, 4, 5, 6});
-  CHECK(log_ticks(0.5, 2000) == std::vector<double>{1, 10, 100, 1000});  // decades suffice
-  CHECK(log_ticks(0.05, 900).size() >= 3);
-  CHECK(tick_label(1500) == "1.5k");
-  CHECK(tick_label(20000) == "20k");
-  CHECK(tick_label(1.2e6) == "1.2M");
-  CHECK(tick_label(2.25) == "2.25");
-  CHECK(tick_label(0) == "0");
-  CHECK(tick_label(-0.0) == "0");
-}
 
 TEST_CASE("a typical run: log axis, smoothed train line, validation markers, legend") {
   const std::string svg = render_loss_svg(typical(600, 100));

@@ -17,10 +17,6 @@ std::vector<int64_t> steps_of(const std::vector<MetricsRecord>& records) {
   for (const auto& r : records) out.push_back(r.step().value_or(-1));
   return out;
 }
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
 }  // namespace
 
 TEST_CASE("parse_metrics_line reads flat objects and rejects torn or trailing text") {
@@ -72,7 +68,7 @@ TEST_CASE("MetricsLog writes one readable line per entry, immediately") {
 TEST_CASE("a torn last line is skipped when reading") {
   test::TempDir dir;
   const std::string path = dir.file("metrics.jsonl");
-  write_text(path, "{\"step\": 1, \"loss\": 5}\n{\"step\": 2, \"loss\": 4}\n{\"step\": 3, \"lo");
+  test::write_file(path, "{\"step\": 1, \"loss\": 5}\n{\"step\": 2, \"loss\": 4}\n{\"step\": 3, \"lo");
   int64_t bad = 0;
   auto records = read_metrics(path, &bad);
   CHECK(steps_of(records) == std::vector<int64_t>{1, 2});
@@ -85,7 +81,7 @@ TEST_CASE("resume drops entries after the resumed step and the torn line, then a
   std::string text = "{\"event\": \"start\"}\n";
   for (int s = 1; s <= 10; ++s) text += "{\"step\": " + std::to_string(s) + ", \"loss\": 1}\n";
   text += "{\"step\": 8, \"val_loss\": 2}\n{\"step\": 11, \"lo";  // crash mid-line
-  write_text(path, text);
+  test::write_file(path, text);
   {
     MetricsLog log = MetricsLog::resume(path, 6);
     log.append(JsonObject().add("step", 7).add("loss", 0.5));

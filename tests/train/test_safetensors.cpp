@@ -5,24 +5,16 @@
 
 #include "core/error.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text_checks.hpp"
 #include "train/safetensors.hpp"
 
 using namespace ln;
+using test::contains;
+using test::error_of;
 using test::TempDir;
 
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 Tensor filled(const Shape& shape, DType dtype, float start) {
   Tensor t = Tensor::empty(shape, DType::f32);

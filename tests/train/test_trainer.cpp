@@ -23,7 +23,7 @@ namespace {
 // A tiny model on a tiny corpus: a full run takes well under a second per step.
 Config tiny_config(const test::TempDir& dir, const std::string& run) {
   if (!fs::exists(dir / "corpus")) {
-    for (int d = 0; d < 6; ++d) test::write_file(dir / ("corpus/doc" + std::to_string(d) + ".txt"), test::generated_text(120, d + 1));
+    test::write_corpus(dir / "corpus", "doc", 6, 120, 1);
   }
   Config c;
   c.model.d_model = 32;

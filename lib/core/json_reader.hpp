@@ -1,6 +1,6 @@
 #pragma once
 // A small strict JSON reader for the files longnet reads back from disk: safetensors
-// headers and checkpoint manifests. Hand-written rather than yaml-cpp so that integers of
+// headers, checkpoint manifests, state.json, metrics.jsonl lines and eval outputs. Hand-written rather than yaml-cpp so that integers of
 // any size up to 2^64-1 are exact, duplicate keys are refused, object order is kept, and a
 // hostile header (deep nesting, truncated escapes) fails with a reason instead of a crash.
 #include <cstdint>

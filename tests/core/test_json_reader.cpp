@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "core/error.hpp"
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
 
 using namespace ln;
 

@@ -1,4 +1,4 @@
-#include "train/json_reader.hpp"
+#include "core/json_reader.hpp"
 
 #include <charconv>
 
