@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_whole_file(const std::string& path) {
+std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   LN_CHECK(in, "[tokenizer] cannot open tokenizer model ", path, ": ", std::strerror(errno),
            "; check data.tokenizer, or let training create it");
@@ -99,7 +99,7 @@ class CorpusSentenceIterator : public sentencepiece::SentenceIterator {
 }  // namespace
 
 Tokenizer Tokenizer::load(const std::string& model_path) {
-  const std::string bytes = read_whole_file(model_path);
+  const std::string bytes = read_file(model_path);
   LN_CHECK(
       !bytes.empty(), "[tokenizer] ", model_path,
       " is empty, not a SentencePiece model; delete it to retrain, or point data.tokenizer at a .model file");

@@ -7,7 +7,7 @@
 
 #include "core/json.hpp"
 #include "core/svg_plot.hpp"
-#include "train/atomic_file.hpp"
+#include "core/file_io.hpp"
 
 namespace ln {
 

@@ -9,7 +9,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "data/sha256.hpp"
-#include "train/durable_file.hpp"
+#include "core/file_io.hpp"
 #include "core/json_reader.hpp"
 
 namespace ln {
@@ -57,7 +57,7 @@ std::optional<std::string> read_manifest(const fs::path& dir, int64_t& step, std
   if (!fs::is_regular_file(path, ec)) return std::string(kManifest) + " is missing (the checkpoint was never finished)";
   JsonValue root;
   try {
-    root = parse_json(read_whole_file(path.string()), kManifest);
+    root = parse_json(read_file(path.string()), kManifest);
   } catch (const Error& e) {
     return e.message();
   }
@@ -135,7 +135,7 @@ std::string write_checkpoint(const std::string& run_dir, int64_t step, const Che
     write_file_synced((tmp / "state.json").string(), data.state_json);
     written = kRequired;
     if (!data.tokenizer_path.empty()) {
-      write_file_synced((tmp / "tokenizer.model").string(), read_whole_file(data.tokenizer_path));
+      write_file_synced((tmp / "tokenizer.model").string(), read_file(data.tokenizer_path));
       written.push_back("tokenizer.model");
     }
     std::vector<ManifestFile> files;
@@ -214,7 +214,7 @@ CheckpointData read_checkpoint(const std::string& dir) {
   data.model = model.named();
   data.model_metadata = model.metadata;
   data.optimizer = load_safetensors((fs::path(dir) / "optimizer.safetensors").string()).named();
-  data.state_json = read_whole_file((fs::path(dir) / "state.json").string());
+  data.state_json = read_file((fs::path(dir) / "state.json").string());
   bool has_tokenizer =
       std::any_of(files.begin(), files.end(), [](const ManifestFile& f) { return f.name == "tokenizer.model"; });
   if (has_tokenizer) data.tokenizer_path = (fs::path(dir) / "tokenizer.model").string();

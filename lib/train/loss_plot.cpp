@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "core/svg_plot.hpp"
-#include "train/atomic_file.hpp"
+#include "core/file_io.hpp"
 
 namespace ln {
 

@@ -12,7 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
-#include "train/atomic_file.hpp"
+#include "core/file_io.hpp"
 
 namespace ln {
 

@@ -9,7 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
-#include "train/durable_file.hpp"
+#include "core/file_io.hpp"
 #include "core/json_reader.hpp"
 
 namespace ln {

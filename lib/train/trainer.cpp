@@ -13,7 +13,7 @@
 #include "core/threading.hpp"
 #include "nn/language_model.hpp"
 #include "train/adamw.hpp"
-#include "train/atomic_file.hpp"
+#include "core/file_io.hpp"
 #include "train/batch_plan.hpp"
 #include "train/checkpoint.hpp"
 #include "train/grad_clip.hpp"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "support/text_checks.hpp"
-#include "train/atomic_file.hpp"
+#include "core/file_io.hpp"
 #include "train/loss_plot.hpp"
 #include "support/temp_dir.hpp"
 

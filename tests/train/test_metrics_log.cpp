@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "train/atomic_file.hpp"
+#include "core/file_io.hpp"
 #include "train/metrics_log.hpp"
 #include "support/temp_dir.hpp"
 

@@ -1,4 +1,4 @@
-#include "train/durable_file.hpp"
+#include "core/file_io.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -38,6 +38,21 @@ void write_file_synced(const std::string& path, const std::vector<std::string_vi
   LN_CHECK(::close(fd) == 0, "cannot close '", path, "': ", std::strerror(errno));
 }
 
+void write_file_atomic(const std::string& path, std::string_view contents) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  try {
+    write_file_synced(tmp, contents);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    LN_FAIL("cannot replace '", path, "': ", std::strerror(err));
+  }
+}
+
 void fsync_directory(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   LN_CHECK(fd >= 0, "cannot open directory '", path, "': ", std::strerror(errno));
@@ -47,7 +62,7 @@ void fsync_directory(const std::string& path) {
   LN_CHECK(rc == 0, "cannot fsync directory '", path, "': ", std::strerror(err));
 }
 
-std::string read_whole_file(const std::string& path) {
+std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   LN_CHECK(in, "cannot read '", path, "': ", std::strerror(errno));
   std::ostringstream out;
