@@ -51,8 +51,12 @@ demo-deps:
 	  if [ "$$(id -u)" -ne 0 ]; then echo "demo: npm is missing; run 'sudo apt-get install npm'"; exit 1; fi; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm; }
 
+# A short benchmark suite (a few minutes); every line printed is one JSON object.
 bench: build
 	$(BUILD_DIR)/longnet bench matmul
+	$(BUILD_DIR)/longnet bench attention --seq 16384,65536 --kind dilated --pass fwd,bwd --matmul-reference 2048 --check
+	$(BUILD_DIR)/longnet bench train --config configs/default.yaml
+	$(BUILD_DIR)/longnet bench generate --config configs/default.yaml --context 1024,16384,65536
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

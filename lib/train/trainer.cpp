@@ -172,6 +172,8 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     ckpt.tokenizer_path = data.tokenizer.path();
     result.checkpoint = write_checkpoint(run_dir, at_step, ckpt);
     prune_checkpoints(run_dir, tc.keep_last);
+    // The plot follows the checkpoints too, so runs without validation still get one.
+    write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
   };
   auto validate = [&](int64_t at_step) {
     double loss = validation_loss(model, data, micro, T, tc.eval_batches);
