@@ -36,13 +36,8 @@ Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spe
   Tensor qr = rotate ? rotated(q.value(), spec, position_offset, false) : q.value();
   Tensor kr = rotate ? rotated(k.value(), spec, position_offset, false) : k.value();
   Tensor vv = v.value();
-  AttentionDims dims;
-  dims.batch = B;
-  dims.heads = H;
-  dims.q_len = dims.k_len = T;
-  dims.head_dim = D;
-  AttentionWindow window;
-  window.q_start = window.k_start = position_offset;
+  const AttentionDims dims{.batch = B, .heads = H, .q_len = T, .k_len = T, .head_dim = D};
+  const AttentionWindow window{.q_start = position_offset, .k_start = position_offset};
   Tensor o = Tensor::empty(q.shape());
   Tensor lse = Tensor::empty({B, H, T});
   attention_forward(spec, dims, window, qr.data(), kr.data(), vv.data(), o.data(), lse.data());

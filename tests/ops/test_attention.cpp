@@ -62,13 +62,8 @@ TEST_CASE("attention = reference attention on inputs rotated with global positio
         vd(v.data(), v.data() + v.numel()), od(q.numel()), lse(B * H * T);
     reference::rotate_pairs_reference(qd.data(), B * H, T, D, offset, spec.rope_base, false);
     reference::rotate_pairs_reference(kd.data(), B * H, T, D, offset, spec.rope_base, false);
-    AttentionDims dims;
-    dims.batch = B;
-    dims.heads = H;
-    dims.q_len = dims.k_len = T;
-    dims.head_dim = D;
-    AttentionWindow window;
-    window.q_start = window.k_start = offset;
+    const AttentionDims dims{.batch = B, .heads = H, .q_len = T, .k_len = T, .head_dim = D};
+    const AttentionWindow window{.q_start = offset, .k_start = offset};
     reference::attention_forward_multiset(spec, dims, window, qd.data(), kd.data(), vd.data(), od.data(), lse.data());
     for (int64_t i = 0; i < q.numel(); ++i) REQUIRE(o.data()[i] == doctest::Approx(od[i]).epsilon(1e-4));
   }
