@@ -161,7 +161,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   } else {
     metrics.emplace(MetricsLog::create(metrics_path));
   }
-  write_file_atomic(run_dir + "/config.yaml", config_to_yaml(config));
+  write_file_atomic(run_dir + "/config.yaml", resolved_config_yaml(config, spec.vocab_size));
 
   auto save = [&](int64_t at_step) {
     CheckpointData ckpt;
