@@ -94,16 +94,23 @@ bool looks_binary(const std::string& path) {
   std::string head(8192, '\0');
   in.read(head.data(), std::streamsize(head.size()));
   head.resize(size_t(in.gcount()));
-  // Git's rule (a NUL byte), plus files of mostly control characters. Text in another
-  // encoding (Latin-1) is not binary: it is read, and refused with the byte offset and an
-  // iconv hint, rather than silently dropped from the corpus.
+  // Git's rule (a NUL byte), plus files where over 30% of the bytes are control characters or
+  // not UTF-8 (random bytes: ~55%). Text in another encoding (Latin-1: a few % accented
+  // letters) is not binary: it is read, and refused with the byte offset and an iconv hint,
+  // rather than silently dropped from the corpus.
   if (head.find('\0') != std::string::npos) return true;
-  size_t control = 0;
+  size_t suspicious = 0;
   for (const char c : head) {
     const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && !std::strchr("\t\n\r\f\v\x1b", c)) || u == 0x7f) ++control;
+    if ((u < 0x20 && !std::strchr("\t\n\r\f\v\x1b", c)) || u == 0x7f) ++suspicious;
   }
-  return control * 10 > head.size();
+  std::string_view rest(head);
+  for (int64_t bad; (bad = find_invalid_utf8(rest)) >= 0;) {
+    if (head.size() == 8192 && rest.size() - size_t(bad) < 4) break;  // a character cut by the 8 KiB read
+    ++suspicious;
+    rest.remove_prefix(size_t(bad) + 1);
+  }
+  return suspicious * 10 > head.size() * 3;
 }
 
 bool is_jsonl_path(const std::string& path) { return fs::path(path).extension() == ".jsonl"; }

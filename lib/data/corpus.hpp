@@ -4,8 +4,8 @@
 //
 // A corpus source is a file, a directory (walked recursively; regular files only, sorted
 // by path so every machine sees the same order) or a glob pattern (`*`, `?`, `[...]`, as the
-// shell expands them; matches sorted). Binary files (a NUL byte, or more than 10% control
-// characters, in their first 8 KiB) are skipped with one warning line naming them. A `.jsonl` file holds one JSON
+// shell expands them; matches sorted). Binary files (a NUL byte, or over 30% control characters
+// or invalid UTF-8, in their first 8 KiB) are skipped with one warning line naming them. A `.jsonl` file holds one JSON
 // object per line whose "text" string field is a document (blank lines are ignored). Files are read in blocks and handed out as
 // pieces: whole lines, or slices of a long line cut at whitespace (the State of the Union
 // files are one 10-200 KB line each), so memory never depends on the size of a file.
@@ -37,9 +37,9 @@ std::vector<std::string> list_corpus_files(const std::vector<std::string>& sourc
 // True when `source` exists, or is a glob pattern matching at least one path.
 bool corpus_source_exists(const std::string& source);
 
-// True when the file's first 8 KiB hold a NUL byte or more than 10% control characters (other
-// than \t \n \r \f \v ESC): not text. Text in another encoding is not binary (it is an error
-// when read, naming the byte).
+// True when the file's first 8 KiB hold a NUL byte, or over 30% bytes that are control
+// characters (other than \t \n \r \f \v ESC) or not UTF-8: not text. Text in another
+// encoding (a few % non-UTF-8 bytes) is not binary: reading it is an error naming the byte.
 bool looks_binary(const std::string& path);
 
 // True for a ".jsonl" file (documents are the "text" fields of its lines).

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -194,6 +195,18 @@ TEST_CASE("corpus: binary files are skipped with one warning line naming them, o
   // Text in another encoding is not binary: reading it is an error with the byte offset.
   ln::test::write_file(dir / "latin1/l.txt", "caf\xe9 cr\xe8me\n");
   ln::test::write_file(dir / "c/tabs.txt", "a\tb\r\n\x1b[1mbold\x1b[0m\f\n");
+  std::string noise;  // random bytes without a NUL
+  std::mt19937 rng(3);
+  while (noise.size() < 3000) {
+    if (const char c = char(rng() % 256)) noise += c;
+  }
+  ln::test::write_file(dir / "c/noise.dat", noise);
+  // A multi-byte character cut by the end of the 8 KiB read does not count.
+  std::string long_text(8191, 'x');
+  long_text += "\xc3\xa9 end\n";
+  ln::test::write_file(dir / "long/l.txt", long_text);
+  CHECK(!ln::looks_binary(dir / "long/l.txt"));
+  CHECK(ln::looks_binary(dir / "c/noise.dat"));
   CHECK(ln::looks_binary(dir / "c/blob.bin"));
   CHECK(ln::looks_binary(dir / "c/controls.dat"));
   CHECK(!ln::looks_binary(dir / "latin1/l.txt"));
@@ -205,9 +218,10 @@ TEST_CASE("corpus: binary files are skipped with one warning line naming them, o
   const std::string warning = stderr_of(dir / "err.txt", [&] { files = ln::list_corpus_files({dir / "c"}); });
   CHECK(files == std::vector<std::string>{dir / "c/a.txt", dir / "c/tabs.txt"});
   CHECK(ln::test::count(warning, "\n") == 1);
-  CHECK(ln::test::contains(warning, "warning: data.train: skipping 2 binary files"));
+  CHECK(ln::test::contains(warning, "warning: data.train: skipping 3 binary files"));
   CHECK(ln::test::contains(warning, dir / "c/blob.bin"));
   CHECK(ln::test::contains(warning, dir / "c/controls.dat"));
+  CHECK(ln::test::contains(warning, dir / "c/noise.dat"));
   // Listing again (training lists its corpus more than once) does not repeat the warning.
   CHECK(stderr_of(dir / "err2.txt", [&] { ln::list_corpus_files({dir / "c"}); }).empty());
   // Only binary files: an error, not an empty corpus.
