@@ -57,6 +57,7 @@ std::string model_identity(const Config& config) {
   Config only;
   only.model = config.model;
   only.attention = config.attention;
+  only.model.vocab_size = 0;  // 0 (the tokenizer's) = the size config.yaml records; load checks shapes
   return config_to_yaml(only);
 }
 
