@@ -116,6 +116,21 @@ Tokenizer Tokenizer::load(const std::string& model_path) {
            " is not a valid SentencePiece model (", status.ok() ? "no pieces" : status.ToString(),
            "); delete it to retrain, or point data.tokenizer at a .model file");
   Tokenizer tokenizer;
+  // A model trained to keep text exactly gives whitespace back as it was; one with the old
+  // rules (nmt_nfkc, collapsed whitespace, a dummy prefix) does not.
+  std::vector<int> probe;
+  std::string back;
+  const bool exact = processor->Encode("a  b\n", &probe).ok() && processor->Decode(probe, &back).ok() && back == "a  b\n";
+  if (exact) {
+    for (const char* byte : {"<0xE2>", "<0x96>", "<0x81>"}) {
+      const int id = processor->PieceToId(byte);
+      if (!processor->IsByte(id)) {
+        tokenizer.space_marker_bytes_.clear();
+        break;
+      }
+      tokenizer.space_marker_bytes_.push_back(id);
+    }
+  }
   tokenizer.processor_ = std::move(processor);
   tokenizer.sha256_ = sha256_hex(bytes);
   tokenizer.path_ = model_path;
@@ -193,11 +208,19 @@ Tokenizer Tokenizer::load_or_train(const std::string& model_path, const Tokenize
 }
 
 void Tokenizer::encode_append(std::string_view text, std::vector<int32_t>& out) const {
+  static constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581
   thread_local std::vector<int> ids;
-  ids.clear();
-  const auto status = processor_->Encode(text, &ids);
-  LN_CHECK(status.ok(), "[tokenizer] encoding failed with ", path_, ": ", status.ToString());
-  out.insert(out.end(), ids.begin(), ids.end());
+  for (;;) {
+    // A literal U+2581 would come back as a space: encode it as its bytes instead.
+    const size_t marker = space_marker_bytes_.empty() ? std::string_view::npos : text.find(kSpaceMarker);
+    ids.clear();
+    const auto status = processor_->Encode(text.substr(0, marker), &ids);
+    LN_CHECK(status.ok(), "[tokenizer] encoding failed with ", path_, ": ", status.ToString());
+    out.insert(out.end(), ids.begin(), ids.end());
+    if (marker == std::string_view::npos) return;
+    out.insert(out.end(), space_marker_bytes_.begin(), space_marker_bytes_.end());
+    text.remove_prefix(marker + kSpaceMarker.size());
+  }
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text) const {

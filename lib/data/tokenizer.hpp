@@ -5,7 +5,8 @@
 // UTF-8 string encodes without <unk>. A tokenizer trained now keeps text as it is (identity
 // normalisation, no whitespace collapsing, no dummy prefix): decode(encode(s)) == s for any
 // UTF-8 s, newlines, tabs and runs of spaces included (a newline absent from the learned pieces
-// is its byte-fallback token <0x0A>), and encoding a text in consecutive pieces gives the same
+// is its byte-fallback token <0x0A>; a literal U+2581, SentencePiece's space marker, is encoded
+// as its three byte tokens), and encoding a text in consecutive pieces gives the same
 // text back when the pieces' tokens are joined. A model file carries its own normalisation
 // rules, so models trained before this (nmt_nfkc: NFKC, whitespace runs collapsed, newlines
 // turned into spaces, a leading space added) load and behave as they always did.
@@ -80,6 +81,10 @@ class Tokenizer {
   std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor_;
   std::string sha256_;
   std::string path_;
+  // For a model that keeps text exactly: the byte-fallback ids of U+2581 "▁" (E2 96 81), which
+  // SentencePiece would otherwise read as its own space marker and decode as " ". Empty for
+  // models with the old rules (their encoding stays as it was) or without byte fallback.
+  std::vector<int32_t> space_marker_bytes_;
 };
 
 }  // namespace ln

@@ -181,7 +181,7 @@ std::string random_utf8(std::mt19937& rng, size_t chars) {
       case 0: cp = ascii_heavy[rng() % ascii_heavy.size()]; break;
       case 1: cp = 0x20 + rng() % 0x5F; break;
       case 2: cp = 0x80 + rng() % 0x780; break;
-      case 3: cp = 0x800 + rng() % (0xD800 - 0x800); break;
+      case 3: cp = rng() % 4 ? 0x800 + rng() % (0xD800 - 0x800) : 0x2581; break;  // U+2581: "▁"
       case 4: cp = 0xE000 + rng() % 0x2000; break;
       default: cp = 0x10000 + rng() % 0x100000; break;
     }
@@ -221,6 +221,7 @@ TEST_CASE("tokenizer: decode(encode(x)) == x for any UTF-8 text: newlines, tabs 
       "\n",
       "a\r\nwindows line ends\r\n",
       "the  nation   and    the     people",
+      "SentencePiece's own space marker \xE2\x96\x81 and \xE2\x96\x81\xE2\x96\x81 written literally\xE2\x96\x81",
       code.substr(0, 2000),
   };
   for (const std::string& text : texts) {
