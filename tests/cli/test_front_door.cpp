@@ -113,7 +113,8 @@ TEST_CASE("longnet train tiny.yaml (positional) trains on a glob + folder corpus
   CHECK(contains(saved, "  vocab_size: 300\n"));
   CHECK(contains(saved, "norm_eps: 1.0e-05\n"));
   // ... and training from it resumes the run (its vocab_size 300 is the same model as 0).
-  const Run resumed = longnet("--threads 2 train " + quote(fr.run + "/config.yaml") + " --set train.steps=14");
+  const Run resumed =
+      longnet("--threads 2 train " + quote(fr.run + "/config.yaml") + " --set train.steps=14");
   INFO(resumed.err);
   CHECK(resumed.code == 0);
   CHECK(contains(resumed.err, "resuming from"));
