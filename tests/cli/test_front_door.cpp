@@ -4,13 +4,16 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <random>
 #include <string>
 
+#include "autograd/var.hpp"
 #include "core/json_reader.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
+#include "train/trained_model.hpp"
 
 using ln::test::contains;
 using ln::test::count;
@@ -235,4 +238,88 @@ TEST_CASE("user errors are one line without a source location unless --verbose o
   const Run stdin_data = longnet("eval -m " + quote(fr.run) + " -f - < /dev/null");
   CHECK(stdin_data.code == 2);
   CHECK(contains(stdin_data.err, "not supported yet"));
+}
+
+namespace {
+
+// README "How `longnet eval` scores a text", implemented from that text alone: blank-line
+// documents, line-by-line encoding, `</s> d1 </s> d2 </s>`, windows at k*S of length
+// min(C, N-1-b) with positions from 0, each prediction scored once; a double-precision
+// log-softmax. Returns {Σ loss, predictions}.
+std::pair<double, int64_t> readme_eval(const ln::TrainedModel& tm, const std::string& text, int64_t C,
+                                       int64_t S) {
+  auto blank = [](const std::string& line) { return line.find_first_not_of(" \t\r\n") == std::string::npos; };
+  std::vector<std::vector<std::string>> docs(1);
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size() - 1) + 1;
+    const std::string line = text.substr(at, end - at);
+    at = end;
+    if (blank(line)) {
+      if (!docs.back().empty()) docs.emplace_back();
+    } else {
+      docs.back().push_back(line);
+    }
+  }
+  if (docs.back().empty()) docs.pop_back();
+  const int32_t eos = tm.tokenizer.eos_id();
+  std::vector<int32_t> stream = {eos};
+  for (const auto& doc : docs) {
+    for (const std::string& line : doc) {
+      const std::vector<int32_t> ids = tm.tokenizer.encode(line);
+      stream.insert(stream.end(), ids.begin(), ids.end());
+    }
+    stream.push_back(eos);
+  }
+  const int64_t N = static_cast<int64_t>(stream.size()), V = tm.model->spec().vocab_size;
+  double sum = 0;
+  int64_t scored = 0, scored_end = 0;  // predictions (targets) 1 .. scored_end are done
+  for (int64_t b = 0; scored_end < N - 1; b += S) {
+    const int64_t L = std::min(C, N - 1 - b);
+    const std::vector<int32_t> ids(stream.begin() + b, stream.begin() + b + L);
+    ln::NoGradGuard no_grad;
+    const ln::Var logits = tm.model->logits(ids, 1, L);
+    const float* z = logits.value().data();
+    for (int64_t j = 0; j < L; ++j) {
+      const int64_t target = b + j + 1;
+      if (target <= scored_end) continue;
+      double max = z[j * V];
+      for (int64_t v = 1; v < V; ++v) max = std::max(max, double(z[j * V + v]));
+      double total = 0;
+      for (int64_t v = 0; v < V; ++v) total += std::exp(double(z[j * V + v]) - max);
+      sum += max + std::log(total) - double(z[j * V + stream[size_t(target)]]);
+      ++scored;
+    }
+    scored_end = b + L;
+  }
+  return {sum, scored};
+}
+
+}  // namespace
+
+TEST_CASE("the README's description of eval reproduces longnet eval's numbers") {
+  const FrontDoorRun& fr = front_door_run();
+  REQUIRE(fr.train.code == 0);
+  std::mt19937 rng(9);
+  std::string text = "\n  \n";  // leading blank lines belong to no document
+  for (int d = 0; d < 6; ++d) {
+    for (int line = 0; line < 1 + d % 3; ++line) text += sentence(rng) + (line % 2 ? "  \n" : "\n");
+    text += d % 2 ? "\n \t\n\n" : "\n";
+  }
+  const std::string path = fr.dir.write("framing/f.txt", text);
+  const Run r =
+      longnet("--threads 2 eval -m " + quote(fr.run) + " -f " + quote(path) + " -c 24 --stride 10 --json -q");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const ln::JsonValue v = ln::parse_json(r.out, "eval --json");
+  const ln::JsonValue& methods = *v.find("methods");
+  REQUIRE(methods.items.size() == 2);
+  const ln::TrainedModel tm = ln::load_trained_model(fr.run);
+  for (size_t m = 0; m < 2; ++m) {
+    const ln::JsonValue& file = methods.items[m].find("files")->items.at(0);
+    const auto [sum, count] = readme_eval(tm, text, 24, m == 0 ? 24 : 10);
+    CAPTURE(methods.items[m].find("method")->text);
+    CHECK(file.find("documents")->text == "6");
+    CHECK(file.find("tokens")->text == std::to_string(count));
+    CHECK(std::stod(file.find("mean_loss")->text) == doctest::Approx(sum / double(count)).epsilon(1e-5));
+  }
 }
