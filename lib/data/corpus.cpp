@@ -121,7 +121,8 @@ std::vector<std::string> list_corpus_files(const std::vector<std::string>& sourc
   for (const std::string& source : sources) {
     std::vector<std::string> paths = {source};
     std::error_code ec;
-    if (!fs::exists(fs::path(source), ec) && is_glob(source)) {
+    const bool globbed = !fs::exists(fs::path(source), ec) && is_glob(source);
+    if (globbed) {
       paths = glob_matches(source);
       LN_CHECK(!paths.empty(), "[corpus] ", key, ": the pattern '", source,
                "' matches no file; check the pattern (quote it so the shell does not expand it)");
@@ -135,6 +136,7 @@ std::vector<std::string> list_corpus_files(const std::vector<std::string>& sourc
         candidates.push_back(path.string());
         continue;
       }
+      if (globbed && !fs::is_directory(status)) continue;  // a FIFO or device a pattern caught, as in a folder
       LN_CHECK(fs::is_directory(status), "[corpus] ", key, ": ", p, " is neither a regular file nor a directory");
       const std::vector<std::string> found = walk_directory(path, p, key);
       candidates.insert(candidates.end(), found.begin(), found.end());
