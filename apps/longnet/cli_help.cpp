@@ -96,8 +96,14 @@ std::string describe_unknown_command(const CommandPath& path) {
   const std::vector<std::string> names = subcommand_names(path.apps.back());
   const std::string where = path.apps.size() > 1 ? " of " + command_line_name(path) : "";
   std::string line = "unknown command '" + path.unknown + "'" + where;
-  const std::string best = closest_name(path.unknown, names);
-  if (!best.empty()) line += "; did you mean '" + best + "'?";
+  const std::string& word = path.unknown;
+  const bool yaml = word.size() > 5 && (word.ends_with(".yaml") || word.ends_with(".yml"));
+  const std::string best = closest_name(word, names);
+  if (yaml && path.apps.size() == 1) {
+    line += "; to train from a config: longnet train " + word;
+  } else if (!best.empty()) {
+    line += "; did you mean '" + best + "'?";
+  }
   return line + " (commands: " + join(names) + ")";
 }
 

@@ -196,6 +196,9 @@ TEST_CASE("mistyped commands and flags get a suggestion in one line, exit 2") {
   CHECK(cmd.code == 2);
   CHECK(count(cmd.err, "\n") == 1);
   CHECK(contains(cmd.err, "unknown command 'trian'; did you mean 'train'?"));
+  const Run yaml = longnet("configs/x.yaml");
+  CHECK(yaml.code == 2);
+  CHECK(contains(yaml.err, "to train from a config: longnet train configs/x.yaml"));
   const Run sub = longnet("bench genrate");
   CHECK(sub.code == 2);
   CHECK(contains(sub.err, "did you mean 'generate'?"));
