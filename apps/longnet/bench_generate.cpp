@@ -82,7 +82,7 @@ std::string int_list(const std::vector<int64_t>& v) {
 ln::app::RegisterCommand reg{{"bench", "generate", "Per-token decoding latency at several context lengths",
   [](CLI::App& cmd) -> ln::app::RunFn {
     auto args = std::make_shared<BenchArgs>();
-    auto* ckpt = cmd.add_option("--checkpoint", args->checkpoint, "Run directory or step-* checkpoint");
+    auto* ckpt = cmd.add_option("-m,--checkpoint,--model", args->checkpoint, "Run directory or step-* checkpoint");
     auto* config = cmd.add_option("-c,--config", args->config, "YAML config: a randomly initialised model of it")
                        ->check(CLI::ExistingFile);
     ckpt->excludes(config);

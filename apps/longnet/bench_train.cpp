@@ -98,8 +98,9 @@ int run(const BenchTrainArgs& args) {
 ln::app::RegisterCommand reg{{"bench", "train", "Tokens/s of forward+backward+AdamW for a config's model (random tokens)",
   [](CLI::App& cmd) -> ln::app::RunFn {
     auto args = std::make_shared<BenchTrainArgs>();
-    cmd.add_option("-c,--config", args->config, "YAML config (defaults when omitted)")->check(CLI::ExistingFile);
-    cmd.add_option("--set", args->overrides, "Override a key, e.g. --set data.seq_len=8192 (repeatable)");
+    cmd.add_option("config,-c,--config", args->config, "YAML config, positional or -c (defaults when omitted)")->check(CLI::ExistingFile);
+    cmd.add_option("--set", args->overrides, "Override a key, e.g. --set data.seq_len=8192 (repeatable)")
+        ->allow_extra_args(false);
     cmd.add_option("--steps", args->steps, "Timed steps (median reported)")->check(CLI::PositiveNumber);
     cmd.add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
     return [args] { return run(*args); };

@@ -18,7 +18,8 @@ struct ConfigOptions {
 ln::app::RegisterCommand reg{{"", "config", "Show the resolved config (or every key with --keys)",
     [](CLI::App& cmd) {
       auto opts = std::make_shared<ConfigOptions>();
-      cmd.add_option("--config", opts->path, "YAML config file (default: built-in defaults)");
+      cmd.add_option("config,-c,--config", opts->path, "YAML config file, positional or -c (default: built-in defaults)")
+          ->check(CLI::ExistingFile);
       cmd.add_option("--set", opts->overrides, "Override a key, e.g. --set model.layers=6 (repeatable)")
           ->allow_extra_args(false);
       cmd.add_flag("--keys", opts->keys, "List every key with type, default, range and help");

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "command_registry.hpp"
+#include "core/error.hpp"
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
 #include "train/trained_model.hpp"
@@ -19,15 +20,17 @@ struct EvalArgs {
 ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a trained model on held-out text (--data and/or --validation-split)",
   [](CLI::App& cmd) -> ln::app::RunFn {
     auto args = std::make_shared<EvalArgs>();
-    cmd.add_option("--checkpoint", args->checkpoint,
+    cmd.add_option("-m,--checkpoint,--model", args->checkpoint,
                    "Run directory (its newest intact checkpoint) or one step-* checkpoint directory")
         ->required();
-    cmd.add_option("--data", args->settings.data, "Held-out text: files and/or directories (repeatable)")
+    cmd.add_option("-f,--data", args->settings.data,
+                   "Held-out text: files, directories and/or globs (quoted, e.g. 'texts/*.txt'); .jsonl files use each "
+                   "line's \"text\" field (repeatable)")
         ->expected(1, -1);
     cmd.add_flag("--validation-split", args->settings.validation_split,
                  "Also evaluate the run's own validation documents (data.train split as in training; run from the "
                  "directory training ran in)");
-    cmd.add_option("--context", args->settings.context,
+    cmd.add_option("-c,--context", args->settings.context,
                    "Window length in tokens (default: the training seq_len; may exceed it)")
         ->check(CLI::NonNegativeNumber);
     cmd.add_option("--stride", args->settings.stride,
@@ -40,6 +43,10 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
     cmd.add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
     cmd.add_flag("-q,--quiet", args->quiet, "No progress line on stderr");
     return [args] {
+      for (const std::string& source : args->settings.data) {
+        LN_CHECK(source != "-", "eval -f -: scoring text from stdin is not supported yet; save it to a file and pass "
+                                "its path (or a folder, or a quoted glob)");
+      }
       ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
       args->settings.progress = !args->quiet;
       ln::EvalReport report = ln::run_eval(trained, args->settings);

@@ -49,7 +49,7 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
     auto& o = args->options;
     cmd.footer("Sampler order (fixed): repetition penalty -> top-k -> top-p -> min-p -> temperature -> sample.\n"
                "The text streams to stdout; the seed (when random), the model and timings go to stderr.");
-    cmd.add_option("--checkpoint", args->checkpoint, "Run directory (its newest intact checkpoint) or a step-* checkpoint")
+    cmd.add_option("-m,--checkpoint,--model", args->checkpoint, "Run directory (its newest intact checkpoint) or a step-* checkpoint")
         ->required();
     auto* prompt = cmd.add_option("-p,--prompt", args->prompt, "Text to continue");
     auto* prompt_file = cmd.add_option("-f,--prompt-file", args->prompt_file, "File whose text (UTF-8) is the prompt");
@@ -66,7 +66,7 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
         ->capture_default_str();
     cmd.add_option("--repeat-last-n", o.sampler.repeat_last_n, "Tokens the penalty looks back over; -1 = all, 0 = off")
         ->capture_default_str();
-    cmd.add_option("--seed", args->seed, "RNG seed (>= 0); random when not given (printed to stderr)");
+    cmd.add_option("-s,--seed", args->seed, "RNG seed (>= 0); random when not given (printed to stderr)");
     cmd.add_flag("--ignore-eos", o.ignore_eos, "Never stop at end-of-text (it is never sampled)");
     cmd.add_flag("--no-display-prompt", args->no_display_prompt, "Print only the generated text, not the prompt");
     return [args, prompt] {

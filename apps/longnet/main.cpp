@@ -1,9 +1,12 @@
 // longnet: the command-line front door. Parses flags, sets up threads, runs one command.
 // Commands live in their own files and register themselves (command_registry.hpp).
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <new>
 
+#include "cli_help.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
@@ -25,7 +28,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global flags (--threads) may follow the subcommand
   int threads = 0;
-  app.add_option("--threads", threads, "Threads for every pool (TBB and oneDNN); 0 = all cores")
+  bool verbose = false;
+  app.add_flag("--verbose", verbose, "Errors also name the source line that raised them (or set LONGNET_DEBUG=1)");
+  app.add_option("-t,--threads", threads, "Threads for every pool (TBB and oneDNN); 0 = all cores")
       ->check(CLI::NonNegativeNumber);
 
   std::map<std::string, CLI::App*> groups;
@@ -48,12 +53,21 @@ int main(int argc, char** argv) {
     commands.emplace_back(sub, command.setup(*sub));
   }
 
+  const ln::app::CommandPath path = ln::app::find_command_path(app, argc, argv);
+  if (!path.unknown.empty()) {
+    std::cerr << "longnet: error: " << ln::app::describe_unknown_command(path) << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "longnet: error: " << ln::app::describe_parse_error(e, path) << "\n";
+    return 2;
   }
+  // User errors are one line without the throwing source line, unless asked for.
+  const char* debug = std::getenv("LONGNET_DEBUG");
+  verbose = verbose || (debug && *debug && std::strcmp(debug, "0") != 0);
 
   try {
     ln::set_threads(threads);
@@ -63,7 +77,7 @@ int main(int argc, char** argv) {
     std::cerr << "longnet: error: no command chosen; see longnet --help\n";
     return 2;
   } catch (const ln::Error& e) {
-    std::cerr << "longnet: error: " << e.what() << "\n";
+    std::cerr << "longnet: error: " << (verbose ? e.what() : e.message()) << "\n";
     return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "longnet: error: out of memory; reduce the batch size, sequence length or model size\n";

@@ -246,6 +246,12 @@ std::string config_to_yaml(const Config& config) {
   return out;
 }
 
+std::string resolved_config_yaml(const Config& config, int64_t vocab_size) {
+  Config resolved = config;
+  if (vocab_size > 0) resolved.model.vocab_size = vocab_size;
+  return config_to_yaml(resolved);
+}
+
 std::string config_keys_help() {
   size_t name_w = 3, type_w = 4, default_w = 7, range_w = 5;
   for (const auto& key : config_schema()) {

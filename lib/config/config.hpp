@@ -146,6 +146,12 @@ std::string config_table(const Config& config);
 // The whole config as YAML (every key, in schema order); load_config reads it back to an
 // identical Config.
 std::string config_to_yaml(const Config& config);
+
+// What another tool should read (the run folder's config.yaml, checkpoint metadata): the
+// config as config_to_yaml writes it (floats as "1.0e-05", which every YAML 1.1 reader reads as
+// a float), with model.vocab_size set to `vocab_size`, the model's real vocabulary (the
+// embedding's rows) rather than 0 for "the tokenizer's".
+std::string resolved_config_yaml(const Config& config, int64_t vocab_size);
 // Every key with type, default, range and help, for `longnet config --keys`.
 std::string config_keys_help();
 

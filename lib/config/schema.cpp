@@ -231,9 +231,10 @@ std::vector<ConfigKey> build_schema() {
                    "Fraction of characters the vocabulary must cover"));
   // data
   k.push_back(text_list(LN_KEY(data, train),
-                        "Training corpus: files and/or directories of UTF-8 text (a list or one path)"));
+                        "Training corpus: files, directories and/or glob patterns of UTF-8 text (a list or one path); "
+                        ".jsonl files: each line's \"text\"; binary files are skipped with a warning"));
   k.push_back(choice(LN_KEY(data, document_separator), {"file", "blank_line"},
-                     "What ends a document: each file, or also every blank line"));
+                     "What ends a document: each file, or also every blank line (a .jsonl file: each line)"));
   k.push_back(real(LN_KEY(data, val_fraction), 0, 0.5, Ends::closed,
                    "Fraction of documents held out for validation"));
   k.push_back(text(LN_KEY(data, cache_dir), false, "Where tokenized corpora are cached"));

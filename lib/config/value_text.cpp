@@ -77,7 +77,22 @@ std::string format_text(const std::vector<std::string>& value) {
 }
 
 std::string format_yaml(int64_t value, bool) { return std::to_string(value); }
-std::string format_yaml(double value, bool) { return format_number(value); }
+// YAML 1.1 (PyYAML, yaml-cpp) reads a float only with a '.' and, in an exponent, a sign:
+// "1e-5" and "10000" would come back as a string and an integer. So "1.0e-05"-style text:
+// the shortest round-trip digits, a '.' in the mantissa, a signed two-digit exponent.
+std::string format_yaml(double value, bool) {
+  if (!std::isfinite(value)) return std::isnan(value) ? ".nan" : (value > 0 ? ".inf" : "-.inf");
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  std::string text(buf, end);
+  const size_t e = text.find('e');
+  std::string mantissa = text.substr(0, e);
+  if (mantissa.find('.') == std::string::npos) mantissa += ".0";
+  if (e == std::string::npos) return mantissa;
+  std::string exponent = text.substr(e + 1);  // to_chars writes "e-05" / "e+12"
+  if (exponent[0] != '-' && exponent[0] != '+') exponent = "+" + exponent;
+  return mantissa + "e" + exponent;
+}
 std::string format_yaml(bool value, bool) { return value ? "true" : "false"; }
 std::string format_yaml(const std::string& value, bool plain) { return plain ? value : json_escape(value); }
 std::string format_yaml(const std::vector<int64_t>& value, bool) { return format_text(value); }

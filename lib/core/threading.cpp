@@ -21,6 +21,14 @@ void configure_openmp_environment(int argc, char** argv) {
   (void)argc;
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
   setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  // Exec the binary by its real path: the kernel names the process after the file it execs,
+  // so exec'ing "/proc/self/exe" itself would show up as "exe" in ps and top.
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    execv(self, argv);
+  }
   execv("/proc/self/exe", argv);
   // exec failed (no /proc?): carry on with libgomp's default spinning workers.
 }

@@ -1,12 +1,19 @@
 #include "data/corpus.hpp"
 
+#include <glob.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <set>
 #include <system_error>
 
 #include "core/error.hpp"
+#include "core/json_reader.hpp"
 #include "data/sha256.hpp"
 
 namespace ln {
@@ -23,39 +30,123 @@ const char* to_string(DocumentSeparator separator) {
   return separator == DocumentSeparator::file ? "file" : "blank_line";
 }
 
-std::vector<std::string> list_corpus_files(const std::vector<std::string>& sources) {
-  LN_CHECK(!sources.empty(), "[corpus] no corpus source given; set data.corpus to a file or a directory");
-  std::vector<std::string> files;
-  for (const std::string& source : sources) {
-    const fs::path path = fs::absolute(fs::path(source)).lexically_normal();
-    std::error_code ec;
-    const fs::file_status status = fs::status(path, ec);
-    LN_CHECK(!ec && fs::exists(status), "[corpus] corpus source ", source,
-             " does not exist; check data.corpus (for the default corpus run data/fetch_sotu.sh)");
-    if (fs::is_regular_file(status)) {
-      files.push_back(path.string());
+namespace {
+
+bool is_glob(const std::string& source) { return source.find_first_of("*?[") != std::string::npos; }
+
+// The paths a glob pattern matches, sorted (glob(3) without GLOB_NOSORT).
+std::vector<std::string> glob_matches(const std::string& pattern) {
+  glob_t g{};
+  const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+  std::vector<std::string> out;
+  if (rc == 0) out.assign(g.gl_pathv, g.gl_pathv + g.gl_pathc);
+  ::globfree(&g);
+  return out;
+}
+
+// A directory's regular files, recursively and sorted; hidden entries (".git", ".complete"
+// markers, editor files) are not text of the corpus.
+std::vector<std::string> walk_directory(const fs::path& path, const std::string& source, const std::string& key) {
+  std::error_code ec;
+  std::vector<std::string> found;
+  fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
+  LN_CHECK(!ec, "[corpus] ", key, ": cannot list ", source, ": ", ec.message());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    LN_CHECK(!ec, "[corpus] ", key, ": cannot list ", source, ": ", ec.message());
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && name[0] == '.') {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
       continue;
     }
-    LN_CHECK(fs::is_directory(status), "[corpus] corpus source ", source,
-             " is neither a regular file nor a directory");
-    // Hidden entries (".git", ".complete" markers, editor files) are not text of the corpus.
-    std::vector<std::string> found;
-    fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
-    LN_CHECK(!ec, "[corpus] cannot list ", source, ": ", ec.message());
-    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      LN_CHECK(!ec, "[corpus] cannot list ", source, ": ", ec.message());
-      const std::string name = it->path().filename().string();
-      if (!name.empty() && name[0] == '.') {
-        if (it->is_directory(ec)) it.disable_recursion_pending();
+    if (it->is_regular_file(ec)) found.push_back(it->path().lexically_normal().string());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// One warning per binary file per process: list_corpus_files runs more than once per command.
+void warn_skipped(const std::vector<std::string>& skipped, const std::string& key) {
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::string names;
+  size_t count = 0;
+  for (const std::string& path : skipped) {
+    if (!warned.insert(path).second) continue;
+    names += (count++ ? ", " : "") + path;
+  }
+  if (count == 0) return;
+  std::cerr << "warning: " << key << ": skipping " << count << (count == 1 ? " binary file" : " binary files")
+            << " (not UTF-8 text): " << names << std::endl;
+}
+
+}  // namespace
+
+bool corpus_source_exists(const std::string& source) {
+  std::error_code ec;
+  if (fs::exists(fs::path(source), ec)) return true;
+  return is_glob(source) && !glob_matches(source).empty();
+}
+
+bool looks_binary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;  // unreadable: the reader reports it with the reason
+  std::string head(8192, '\0');
+  in.read(head.data(), std::streamsize(head.size()));
+  head.resize(size_t(in.gcount()));
+  // Git's rule (a NUL byte), plus files where over 30% of the bytes are control characters or
+  // not UTF-8 (random bytes: ~55%). Text in another encoding (Latin-1: a few % accented
+  // letters) is not binary: it is read, and refused with the byte offset and an iconv hint,
+  // rather than silently dropped from the corpus.
+  if (head.find('\0') != std::string::npos) return true;
+  size_t suspicious = 0;
+  for (const char c : head) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && !std::strchr("\t\n\r\f\v\x1b", c)) || u == 0x7f) ++suspicious;
+  }
+  std::string_view rest(head);
+  for (int64_t bad; (bad = find_invalid_utf8(rest)) >= 0;) {
+    if (head.size() == 8192 && rest.size() - size_t(bad) < 4) break;  // a character cut by the 8 KiB read
+    ++suspicious;
+    rest.remove_prefix(size_t(bad) + 1);
+  }
+  return suspicious * 10 > head.size() * 3;
+}
+
+bool is_jsonl_path(const std::string& path) { return fs::path(path).extension() == ".jsonl"; }
+
+std::vector<std::string> list_corpus_files(const std::vector<std::string>& sources, const std::string& key) {
+  LN_CHECK(!sources.empty(), "[corpus] ", key, " names no corpus; give files, directories or glob patterns");
+  std::vector<std::string> candidates;
+  for (const std::string& source : sources) {
+    std::vector<std::string> paths = {source};
+    std::error_code ec;
+    const bool globbed = !fs::exists(fs::path(source), ec) && is_glob(source);
+    if (globbed) {
+      paths = glob_matches(source);
+      LN_CHECK(!paths.empty(), "[corpus] ", key, ": the pattern '", source,
+               "' matches no file; check the pattern (quote it so the shell does not expand it)");
+    }
+    for (const std::string& p : paths) {
+      const fs::path path = fs::absolute(fs::path(p)).lexically_normal();
+      const fs::file_status status = fs::status(path, ec);
+      LN_CHECK(!ec && fs::exists(status), "[corpus] ", key, ": ", source, " does not exist; check the path",
+               source == "data/sotu" ? " (fetch the default corpus with data/fetch_sotu.sh; make demo does)" : "");
+      if (fs::is_regular_file(status)) {
+        candidates.push_back(path.string());
         continue;
       }
-      if (it->is_regular_file(ec)) found.push_back(it->path().lexically_normal().string());
+      if (globbed && !fs::is_directory(status)) continue;  // a FIFO or device a pattern caught, as in a folder
+      LN_CHECK(fs::is_directory(status), "[corpus] ", key, ": ", p, " is neither a regular file nor a directory");
+      const std::vector<std::string> found = walk_directory(path, p, key);
+      candidates.insert(candidates.end(), found.begin(), found.end());
     }
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
   }
-  LN_CHECK(!files.empty(), "[corpus] no regular files found in the corpus sources (", sources.front(),
-           sources.size() > 1 ? ", ..." : "", ")");
+  std::vector<std::string> files, skipped;
+  for (std::string& path : candidates) (looks_binary(path) ? skipped : files).push_back(std::move(path));
+  warn_skipped(skipped, key);
+  LN_CHECK(!files.empty(), "[corpus] ", key, ": no text files found in ", sources.front(), sources.size() > 1 ? ", ..." : "",
+           skipped.empty() ? "" : " (only binary files)", "; give UTF-8 text files, directories or globs");
   return files;
 }
 
@@ -184,15 +275,99 @@ bool LineReader::next(Piece& piece) {
   }
 }
 
+// A JSONL line is held whole to be parsed; past this it is surely not one document of text.
+constexpr size_t kMaxJsonlLineBytes = size_t(1) << 30;
+
+JsonlReader::JsonlReader(const std::string& path, size_t max_piece_bytes, Sha256* hash)
+    : lines_(path, max_piece_bytes, hash), max_piece_(max_piece_bytes) {}
+
+bool JsonlReader::load_next_line() {
+  LineReader::Piece piece;
+  for (;;) {
+    line_.clear();
+    bool any = false;
+    while (lines_.next(piece)) {
+      any = true;
+      LN_CHECK(line_.size() + piece.text.size() <= kMaxJsonlLineBytes, "[corpus] ", lines_.path(), " line ",
+               line_number_ + 1, " is longer than 1 GiB; split the document over several lines");
+      line_.append(piece.text);
+      if (piece.ends_line) break;
+    }
+    if (!any) return false;
+    ++line_number_;
+    if (std::all_of(line_.begin(), line_.end(), is_space)) continue;
+    const std::string where = lines_.path() + " line " + std::to_string(line_number_);
+    const JsonValue value = parse_json(line_, "[corpus] " + where);
+    const JsonValue* text = value.is_object() ? value.find("text") : nullptr;
+    LN_CHECK(text && text->is_string(), "[corpus] ", where, " has no \"text\" string",
+             value.is_object() ? "" : std::string(" (it is ") + json_kind_name(value.kind) + ")",
+             "; each line of a .jsonl file must be an object like {\"text\": \"...\"}");
+    const int64_t bad = find_invalid_utf8(text->text);
+    LN_CHECK(bad < 0, "[corpus] ", where, ": the \"text\" field is not valid UTF-8 (byte ", bad,
+             "); fix the escapes of that line");
+    text_ = text->text;
+    at_ = 0;
+    at_line_start_ = true;
+    if (!text_.empty()) return true;
+  }
+}
+
+bool JsonlReader::next(LineReader::Piece& piece) {
+  if (at_ >= text_.size() && !load_next_line()) return false;
+  const char* start = text_.data() + at_;
+  const size_t available = text_.size() - at_;
+  const void* newline = std::memchr(start, '\n', std::min(available, max_piece_));
+  size_t length;
+  bool ends_line = true;
+  if (newline) {
+    length = static_cast<const char*>(newline) - start + 1;
+  } else if (available <= max_piece_) {
+    length = available;
+  } else {
+    length = cut_point(start, max_piece_);
+    ends_line = false;
+  }
+  piece.text = std::string_view(start, length);
+  piece.starts_line = at_line_start_;
+  piece.ends_line = ends_line;
+  at_line_start_ = ends_line;
+  at_ += length;
+  piece.ends_document = at_ == text_.size();
+  return true;
+}
+
+CorpusFileReader::CorpusFileReader(const std::string& path, size_t max_piece_bytes, Sha256* hash) {
+  if (is_jsonl_path(path)) {
+    jsonl_ = std::make_unique<JsonlReader>(path, max_piece_bytes, hash);
+  } else {
+    text_ = std::make_unique<LineReader>(path, max_piece_bytes, hash);
+  }
+}
+
+bool CorpusFileReader::next(LineReader::Piece& piece) { return jsonl_ ? jsonl_->next(piece) : text_->next(piece); }
+
 int64_t read_documents(const std::string& path, DocumentSeparator separator,
                        const std::function<void(std::string_view)>& on_text,
                        const std::function<void()>& on_document_end, Sha256* hash, size_t max_piece_bytes) {
-  LineReader reader(path, max_piece_bytes, hash);
+  CorpusFileReader reader(path, max_piece_bytes, hash);
+  const bool jsonl = is_jsonl_path(path);
   LineReader::Piece piece;
   int64_t documents = 0;
   bool has_text = false;  // the current document holds something besides whitespace
   while (reader.next(piece)) {
     const bool blank = std::all_of(piece.text.begin(), piece.text.end(), is_space);
+    if (jsonl) {
+      has_text = has_text || !blank;
+      if (has_text) on_text(piece.text);
+      if (piece.ends_document) {
+        if (has_text) {
+          on_document_end();
+          ++documents;
+        }
+        has_text = false;
+      }
+      continue;
+    }
     if (separator == DocumentSeparator::blank_line && blank && piece.starts_line && piece.ends_line) {
       if (has_text) {
         on_document_end();

@@ -43,8 +43,8 @@ constexpr size_t kTrainingPieceBytes = 2048;
 
 class CorpusSentenceIterator : public sentencepiece::SentenceIterator {
  public:
-  CorpusSentenceIterator(const std::vector<std::string>& files, size_t max_bytes)
-      : files_(files), max_bytes_(max_bytes) {
+  CorpusSentenceIterator(const std::vector<std::string>& files, size_t max_bytes, bool keep_whitespace)
+      : files_(files), max_bytes_(max_bytes), keep_whitespace_(keep_whitespace) {
     advance();
   }
   bool done() const override { return done_; }
@@ -63,7 +63,7 @@ class CorpusSentenceIterator : public sentencepiece::SentenceIterator {
             done_ = true;
             return;
           }
-          reader_ = std::make_unique<LineReader>(files_[next_file_++], max_bytes_);
+          reader_ = std::make_unique<CorpusFileReader>(files_[next_file_++], max_bytes_);
         }
         LineReader::Piece piece;
         if (!reader_->next(piece)) {
@@ -71,9 +71,15 @@ class CorpusSentenceIterator : public sentencepiece::SentenceIterator {
           continue;
         }
         std::string_view text = piece.text;
-        while (!text.empty() && std::strchr(" \t\r\n", text.back())) text.remove_suffix(1);
-        while (!text.empty() && std::strchr(" \t\r\n", text.front())) text.remove_prefix(1);
-        if (text.empty()) continue;
+        const bool blank = text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+        if (blank) continue;
+        // Keeping whitespace, indentation and inner runs stay (so pieces like "    " can be
+        // learned); only the line break goes, as SentencePiece trains on single lines.
+        const char* trim = keep_whitespace_ ? "\r\n" : " \t\r\n";
+        while (!text.empty() && std::strchr(trim, text.back())) text.remove_suffix(1);
+        if (!keep_whitespace_) {
+          while (!text.empty() && std::strchr(trim, text.front())) text.remove_prefix(1);
+        }
         value_.assign(text);
         ++sentences_;
         return;
@@ -87,8 +93,9 @@ class CorpusSentenceIterator : public sentencepiece::SentenceIterator {
 
   const std::vector<std::string>& files_;
   size_t max_bytes_;
+  bool keep_whitespace_;
   size_t next_file_ = 0;
-  std::unique_ptr<LineReader> reader_;
+  std::unique_ptr<CorpusFileReader> reader_;  // a .jsonl file yields its "text" fields
   std::string value_;
   bool done_ = false;
   sentencepiece::util::Status status_;
@@ -109,6 +116,21 @@ Tokenizer Tokenizer::load(const std::string& model_path) {
            " is not a valid SentencePiece model (", status.ok() ? "no pieces" : status.ToString(),
            "); delete it to retrain, or point data.tokenizer at a .model file");
   Tokenizer tokenizer;
+  // A model trained to keep text exactly gives whitespace back as it was; one with the old
+  // rules (nmt_nfkc, collapsed whitespace, a dummy prefix) does not.
+  std::vector<int> probe;
+  std::string back;
+  const bool exact = processor->Encode("a  b\n", &probe).ok() && processor->Decode(probe, &back).ok() && back == "a  b\n";
+  if (exact) {
+    for (const char* byte : {"<0xE2>", "<0x96>", "<0x81>"}) {
+      const int id = processor->PieceToId(byte);
+      if (!processor->IsByte(id)) {
+        tokenizer.space_marker_bytes_.clear();
+        break;
+      }
+      tokenizer.space_marker_bytes_.push_back(id);
+    }
+  }
   tokenizer.processor_ = std::move(processor);
   tokenizer.sha256_ = sha256_hex(bytes);
   tokenizer.path_ = model_path;
@@ -130,7 +152,7 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
 
   const unsigned threads = options.num_threads > 0 ? unsigned(options.num_threads)
                                                    : std::max(1u, std::thread::hardware_concurrency());
-  const std::unordered_map<std::string, std::string> args = {
+  std::unordered_map<std::string, std::string> args = {
       {"model_type", options.model_type},
       {"vocab_size", std::to_string(options.vocab_size)},
       {"byte_fallback", options.byte_fallback ? "true" : "false"},
@@ -143,9 +165,14 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
       // INFO logging (the whole spec and per-iteration progress) only when asked for.
       {"minloglevel", options.verbose ? "0" : "1"},
   };
+  if (options.keep_whitespace) {
+    args["remove_extra_whitespaces"] = "false";
+    args["add_dummy_prefix"] = "false";
+    args["allow_whitespace_only_pieces"] = "true";
+  }
   sentencepiece::SetRandomGeneratorSeed(options.seed);
-  CorpusSentenceIterator sentences(corpus_files,
-                                   std::min(kTrainingPieceBytes, size_t(options.max_sentence_length)));
+  CorpusSentenceIterator sentences(corpus_files, std::min(kTrainingPieceBytes, size_t(options.max_sentence_length)),
+                                   options.keep_whitespace);
   std::string model_bytes;
   const auto status = sentencepiece::SentencePieceTrainer::Train(args, &sentences, &model_bytes);
   if (!sentences.error().empty()) LN_FAIL(sentences.error());
@@ -181,11 +208,19 @@ Tokenizer Tokenizer::load_or_train(const std::string& model_path, const Tokenize
 }
 
 void Tokenizer::encode_append(std::string_view text, std::vector<int32_t>& out) const {
+  static constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581
   thread_local std::vector<int> ids;
-  ids.clear();
-  const auto status = processor_->Encode(text, &ids);
-  LN_CHECK(status.ok(), "[tokenizer] encoding failed with ", path_, ": ", status.ToString());
-  out.insert(out.end(), ids.begin(), ids.end());
+  for (;;) {
+    // A literal U+2581 would come back as a space: encode it as its bytes instead.
+    const size_t marker = space_marker_bytes_.empty() ? std::string_view::npos : text.find(kSpaceMarker);
+    ids.clear();
+    const auto status = processor_->Encode(text.substr(0, marker), &ids);
+    LN_CHECK(status.ok(), "[tokenizer] encoding failed with ", path_, ": ", status.ToString());
+    out.insert(out.end(), ids.begin(), ids.end());
+    if (marker == std::string_view::npos) return;
+    out.insert(out.end(), space_marker_bytes_.begin(), space_marker_bytes_.end());
+    text.remove_prefix(marker + kSpaceMarker.size());
+  }
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text) const {

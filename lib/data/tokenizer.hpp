@@ -2,8 +2,14 @@
 // SentencePiece tokenizer: load a model file, or train one from corpus files.
 //
 // Ids are SentencePiece's: unk 0, bos 1, eos 2 (no pad). With byte fallback (default) every
-// UTF-8 string encodes without <unk>, and decode(encode(s)) == s up to the normalizer
-// (nmt_nfkc by default: NFKC, whitespace runs collapsed, leading/trailing spaces dropped).
+// UTF-8 string encodes without <unk>. A tokenizer trained now keeps text as it is (identity
+// normalisation, no whitespace collapsing, no dummy prefix): decode(encode(s)) == s for any
+// UTF-8 s, newlines, tabs and runs of spaces included (a newline absent from the learned pieces
+// is its byte-fallback token <0x0A>; a literal U+2581, SentencePiece's space marker, is encoded
+// as its three byte tokens), and encoding a text in consecutive pieces gives the same
+// text back when the pieces' tokens are joined. A model file carries its own normalisation
+// rules, so models trained before this (nmt_nfkc: NFKC, whitespace runs collapsed, newlines
+// turned into spaces, a leading space added) load and behave as they always did.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,7 +36,10 @@ struct TokenizerTrainOptions {
   bool shuffle_input_sentence = true;
   // SentencePiece skips sentences longer than this (bytes); pieces are cut shorter.
   int32_t max_sentence_length = 4192;
-  std::string normalization_rule = "nmt_nfkc";  // nmt_nfkc | nfkc | identity | ...
+  std::string normalization_rule = "identity";  // identity | nmt_nfkc | nfkc | ...
+  // Keep whitespace exactly: no collapsing of runs, no leading-space marker added, and
+  // whitespace-only pieces (indentation) may be learned. Off = SentencePiece's defaults.
+  bool keep_whitespace = true;
   uint32_t seed = 1234;                         // sampling/shuffling inside the trainer
   int32_t num_threads = 0;                      // 0 = hardware concurrency
   bool verbose = false;                         // SentencePiece's own progress log on stderr
@@ -72,6 +81,10 @@ class Tokenizer {
   std::shared_ptr<const sentencepiece::SentencePieceProcessor> processor_;
   std::string sha256_;
   std::string path_;
+  // For a model that keeps text exactly: the byte-fallback ids of U+2581 "▁" (E2 96 81), which
+  // SentencePiece would otherwise read as its own space marker and decode as " ". Empty for
+  // models with the old rules (their encoding stays as it was) or without byte fallback.
+  std::vector<int32_t> space_marker_bytes_;
 };
 
 }  // namespace ln

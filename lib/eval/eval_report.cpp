@@ -105,7 +105,7 @@ std::string format_eval_text(const EvalReport& report) {
     }
   }
   out += "\nperplexity \u00b1 1 standard error: exp(mean loss), delta method on the mean loss's standard error over "
-         "windows (each window's tokens one cluster); bits/byte = total loss / ln 2 / the file's UTF-8 bytes\n";
+         "windows (each window's tokens one cluster); bits/byte = total loss / ln 2 / the file's UTF-8 bytes (.jsonl: its texts' bytes)\n";
   for (const auto& path : report.position_files) out += "wrote " + path + "\n";
   char tail[96];
   std::snprintf(tail, sizeof tail, "%.1f s", report.seconds);

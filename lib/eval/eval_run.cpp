@@ -108,7 +108,7 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
     report.notes.push_back(note.str());
   }
   if (!settings.data.empty()) {
-    for (const std::string& path : list_corpus_files(settings.data)) {
+    for (const std::string& path : list_corpus_files(settings.data, "--data")) {
       texts.push_back(read_eval_text(path, trained.tokenizer, separator));
     }
   }

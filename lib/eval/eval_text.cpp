@@ -65,8 +65,16 @@ EvalText read_eval_text(const std::string& path, const Tokenizer& tokenizer, Doc
   text.bytes = static_cast<int64_t>(size);
   text.tokens.push_back(tokenizer.eos_id());
   PieceEncoder encoder(tokenizer, text.tokens);
+  int64_t text_bytes = 0;
   text.documents = read_documents(
-      path, separator, [&](std::string_view piece) { encoder.add_text(piece); }, [&] { encoder.end_document(); });
+      path, separator,
+      [&](std::string_view piece) {
+        text_bytes += static_cast<int64_t>(piece.size());
+        encoder.add_text(piece);
+      },
+      [&] { encoder.end_document(); });
+  // Bits per byte count the text scored: for .jsonl, the "text" fields, not the JSON around them.
+  if (is_jsonl_path(path)) text.bytes = text_bytes;
   encoder.flush();
   LN_CHECK(text.documents > 0, "[eval] --data file ", path, " holds only whitespace (", size,
            " bytes); give files of UTF-8 text");

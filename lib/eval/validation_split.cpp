@@ -14,7 +14,7 @@ std::vector<EvalText> validation_split_texts(const TrainedModel& trained) {
   LN_CHECK(config.data.val_fraction > 0, "--validation-split: the run was trained with data.val_fraction 0, so it "
            "has no held-out documents; pass held-out text with --data");
   for (const std::string& source : config.data.train) {
-    LN_CHECK(std::filesystem::exists(source), "--validation-split: data.train source ", source,
+    LN_CHECK(corpus_source_exists(source), "--validation-split: data.train source ", source,
              " (from the checkpoint's config) does not exist; run from the directory training ran in, or pass the "
              "held-out text with --data");
   }

@@ -23,7 +23,7 @@ RunData prepare_run_data(const Config& config, const std::string& run_dir, const
   const std::vector<std::string>& sources = config.data.train;
   LN_CHECK(!sources.empty(), "data.train is empty; name the training corpus (files or directories)");
   for (const auto& source : sources) {
-    LN_CHECK(std::filesystem::exists(source), "data.train: ", source, " does not exist",
+    LN_CHECK(corpus_source_exists(source), "data.train: ", source, " does not exist",
              source == "data/sotu" ? "; fetch the default corpus with data/fetch_sotu.sh (make demo does)" : "");
   }
   const std::vector<std::string> files = list_corpus_files(sources);

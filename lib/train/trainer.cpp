@@ -57,6 +57,7 @@ std::string model_identity(const Config& config) {
   Config only;
   only.model = config.model;
   only.attention = config.attention;
+  only.model.vocab_size = 0;  // 0 (the tokenizer's) = the size config.yaml records; load checks shapes
   return config_to_yaml(only);
 }
 
@@ -161,7 +162,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   } else {
     metrics.emplace(MetricsLog::create(metrics_path));
   }
-  write_file_atomic(run_dir + "/config.yaml", config_to_yaml(config));
+  write_file_atomic(run_dir + "/config.yaml", resolved_config_yaml(config, spec.vocab_size));
 
   auto save = [&](int64_t at_step) {
     CheckpointData ckpt;

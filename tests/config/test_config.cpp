@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <sys/wait.h>
@@ -312,4 +314,57 @@ TEST_CASE("every shipped config in configs/ loads and validates, model and atten
     CHECK_NOTHROW(model_spec_from_config(c, c.tokenizer.vocab_size));
   }
   for (const char* name : {"default.yaml", "dense.yaml", "sparse.yaml", "long-8k.yaml"}) CHECK(seen.count(name) == 1);
+}
+
+TEST_CASE("config YAML: every number key is written as a float any YAML 1.1 reader reads as a float") {
+  // PyYAML (YAML 1.1) resolves a plain scalar to float only if it matches this pattern: a '.'
+  // is required, and an exponent needs its sign. "1e-05" and "10000" would be a string and an int.
+  const std::regex yaml11_float(R"(^[-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?$)");
+  const Config config = load_config("", {"train.lr=3e-4", "model.rope_base=10000", "train.adam_eps=1e-8",
+                                         "model.xpos_scale_base=1e12", "model.norm_eps=0.00001"});
+  std::map<std::string, std::string> written;  // "section.leaf" -> value text
+  std::istringstream lines(config_to_yaml(config));
+  std::string section;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] != ' ') {
+      section = line.substr(0, line.find(':'));
+      continue;
+    }
+    const size_t colon = line.find(": ");
+    written[section + "." + line.substr(2, colon - 2)] = line.substr(colon + 2);
+  }
+  int reals = 0;
+  for (const auto& key : config_schema()) {
+    if (key.type_name() != "number") continue;
+    ++reals;
+    REQUIRE(written.count(key.name) == 1);
+    CHECK_MESSAGE(std::regex_match(written[key.name], yaml11_float), key.name, " = ", written[key.name]);
+  }
+  CHECK(reals >= 5);
+  CHECK(written["model.norm_eps"] == "1.0e-05");
+  CHECK(written["model.rope_base"] == "10000.0");
+  CHECK(written["model.xpos_scale_base"] == "1.0e+12");
+  CHECK(written["train.lr"] == "3.0e-04");
+  CHECK(written["model.dropout"] == "0.0");
+  // Read back, every value is exactly what was written.
+  test::TempDir dir;
+  const Config back = load_config(dir.write("c.yaml", config_to_yaml(config)), {});
+  CHECK(back.train.lr == config.train.lr);
+  CHECK(back.train.adam_eps == config.train.adam_eps);
+  CHECK(back.model.norm_eps == config.model.norm_eps);
+  CHECK(back.model.xpos_scale_base == config.model.xpos_scale_base);
+  CHECK(config_to_yaml(back).substr(config_to_yaml(back).find('\n')) ==
+        config_to_yaml(config).substr(config_to_yaml(config).find('\n')));
+}
+
+TEST_CASE("resolved config YAML holds the model's real vocabulary size, not 0") {
+  const Config config = load_config("", {});
+  REQUIRE(config.model.vocab_size == 0);
+  const std::string yaml = resolved_config_yaml(config, 8123);
+  CHECK(contains(yaml, "  vocab_size: 8123\n"));
+  test::TempDir dir;
+  CHECK(load_config(dir.write("r.yaml", yaml), {}).model.vocab_size == 8123);
+  // Without a known size it is the plain config.
+  CHECK(resolved_config_yaml(config, 0) == config_to_yaml(config));
 }

@@ -43,15 +43,17 @@ Fixture& fixture() {
   return f;
 }
 
-// Short single-line documents: the reference token stream is encode(document) + EOS per
-// document, computed without the corpus reader.
+// Short single-line documents, each the whole text of its file (its '\n' included: the
+// tokenizer keeps it): the reference token stream is encode(document) + EOS per document,
+// computed without the corpus reader.
 std::vector<std::string> make_corpus(const ln::test::TempDir& dir, const std::string& name, int files) {
   std::vector<std::string> documents;
   for (int f = 0; f < files; ++f) {
     std::string text = ln::test::generated_text(1, 100 + f);
     text.pop_back();  // drop the '\n'
     text += " part " + std::to_string(f) + " ünïcödé";
-    ln::test::write_file(dir / (name + "/f" + std::to_string(f) + ".txt"), text + "\n");
+    text += "\n";
+    ln::test::write_file(dir / (name + "/f" + std::to_string(f) + ".txt"), text);
     documents.push_back(text);
   }
   return documents;
@@ -150,7 +152,6 @@ TEST_CASE("token cache: reused when unchanged, rebuilt on any change") {
     const ln::TokenFile file = ln::TokenFile::open(again.path);
     const auto& offsets = file.document_offsets();
     const std::vector<int32_t> doc1(file.tokens() + offsets[1], file.tokens() + offsets[2] - 1);
-    text.pop_back();
     CHECK(doc1 == fx.tokenizer.encode(text));
   }
   SUBCASE("size change") {
@@ -264,10 +265,10 @@ TEST_CASE("token cache: blank-line documents and long lines stream through") {
     CHECK(file.tokens()[offsets[size_t(d) + 1] - 1] == uint32_t(fx.tokenizer.eos_id()));
     return fx.tokenizer.decode(ids);
   };
-  CHECK(document_text(0) == "first doc still first");  // the normalizer turns newlines into spaces
-  CHECK(document_text(1) == "second doc");
-  // The long line was encoded in pieces; decoding gives the text back (normalized).
-  std::string expected = long_line;
-  expected.pop_back();
-  CHECK(document_text(2) == expected);
+  // Documents decode to their exact text, line breaks included; the blank lines between
+  // them belong to no document.
+  CHECK(document_text(0) == "first doc\nstill first\n");
+  CHECK(document_text(1) == "second doc\n");
+  // The long line was encoded in pieces; decoding gives the text back exactly.
+  CHECK(document_text(2) == long_line + "\n");
 }

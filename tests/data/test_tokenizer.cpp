@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <cstdio>
 #include <string>
 
@@ -88,10 +89,10 @@ TEST_CASE("tokenizer: train bpe, load, round trip with non-ASCII and byte fallba
       CHECK(id != loaded.unk_id());  // byte fallback: nothing is unknown
     }
     CHECK(loaded.decode(ids) == text);
-    // Streaming: the pieces joined are the text after SentencePiece's leading word marker.
+    // Streaming: the pieces joined are the text itself (no leading word marker is added).
     std::string streamed;
     for (int32_t id : ids) streamed += loaded.decode_piece(id);
-    CHECK(streamed == " " + text);
+    CHECK(streamed == text);
   }
   // Frequent words compress; unseen characters cost one token per UTF-8 byte at most.
   CHECK(loaded.encode(seen).size() < seen.size() / 2);
@@ -165,4 +166,102 @@ TEST_CASE("tokenizer: load_or_train trains once, then loads") {
   CHECK(second.sha256() == first.sha256());
   CHECK(second.vocab_size() == 300);
   CHECK(std::filesystem::last_write_time(dir / "m/tok.model") == written);
+}
+
+namespace {
+
+// A random UTF-8 string: ASCII (newlines, tabs, runs of spaces and \r weighted up) mixed with
+// 2-, 3- and 4-byte characters. Surrogates are excluded (they are not valid UTF-8).
+std::string random_utf8(std::mt19937& rng, size_t chars) {
+  static const std::vector<uint32_t> ascii_heavy = {'\n', '\t', ' ', ' ', ' ', '\r', 'a', 'e', '{', '}', ';'};
+  std::string out;
+  for (size_t i = 0; i < chars; ++i) {
+    uint32_t cp;
+    switch (rng() % 6) {
+      case 0: cp = ascii_heavy[rng() % ascii_heavy.size()]; break;
+      case 1: cp = 0x20 + rng() % 0x5F; break;
+      case 2: cp = 0x80 + rng() % 0x780; break;
+      case 3: cp = rng() % 4 ? 0x800 + rng() % (0xD800 - 0x800) : 0x2581; break;  // U+2581: "▁"
+      case 4: cp = 0xE000 + rng() % 0x2000; break;
+      default: cp = 0x10000 + rng() % 0x100000; break;
+    }
+    if (cp < 0x80) {
+      out += char(cp);
+    } else if (cp < 0x800) {
+      out += char(0xC0 | (cp >> 6)), out += char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += char(0xE0 | (cp >> 12)), out += char(0x80 | ((cp >> 6) & 0x3F)), out += char(0x80 | (cp & 0x3F));
+    } else {
+      out += char(0xF0 | (cp >> 18)), out += char(0x80 | ((cp >> 12) & 0x3F));
+      out += char(0x80 | ((cp >> 6) & 0x3F)), out += char(0x80 | (cp & 0x3F));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("tokenizer: decode(encode(x)) == x for any UTF-8 text: newlines, tabs and runs of spaces kept") {
+  ln::test::TempDir dir;
+  // Code-like training text: indentation, tabs, blank lines.
+  std::string code;
+  for (int i = 0; i < 400; ++i) {
+    code += "int f" + std::to_string(i) + "(int x) {\n    if (x > " + std::to_string(i % 7) +
+            ") {\n        return x;\n    }\n\treturn  0;\n}\n\n";
+  }
+  ln::test::write_file(dir / "code.c", code);
+  ln::test::write_file(dir / "prose.txt", ln::test::generated_text(800, 5));
+  const ln::Tokenizer tok = ln::Tokenizer::train(small_options("bpe", 400), {dir / "code.c", dir / "prose.txt"},
+                                                 dir / "t.model");
+  const std::vector<std::string> texts = {
+      "int main() {\n    return 0;\n}\n",
+      "\n\nleading newlines, trailing spaces   \n\n\n",
+      "  two leading spaces\tand\ttabs\t\tdoubled",
+      "   ",
+      "\n",
+      "a\r\nwindows line ends\r\n",
+      "the  nation   and    the     people",
+      "SentencePiece's own space marker \xE2\x96\x81 and \xE2\x96\x81\xE2\x96\x81 written literally\xE2\x96\x81",
+      code.substr(0, 2000),
+  };
+  for (const std::string& text : texts) {
+    CAPTURE(text);
+    const std::vector<int32_t> ids = tok.encode(text);
+    CHECK(tok.decode(ids) == text);
+    std::string streamed;  // what generate writes, token by token
+    for (int32_t id : ids) streamed += tok.decode_piece(id);
+    CHECK(streamed == text);
+  }
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    const std::string text = random_utf8(rng, 1 + rng() % 60);
+    CAPTURE(trial);
+    CHECK(tok.decode(tok.encode(text)) == text);
+    // Encoding in consecutive pieces (as the token cache and eval do) joins up to the text too.
+    const size_t cut = rng() % (text.size() + 1);
+    const size_t at = cut < text.size() ? cut : text.size();
+    size_t boundary = at;  // a character boundary
+    while (boundary > 0 && boundary < text.size() && (static_cast<unsigned char>(text[boundary]) & 0xC0) == 0x80) --boundary;
+    std::vector<int32_t> joined = tok.encode(text.substr(0, boundary));
+    const std::vector<int32_t> rest = tok.encode(text.substr(boundary));
+    joined.insert(joined.end(), rest.begin(), rest.end());
+    CHECK(tok.decode(joined) == text);
+  }
+  // Indentation is learned as pieces, not spelt out space by space.
+  CHECK(tok.encode("        return x;\n").size() < 10);
+}
+
+TEST_CASE("tokenizer: a model trained with the old rules keeps them when loaded") {
+  // Models carry their normaliser: one trained with whitespace collapsing (as every model
+  // before keep_whitespace was) still collapses it, so existing runs keep their meaning.
+  ln::test::TempDir dir;
+  ln::test::write_file(dir / "c.txt", ln::test::generated_text(600, 6));
+  ln::TokenizerTrainOptions old_rules = small_options("bpe", 320);
+  old_rules.keep_whitespace = false;
+  old_rules.normalization_rule = "nmt_nfkc";
+  ln::Tokenizer::train(old_rules, {dir / "c.txt"}, dir / "old.model");
+  const ln::Tokenizer old = ln::Tokenizer::load(dir / "old.model");
+  CHECK(old.decode(old.encode("a\nb   c")) == "a b c");
+  const ln::Tokenizer now = ln::Tokenizer::train(small_options("bpe", 320), {dir / "c.txt"}, dir / "new.model");
+  CHECK(now.decode(now.encode("a\nb   c")) == "a\nb   c");
 }
