@@ -3,30 +3,41 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <optional>
 
 #include "autograd/var.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "core/json.hpp"
 #include "core/threading.hpp"
+#include "data/sha256.hpp"
+#include "kernels/attention_kernel.hpp"
 #include "nn/language_model.hpp"
 #include "train/adamw.hpp"
-#include "core/file_io.hpp"
 #include "train/batch_plan.hpp"
 #include "train/checkpoint.hpp"
 #include "train/grad_clip.hpp"
-#include "core/json_reader.hpp"
 #include "train/loss_plot.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/memory_estimate.hpp"
-#include "train/model_builder.hpp"
 #include "train/metrics_log.hpp"
+#include "train/model_builder.hpp"
 #include "train/progress.hpp"
+#include "train/run_config.hpp"
 #include "train/run_data.hpp"
+#include "train/run_folder.hpp"
 #include "train/stop_signal.hpp"
+#include "train/train_state.hpp"
+#include "train/trained_model.hpp"
 #include "train/validation.hpp"
+
+#ifndef LONGNET_VERSION
+#define LONGNET_VERSION "unknown"
+#endif
 
 namespace ln {
 
@@ -34,47 +45,64 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kStateFormat = "longnet-train-state";
-
-std::string state_json(const Config& config, int64_t step, const RunData& data) {
-  return JsonObject()
-      .add("format", kStateFormat)
-      .add("version", int64_t{1})
-      .add("step", step)
-      // Every random stream is counter-based: batches are splitmix64(seed, step, row) and dropout
-      // masks splitmix64(seed, step, micro-step, layer, site); (seed, step) restores them all.
-      .add("seed", config.train.seed)
-      .add("data_cursor", step)
-      .add("tokenizer_sha256", data.tokenizer.sha256())
-      .add("token_cache", data.cache_path)
-      .add("threads", int64_t{threads()})
-      .add("config", config_to_yaml(config))
-      .str();
+LrSchedule schedule_of(const TrainConfig& tc) {
+  return LrSchedule{tc.schedule, tc.lr, tc.min_lr, tc.warmup_steps, tc.steps, tc.poly_power};
 }
 
-// The parts of a config that decide the shape and meaning of the weights.
-std::string model_identity(const Config& config) {
-  Config only;
-  only.model = config.model;
-  only.attention = config.attention;
-  return config_to_yaml(only);
+bool same_schedule(const LrSchedule& a, const LrSchedule& b) {
+  return a.kind == b.kind && a.lr == b.lr && a.min_lr == b.min_lr && a.warmup_steps == b.warmup_steps &&
+         a.total_steps == b.total_steps && a.power == b.power;
+}
+
+// The step of a checkpoint directory, from its name (list_checkpoints' rule).
+int64_t read_checkpoint_step(const std::string& dir) {
+  const std::string name = fs::path(dir).filename().string();
+  for (const auto& entry : list_checkpoints(fs::path(dir).parent_path().string())) {
+    if (fs::path(entry.path).filename().string() == name) return entry.step;
+  }
+  return -1;
 }
 
 struct ResumePoint {
   std::string dir;
   CheckpointData checkpoint;
-  int64_t step = 0;
+  TrainState state;
+  Config saved_config;
 };
 
-std::optional<ResumePoint> find_resume_point(const Config& config, const std::string& mode) {
-  const std::string& run_dir = config.train.out_dir;
+// The checkpoint to resume, or nullopt for a new run. Refuses (never deletes) when every
+// checkpoint of the run is damaged; moves aside damaged checkpoints newer than the one chosen.
+std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const std::string& mode, bool quiet) {
   std::string dir;
-  if (mode == "never") return std::nullopt;
+  const auto existing = list_checkpoints(run_dir);
+  if (mode == "never") {
+    LN_CHECK(existing.empty(), "--resume never starts a new run, but ", run_dir, " already holds ", existing.size(),
+             " checkpoint(s) (newest ", fs::path(existing.back().path).filename().string(),
+             "); choose a new train.out_dir (--set train.out_dir=DIR), or move the old run away yourself");
+    return std::nullopt;
+  }
   if (mode == "auto") {
     std::vector<std::string> skipped;
     auto latest = latest_intact_checkpoint(run_dir, &skipped);
-    for (const auto& reason : skipped) std::cerr << "warning: skipping damaged checkpoint " << reason << "\n";
-    if (!latest) return std::nullopt;
+    if (!latest) {
+      if (existing.empty()) return std::nullopt;
+      std::string reasons;
+      for (const auto& reason : skipped) reasons += (reasons.empty() ? "" : "; ") + reason;
+      LN_FAIL("no intact checkpoint in ", run_dir, "; ", skipped.size(), " damaged: ", reasons,
+              "; nothing was changed. Use --resume never with a new train.out_dir to start over, or restore a "
+              "checkpoint");
+    }
+    // Damaged checkpoints newer than the one resumed would be overwritten by the next save of
+    // their step or deleted by pruning: move them aside, bytes untouched.
+    const int64_t latest_step = read_checkpoint_step(*latest);
+    for (const auto& entry : existing) {
+      if (entry.step <= latest_step) continue;
+      auto problem = checkpoint_problem(entry.path);
+      if (!problem) continue;
+      const std::string aside = set_aside_damaged_checkpoint(entry.path);
+      std::cerr << "warning: damaged checkpoint " << fs::path(entry.path).filename().string() << " (" << *problem
+                << ") moved aside to " << aside << "; resuming from " << fs::path(*latest).filename().string() << "\n";
+    }
     dir = *latest;
   } else {
     dir = mode;
@@ -84,31 +112,112 @@ std::optional<ResumePoint> find_resume_point(const Config& config, const std::st
   ResumePoint point;
   point.dir = dir;
   point.checkpoint = read_checkpoint(dir);
-  JsonValue state = parse_json(point.checkpoint.state_json, dir + "/state.json");
-  const JsonValue* format = state.find("format");
-  LN_CHECK(format && format->text == kStateFormat, dir, "/state.json is not a longnet training state");
-  const JsonValue* step = state.find("step");
-  LN_CHECK(step && step->as_uint(), dir, "/state.json has no step");
-  point.step = static_cast<int64_t>(*step->as_uint());
-  const JsonValue* saved = state.find("config");
-  LN_CHECK(saved && saved->is_string(), dir, "/state.json has no config");
-  Config saved_config = parse_config_yaml(saved->text, dir + "/state.json:config");
-  LN_CHECK(model_identity(saved_config) == model_identity(config), "the checkpoint ", dir,
-           " holds a model with a different model/attention configuration; use another train.out_dir, "
-           "--resume never to start over, or the checkpoint's own config");
+  point.state = parse_train_state(point.checkpoint.state_json, dir + "/state.json");
+  point.saved_config = parse_config_yaml(point.state.config_yaml, dir + "/state.json:config");
+  if (auto bad = non_finite_tensor(point.checkpoint.model)) {
+    LN_FAIL("checkpoint ", dir, " holds non-finite weights (tensor '", *bad, "' has NaN or Inf); resume from an "
+            "earlier checkpoint with --resume ", run_dir, "/step-N");
+  }
+  if (auto bad = non_finite_tensor(point.checkpoint.optimizer)) {
+    LN_FAIL("checkpoint ", dir, " holds a non-finite optimizer state ('", *bad, "'); resume from an earlier "
+            "checkpoint with --resume ", run_dir, "/step-N");
+  }
+  (void)quiet;
   return point;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace
 
-TrainResult train(const Config& config, const TrainOptions& options) {
-  const TrainConfig& tc = config.train;
-  const std::string& run_dir = tc.out_dir;
-  fs::create_directories(run_dir);
-  remove_stale_temporaries(run_dir);
+TrainResult train(const Config& given, const TrainOptions& options) {
+  const std::string run_dir = given.train.out_dir;
+  RunFolderLock lock(run_dir);
+  // From here a SIGINT/SIGTERM is a graceful stop, during set-up too.
+  StopSignalScope signals;
+  remove_stale_run_files(run_dir, given.data.cache_dir);
 
-  std::optional<ResumePoint> resume = find_resume_point(config, options.resume);
-  RunData data = prepare_run_data(config, run_dir, resume ? resume->dir + "/tokenizer.model" : "", options.quiet);
+  TrainResult result;
+  result.val_loss = std::nan("");
+  result.train_loss = std::nan("");
+  std::optional<ResumePoint> resume = find_resume_point(run_dir, options.resume, options.quiet);
+
+  // ---- the config this run trains with ---------------------------------------------------
+  Config config = given;
+  std::optional<LrAnchor> anchor;
+  double elapsed_before = 0;
+  int64_t step = 0;
+  if (resume) {
+    step = resume->state.step;
+    ResumedConfig resolved =
+        resolve_resumed_config(resume->saved_config, given, options.overrides, options.config_given, resume->dir);
+    config = resolved.config;
+    LN_CHECK(config.train.steps >= step, "train.steps ", config.train.steps, " is below the step of ", resume->dir,
+             " (", step, "); a run cannot be shortened past its checkpoint: use --set train.steps=", step,
+             " or more");
+    anchor = resume->state.lr_anchor;
+    elapsed_before = resume->state.elapsed_s;
+    const LrSchedule before = schedule_of(resume->saved_config.train);
+    if (!same_schedule(before, schedule_of(config.train))) {
+      anchor = LrAnchor{step, learning_rate(step, before, resume->state.lr_anchor)};
+    }
+    result.checkpoint = resume->dir;
+    result.step = step;
+    if (!options.quiet && !resolved.changes.empty()) {
+      std::cerr << "resuming with changed settings (--set):\n";
+      for (const auto& change : resolved.changes) std::cerr << "  " << change.text() << "\n";
+      if (anchor && anchor->step == step) {
+        std::cerr << "  the learning rate continues from " << anchor->lr << " at step " << step
+                  << " and decays to train.min_lr " << config.train.min_lr << " at step " << config.train.steps << "\n";
+      }
+    }
+    if (step >= config.train.steps) {
+      result.finished_already = true;
+      return result;
+    }
+  } else if (!options.init_from.empty() && !options.quiet) {
+    std::cerr << "starting a new run in " << run_dir << " from the weights of " << options.init_from << "\n";
+  }
+  if (resume && !options.init_from.empty() && !options.quiet) {
+    std::cerr << "note: " << run_dir << " already has a checkpoint, so --init-from is not applied: resuming it\n";
+  }
+  const TrainConfig& tc = config.train;
+
+  // --init-from: the source's weights and tokenizer; its model shape must match the config's.
+  std::optional<TrainedModel> source;
+  if (!resume && !options.init_from.empty()) {
+    source.emplace(load_trained_model(options.init_from));
+    std::string differing;
+    for (const auto& change : config_changes(source->config, config)) {
+      const std::string section = change.key.substr(0, change.key.find('.'));
+      if ((section == "model" || section == "attention") && change.key != "model.dropout") {
+        differing += (differing.empty() ? "" : ", ") + change.key + " (" + change.before + " in the source, " +
+                     change.after + " now)";
+      }
+    }
+    LN_CHECK(differing.empty(), "cannot --init-from ", source->dir, ": its model has a different shape: ", differing,
+             "; use the source's model and attention settings (only model.dropout may differ)");
+  }
+
+  const std::string tokenizer_from = resume ? resume->checkpoint.tokenizer_path
+                                     : source ? source->dir + "/tokenizer.model"
+                                              : std::string();
+  RunData data = prepare_run_data(config, run_dir, tokenizer_from, options.quiet);
+  if (resume) {
+    LN_CHECK(data.tokenizer.sha256() == resume->state.tokenizer_sha256, resume->dir, "/tokenizer.model has sha256 ",
+             data.tokenizer.sha256().substr(0, 12), "... but the run was trained with ",
+             resume->state.tokenizer_sha256.substr(0, 12),
+             "...; the checkpoint's tokenizer was replaced: restore it, or resume from another checkpoint");
+  }
+  // Read once: every save writes these bytes, whatever happens to the file later (rotation).
+  const std::string tokenizer_bytes = read_file(data.tokenizer.path());
 
   // Batch geometry: sequences per optimizer step, split into grad_accum micro-batches.
   const int64_t T = config.data.seq_len;
@@ -123,6 +232,9 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   BatchSampler sampler(data.tokens.tokens(), data.split.train, micro, T, static_cast<uint64_t>(tc.seed));
 
   ModelSpec spec = model_spec_from_config(config, data.tokenizer.vocab_size());
+  Config resolved = config;  // with the real vocab size, for config.yaml and the weights' metadata
+  resolved.model.vocab_size = spec.vocab_size;
+  const std::string resolved_yaml = config_to_yaml(resolved);
   // Estimate before allocating the model: refuse what cannot fit with a clear message.
   {
     int64_t params = LanguageModel::count_parameters(spec);
@@ -143,57 +255,99 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   }
   AdamW optimizer(refs, AdamWOptions{tc.lr, tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
   const std::vector<Var> params = param_vars(refs);
-  const LrSchedule schedule{tc.schedule, tc.lr, tc.min_lr, tc.warmup_steps, tc.steps, tc.poly_power};
+  const LrSchedule schedule = schedule_of(tc);
   validate_lr_schedule(schedule, "train");
 
-  int64_t step = 0;
   const std::string metrics_path = run_dir + "/metrics.jsonl";
   std::optional<MetricsLog> metrics;
-  TrainResult result;
-  result.val_loss = std::nan("");
+  double best_val = std::numeric_limits<double>::infinity();
+  int64_t best_val_step = -1;
   if (resume) {
     model.load_parameters(resume->checkpoint.model, resume->dir + "/model.safetensors");
     optimizer.load_state(resume->checkpoint.optimizer);
-    step = resume->step;
-    result.checkpoint = resume->dir;
     metrics.emplace(MetricsLog::resume(metrics_path, step));
+    for (const auto& rec : read_metrics(metrics_path)) {
+      const double v = rec.number("val_loss", std::nan(""));
+      if (std::isfinite(v) && v < best_val) best_val = v, best_val_step = rec.step().value_or(-1);
+    }
     if (!options.quiet) std::cerr << "resuming from " << resume->dir << " (step " << step << ")\n";
   } else {
+    if (source) model.load_parameters(source->model->named_tensors(), source->dir + "/model.safetensors");
     metrics.emplace(MetricsLog::create(metrics_path));
   }
-  write_file_atomic(run_dir + "/config.yaml", config_to_yaml(config));
+  write_file_atomic(run_dir + "/config.yaml", resolved_yaml);
+  metrics->append(JsonObject()
+                      .add("kind", "run")
+                      .add("step", step)
+                      .add("version", LONGNET_VERSION)
+                      .add("config_sha256", sha256_hex(resolved_yaml))
+                      .add("threads", int64_t{threads()})
+                      .add("isa", std::string(attention_isa_name()))
+                      .add("start_time", utc_now())
+                      .add("resumed_from", resume ? resume->dir : std::string())
+                      .add("init_from", source ? source->dir : std::string()));
 
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed_total = [&] {
+    return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
   auto save = [&](int64_t at_step) {
     CheckpointData ckpt;
     ckpt.model = model.named_tensors();
     ckpt.optimizer = optimizer.state();
-    ckpt.model_metadata = {{"format", "longnet"}, {"step", std::to_string(at_step)}};
-    ckpt.state_json = state_json(config, at_step, data);
-    ckpt.tokenizer_path = data.tokenizer.path();
+    ckpt.model_metadata = {{"format", "longnet"}, {"step", std::to_string(at_step)}, {"config", resolved_yaml}};
+    TrainState state;
+    state.step = at_step;
+    state.seed = tc.seed;
+    state.tokenizer_sha256 = data.tokenizer.sha256();
+    state.token_cache = data.cache_path;
+    state.threads = threads();
+    state.elapsed_s = elapsed_total();
+    state.lr_anchor = anchor;
+    state.config_yaml = config_to_yaml(config);
+    ckpt.state_json = train_state_json(state);
+    ckpt.tokenizer_bytes = tokenizer_bytes;
     result.checkpoint = write_checkpoint(run_dir, at_step, ckpt);
     prune_checkpoints(run_dir, tc.keep_last);
+    metrics->append(JsonObject()
+                        .add("kind", "checkpoint")
+                        .add("step", at_step)
+                        .add("path", result.checkpoint)
+                        .add("elapsed_s", state.elapsed_s));
     // The plot follows the checkpoints too, so runs without validation still get one.
     write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
   };
   auto validate = [&](int64_t at_step) {
-    double loss = validation_loss(model, data, micro, T, tc.eval_batches);
-    result.val_loss = loss;
-    metrics->append(JsonObject().add("step", at_step).add("val_loss", loss).add("val_ppl", std::exp(loss)));
+    ValidationResult val = validation_loss(model, data, micro, T, tc.eval_batches);
+    result.val_loss = val.loss;
+    if (val.loss < best_val) best_val = val.loss, best_val_step = at_step;
+    metrics->append(JsonObject()
+                        .add("kind", "val")
+                        .add("step", at_step)
+                        .add("val_loss", val.loss)
+                        .add("val_ppl", std::exp(val.loss))
+                        .add("val_tokens", val.tokens)
+                        .add("val_split_tokens", val.split_tokens));
     write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
-    return loss;
+    return val;
   };
 
-  StopSignalScope signals;
   std::optional<ProgressLine> progress;
   if (!options.quiet) progress.emplace(tc.steps, static_cast<int>(tc.log_every), stderr, -1, step);
   auto say = [&](const std::string& line) {
     if (progress) progress->message(line);
   };
-  const auto started = std::chrono::steady_clock::now();
   const int64_t first_step = step;
+  if (stop_requested()) {
+    // A signal during set-up: nothing was trained, so nothing is saved.
+    if (progress) progress->finish();
+    std::cerr << "longnet: stopped by signal before the first step; nothing to save (the run folder is as it was)\n";
+    result.stopped_early = true;
+    return result;
+  }
   std::vector<int32_t> inputs(micro * T), targets(micro * T);
   while (step < tc.steps) {
-    const double lr = learning_rate(step, schedule);
+    const double lr = learning_rate(step, schedule, anchor);
     optimizer.zero_grad();
     double step_loss = 0;
     for (int64_t m = 0; m < plan.accum_steps; ++m) {
@@ -209,30 +363,33 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       // Mean over micro-batches: scale each micro-batch's gradient by 1/accum.
       loss.backward(Tensor::full({}, 1.0f / static_cast<float>(plan.accum_steps)));
     }
+    // The gradients of the whole step are complete here (the place for a data-parallel all-reduce).
     const double grad_norm = clip_grad_norm(params, tc.grad_clip);
     LN_CHECK(std::isfinite(grad_norm), "non-finite gradient norm at step ", step, "; stopping. The last good checkpoint is ",
              result.checkpoint.empty() ? std::string("(none yet)") : result.checkpoint, "; try a lower train.lr or train.grad_clip");
     optimizer.step(lr);
     ++step;
     result.train_loss = step_loss;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double session_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (progress) progress->update(step, step_loss, lr, plan.tokens());
     metrics->append(JsonObject()
+                        .add("kind", "train")
                         .add("step", step)
                         .add("loss", step_loss)
                         .add("lr", lr)
                         .add("grad_norm", grad_norm)
                         .add("tokens", step * plan.tokens())
-                        .add("elapsed_s", elapsed));
+                        .add("elapsed_s", elapsed_before + session_s));
 
-    const bool out_of_time = tc.max_minutes > 0 && elapsed > tc.max_minutes * 60.0;
+    const bool out_of_time = tc.max_minutes > 0 && session_s > tc.max_minutes * 60.0;
     const bool stop_after = options.stop_after > 0 && step - first_step >= options.stop_after;
     const bool stopping = stop_requested() || out_of_time || stop_after;
     const bool last = step == tc.steps;
     if (tc.eval_every > 0 && (step % tc.eval_every == 0 || last || stopping) && !data.split.val.empty()) {
-      double val = validate(step);
-      say("step " + std::to_string(step) + ": validation loss " + std::to_string(val) +
-                       ", perplexity " + std::to_string(std::exp(val)));
+      ValidationResult val = validate(step);
+      say("step " + std::to_string(step) + ": validation loss " + std::to_string(val.loss) + ", perplexity " +
+          std::to_string(std::exp(val.loss)) + " (" + std::to_string(val.tokens) + " of " +
+          std::to_string(val.split_tokens) + " validation tokens)");
     }
     if ((tc.save_every > 0 && step % tc.save_every == 0) || last || stopping) save(step);
     if (stopping) {
@@ -245,7 +402,17 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   }
   if (progress) progress->finish();
   result.step = step;
-  if (result.checkpoint.empty() && step > 0) save(step);
+  if (result.checkpoint.empty() && step > first_step) save(step);
+  metrics->append(JsonObject()
+                      .add("kind", "summary")
+                      .add("step", step)
+                      .add("session_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count())
+                      .add("elapsed_s", elapsed_total())
+                      .add("tokens", step * plan.tokens())
+                      .add("best_val_loss", best_val)
+                      .add("best_val_step", best_val_step)
+                      .add("baseline_val_loss", unigram)
+                      .add("finished", step >= tc.steps));
   return result;
 }
 
