@@ -139,9 +139,10 @@ std::string utc_now() {
 
 TrainResult train(const Config& given, const TrainOptions& options) {
   const std::string run_dir = given.train.out_dir;
-  RunFolderLock lock(run_dir);
-  // From here a SIGINT/SIGTERM is a graceful stop, during set-up too.
+  // From here a SIGINT/SIGTERM is a graceful stop, during set-up too (a signal before the
+  // first step ends the call with nothing written).
   StopSignalScope signals;
+  RunFolderLock lock(run_dir);
   remove_stale_run_files(run_dir, given.data.cache_dir);
 
   TrainResult result;

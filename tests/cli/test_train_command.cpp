@@ -94,3 +94,27 @@ TEST_CASE("an out_dir that cannot be created is one line with status 2") {
   CHECK(out.rfind("longnet: error: cannot create train.out_dir '" + (dir / "blocker/run") + "': ", 0) == 0);
   CHECK(std::count(out.begin(), out.end(), '\n') == 1);
 }
+
+TEST_CASE("SIGTERM during set-up stops with a message, status 0 and nothing written") {
+  test::TempDir dir;
+  // A larger corpus: training its tokenizer keeps the set-up busy for a while.
+  test::write_corpus(dir / "corpus", "doc", 8, 1500, 11);
+  const std::string config = write_config(dir, "run", 5);
+  const pid_t pid = test::spawn_longnet({"train", "-c", config, "--threads", "1"}, dir / "out.log");
+  // The lock file holds the pid once the signal handlers are installed (they come first).
+  const std::string lock = dir / "run/train.lock";
+  for (int i = 0; i < 600 && !(fs::exists(lock) && fs::file_size(lock) > 0); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::kill(pid, SIGTERM);
+  test::ExitStatus status = test::wait_for(pid);
+  const std::string out = test::read_file(dir / "out.log");
+  INFO(out);
+  CHECK(status.exited);
+  CHECK(status.code == 0);
+  CHECK(out.find("SIGTERM received") != std::string::npos);
+  CHECK(out.find("stopped by signal before the first step; nothing to save") != std::string::npos);
+  bool any_checkpoint = false;
+  for (const auto& e : fs::directory_iterator(dir / "run")) any_checkpoint |= e.path().filename().string().rfind("step-", 0) == 0;
+  CHECK_FALSE(any_checkpoint);
+}
