@@ -47,7 +47,14 @@ ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (re
         return 0;
       }
       std::cerr << "trained to step " << result.step << ": train loss " << result.train_loss;
-      if (result.val_loss == result.val_loss) std::cerr << ", validation loss " << result.val_loss;
+      if (result.val_loss == result.val_loss && result.val_whole_split) {
+        std::cerr << ", validation loss " << result.val_loss << " (the whole validation split, "
+                  << result.val_tokens << " predictions, as `longnet eval --validation-split` scores it)";
+      } else if (result.val_loss == result.val_loss) {
+        std::cerr << ", validation loss " << result.val_loss << " (on " << result.val_tokens << " of the "
+                  << result.val_split_tokens << " validation tokens, train.eval_batches; `longnet eval "
+                  << "--validation-split` scores them all, so its perplexity differs by that sample)";
+      }
       std::cerr << "\ncheckpoint: " << result.checkpoint << "\n";
       return 0;
     };

@@ -318,15 +318,24 @@ TrainResult train(const Config& given, const TrainOptions& options) {
     // The plot follows the checkpoints too, so runs without validation still get one.
     write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
   };
-  auto validate = [&](int64_t at_step) {
-    ValidationResult val = validation_loss(model, data, micro, T, tc.eval_batches);
+  // whole: the entire split, as `longnet eval --validation-split` scores it (the end of the
+  // run); otherwise the fixed subset of train.eval_batches batches (validation.hpp).
+  auto validate = [&](int64_t at_step, bool whole) {
+    ValidationResult val;
+    if (whole) val = split_validation_loss(model, data, T);
+    whole = whole && val.tokens > 0;  // a single-document corpus has no per-file streams
+    if (!whole) val = validation_loss(model, data, micro, T, tc.eval_batches);
     result.val_loss = val.loss;
+    result.val_tokens = val.tokens;
+    result.val_split_tokens = val.split_tokens;
+    result.val_whole_split = whole;
     if (val.loss < best_val) best_val = val.loss, best_val_step = at_step;
     metrics->append(JsonObject()
                         .add("kind", "val")
                         .add("step", at_step)
                         .add("val_loss", val.loss)
                         .add("val_ppl", std::exp(val.loss))
+                        .add("scope", whole ? "split" : "subset")
                         .add("val_tokens", val.tokens)
                         .add("val_split_tokens", val.split_tokens));
     write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
@@ -387,10 +396,10 @@ TrainResult train(const Config& given, const TrainOptions& options) {
     const bool stopping = stop_requested() || out_of_time || stop_after;
     const bool last = step == tc.steps;
     if (tc.eval_every > 0 && (step % tc.eval_every == 0 || last || stopping) && !data.split.val.empty()) {
-      ValidationResult val = validate(step);
+      ValidationResult val = validate(step, last);
       say("step " + std::to_string(step) + ": validation loss " + std::to_string(val.loss) + ", perplexity " +
           std::to_string(std::exp(val.loss)) + " (" + std::to_string(val.tokens) + " of " +
-          std::to_string(val.split_tokens) + " validation tokens)");
+          std::to_string(val.split_tokens) + " validation tokens" + (result.val_whole_split ? ", all" : "") + ")");
     }
     if ((tc.save_every > 0 && step % tc.save_every == 0) || last || stopping) save(step);
     if (stopping) {

@@ -4,9 +4,13 @@
 // window k reads tokens [k*T, k*T + T] of the validation documents joined in order.
 //
 // This is a fixed subset (train.eval_batches x micro-batch windows), reported with its token
-// count next to the split's. `longnet eval --validation-split` scores every validation token,
-// file by file, so the two perplexities differ by the subset and the window boundaries; they
-// agree in expectation, not to the digit.
+// count next to the split's: cheap enough to run every train.eval_every steps.
+//
+// At the end of training the whole split is scored instead (split_validation_loss), exactly
+// as `longnet eval --validation-split` scores it: per source file, the stream EOS + its
+// held-out documents, cut into non-overlapping windows of seq_len (the last one shorter),
+// every prediction counted once. The two numbers agree to float rounding (a test holds them
+// to 1e-6); the periodic subset numbers differ from it by sampling.
 #include <cstdint>
 
 #include "nn/language_model.hpp"
@@ -22,6 +26,13 @@ struct ValidationResult {
 
 ValidationResult validation_loss(const LanguageModel& model, const RunData& data, int64_t batch, int64_t seq_len,
                                  int64_t max_batches);
+
+// The whole validation split, scored like `longnet eval --validation-split` (above).
+ValidationResult split_validation_loss(const LanguageModel& model, const RunData& data, int64_t seq_len);
+
+// The token streams that scoring reads: one per source file holding validation documents,
+// EOS then those documents in order (eval/validation_split.hpp builds the same).
+std::vector<std::vector<int32_t>> validation_streams(const RunData& data);
 
 // The yardstick a model must beat: the validation loss of a unigram model (token
 // frequencies of the train split, add-one smoothed). NaN without a validation split.
