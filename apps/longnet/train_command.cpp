@@ -32,7 +32,6 @@ ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (re
                    "checkpoint or run dir; the model shape must match");
     return [args] {
       ln::Config config = ln::load_config(args->config, args->overrides);
-      if (!args->quiet) std::cerr << "config (" << config.source << "):\n" << ln::config_table(config);
       ln::TrainOptions options{args->resume, args->quiet, args->stop_after, args->overrides, !args->config.empty(),
                                args->init_from};
       ln::TrainResult result = ln::train(config, options);

@@ -190,6 +190,8 @@ TrainResult train(const Config& given, const TrainOptions& options) {
     std::cerr << "note: " << run_dir << " already has a checkpoint, so --init-from is not applied: resuming it\n";
   }
   const TrainConfig& tc = config.train;
+  // The config actually used (on resume: the run's own, with the accepted changes).
+  if (!options.quiet) std::cerr << "config (" << config.source << "):\n" << config_table(config);
 
   // --init-from: the source's weights and tokenizer; its model shape must match the config's.
   std::optional<TrainedModel> source;
