@@ -31,7 +31,8 @@ std::vector<ConfigChange> config_changes(const Config& before, const Config& aft
   std::vector<ConfigChange> out;
   for (const ConfigKey& key : config_schema()) {
     if (key.name == "train.out_dir" || key.name == "data.cache_dir") continue;
-    if (key.name == "model.vocab_size" && (before.model.vocab_size == 0 || after.model.vocab_size == 0)) continue;
+    if (key.name == "model.vocab_size" && (before.model.vocab_size == 0 || after.model.vocab_size == 0))
+      continue;
     std::string a = key.to_yaml(before), b = key.to_yaml(after);
     if (a != b) out.push_back({key.name, a, b});
   }
@@ -47,8 +48,9 @@ std::string override_key(const std::string& assignment) {
   return trim(assignment.substr(0, assignment.find('=')));
 }
 
-ResumedConfig resolve_resumed_config(const Config& saved, const Config& given, const std::vector<std::string>& overrides,
-                                     bool config_given, const std::string& run) {
+ResumedConfig resolve_resumed_config(const Config& saved, const Config& given,
+                                     const std::vector<std::string>& overrides, bool config_given,
+                                     const std::string& run) {
   ResumedConfig out;
   if (config_given) {
     out.config = given;
@@ -73,15 +75,19 @@ ResumedConfig resolve_resumed_config(const Config& saved, const Config& given, c
       out.changes.push_back(change);
     }
   }
-  LN_CHECK(identity.empty(), "cannot resume ", run, " with a different model, data or tokenizer: ",
-           list_changes(identity, "in the run", "now"),
+  LN_CHECK(identity.empty(), "cannot resume ", run,
+           " with a different model, data or tokenizer: ", list_changes(identity, "in the run", "now"),
            "; a run folder keeps its config: drop these changes, or start a new run in another train.out_dir "
-           "(--init-from ", run, " starts one from these weights)");
+           "(--init-from ",
+           run, " starts one from these weights)");
   if (!unasked.empty()) {
     std::string example = unasked.front().key + "=" + unasked.front().after;
-    LN_FAIL("the config differs from the one ", run, " was trained with: ", list_changes(unasked, "in the run", "now"),
-            "; a run folder keeps its config: run without --config to resume it as it was, or change a training "
-            "setting on purpose with --set (e.g. --set ", example, ")");
+    LN_FAIL(
+        "the config differs from the one ", run,
+        " was trained with: ", list_changes(unasked, "in the run", "now"),
+        "; a run folder keeps its config: run without --config to resume it as it was, or change a training "
+        "setting on purpose with --set (e.g. --set ",
+        example, ")");
   }
   return out;
 }

@@ -34,13 +34,14 @@ bool is_run_identity_key(const std::string& key);
 std::string override_key(const std::string& assignment);
 
 struct ResumedConfig {
-  Config config;                       // the config the resumed run uses
-  std::vector<ConfigChange> changes;   // accepted changes (train.* keys given with --set)
+  Config config;                      // the config the resumed run uses
+  std::vector<ConfigChange> changes;  // accepted changes (train.* keys given with --set)
 };
 
 // ln::Error (one line listing the keys) for a refused difference. `run` names the checkpoint
 // in messages. `given` has the overrides applied already (as load_config does).
-ResumedConfig resolve_resumed_config(const Config& saved, const Config& given, const std::vector<std::string>& overrides,
-                                     bool config_given, const std::string& run);
+ResumedConfig resolve_resumed_config(const Config& saved, const Config& given,
+                                     const std::vector<std::string>& overrides, bool config_given,
+                                     const std::string& run);
 
 }  // namespace ln

@@ -40,7 +40,8 @@ std::string train_state_json(const TrainState& s) {
       .add("token_cache", s.token_cache)
       .add("threads", s.threads)
       .add_raw("elapsed_s", exact(s.elapsed_s));
-  if (s.lr_anchor) out.add("lr_anchor_step", s.lr_anchor->step).add_raw("lr_anchor_lr", exact(s.lr_anchor->lr));
+  if (s.lr_anchor)
+    out.add("lr_anchor_step", s.lr_anchor->step).add_raw("lr_anchor_lr", exact(s.lr_anchor->lr));
   return out.add("config", s.config_yaml).str();
 }
 
@@ -48,17 +49,21 @@ TrainState parse_train_state(const std::string& json, const std::string& where) 
   JsonValue root = parse_json(json, where);
   LN_CHECK(root.is_object(), where, " is not a JSON object");
   const JsonValue* format = root.find("format");
-  LN_CHECK(format && format->is_string() && format->text == kStateFormat, where, " is not a longnet training state");
+  LN_CHECK(format && format->is_string() && format->text == kStateFormat, where,
+           " is not a longnet training state");
   TrainState s;
   const JsonValue* step = root.find("step");
   LN_CHECK(step && step->as_uint(), where, " has no step");
   s.step = static_cast<int64_t>(*step->as_uint());
-  if (const JsonValue* seed = root.find("seed"); seed && seed->as_uint()) s.seed = static_cast<int64_t>(*seed->as_uint());
+  if (const JsonValue* seed = root.find("seed"); seed && seed->as_uint())
+    s.seed = static_cast<int64_t>(*seed->as_uint());
   const JsonValue* sha = root.find("tokenizer_sha256");
   LN_CHECK(sha && sha->is_string() && sha->text.size() == 64, where, " has no tokenizer_sha256");
   s.tokenizer_sha256 = sha->text;
-  if (const JsonValue* cache = root.find("token_cache"); cache && cache->is_string()) s.token_cache = cache->text;
-  if (const JsonValue* t = root.find("threads"); t && t->as_uint()) s.threads = static_cast<int64_t>(*t->as_uint());
+  if (const JsonValue* cache = root.find("token_cache"); cache && cache->is_string())
+    s.token_cache = cache->text;
+  if (const JsonValue* t = root.find("threads"); t && t->as_uint())
+    s.threads = static_cast<int64_t>(*t->as_uint());
   // Checkpoints written before elapsed_s existed resume with 0.
   if (auto elapsed = as_double(root.find("elapsed_s"))) s.elapsed_s = *elapsed;
   const JsonValue* anchor_step = root.find("lr_anchor_step");

@@ -7,10 +7,16 @@
 
 TEST_CASE("bench train honours train.grad_accum") {
   ln::test::TempDir dir;
-  const std::vector<std::string> base = {"bench", "train", "--threads", "1", "--steps", "1", "--warmup", "0",
-                                         "--set", "model.d_model=16", "--set", "model.layers=1",
-                                         "--set", "model.heads=2", "--set", "data.seq_len=32",
-                                         "--set", "attention.segments=[8,16,32]", "--set", "train.batch_size=4"};
+  const std::vector<std::string> base = {"bench",     "train",
+                                         "--threads", "1",
+                                         "--steps",   "1",
+                                         "--warmup",  "0",
+                                         "--set",     "model.d_model=16",
+                                         "--set",     "model.layers=1",
+                                         "--set",     "model.heads=2",
+                                         "--set",     "data.seq_len=32",
+                                         "--set",     "attention.segments=[8,16,32]",
+                                         "--set",     "train.batch_size=4"};
   auto with = [&](const std::string& accum) {
     auto args = base;
     args.insert(args.end(), {"--set", "train.grad_accum=" + accum});

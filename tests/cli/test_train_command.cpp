@@ -54,8 +54,8 @@ TEST_CASE("train on a finished run says 'finished at step N' and exits 0 without
   CHECK(out.find("memory estimate") == std::string::npos);
   CHECK(out.find("trained to step") == std::string::npos);
   // The same without --config, from the run folder alone: the run's own config is used.
-  test::ExitStatus bare =
-      test::run_longnet({"train", "--set", "train.out_dir=" + (dir / "run"), "--threads", "1"}, dir / "bare.log");
+  test::ExitStatus bare = test::run_longnet(
+      {"train", "--set", "train.out_dir=" + (dir / "run"), "--threads", "1"}, dir / "bare.log");
   CHECK(bare.code == 0);
   CHECK(test::read_file(dir / "bare.log").find("finished at step 2") != std::string::npos);
 }
@@ -70,15 +70,17 @@ TEST_CASE("a second train on a running folder exits at once naming the holder's 
   for (int i = 0; i < 600 && !(fs::exists(lock) && fs::file_size(lock) > 0); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  test::ExitStatus second = test::run_longnet({"train", "-c", config, "-q", "--threads", "1"}, dir / "second.log");
+  test::ExitStatus second =
+      test::run_longnet({"train", "-c", config, "-q", "--threads", "1"}, dir / "second.log");
   ::kill(first, SIGKILL);
   test::wait_for(first);
   const std::string out = test::read_file(dir / "second.log");
   INFO(out);
   CHECK(second.code == 2);
-  CHECK(out.rfind("longnet: error: run folder " + (dir / "run") + " in use by pid " + std::to_string(first) +
-                      " (another longnet train); wait for it to finish, stop it, or use another train.out_dir",
-                  0) == 0);
+  CHECK(
+      out.rfind("longnet: error: run folder " + (dir / "run") + " in use by pid " + std::to_string(first) +
+                    " (another longnet train); wait for it to finish, stop it, or use another train.out_dir",
+                0) == 0);
   CHECK(std::count(out.begin(), out.end(), '\n') == 1);
 }
 
@@ -115,6 +117,7 @@ TEST_CASE("SIGTERM during set-up stops with a message, status 0 and nothing writ
   CHECK(out.find("SIGTERM received") != std::string::npos);
   CHECK(out.find("stopped by signal before the first step; nothing to save") != std::string::npos);
   bool any_checkpoint = false;
-  for (const auto& e : fs::directory_iterator(dir / "run")) any_checkpoint |= e.path().filename().string().rfind("step-", 0) == 0;
+  for (const auto& e : fs::directory_iterator(dir / "run"))
+    any_checkpoint |= e.path().filename().string().rfind("step-", 0) == 0;
   CHECK_FALSE(any_checkpoint);
 }

@@ -49,7 +49,7 @@ TEST_CASE("the final validation of training equals eval --validation-split to 1e
   REQUIRE(vals.size() == 2);
   CHECK(vals[0].strings.at("scope") == "subset");  // step 2: train.eval_batches windows
   CHECK(vals[0].number("val_tokens", 0) == 2 * 16);
-  CHECK(vals[1].strings.at("scope") == "split");   // step 4, the end: every prediction
+  CHECK(vals[1].strings.at("scope") == "split");  // step 4, the end: every prediction
 
   TrainedModel trained = load_trained_model(c.train.out_dir);
   EvalSettings settings;

@@ -62,7 +62,8 @@ std::vector<std::string> train_args(const std::string& config) {
 int64_t last_logged_step(const std::string& run_dir) {
   int64_t last = 0;
   for (const auto& rec : read_metrics(run_dir + "/metrics.jsonl")) {
-    if (rec.strings.count("kind") && rec.strings.at("kind") == "train") last = std::max(last, rec.step().value_or(0));
+    if (rec.strings.count("kind") && rec.strings.at("kind") == "train")
+      last = std::max(last, rec.step().value_or(0));
   }
   return last;
 }
@@ -96,7 +97,7 @@ TEST_CASE("SIGKILL at random moments, resume each time: bit-identical to an unin
     // Saves are stretched (a pause between their files, longer every other launch) so that a
     // kill often lands inside a checkpoint write; the pause changes no result.
     const std::vector<std::pair<std::string, std::string>> env = {
-        {"LONGNET_TEST_SAVE_PAUSE_MS", attempt % 2 ? "30" : "5"}};
+        {"LONGNET_TEST_SAVE_PAUSE_MS", attempt % 2 ? "40" : "10"}};
     const pid_t pid = test::spawn_longnet(train_args(config), dir / "crash.log", env);
     const int delay_ms = std::uniform_int_distribution<int>(30, 500)(rng);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
@@ -113,7 +114,8 @@ TEST_CASE("SIGKILL at random moments, resume each time: bit-identical to an unin
     REQUIRE(status.signal == SIGKILL);
     ++kills;
     bool in_save = false;
-    for (const auto& e : fs::directory_iterator(run)) in_save |= e.path().filename().string().rfind(".tmp-", 0) == 0;
+    for (const auto& e : fs::directory_iterator(run))
+      in_save |= e.path().filename().string().rfind(".tmp-", 0) == 0;
     inside_saves += in_save;
 
     // No step lost beyond one save interval: the newest intact checkpoint is at most
@@ -121,7 +123,8 @@ TEST_CASE("SIGKILL at random moments, resume each time: bit-identical to an unin
     const int64_t logged = last_logged_step(run);
     auto latest = latest_intact_checkpoint(run);
     const int64_t saved = latest ? read_checkpoint(*latest).step : 0;
-    INFO("kill ", kills, " after ", delay_ms, " ms: logged step ", logged, ", newest intact checkpoint ", saved);
+    INFO("kill ", kills, " after ", delay_ms, " ms: logged step ", logged, ", newest intact checkpoint ",
+         saved);
     CHECK(saved >= logged - 1);
     if (logged == kSteps && saved == kSteps) break;
   }

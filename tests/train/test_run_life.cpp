@@ -105,7 +105,8 @@ std::string message_of(const std::function<void()>& fn) {
 std::map<int64_t, double> lr_by_step(const std::string& run_dir) {
   std::map<int64_t, double> out;
   for (const auto& rec : read_metrics(run_dir + "/metrics.jsonl")) {
-    if (rec.strings.count("kind") && rec.strings.at("kind") == "train") out[*rec.step()] = rec.number("lr", -1);
+    if (rec.strings.count("kind") && rec.strings.at("kind") == "train")
+      out[*rec.step()] = rec.number("lr", -1);
   }
   return out;
 }
@@ -132,14 +133,16 @@ TEST_CASE("when every checkpoint is damaged, train refuses and keeps every byte"
   Config c = tiny_config(dir, "run");
   c.train.eval_every = 0;
   REQUIRE(train(c, quiet("auto", 4)).step == 4);  // step-2 and step-4
-  for (const auto& entry : list_checkpoints(c.train.out_dir)) flip_byte(entry.path + "/optimizer.safetensors", 100);
+  for (const auto& entry : list_checkpoints(c.train.out_dir))
+    flip_byte(entry.path + "/optimizer.safetensors", 100);
   const auto before = snapshot(c.train.out_dir);
   const std::string msg = message_of([&] { train(c, quiet()); });
   CHECK(msg.find("no intact checkpoint in " + c.train.out_dir + "; 2 damaged: step-000000004: ") == 0);
   CHECK(msg.find("--resume never") != std::string::npos);
   CHECK(snapshot(c.train.out_dir) == before);
   // --resume never in the same folder is refused too: it would prune the damaged checkpoints.
-  CHECK(message_of([&] { train(c, quiet("never")); }).find("choose a new train.out_dir") != std::string::npos);
+  CHECK(message_of([&] { train(c, quiet("never")); }).find("choose a new train.out_dir") !=
+        std::string::npos);
   CHECK(snapshot(c.train.out_dir) == before);
 }
 
@@ -172,7 +175,8 @@ TEST_CASE("checkpoints whose manifest was recomputed are still checked") {
     write_checkpoint(c.train.out_dir, 2, bad);  // a fresh manifest over the bad weights
     CHECK(message_of([&] { train(c, quiet()); }).find("non-finite weights (tensor '" + bad.model[0].first) !=
           std::string::npos);
-    CHECK(message_of([&] { load_trained_model(c.train.out_dir); }).find("non-finite weights") != std::string::npos);
+    CHECK(message_of([&] { load_trained_model(c.train.out_dir); }).find("non-finite weights") !=
+          std::string::npos);
   }
   SUBCASE("a state.json step that disagrees with the folder is refused") {
     CheckpointData bad = good;
@@ -237,7 +241,9 @@ TEST_CASE("an out_dir that cannot be created is one clear error") {
   Config c = tiny_config(dir, "run");
   test::write_file(dir / "a-file", "not a directory");
   c.train.out_dir = dir / "a-file/run";
-  CHECK(message_of([&] { train(c, quiet()); }).find("cannot create train.out_dir '" + c.train.out_dir + "'") == 0);
+  CHECK(message_of([&] {
+          train(c, quiet());
+        }).find("cannot create train.out_dir '" + c.train.out_dir + "'") == 0);
 }
 
 TEST_CASE("resume keeps the run's config: other model/data keys are refused, train keys need --set") {
@@ -256,7 +262,8 @@ TEST_CASE("resume keeps the run's config: other model/data keys are refused, tra
 
   Config longer = c;
   longer.train.steps = 10;
-  CHECK(message_of([&] { train(longer, quiet()); }).find("train.steps (6 in the run, 10 now)") != std::string::npos);
+  CHECK(message_of([&] { train(longer, quiet()); }).find("train.steps (6 in the run, 10 now)") !=
+        std::string::npos);
   // A lower train.steps than the checkpoint is an error even with --set.
   Config shorter = c;
   shorter.train.steps = 1;
@@ -297,7 +304,8 @@ TEST_CASE("extending train.steps on resume continues the schedule from the curre
   const double l0 = learning_rate(3, old_s);
   for (int64_t s = 4; s <= 10; ++s) {
     const double p = static_cast<double>(s - 1 - 3) / 7.0;
-    CHECK(lr.at(s) == doctest::Approx(3e-4 + (l0 - 3e-4) * 0.5 * (1 + std::cos(std::numbers::pi * p))).epsilon(1e-6));
+    CHECK(lr.at(s) ==
+          doctest::Approx(3e-4 + (l0 - 3e-4) * 0.5 * (1 + std::cos(std::numbers::pi * p))).epsilon(1e-6));
   }
   // Now at train.steps: the run is finished.
   Config more = c;
@@ -350,13 +358,16 @@ TEST_CASE("--init-from starts a new run at step 0 from the source's weights and 
   double max_diff = 0;
   for (size_t i = 0; i < wa.size(); ++i) max_diff = std::max(max_diff, double(std::fabs(wa[i] - wb[i])));
   CHECK(max_diff < 1e-6);
-  CHECK(test::read_file(b.checkpoint + "/tokenizer.model") == test::read_file(a.checkpoint + "/tokenizer.model"));
+  CHECK(test::read_file(b.checkpoint + "/tokenizer.model") ==
+        test::read_file(a.checkpoint + "/tokenizer.model"));
 
   Config wrong = tiny_config(dir, "wrong");
   wrong.model.layers = 3;
   TrainOptions ow = quiet();
   ow.init_from = src.train.out_dir;
-  CHECK(message_of([&] { train(wrong, ow); }).find("its model has a different shape: model.layers (2 in the source, 3 now)") !=
+  CHECK(message_of([&] {
+          train(wrong, ow);
+        }).find("its model has a different shape: model.layers (2 in the source, 3 now)") !=
         std::string::npos);
 }
 
@@ -394,7 +405,8 @@ TEST_CASE("metrics.jsonl: a kind on every row, a run header, cumulative elapsed_
   CHECK(summary.number("tokens", 0) == 6 * 2 * 32);
 
   // The resolved config, with the tokenizer's vocabulary size, is in the weights' metadata.
-  SafetensorsFile weights = load_safetensors(c.train.out_dir + "/" + checkpoint_dir_name(6) + "/model.safetensors");
+  SafetensorsFile weights =
+      load_safetensors(c.train.out_dir + "/" + checkpoint_dir_name(6) + "/model.safetensors");
   Config stored = parse_config_yaml(weights.metadata.at("config"), "metadata");
   CHECK(stored.model.vocab_size == weights.at("tok_embeddings.weight").shape()[0]);
   CHECK(stored.model.layers == 2);
