@@ -72,12 +72,12 @@ struct ResumePoint {
 
 // The checkpoint to resume, or nullopt for a new run. Refuses (never deletes) when every
 // checkpoint of the run is damaged; moves aside damaged checkpoints newer than the one chosen.
-std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const std::string& mode, bool quiet) {
+std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const std::string& mode) {
   std::string dir;
   const auto existing = list_checkpoints(run_dir);
   if (mode == "never") {
-    LN_CHECK(existing.empty(), "--resume never starts a new run, but ", run_dir, " already holds ", existing.size(),
-             " checkpoint(s) (newest ", fs::path(existing.back().path).filename().string(),
+    LN_CHECK(existing.empty(), "--resume never starts a new run, but ", run_dir, " already holds ",
+             existing.size(), " checkpoint(s) (newest ", fs::path(existing.back().path).filename().string(),
              "); choose a new train.out_dir (--set train.out_dir=DIR), or move the old run away yourself");
     return std::nullopt;
   }
@@ -88,9 +88,10 @@ std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const s
       if (existing.empty()) return std::nullopt;
       std::string reasons;
       for (const auto& reason : skipped) reasons += (reasons.empty() ? "" : "; ") + reason;
-      LN_FAIL("no intact checkpoint in ", run_dir, "; ", skipped.size(), " damaged: ", reasons,
-              "; nothing was changed. Use --resume never with a new train.out_dir to start over, or restore a "
-              "checkpoint");
+      LN_FAIL(
+          "no intact checkpoint in ", run_dir, "; ", skipped.size(), " damaged: ", reasons,
+          "; nothing was changed. Use --resume never with a new train.out_dir to start over, or restore a "
+          "checkpoint");
     }
     // Damaged checkpoints newer than the one resumed would be overwritten by the next save of
     // their step or deleted by pruning: move them aside, bytes untouched.
@@ -100,13 +101,15 @@ std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const s
       auto problem = checkpoint_problem(entry.path);
       if (!problem) continue;
       const std::string aside = set_aside_damaged_checkpoint(entry.path);
-      std::cerr << "warning: damaged checkpoint " << fs::path(entry.path).filename().string() << " (" << *problem
-                << ") moved aside to " << aside << "; resuming from " << fs::path(*latest).filename().string() << "\n";
+      std::cerr << "warning: damaged checkpoint " << fs::path(entry.path).filename().string() << " ("
+                << *problem << ") moved aside to " << aside << "; resuming from "
+                << fs::path(*latest).filename().string() << "\n";
     }
     dir = *latest;
   } else {
     dir = mode;
-    LN_CHECK(fs::is_directory(dir), "--resume ", dir, " is not a checkpoint directory; use auto, never or a step-* dir");
+    LN_CHECK(fs::is_directory(dir), "--resume ", dir,
+             " is not a checkpoint directory; use auto, never or a step-* dir");
     if (auto problem = checkpoint_problem(dir)) LN_FAIL("cannot resume from ", dir, ": ", *problem);
   }
   ResumePoint point;
@@ -115,14 +118,17 @@ std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const s
   point.state = parse_train_state(point.checkpoint.state_json, dir + "/state.json");
   point.saved_config = parse_config_yaml(point.state.config_yaml, dir + "/state.json:config");
   if (auto bad = non_finite_tensor(point.checkpoint.model)) {
-    LN_FAIL("checkpoint ", dir, " holds non-finite weights (tensor '", *bad, "' has NaN or Inf); resume from an "
-            "earlier checkpoint with --resume ", run_dir, "/step-N");
+    LN_FAIL("checkpoint ", dir, " holds non-finite weights (tensor '", *bad,
+            "' has NaN or Inf); resume from an "
+            "earlier checkpoint with --resume ",
+            run_dir, "/step-N");
   }
   if (auto bad = non_finite_tensor(point.checkpoint.optimizer)) {
-    LN_FAIL("checkpoint ", dir, " holds a non-finite optimizer state ('", *bad, "'); resume from an earlier "
-            "checkpoint with --resume ", run_dir, "/step-N");
+    LN_FAIL("checkpoint ", dir, " holds a non-finite optimizer state ('", *bad,
+            "'); resume from an earlier "
+            "checkpoint with --resume ",
+            run_dir, "/step-N");
   }
-  (void)quiet;
   return point;
 }
 
@@ -148,7 +154,7 @@ TrainResult train(const Config& given, const TrainOptions& options) {
   TrainResult result;
   result.val_loss = std::nan("");
   result.train_loss = std::nan("");
-  std::optional<ResumePoint> resume = find_resume_point(run_dir, options.resume, options.quiet);
+  std::optional<ResumePoint> resume = find_resume_point(run_dir, options.resume);
 
   // ---- the config this run trains with ---------------------------------------------------
   Config config = given;
@@ -157,12 +163,12 @@ TrainResult train(const Config& given, const TrainOptions& options) {
   int64_t step = 0;
   if (resume) {
     step = resume->state.step;
-    ResumedConfig resolved =
-        resolve_resumed_config(resume->saved_config, given, options.overrides, options.config_given, resume->dir);
+    ResumedConfig resolved = resolve_resumed_config(resume->saved_config, given, options.overrides,
+                                                    options.config_given, resume->dir);
     config = resolved.config;
-    LN_CHECK(config.train.steps >= step, "train.steps ", config.train.steps, " is below the step of ", resume->dir,
-             " (", step, "); a run cannot be shortened past its checkpoint: use --set train.steps=", step,
-             " or more");
+    LN_CHECK(config.train.steps >= step, "train.steps ", config.train.steps, " is below the step of ",
+             resume->dir, " (", step,
+             "); a run cannot be shortened past its checkpoint: use --set train.steps=", step, " or more");
     anchor = resume->state.lr_anchor;
     elapsed_before = resume->state.elapsed_s;
     const LrSchedule before = schedule_of(resume->saved_config.train);
@@ -176,7 +182,8 @@ TrainResult train(const Config& given, const TrainOptions& options) {
       for (const auto& change : resolved.changes) std::cerr << "  " << change.text() << "\n";
       if (anchor && anchor->step == step) {
         std::cerr << "  the learning rate continues from " << anchor->lr << " at step " << step
-                  << " and decays to train.min_lr " << config.train.min_lr << " at step " << config.train.steps << "\n";
+                  << " and decays to train.min_lr " << config.train.min_lr << " at step "
+                  << config.train.steps << "\n";
       }
     }
     if (step >= config.train.steps) {
@@ -187,7 +194,8 @@ TrainResult train(const Config& given, const TrainOptions& options) {
     std::cerr << "starting a new run in " << run_dir << " from the weights of " << options.init_from << "\n";
   }
   if (resume && !options.init_from.empty() && !options.quiet) {
-    std::cerr << "note: " << run_dir << " already has a checkpoint, so --init-from is not applied: resuming it\n";
+    std::cerr << "note: " << run_dir
+              << " already has a checkpoint, so --init-from is not applied: resuming it\n";
   }
   const TrainConfig& tc = config.train;
   // The config actually used (on resume: the run's own, with the accepted changes).
@@ -201,22 +209,23 @@ TrainResult train(const Config& given, const TrainOptions& options) {
     for (const auto& change : config_changes(source->config, config)) {
       const std::string section = change.key.substr(0, change.key.find('.'));
       if ((section == "model" || section == "attention") && change.key != "model.dropout") {
-        differing += (differing.empty() ? "" : ", ") + change.key + " (" + change.before + " in the source, " +
-                     change.after + " now)";
+        differing += (differing.empty() ? "" : ", ") + change.key + " (" + change.before +
+                     " in the source, " + change.after + " now)";
       }
     }
-    LN_CHECK(differing.empty(), "cannot --init-from ", source->dir, ": its model has a different shape: ", differing,
+    LN_CHECK(differing.empty(), "cannot --init-from ", source->dir,
+             ": its model has a different shape: ", differing,
              "; use the source's model and attention settings (only model.dropout may differ)");
   }
 
-  const std::string tokenizer_from = resume ? resume->checkpoint.tokenizer_path
+  const std::string tokenizer_from = resume   ? resume->checkpoint.tokenizer_path
                                      : source ? source->dir + "/tokenizer.model"
                                               : std::string();
   RunData data = prepare_run_data(config, run_dir, tokenizer_from, options.quiet);
   if (resume) {
-    LN_CHECK(data.tokenizer.sha256() == resume->state.tokenizer_sha256, resume->dir, "/tokenizer.model has sha256 ",
-             data.tokenizer.sha256().substr(0, 12), "... but the run was trained with ",
-             resume->state.tokenizer_sha256.substr(0, 12),
+    LN_CHECK(data.tokenizer.sha256() == resume->state.tokenizer_sha256, resume->dir,
+             "/tokenizer.model has sha256 ", data.tokenizer.sha256().substr(0, 12),
+             "... but the run was trained with ", resume->state.tokenizer_sha256.substr(0, 12),
              "...; the checkpoint's tokenizer was replaced: restore it, or resume from another checkpoint");
   }
   // Read once: every save writes these bytes, whatever happens to the file later (rotation).
@@ -227,8 +236,8 @@ TrainResult train(const Config& given, const TrainOptions& options) {
   const int64_t sequences = tc.batch_tokens > 0 ? tc.batch_tokens / T : tc.batch_size;
   LN_CHECK(sequences % tc.grad_accum == 0, "train.grad_accum (", tc.grad_accum, ") must divide the ",
            sequences, " sequences of a step (train.batch_size or batch_tokens / seq_len)");
-  const BatchPlan plan = plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens,
-                                    sequences / tc.grad_accum);
+  const BatchPlan plan =
+      plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens, sequences / tc.grad_accum);
   const int64_t micro = plan.micro_batch;
   // The sampler fills one micro-batch at a time: rows m*micro .. (m+1)*micro-1 of the step's
   // global batch (a row is a function of (seed, step, row), so accumulation changes nothing).
@@ -246,7 +255,8 @@ TrainResult train(const Config& given, const TrainOptions& options) {
     check_fits_in_memory(estimate);
   }
   LanguageModel model(spec, static_cast<uint64_t>(tc.seed));
-  const double unigram = unigram_loss(data.tokens.tokens(), data.split.train, data.split.val, spec.vocab_size);
+  const double unigram =
+      unigram_loss(data.tokens.tokens(), data.split.train, data.split.val, spec.vocab_size);
   if (!options.quiet && std::isfinite(unigram)) {
     std::cerr << "baseline: a unigram model scores validation loss " << unigram << " (perplexity "
               << std::exp(unigram) << "); the model should end far below it\n";
@@ -298,7 +308,8 @@ TrainResult train(const Config& given, const TrainOptions& options) {
     CheckpointData ckpt;
     ckpt.model = model.named_tensors();
     ckpt.optimizer = optimizer.state();
-    ckpt.model_metadata = {{"format", "longnet"}, {"step", std::to_string(at_step)}, {"config", resolved_yaml}};
+    ckpt.model_metadata = {
+        {"format", "longnet"}, {"step", std::to_string(at_step)}, {"config", resolved_yaml}};
     TrainState state;
     state.step = at_step;
     state.seed = tc.seed;
@@ -353,7 +364,8 @@ TrainResult train(const Config& given, const TrainOptions& options) {
   if (stop_requested()) {
     // A signal during set-up: nothing was trained, so nothing is saved.
     if (progress) progress->finish();
-    std::cerr << "longnet: stopped by signal before the first step; nothing to save (the run folder is as it was)\n";
+    std::cerr << "longnet: stopped by signal before the first step; nothing to save (the run folder is as it "
+                 "was)\n";
     result.stopped_early = true;
     return result;
   }
@@ -366,23 +378,29 @@ TrainResult train(const Config& given, const TrainOptions& options) {
       sampler.fill(step, inputs.data(), targets.data(), m * micro);
       ForwardOptions fwd;
       fwd.train = true;
-      fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(step * plan.accum_steps + m);
+      fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull +
+                         static_cast<uint64_t>(step * plan.accum_steps + m);
       Var loss = model.loss(inputs, targets, micro, T, fwd);
       const double value = loss.value().item();
-      LN_CHECK(std::isfinite(value), "non-finite loss (", value, ") at step ", step, "; stopping. The last good checkpoint is ",
-               result.checkpoint.empty() ? std::string("(none yet)") : result.checkpoint, "; try a lower train.lr or a higher train.warmup_steps");
+      LN_CHECK(std::isfinite(value), "non-finite loss (", value, ") at step ", step,
+               "; stopping. The last good checkpoint is ",
+               result.checkpoint.empty() ? std::string("(none yet)") : result.checkpoint,
+               "; try a lower train.lr or a higher train.warmup_steps");
       step_loss += value / plan.accum_steps;
       // Mean over micro-batches: scale each micro-batch's gradient by 1/accum.
       loss.backward(Tensor::full({}, 1.0f / static_cast<float>(plan.accum_steps)));
     }
     // The gradients of the whole step are complete here (the place for a data-parallel all-reduce).
     const double grad_norm = clip_grad_norm(params, tc.grad_clip);
-    LN_CHECK(std::isfinite(grad_norm), "non-finite gradient norm at step ", step, "; stopping. The last good checkpoint is ",
-             result.checkpoint.empty() ? std::string("(none yet)") : result.checkpoint, "; try a lower train.lr or train.grad_clip");
+    LN_CHECK(std::isfinite(grad_norm), "non-finite gradient norm at step ", step,
+             "; stopping. The last good checkpoint is ",
+             result.checkpoint.empty() ? std::string("(none yet)") : result.checkpoint,
+             "; try a lower train.lr or train.grad_clip");
     optimizer.step(lr);
     ++step;
     result.train_loss = step_loss;
-    const double session_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double session_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (progress) progress->update(step, step_loss, lr, plan.tokens());
     metrics->append(JsonObject()
                         .add("kind", "train")
@@ -401,30 +419,33 @@ TrainResult train(const Config& given, const TrainOptions& options) {
       ValidationResult val = validate(step, last);
       say("step " + std::to_string(step) + ": validation loss " + std::to_string(val.loss) + ", perplexity " +
           std::to_string(std::exp(val.loss)) + " (" + std::to_string(val.tokens) + " of " +
-          std::to_string(val.split_tokens) + " validation tokens" + (result.val_whole_split ? ", all" : "") + ")");
+          std::to_string(val.split_tokens) + " validation tokens" + (result.val_whole_split ? ", all" : "") +
+          ")");
     }
     if ((tc.save_every > 0 && step % tc.save_every == 0) || last || stopping) save(step);
     if (stopping) {
       result.stopped_early = true;
-      say(std::string(out_of_time ? "train.max_minutes reached" : stop_after ? "--stop-after reached"
-                                                                                           : "stopped by signal") +
-                       "; saved " + result.checkpoint + "; run the same command again to resume");
+      say(std::string(out_of_time  ? "train.max_minutes reached"
+                      : stop_after ? "--stop-after reached"
+                                   : "stopped by signal") +
+          "; saved " + result.checkpoint + "; run the same command again to resume");
       break;
     }
   }
   if (progress) progress->finish();
   result.step = step;
   if (result.checkpoint.empty() && step > first_step) save(step);
-  metrics->append(JsonObject()
-                      .add("kind", "summary")
-                      .add("step", step)
-                      .add("session_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count())
-                      .add("elapsed_s", elapsed_total())
-                      .add("tokens", step * plan.tokens())
-                      .add("best_val_loss", best_val)
-                      .add("best_val_step", best_val_step)
-                      .add("baseline_val_loss", unigram)
-                      .add("finished", step >= tc.steps));
+  metrics->append(
+      JsonObject()
+          .add("kind", "summary")
+          .add("step", step)
+          .add("session_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count())
+          .add("elapsed_s", elapsed_total())
+          .add("tokens", step * plan.tokens())
+          .add("best_val_loss", best_val)
+          .add("best_val_step", best_val_step)
+          .add("baseline_val_loss", unigram)
+          .add("finished", step >= tc.steps));
   return result;
 }
 
