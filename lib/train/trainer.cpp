@@ -54,15 +54,6 @@ bool same_schedule(const LrSchedule& a, const LrSchedule& b) {
          a.total_steps == b.total_steps && a.power == b.power;
 }
 
-// The step of a checkpoint directory, from its name (list_checkpoints' rule).
-int64_t read_checkpoint_step(const std::string& dir) {
-  const std::string name = fs::path(dir).filename().string();
-  for (const auto& entry : list_checkpoints(fs::path(dir).parent_path().string())) {
-    if (fs::path(entry.path).filename().string() == name) return entry.step;
-  }
-  return -1;
-}
-
 struct ResumePoint {
   std::string dir;
   CheckpointData checkpoint;
@@ -70,10 +61,12 @@ struct ResumePoint {
   Config saved_config;
 };
 
-// The checkpoint to resume, or nullopt for a new run. Refuses (never deletes) when every
-// checkpoint of the run is damaged; moves aside damaged checkpoints newer than the one chosen.
+// The checkpoint to resume, or nullopt for a new run. Every checkpoint of the run is verified
+// first. When none verifies (auto), nothing is touched and training refuses to start.
+// Otherwise the damaged ones are moved aside (damaged-step-N): a later save of their step
+// would overwrite them and pruning would delete them, and their bytes (often intact weights)
+// are the user's.
 std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const std::string& mode) {
-  std::string dir;
   const auto existing = list_checkpoints(run_dir);
   if (mode == "never") {
     LN_CHECK(existing.empty(), "--resume never starts a new run, but ", run_dir, " already holds ",
@@ -81,29 +74,26 @@ std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const s
              "); choose a new train.out_dir (--set train.out_dir=DIR), or move the old run away yourself");
     return std::nullopt;
   }
+  std::vector<std::pair<std::string, std::string>> damaged;  // path, problem (newest first)
+  std::optional<std::string> latest;
+  for (auto it = existing.rbegin(); it != existing.rend(); ++it) {
+    if (auto problem = checkpoint_problem(it->path)) {
+      damaged.emplace_back(it->path, *problem);
+    } else if (!latest) {
+      latest = it->path;
+    }
+  }
+  std::string dir;
   if (mode == "auto") {
-    std::vector<std::string> skipped;
-    auto latest = latest_intact_checkpoint(run_dir, &skipped);
     if (!latest) {
       if (existing.empty()) return std::nullopt;
       std::string reasons;
-      for (const auto& reason : skipped) reasons += (reasons.empty() ? "" : "; ") + reason;
-      LN_FAIL(
-          "no intact checkpoint in ", run_dir, "; ", skipped.size(), " damaged: ", reasons,
-          "; nothing was changed. Use --resume never with a new train.out_dir to start over, or restore a "
-          "checkpoint");
-    }
-    // Damaged checkpoints newer than the one resumed would be overwritten by the next save of
-    // their step or deleted by pruning: move them aside, bytes untouched.
-    const int64_t latest_step = read_checkpoint_step(*latest);
-    for (const auto& entry : existing) {
-      if (entry.step <= latest_step) continue;
-      auto problem = checkpoint_problem(entry.path);
-      if (!problem) continue;
-      const std::string aside = set_aside_damaged_checkpoint(entry.path);
-      std::cerr << "warning: damaged checkpoint " << fs::path(entry.path).filename().string() << " ("
-                << *problem << ") moved aside to " << aside << "; resuming from "
-                << fs::path(*latest).filename().string() << "\n";
+      for (const auto& [path, problem] : damaged) {
+        reasons += (reasons.empty() ? "" : "; ") + fs::path(path).filename().string() + ": " + problem;
+      }
+      LN_FAIL("no intact checkpoint in ", run_dir, "; ", damaged.size(), " damaged: ", reasons,
+              "; nothing was changed. Use --resume never with a new train.out_dir to start over, or restore a "
+              "checkpoint");
     }
     dir = *latest;
   } else {
@@ -111,6 +101,11 @@ std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const s
     LN_CHECK(fs::is_directory(dir), "--resume ", dir,
              " is not a checkpoint directory; use auto, never or a step-* dir");
     if (auto problem = checkpoint_problem(dir)) LN_FAIL("cannot resume from ", dir, ": ", *problem);
+  }
+  for (const auto& [path, problem] : damaged) {
+    const std::string aside = set_aside_damaged_checkpoint(path);
+    std::cerr << "warning: damaged checkpoint " << fs::path(path).filename().string() << " (" << problem
+              << ") moved aside to " << aside << "; resuming from " << dir << "\n";
   }
   ResumePoint point;
   point.dir = dir;

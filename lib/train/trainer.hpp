@@ -9,8 +9,8 @@
 //     LR schedule from the current step (lr_schedule.hpp, LrAnchor);
 //   - a run already at train.steps is "finished": nothing is loaded or written;
 //   - when checkpoints exist but none verifies, nothing is touched: training refuses to start;
-//     damaged checkpoints newer than the one resumed are moved aside (damaged-step-N), never
-//     overwritten or pruned;
+//     otherwise damaged checkpoints are moved aside (damaged-step-N), never overwritten or
+//     pruned;
 //   - --init-from starts a new run (step 0, fresh optimizer and schedule) from another
 //     checkpoint's weights and tokenizer.
 //

@@ -146,19 +146,34 @@ TEST_CASE("when every checkpoint is damaged, train refuses and keeps every byte"
   CHECK(snapshot(c.train.out_dir) == before);
 }
 
-TEST_CASE("a damaged checkpoint newer than the resumed one is moved aside, never overwritten") {
+TEST_CASE("damaged checkpoints are moved aside, never overwritten or pruned") {
   test::TempDir dir;
   Config c = tiny_config(dir, "run");
-  REQUIRE(train(c, quiet("auto", 4)).step == 4);
+  c.train.save_every = 1;
+  c.train.keep_last = 2;
+  REQUIRE(train(c, quiet("auto", 4)).step == 4);  // keeps step-3 and step-4
   const std::string newest = c.train.out_dir + "/" + checkpoint_dir_name(4);
   flip_byte(newest + "/model.safetensors", 300);
   const auto damaged = snapshot(newest);
-  TrainResult r = train(c, quiet());
+  TrainResult r = train(c, quiet());  // resumes from step 3
   CHECK(r.step == 6);
   const std::string aside = c.train.out_dir + "/damaged-" + checkpoint_dir_name(4);
   REQUIRE(fs::is_directory(aside));
   CHECK(snapshot(aside) == damaged);
-  CHECK_FALSE(checkpoint_problem(newest));  // step 4 was trained again from step 2
+  CHECK_FALSE(fs::exists(newest));  // pruned after step 4 was trained again: the copy aside stays
+
+  // An older damaged checkpoint, with an explicit --resume: moved aside too, where pruning
+  // would have deleted it.
+  Config d = tiny_config(dir, "other");
+  d.train.save_every = 1;
+  d.train.keep_last = 2;
+  REQUIRE(train(d, quiet("auto", 2)).step == 2);  // step-1, step-2
+  const std::string old_one = d.train.out_dir + "/" + checkpoint_dir_name(1);
+  flip_byte(old_one + "/optimizer.safetensors", 100);
+  const auto old_bytes = snapshot(old_one);
+  REQUIRE(train(d, quiet(d.train.out_dir + "/" + checkpoint_dir_name(2))).step == 6);
+  REQUIRE(fs::is_directory(d.train.out_dir + "/damaged-" + checkpoint_dir_name(1)));
+  CHECK(snapshot(d.train.out_dir + "/damaged-" + checkpoint_dir_name(1)) == old_bytes);
 }
 
 TEST_CASE("checkpoints whose manifest was recomputed are still checked") {
