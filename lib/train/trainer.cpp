@@ -267,6 +267,14 @@ TrainResult train(const Config& given, const TrainOptions& options) {
   validate_lr_schedule(schedule, "train");
 
   const std::string metrics_path = run_dir + "/metrics.jsonl";
+  // A signal during set-up: nothing was trained, so nothing is saved. Checked once before the
+  // run's files are written (so they stay as they were) and once more before the first step.
+  auto stopped_before_start = [&] {
+    std::cerr << "longnet: stopped by signal before the first step; nothing to save\n";
+    result.stopped_early = true;
+    return result;
+  };
+  if (stop_requested()) return stopped_before_start();
   std::optional<MetricsLog> metrics;
   double best_val = std::numeric_limits<double>::infinity();
   int64_t best_val_step = -1;
@@ -357,12 +365,8 @@ TrainResult train(const Config& given, const TrainOptions& options) {
   };
   const int64_t first_step = step;
   if (stop_requested()) {
-    // A signal during set-up: nothing was trained, so nothing is saved.
     if (progress) progress->finish();
-    std::cerr << "longnet: stopped by signal before the first step; nothing to save (the run folder is as it "
-                 "was)\n";
-    result.stopped_early = true;
-    return result;
+    return stopped_before_start();
   }
   std::vector<int32_t> inputs(micro * T), targets(micro * T);
   while (step < tc.steps) {

@@ -120,4 +120,5 @@ TEST_CASE("SIGTERM during set-up stops with a message, status 0 and nothing writ
   for (const auto& e : fs::directory_iterator(dir / "run"))
     any_checkpoint |= e.path().filename().string().rfind("step-", 0) == 0;
   CHECK_FALSE(any_checkpoint);
+  CHECK_FALSE(fs::exists(dir / "run/metrics.jsonl"));  // the run's files are not started either
 }
