@@ -122,3 +122,16 @@ TEST_CASE("SIGTERM during set-up stops with a message, status 0 and nothing writ
   CHECK_FALSE(any_checkpoint);
   CHECK_FALSE(fs::exists(dir / "run/metrics.jsonl"));  // the run's files are not started either
 }
+
+TEST_CASE("a file-system error no command catches is still one line with status 2") {
+  test::TempDir dir;
+  std::string long_path;
+  for (int i = 0; i < 3000; ++i) long_path += "a/";  // longer than PATH_MAX: ENAMETOOLONG
+  test::ExitStatus r = test::run_longnet({"eval", "--checkpoint", long_path}, dir / "out.log");
+  const std::string out = test::read_file(dir / "out.log");
+  INFO(out.substr(0, 200));
+  CHECK(r.code == 2);
+  CHECK(out.rfind("longnet: error: File name too long: 'a/a/", 0) == 0);
+  CHECK(out.find("internal error") == std::string::npos);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+}
