@@ -36,7 +36,7 @@ ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (re
                                args->init_from};
       ln::TrainResult result = ln::train(config, options);
       if (result.finished_already) {
-        std::cerr << "run " << config.train.out_dir << " finished at step " << result.step
+        std::cerr << config.train.out_dir << ": finished at step " << result.step
                   << " (train.steps); nothing to do. To train further: --set train.steps=N with N > " << result.step
                   << "\ncheckpoint: " << result.checkpoint << "\n";
         return 0;
