@@ -12,8 +12,11 @@
 //   s.finish();                                      // the summary row
 //
 // Hooks: train_step() has one place where the step's gradients are complete before clipping
-// and the optimizer (marked in the source), and every file of the run folder is written by
-// the write_* members of the implementation: the run header, metrics rows, checkpoints.
+// and the optimizer (marked HOOK in the source). Once set up, every file the run writes goes
+// through the write_* members of the implementation (config.yaml and the run header, metrics
+// rows, checkpoints with their rotation, loss.svg). Set-up itself also touches the folder: it
+// takes the lock, removes crash leftovers, moves damaged checkpoints aside, rewrites
+// metrics.jsonl on resume and may train the tokenizer into it.
 #include <cstdint>
 #include <memory>
 #include <string>
