@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kSteps = 40;
+constexpr int64_t kSteps = 80;  // more than 12 kills can cover even on an idle machine
 
 std::string write_tiny_config(const test::TempDir& dir, const std::string& run) {
   if (!fs::exists(dir / "corpus")) test::write_corpus(dir / "corpus", "doc", 6, 120, 1);
@@ -45,7 +45,7 @@ std::string write_tiny_config(const test::TempDir& dir, const std::string& run) 
   c.train.lr = 3e-3;
   c.train.min_lr = 3e-4;
   c.train.warmup_steps = 2;
-  c.train.eval_every = 5;
+  c.train.eval_every = 10;
   c.train.eval_batches = 1;
   c.train.save_every = 1;
   c.train.keep_last = 1;
@@ -128,7 +128,8 @@ TEST_CASE("SIGKILL at random moments, resume each time: bit-identical to an unin
     CHECK(saved >= logged - 1);
     if (logged == kSteps && saved == kSteps) break;
   }
-  MESSAGE("crash campaign: ", kills, " kills, ", inside_saves, " inside a checkpoint write");
+  MESSAGE("crash campaign: ", kills, " kills, ", inside_saves, " inside a checkpoint write, up to step ",
+          last_logged_step(run), " of ", kSteps);
   CHECK(kills >= 10);
 
   // Finish the run (or find it finished) and compare with the uninterrupted one.
