@@ -58,7 +58,6 @@ ResumedConfig resolve_resumed_config(const Config& saved, const Config& given,
     out.config = saved;
     for (const auto& assignment : overrides) apply_override(out.config, assignment);
     out.config.train.out_dir = given.train.out_dir;
-    out.config.data.cache_dir = given.data.cache_dir;
     out.config.source = run + " (the run's own config)";
     validate_config(out.config);
   }

@@ -10,7 +10,8 @@
 //     model.vocab_size 0 means "the tokenizer's", so it is compared only when both sides are set.
 //
 // Without --config (config_given false) the run's own config is the base and only the --set
-// overrides are applied to it, so `longnet train` in a run's folder resumes it as it was.
+// overrides are applied to it, so `longnet train` in a run's folder resumes it as it was
+// (its data.cache_dir included); train.out_dir is the folder the run was found in.
 #include <string>
 #include <vector>
 

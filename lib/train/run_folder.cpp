@@ -83,25 +83,31 @@ RunFolderLock::~RunFolderLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
-int remove_stale_run_files(const std::string& run_dir, const std::string& cache_dir) {
-  int removed = remove_stale_temporaries(run_dir);  // .tmp-* checkpoint directories
+namespace {
+
+// Removes the `*.tmp` / `*.tmp.<digits>` files of `dir`; with only_dead_pids, only those whose
+// pid suffix names no running process.
+int remove_tmp_files(const std::string& dir, bool only_dead_pids) {
   std::error_code ec;
-  auto sweep = [&](const std::string& dir, bool only_dead_pids) {
-    if (dir.empty() || !fs::is_directory(dir, ec)) return;
-    std::vector<fs::path> stale;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      std::string pid;
-      if (!entry.is_regular_file(ec) || !is_tmp_file_name(entry.path().filename().string(), &pid)) continue;
-      if (only_dead_pids && (pid.empty() || process_alive(pid))) continue;
-      stale.push_back(entry.path());
-    }
-    for (const auto& path : stale) removed += fs::remove(path, ec) ? 1 : 0;
-  };
-  sweep(run_dir, false);
-  if (!cache_dir.empty() && fs::weakly_canonical(cache_dir, ec) != fs::weakly_canonical(run_dir, ec)) {
-    sweep(cache_dir, true);
+  if (dir.empty() || !fs::is_directory(dir, ec)) return 0;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string pid;
+    if (!entry.is_regular_file(ec) || !is_tmp_file_name(entry.path().filename().string(), &pid)) continue;
+    if (only_dead_pids && (pid.empty() || process_alive(pid))) continue;
+    stale.push_back(entry.path());
   }
+  int removed = 0;
+  for (const auto& path : stale) removed += fs::remove(path, ec) ? 1 : 0;
   return removed;
 }
+
+}  // namespace
+
+int remove_stale_run_files(const std::string& run_dir) {
+  return remove_stale_temporaries(run_dir) + remove_tmp_files(run_dir, false);
+}
+
+int remove_dead_writers_files(const std::string& dir) { return remove_tmp_files(dir, true); }
 
 }  // namespace ln

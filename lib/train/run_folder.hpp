@@ -28,8 +28,11 @@ class RunFolderLock {
 
 // In run_dir (locked by the caller): `.tmp-*` entries (half-written checkpoints) and files
 // named `<name>.tmp` or `<name>.tmp.<digits>` (write_file_atomic and tokenizer temporaries).
-// In cache_dir (shared by runs, not locked): only `*.tmp.<pid>` files whose process is gone.
 // Returns how many entries were removed.
-int remove_stale_run_files(const std::string& run_dir, const std::string& cache_dir = "");
+int remove_stale_run_files(const std::string& run_dir);
+
+// In a directory shared by runs (data.cache_dir, not locked): only `<name>.tmp.<pid>` files
+// whose process is gone. Returns how many were removed.
+int remove_dead_writers_files(const std::string& dir);
 
 }  // namespace ln

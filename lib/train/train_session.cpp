@@ -183,7 +183,7 @@ struct TrainSession::State {
 void TrainSession::State::set_up(const Config& given) {
   run_dir = given.train.out_dir;
   lock.emplace(run_dir);
-  remove_stale_run_files(run_dir, given.data.cache_dir);
+  remove_stale_run_files(run_dir);
   result.val_loss = std::nan("");
   result.train_loss = std::nan("");
   resume = find_resume_point(run_dir, options.resume);
@@ -229,6 +229,7 @@ void TrainSession::State::set_up(const Config& given) {
               << " already has a checkpoint, so --init-from is not applied: resuming it\n";
   }
   const TrainConfig& tc = config.train;
+  remove_dead_writers_files(config.data.cache_dir);  // e.g. a token cache a killed run was writing
   // The config actually used (on resume: the run's own, with the accepted changes).
   if (!options.quiet) std::cerr << "config (" << config.source << "):\n" << config_table(config);
 

@@ -56,8 +56,11 @@ TEST_CASE("resolve_resumed_config: the run's config wins, --set may change train
   SUBCASE("no --config: the run's own config plus the overrides") {
     Config defaults;  // what load_config gives without a file
     defaults.train.out_dir = "runs/demo";
+    saved.data.cache_dir = "my-cache";
     ResumedConfig r = resolve_resumed_config(saved, defaults, {}, false, "runs/demo/step-300");
     CHECK(r.config.train.steps == 300);
+    CHECK(r.config.data.cache_dir == "my-cache");  // the run's, not the defaults'
+    CHECK(r.config.train.out_dir == "runs/demo");
     CHECK(r.config.train.lr == 2e-4);
     CHECK(r.config.data.train == std::vector<std::string>{"corpus"});
     CHECK(r.changes.empty());
