@@ -74,9 +74,9 @@ RunFolderLock::RunFolderLock(const std::string& run_dir) {
     LN_FAIL("cannot lock the run folder '", path, "': ", std::strerror(err));
   }
   const std::string me = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {
-    // The lock is held; only the pid shown to a second trainer is missing.
-  }
+  const bool written =
+      ::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, me.data(), me.size(), 0) == static_cast<ssize_t>(me.size());
+  (void)written;  // the lock is held either way; a failed write only hides the pid from a second trainer
 }
 
 RunFolderLock::~RunFolderLock() {
