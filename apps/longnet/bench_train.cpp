@@ -1,5 +1,6 @@
 // longnet bench train: tokens/s of a full training step (forward, backward, AdamW) for a
-// config's model on random tokens, so no corpus or tokenizer is needed. One JSON line.
+// config's model on random tokens, so no corpus or tokenizer is needed. One JSON line. A step
+// is train.grad_accum micro-batches, as in `longnet train`; fwd_ms/bwd_ms sum over them.
 #include <algorithm>
 #include <chrono>
 #include <iostream>
@@ -12,7 +13,9 @@
 #include "core/threading.hpp"
 #include "nn/init.hpp"
 #include "nn/language_model.hpp"
+#include "core/error.hpp"
 #include "train/adamw.hpp"
+#include "train/batch_plan.hpp"
 #include "train/memory_estimate.hpp"
 #include "train/model_builder.hpp"
 
@@ -39,29 +42,44 @@ int run(const BenchTrainArgs& args) {
   const int64_t vocab = config.model.vocab_size > 0 ? config.model.vocab_size : config.tokenizer.vocab_size;
   ln::ModelSpec spec = ln::model_spec_from_config(config, vocab);
   const int64_t T = config.data.seq_len;
-  const int64_t B = config.train.batch_tokens > 0 ? config.train.batch_tokens / T : config.train.batch_size;
-  ln::check_fits_in_memory(ln::estimate_training_memory(spec, ln::LanguageModel::count_parameters(spec), B, T));
+  const ln::TrainConfig& tc = config.train;
+  // The same batch geometry as `longnet train`: grad_accum micro-batches per optimizer step.
+  const int64_t sequences = tc.batch_tokens > 0 ? tc.batch_tokens / T : tc.batch_size;
+  LN_CHECK(sequences % tc.grad_accum == 0, "train.grad_accum (", tc.grad_accum, ") must divide the ", sequences,
+           " sequences of a step (train.batch_size or batch_tokens / seq_len)");
+  const ln::BatchPlan plan =
+      ln::plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens, sequences / tc.grad_accum);
+  const int64_t B = plan.sequences(), micro = plan.micro_batch;
+  ln::check_fits_in_memory(ln::estimate_training_memory(spec, ln::LanguageModel::count_parameters(spec), micro, T));
   ln::LanguageModel model(spec, static_cast<uint64_t>(config.train.seed));
   std::vector<ln::ParamRef> refs;
-  for (auto& [name, var] : model.parameters()) refs.push_back({name, var, ln::default_decay(name, var.ndim())});
+  for (auto& [name, var] : model.parameters()) {
+    refs.push_back({name, var, ln::default_decay(name, var.ndim(), tc.decay_norms_and_embeddings)});
+  }
   ln::AdamW optimizer(refs, ln::AdamWOptions{config.train.lr, config.train.beta1, config.train.beta2,
                                              config.train.adam_eps, config.train.weight_decay});
 
-  std::vector<int32_t> ids(B * T), targets(B * T);
+  std::vector<int32_t> ids(micro * T), targets(micro * T);
   std::vector<double> fwd, bwd, opt, total;
   for (int64_t s = 0; s < args.warmup + args.steps; ++s) {
-    for (int64_t i = 0; i < B * T; ++i) {
-      ids[i] = static_cast<int32_t>(ln::splitmix64(2 * (s * B * T + i)) % static_cast<uint64_t>(vocab));
-      targets[i] = static_cast<int32_t>(ln::splitmix64(2 * (s * B * T + i) + 1) % static_cast<uint64_t>(vocab));
-    }
     auto t0 = std::chrono::steady_clock::now();
+    double t_fwd = 0, t_bwd = 0;
     optimizer.zero_grad();
-    ln::ForwardOptions options;
-    options.train = true;
-    ln::Var loss = model.loss(ids, targets, B, T, options);
-    const double t_fwd = seconds_since(t0);
-    loss.backward();
-    const double t_bwd = seconds_since(t0) - t_fwd;
+    for (int64_t m = 0; m < plan.accum_steps; ++m) {
+      const int64_t first = (s * plan.accum_steps + m) * micro * T;
+      for (int64_t i = 0; i < micro * T; ++i) {
+        ids[i] = static_cast<int32_t>(ln::splitmix64(2 * (first + i)) % static_cast<uint64_t>(vocab));
+        targets[i] = static_cast<int32_t>(ln::splitmix64(2 * (first + i) + 1) % static_cast<uint64_t>(vocab));
+      }
+      auto tm = std::chrono::steady_clock::now();
+      ln::ForwardOptions options;
+      options.train = true;
+      ln::Var loss = model.loss(ids, targets, micro, T, options);
+      const double f = seconds_since(tm);
+      loss.backward(ln::Tensor::full({}, 1.0f / static_cast<float>(plan.accum_steps)));
+      t_fwd += f;
+      t_bwd += seconds_since(tm) - f;
+    }
     optimizer.step(config.train.lr);
     const double t_all = seconds_since(t0);
     if (s < args.warmup) continue;
@@ -77,6 +95,8 @@ int run(const BenchTrainArgs& args) {
                    .add("kind", config.attention.kind)
                    .add("seq", T)
                    .add("batch", B)
+                   .add("micro_batch", micro)
+                   .add("grad_accum", plan.accum_steps)
                    .add("d_model", spec.d_model)
                    .add("layers", spec.layers)
                    .add("heads", spec.heads)

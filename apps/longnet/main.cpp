@@ -2,6 +2,7 @@
 // Commands live in their own files and register themselves (command_registry.hpp).
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <new>
@@ -78,6 +79,13 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const ln::Error& e) {
     std::cerr << "longnet: error: " << (verbose ? e.what() : e.message()) << "\n";
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A file-system failure not caught closer to its cause: still one line, as a user error.
+    std::cerr << "longnet: error: " << e.code().message();
+    if (!e.path1().empty()) std::cerr << ": '" << e.path1().string() << "'";
+    if (!e.path2().empty()) std::cerr << " -> '" << e.path2().string() << "'";
+    std::cerr << "; check that the path exists and is writable\n";
     return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "longnet: error: out of memory; reduce the batch size, sequence length or model size\n";

@@ -14,6 +14,7 @@ struct TrainArgs {
   std::string resume = "auto";
   bool quiet = false;
   int64_t stop_after = 0;
+  std::string init_from;
 };
 
 ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (resumes from the newest intact checkpoint)",
@@ -28,12 +29,33 @@ ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (re
     cmd.add_flag("-q,--quiet", args->quiet, "No progress line or set-up summary");
     cmd.add_option("--stop-after", args->stop_after, "Stop and save after N steps of this run (resume later)")
         ->check(CLI::NonNegativeNumber);
+    cmd.add_option("--init-from", args->init_from,
+                   "Start a new run (step 0, fresh optimizer and schedule) from the weights and tokenizer of this "
+                   "checkpoint or run dir; the model shape must match");
     return [args] {
       ln::Config config = ln::load_config(args->config, args->overrides);
-      if (!args->quiet) std::cerr << "config (" << config.source << "):\n" << ln::config_table(config);
-      ln::TrainResult result = ln::train(config, ln::TrainOptions{args->resume, args->quiet, args->stop_after});
+      ln::TrainOptions options{args->resume, args->quiet, args->stop_after, args->overrides, !args->config.empty(),
+                               args->init_from};
+      ln::TrainResult result = ln::train(config, options);
+      if (result.finished_already) {
+        std::cerr << config.train.out_dir << ": finished at step " << result.step
+                  << " (train.steps); nothing to do. To train further: --set train.steps=N with N > " << result.step
+                  << "\ncheckpoint: " << result.checkpoint << "\n";
+        return 0;
+      }
+      if (result.step == 0 || result.train_loss != result.train_loss) {
+        std::cerr << "no step was trained\n";
+        return 0;
+      }
       std::cerr << "trained to step " << result.step << ": train loss " << result.train_loss;
-      if (result.val_loss == result.val_loss) std::cerr << ", validation loss " << result.val_loss;
+      if (result.val_loss == result.val_loss && result.val_whole_split) {
+        std::cerr << ", validation loss " << result.val_loss << " (the whole validation split, "
+                  << result.val_tokens << " predictions, as `longnet eval --validation-split` scores it)";
+      } else if (result.val_loss == result.val_loss) {
+        std::cerr << ", validation loss " << result.val_loss << " (on " << result.val_tokens << " of the "
+                  << result.val_split_tokens << " validation tokens, train.eval_batches; `longnet eval "
+                  << "--validation-split` scores them all, so its perplexity differs by that sample)";
+      }
       std::cerr << "\ncheckpoint: " << result.checkpoint << "\n";
       return 0;
     };

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -97,6 +99,16 @@ std::optional<std::string> read_manifest(const fs::path& dir, int64_t& step, std
   return std::nullopt;
 }
 
+// Test hook for the crash campaign (tests/reliability): LONGNET_TEST_SAVE_PAUSE_MS=N sleeps N ms
+// between the files of a save, so a SIGKILL lands inside checkpoint writes. Unset: no effect.
+void test_pause_between_files() {
+  static const long ms = [] {
+    const char* text = std::getenv("LONGNET_TEST_SAVE_PAUSE_MS");
+    return text ? std::strtol(text, nullptr, 10) : 0L;
+  }();
+  if (ms > 0) ::usleep(static_cast<useconds_t>(ms) * 1000);
+}
+
 void remove_quietly(const fs::path& path) {
   std::error_code ignored;
   fs::remove_all(path, ignored);
@@ -131,10 +143,16 @@ std::string write_checkpoint(const std::string& run_dir, int64_t step, const Che
   try {
     std::vector<std::string> written;
     save_safetensors((tmp / "model.safetensors").string(), data.model, data.model_metadata);
+    test_pause_between_files();
     save_safetensors((tmp / "optimizer.safetensors").string(), data.optimizer);
+    test_pause_between_files();
     write_file_synced((tmp / "state.json").string(), data.state_json);
+    test_pause_between_files();
     written = kRequired;
-    if (!data.tokenizer_path.empty()) {
+    if (!data.tokenizer_bytes.empty()) {
+      write_file_synced((tmp / "tokenizer.model").string(), data.tokenizer_bytes);
+      written.push_back("tokenizer.model");
+    } else if (!data.tokenizer_path.empty()) {
       write_file_synced((tmp / "tokenizer.model").string(), read_file(data.tokenizer_path));
       written.push_back("tokenizer.model");
     }
@@ -145,6 +163,7 @@ std::string write_checkpoint(const std::string& run_dir, int64_t step, const Che
     }
     write_file_synced((tmp / kManifest).string(), manifest_json(step, files));
     fsync_directory(tmp.string());
+    test_pause_between_files();
 
     // Replace an existing checkpoint of this step only now that the new one is complete; its
     // stand-aside name starts with .tmp- so a crash here leaves only a stale temporary.
@@ -197,6 +216,24 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
       return file.name + " has sha256 " + sha.substr(0, 12) + "..., the manifest says " + file.sha256.substr(0, 12) +
              "... (the file is damaged)";
     }
+  }
+  // Every file matches its manifest entry; now the state's own step. A state.json claiming
+  // another step (edited, with the manifest recomputed) would make a step-4 checkpoint look
+  // like a finished run at step 1000.
+  const fs::path state_path = fs::path(dir) / "state.json";
+  std::optional<uint64_t> state_step;
+  try {
+    JsonValue state = parse_json(read_file(state_path.string()), "state.json");
+    if (const JsonValue* s = state.is_object() ? state.find("step") : nullptr) {
+      state_step = s->as_uint();
+      if (!state_step) return std::string("state.json has a malformed step");
+    }
+  } catch (const Error& e) {
+    return e.message();
+  }
+  if (state_step && static_cast<int64_t>(*state_step) != step) {
+    return "state.json says step " + std::to_string(*state_step) + " but " + kManifest + " says step " +
+           std::to_string(step);
   }
   return std::nullopt;
 }
@@ -255,6 +292,28 @@ void prune_checkpoints(const std::string& run_dir, int64_t keep_last) {
     fs::rename(all[i].path, doomed, ec);
     remove_quietly(ec ? fs::path(all[i].path) : doomed);
   }
+}
+
+std::optional<std::string> non_finite_tensor(const NamedTensors& tensors) {
+  for (const auto& [name, tensor] : tensors) {
+    for (float v : tensor.to_vector()) {
+      if (!std::isfinite(v)) return name;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string set_aside_damaged_checkpoint(const std::string& dir) {
+  const fs::path from(dir);
+  const std::string base = "damaged-" + from.filename().string();
+  fs::path to = from.parent_path() / base;
+  for (int i = 2; fs::exists(to); ++i) to = from.parent_path() / (base + "." + std::to_string(i));
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  LN_CHECK(!ec, "[checkpoint] cannot move the damaged checkpoint ", dir, " aside to ", to.string(), ": ",
+           ec.message());
+  fsync_directory(from.parent_path().string());
+  return to.string();
 }
 
 int remove_stale_temporaries(const std::string& run_dir) {

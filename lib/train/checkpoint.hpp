@@ -31,6 +31,9 @@ struct CheckpointData {
   // Writing: the tokenizer file to copy in ("" = none). Reading: the checkpoint's own copy,
   // or "" when it has none.
   std::string tokenizer_path;
+  // Writing: the tokenizer's bytes, used instead of tokenizer_path when not empty. A trainer
+  // reads them once at start, so a save never depends on a file rotation may have deleted.
+  std::string tokenizer_bytes;
   int64_t step = -1;  // reading: the step recorded in the manifest
 };
 
@@ -47,7 +50,8 @@ std::string checkpoint_dir_name(int64_t step);
 std::string write_checkpoint(const std::string& run_dir, int64_t step, const CheckpointData& data);
 
 // Why the checkpoint at `dir` cannot be trusted ("model.safetensors is 96 bytes, the manifest
-// says 120"), or nullopt when every file matches its manifest entry.
+// says 120"), or nullopt when every file matches its manifest entry and the steps in the
+// directory name, MANIFEST.json and state.json (when it has one) agree.
 std::optional<std::string> checkpoint_problem(const std::string& dir);
 
 // Verifies, then loads. ln::Error "[checkpoint] <dir> is damaged: <reason>; ..." on failure.
@@ -64,6 +68,14 @@ std::optional<std::string> latest_intact_checkpoint(const std::string& run_dir,
 // Deletes all but the newest `keep_last` checkpoints (by step; keep_last <= 0 keeps all), and
 // any stale `.tmp-*` directories.
 void prune_checkpoints(const std::string& run_dir, int64_t keep_last);
+
+// The name of the first tensor holding a NaN or an infinity, or nullopt.
+std::optional<std::string> non_finite_tensor(const NamedTensors& tensors);
+
+// Renames a damaged checkpoint `step-N` to `damaged-step-N` (or `damaged-step-N.2`, ...) in
+// its run directory, so neither a new save of step N nor pruning touches its bytes. Returns
+// the new path.
+std::string set_aside_damaged_checkpoint(const std::string& dir);
 
 // Deletes `.tmp-*` directories left by a crash. Returns how many were removed.
 int remove_stale_temporaries(const std::string& run_dir);

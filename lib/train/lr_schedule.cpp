@@ -46,4 +46,24 @@ double learning_rate(int64_t step, const LrSchedule& s) {
   LN_FAIL("[learning_rate] kind '", s.kind, "' is not a schedule; validate_lr_schedule() first");
 }
 
+double learning_rate(int64_t step, const LrSchedule& s, const std::optional<LrAnchor>& anchor) {
+  if (!anchor) return learning_rate(step, s);
+  const int64_t s0 = anchor->step;
+  const double l0 = anchor->lr;
+  LN_CHECK(step >= s0, "[learning_rate] step ", step, " is before the schedule's anchor step ", s0);
+  if (s0 < s.warmup_steps) {
+    if (step >= s.warmup_steps) return learning_rate(step, s);
+    return l0 + (s.lr - l0) * static_cast<double>(step - s0) / static_cast<double>(s.warmup_steps - s0);
+  }
+  if (s.kind == "constant") return l0;
+  if (step >= s.total_steps) return s.min_lr;
+  const double p = static_cast<double>(step - s0) / static_cast<double>(s.total_steps - s0);
+  double shape = 1.0;
+  if (s.kind == "cosine") shape = 0.5 * (1.0 + std::cos(std::numbers::pi * p));
+  else if (s.kind == "linear") shape = 1.0 - p;
+  else if (s.kind == "polynomial") shape = std::pow(1.0 - p, s.power);
+  else LN_FAIL("[learning_rate] kind '", s.kind, "' is not a schedule; validate_lr_schedule() first");
+  return s.min_lr + (l0 - s.min_lr) * shape;
+}
+
 }  // namespace ln

@@ -16,6 +16,7 @@
 // So step W gets exactly lr, and the decay reaches min_lr at step N (the first step past a
 // run of N updates, i.e. the value is continuous at the end of the run).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,28 @@ void validate_lr_schedule(const LrSchedule& schedule, const std::string& where =
 
 // The learning rate for 0-based optimizer step `step` (>= 0). Assumes a validated schedule.
 double learning_rate(int64_t step, const LrSchedule& schedule);
+
+// A schedule changed on resume (train.steps, lr, min_lr, warmup_steps, schedule, poly_power
+// given with --set) continues from where the old one was instead of jumping. The anchor is
+// the resumed step s0 and the learning rate L0 the previous schedule gave at s0. Then, for
+// step s >= s0 under the new schedule (W, N, min_lr m, peak lr):
+//
+//   s0 < W (still warming up): s < W: L0 + (lr - L0) * (s - s0) / (W - s0)   (finish the ramp)
+//                              s >= W: learning_rate(s, new)                 (unchanged)
+//   s0 >= W:  constant: L0 for every step
+//             s < N:    m + (L0 - m) * shape((s - s0) / (N - s0)), shape = the kind's decay
+//                       curve (cosine (1 + cos(pi p)) / 2, linear 1 - p, polynomial (1 - p)^power)
+//             s >= N:   m
+//
+// So the LR at s0 equals the previous schedule's, and the new decay reaches min_lr at the new
+// train.steps. A later change anchors again, at its own step, on this continued curve.
+struct LrAnchor {
+  int64_t step = 0;
+  double lr = 0;
+};
+
+// learning_rate(step, schedule) when there is no anchor; the continued curve above otherwise
+// (ln::Error if step < anchor->step).
+double learning_rate(int64_t step, const LrSchedule& schedule, const std::optional<LrAnchor>& anchor);
 
 }  // namespace ln

@@ -25,6 +25,12 @@ TrainedModel load_trained_model(const std::string& path) {
     dir = *latest;
   }
   CheckpointData data = read_checkpoint(dir);  // verifies MANIFEST.json first
+  // A manifest can be recomputed over bad weights: NaN/Inf would score "perplexity": null and
+  // sample nothing, so refuse them here.
+  if (auto bad = non_finite_tensor(data.model)) {
+    LN_FAIL(dir, "/model.safetensors holds non-finite weights (tensor '", *bad,
+            "' has NaN or Inf); use an earlier checkpoint of the run");
+  }
 
   JsonValue state = parse_json(data.state_json, dir + "/state.json");
   const JsonValue* config_text = state.find("config");

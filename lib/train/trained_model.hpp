@@ -19,7 +19,7 @@ struct TrainedModel {
 };
 
 // Refuses (ln::Error, one line naming the path) a damaged checkpoint, a run directory
-// without an intact one, and a tokenizer whose sha256 differs from the one recorded in
+// without an intact one, weights holding NaN or Inf, and a tokenizer whose sha256 differs from the one recorded in
 // state.json.
 TrainedModel load_trained_model(const std::string& run_or_checkpoint_dir);
 

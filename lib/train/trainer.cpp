@@ -1,253 +1,64 @@
 #include "train/trainer.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <optional>
 
-#include "autograd/var.hpp"
-#include "core/error.hpp"
-#include "core/json.hpp"
-#include "core/threading.hpp"
-#include "nn/language_model.hpp"
-#include "train/adamw.hpp"
-#include "core/file_io.hpp"
-#include "train/batch_plan.hpp"
-#include "train/checkpoint.hpp"
-#include "train/grad_clip.hpp"
-#include "core/json_reader.hpp"
-#include "train/loss_plot.hpp"
-#include "train/lr_schedule.hpp"
-#include "train/memory_estimate.hpp"
-#include "train/model_builder.hpp"
-#include "train/metrics_log.hpp"
 #include "train/progress.hpp"
-#include "train/run_data.hpp"
 #include "train/stop_signal.hpp"
-#include "train/validation.hpp"
+#include "train/train_session.hpp"
 
 namespace ln {
 
-namespace fs = std::filesystem;
-
-namespace {
-
-constexpr const char* kStateFormat = "longnet-train-state";
-
-std::string state_json(const Config& config, int64_t step, const RunData& data) {
-  return JsonObject()
-      .add("format", kStateFormat)
-      .add("version", int64_t{1})
-      .add("step", step)
-      // Every random stream is counter-based: batches are splitmix64(seed, step, row) and dropout
-      // masks splitmix64(seed, step, micro-step, layer, site); (seed, step) restores them all.
-      .add("seed", config.train.seed)
-      .add("data_cursor", step)
-      .add("tokenizer_sha256", data.tokenizer.sha256())
-      .add("token_cache", data.cache_path)
-      .add("threads", int64_t{threads()})
-      .add("config", config_to_yaml(config))
-      .str();
-}
-
-// The parts of a config that decide the shape and meaning of the weights.
-std::string model_identity(const Config& config) {
-  Config only;
-  only.model = config.model;
-  only.attention = config.attention;
-  only.model.vocab_size = 0;  // 0 (the tokenizer's) = the size config.yaml records; load checks shapes
-  return config_to_yaml(only);
-}
-
-struct ResumePoint {
-  std::string dir;
-  CheckpointData checkpoint;
-  int64_t step = 0;
-};
-
-std::optional<ResumePoint> find_resume_point(const Config& config, const std::string& mode) {
-  const std::string& run_dir = config.train.out_dir;
-  std::string dir;
-  if (mode == "never") return std::nullopt;
-  if (mode == "auto") {
-    std::vector<std::string> skipped;
-    auto latest = latest_intact_checkpoint(run_dir, &skipped);
-    for (const auto& reason : skipped) std::cerr << "warning: skipping damaged checkpoint " << reason << "\n";
-    if (!latest) return std::nullopt;
-    dir = *latest;
-  } else {
-    dir = mode;
-    LN_CHECK(fs::is_directory(dir), "--resume ", dir, " is not a checkpoint directory; use auto, never or a step-* dir");
-    if (auto problem = checkpoint_problem(dir)) LN_FAIL("cannot resume from ", dir, ": ", *problem);
-  }
-  ResumePoint point;
-  point.dir = dir;
-  point.checkpoint = read_checkpoint(dir);
-  JsonValue state = parse_json(point.checkpoint.state_json, dir + "/state.json");
-  const JsonValue* format = state.find("format");
-  LN_CHECK(format && format->text == kStateFormat, dir, "/state.json is not a longnet training state");
-  const JsonValue* step = state.find("step");
-  LN_CHECK(step && step->as_uint(), dir, "/state.json has no step");
-  point.step = static_cast<int64_t>(*step->as_uint());
-  const JsonValue* saved = state.find("config");
-  LN_CHECK(saved && saved->is_string(), dir, "/state.json has no config");
-  Config saved_config = parse_config_yaml(saved->text, dir + "/state.json:config");
-  LN_CHECK(model_identity(saved_config) == model_identity(config), "the checkpoint ", dir,
-           " holds a model with a different model/attention configuration; use another train.out_dir, "
-           "--resume never to start over, or the checkpoint's own config");
-  return point;
-}
-
-}  // namespace
-
-TrainResult train(const Config& config, const TrainOptions& options) {
-  const TrainConfig& tc = config.train;
-  const std::string& run_dir = tc.out_dir;
-  fs::create_directories(run_dir);
-  remove_stale_temporaries(run_dir);
-
-  std::optional<ResumePoint> resume = find_resume_point(config, options.resume);
-  RunData data = prepare_run_data(config, run_dir, resume ? resume->dir + "/tokenizer.model" : "", options.quiet);
-
-  // Batch geometry: sequences per optimizer step, split into grad_accum micro-batches.
-  const int64_t T = config.data.seq_len;
-  const int64_t sequences = tc.batch_tokens > 0 ? tc.batch_tokens / T : tc.batch_size;
-  LN_CHECK(sequences % tc.grad_accum == 0, "train.grad_accum (", tc.grad_accum, ") must divide the ",
-           sequences, " sequences of a step (train.batch_size or batch_tokens / seq_len)");
-  const BatchPlan plan = plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens,
-                                    sequences / tc.grad_accum);
-  const int64_t micro = plan.micro_batch;
-  // The sampler fills one micro-batch at a time: rows m*micro .. (m+1)*micro-1 of the step's
-  // global batch (a row is a function of (seed, step, row), so accumulation changes nothing).
-  BatchSampler sampler(data.tokens.tokens(), data.split.train, micro, T, static_cast<uint64_t>(tc.seed));
-
-  ModelSpec spec = model_spec_from_config(config, data.tokenizer.vocab_size());
-  // Estimate before allocating the model: refuse what cannot fit with a clear message.
-  {
-    int64_t params = LanguageModel::count_parameters(spec);
-    MemoryEstimate estimate = estimate_training_memory(spec, params, micro, T);
-    if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
-    check_fits_in_memory(estimate);
-  }
-  LanguageModel model(spec, static_cast<uint64_t>(tc.seed));
-  const double unigram = unigram_loss(data.tokens.tokens(), data.split.train, data.split.val, spec.vocab_size);
-  if (!options.quiet && std::isfinite(unigram)) {
-    std::cerr << "baseline: a unigram model scores validation loss " << unigram << " (perplexity "
-              << std::exp(unigram) << "); the model should end far below it\n";
-  }
-
-  std::vector<ParamRef> refs;
-  for (auto& [name, var] : model.parameters()) {
-    refs.push_back({name, var, default_decay(name, var.ndim(), tc.decay_norms_and_embeddings)});
-  }
-  AdamW optimizer(refs, AdamWOptions{tc.lr, tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
-  const std::vector<Var> params = param_vars(refs);
-  const LrSchedule schedule{tc.schedule, tc.lr, tc.min_lr, tc.warmup_steps, tc.steps, tc.poly_power};
-  validate_lr_schedule(schedule, "train");
-
-  int64_t step = 0;
-  const std::string metrics_path = run_dir + "/metrics.jsonl";
-  std::optional<MetricsLog> metrics;
-  TrainResult result;
-  result.val_loss = std::nan("");
-  if (resume) {
-    model.load_parameters(resume->checkpoint.model, resume->dir + "/model.safetensors");
-    optimizer.load_state(resume->checkpoint.optimizer);
-    step = resume->step;
-    result.checkpoint = resume->dir;
-    metrics.emplace(MetricsLog::resume(metrics_path, step));
-    if (!options.quiet) std::cerr << "resuming from " << resume->dir << " (step " << step << ")\n";
-  } else {
-    metrics.emplace(MetricsLog::create(metrics_path));
-  }
-  write_file_atomic(run_dir + "/config.yaml", resolved_config_yaml(config, spec.vocab_size));
-
-  auto save = [&](int64_t at_step) {
-    CheckpointData ckpt;
-    ckpt.model = model.named_tensors();
-    ckpt.optimizer = optimizer.state();
-    ckpt.model_metadata = {{"format", "longnet"}, {"step", std::to_string(at_step)}};
-    ckpt.state_json = state_json(config, at_step, data);
-    ckpt.tokenizer_path = data.tokenizer.path();
-    result.checkpoint = write_checkpoint(run_dir, at_step, ckpt);
-    prune_checkpoints(run_dir, tc.keep_last);
-    // The plot follows the checkpoints too, so runs without validation still get one.
-    write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
-  };
-  auto validate = [&](int64_t at_step) {
-    double loss = validation_loss(model, data, micro, T, tc.eval_batches);
-    result.val_loss = loss;
-    metrics->append(JsonObject().add("step", at_step).add("val_loss", loss).add("val_ppl", std::exp(loss)));
-    write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
-    return loss;
-  };
-
+TrainResult train(const Config& given, const TrainOptions& options) {
+  // From here a SIGINT/SIGTERM is a graceful stop, during set-up too (a signal before the
+  // first step ends the call with nothing written).
   StopSignalScope signals;
+  TrainSession session(given, options);
+  if (session.finished_already()) return session.result();
+  const TrainConfig& tc = session.config().train;
+
   std::optional<ProgressLine> progress;
-  if (!options.quiet) progress.emplace(tc.steps, static_cast<int>(tc.log_every), stderr, -1, step);
+  if (!options.quiet) progress.emplace(tc.steps, static_cast<int>(tc.log_every), stderr, -1, session.step());
   auto say = [&](const std::string& line) {
     if (progress) progress->message(line);
   };
-  const auto started = std::chrono::steady_clock::now();
-  const int64_t first_step = step;
-  std::vector<int32_t> inputs(micro * T), targets(micro * T);
-  while (step < tc.steps) {
-    const double lr = learning_rate(step, schedule);
-    optimizer.zero_grad();
-    double step_loss = 0;
-    for (int64_t m = 0; m < plan.accum_steps; ++m) {
-      sampler.fill(step, inputs.data(), targets.data(), m * micro);
-      ForwardOptions fwd;
-      fwd.train = true;
-      fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(step * plan.accum_steps + m);
-      Var loss = model.loss(inputs, targets, micro, T, fwd);
-      const double value = loss.value().item();
-      LN_CHECK(std::isfinite(value), "non-finite loss (", value, ") at step ", step, "; stopping. The last good checkpoint is ",
-               result.checkpoint.empty() ? std::string("(none yet)") : result.checkpoint, "; try a lower train.lr or a higher train.warmup_steps");
-      step_loss += value / plan.accum_steps;
-      // Mean over micro-batches: scale each micro-batch's gradient by 1/accum.
-      loss.backward(Tensor::full({}, 1.0f / static_cast<float>(plan.accum_steps)));
-    }
-    const double grad_norm = clip_grad_norm(params, tc.grad_clip);
-    LN_CHECK(std::isfinite(grad_norm), "non-finite gradient norm at step ", step, "; stopping. The last good checkpoint is ",
-             result.checkpoint.empty() ? std::string("(none yet)") : result.checkpoint, "; try a lower train.lr or train.grad_clip");
-    optimizer.step(lr);
-    ++step;
-    result.train_loss = step_loss;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (progress) progress->update(step, step_loss, lr, plan.tokens());
-    metrics->append(JsonObject()
-                        .add("step", step)
-                        .add("loss", step_loss)
-                        .add("lr", lr)
-                        .add("grad_norm", grad_norm)
-                        .add("tokens", step * plan.tokens())
-                        .add("elapsed_s", elapsed));
+  if (session.stopped_in_setup() || stop_requested()) {
+    if (progress) progress->finish();
+    std::cerr << "longnet: stopped by signal before the first step; nothing to save\n";
+    session.result().stopped_early = true;
+    return session.result();
+  }
+  while (session.step() < tc.steps) {
+    const TrainSession::StepStats st = session.train_step();
+    const int64_t step = session.step();
+    if (progress) progress->update(step, st.loss, st.lr, session.plan().tokens());
 
-    const bool out_of_time = tc.max_minutes > 0 && elapsed > tc.max_minutes * 60.0;
-    const bool stop_after = options.stop_after > 0 && step - first_step >= options.stop_after;
+    const bool out_of_time = tc.max_minutes > 0 && session.session_seconds() > tc.max_minutes * 60.0;
+    const bool stop_after = options.stop_after > 0 && step - session.first_step() >= options.stop_after;
     const bool stopping = stop_requested() || out_of_time || stop_after;
     const bool last = step == tc.steps;
-    if (tc.eval_every > 0 && (step % tc.eval_every == 0 || last || stopping) && !data.split.val.empty()) {
-      double val = validate(step);
-      say("step " + std::to_string(step) + ": validation loss " + std::to_string(val) +
-                       ", perplexity " + std::to_string(std::exp(val)));
+    if (tc.eval_every > 0 && (step % tc.eval_every == 0 || last || stopping) && session.has_validation()) {
+      const ValidationResult val = session.validate(last);
+      say("step " + std::to_string(step) + ": validation loss " + std::to_string(val.loss) + ", perplexity " +
+          std::to_string(std::exp(val.loss)) + " (" + std::to_string(val.tokens) + " of " +
+          std::to_string(val.split_tokens) + " validation tokens" +
+          (session.result().val_whole_split ? ", all" : "") + ")");
     }
-    if ((tc.save_every > 0 && step % tc.save_every == 0) || last || stopping) save(step);
+    if ((tc.save_every > 0 && step % tc.save_every == 0) || last || stopping) session.save();
     if (stopping) {
-      result.stopped_early = true;
-      say(std::string(out_of_time ? "train.max_minutes reached" : stop_after ? "--stop-after reached"
-                                                                                           : "stopped by signal") +
-                       "; saved " + result.checkpoint + "; run the same command again to resume");
+      session.result().stopped_early = true;
+      say(std::string(out_of_time  ? "train.max_minutes reached"
+                      : stop_after ? "--stop-after reached"
+                                   : "stopped by signal") +
+          "; saved " + session.result().checkpoint + "; run the same command again to resume");
       break;
     }
   }
   if (progress) progress->finish();
-  result.step = step;
-  if (result.checkpoint.empty() && step > 0) save(step);
-  return result;
+  session.finish();
+  return session.result();
 }
 
 }  // namespace ln

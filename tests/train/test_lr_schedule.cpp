@@ -105,3 +105,36 @@ TEST_CASE("validation names the bad field and its value") {
   CHECK(error_of(s).find("power is 0") != std::string::npos);
   CHECK(error_of(make("polynomial", 3, 7, 0.5)).empty());
 }
+
+TEST_CASE("an anchored schedule continues from the previous curve without a jump") {
+  // Old run: cosine 1e-3 -> 1e-4 over 100 steps, warm-up 10. Resumed at step 40 with 200 steps.
+  LrSchedule old_s = make("cosine", 10, 100);
+  LrSchedule new_s = make("cosine", 10, 200);
+  const LrAnchor anchor{40, learning_rate(40, old_s)};
+  CHECK(learning_rate(40, new_s, anchor) == learning_rate(40, old_s));  // no jump at s0
+  // Hand-computed: at step 120, p = (120 - 40) / 160 = 0.5, cosine shape 0.5.
+  const double expected = 1e-4 + (anchor.lr - 1e-4) * 0.5;
+  CHECK(learning_rate(120, new_s, anchor) == Approx(expected));
+  CHECK(learning_rate(200, new_s, anchor) == Approx(1e-4));
+  CHECK(learning_rate(500, new_s, anchor) == Approx(1e-4));
+  for (int64_t s = 41; s < 200; ++s) CHECK(learning_rate(s, new_s, anchor) < learning_rate(s - 1, new_s, anchor));
+  // Without an anchor the plain schedule is used; before the anchor is an error.
+  CHECK(learning_rate(120, new_s, std::nullopt) == learning_rate(120, new_s));
+  CHECK_THROWS_AS(learning_rate(39, new_s, anchor), Error);
+
+  // Linear and polynomial use their own shapes; constant holds L0.
+  LrSchedule lin = make("linear", 10, 200);
+  CHECK(learning_rate(120, lin, anchor) == Approx(1e-4 + (anchor.lr - 1e-4) * 0.5));
+  LrSchedule poly = make("polynomial", 10, 200, 2.0);
+  CHECK(learning_rate(120, poly, anchor) == Approx(1e-4 + (anchor.lr - 1e-4) * 0.25));
+  CHECK(learning_rate(150, make("constant", 10, 200), anchor) == anchor.lr);
+
+  // Anchored inside the warm-up: the ramp finishes at the new peak, then the plain schedule.
+  LrSchedule warm = make("cosine", 10, 200);
+  warm.lr = 2e-3;
+  const LrAnchor early{4, learning_rate(4, old_s)};
+  CHECK(learning_rate(4, warm, early) == early.lr);
+  CHECK(learning_rate(7, warm, early) == Approx(early.lr + (2e-3 - early.lr) * 0.5));
+  CHECK(learning_rate(10, warm, early) == learning_rate(10, warm));
+  CHECK(learning_rate(10, warm, early) == Approx(2e-3));
+}

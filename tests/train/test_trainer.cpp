@@ -152,7 +152,7 @@ TEST_CASE("a checkpoint of another model is not resumed silently") {
   Config other = c;
   other.model.layers = 3;
   CHECK_THROWS_WITH_AS(train(other, TrainOptions{"auto", true}),
-                       doctest::Contains("different model/attention configuration"), Error);
+                       doctest::Contains("model.layers (2 in the run, 3 now)"), Error);
   // An explicit --resume of a missing directory is refused too.
   CHECK_THROWS_AS(train(c, TrainOptions{dir / "nowhere", true}), Error);
 }

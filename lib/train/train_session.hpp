@@ -1,0 +1,67 @@
+#pragma once
+// One training run, piece by piece: train() (trainer.hpp) is the loop around it, and other
+// drivers (a distributed trainer) can drive it the same way.
+//
+//   TrainSession s(config, options);   // set-up: lock, resume point, config, data, model, optimizer
+//   if (s.finished_already() || s.stopped_in_setup()) return s.result();
+//   while (s.step() < s.config().train.steps) {
+//     TrainSession::StepStats st = s.train_step();   // one optimizer step (+ a train row)
+//     if (...) s.validate(whole);                    // + a val row
+//     if (...) s.save();                             // checkpoint, rotation, plot
+//   }
+//   s.finish();                                      // the summary row
+//
+// Hooks: train_step() has one place where the step's gradients are complete before clipping
+// and the optimizer (marked HOOK in the source). Once set up, every file the run writes goes
+// through the write_* members of the implementation (config.yaml and the run header, metrics
+// rows, checkpoints with their rotation, loss.svg). Set-up itself also touches the folder: it
+// takes the lock, removes crash leftovers, moves damaged checkpoints aside, rewrites
+// metrics.jsonl on resume and may train the tokenizer into it.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "train/batch_plan.hpp"
+#include "train/trainer.hpp"
+#include "train/validation.hpp"
+
+namespace ln {
+
+class TrainSession {
+ public:
+  // Everything before the first step (trainer.hpp describes the rules). ln::Error on any
+  // refused input; a stop signal seen before the run's files are written ends the set-up early
+  // (stopped_in_setup()).
+  TrainSession(const Config& config, const TrainOptions& options);
+  ~TrainSession();
+  TrainSession(const TrainSession&) = delete;
+  TrainSession& operator=(const TrainSession&) = delete;
+
+  bool finished_already() const;  // the run had reached train.steps: nothing was loaded
+  bool stopped_in_setup() const;  // a stop signal arrived during set-up: nothing was written
+  const Config& config() const;   // the config this run trains with (on resume: the run's own)
+  const BatchPlan& plan() const;
+  int64_t step() const;            // optimizer steps done
+  int64_t first_step() const;      // the step this session started at
+  bool has_validation() const;     // the run has a validation split
+  double session_seconds() const;  // since the first step of this session
+
+  struct StepStats {
+    double loss = 0, lr = 0, grad_norm = 0;
+  };
+  StepStats train_step();
+  // whole: the entire split, as `longnet eval --validation-split` scores it; otherwise the
+  // fixed subset of train.eval_batches batches (validation.hpp).
+  ValidationResult validate(bool whole);
+  void save();    // a checkpoint of the current step
+  void finish();  // the summary row; saves first if this session trained and never saved
+  const TrainResult& result() const;
+  TrainResult& result();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace ln

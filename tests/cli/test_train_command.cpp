@@ -1,0 +1,137 @@
+// `longnet train` end to end: a finished run exits 0 saying so, a second trainer on a running
+// folder exits at once naming the holder, file-system failures are one line with status 2.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "config/config.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace ln;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string write_config(const test::TempDir& dir, const std::string& run, int64_t steps) {
+  if (!fs::exists(dir / "corpus")) test::write_corpus(dir / "corpus", "doc", 4, 80, 7);
+  Config c;
+  c.model.d_model = 16;
+  c.model.layers = 1;
+  c.model.heads = 2;
+  c.model.mlp_ratio = 2;
+  c.attention.segments = {8, 16};
+  c.attention.dilations = {1, 2};
+  c.tokenizer.vocab_size = 300;
+  c.data.train = {dir / "corpus"};
+  c.data.cache_dir = dir / "cache";
+  c.data.seq_len = 16;
+  c.data.val_fraction = 0.25;
+  c.train.steps = steps;
+  c.train.batch_size = 2;
+  c.train.warmup_steps = 1;
+  c.train.eval_every = 0;
+  c.train.save_every = 1;
+  c.train.out_dir = dir / run;
+  validate_config(c);
+  return dir.write(run + ".yaml", config_to_yaml(c));
+}
+
+}  // namespace
+
+TEST_CASE("train on a finished run says 'finished at step N' and exits 0 without starting") {
+  test::TempDir dir;
+  const std::string config = write_config(dir, "run", 2);
+  REQUIRE(test::run_longnet({"train", "-c", config, "-q", "--threads", "1"}, dir / "first.log").code == 0);
+  test::ExitStatus again = test::run_longnet({"train", "-c", config, "--threads", "1"}, dir / "again.log");
+  const std::string out = test::read_file(dir / "again.log");
+  INFO(out);
+  CHECK(again.code == 0);
+  CHECK(out.find("finished at step 2") != std::string::npos);
+  CHECK(out.find("memory estimate") == std::string::npos);
+  CHECK(out.find("trained to step") == std::string::npos);
+  // The same without --config, from the run folder alone: the run's own config is used.
+  test::ExitStatus bare = test::run_longnet(
+      {"train", "--set", "train.out_dir=" + (dir / "run"), "--threads", "1"}, dir / "bare.log");
+  CHECK(bare.code == 0);
+  CHECK(test::read_file(dir / "bare.log").find("finished at step 2") != std::string::npos);
+}
+
+TEST_CASE("a second train on a running folder exits at once naming the holder's pid") {
+  test::TempDir dir;
+  const std::string config = write_config(dir, "run", 50);
+  // Slow saves keep the first trainer running while the second one tries.
+  const pid_t first = test::spawn_longnet({"train", "-c", config, "-q", "--threads", "1"}, dir / "first.log",
+                                          {{"LONGNET_TEST_SAVE_PAUSE_MS", "200"}});
+  const std::string lock = dir / "run/train.lock";
+  for (int i = 0; i < 600 && !(fs::exists(lock) && fs::file_size(lock) > 0); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  test::ExitStatus second =
+      test::run_longnet({"train", "-c", config, "-q", "--threads", "1"}, dir / "second.log");
+  ::kill(first, SIGKILL);
+  test::wait_for(first);
+  const std::string out = test::read_file(dir / "second.log");
+  INFO(out);
+  CHECK(second.code == 2);
+  CHECK(
+      out.rfind("longnet: error: run folder " + (dir / "run") + " in use by pid " + std::to_string(first) +
+                    " (another longnet train); wait for it to finish, stop it, or use another train.out_dir",
+                0) == 0);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+}
+
+TEST_CASE("an out_dir that cannot be created is one line with status 2") {
+  test::TempDir dir;
+  const std::string config = write_config(dir, "run", 1);
+  test::write_file(dir / "blocker", "a file");
+  test::ExitStatus r = test::run_longnet(
+      {"train", "-c", config, "--set", "train.out_dir=" + (dir / "blocker/run"), "-q"}, dir / "out.log");
+  const std::string out = test::read_file(dir / "out.log");
+  INFO(out);
+  CHECK(r.code == 2);
+  CHECK(out.rfind("longnet: error: cannot create train.out_dir '" + (dir / "blocker/run") + "': ", 0) == 0);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+}
+
+TEST_CASE("SIGTERM during set-up stops with a message, status 0 and nothing written") {
+  test::TempDir dir;
+  // A larger corpus: training its tokenizer keeps the set-up busy for a while.
+  test::write_corpus(dir / "corpus", "doc", 8, 1500, 11);
+  const std::string config = write_config(dir, "run", 5);
+  const pid_t pid = test::spawn_longnet({"train", "-c", config, "--threads", "1"}, dir / "out.log");
+  // The lock file holds the pid once the signal handlers are installed (they come first).
+  const std::string lock = dir / "run/train.lock";
+  for (int i = 0; i < 600 && !(fs::exists(lock) && fs::file_size(lock) > 0); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::kill(pid, SIGTERM);
+  test::ExitStatus status = test::wait_for(pid);
+  const std::string out = test::read_file(dir / "out.log");
+  INFO(out);
+  CHECK(status.exited);
+  CHECK(status.code == 0);
+  CHECK(out.find("SIGTERM received") != std::string::npos);
+  CHECK(out.find("stopped by signal before the first step; nothing to save") != std::string::npos);
+  bool any_checkpoint = false;
+  for (const auto& e : fs::directory_iterator(dir / "run"))
+    any_checkpoint |= e.path().filename().string().rfind("step-", 0) == 0;
+  CHECK_FALSE(any_checkpoint);
+  CHECK_FALSE(fs::exists(dir / "run/metrics.jsonl"));  // the run's files are not started either
+}
+
+TEST_CASE("a file-system error no command catches is still one line with status 2") {
+  test::TempDir dir;
+  std::string long_path;
+  for (int i = 0; i < 3000; ++i) long_path += "a/";  // longer than PATH_MAX: ENAMETOOLONG
+  test::ExitStatus r = test::run_longnet({"eval", "--checkpoint", long_path}, dir / "out.log");
+  const std::string out = test::read_file(dir / "out.log");
+  INFO(out.substr(0, 200));
+  CHECK(r.code == 2);
+  CHECK(out.rfind("longnet: error: File name too long: 'a/a/", 0) == 0);
+  CHECK(out.find("internal error") == std::string::npos);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+}

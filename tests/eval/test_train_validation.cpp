@@ -1,0 +1,66 @@
+// Training's end-of-run validation and `longnet eval --validation-split` score the same
+// predictions the same way: their losses agree to 1e-6 (issue: two perplexities for one split).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "config/config.hpp"
+#include "eval/eval_run.hpp"
+#include "support/temp_dir.hpp"
+#include "train/metrics_log.hpp"
+#include "train/trained_model.hpp"
+#include "train/trainer.hpp"
+
+using namespace ln;
+
+TEST_CASE("the final validation of training equals eval --validation-split to 1e-6") {
+  test::TempDir dir;
+  test::write_corpus(dir / "corpus", "part", 6, 90, 40);
+  Config c;
+  c.model.d_model = 32;
+  c.model.layers = 1;
+  c.model.heads = 2;
+  c.model.mlp_ratio = 2;
+  c.attention.segments = {8, 16};
+  c.attention.dilations = {1, 2};
+  c.tokenizer.vocab_size = 300;
+  c.data.train = {dir / "corpus"};
+  c.data.cache_dir = dir / "cache";
+  c.data.seq_len = 16;
+  c.data.val_fraction = 0.34;  // two of the six files
+  c.train.steps = 4;
+  c.train.batch_size = 2;
+  c.train.warmup_steps = 1;
+  c.train.eval_every = 2;
+  c.train.eval_batches = 1;
+  c.train.save_every = 0;
+  c.train.out_dir = dir / "run";
+  validate_config(c);
+  TrainOptions quiet;
+  quiet.quiet = true;
+  TrainResult r = train(c, quiet);
+  REQUIRE(r.val_whole_split);
+
+  std::vector<MetricsRecord> vals;
+  for (const auto& rec : read_metrics(c.train.out_dir + "/metrics.jsonl")) {
+    if (rec.strings.count("kind") && rec.strings.at("kind") == "val") vals.push_back(rec);
+  }
+  REQUIRE(vals.size() == 2);
+  CHECK(vals[0].strings.at("scope") == "subset");  // step 2: train.eval_batches windows
+  CHECK(vals[0].number("val_tokens", 0) == 2 * 16);
+  CHECK(vals[1].strings.at("scope") == "split");  // step 4, the end: every prediction
+
+  TrainedModel trained = load_trained_model(c.train.out_dir);
+  EvalSettings settings;
+  settings.validation_split = true;
+  settings.progress = false;
+  EvalReport report = run_eval(trained, settings);
+  REQUIRE(!report.methods.empty());
+  const MethodResult& m = report.methods.front();
+  REQUIRE(m.name == "non_overlapping");
+  CHECK(m.files.size() == 2);
+  CHECK(r.val_tokens == m.all.loss.tokens());
+  CHECK(std::fabs(r.val_loss - m.all.loss.mean_loss()) < 1e-6);
+  CHECK(std::fabs(vals[1].number("val_loss", 0) - m.all.loss.mean_loss()) < 1e-6);
+}

@@ -1,0 +1,117 @@
+// Resuming a run folder's config (lib/train/run_config.hpp) and state.json (train_state.hpp).
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "config/config.hpp"
+#include "core/error.hpp"
+#include "train/run_config.hpp"
+#include "train/train_state.hpp"
+
+using namespace ln;
+
+namespace {
+
+std::string message_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("config_changes lists differing keys in schema order, skipping locations") {
+  Config a, b;
+  b.train.out_dir = "elsewhere";
+  b.data.cache_dir = "other-cache";
+  CHECK(config_changes(a, b).empty());
+  b.model.layers = 6;
+  b.train.steps = 50;
+  auto changes = config_changes(a, b);
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0].text() == "model.layers 4 -> 6");
+  CHECK(changes[1].key == "train.steps");
+  // vocab_size 0 means "the tokenizer's": compared only when both are set.
+  b = a;
+  b.model.vocab_size = 4096;
+  CHECK(config_changes(a, b).empty());
+  a.model.vocab_size = 300;
+  CHECK(config_changes(a, b).size() == 1);
+  CHECK(is_run_identity_key("data.seq_len"));
+  CHECK(is_run_identity_key("train.seed"));
+  CHECK_FALSE(is_run_identity_key("train.lr"));
+  CHECK(override_key(" train.steps = 10") == "train.steps");
+}
+
+TEST_CASE("resolve_resumed_config: the run's config wins, --set may change train keys") {
+  Config saved;
+  saved.train.steps = 300;
+  saved.train.lr = 2e-4;
+  saved.data.train = {"corpus"};
+  saved.train.out_dir = "runs/demo";
+
+  SUBCASE("no --config: the run's own config plus the overrides") {
+    Config defaults;  // what load_config gives without a file
+    defaults.train.out_dir = "runs/demo";
+    saved.data.cache_dir = "my-cache";
+    ResumedConfig r = resolve_resumed_config(saved, defaults, {}, false, "runs/demo/step-300");
+    CHECK(r.config.train.steps == 300);
+    CHECK(r.config.data.cache_dir == "my-cache");  // the run's, not the defaults'
+    CHECK(r.config.train.out_dir == "runs/demo");
+    CHECK(r.config.train.lr == 2e-4);
+    CHECK(r.config.data.train == std::vector<std::string>{"corpus"});
+    CHECK(r.changes.empty());
+    r = resolve_resumed_config(saved, defaults, {"train.steps=600"}, false, "runs/demo/step-300");
+    CHECK(r.config.train.steps == 600);
+    REQUIRE(r.changes.size() == 1);
+    CHECK(r.changes[0].text() == "train.steps 300 -> 600");
+    CHECK(message_of([&] {
+            resolve_resumed_config(saved, defaults, {"model.layers=2"}, false, "R");
+          }).find("with a different model, data or tokenizer: model.layers (4 in the run, 2 now)") !=
+          std::string::npos);
+  }
+  SUBCASE("with --config: every difference is refused unless given with --set") {
+    Config given = saved;
+    given.train.steps = 1000;
+    given.train.lr = 1e-3;
+    const std::string msg = message_of([&] { resolve_resumed_config(saved, given, {}, true, "R"); });
+    CHECK(msg.find("train.steps (300 in the run, 1000 now), train.lr (") != std::string::npos);
+    CHECK(msg.find("--set train.steps=1000") != std::string::npos);
+    ResumedConfig r = resolve_resumed_config(saved, given, {"train.steps=1000", "train.lr=1e-3"}, true, "R");
+    CHECK(r.changes.size() == 2);
+    given.model.d_model = 128;
+    given.tokenizer.vocab_size = 1000;
+    CHECK(message_of([&] { resolve_resumed_config(saved, given, {"model.d_model=128"}, true, "R"); })
+              .find("model.d_model (256 in the run, 128 now), tokenizer.vocab_size (4096 in the run, 1000 "
+                    "now)") != std::string::npos);
+  }
+}
+
+TEST_CASE("state.json round-trips, the LR anchor to the last bit") {
+  TrainState s;
+  s.step = 1200;
+  s.seed = 1337;
+  s.tokenizer_sha256 = std::string(64, 'a');
+  s.token_cache = "data/cache/tokens-x.bin";
+  s.threads = 2;
+  s.elapsed_s = 812.123456789012345;
+  s.lr_anchor = LrAnchor{300, 1.0 / 3.0 * 1e-3};
+  s.config_yaml = "model:\n  layers: 2\n";
+  TrainState back = parse_train_state(train_state_json(s), "state.json");
+  CHECK(back.step == 1200);
+  CHECK(back.seed == 1337);
+  CHECK(back.tokenizer_sha256 == s.tokenizer_sha256);
+  CHECK(back.elapsed_s == s.elapsed_s);
+  REQUIRE(back.lr_anchor);
+  CHECK(back.lr_anchor->step == 300);
+  CHECK(back.lr_anchor->lr == s.lr_anchor->lr);
+  CHECK(back.config_yaml == s.config_yaml);
+  s.lr_anchor.reset();
+  CHECK_FALSE(parse_train_state(train_state_json(s), "state.json").lr_anchor);
+  CHECK(message_of([] {
+          parse_train_state("{\"format\": \"other\"}", "x/state.json");
+        }).find("x/state.json is not a longnet training state") == 0);
+}
