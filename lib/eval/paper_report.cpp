@@ -344,7 +344,8 @@ PaperReport build_paper_report(const PaperReportOptions& options) {
     md << (k ? "; " : "") << kPaper[k].model << " " << fmt("%.2f", kPaper[k].ppl[0]) << " / "
        << fmt("%.2f", kPaper[k].ppl[1]) << " / " << fmt("%.2f", kPaper[k].ppl[2]);
   }
-  md << " at 2K / 8K / 32K. Lower is better; the order below is by this run's perplexity.\n\n"
+  md << " at 2K / 8K / 32K. Lower is better; the order below ranks this run's point estimates, so two "
+        "models closer than about two standard errors (table above) are not told apart by it.\n\n"
         "| context | paper | this run | same order? | this run, LongNet with extended patterns | same order? "
         "|\n"
         "| --- | --- | --- | --- | --- | --- |\n";
