@@ -1,6 +1,8 @@
 // eval/paper_report: REPORT.md from a fixed, hand-written `make paper` folder.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -145,4 +147,28 @@ TEST_CASE("the paper report: a missing evaluation is 'not measured', and bad inp
   test::TempDir empty;
   CHECK_THROWS_WITH_AS(build_paper_report({empty.path().string(), {2048}}),
                        doctest::Contains("paper.jsonl does not exist"), Error);
+}
+
+TEST_CASE("longnet report paper DIR writes REPORT.md and the SVG; a folder without a run is one error line") {
+  test::TempDir dir;
+  write_run(dir);
+  const std::string d = dir.path().string();
+  const std::string cmd =
+      std::string(LONGNET_BINARY) + " report paper " + d + " >" + d + "/out.txt 2>" + d + "/err.txt";
+  int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(test::read_file(d + "/REPORT.md") == build_paper_report({d, {2048, 8192, 32768}}).markdown);
+  CHECK(test::contains(test::read_file(d + "/loss_by_position.svg"), "</svg>"));
+  CHECK(test::contains(test::read_file(d + "/out.txt"), "1 measurements missing"));
+
+  test::TempDir empty;
+  const std::string e = empty.path().string();
+  status = std::system(
+      (std::string(LONGNET_BINARY) + " report paper " + e + " >/dev/null 2>" + e + "/err.txt").c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  const std::string err = test::read_file(e + "/err.txt");
+  CHECK(test::contains(err, "paper.jsonl does not exist"));
+  CHECK(test::count(err, "\n") == 1);
 }
