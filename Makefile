@@ -11,8 +11,11 @@ BUILD_DEPS := cmake g++ pkg-config \
   libdnnl-dev ocl-icd-opencl-dev libtbb-dev libsentencepiece-dev libyaml-cpp-dev libcli11-dev doctest-dev
 # What `make demo` adds (npm fetches the default corpus).
 DEMO_DEPS := npm
+# What `make paper` adds: python3 reads Austen's novels out of an R data file, libreadline8 runs
+# the `bible` program that prints the King James text (data/fetch_paper_corpus.sh).
+PAPER_DEPS := python3 libreadline8
 
-.PHONY: all deps print-deps build test demo demo-deps bench clean format
+.PHONY: all deps print-deps build test demo demo-deps bench clean format paper paper-deps
 
 all: build
 
@@ -30,8 +33,10 @@ deps:
 	fi; \
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing
 
-# Every package any target of this Makefile may install, one per line (.ci/run purges them all
-# first, so that a missing entry turns CI red instead of hiding behind a pre-installed package).
+# The packages the two README commands install, one per line (.ci/run purges them all first, so
+# that a missing entry turns CI red instead of hiding behind a pre-installed package).
+# PAPER_DEPS are left out: `make paper` is no README set-up command, it installs them itself, and
+# purging python3 would take about a hundred unrelated packages off the machine with it.
 print-deps:
 	@for p in $(BUILD_DEPS) $(DEMO_DEPS); do echo $$p; done
 
@@ -59,6 +64,24 @@ demo-deps:
 	@command -v npm >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" -ne 0 ]; then echo "demo: npm is missing; run 'sudo apt-get install npm'"; exit 1; fi; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm; }
+
+# Does dilated attention pay off? (issue 10; README "Does it work?"). Trains dense-2k, sparse-8k
+# and longnet-8k (configs/paper/) for the same training FLOPs, evaluates each at 2K/8K/32K and
+# writes runs/paper/REPORT.md. PAPER_BUDGET is minutes per model (about 2.5 h in all by default;
+# PAPER_BUDGET=2 is a smoke run); scripts/paper.sh lists the other knobs.
+PAPER_BUDGET ?= 40
+
+paper: build demo-deps paper-deps
+	PAPER_BUDGET=$(PAPER_BUDGET) LONGNET=$(BUILD_DIR)/longnet scripts/paper.sh
+
+paper-deps:
+	@missing=""; \
+	for p in $(PAPER_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then echo "paper: run 'sudo apt-get install$$missing', then make paper again"; exit 1; fi; \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing
 
 # A short benchmark suite (a few minutes); every line printed is one JSON object.
 bench: build

@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
+#include "eval/extend_patterns.hpp"
 #include "train/trained_model.hpp"
 
 namespace {
@@ -15,6 +16,7 @@ struct EvalArgs {
   ln::EvalSettings settings;
   bool json = false;
   bool quiet = false;
+  bool extend_patterns = false;
 };
 
 ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a trained model on held-out text (--data and/or --validation-split)",
@@ -42,12 +44,19 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
                    "Write loss by position in the window to PREFIX.json and PREFIX.svg");
     cmd.add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
     cmd.add_flag("-q,--quiet", args->quiet, "No progress line on stderr");
+    cmd.add_flag("--extend-patterns", args->extend_patterns,
+                 "Dilated models: continue the segment/dilation schedule (w*a, r*a) until the widest segment covers "
+                 "the context, so a model trained at N attends over a longer prompt (eval/extend_patterns.hpp)");
     return [args] {
       for (const std::string& source : args->settings.data) {
         LN_CHECK(source != "-", "eval -f -: scoring text from stdin is not supported yet; save it to a file and pass "
                                 "its path (or a folder, or a quoted glob)");
       }
       ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
+      if (args->extend_patterns) {
+        const int64_t context = args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
+        ln::extend_trained_model(trained, context);
+      }
       args->settings.progress = !args->quiet;
       ln::EvalReport report = ln::run_eval(trained, args->settings);
       if (args->json) {
