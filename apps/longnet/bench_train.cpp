@@ -40,7 +40,10 @@ int run(const BenchTrainArgs& args) {
   ln::ModelSpec spec = ln::model_spec_from_config(config, vocab);
   const int64_t T = config.data.seq_len;
   const int64_t B = config.train.batch_tokens > 0 ? config.train.batch_tokens / T : config.train.batch_size;
-  ln::check_fits_in_memory(ln::estimate_training_memory(spec, ln::LanguageModel::count_parameters(spec), B, T));
+  const ln::Recompute recompute = ln::parse_recompute(config.train.recompute);
+  const ln::MemoryEstimate estimate =
+      ln::estimate_training_memory(spec, ln::LanguageModel::count_parameters(spec), B, T, recompute);
+  ln::check_fits_in_memory(estimate);
   ln::LanguageModel model(spec, static_cast<uint64_t>(config.train.seed));
   std::vector<ln::ParamRef> refs;
   for (auto& [name, var] : model.parameters()) refs.push_back({name, var, ln::default_decay(name, var.ndim())});
@@ -58,6 +61,7 @@ int run(const BenchTrainArgs& args) {
     optimizer.zero_grad();
     ln::ForwardOptions options;
     options.train = true;
+    options.recompute = recompute;
     ln::Var loss = model.loss(ids, targets, B, T, options);
     const double t_fwd = seconds_since(t0);
     loss.backward();
@@ -89,7 +93,13 @@ int run(const BenchTrainArgs& args) {
                    .add("fwd_ms", 1e3 * median(fwd))
                    .add("bwd_ms", 1e3 * median(bwd))
                    .add("opt_ms", 1e3 * median(opt))
+                   .add("precision", "fp32")
+                   .add("recompute", ln::recompute_name(recompute))
                    .add("peak_rss_bytes", ln::peak_rss_bytes())
+                   // Peak RSS over the tokens of one step (includes weights and the process).
+                   .add("bytes_per_token", static_cast<double>(ln::peak_rss_bytes()) / static_cast<double>(B * T))
+                   .add("tensor_peak_bytes", ln::tensor_bytes_peak())
+                   .add("estimate_bytes", estimate.total())
                    .str()
             << std::endl;
   return 0;

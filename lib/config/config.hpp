@@ -65,6 +65,7 @@ struct TrainConfig {
           log_every = 1;
   std::string out_dir = "runs/default";
   double max_minutes = 0;  // 0: no limit
+  std::string recompute = "none";  // none | attention | blocks (nn/transformer_block.hpp)
 };
 
 struct Config {

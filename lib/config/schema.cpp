@@ -268,6 +268,9 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(text(LN_KEY(train, out_dir), false, "Run directory: checkpoints, metrics, tokenizer"));
   k.push_back(real(LN_KEY(train, max_minutes), 0, 1e9, Ends::closed,
                    "Stop (and save) after this many minutes; 0: no limit"));
+  k.push_back(choice(LN_KEY(train, recompute), {"none", "attention", "blocks"},
+                     "Activations kept for backward: none (all), attention (recompute attention, "
+                     "chunked MLP), blocks (only each block's input)"));
   return k;
 }
 

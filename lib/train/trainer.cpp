@@ -126,7 +126,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   // Estimate before allocating the model: refuse what cannot fit with a clear message.
   {
     int64_t params = LanguageModel::count_parameters(spec);
-    MemoryEstimate estimate = estimate_training_memory(spec, params, micro, T);
+    MemoryEstimate estimate = estimate_training_memory(spec, params, micro, T, parse_recompute(tc.recompute));
     if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
     check_fits_in_memory(estimate);
   }
@@ -200,6 +200,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       sampler.fill(step, inputs.data(), targets.data(), m * micro);
       ForwardOptions fwd;
       fwd.train = true;
+      fwd.recompute = parse_recompute(tc.recompute);
       fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(step * plan.accum_steps + m);
       Var loss = model.loss(inputs, targets, micro, T, fwd);
       const double value = loss.value().item();
