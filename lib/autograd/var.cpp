@@ -136,11 +136,17 @@ void Var::backward(const Tensor& seed) {
       if (slot == pending.end()) {
         pending.emplace(input.get(), Pending{input, std::move(grads[i])});
       } else {
-        // Used more than once: sum the contributions into a fresh buffer, since either
-        // tensor may also be held elsewhere (a vjp may return one tensor for two inputs).
-        Tensor sum = slot->second.grad.clone();
-        sum.add_(grads[i]);
-        slot->second.grad = std::move(sum);
+        // Used more than once: sum the contributions. In place when the pending buffer is
+        // ours alone; otherwise into a fresh buffer, since it may also be held elsewhere (a
+        // vjp may return one tensor for two inputs, or a saved activation).
+        Tensor& acc = slot->second.grad;
+        if (acc.storage_refs() == 1) {
+          acc.add_(grads[i]);
+        } else {
+          Tensor sum = acc.clone();
+          sum.add_(grads[i]);
+          acc = std::move(sum);
+        }
       }
     }
     node.inputs.clear();

@@ -42,12 +42,16 @@ SelfAttention::SelfAttention(const ModelSpec& spec)
 Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const {
   // x: (B, T, C); q, k, v: (B, H, T, D)
   const int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2), H = heads_;
-  // One op per projection: the (B, T, C) projection is a temporary, not a graph value.
-  Var q = linear_heads(x, q_proj.weight, q_proj.bias, H);
-  Var k = linear_heads(x, k_proj.weight, k_proj.bias, H);
+  // One op per projection: the (B, T, C) projection is a temporary, not a graph value, and
+  // q, k come out rotated, so their unrotated copies never exist either. Generation's
+  // observer wants k before rotation: then the attention op rotates as usual.
+  const bool rotate = attention_.positions != PositionKind::none && !options.kv_observer;
+  const int64_t pos0 = options.position_offset;
+  Var q = linear_heads(x, q_proj.weight, q_proj.bias, H, rotate, pos0, attention_.rope_base);
+  Var k = linear_heads(x, k_proj.weight, k_proj.bias, H, rotate, pos0, attention_.rope_base);
   Var v = linear_heads(x, v_proj.weight, v_proj.bias, H);
   if (options.kv_observer) options.kv_observer(k.value(), v.value());
-  Var o = attention(q, k, v, attention_, options.position_offset);  // (B, H, T, D)
+  Var o = attention(q, k, v, attention_, pos0, rotate);  // (B, H, T, D)
   Var merged = reshape(transpose(o, 1, 2), {B, T, C});
   if (subln_) merged = inner_norm(merged);
   return out_proj(merged);

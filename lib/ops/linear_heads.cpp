@@ -4,11 +4,13 @@
 
 #include "core/error.hpp"
 #include "kernels/matmul_dnnl.hpp"
+#include "kernels/positions.hpp"
 #include "kernels/transpose.hpp"
 
 namespace ln {
 
-Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads) {
+Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads, bool rotate,
+                 int64_t position_offset, float rope_base) {
   LN_CHECK(x.defined() && weight.defined(), "[linear_heads] x and weight must be defined");
   LN_CHECK(x.ndim() == 3, "[linear_heads] x ", shape_str(x.shape()), " must be (B, T, C_in)");
   LN_CHECK(weight.ndim() == 2 && weight.dim(1) == x.dim(2), "[linear_heads] weight ", shape_str(weight.shape()),
@@ -33,6 +35,10 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
     y = Tensor::empty({B, H, T, D});
     transpose_copy(flat.data(), B, T, 1, H, D, y.data());
   }
+  if (rotate) {
+    LN_CHECK(D % 2 == 0, "[linear_heads] rotation needs an even head dim, got ", D);
+    rotate_pairs(y.data(), y.data(), B * H, T, D, position_offset, rope_base, false);
+  }
 
   const Tensor xv = x.value(), wv = weight.value();
   const bool want_x = x.requires_grad(), want_w = weight.requires_grad(), want_b = has_bias && bias.requires_grad();
@@ -41,7 +47,13 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
   return make_result(y, inputs, "linear_heads", [=](const Tensor& dy_heads) {
     std::vector<Tensor> grads(has_bias ? 3 : 2);
     Tensor dy = Tensor::empty({rows, out});  // (B, H, T, D) -> (B, T, H, D)
-    transpose_copy(dy_heads.data(), B, H, 1, T, D, dy.data());
+    if (rotate) {  // the rotation is orthogonal: its vjp rotates back
+      Tensor back = Tensor::empty(dy_heads.shape());
+      rotate_pairs(dy_heads.data(), back.data(), B * H, T, D, position_offset, rope_base, true);
+      transpose_copy(back.data(), B, H, 1, T, D, dy.data());
+    } else {
+      transpose_copy(dy_heads.data(), B, H, 1, T, D, dy.data());
+    }
     if (want_x) {  // dx (R, C_in) = dy (R, C_out) · weight (C_out, C_in)
       grads[0] = Tensor::empty(xv.shape());
       matmul_dnnl({1, rows, out, in}, dy.data(), wv.data(), nullptr, grads[0].data());

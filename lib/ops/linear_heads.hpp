@@ -12,6 +12,10 @@
 namespace ln {
 
 // x: (B, T, C_in), weight: (H*D, C_in), bias: (H*D,) or undefined -> (B, H, T, D).
-Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads);
+// With `rotate` (RoPE or XPOS's rotation, base rope_base), each head row t is also rotated for
+// global position position_offset + t, exactly as ops/attention.cpp would rotate it; pass the
+// result to attention(..., rotated_inputs = true).
+Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads, bool rotate = false,
+                 int64_t position_offset = 0, float rope_base = 10000.0f);
 
 }  // namespace ln

@@ -20,19 +20,19 @@ std::string gib(uint64_t bytes) {
 ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute) {
   // Counted from the ops in transformer_block.cpp, per token, in floats. C-wide values of one
   // layer's plain forward: the attention input a, q, k, v (linear_heads: no separate
-  // projection copies), the rotated q and k (positions on), the attention output and its
+  // projection copies, q and k rotated in place), the attention output and its
   // merged copy, [sub-LN output], out_proj output, the residual sum h, the MLP input, the MLP
   // output and the block output; the MLP hidden (F = mlp_ratio*C) twice (fc1, GELU) [+ sub-LN];
   // H log-sum-exps; with dropout, two dropped copies.
   const double C = static_cast<double>(spec.d_model), H = static_cast<double>(spec.heads);
   const double F = static_cast<double>(spec.mlp_ratio * spec.d_model);
-  const double rot = spec.attention.positions != PositionKind::none ? 2 : 0;
   const double sub = spec.subln ? 1 : 0;
   const double drop = spec.dropout > 0 ? 2 : 0;
-  // The attention sub-layer alone (a kept outside it): q, k, v, rotations, output, merged,
-  // sub-LN, out_proj output, plus its backward's gradients (dq, dk, dv, d_out, d_merged).
-  const double attention_live = (3 + rot + 1 + 1 + sub + 1) * C + H;
-  const double attention_grads = 5 * C;
+  // The attention sub-layer alone (a kept outside it): q, k, v (rotated as they are made, no
+  // copies), output, merged, sub-LN, out_proj output, plus its backward's gradients (dq, dk,
+  // dv and the one flowing in; sums of gradients are made in place).
+  const double attention_live = (3 + 1 + 1 + sub + 1) * C + H;
+  const double attention_grads = 4 * C;
   ActivationFloats f;
   f.outside_layers = 2 * C + 2;  // embeddings output, final norm output; lse and row loss
   f.mlp_chunk_per_row = 4 * F + (2 + sub) * F + 3 * C;  // fc1, GELU, their grads [+ sub-LN], x, dy, dx copies
