@@ -62,6 +62,7 @@ int run(const BenchTrainArgs& args) {
     ln::ForwardOptions options;
     options.train = true;
     options.recompute = recompute;
+    options.precision = ln::parse_precision(config.train.precision);
     ln::Var loss = model.loss(ids, targets, B, T, options);
     const double t_fwd = seconds_since(t0);
     loss.backward();
@@ -93,7 +94,7 @@ int run(const BenchTrainArgs& args) {
                    .add("fwd_ms", 1e3 * median(fwd))
                    .add("bwd_ms", 1e3 * median(bwd))
                    .add("opt_ms", 1e3 * median(opt))
-                   .add("precision", "fp32")
+                   .add("precision", config.train.precision)
                    .add("recompute", ln::recompute_name(recompute))
                    .add("peak_rss_bytes", ln::peak_rss_bytes())
                    // Peak RSS over the tokens of one step (includes weights and the process).

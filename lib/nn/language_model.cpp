@@ -54,6 +54,7 @@ Var LanguageModel::loss(const std::vector<int32_t>& ids, const std::vector<int32
   LN_CHECK(static_cast<int64_t>(targets.size()) == B * T, "[language_model] got ", targets.size(),
            " targets for a batch of ", B, " x ", T);
   Var h = reshape(hidden(ids, B, T, options), {B * T, spec_.d_model});
+  PrecisionScope precision(options.precision);
   return head_cross_entropy(h, head_weight(), targets, ignore_index);
 }
 
@@ -63,6 +64,7 @@ Tensor LanguageModel::token_losses(const std::vector<int32_t>& ids, const std::v
            " targets for a batch of ", B, " x ", T);
   NoGradGuard no_grad;
   Tensor h = hidden(ids, B, T, options).value().reshape({B * T, spec_.d_model});
+  PrecisionScope precision(options.precision);
   return head_token_losses(h, head_weight().value(), targets, ignore_index);
 }
 

@@ -103,6 +103,7 @@ Var TransformerBlock::operator()(const Var& x, const ForwardOptions& options) co
 }
 
 Var TransformerBlock::forward(const Var& x, const ForwardOptions& options) const {
+  PrecisionScope precision(options.precision);  // here, so a recompute in backward matches
   auto drop = [&](const Var& y, uint64_t site) {
     if (!options.train || dropout_ <= 0.0f) return y;
     return dropout(y, dropout_, splitmix64(options.dropout_seed ^ splitmix64(2 * index_ + site)));

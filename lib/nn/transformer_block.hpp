@@ -10,6 +10,7 @@
 
 #include "nn/layers.hpp"
 #include "nn/model_spec.hpp"
+#include "ops/precision.hpp"
 
 namespace ln {
 
@@ -35,6 +36,8 @@ struct ForwardOptions {
   // Rows per MLP chunk when the MLP runs in token chunks (recompute != none, or no grad):
   // (chunk x mlp_ratio*C) is the largest MLP intermediate that exists.
   int64_t mlp_chunk = 8192;
+  // The linear layers' GEMMs (ops/precision.hpp): fp32, or bf16 with fp32 accumulation.
+  Precision precision = Precision::fp32;
 };
 
 class DecodeAttention;  // nn/decode.hpp

@@ -10,6 +10,7 @@
 #include "kernels/matmul_dnnl.hpp"
 #include "kernels/reduce.hpp"
 #include "kernels/softmax_xent.hpp"
+#include "ops/precision.hpp"
 
 namespace ln {
 
@@ -48,17 +49,17 @@ HeadDims check_head(const Tensor& h, const Tensor& w, const std::vector<int32_t>
 }
 
 // logits (rows, V) = h[r0 : r0 + rows] (rows, C) · Wᵀ.
-void head_logits(const float* h, const float* w, int64_t rows, int64_t c, int64_t v, float* logits) {
-  matmul_dnnl({1, rows, c, v, false, true}, h, w, nullptr, logits);
+void head_logits(Precision prec, const float* h, const float* w, int64_t rows, int64_t c, int64_t v, float* logits) {
+  matmul_in(prec, {1, rows, c, v, false, true}, h, w, nullptr, logits);
 }
 
 // Forward over every chunk: row_loss and row_lse (either may be null).
-void head_forward(const Tensor& h, const Tensor& w, const std::vector<int32_t>& targets, int32_t ignore,
+void head_forward(Precision prec, const Tensor& h, const Tensor& w, const std::vector<int32_t>& targets, int32_t ignore,
                   const HeadDims& d, float* row_loss, float* row_lse) {
   Tensor block = Tensor::empty({std::min(d.chunk, std::max<int64_t>(d.n, 1)), d.v});
   for (int64_t r0 = 0; r0 < d.n; r0 += d.chunk) {
     const int64_t rows = std::min(d.chunk, d.n - r0);
-    head_logits(h.data() + r0 * d.c, w.data(), rows, d.c, d.v, block.data());
+    head_logits(prec, h.data() + r0 * d.c, w.data(), rows, d.c, d.v, block.data());
     softmax_xent_forward(block.data(), targets.data() + r0, rows, d.v, ignore, row_loss ? row_loss + r0 : nullptr,
                          row_lse ? row_lse + r0 : nullptr);
   }
@@ -70,7 +71,7 @@ Tensor head_token_losses(const Tensor& h, const Tensor& weight, const std::vecto
                          int32_t ignore_index, int64_t chunk) {
   const HeadDims d = check_head(h, weight, targets, ignore_index, chunk, "head_token_losses");
   Tensor row_loss = Tensor::empty({d.n});
-  head_forward(h, weight, targets, ignore_index, d, row_loss.data(), nullptr);
+  head_forward(matmul_precision(), h, weight, targets, ignore_index, d, row_loss.data(), nullptr);
   return row_loss;
 }
 
@@ -80,7 +81,8 @@ Var head_cross_entropy(const Var& h, const Var& weight, const std::vector<int32_
   const HeadDims d = check_head(h.value(), weight.value(), targets, ignore_index, chunk, "head_cross_entropy");
   Tensor row_loss = Tensor::empty({d.n});
   Tensor row_lse = Tensor::empty({d.n});
-  head_forward(h.value(), weight.value(), targets, ignore_index, d, row_loss.data(), row_lse.data());
+  const Precision prec = matmul_precision();  // ops/precision.hpp; the vjp uses the same
+  head_forward(prec, h.value(), weight.value(), targets, ignore_index, d, row_loss.data(), row_lse.data());
   const double total = sum_all(row_loss.data(), d.n);
   const float loss = d.counted > 0 ? static_cast<float>(total / static_cast<double>(d.counted)) : 0.0f;
 
@@ -88,7 +90,7 @@ Var head_cross_entropy(const Var& h, const Var& weight, const std::vector<int32_
   const bool want_h = h.requires_grad(), want_w = weight.requires_grad();
   auto saved = std::make_shared<const std::vector<int32_t>>(targets);
   return make_result(Tensor::scalar(loss), {h, weight}, "head_cross_entropy",
-                     [hv, wv, row_lse, saved, d, ignore_index, want_h, want_w](const Tensor& g) {
+                     [hv, wv, row_lse, saved, d, ignore_index, want_h, want_w, prec](const Tensor& g) {
                        const float scale = d.counted > 0 ? g.item() / static_cast<float>(d.counted) : 0.0f;
                        std::vector<Tensor> grads(2);
                        if (want_h) grads[0] = Tensor::empty(hv.shape());
@@ -99,14 +101,14 @@ Var head_cross_entropy(const Var& h, const Var& weight, const std::vector<int32_
                        for (int64_t r0 = 0; r0 < d.n; r0 += d.chunk) {
                          const int64_t rows = std::min(d.chunk, d.n - r0);
                          const float* hc = hv.data() + r0 * d.c;
-                         head_logits(hc, wv.data(), rows, d.c, d.v, block.data());
+                         head_logits(prec, hc, wv.data(), rows, d.c, d.v, block.data());
                          softmax_xent_backward(block.data(), saved->data() + r0, row_lse.data() + r0, d_row.data(),
                                                rows, d.v, ignore_index, block.data());
                          // dh (rows, C) = dlogits (rows, V) · W (V, C).
-                         if (want_h) matmul_dnnl({1, rows, d.v, d.c}, block.data(), wv.data(), nullptr,
+                         if (want_h) matmul_in(prec, {1, rows, d.v, d.c}, block.data(), wv.data(), nullptr,
                                                  grads[0].data() + r0 * d.c);
                          // dW (V, C) += dlogitsᵀ · h_chunk: trans_a, K = rows.
-                         if (want_w) matmul_dnnl({1, d.v, rows, d.c, true, false}, block.data(), hc, nullptr,
+                         if (want_w) matmul_in(prec, {1, d.v, rows, d.c, true, false}, block.data(), hc, nullptr,
                                                  grads[1].data(), /*accumulate=*/true);
                        }
                        return grads;

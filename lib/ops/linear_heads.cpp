@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "kernels/matmul_dnnl.hpp"
 #include "kernels/positions.hpp"
+#include "ops/precision.hpp"
 #include "kernels/transpose.hpp"
 
 namespace ln {
@@ -27,10 +28,11 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
   }
   const int64_t H = heads, D = out / heads, rows = B * T;
 
+  const Precision prec = matmul_precision();  // ops/precision.hpp; the vjp uses the same
   Tensor y;
   {
     Tensor flat = Tensor::empty({rows, out});  // (B, T, H, D), freed on return
-    matmul_dnnl({1, rows, in, out, false, true}, x.value().data(), weight.value().data(),
+    matmul_in(prec, {1, rows, in, out, false, true}, x.value().data(), weight.value().data(),
                 has_bias ? bias.value().data() : nullptr, flat.data());
     y = Tensor::empty({B, H, T, D});
     transpose_copy(flat.data(), B, T, 1, H, D, y.data());
@@ -56,11 +58,11 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
     }
     if (want_x) {  // dx (R, C_in) = dy (R, C_out) · weight (C_out, C_in)
       grads[0] = Tensor::empty(xv.shape());
-      matmul_dnnl({1, rows, out, in}, dy.data(), wv.data(), nullptr, grads[0].data());
+      matmul_in(prec, {1, rows, out, in}, dy.data(), wv.data(), nullptr, grads[0].data());
     }
     if (want_w) {  // dweight (C_out, C_in) = dyᵀ · x
       grads[1] = Tensor::empty(wv.shape());
-      matmul_dnnl({1, out, rows, in, true, false}, dy.data(), xv.data(), nullptr, grads[1].data());
+      matmul_in(prec, {1, out, rows, in, true, false}, dy.data(), xv.data(), nullptr, grads[1].data());
     }
     if (want_b) {  // dbias = column sums of dy, as linear() computes them
       Tensor ones = Tensor::full({rows}, 1.0f);

@@ -201,6 +201,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       ForwardOptions fwd;
       fwd.train = true;
       fwd.recompute = parse_recompute(tc.recompute);
+      fwd.precision = parse_precision(tc.precision);
       fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(step * plan.accum_steps + m);
       Var loss = model.loss(inputs, targets, micro, T, fwd);
       const double value = loss.value().item();
