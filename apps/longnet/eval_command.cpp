@@ -5,6 +5,7 @@
 #include "command_registry.hpp"
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
+#include "ops/precision.hpp"
 #include "train/trained_model.hpp"
 
 namespace {
@@ -14,6 +15,7 @@ struct EvalArgs {
   ln::EvalSettings settings;
   bool json = false;
   bool quiet = false;
+  std::string precision = "fp32";
 };
 
 ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a trained model on held-out text (--data and/or --validation-split)",
@@ -39,7 +41,11 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
                    "Write loss by position in the window to PREFIX.json and PREFIX.svg");
     cmd.add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
     cmd.add_flag("-q,--quiet", args->quiet, "No progress line on stderr");
+    cmd.add_option("--precision", args->precision, "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
+        ->check(CLI::IsMember({"fp32", "bf16"}))
+        ->capture_default_str();
     return [args] {
+      ln::PrecisionScope precision(ln::parse_precision(args->precision));
       ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
       args->settings.progress = !args->quiet;
       ln::EvalReport report = ln::run_eval(trained, args->settings);

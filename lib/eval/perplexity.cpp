@@ -31,7 +31,9 @@ void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
     }
   }
   // The head runs in row chunks: no (B*T, V) logits, so one window can be 1M tokens long.
-  const Tensor losses = model.token_losses(ids, targets, B, T, ForwardOptions{});
+  ForwardOptions fwd;
+  fwd.precision = matmul_precision();  // the caller's (longnet eval --precision)
+  const Tensor losses = model.token_losses(ids, targets, B, T, fwd);
   const float* row_loss = losses.data();
   for (int64_t b = 0; b < B; ++b) {
     const EvalWindow& w = windows[first + static_cast<size_t>(b)];
