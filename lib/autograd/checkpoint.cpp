@@ -80,8 +80,10 @@ Var chunked_rows(const VarFn& fn, const Var& x, int64_t chunk, const char* name)
       Var leaf(copy_rows_of(xv, r0, r1, width), true);
       Var yc = fn(leaf);
       yc.backward(copy_rows_of(dy, r0, r1, out_width).reshape(yc.shape()));
-      if (leaf.grad().defined()) std::memcpy(dx.data() + r0 * width, leaf.grad().data(), leaf.grad().bytes());
-      else std::memset(dx.data() + r0 * width, 0, sizeof(float) * static_cast<size_t>((r1 - r0) * width));
+      if (leaf.grad().defined())
+        std::memcpy(dx.data() + r0 * width, leaf.grad().data(), leaf.grad().bytes());
+      else
+        std::memset(dx.data() + r0 * width, 0, sizeof(float) * static_cast<size_t>((r1 - r0) * width));
     }
     return std::vector<Tensor>{dx};
   });

@@ -28,7 +28,8 @@ struct HeadDims {
 HeadDims check_head(const Tensor& h, const Tensor& w, const std::vector<int32_t>& targets, int32_t ignore,
                     int64_t chunk, const char* op) {
   LN_CHECK(h.defined() && w.defined(), "[", op, "] hidden states and weight must be defined");
-  LN_CHECK(h.dtype() == DType::f32 && w.dtype() == DType::f32, "[", op, "] needs f32 hidden states and weight");
+  LN_CHECK(h.dtype() == DType::f32 && w.dtype() == DType::f32, "[", op,
+           "] needs f32 hidden states and weight");
   LN_CHECK(w.ndim() == 2, "[", op, "] weight ", shape_str(w.shape()), " must be (V, C)");
   const int64_t c = w.dim(1), v = w.dim(0);
   LN_CHECK(h.ndim() >= 1 && h.dim(-1) == c, "[", op, "] hidden states ", shape_str(h.shape()),
@@ -49,19 +50,20 @@ HeadDims check_head(const Tensor& h, const Tensor& w, const std::vector<int32_t>
 }
 
 // logits (rows, V) = h[r0 : r0 + rows] (rows, C) · Wᵀ.
-void head_logits(Precision prec, const float* h, const float* w, int64_t rows, int64_t c, int64_t v, float* logits) {
+void head_logits(Precision prec, const float* h, const float* w, int64_t rows, int64_t c, int64_t v,
+                 float* logits) {
   matmul_in(prec, {1, rows, c, v, false, true}, h, w, nullptr, logits);
 }
 
 // Forward over every chunk: row_loss and row_lse (either may be null).
-void head_forward(Precision prec, const Tensor& h, const Tensor& w, const std::vector<int32_t>& targets, int32_t ignore,
-                  const HeadDims& d, float* row_loss, float* row_lse) {
+void head_forward(Precision prec, const Tensor& h, const Tensor& w, const std::vector<int32_t>& targets,
+                  int32_t ignore, const HeadDims& d, float* row_loss, float* row_lse) {
   Tensor block = Tensor::empty({std::min(d.chunk, std::max<int64_t>(d.n, 1)), d.v});
   for (int64_t r0 = 0; r0 < d.n; r0 += d.chunk) {
     const int64_t rows = std::min(d.chunk, d.n - r0);
     head_logits(prec, h.data() + r0 * d.c, w.data(), rows, d.c, d.v, block.data());
-    softmax_xent_forward(block.data(), targets.data() + r0, rows, d.v, ignore, row_loss ? row_loss + r0 : nullptr,
-                         row_lse ? row_lse + r0 : nullptr);
+    softmax_xent_forward(block.data(), targets.data() + r0, rows, d.v, ignore,
+                         row_loss ? row_loss + r0 : nullptr, row_lse ? row_lse + r0 : nullptr);
   }
 }
 
@@ -75,10 +77,11 @@ Tensor head_token_losses(const Tensor& h, const Tensor& weight, const std::vecto
   return row_loss;
 }
 
-Var head_cross_entropy(const Var& h, const Var& weight, const std::vector<int32_t>& targets, int32_t ignore_index,
-                       int64_t chunk) {
+Var head_cross_entropy(const Var& h, const Var& weight, const std::vector<int32_t>& targets,
+                       int32_t ignore_index, int64_t chunk) {
   LN_CHECK(h.defined() && weight.defined(), "[head_cross_entropy] h and weight must be defined Vars");
-  const HeadDims d = check_head(h.value(), weight.value(), targets, ignore_index, chunk, "head_cross_entropy");
+  const HeadDims d =
+      check_head(h.value(), weight.value(), targets, ignore_index, chunk, "head_cross_entropy");
   Tensor row_loss = Tensor::empty({d.n});
   Tensor row_lse = Tensor::empty({d.n});
   const Precision prec = matmul_precision();  // ops/precision.hpp; the vjp uses the same
@@ -102,14 +105,16 @@ Var head_cross_entropy(const Var& h, const Var& weight, const std::vector<int32_
                          const int64_t rows = std::min(d.chunk, d.n - r0);
                          const float* hc = hv.data() + r0 * d.c;
                          head_logits(prec, hc, wv.data(), rows, d.c, d.v, block.data());
-                         softmax_xent_backward(block.data(), saved->data() + r0, row_lse.data() + r0, d_row.data(),
-                                               rows, d.v, ignore_index, block.data());
+                         softmax_xent_backward(block.data(), saved->data() + r0, row_lse.data() + r0,
+                                               d_row.data(), rows, d.v, ignore_index, block.data());
                          // dh (rows, C) = dlogits (rows, V) · W (V, C).
-                         if (want_h) matmul_in(prec, {1, rows, d.v, d.c}, block.data(), wv.data(), nullptr,
-                                                 grads[0].data() + r0 * d.c);
+                         if (want_h)
+                           matmul_in(prec, {1, rows, d.v, d.c}, block.data(), wv.data(), nullptr,
+                                     grads[0].data() + r0 * d.c);
                          // dW (V, C) += dlogitsᵀ · h_chunk: trans_a, K = rows.
-                         if (want_w) matmul_in(prec, {1, d.v, rows, d.c, true, false}, block.data(), hc, nullptr,
-                                                 grads[1].data(), /*accumulate=*/true);
+                         if (want_w)
+                           matmul_in(prec, {1, d.v, rows, d.c, true, false}, block.data(), hc, nullptr,
+                                     grads[1].data(), /*accumulate=*/true);
                        }
                        return grads;
                      });

@@ -5,8 +5,8 @@
 #include "core/error.hpp"
 #include "kernels/matmul_dnnl.hpp"
 #include "kernels/positions.hpp"
-#include "ops/precision.hpp"
 #include "kernels/transpose.hpp"
+#include "ops/precision.hpp"
 
 namespace ln {
 
@@ -14,17 +14,17 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
                  int64_t position_offset, float rope_base) {
   LN_CHECK(x.defined() && weight.defined(), "[linear_heads] x and weight must be defined");
   LN_CHECK(x.ndim() == 3, "[linear_heads] x ", shape_str(x.shape()), " must be (B, T, C_in)");
-  LN_CHECK(weight.ndim() == 2 && weight.dim(1) == x.dim(2), "[linear_heads] weight ", shape_str(weight.shape()),
-           " must be (C_out, ", x.dim(2), ") for x ", shape_str(x.shape()));
+  LN_CHECK(weight.ndim() == 2 && weight.dim(1) == x.dim(2), "[linear_heads] weight ",
+           shape_str(weight.shape()), " must be (C_out, ", x.dim(2), ") for x ", shape_str(x.shape()));
   LN_CHECK(x.value().dtype() == DType::f32 && weight.value().dtype() == DType::f32,
            "[linear_heads] x and weight must be f32");
   const int64_t B = x.dim(0), T = x.dim(1), in = x.dim(2), out = weight.dim(0);
-  LN_CHECK(heads >= 1 && out % heads == 0, "[linear_heads] ", out, " output features do not split into ", heads,
-           " heads");
+  LN_CHECK(heads >= 1 && out % heads == 0, "[linear_heads] ", out, " output features do not split into ",
+           heads, " heads");
   const bool has_bias = bias.defined();
   if (has_bias) {
-    LN_CHECK(bias.ndim() == 1 && bias.dim(0) == out && bias.value().dtype() == DType::f32, "[linear_heads] bias ",
-             shape_str(bias.shape()), " must be f32 (", out, ",)");
+    LN_CHECK(bias.ndim() == 1 && bias.dim(0) == out && bias.value().dtype() == DType::f32,
+             "[linear_heads] bias ", shape_str(bias.shape()), " must be f32 (", out, ",)");
   }
   const int64_t H = heads, D = out / heads, rows = B * T;
 
@@ -33,7 +33,7 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
   {
     Tensor flat = Tensor::empty({rows, out});  // (B, T, H, D), freed on return
     matmul_in(prec, {1, rows, in, out, false, true}, x.value().data(), weight.value().data(),
-                has_bias ? bias.value().data() : nullptr, flat.data());
+              has_bias ? bias.value().data() : nullptr, flat.data());
     y = Tensor::empty({B, H, T, D});
     transpose_copy(flat.data(), B, T, 1, H, D, y.data());
   }
@@ -43,13 +43,14 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
   }
 
   const Tensor xv = x.value(), wv = weight.value();
-  const bool want_x = x.requires_grad(), want_w = weight.requires_grad(), want_b = has_bias && bias.requires_grad();
+  const bool want_x = x.requires_grad(), want_w = weight.requires_grad(),
+             want_b = has_bias && bias.requires_grad();
   std::vector<Var> inputs{x, weight};
   if (has_bias) inputs.push_back(bias);
   return make_result(y, inputs, "linear_heads", [=](const Tensor& dy_heads) {
     std::vector<Tensor> grads(has_bias ? 3 : 2);
     Tensor dy = Tensor::empty({rows, out});  // (B, H, T, D) -> (B, T, H, D)
-    if (rotate) {  // the rotation is orthogonal: its vjp rotates back
+    if (rotate) {                            // the rotation is orthogonal: its vjp rotates back
       Tensor back = Tensor::empty(dy_heads.shape());
       rotate_pairs(dy_heads.data(), back.data(), B * H, T, D, position_offset, rope_base, true);
       transpose_copy(back.data(), B, H, 1, T, D, dy.data());

@@ -22,8 +22,8 @@ Precision matmul_precision() { return t_precision; }
 PrecisionScope::PrecisionScope(Precision p) : previous_(t_precision) { t_precision = p; }
 PrecisionScope::~PrecisionScope() { t_precision = previous_; }
 
-void matmul_in(Precision p, const MatmulShape& shape, const float* a, const float* b, const float* bias, float* c,
-               bool accumulate) {
+void matmul_in(Precision p, const MatmulShape& shape, const float* a, const float* b, const float* bias,
+               float* c, bool accumulate) {
   if (p == Precision::fp32) return matmul_dnnl(shape, a, b, bias, c, accumulate);
   LN_CHECK(shape.batch == 1, "[matmul] bf16 products are for unbatched shapes, got batch ", shape.batch);
   const int64_t na = shape.m * shape.k, nb = shape.k * shape.n;

@@ -34,7 +34,7 @@ class PrecisionScope {
 };
 
 // c = op(a) · op(b) (+ bias) (+ c) in precision p, for an unbatched shape (shape.batch == 1).
-void matmul_in(Precision p, const MatmulShape& shape, const float* a, const float* b, const float* bias, float* c,
-               bool accumulate = false);
+void matmul_in(Precision p, const MatmulShape& shape, const float* a, const float* b, const float* bias,
+               float* c, bool accumulate = false);
 
 }  // namespace ln

@@ -32,7 +32,8 @@ TEST_CASE("eval under a bf16 scope scores within bf16 rounding of fp32, and diff
     b16 = stream_token_losses(model, tokens, windows, 2);
   }
   double worst = 0;
-  for (size_t i = 0; i < f32.size(); ++i) worst = std::max(worst, std::fabs(f32[i] - b16[i]) / std::max(1.0, f32[i]));
+  for (size_t i = 0; i < f32.size(); ++i)
+    worst = std::max(worst, std::fabs(f32[i] - b16[i]) / std::max(1.0, f32[i]));
   CHECK(worst > 0.0);
   CHECK(worst < 2e-2);
 }

@@ -57,7 +57,8 @@ Run train_pass(const LanguageModel& model, Recompute recompute, int64_t mlp_chun
 double worst_diff(const Run& a, const Run& b) {
   double worst = 0;
   for (size_t p = 0; p < a.grads.size(); ++p) {
-    for (size_t i = 0; i < a.grads[p].size(); ++i) worst = std::max(worst, std::fabs(double(a.grads[p][i]) - b.grads[p][i]));
+    for (size_t i = 0; i < a.grads[p].size(); ++i)
+      worst = std::max(worst, std::fabs(double(a.grads[p][i]) - b.grads[p][i]));
   }
   return worst;
 }
@@ -71,7 +72,8 @@ TEST_CASE("recompute attention|blocks and the chunked MLP give the plain forward
       LanguageModel model(recompute_spec(subln, dropout), 3);
       const Run none = train_pass(model, Recompute::none, 8192);
       double scale = 0;
-      for (const auto& g : none.grads) for (float v : g) scale = std::max(scale, double(std::fabs(v)));
+      for (const auto& g : none.grads)
+        for (float v : g) scale = std::max(scale, double(std::fabs(v)));
       REQUIRE(scale > 1e-4);  // a real gradient, not zeros
       for (Recompute mode : {Recompute::attention, Recompute::blocks}) {
         for (int64_t chunk : {5, 32, 8192}) {  // 32 rows = B*T: one chunk; 5: seven ragged chunks
@@ -95,7 +97,8 @@ TEST_CASE("recompute keeps less alive: peak tensor bytes fall from none to atten
   LanguageModel model(spec, 5);
   const int64_t B = 1, T = 512;
   std::vector<int32_t> ids(B * T), targets(B * T);
-  for (int64_t i = 0; i < B * T; ++i) ids[i] = static_cast<int32_t>(i % 64), targets[i] = static_cast<int32_t>((i + 1) % 64);
+  for (int64_t i = 0; i < B * T; ++i)
+    ids[i] = static_cast<int32_t>(i % 64), targets[i] = static_cast<int32_t>((i + 1) % 64);
   auto peak_of = [&](Recompute mode) {
     for (auto& [name, var] : model.parameters()) var.zero_grad();
     ForwardOptions fwd;

@@ -64,8 +64,11 @@ TEST_CASE("head_token_losses equals token_losses of the whole logits") {
 
 TEST_CASE("head_cross_entropy refuses bad inputs with one located line") {
   Tensor hv = ln::test::random_tensor({4, 3}, 7), wv = ln::test::random_tensor({5, 3}, 8);
-  CHECK_THROWS_WITH_AS(head_cross_entropy(Var(hv, true), Var(wv, true), {0, 1, 2}), doctest::Contains("4 hidden rows but 3 targets"), Error);
-  CHECK_THROWS_WITH_AS(head_cross_entropy(Var(hv, true), Var(wv, true), {0, 1, 5, 2}), doctest::Contains("target 5 at row 2"), Error);
-  CHECK_THROWS_WITH_AS(head_cross_entropy(Var(hv, true), Var(ln::test::random_tensor({5, 4}, 9), true), {0, 1, 2, 3}),
-                       doctest::Contains("width 4"), Error);
+  CHECK_THROWS_WITH_AS(head_cross_entropy(Var(hv, true), Var(wv, true), {0, 1, 2}),
+                       doctest::Contains("4 hidden rows but 3 targets"), Error);
+  CHECK_THROWS_WITH_AS(head_cross_entropy(Var(hv, true), Var(wv, true), {0, 1, 5, 2}),
+                       doctest::Contains("target 5 at row 2"), Error);
+  CHECK_THROWS_WITH_AS(
+      head_cross_entropy(Var(hv, true), Var(ln::test::random_tensor({5, 4}, 9), true), {0, 1, 2, 3}),
+      doctest::Contains("width 4"), Error);
 }

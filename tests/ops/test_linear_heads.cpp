@@ -29,7 +29,8 @@ TEST_CASE("linear_heads equals transpose(reshape(linear)) in value and every gra
     CHECK(w2.grad().to_vector() == w1.grad().to_vector());
     if (with_bias) CHECK(b2.grad().to_vector() == b1.grad().to_vector());
   }
-  CHECK_THROWS_WITH_AS(linear_heads(Var(xv), Var(wv), Var(), 5), doctest::Contains("do not split into 5 heads"), Error);
+  CHECK_THROWS_WITH_AS(linear_heads(Var(xv), Var(wv), Var(), 5),
+                       doctest::Contains("do not split into 5 heads"), Error);
 }
 
 TEST_CASE("linear_heads with rotation equals rotating the plain projection, and its vjp rotates back") {

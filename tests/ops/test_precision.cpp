@@ -42,7 +42,8 @@ TEST_CASE("matmul_in bf16 multiplies the bf16-rounded operands with fp32 accumul
   CHECK(diff > 1e-4);
 }
 
-TEST_CASE("linear under a bf16 scope runs its forward and both backward products in bf16, the scope is restored") {
+TEST_CASE(
+    "linear under a bf16 scope runs its forward and both backward products in bf16, the scope is restored") {
   Tensor xv = ln::test::random_tensor({6, 8}, 41), wv = ln::test::random_tensor({4, 8}, 42);
   Var x32(xv.clone(), true), w32(wv.clone(), true), x16(xv.clone(), true), w16(wv.clone(), true);
   Var y32 = linear(x32, w32);
@@ -61,7 +62,8 @@ TEST_CASE("linear under a bf16 scope runs its forward and both backward products
     for (int64_t i = 0; i < p.numel(); ++i) d = std::max(d, double(std::fabs(p.data()[i] - q.data()[i])));
     return d;
   };
-  for (auto [p, q] : {std::pair{y16.value(), y32.value()}, std::pair{x16.grad(), x32.grad()}, std::pair{w16.grad(), w32.grad()}}) {
+  for (auto [p, q] : {std::pair{y16.value(), y32.value()}, std::pair{x16.grad(), x32.grad()},
+                      std::pair{w16.grad(), w32.grad()}}) {
     CHECK(max_diff(p, q) > 1e-5);  // rounded ...
     CHECK(max_diff(p, q) < 3e-2);  // ... but only by bf16's rounding
   }

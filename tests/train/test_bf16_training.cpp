@@ -65,8 +65,9 @@ TEST_CASE("a bf16 training run's loss curve follows the fp32 one") {
     worst = std::max(worst, d / (0.005 + 0.005 * f32[i]));
     any = std::max(any, d);
   }
-  const std::string line = "fp32 loss " + std::to_string(f32.front()) + " -> " + std::to_string(f32.back()) + ", bf16 " +
-          std::to_string(b16.front()) + " -> " + std::to_string(b16.back()) + ", largest gap " + std::to_string(any);
+  const std::string line = "fp32 loss " + std::to_string(f32.front()) + " -> " + std::to_string(f32.back()) +
+                           ", bf16 " + std::to_string(b16.front()) + " -> " + std::to_string(b16.back()) +
+                           ", largest gap " + std::to_string(any);
   MESSAGE(line);
   CHECK(f32.back() < 0.5 * f32.front());  // the run learns
   CHECK(worst <= 1.0);

@@ -31,7 +31,8 @@ ModelSpec estimate_spec(bool subln) {
 TEST_CASE("the training memory estimate is within 15% of the measured peak, for every recompute mode") {
   const int64_t B = 1, T = 4096;
   std::vector<int32_t> ids(B * T), targets(B * T);
-  for (int64_t i = 0; i < B * T; ++i) ids[i] = static_cast<int32_t>((i * 13) % 128), targets[i] = static_cast<int32_t>((i * 7 + 1) % 128);
+  for (int64_t i = 0; i < B * T; ++i)
+    ids[i] = static_cast<int32_t>((i * 13) % 128), targets[i] = static_cast<int32_t>((i * 7 + 1) % 128);
   for (bool subln : {false, true}) {
     const ModelSpec spec = estimate_spec(subln);
     LanguageModel model(spec, 1);
@@ -47,10 +48,12 @@ TEST_CASE("the training memory estimate is within 15% of the measured peak, for 
       reset_tensor_bytes_peak();
       model.loss(ids, targets, B, T, fwd).backward();
       const double measured = static_cast<double>(tensor_bytes_peak() - before);
-      const MemoryEstimate e = estimate_training_memory(spec, model.parameter_count(), B, T, mode, fwd.mlp_chunk);
+      const MemoryEstimate e =
+          estimate_training_memory(spec, model.parameter_count(), B, T, mode, fwd.mlp_chunk);
       const double estimated = static_cast<double>(e.activations_bytes + e.grads_bytes);
       const std::string line = std::string(recompute_name(mode)) + (subln ? " subln" : "") + ": measured " +
-                               std::to_string(measured / 1e6) + " MB, estimated " + std::to_string(estimated / 1e6) + " MB";
+                               std::to_string(measured / 1e6) + " MB, estimated " +
+                               std::to_string(estimated / 1e6) + " MB";
       MESSAGE(line);
       CHECK(estimated >= 0.85 * measured);
       CHECK(estimated <= 1.15 * measured);
