@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "autograd/checkpoint.hpp"
 #include "autograd/var.hpp"
@@ -65,11 +66,19 @@ double worst_diff(const Run& a, const Run& b) {
 }  // namespace
 
 TEST_CASE("recompute attention|blocks and the chunked MLP give the plain forward's loss and gradients") {
-  for (bool subln : {false, true}) {
-    for (float dropout : {0.0f, 0.2f}) {
+  for (auto [subln, dropout, kind] :
+       {std::tuple{false, 0.0f, AttentionKind::dilated}, std::tuple{false, 0.2f, AttentionKind::dilated},
+        std::tuple{true, 0.0f, AttentionKind::dilated}, std::tuple{true, 0.2f, AttentionKind::dilated},
+        std::tuple{false, 0.0f, AttentionKind::dense}, std::tuple{true, 0.2f, AttentionKind::sparse}}) {
+    {
       CAPTURE(subln);
       CAPTURE(dropout);
-      LanguageModel model(recompute_spec(subln, dropout), 3);
+      CAPTURE(to_string(kind));
+      ModelSpec spec = recompute_spec(subln, dropout);
+      spec.attention.kind = kind;
+      spec.attention.sparse_block = 4;
+      spec.attention.sparse_summary = 2;
+      LanguageModel model(spec, 3);
       const Run none = train_pass(model, Recompute::none, 8192);
       double scale = 0;
       for (const auto& g : none.grads)
