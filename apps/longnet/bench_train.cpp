@@ -50,7 +50,10 @@ int run(const BenchTrainArgs& args) {
   const ln::BatchPlan plan =
       ln::plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens, sequences / tc.grad_accum);
   const int64_t B = plan.sequences(), micro = plan.micro_batch;
-  ln::check_fits_in_memory(ln::estimate_training_memory(spec, ln::LanguageModel::count_parameters(spec), micro, T));
+  const ln::Recompute recompute = ln::parse_recompute(tc.recompute);
+  const ln::MemoryEstimate estimate =
+      ln::estimate_training_memory(spec, ln::LanguageModel::count_parameters(spec), micro, T, recompute);
+  ln::check_fits_in_memory(estimate);
   ln::LanguageModel model(spec, static_cast<uint64_t>(config.train.seed));
   std::vector<ln::ParamRef> refs;
   for (auto& [name, var] : model.parameters()) {
@@ -74,6 +77,8 @@ int run(const BenchTrainArgs& args) {
       auto tm = std::chrono::steady_clock::now();
       ln::ForwardOptions options;
       options.train = true;
+      options.recompute = recompute;
+      options.precision = ln::parse_precision(tc.precision);
       ln::Var loss = model.loss(ids, targets, micro, T, options);
       const double f = seconds_since(tm);
       loss.backward(ln::Tensor::full({}, 1.0f / static_cast<float>(plan.accum_steps)));
@@ -109,7 +114,13 @@ int run(const BenchTrainArgs& args) {
                    .add("fwd_ms", 1e3 * median(fwd))
                    .add("bwd_ms", 1e3 * median(bwd))
                    .add("opt_ms", 1e3 * median(opt))
+                   .add("precision", config.train.precision)
+                   .add("recompute", ln::recompute_name(recompute))
                    .add("peak_rss_bytes", ln::peak_rss_bytes())
+                   // Peak RSS over the tokens of one step (includes weights and the process).
+                   .add("bytes_per_token", static_cast<double>(ln::peak_rss_bytes()) / static_cast<double>(B * T))
+                   .add("tensor_peak_bytes", ln::tensor_bytes_peak())
+                   .add("estimate_bytes", estimate.total())
                    .str()
             << std::endl;
   return 0;

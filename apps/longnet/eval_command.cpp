@@ -7,6 +7,7 @@
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
 #include "eval/extend_patterns.hpp"
+#include "ops/precision.hpp"
 #include "train/trained_model.hpp"
 
 namespace {
@@ -17,6 +18,7 @@ struct EvalArgs {
   bool json = false;
   bool quiet = false;
   bool extend_patterns = false;
+  std::string precision = "fp32";
 };
 
 ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a trained model on held-out text (--data and/or --validation-split)",
@@ -47,7 +49,11 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
     cmd.add_flag("--extend-patterns", args->extend_patterns,
                  "Dilated models: continue the segment/dilation schedule (w*a, r*a) until the widest segment covers "
                  "the context, so a model trained at N attends over a longer prompt (eval/extend_patterns.hpp)");
+    cmd.add_option("--precision", args->precision, "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
+        ->check(CLI::IsMember({"fp32", "bf16"}))
+        ->capture_default_str();
     return [args] {
+      ln::PrecisionScope precision(ln::parse_precision(args->precision));
       for (const std::string& source : args->settings.data) {
         LN_CHECK(source != "-", "eval -f -: scoring text from stdin is not supported yet; save it to a file and pass "
                                 "its path (or a folder, or a quoted glob)");

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "command_registry.hpp"
+#include "ops/precision.hpp"
 #include "core/error.hpp"
 #include "data/corpus.hpp"
 #include "generate/text_generation.hpp"
@@ -23,6 +24,7 @@ struct GenerateArgs {
   int64_t tokens = 128;
   int64_t seed = -1;
   bool no_display_prompt = false;
+  std::string precision = "fp32";
   ln::GenerationOptions options;
 };
 
@@ -69,8 +71,12 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
     cmd.add_option("-s,--seed", args->seed, "RNG seed (>= 0); random when not given (printed to stderr)");
     cmd.add_flag("--ignore-eos", o.ignore_eos, "Never stop at end-of-text (it is never sampled)");
     cmd.add_flag("--no-display-prompt", args->no_display_prompt, "Print only the generated text, not the prompt");
+    cmd.add_option("--precision", args->precision, "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
+        ->check(CLI::IsMember({"fp32", "bf16"}))
+        ->capture_default_str();
     return [args, prompt] {
       GenerateArgs& a = *args;
+      ln::PrecisionScope precision(ln::parse_precision(a.precision));
       const std::string text = read_prompt(a, prompt->count() > 0);
       ln::validate_sampler_options(a.options.sampler);
       LN_CHECK(a.options.max_tokens >= 0, "-n is ", a.options.max_tokens, "; give the number of tokens to generate");

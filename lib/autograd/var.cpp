@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "autograd/checkpoint.hpp"
 #include "core/error.hpp"
 
 namespace ln {
@@ -14,6 +15,8 @@ thread_local bool t_grad_enabled = true;
 bool grad_enabled() { return t_grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+GradModeGuard::GradModeGuard() : previous_(t_grad_enabled) { t_grad_enabled = true; }
+GradModeGuard::~GradModeGuard() { t_grad_enabled = previous_; }
 
 VarImpl::~VarImpl() {
   // A chain of 10^5 ops would destroy itself recursively (Var -> Node -> Var -> ...) and
@@ -90,14 +93,23 @@ void Var::backward(const Tensor& seed) {
   }
 
   // Walk from the output back. Gradients of intermediate values live in `pending` only
-  // until their node has consumed them; leaves accumulate into VarImpl::grad.
-  std::unordered_map<VarImpl*, Tensor> pending;
-  pending[impl_.get()] = seed.clone();
+  // until their node has consumed them; leaves accumulate into VarImpl::grad. A node drops
+  // its input links once its vjp has run (`pending` keeps alive the inputs that still wait
+  // for their turn), so every intermediate value the caller does not hold is freed as soon
+  // as the walk has passed it: backward's peak memory falls as it goes instead of holding
+  // the whole forward until the end.
+  struct Pending {
+    std::shared_ptr<VarImpl> keep;
+    Tensor grad;
+  };
+  std::unordered_map<VarImpl*, Pending> pending;
+  pending[impl_.get()] = Pending{impl_, seed.clone()};
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     VarImpl* var = *it;
     auto found = pending.find(var);
-    if (found == pending.end()) continue;
-    Tensor grad = std::move(found->second);
+    if (found == pending.end()) continue;  // no gradient reached it (it may be freed already)
+    std::shared_ptr<VarImpl> keep = std::move(found->second.keep);
+    Tensor grad = std::move(found->second.grad);
     pending.erase(found);
     if (!var->node) {
       // The leaf owns its gradient buffer (a vjp may hand the same tensor to several
@@ -111,25 +123,33 @@ void Var::backward(const Tensor& seed) {
              "' was already used by an earlier backward(); recompute the forward");
     std::vector<Tensor> grads = node.vjp(grad);
     node.vjp = nullptr;  // free saved activations now, not at the end of the pass
+    grad = Tensor();
     LN_CHECK(grads.size() == node.inputs.size(), "[backward] op '", node.name, "' returned ",
              grads.size(), " gradients for ", node.inputs.size(), " inputs");
     for (size_t i = 0; i < grads.size(); ++i) {
-      VarImpl* input = node.inputs[i].get();
+      std::shared_ptr<VarImpl>& input = node.inputs[i];
       if (!input || !grads[i].defined()) continue;
       LN_CHECK(grads[i].shape() == input->value.shape(), "[backward] op '", node.name,
                "' returned a gradient of shape ", shape_str(grads[i].shape()), " for input ", i,
                " of shape ", shape_str(input->value.shape()));
-      auto slot = pending.find(input);
+      auto slot = pending.find(input.get());
       if (slot == pending.end()) {
-        pending.emplace(input, std::move(grads[i]));
+        pending.emplace(input.get(), Pending{input, std::move(grads[i])});
       } else {
-        // Used more than once: sum the contributions into a fresh buffer, since either
-        // tensor may also be held elsewhere (a vjp may return one tensor for two inputs).
-        Tensor sum = slot->second.clone();
-        sum.add_(grads[i]);
-        slot->second = std::move(sum);
+        // Used more than once: sum the contributions. In place when the pending buffer is
+        // ours alone; otherwise into a fresh buffer, since it may also be held elsewhere (a
+        // vjp may return one tensor for two inputs, or a saved activation).
+        Tensor& acc = slot->second.grad;
+        if (acc.storage_refs() == 1) {
+          acc.add_(grads[i]);
+        } else {
+          Tensor sum = acc.clone();
+          sum.add_(grads[i]);
+          acc = std::move(sum);
+        }
       }
     }
+    node.inputs.clear();
   }
 }
 

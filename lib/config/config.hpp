@@ -65,6 +65,8 @@ struct TrainConfig {
           log_every = 1;
   std::string out_dir = "runs/default";
   double max_minutes = 0;  // 0: no limit
+  std::string recompute = "none";  // none | attention | blocks (nn/transformer_block.hpp)
+  std::string precision = "fp32";  // fp32 | bf16 (ops/precision.hpp)
 };
 
 struct Config {

@@ -269,6 +269,12 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(text(LN_KEY(train, out_dir), false, "Run directory: checkpoints, metrics, tokenizer"));
   k.push_back(real(LN_KEY(train, max_minutes), 0, 1e9, Ends::closed,
                    "Stop (and save) after this many minutes; 0: no limit"));
+  k.push_back(choice(LN_KEY(train, recompute), {"none", "attention", "blocks"},
+                     "Activations kept for backward: none (all), attention (recompute attention, "
+                     "chunked MLP), blocks (only each block's input)"));
+  k.push_back(choice(LN_KEY(train, precision), {"fp32", "bf16"},
+                     "Linear-layer GEMMs: fp32, or bf16 operands with fp32 accumulation (weights, "
+                     "optimizer, norms, softmax and loss stay fp32; attention runs fp32)"));
   return k;
 }
 

@@ -1,13 +1,25 @@
 #include "core/tensor.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 #include "core/error.hpp"
+#include "core/memory_stats.hpp"
 
 namespace ln {
+
+namespace {
+std::atomic<uint64_t> g_live_bytes{0};
+std::atomic<uint64_t> g_peak_bytes{0};
+}  // namespace
+
+uint64_t tensor_bytes_live() { return g_live_bytes.load(); }
+uint64_t tensor_bytes_peak() { return g_peak_bytes.load(); }
+void reset_tensor_bytes_peak() { g_peak_bytes.store(g_live_bytes.load()); }
+
 
 size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
 const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "f32" : "bf16"; }
@@ -35,9 +47,16 @@ Storage::Storage(size_t bytes) : bytes_(bytes) {
     LN_FAIL("[tensor] out of memory allocating ", bytes, " bytes (", bytes >> 20,
             " MiB); reduce the batch, sequence length or model size");
   }
+  const uint64_t live = g_live_bytes.fetch_add(bytes_) + bytes_;
+  uint64_t peak = g_peak_bytes.load();
+  while (live > peak && !g_peak_bytes.compare_exchange_weak(peak, live)) {
+  }
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() {
+  std::free(data_);
+  g_live_bytes.fetch_sub(bytes_);
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
   Tensor t;

@@ -21,7 +21,6 @@ template <typename OnRow>
 void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens, const std::vector<EvalWindow>& windows,
                  size_t first, size_t count, OnRow&& on_row) {
   const int64_t B = static_cast<int64_t>(count), T = windows[first].length;
-  const int64_t V = model.spec().vocab_size;
   std::vector<int32_t> ids(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
   for (int64_t b = 0; b < B; ++b) {
     const EvalWindow& w = windows[first + static_cast<size_t>(b)];
@@ -31,15 +30,14 @@ void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
       targets[static_cast<size_t>(b * T + j)] = j >= w.first_scored ? tokens[static_cast<size_t>(w.begin + j + 1)] : -1;
     }
   }
-  std::vector<float> row_loss(static_cast<size_t>(B * T));
-  {
-    NoGradGuard no_grad;
-    Var logits = model.logits(ids, B, T, ForwardOptions{});  // (B*T, V)
-    softmax_xent_forward(logits.value().data(), targets.data(), B * T, V, -1, row_loss.data(), nullptr);
-  }
+  // The head runs in row chunks: no (B*T, V) logits, so one window can be 1M tokens long.
+  ForwardOptions fwd;
+  fwd.precision = matmul_precision();  // the caller's (longnet eval --precision)
+  const Tensor losses = model.token_losses(ids, targets, B, T, fwd);
+  const float* row_loss = losses.data();
   for (int64_t b = 0; b < B; ++b) {
     const EvalWindow& w = windows[first + static_cast<size_t>(b)];
-    for (int64_t j = w.first_scored; j < T; ++j) on_row(first + static_cast<size_t>(b), j, row_loss[static_cast<size_t>(b * T + j)]);
+    for (int64_t j = w.first_scored; j < T; ++j) on_row(first + static_cast<size_t>(b), j, row_loss[b * T + j]);
   }
 }
 

@@ -29,8 +29,8 @@ struct StreamResult {
 using EvalProgressFn = std::function<void(int64_t input_tokens_done, const LossStats& so_far)>;
 
 // tokens: the stream (N); windows from plan_windows over N tokens. `batch` windows of equal
-// length go through one forward ((batch, T) ids -> (batch*T, V) logits), so memory is about
-// batch * T * V floats for the logits plus the activations.
+// length go through one forward ((batch, T) ids -> per-token losses); the head runs in row
+// chunks, so memory is the activations of batch * T tokens, never (batch*T, V) logits.
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
                              const std::vector<EvalWindow>& windows, int64_t batch,
                              const EvalProgressFn& progress = {});

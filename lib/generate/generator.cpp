@@ -16,6 +16,7 @@ Tensor Generator::prompt(const std::vector<int32_t>& ids) {
     LN_CHECK(id >= 0 && id < model_.spec().vocab_size, "[generate] prompt token id ", id,
              " is outside the model's vocabulary [0, ", model_.spec().vocab_size, ")");
   ForwardOptions options;
+  options.precision = matmul_precision();  // the caller's (longnet generate --precision)
   int64_t layer = 0;
   options.kv_observer = [&](const Tensor& k, const Tensor& v) { cache_->add_prompt_layer(layer++, k, v); };
   Tensor logits = model_.prefill(ids, options);

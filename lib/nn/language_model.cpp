@@ -6,7 +6,8 @@
 
 #include "core/error.hpp"
 #include "nn/init.hpp"
-#include "ops/cross_entropy.hpp"
+#include "autograd/var.hpp"
+#include "ops/head_loss.hpp"
 #include "ops/linear.hpp"
 #include "ops/shape.hpp"
 
@@ -52,7 +53,19 @@ Var LanguageModel::loss(const std::vector<int32_t>& ids, const std::vector<int32
                         int64_t T, const ForwardOptions& options, int32_t ignore_index) const {
   LN_CHECK(static_cast<int64_t>(targets.size()) == B * T, "[language_model] got ", targets.size(),
            " targets for a batch of ", B, " x ", T);
-  return cross_entropy(logits(ids, B, T, options), targets, ignore_index);
+  Var h = reshape(hidden(ids, B, T, options), {B * T, spec_.d_model});
+  PrecisionScope precision(options.precision);
+  return head_cross_entropy(h, head_weight(), targets, ignore_index);
+}
+
+Tensor LanguageModel::token_losses(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B,
+                                   int64_t T, const ForwardOptions& options, int32_t ignore_index) const {
+  LN_CHECK(static_cast<int64_t>(targets.size()) == B * T, "[language_model] got ", targets.size(),
+           " targets for a batch of ", B, " x ", T);
+  NoGradGuard no_grad;
+  Tensor h = hidden(ids, B, T, options).value().reshape({B * T, spec_.d_model});
+  PrecisionScope precision(options.precision);
+  return head_token_losses(h, head_weight().value(), targets, ignore_index);
 }
 
 NamedParameters LanguageModel::parameters() const {

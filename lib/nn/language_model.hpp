@@ -30,8 +30,16 @@ class LanguageModel {
   // ids: (B, T) row-major -> logits (B*T, V)
   Var logits(const std::vector<int32_t>& ids, int64_t B, int64_t T, const ForwardOptions& options = {}) const;
   // Mean next-token cross entropy; targets (B, T), entries equal to `ignore_index` not scored.
+  // The head and the loss are fused and chunked (ops/head_loss.hpp): no (B*T, V) logits.
   Var loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B, int64_t T,
            const ForwardOptions& options = {}, int32_t ignore_index = -1) const;
+
+  // Per-token losses (B*T) without autograd (evaluation): the head and the loss run in row
+  // chunks (ops/head_loss.hpp), so the (B*T, V) logits never exist; 0 for ignored targets.
+  Tensor token_losses(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B, int64_t T,
+                      const ForwardOptions& options = {}, int32_t ignore_index = -1) const;
+  // The head weight (V, C): the tied embedding or output.weight.
+  const Var& head_weight() const { return spec_.tie_embeddings ? tok_embeddings_.weight : output_.weight; }
 
   // Generation (nn/decode.cpp). prefill: the forward of one sequence of T tokens, returning only
   // the last position's logits (V); options.kv_observer sees every layer's k, v.

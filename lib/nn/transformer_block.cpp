@@ -1,13 +1,32 @@
 #include "nn/transformer_block.hpp"
 
+#include "autograd/checkpoint.hpp"
+#include "core/error.hpp"
 #include "nn/init.hpp"
 #include "ops/attention.hpp"
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/gelu.hpp"
+#include "ops/linear_heads.hpp"
 #include "ops/shape.hpp"
 
 namespace ln {
+
+Recompute parse_recompute(const std::string& text) {
+  if (text == "none") return Recompute::none;
+  if (text == "attention") return Recompute::attention;
+  if (text == "blocks") return Recompute::blocks;
+  LN_FAIL("train.recompute is '", text, "'; use none, attention or blocks");
+}
+
+const char* recompute_name(Recompute r) {
+  switch (r) {
+    case Recompute::none: return "none";
+    case Recompute::attention: return "attention";
+    case Recompute::blocks: return "blocks";
+  }
+  return "?";
+}
 
 SelfAttention::SelfAttention(const ModelSpec& spec)
     : q_proj(spec.d_model, spec.d_model, true),
@@ -22,13 +41,17 @@ SelfAttention::SelfAttention(const ModelSpec& spec)
 
 Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const {
   // x: (B, T, C); q, k, v: (B, H, T, D)
-  const int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2), H = heads_, D = C / H;
-  auto heads_first = [&](const Var& y) { return transpose(reshape(y, {B, T, H, D}), 1, 2); };
-  Var q = heads_first(q_proj(x));
-  Var k = heads_first(k_proj(x));
-  Var v = heads_first(v_proj(x));
+  const int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2), H = heads_;
+  // One op per projection: the (B, T, C) projection is a temporary, not a graph value, and
+  // q, k come out rotated, so their unrotated copies never exist either. Generation's
+  // observer wants k before rotation: then the attention op rotates as usual.
+  const bool rotate = attention_.positions != PositionKind::none && !options.kv_observer;
+  const int64_t pos0 = options.position_offset;
+  Var q = linear_heads(x, q_proj.weight, q_proj.bias, H, rotate, pos0, attention_.rope_base);
+  Var k = linear_heads(x, k_proj.weight, k_proj.bias, H, rotate, pos0, attention_.rope_base);
+  Var v = linear_heads(x, v_proj.weight, v_proj.bias, H);
   if (options.kv_observer) options.kv_observer(k.value(), v.value());
-  Var o = attention(q, k, v, attention_, options.position_offset);  // (B, H, T, D)
+  Var o = attention(q, k, v, attention_, pos0, rotate);  // (B, H, T, D)
   Var merged = reshape(transpose(o, 1, 2), {B, T, C});
   if (subln_) merged = inner_norm(merged);
   return out_proj(merged);
@@ -55,6 +78,10 @@ Var Mlp::operator()(const Var& x) const {
   return fc2(h);
 }
 
+Var Mlp::chunked(const Var& x, int64_t chunk) const {
+  return chunked_rows([this](const Var& rows) { return (*this)(rows); }, x, chunk, "mlp_chunks");
+}
+
 void Mlp::parameters(const std::string& prefix, NamedParameters& out) const {
   fc1.parameters(prefix + ".fc1", out);
   if (subln_) inner_norm.parameters(prefix + ".inner_norm", out);
@@ -70,12 +97,26 @@ TransformerBlock::TransformerBlock(const ModelSpec& spec, int64_t index)
       index_(index) {}
 
 Var TransformerBlock::operator()(const Var& x, const ForwardOptions& options) const {
+  if (options.recompute != Recompute::blocks || !grad_enabled()) return forward(x, options);
+  // Keep only x; the vjp re-runs forward() (whose attention and MLP recompute themselves).
+  return checkpoint([this, options](const Var& input) { return forward(input, options); }, x, "block");
+}
+
+Var TransformerBlock::forward(const Var& x, const ForwardOptions& options) const {
+  PrecisionScope precision(options.precision);  // here, so a recompute in backward matches
   auto drop = [&](const Var& y, uint64_t site) {
     if (!options.train || dropout_ <= 0.0f) return y;
     return dropout(y, dropout_, splitmix64(options.dropout_seed ^ splitmix64(2 * index_ + site)));
   };
-  Var h = add(x, drop(attn(attn_norm(x), options), 0));
-  return add(h, drop(mlp(mlp_norm(h)), 1));
+  const bool recompute = options.recompute != Recompute::none && grad_enabled();
+  Var a = attn_norm(x);
+  Var attended = recompute ? checkpoint([this, options](const Var& in) { return attn(in, options); }, a, "attention_layer")
+                           : attn(a, options);
+  Var h = add(x, drop(attended, 0));
+  Var m = mlp_norm(h);
+  // Chunked when recomputing (the chunks recompute in backward) and without grad (free).
+  Var mlp_out = recompute || !grad_enabled() ? mlp.chunked(m, options.mlp_chunk) : mlp(m);
+  return add(h, drop(mlp_out, 1));
 }
 
 void TransformerBlock::parameters(const std::string& prefix, NamedParameters& out) const {

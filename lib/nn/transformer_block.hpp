@@ -6,11 +6,24 @@
 // hidden activation (before fc2) get their own LayerNorm too.
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "nn/layers.hpp"
 #include "nn/model_spec.hpp"
+#include "ops/precision.hpp"
 
 namespace ln {
+
+// What the training forward keeps for backward (train.recompute):
+//  none       every op saves what its vjp reads (fastest, most memory);
+//  attention  each attention sub-layer (projections, attention, out_proj) keeps only its input
+//             and is recomputed in backward; the MLP runs in token chunks (also recomputed);
+//  blocks     each block keeps only its input and is recomputed in backward (with the
+//             attention sub-layer and the chunked MLP nested inside, so at most one block's
+//             attention is live at a time).
+enum class Recompute { none, attention, blocks };
+Recompute parse_recompute(const std::string& text);  // "none" | "attention" | "blocks"
+const char* recompute_name(Recompute r);
 
 struct ForwardOptions {
   int64_t position_offset = 0;  // global position of the first token (generation, eval windows)
@@ -19,6 +32,12 @@ struct ForwardOptions {
   // Generation's prompt pass: when set, every attention layer calls it once, in layer order,
   // with its k and v: (B, H, T, D), before positions are applied (lib/generate fills its cache).
   std::function<void(const Tensor& k, const Tensor& v)> kv_observer;
+  Recompute recompute = Recompute::none;
+  // Rows per MLP chunk when the MLP runs in token chunks (recompute != none, or no grad):
+  // (chunk x mlp_ratio*C) is the largest MLP intermediate that exists.
+  int64_t mlp_chunk = 8192;
+  // The linear layers' GEMMs (ops/precision.hpp): fp32, or bf16 with fp32 accumulation.
+  Precision precision = Precision::fp32;
 };
 
 class DecodeAttention;  // nn/decode.hpp
@@ -45,6 +64,8 @@ class Mlp {
   Mlp() = default;
   explicit Mlp(const ModelSpec& spec);
   Var operator()(const Var& x) const;  // (B, T, C) -> (B, T, C)
+  // The same, in token chunks of `chunk` rows (autograd/checkpoint.hpp, chunked_rows).
+  Var chunked(const Var& x, int64_t chunk) const;
   void parameters(const std::string& prefix, NamedParameters& out) const;
 
   Linear fc1, fc2;
@@ -63,6 +84,9 @@ class TransformerBlock {
   Var decode(const Var& x, int64_t position, DecodeAttention& attend) const;
 
   LayerNorm attn_norm, mlp_norm;
+ private:
+  Var forward(const Var& x, const ForwardOptions& options) const;  // the block without recompute of itself
+ public:
   SelfAttention attn;
   Mlp mlp;
  private:

@@ -17,7 +17,8 @@ Tensor rotated(const Tensor& x, const AttentionSpec& spec, int64_t pos0, bool in
 }
 }  // namespace
 
-Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spec, int64_t position_offset) {
+Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spec, int64_t position_offset,
+              bool rotated_inputs) {
   LN_CHECK(q.defined() && k.defined() && v.defined(), "[attention] q, k and v must all be defined");
   LN_CHECK(q.ndim() == 4, "[attention] q must be (B, H, T, D) but has shape ", shape_str(q.shape()));
   LN_CHECK(k.shape() == q.shape() && v.shape() == q.shape(), "[attention] q, k, v must have the same shape (B, H, T, D) "
@@ -32,7 +33,7 @@ Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spe
            " of ", position_offset + T, " positions needs factors up to e^", static_cast<int64_t>(xpos_log),
            ", beyond fp32; use kind dilated with segments <= ~64K, or model.positions: rope");
 
-  const bool rotate = spec.positions != PositionKind::none;
+  const bool rotate = spec.positions != PositionKind::none && !rotated_inputs;
   Tensor qr = rotate ? rotated(q.value(), spec, position_offset, false) : q.value();
   Tensor kr = rotate ? rotated(k.value(), spec, position_offset, false) : k.value();
   Tensor vv = v.value();

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "kernels/matmul_dnnl.hpp"
+#include "ops/precision.hpp"
 
 namespace ln {
 
@@ -99,7 +100,8 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
   Tensor y = Tensor::empty(out_shape);
   // y (R, C_out) = x (R, C_in) · weightᵀ, weight stored (C_out, C_in): trans_b.
   MatmulShape fwd{1, rows, in, out, false, true};
-  matmul_dnnl(fwd, x.value().data(), weight.value().data(), has_bias ? bias.value().data() : nullptr,
+  const Precision prec = matmul_precision();  // ops/precision.hpp; the vjp uses the same
+  matmul_in(prec, fwd, x.value().data(), weight.value().data(), has_bias ? bias.value().data() : nullptr,
               y.data());
 
   Tensor x_saved = weight.requires_grad() ? x.value() : Tensor();
@@ -112,12 +114,12 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
     if (w_saved.defined()) {
       // dx (R, C_in) = dy (R, C_out) · weight (C_out, C_in).
       grads[0] = Tensor::empty(xs);
-      matmul_dnnl({1, rows, out, in}, dy.data(), w_saved.data(), nullptr, grads[0].data());
+      matmul_in(prec, {1, rows, out, in}, dy.data(), w_saved.data(), nullptr, grads[0].data());
     }
     if (x_saved.defined()) {
       // dweight (C_out, C_in) = dyᵀ · x, dy stored (R, C_out): trans_a, K = R.
       grads[1] = Tensor::empty(ws);
-      matmul_dnnl({1, out, rows, in, true, false}, dy.data(), x_saved.data(), nullptr, grads[1].data());
+      matmul_in(prec, {1, out, rows, in, true, false}, dy.data(), x_saved.data(), nullptr, grads[1].data());
     }
     if (want_bias) {
       // dbias (C_out) = column sums of dy = ones (1, R) · dy (R, C_out), on the threaded GEMM.

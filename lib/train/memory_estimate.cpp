@@ -1,9 +1,11 @@
 #include "train/memory_estimate.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
+#include "ops/head_loss.hpp"
 
 namespace ln {
 
@@ -15,23 +17,80 @@ std::string gib(uint64_t bytes) {
 }
 }  // namespace
 
+ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute) {
+  // Counted from the ops in transformer_block.cpp, per token, in floats. C-wide values of one
+  // layer's plain forward: the attention input a, q, k, v (linear_heads: no separate
+  // projection copies, q and k rotated in place), the attention output and its
+  // merged copy, [sub-LN output], out_proj output, the residual sum h, the MLP input, the MLP
+  // output and the block output; the MLP hidden (F = mlp_ratio*C) twice (fc1, GELU) [+ sub-LN];
+  // H log-sum-exps; with dropout, two dropped copies.
+  const double C = static_cast<double>(spec.d_model), H = static_cast<double>(spec.heads);
+  const double F = static_cast<double>(spec.mlp_ratio * spec.d_model);
+  const double sub = spec.subln ? 1 : 0;
+  const double drop = spec.dropout > 0 ? 2 : 0;
+  // The attention sub-layer alone (a kept outside it): q, k, v (rotated as they are made, no
+  // copies), output, merged, sub-LN, out_proj output, plus its backward's gradients (dq, dk,
+  // dv and the one flowing in; sums of gradients are made in place).
+  const double attention_live = (3 + 1 + 1 + sub + 1) * C + H;
+  const double attention_grads = 4 * C;
+  ActivationFloats f;
+  f.outside_layers = 2 * C + 2;  // embeddings output, final norm output; lse and row loss
+  f.mlp_chunk_per_row = 4 * F + (2 + sub) * F + 3 * C;  // fc1, GELU, their grads [+ sub-LN], x, dy, dx copies
+  switch (recompute) {
+    case Recompute::none:
+      f.kept_per_layer = (5 + drop) * C + attention_live + (2 + sub) * F;  // + a, h, m, mlp out, block out
+      f.transient = 4 * C;  // backward's first gradients (dh, d_out, d_residual)
+      f.mlp_chunk_per_row = 0;
+      break;
+    case Recompute::attention:
+      // a, the attention output, h, the MLP input, the MLP output, the block output.
+      f.kept_per_layer = (6 + drop) * C;
+      // By the time backward recomputes a layer's attention, that layer's h, MLP input, MLP
+      // output and block output (4C) are freed already.
+      f.transient = attention_live + attention_grads - 4 * C;
+      f.mlp_phase_per_token = 2 * C;  // the gradients flowing past the MLP
+      break;
+    case Recompute::blocks:
+      // Only the block output; backward rebuilds one block: during its MLP's recompute the
+      // block holds a, the attention output, h and the MLP input (+ gradients); during its
+      // attention's recompute, a and two gradients besides the sub-layer itself.
+      f.kept_per_layer = C;
+      f.transient = (3 + drop) * C + attention_live + attention_grads;
+      f.mlp_phase_per_token = (7 + drop) * C;
+      break;
+  }
+  return f;
+}
+
 MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameters, int64_t micro_batch,
-                                        int64_t seq_len) {
+                                        int64_t seq_len, Recompute recompute, int64_t mlp_chunk) {
   MemoryEstimate e;
   e.parameters = parameters;
   const uint64_t p = static_cast<uint64_t>(parameters);
   e.weights_bytes = 4 * p;
   e.grads_bytes = 4 * p;
   e.optimizer_bytes = 8 * p;
-  // Saved activations per token and layer, in floats, counted from the ops in
-  // transformer_block.cpp: residual input and two LayerNorm outputs (3C), q/k/v before and
-  // after the head transpose plus positions (~9C), attention output, log-sum-exp and its
-  // transposed copy (~3C + H), out_proj input (C), MLP fc1 output and GELU output (2·r·C),
-  // with subln one more hidden copy. The logits and their gradient add 2V per token.
-  const uint64_t C = spec.d_model, V = spec.vocab_size, H = spec.heads, r = spec.mlp_ratio;
-  const uint64_t per_layer = 16 * C + H + (2 + (spec.subln ? 1 : 0)) * r * C;
-  const uint64_t tokens = static_cast<uint64_t>(micro_batch) * seq_len;
-  e.activations_bytes = 4 * tokens * (spec.layers * per_layer + 2 * V + 2 * C);
+  const ActivationFloats f = activation_floats(spec, recompute);
+  const double tokens = static_cast<double>(micro_batch) * static_cast<double>(seq_len);
+  const double V = static_cast<double>(spec.vocab_size), C = static_cast<double>(spec.d_model);
+  const double kept = tokens * (static_cast<double>(spec.layers) * f.kept_per_layer + f.outside_layers);
+  // The peak is what the forward keeps plus the largest of three phases, which never overlap:
+  // one layer's attention (recomputed or not), one MLP chunk, and the head's backward with its
+  // (chunk x V) logits block (ops/head_loss.cpp, ~64 MB at most) and dh.
+  const double head_rows = std::min(tokens, static_cast<double>(default_head_chunk(spec.vocab_size)));
+  const double mlp_rows = std::min(tokens, static_cast<double>(mlp_chunk));
+  const double attention_phase = tokens * f.transient;
+  const double mlp_phase = tokens * f.mlp_phase_per_token + mlp_rows * f.mlp_chunk_per_row;
+  const double head_phase = head_rows * V + tokens * 2 * C;
+  e.activations_bytes = static_cast<uint64_t>(4 * (kept + std::max({attention_phase, mlp_phase, head_phase})));
+  // The process before any tensor (libraries, thread pools), the trainer's token buffers, and
+  // the heap's holes: tensors below 1 GiB live in the malloc heap (core/memory_stats.hpp), and
+  // freed blocks between live ones stay resident, so peak RSS runs ~30% above the peak of live
+  // tensors (measured with `longnet bench train` at T = 8K..64K); once the (T x C) tensors
+  // reach 1 GiB they are mapped and unmapped whole and the holes are small.
+  const bool heap_regime = tokens * C * 4 < static_cast<double>(uint64_t{1} << 30);
+  const double holes = (heap_regime ? 0.3 : 0.05) * static_cast<double>(e.activations_bytes);
+  e.runtime_bytes = (uint64_t{64} << 20) + static_cast<uint64_t>(16 * tokens + holes);
   return e;
 }
 
@@ -41,6 +100,7 @@ std::string MemoryEstimate::table() const {
   out += "  gradients    " + gib(grads_bytes) + "\n";
   out += "  optimizer    " + gib(optimizer_bytes) + " (AdamW moments)\n";
   out += "  activations  " + gib(activations_bytes) + " (one micro-batch)\n";
+  out += "  runtime      " + gib(runtime_bytes) + " (process, token buffers, heap holes)\n";
   out += "  total        " + gib(total()) + " of " + gib(total_ram_bytes()) + " RAM\n";
   return out;
 }

@@ -1,10 +1,13 @@
 #pragma once
-// A conservative estimate of a training run's memory, printed at start and used to refuse a
-// configuration that cannot fit before anything large is allocated.
+// An estimate of a training run's peak memory, printed at start and used to refuse a
+// configuration that cannot fit before anything large is allocated. It follows what the
+// forward keeps for backward under train.recompute (nn/transformer_block.hpp) and the chunked
+// head (ops/head_loss.hpp); `longnet bench train` prints it next to the measured peak RSS.
 #include <cstdint>
 #include <string>
 
 #include "nn/model_spec.hpp"
+#include "nn/transformer_block.hpp"
 
 namespace ln {
 
@@ -13,14 +16,29 @@ struct MemoryEstimate {
   uint64_t weights_bytes = 0;   // fp32 weights
   uint64_t grads_bytes = 0;     // fp32 gradients
   uint64_t optimizer_bytes = 0; // AdamW: two fp32 moments
-  uint64_t activations_bytes = 0;  // saved for backward, one micro-batch
-  uint64_t total() const { return weights_bytes + grads_bytes + optimizer_bytes + activations_bytes; }
+  uint64_t activations_bytes = 0;  // peak of what forward keeps plus backward's transient, one micro-batch
+  uint64_t runtime_bytes = 0;   // the process itself (code, pools, token buffers) and heap holes
+  uint64_t total() const {
+    return weights_bytes + grads_bytes + optimizer_bytes + activations_bytes + runtime_bytes;
+  }
   std::string table() const;  // human-readable lines
 };
 
+// Floats per token the activations peak at, for one layer kept for backward (`kept`) and the
+// largest transient of forward or backward (`transient`, counted once), under `recompute`.
+struct ActivationFloats {
+  double kept_per_layer = 0;
+  double outside_layers = 0;  // embeddings output, final norm, the head's per-row statistics
+  double transient = 0;            // one layer's attention phase
+  double mlp_phase_per_token = 0;  // what a recomputed block holds while its MLP chunks run
+  double mlp_chunk_per_row = 0;    // one MLP chunk's intermediates, per row of the chunk
+};
+ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute);
+
 // micro_batch sequences of seq_len tokens per forward/backward pass.
 MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameters, int64_t micro_batch,
-                                        int64_t seq_len);
+                                        int64_t seq_len, Recompute recompute = Recompute::none,
+                                        int64_t mlp_chunk = ForwardOptions{}.mlp_chunk);
 
 // Throws ln::Error when the estimate exceeds `fraction` of the machine's memory.
 void check_fits_in_memory(const MemoryEstimate& estimate, double fraction = 0.9);

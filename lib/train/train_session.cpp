@@ -278,7 +278,7 @@ void TrainSession::State::set_up(const Config& given) {
   // Estimate before allocating the model: refuse what cannot fit with a clear message.
   {
     int64_t count = LanguageModel::count_parameters(spec);
-    MemoryEstimate estimate = estimate_training_memory(spec, count, micro, T);
+    MemoryEstimate estimate = estimate_training_memory(spec, count, micro, T, parse_recompute(tc.recompute));
     if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
     check_fits_in_memory(estimate);
   }
@@ -397,6 +397,8 @@ TrainSession::StepStats TrainSession::train_step() {
     s.sampler->fill(s.step, s.inputs.data(), s.targets.data(), m * s.micro);
     ForwardOptions fwd;
     fwd.train = true;
+    fwd.recompute = parse_recompute(tc.recompute);
+    fwd.precision = parse_precision(tc.precision);
     fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull +
                        static_cast<uint64_t>(s.step * s.plan.accum_steps + m);
     Var loss = s.model->loss(s.inputs, s.targets, s.micro, s.T, fwd);

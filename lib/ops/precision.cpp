@@ -1,0 +1,43 @@
+#include "ops/precision.hpp"
+
+#include "core/error.hpp"
+#include "core/tensor.hpp"
+#include "kernels/bf16_convert.hpp"
+
+namespace ln {
+
+namespace {
+thread_local Precision t_precision = Precision::fp32;
+}
+
+Precision parse_precision(const std::string& text) {
+  if (text == "fp32") return Precision::fp32;
+  if (text == "bf16") return Precision::bf16;
+  LN_FAIL("precision is '", text, "'; use fp32 or bf16");
+}
+
+const char* precision_name(Precision p) { return p == Precision::bf16 ? "bf16" : "fp32"; }
+
+Precision matmul_precision() { return t_precision; }
+PrecisionScope::PrecisionScope(Precision p) : previous_(t_precision) { t_precision = p; }
+PrecisionScope::~PrecisionScope() { t_precision = previous_; }
+
+void matmul_in(Precision p, const MatmulShape& shape, const float* a, const float* b, const float* bias,
+               float* c, bool accumulate) {
+  if (p == Precision::fp32) return matmul_dnnl(shape, a, b, bias, c, accumulate);
+  LN_CHECK(shape.batch == 1, "[matmul] bf16 products are for unbatched shapes, got batch ", shape.batch);
+  const int64_t na = shape.m * shape.k, nb = shape.k * shape.n;
+  if (matmul_bf16_supported()) {
+    Tensor a16 = Tensor::empty({na}, DType::bf16), b16 = Tensor::empty({nb}, DType::bf16);
+    convert_to_bf16(a, a16.data_bf16(), na);
+    convert_to_bf16(b, b16.data_bf16(), nb);
+    matmul_dnnl(shape, a16.data_bf16(), b16.data_bf16(), bias, c, accumulate);
+  } else {
+    Tensor ar = Tensor::empty({na}), br = Tensor::empty({nb});
+    round_to_bf16(a, ar.data(), na);
+    round_to_bf16(b, br.data(), nb);
+    matmul_dnnl(shape, ar.data(), br.data(), bias, c, accumulate);
+  }
+}
+
+}  // namespace ln

@@ -1,0 +1,40 @@
+#pragma once
+// The precision of the model's matrix products (train.precision):
+//   fp32  every GEMM in fp32;
+//   bf16  the linear layers' GEMMs (forward and both backward products) take bf16 copies of
+//         their operands and accumulate in fp32 inside oneDNN; weights, optimizer state,
+//         norms, softmax statistics, the loss and every stored activation stay fp32. On CPUs
+//         without bf16 GEMMs the operands are rounded to bf16 and multiplied in fp32 (exact:
+//         a product of two bf16 values fits fp32), so the numbers are the same up to
+//         summation order. The attention kernel runs fp32 in both modes (bf16 tiles: not yet).
+//
+// The precision is a thread-local setting read by ops when they record themselves; a vjp
+// uses the precision its forward ran with.
+#include <string>
+
+#include "kernels/matmul_dnnl.hpp"
+
+namespace ln {
+
+enum class Precision { fp32, bf16 };
+Precision parse_precision(const std::string& text);  // "fp32" | "bf16"
+const char* precision_name(Precision p);
+
+Precision matmul_precision();  // the current thread's (fp32 unless a scope says otherwise)
+
+class PrecisionScope {
+ public:
+  explicit PrecisionScope(Precision p);
+  ~PrecisionScope();
+  PrecisionScope(const PrecisionScope&) = delete;
+  PrecisionScope& operator=(const PrecisionScope&) = delete;
+
+ private:
+  Precision previous_;
+};
+
+// c = op(a) · op(b) (+ bias) (+ c) in precision p, for an unbatched shape (shape.batch == 1).
+void matmul_in(Precision p, const MatmulShape& shape, const float* a, const float* b, const float* bias,
+               float* c, bool accumulate = false);
+
+}  // namespace ln

@@ -1,0 +1,62 @@
+// The memory estimate against the exact peak of live tensor bytes of one training pass
+// (forward + backward, counted in Storage), for every recompute mode.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "autograd/var.hpp"
+#include "core/memory_stats.hpp"
+#include "nn/language_model.hpp"
+#include "train/memory_estimate.hpp"
+
+using namespace ln;
+
+namespace {
+ModelSpec estimate_spec(bool subln) {
+  ModelSpec s;
+  s.vocab_size = 128;
+  s.d_model = 64;
+  s.layers = 3;
+  s.heads = 4;
+  s.mlp_ratio = 4;
+  s.subln = subln;
+  s.attention.kind = AttentionKind::dilated;
+  s.attention.segments = {256, 1024, 4096};
+  s.attention.dilations = {1, 2, 4};
+  s.attention.positions = PositionKind::xpos;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("the training memory estimate is within 15% of the measured peak, for every recompute mode") {
+  const int64_t B = 1, T = 4096;
+  std::vector<int32_t> ids(B * T), targets(B * T);
+  for (int64_t i = 0; i < B * T; ++i)
+    ids[i] = static_cast<int32_t>((i * 13) % 128), targets[i] = static_cast<int32_t>((i * 7 + 1) % 128);
+  for (bool subln : {false, true}) {
+    const ModelSpec spec = estimate_spec(subln);
+    LanguageModel model(spec, 1);
+    for (Recompute mode : {Recompute::none, Recompute::attention, Recompute::blocks}) {
+      CAPTURE(subln);
+      CAPTURE(recompute_name(mode));
+      for (auto& [name, var] : model.parameters()) var.zero_grad();
+      ForwardOptions fwd;
+      fwd.train = true;
+      fwd.recompute = mode;
+      fwd.mlp_chunk = 512;  // so the attention phase, which dominates at long T, sets the peak
+      const uint64_t before = tensor_bytes_live();
+      reset_tensor_bytes_peak();
+      model.loss(ids, targets, B, T, fwd).backward();
+      const double measured = static_cast<double>(tensor_bytes_peak() - before);
+      const MemoryEstimate e =
+          estimate_training_memory(spec, model.parameter_count(), B, T, mode, fwd.mlp_chunk);
+      const double estimated = static_cast<double>(e.activations_bytes + e.grads_bytes);
+      const std::string line = std::string(recompute_name(mode)) + (subln ? " subln" : "") + ": measured " +
+                               std::to_string(measured / 1e6) + " MB, estimated " +
+                               std::to_string(estimated / 1e6) + " MB";
+      MESSAGE(line);
+      CHECK(estimated >= 0.85 * measured);
+      CHECK(estimated <= 1.15 * measured);
+    }
+  }
+}
