@@ -1,5 +1,6 @@
 // longnet: the command-line front door. Parses flags, sets up threads, runs one command.
 // Commands live in their own files and register themselves (command_registry.hpp).
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <new>
@@ -51,8 +52,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A bad flag or value is a user error like any other: one line, status 2.
+    std::cerr << "longnet: error: " << e.what() << "; see longnet --help\n";
+    return 2;
   }
 
   try {
@@ -64,6 +67,12 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const ln::Error& e) {
     std::cerr << "longnet: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the user gave that the OS refused (a directory where a file belongs, no permission):
+    // the OS's reason and the path, as one line.
+    std::cerr << "longnet: error: " << e.code().message() << ": " << e.path1().string()
+              << (e.path2().empty() ? "" : " -> " + e.path2().string()) << "; check the path\n";
     return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "longnet: error: out of memory; reduce the batch size, sequence length or model size\n";
