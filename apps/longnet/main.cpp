@@ -5,6 +5,7 @@
 #include <map>
 #include <new>
 
+#include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global flags (--threads) may follow the subcommand
   int threads = 0;
   app.add_option("--threads", threads, "Threads for every pool (TBB and oneDNN); 0 = all cores")
-      ->check(CLI::NonNegativeNumber);
+      ->check(ln::app::integer_in(0, 4096));
 
   std::map<std::string, CLI::App*> groups;
   std::vector<std::pair<CLI::App*, ln::app::RunFn>> commands;

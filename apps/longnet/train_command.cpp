@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "config/config.hpp"
 #include "train/trainer.hpp"
@@ -25,7 +26,7 @@ ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (re
     cmd.add_option("--resume", args->resume, "auto (newest intact checkpoint in train.out_dir), never, or a checkpoint dir");
     cmd.add_flag("-q,--quiet", args->quiet, "No progress line or set-up summary");
     cmd.add_option("--stop-after", args->stop_after, "Stop and save after N steps of this run (resume later)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(ln::app::integer_in(0, 1'000'000'000'000));
     return [args] {
       ln::Config config = ln::load_config(args->config, args->overrides);
       if (!args->quiet) std::cerr << "config (" << config.source << "):\n" << ln::config_table(config);
