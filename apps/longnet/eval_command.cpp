@@ -35,7 +35,7 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
                    "Sliding-window stride S < context: also score each token once with >= context-S tokens of "
                    "history (default: the context, i.e. non-overlapping windows only)")
         ->check(ln::app::integer_in(0, 1 << 24));
-    cmd.add_option("--batch", args->settings.batch, "Windows per forward pass")->default_val(1)->check(ln::app::integer_in(1, 65536));
+    cmd.add_option("--batch", args->settings.batch, "Windows per forward pass")->default_val(1)->check(ln::app::integer_in(0, 65536));
     cmd.add_option("--by-position", args->settings.by_position,
                    "Write loss by position in the window to PREFIX.json and PREFIX.svg");
     cmd.add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");

@@ -48,7 +48,7 @@ TEST_CASE("absurd counts are refused as typed, with the accepted range") {
   check_refused("eval --checkpoint nowhere --data x --stride -1",
                 "--stride: must be an integer in [0, 16777216]");
   check_refused("eval --checkpoint nowhere --data x --batch 99999999999",
-                "--batch: must be an integer in [1, 65536]");
+                "--batch: must be an integer in [0, 65536]");
   check_refused("train --stop-after 18446744073709551616",
                 "--stop-after: must be an integer in [0, 1000000000000]");
   check_refused("--threads 18446744073709551616 config", "--threads: must be an integer in [0, 4096]");
