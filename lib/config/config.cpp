@@ -46,6 +46,63 @@ int second_document_line(const std::string& text) {
   return line_no;
 }
 
+// yaml-cpp 0.7 (Debian 12) never returns on some invalid YAML: a ',' outside any [ ] or { } that
+// starts a token (",", "- a\n,", "\"x\" ,", "&a ,"; found by fuzz/fuzz_config_yaml.cpp). Such a
+// comma is never valid in a config, so it is refused here, before yaml-cpp sees the text: any
+// ',' outside brackets, quotes and comments that follows whitespace, the start of a line, a
+// closing quote or a closing bracket, or ends an anchor or tag ("&a,"). (A plain value with " ," inside, "a: x ,y", is refused too;
+// no config key needs one.) Returns the 1-based line of the first such comma, or 0.
+int line_of_stray_comma(const std::string& text) {
+  int line = 1, depth = 0;
+  char quote = 0;                // the open quote, or 0
+  bool comment = false;
+  bool property = false;         // inside an anchor, alias or tag (&a, *a, !t): ends at whitespace
+  char previous = '\n';          // the last character outside a comment
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      comment = false;
+      property = false;
+      if (!quote) previous = '\n';
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (quote == '"' && c == '\\') {
+        ++i;  // an escaped character
+      } else if (c == quote) {
+        quote = 0;
+      }
+      previous = c;
+      continue;
+    }
+    if (c == '#' && (previous == ' ' || previous == '\t' || previous == '\n')) {
+      comment = true;
+      continue;
+    }
+    const bool token_start = previous == ' ' || previous == '\t' || previous == '\n';
+    if (c == ' ' || c == '\t') property = false;
+    if ((c == '&' || c == '*' || c == '!') && token_start) property = true;
+    if (c == ',' && depth == 0 && property) return line;
+    if (c == '"' || c == '\'') {
+      const bool opens = previous == ' ' || previous == '\t' || previous == '\n' || previous == '[' ||
+                         previous == '{' || previous == ',' || previous == ':' || previous == '-';
+      if (opens) quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    } else if (c == ',' && depth == 0 &&
+               (previous == ' ' || previous == '\t' || previous == '\n' || previous == '"' || previous == '\'' ||
+                previous == ']' || previous == '}')) {
+      return line;
+    }
+    previous = c;
+  }
+  return 0;
+}
+
 std::string where(const std::string& source, const YAML::Node& node, const YAML::Node& fallback) {
   YAML::Mark mark = node.Mark();
   if (mark.is_null()) mark = fallback.Mark();
@@ -125,6 +182,9 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
   Config config;
   config.source = source_name;
   YAML::Node root;
+  const int comma_line = line_of_stray_comma(yaml_text);
+  LN_CHECK(comma_line == 0, source_name, ":", comma_line, ": not valid YAML: a ',' outside [ ] or { } "
+           "(commas separate list items only inside brackets: segments: [128, 256])");
   try {
     std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
     LN_CHECK(documents.size() <= 1, source_name, ":", second_document_line(yaml_text), ": a second YAML document "

@@ -168,3 +168,26 @@ TEST_CASE("a config that is not a regular file is refused at once; a huge one be
       dir.write("big.yaml", "# " + std::string(size_t(2) << 20, 'x') + "\nmodel:\n  layers: 2\n");
   CHECK(contains(error_of([&] { load_config(big, {}); }), "larger than the limit of 1 MiB"));
 }
+
+TEST_CASE("a stray ',' outside brackets is refused before yaml-cpp, which never returns on it") {
+  // Found by fuzz/fuzz_config_yaml.cpp (fuzz/regressions/config_yaml/): yaml-cpp 0.7 loops
+  // forever on each of these; every one is invalid YAML for a config anyway.
+  const std::vector<std::pair<std::string, int>> cases = {
+      {",", 1},   {" ,.)8model:", 1}, {"- a\n,", 2},  {"\"x\" ,", 1}, {"&a ,", 1},
+      {"&a,", 1}, {"!t,", 1},         {"{a: 1},", 1}, {"[a] ,", 1},   {"model:\n  layers: 2\n---\n,", 4},
+  };
+  for (const auto& [yaml, line] : cases) {
+    CAPTURE(yaml);
+    CHECK(error_of([&] {
+            parse_config_yaml(yaml, "c.yaml");
+          }).rfind("c.yaml:" + std::to_string(line) + ": not valid YAML: a ',' outside [ ] or { }", 0) == 0);
+  }
+  // Commas where YAML allows them still work: inside brackets, quotes, comments and values.
+  Config c = parse_config_yaml(
+      "# a, comment\nattention: {segments: [64, 128], dilations: [1,2]}\ndata:\n  train: [\"a,b\", 'c ,d']\n"
+      "  cache_dir: x,y  # z ,\n",
+      "c.yaml");
+  CHECK(c.attention.segments == std::vector<int64_t>{64, 128});
+  CHECK(c.data.train == std::vector<std::string>{"a,b", "c ,d"});
+  CHECK(c.data.cache_dir == "x,y");
+}
