@@ -124,7 +124,8 @@ fuzz: deps check-deps
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/findings/$$t; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-	    -artifact_prefix=$(FUZZ_DIR)/findings/$$t/ $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t 2>$(FUZZ_DIR)/fuzz_$$t.log \
+	    -artifact_prefix=$(FUZZ_DIR)/findings/$$t/ $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t \
+	    $$([ -d fuzz/regressions/$$t ] && echo fuzz/regressions/$$t) 2>$(FUZZ_DIR)/fuzz_$$t.log \
 	    || { tail -50 $(FUZZ_DIR)/fuzz_$$t.log; echo "fuzz: $$t found a problem; input in $(FUZZ_DIR)/findings/$$t/"; exit 1; }; \
 	  grep -E "stat::number_of_executed_units|stat::new_units_added" $(FUZZ_DIR)/fuzz_$$t.log | sed "s/^/fuzz: $$t /"; \
 	done
