@@ -15,7 +15,11 @@ DEMO_DEPS := npm
 # the `bible` program that prints the King James text (data/fetch_paper_corpus.sh).
 PAPER_DEPS := python3 libreadline8
 
-.PHONY: all deps print-deps build test demo demo-deps bench clean format paper paper-deps
+# What `make fuzz` adds: clang and its runtimes (libFuzzer, ASan, UBSan). `make sanitize` and
+# `make tsan` use g++'s sanitizers, which come with g++.
+CHECK_DEPS := clang libclang-rt-14-dev
+
+.PHONY: all deps print-deps build test demo demo-deps bench clean format paper paper-deps check-deps sanitize tsan fuzz
 
 all: build
 
@@ -38,7 +42,7 @@ deps:
 # PAPER_DEPS are left out: `make paper` is no README set-up command, it installs them itself, and
 # purging python3 would take about a hundred unrelated packages off the machine with it.
 print-deps:
-	@for p in $(BUILD_DEPS) $(DEMO_DEPS); do echo $$p; done
+	@for p in $(BUILD_DEPS) $(DEMO_DEPS) $(CHECK_DEPS); do echo $$p; done
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
@@ -95,3 +99,57 @@ format:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# ---- reliability checks (README "Reliability"); .ci/run runs each after `make test` --------
+
+check-deps:
+	@missing=""; \
+	for p in $(CHECK_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then echo "check-deps: run 'sudo apt-get install$$missing'"; exit 1; fi; \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing
+
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (g++, -O1, own build
+# dir). Any report fails the run (halt_on_error, and UBSan does not recover).
+SAN_DIR ?= build-asan
+SAN_FLAGS := -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" -DLONGNET_SANITIZE=address,undefined \
+  -DCMAKE_CXX_FLAGS=-fno-sanitize-recover=undefined
+sanitize: deps
+	cmake -S . -B $(SAN_DIR) $(SAN_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(SAN_DIR) -j $(JOBS)
+	cd $(SAN_DIR) && ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure
+
+# The kernel and trainer tests under ThreadSanitizer (TBB loops, oneDNN's OpenMP regions):
+# tsan.supp says what is suppressed and why.
+TSAN_DIR ?= build-tsan
+TSAN_TESTS := kernels train
+tsan: deps
+	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" \
+	  -DLONGNET_SANITIZE=thread $(CMAKE_FLAGS)
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target longnet $(addprefix test_,$(TSAN_TESTS))
+	@echo "tsan: skipping test_train's 'a second one exits with 128 + signal': TSan defers signal delivery past the code it checks"
+	cd $(TSAN_DIR) && export TSAN_OPTIONS="halt_on_error=1 history_size=7 suppressions=$(CURDIR)/tsan.supp" && \
+	  ./test_kernels && ./test_train -tce='the first signal prints the message*'
+
+# Each fuzz target (fuzz/) for FUZZ_SECONDS, from the committed seeds; new inputs go to
+# $(FUZZ_DIR)/corpus. A finding stops the run: copy the crash file into
+# fuzz/regressions/<target>/ (make test replays it) and fix the code.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.cpp,%,$(wildcard fuzz/fuzz_*.cpp))
+fuzz: deps check-deps
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" \
+	  -DCMAKE_CXX_COMPILER=clang++ -DLONGNET_FUZZ=ON $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/findings/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(FUZZ_DIR)/findings/$$t/ $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t \
+	    $$([ -d fuzz/regressions/$$t ] && echo fuzz/regressions/$$t) 2>$(FUZZ_DIR)/fuzz_$$t.log \
+	    || { tail -50 $(FUZZ_DIR)/fuzz_$$t.log; echo "fuzz: $$t found a problem; input in $(FUZZ_DIR)/findings/$$t/"; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::new_units_added" $(FUZZ_DIR)/fuzz_$$t.log | sed "s/^/fuzz: $$t /"; \
+	done

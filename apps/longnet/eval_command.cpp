@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "eval/eval_report.hpp"
@@ -36,12 +37,12 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
                  "directory training ran in)");
     cmd.add_option("-c,--context", args->settings.context,
                    "Window length in tokens (default: the training seq_len; may exceed it)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(ln::app::integer_in(0, 1 << 24));
     cmd.add_option("--stride", args->settings.stride,
                    "Sliding-window stride S < context: also score each token once with >= context-S tokens of "
                    "history (default: the context, i.e. non-overlapping windows only)")
-        ->check(CLI::NonNegativeNumber);
-    cmd.add_option("--batch", args->settings.batch, "Windows per forward pass")->default_val(1);
+        ->check(ln::app::integer_in(0, 1 << 24));
+    cmd.add_option("--batch", args->settings.batch, "Windows per forward pass")->default_val(1)->check(ln::app::integer_in(0, 65536));
     cmd.add_option("--by-position", args->settings.by_position,
                    "Write loss by position in the window to PREFIX.json and PREFIX.svg");
     cmd.add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");

@@ -8,14 +8,23 @@
 #include <memory>
 #include <sstream>
 
+#include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "ops/precision.hpp"
+#include "core/bounded_read.hpp"
 #include "core/error.hpp"
 #include "data/corpus.hpp"
+#include "data/piece_encode.hpp"
+#include "generate/prompt_fit.hpp"
 #include "generate/text_generation.hpp"
 #include "train/trained_model.hpp"
 
 namespace {
+
+// Bounds on what generate is asked to do: reading a prompt larger than this, or generating more
+// tokens, is refused (a typo such as -n 1e12 would otherwise run for days).
+constexpr size_t kMaxPromptBytes = size_t(16) << 20;
+constexpr int64_t kMaxTokens = 1'000'000;
 
 struct GenerateArgs {
   std::string checkpoint;
@@ -28,19 +37,42 @@ struct GenerateArgs {
   ln::GenerationOptions options;
 };
 
+// The prompt text: --prompt, or --prompt-file read in bounded time (a FIFO, '-' for standard
+// input and devices are read up to the limit; /dev/zero ends with a clear error, not a hang).
 std::string read_prompt(const GenerateArgs& args, bool given_text) {
   LN_CHECK(given_text != !args.prompt_file.empty(), "give the prompt with --prompt TEXT or --prompt-file FILE");
   std::string text = args.prompt;
   if (!given_text) {
-    std::ifstream in(args.prompt_file, std::ios::binary);
-    LN_CHECK(in, "--prompt-file ", args.prompt_file, " cannot be read; check the path");
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    ln::BoundedReadOptions read;
+    read.what = "--prompt-file";
+    read.max_bytes = kMaxPromptBytes;
+    read.allow_stdin = true;
+    read.allow_streams = true;
+    read.limit_hint = "give a shorter prompt (generation reads only its last " +
+                      std::to_string(ln::kPromptTokenLimit) + " tokens or so)";
+    text = ln::read_bounded(args.prompt_file, read);
   }
-  const char* source = given_text ? "--prompt" : args.prompt_file.c_str();
+  const std::string source = given_text ? "--prompt" : args.prompt_file == "-" ? "standard input" : args.prompt_file;
   LN_CHECK(!text.empty(), "the prompt (", source, ") is empty; give some text to continue");
   const int64_t bad = ln::find_invalid_utf8(text);
   LN_CHECK(bad < 0, "the prompt (", source, ") is not valid UTF-8 (byte ", bad, "); save it as UTF-8");
   return text;
+}
+
+// Tokens of the prompt, tokenized in pieces (bounded time for a long line) with a progress line
+// on stderr for a long prompt, then cut to what the model can use (generate/prompt_fit.hpp).
+std::vector<int32_t> prompt_tokens(const ln::TrainedModel& tm, const std::string& text) {
+  const std::vector<int32_t> all = ln::encode_in_pieces(tm.tokenizer, text, [](size_t done, size_t total) {
+    std::cerr << "\rtokenizing the prompt: " << done * 100 / total << "%" << (done == total ? "\n" : "") << std::flush;
+  });
+  LN_CHECK(!all.empty(), "the prompt encodes to no tokens (only whitespace?); give some text to continue");
+  ln::FittedPrompt fitted = ln::fit_prompt(all, tm.model->spec());
+  if (fitted.dropped > 0) {
+    std::cerr << "prompt: " << all.size() << " tokens; using the last " << fitted.ids.size()
+              << (fitted.exact ? " (dilated attention never reads the " : " (the model will not see the first ")
+              << fitted.dropped << " tokens before them)\n";
+  }
+  return fitted.ids;
 }
 
 double per_second(int64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; }
@@ -54,9 +86,10 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
     cmd.add_option("-m,--checkpoint,--model", args->checkpoint, "Run directory (its newest intact checkpoint) or a step-* checkpoint")
         ->required();
     auto* prompt = cmd.add_option("-p,--prompt", args->prompt, "Text to continue");
-    auto* prompt_file = cmd.add_option("-f,--prompt-file", args->prompt_file, "File whose text (UTF-8) is the prompt");
+    auto* prompt_file = cmd.add_option("-f,--prompt-file", args->prompt_file, "File whose text (UTF-8) is the prompt; - reads standard input");
     prompt->excludes(prompt_file);
-    cmd.add_option("-n,--tokens", o.max_tokens, "Tokens to generate (stops earlier at end-of-text)")->capture_default_str();
+    cmd.add_option("-n,--tokens", o.max_tokens, "Tokens to generate (stops earlier at end-of-text)")->capture_default_str()
+        ->check(ln::app::integer_in(0, kMaxTokens));
     cmd.add_option("--temp", o.sampler.temperature, "Temperature; 0 = greedy (argmax)")->capture_default_str();
     cmd.add_option("--top-k", o.sampler.top_k, "Keep the k most likely tokens; 0 = off")->capture_default_str();
     cmd.add_option("--top-p", o.sampler.top_p, "Keep the smallest set of tokens whose probability reaches p; 1 = off")
@@ -68,7 +101,8 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
         ->capture_default_str();
     cmd.add_option("--repeat-last-n", o.sampler.repeat_last_n, "Tokens the penalty looks back over; -1 = all, 0 = off")
         ->capture_default_str();
-    cmd.add_option("-s,--seed", args->seed, "RNG seed (>= 0); random when not given (printed to stderr)");
+    cmd.add_option("-s,--seed", args->seed, "RNG seed (>= 0); random when not given (printed to stderr)")
+        ->check(ln::app::integer_in(0, INT64_MAX));
     cmd.add_flag("--ignore-eos", o.ignore_eos, "Never stop at end-of-text (it is never sampled)");
     cmd.add_flag("--no-display-prompt", args->no_display_prompt, "Print only the generated text, not the prompt");
     cmd.add_option("--precision", args->precision, "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
@@ -83,8 +117,7 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
       LN_CHECK(a.seed >= -1, "--seed is ", a.seed, "; give a seed >= 0 (or none for a random one)");
       ln::TrainedModel tm = ln::load_trained_model(a.checkpoint);
       const ln::ModelSpec& spec = tm.model->spec();
-      const std::vector<int32_t> ids = tm.tokenizer.encode(text);
-      LN_CHECK(!ids.empty(), "the prompt encodes to no tokens (only whitespace?); give some text to continue");
+      const std::vector<int32_t> ids = prompt_tokens(tm, text);
       std::cerr << "model: " << tm.dir << " (step " << tm.step << "), " << ln::to_string(spec.attention.kind)
                 << " attention, " << spec.layers << " layers, d_model " << spec.d_model << "\n";
       if (a.seed < 0) {

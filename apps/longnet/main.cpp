@@ -8,6 +8,7 @@
 #include <new>
 
 #include "cli_help.hpp"
+#include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
   bool verbose = false;
   app.add_flag("--verbose", verbose, "Errors also name the source line that raised them (or set LONGNET_DEBUG=1)");
   app.add_option("-t,--threads", threads, "Threads for every pool (TBB and oneDNN); 0 = all cores")
-      ->check(CLI::NonNegativeNumber);
+      ->check(ln::app::integer_in(0, 4096));
 
   std::map<std::string, CLI::App*> groups;
   std::vector<std::pair<CLI::App*, ln::app::RunFn>> commands;

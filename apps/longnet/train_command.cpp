@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "config/config.hpp"
 #include "train/trainer.hpp"
@@ -28,7 +29,7 @@ ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (re
     cmd.add_option("--resume", args->resume, "auto (newest intact checkpoint in train.out_dir), never, or a checkpoint dir");
     cmd.add_flag("-q,--quiet", args->quiet, "No progress line or set-up summary");
     cmd.add_option("--stop-after", args->stop_after, "Stop and save after N steps of this run (resume later)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(ln::app::integer_in(0, 1'000'000'000'000));
     cmd.add_option("--init-from", args->init_from,
                    "Start a new run (step 0, fresh optimizer and schedule) from the weights and tokenizer of this "
                    "checkpoint or run dir; the model shape must match");

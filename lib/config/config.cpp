@@ -10,17 +10,97 @@
 #include <sstream>
 
 #include "config/value_text.hpp"
+#include "core/bounded_read.hpp"
 #include "core/error.hpp"
 
 namespace ln {
 
 namespace {
 
+constexpr size_t kMaxConfigBytes = size_t(1) << 20;
+
 std::string trim(const std::string& text) {
   size_t begin = text.find_first_not_of(" \t\r\n");
   if (begin == std::string::npos) return "";
   size_t end = text.find_last_not_of(" \t\r\n");
   return text.substr(begin, end - begin + 1);
+}
+
+// The line of the '---' that starts a second document (the first '---' when text comes before
+// it, else the second one), for the multi-document error.
+int second_document_line(const std::string& text) {
+  std::istringstream in(text);
+  int line_no = 0, markers = 0;
+  bool content = false;  // a non-comment line seen before the current marker
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    const bool marker = line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' ||
+                                                       line[3] == '\r');
+    if (marker) {
+      if (content || ++markers >= 2) return line_no;
+      continue;
+    }
+    const std::string t = trim(line);
+    if (!t.empty() && t[0] != '#' && t != "...") content = true;
+  }
+  return line_no;
+}
+
+// yaml-cpp 0.7 (Debian 12) never returns on some invalid YAML: a ',' outside any [ ] or { } that
+// starts a token (",", "- a\n,", "\"x\" ,", "&a ,"; found by fuzz/fuzz_config_yaml.cpp). Such a
+// comma is never valid in a config, so it is refused here, before yaml-cpp sees the text: any
+// ',' outside brackets, quotes and comments that follows whitespace, the start of a line, a
+// closing quote or a closing bracket, or ends an anchor or tag ("&a,"). (A plain value with " ," inside, "a: x ,y", is refused too;
+// no config key needs one.) Returns the 1-based line of the first such comma, or 0.
+int line_of_stray_comma(const std::string& text) {
+  int line = 1, depth = 0;
+  char quote = 0;                // the open quote, or 0
+  bool comment = false;
+  bool property = false;         // inside an anchor, alias or tag (&a, *a, !t): ends at whitespace
+  char previous = '\n';          // the last character outside a comment
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      comment = false;
+      property = false;
+      if (!quote) previous = '\n';
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (quote == '"' && c == '\\') {
+        ++i;  // an escaped character
+      } else if (c == quote) {
+        quote = 0;
+      }
+      previous = c;
+      continue;
+    }
+    if (c == '#' && (previous == ' ' || previous == '\t' || previous == '\n')) {
+      comment = true;
+      continue;
+    }
+    const bool token_start = previous == ' ' || previous == '\t' || previous == '\n';
+    if (c == ' ' || c == '\t') property = false;
+    if ((c == '&' || c == '*' || c == '!') && token_start) property = true;
+    if (c == ',' && depth == 0 && property) return line;
+    if (c == '"' || c == '\'') {
+      const bool opens = previous == ' ' || previous == '\t' || previous == '\n' || previous == '[' ||
+                         previous == '{' || previous == ',' || previous == ':' || previous == '-';
+      if (opens) quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    } else if (c == ',' && depth == 0 &&
+               (previous == ' ' || previous == '\t' || previous == '\n' || previous == '"' || previous == '\'' ||
+                previous == ']' || previous == '}')) {
+      return line;
+    }
+    previous = c;
+  }
+  return 0;
 }
 
 std::string where(const std::string& source, const YAML::Node& node, const YAML::Node& fallback) {
@@ -51,6 +131,15 @@ std::string a_type(const ConfigKey& key) {
           "'? (longnet config --keys lists every key)");
 }
 
+// Explicit YAML tags (!!str 64, !!float 64, !custom) would let a value bypass the quoting rule
+// below, and a config has no use for them: refuse every tag but the implicit ones ("?" for plain
+// nodes, "!" for quoted scalars).
+void check_untagged(const YAML::Node& node, const std::string& location, const std::string& name) {
+  const std::string& tag = node.Tag();
+  LN_CHECK(tag.empty() || tag == "?" || tag == "!", location, ": ", name, " has the YAML tag '", tag,
+           "'; configs take no tags: write the plain value (quotes make a string)");
+}
+
 // A quoted scalar ("4") is a string: typed keys see it with its quotes so it fails to parse
 // and the message shows why, instead of silently reading a string as a number.
 std::string scalar_text(const YAML::Node& node, const ConfigKey& key) {
@@ -62,6 +151,10 @@ std::string scalar_text(const YAML::Node& node, const ConfigKey& key) {
 
 void assign_from_yaml(Config& config, const ConfigKey& key, const YAML::Node& value,
                       const std::string& location) {
+  check_untagged(value, location, key.name);
+  if (value.IsSequence()) {
+    for (const auto& item : value) check_untagged(item, location, key.name);
+  }
   RawValue raw;
   if (value.IsNull()) {
     raw.is_null = true;
@@ -89,8 +182,14 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
   Config config;
   config.source = source_name;
   YAML::Node root;
+  const int comma_line = line_of_stray_comma(yaml_text);
+  LN_CHECK(comma_line == 0, source_name, ":", comma_line, ": not valid YAML: a ',' outside [ ] or { } "
+           "(commas separate list items only inside brackets: segments: [128, 256])");
   try {
-    root = YAML::Load(yaml_text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
+    LN_CHECK(documents.size() <= 1, source_name, ":", second_document_line(yaml_text), ": a second YAML document "
+             "starts here (after '---'); a config is one document: merge them or remove the '---'");
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
     LN_FAIL(source_name, ":", e.mark.line + 1, ": not valid YAML: ", e.msg);
   }
@@ -101,6 +200,7 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
            ": the top level must be a mapping of sections (model:, attention:, ...), got ",
            node_kind(root));
 
+  check_untagged(root, where(source_name, root, root), "the top level");
   const std::vector<std::string> sections = config_sections();
   std::map<std::string, int> seen;  // name -> line it was first given on
   for (const auto& entry : root) {
@@ -119,6 +219,8 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
     auto [first, fresh] = seen.emplace(section, line);
     LN_CHECK(fresh, location, ": section '", section, "' given twice (first on line ", first->second,
              "); merge them");
+    check_untagged(key_node, location, section);
+    check_untagged(body, location, section);
     if (body.IsNull()) continue;  // `model:` with nothing under it keeps the defaults
     LN_CHECK(body.IsMap(), location, ": section '", section, "' must be a mapping of keys, got ",
              node_kind(body));
@@ -127,6 +229,7 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
       LN_CHECK(item.first.IsScalar(), item_location, ": keys in '", section,
                "' must be plain words, got ", node_kind(item.first));
       std::string name = section + "." + item.first.Scalar();
+      check_untagged(item.first, item_location, name);
       const ConfigKey* key = find_config_key(name);
       if (!key) unknown_key(name, item_location);
       auto [prior, is_new] = seen.emplace(name, item.first.Mark().line + 1);
@@ -134,7 +237,9 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
                "); keep one");
       // A missing value has no position of its own: point at its key.
       const YAML::Node& at = item.second.IsNull() ? item.first : item.second;
-      assign_from_yaml(config, *key, item.second, where(source_name, at, item.first));
+      const std::string value_location = where(source_name, at, item.first);
+      assign_from_yaml(config, *key, item.second, value_location);
+      config.origin[name] = value_location;
     }
   }
   for (const auto& assignment : overrides) apply_override(config, assignment);
@@ -154,11 +259,12 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
            "' does not exist; see configs/ for examples, or omit --config for the defaults");
   LN_CHECK(!std::filesystem::is_directory(path, ec), "config file '", path,
            "' is a directory; give a .yaml file");
-  std::ifstream in(path, std::ios::binary);
-  LN_CHECK(in, "cannot read config file '", path, "'; check its permissions");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config_yaml(text.str(), path, overrides);
+  // Regular files only, and small: a FIFO or /dev/zero given as a config would hang the reader.
+  BoundedReadOptions read;
+  read.what = "config file";
+  read.max_bytes = kMaxConfigBytes;
+  read.limit_hint = "a config is a few hundred bytes of YAML; see configs/ for examples";
+  return parse_config_yaml(read_bounded(path, read), path, overrides);
 }
 
 void apply_override(Config& config, const std::string& assignment) {
@@ -187,33 +293,7 @@ void apply_override(Config& config, const std::string& assignment) {
   }
   std::string problem = key->assign(config, raw);
   LN_CHECK(problem.empty(), location, ": ", key->name, " ", problem);
-}
-
-void validate_config(const Config& c) {
-  const std::string at = "config " + c.source + ": ";
-  LN_CHECK(c.model.d_model % c.model.heads == 0, at, "model.d_model (", c.model.d_model,
-           ") must be a multiple of model.heads (", c.model.heads, "); change one of them");
-  int64_t head_dim = c.model.d_model / c.model.heads;
-  LN_CHECK(c.model.positions == "none" || head_dim % 2 == 0, at, "model.positions: ", c.model.positions,
-           " rotates pairs of channels, so the head dim d_model/heads (", head_dim,
-           ") must be even; change d_model or heads, or use positions: none");
-  LN_CHECK(c.attention.segments.size() == c.attention.dilations.size(), at, "attention.segments has ",
-           c.attention.segments.size(), " entries but attention.dilations has ",
-           c.attention.dilations.size(), "; give one dilation per segment");
-  LN_CHECK(c.train.min_lr <= c.train.lr, at, "train.min_lr (", format_number(c.train.min_lr),
-           ") must not exceed train.lr (", format_number(c.train.lr), ")");
-  LN_CHECK(c.train.warmup_steps <= c.train.steps, at, "train.warmup_steps (", c.train.warmup_steps,
-           ") must not exceed train.steps (", c.train.steps, ")");
-  LN_CHECK(c.train.batch_tokens == 0 || c.train.batch_tokens % c.data.seq_len == 0, at,
-           "train.batch_tokens (", c.train.batch_tokens, ") must be a multiple of data.seq_len (",
-           c.data.seq_len, "); e.g. ", std::max<int64_t>(1, c.train.batch_tokens / c.data.seq_len) * c.data.seq_len);
-  LN_CHECK(c.model.vocab_size == 0 || !c.tokenizer.model.empty() ||
-               c.model.vocab_size >= c.tokenizer.vocab_size,
-           at, "model.vocab_size (", c.model.vocab_size, ") is smaller than tokenizer.vocab_size (",
-           c.tokenizer.vocab_size, "), so some token ids have no embedding; use model.vocab_size: 0");
-  LN_CHECK(c.train.eval_every == 0 || c.data.val_fraction > 0, at,
-           "train.eval_every is ", c.train.eval_every,
-           " but data.val_fraction is 0, so there is nothing to validate on; set one of them");
+  config.origin[key->name] = location;
 }
 
 std::string config_table(const Config& config) {

@@ -11,6 +11,7 @@
 //   configs/x.yaml:5: model.heads must be an integer in [1, 256], got 'four'
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,9 @@ struct Config {
   DataConfig data;
   TrainConfig train;
   std::string source = "defaults";  // file the config came from, or "defaults"
+  // Where each key was set ("configs/x.yaml:12", "--set model.layers=6"); keys left at their
+  // default are absent. validate_config's errors point there.
+  std::map<std::string, std::string> origin;
 };
 
 // ---- the schema -------------------------------------------------------------------------
@@ -135,9 +139,10 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
 // One "section.key=value" override. Lists accept "[1,2,4]" or "1,2,4". Does not run
 // validate_config (the caller does, once all overrides are in).
 void apply_override(Config& config, const std::string& assignment);
-// Cross-field checks that need only the config (d_model % heads, len(segments) ==
-// len(dilations), min_lr <= lr, warmup <= steps, ...). LongNet kernel constraints (segment vs
-// sequence length, dilation vs heads) are checked by the model and kernels.
+// Cross-key checks (config_checks.cpp), so that a config `longnet config` accepts also builds a
+// model and trains: d_model % heads, one dilation per segment, each dilation <= its segment,
+// segments ascending, grad_accum dividing the batch, vocab sizes, min_lr <= lr, ... Each error
+// names the file:line (or --set) where the offending key was given.
 void validate_config(const Config& config);
 
 // ---- printing ---------------------------------------------------------------------------

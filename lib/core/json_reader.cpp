@@ -66,7 +66,7 @@ class Parser {
         if (value.find(key)) fail("duplicate key \"" + key + "\"");
         skip_space();
         expect(':');
-        value.members.emplace_back(std::move(key), parse_value(depth + 1));
+        value.members.push_back(JsonMember{std::move(key), parse_value(depth + 1)});
         skip_space();
         if (peek() == ',') {
           ++pos_;

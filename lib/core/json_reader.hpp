@@ -12,13 +12,17 @@
 
 namespace ln {
 
+// One "key": value of an object. A struct rather than std::pair<std::string, JsonValue>: a pair
+// of the still-incomplete JsonValue inside JsonValue does not compile with clang (the fuzz build).
+struct JsonMember;
+
 struct JsonValue {
   enum class Kind { null, boolean, number, string, array, object };
   Kind kind = Kind::null;
   bool boolean = false;
   std::string text;  // string value, or the number exactly as written
   std::vector<JsonValue> items;                          // array
-  std::vector<std::pair<std::string, JsonValue>> members;  // object, in file order
+  std::vector<JsonMember> members;                       // object, in file order
 
   bool is_object() const { return kind == Kind::object; }
   bool is_array() const { return kind == Kind::array; }
@@ -27,6 +31,11 @@ struct JsonValue {
   const JsonValue* find(const std::string& key) const;
   // A non-negative integer written without sign, fraction or exponent that fits in uint64.
   std::optional<uint64_t> as_uint() const;
+};
+
+struct JsonMember {
+  std::string first;  // the key
+  JsonValue second;   // the value
 };
 
 const char* json_kind_name(JsonValue::Kind kind);  // "an object", "a string", ...

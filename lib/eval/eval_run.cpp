@@ -1,6 +1,7 @@
 #include "eval/eval_run.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
@@ -109,7 +110,14 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
   }
   if (!settings.data.empty()) {
     for (const std::string& path : list_corpus_files(settings.data, "--data")) {
-      texts.push_back(read_eval_text(path, trained.tokenizer, separator));
+      // A large file takes a while to tokenize before the first window is scored: say so.
+      bool shown = false;
+      texts.push_back(read_eval_text(path, trained.tokenizer, separator, [&](uint64_t done, uint64_t total) {
+        if (!settings.progress) return;
+        std::fprintf(stderr, "tokenizing %s: %d%%\n", path.c_str(), int(100.0 * double(done) / double(total)));
+        shown = true;
+      }));
+      if (shown) std::fprintf(stderr, "tokenizing %s: done, %zu tokens\n", path.c_str(), texts.back().tokens.size());
     }
   }
 

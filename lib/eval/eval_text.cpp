@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "core/error.hpp"
 #include "data/tokenizer.hpp"
@@ -16,11 +17,15 @@ namespace {
 // parallel and appends them in order (the same token sequence as encoding one by one).
 class PieceEncoder {
  public:
-  PieceEncoder(const Tokenizer& tokenizer, std::vector<int32_t>& out) : tokenizer_(tokenizer), out_(out) {}
+  PieceEncoder(const Tokenizer& tokenizer, std::vector<int32_t>& out, std::function<void(uint64_t)> on_flush)
+      : tokenizer_(tokenizer), out_(out), on_flush_(std::move(on_flush)) {}
   void add_text(std::string_view text) {
     items_.push_back({std::string(text), false});
     bytes_ += text.size();
-    if (bytes_ >= kChunkBytes) flush();
+    if (bytes_ >= kChunkBytes) {
+      flush();
+      if (on_flush_) on_flush_(encoded_bytes_);
+    }
   }
   void end_document() { items_.push_back({std::string(), true}); }
   void flush() {
@@ -38,6 +43,7 @@ class PieceEncoder {
       }
     }
     items_.clear();
+    encoded_bytes_ += bytes_;
     bytes_ = 0;
   }
 
@@ -49,13 +55,16 @@ class PieceEncoder {
   };
   const Tokenizer& tokenizer_;
   std::vector<int32_t>& out_;
+  std::function<void(uint64_t)> on_flush_;
   std::vector<Item> items_;
   size_t bytes_ = 0;
+  uint64_t encoded_bytes_ = 0;  // text bytes encoded so far (whitespace-only lines not counted)
 };
 
 }  // namespace
 
-EvalText read_eval_text(const std::string& path, const Tokenizer& tokenizer, DocumentSeparator separator) {
+EvalText read_eval_text(const std::string& path, const Tokenizer& tokenizer, DocumentSeparator separator,
+                        const std::function<void(uint64_t, uint64_t)>& progress) {
   EvalText text;
   text.path = path;
   std::error_code ec;
@@ -64,7 +73,9 @@ EvalText read_eval_text(const std::string& path, const Tokenizer& tokenizer, Doc
   LN_CHECK(size > 0, "[eval] --data file ", path, " is empty (0 bytes); give files of UTF-8 text");
   text.bytes = static_cast<int64_t>(size);
   text.tokens.push_back(tokenizer.eos_id());
-  PieceEncoder encoder(tokenizer, text.tokens);
+  PieceEncoder encoder(tokenizer, text.tokens, [&](uint64_t done) {
+    if (progress) progress(done, static_cast<uint64_t>(size));
+  });
   int64_t text_bytes = 0;
   text.documents = read_documents(
       path, separator,

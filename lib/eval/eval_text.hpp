@@ -7,6 +7,7 @@
 // in training) and the loss covers all of the file's tokens: bits per byte then divides the
 // loss of the whole text by the whole text's bytes.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,9 @@ struct EvalText {
 
 // ln::Error (one line naming the file) for an empty file, a file of only whitespace, and
 // invalid UTF-8 (with its byte offset, from the corpus reader). Pieces are encoded in
-// parallel a few MB at a time.
-EvalText read_eval_text(const std::string& path, const Tokenizer& tokenizer, DocumentSeparator separator);
+// parallel a few MB at a time; after each batch `progress(bytes_done, file_bytes)` is called
+// (never for a file of one batch), so a caller can show a progress line for a large file.
+EvalText read_eval_text(const std::string& path, const Tokenizer& tokenizer, DocumentSeparator separator,
+                        const std::function<void(uint64_t, uint64_t)>& progress = {});
 
 }  // namespace ln

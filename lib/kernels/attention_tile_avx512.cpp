@@ -15,6 +15,10 @@
 // GCC 12 flags its own _mm512_reduce_* helpers (built on _mm512_undefined_ps) as uninitialised.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")
+#if defined(__clang__)  // clang ignores the GCC pragma (the fuzz build compiles with clang)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))), \
+                             apply_to = function)
+#endif
 
 namespace ln::attn::avx512 {
 namespace {
@@ -69,4 +73,7 @@ struct V {
 
 }  // namespace ln::attn::avx512
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
 #pragma GCC pop_options

@@ -25,7 +25,7 @@ LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
   const double magneto = spec.subln ? std::sqrt(std::log(2.0 * spec.layers)) : 1.0;
   for (auto& [name, var] : parameters()) {
     if (var.ndim() != 2) continue;  // biases stay 0, norm weights 1
-    auto ends_with = [&](const char* suffix) {
+    auto ends_with = [&name = name](const char* suffix) {  // (clang < 16 cannot capture a binding)
       return name.size() >= std::strlen(suffix) && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0;
     };
     const bool residual = ends_with("out_proj.weight") || ends_with("fc2.weight");

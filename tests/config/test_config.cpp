@@ -185,7 +185,7 @@ TEST_CASE("--set overrides: values, lists, and errors") {
 }
 
 TEST_CASE("cross-field checks") {
-  CHECK(contains(set_error("model.d_model=250"), "config defaults: model.d_model (250) must be a multiple of model.heads (4)"));
+  CHECK(contains(set_error("model.d_model=250"), "--set model.d_model=250: model.d_model (250) must be a multiple of model.heads (4)"));
   CHECK(contains(load_config("", {"model.d_model=12", "model.heads=4", "model.positions=none"}).source, "defaults"));
   CHECK(contains(set_error("model.d_model=12"), "head dim d_model/heads (3) must be even"));
   CHECK(contains(set_error("attention.dilations=1,2"),
@@ -196,7 +196,7 @@ TEST_CASE("cross-field checks") {
   CHECK(load_config("", {"train.batch_tokens=4096"}).train.batch_tokens == 4096);
   CHECK(contains(set_error("model.vocab_size=100"), "model.vocab_size (100) is smaller than tokenizer.vocab_size (4096)"));
   CHECK(contains(set_error("data.val_fraction=0"), "nothing to validate on"));
-  CHECK(contains(yaml_error("model:\n  d_model: 250\n"), "config configs/x.yaml: model.d_model (250)"));
+  CHECK(contains(yaml_error("model:\n  d_model: 250\n"), "configs/x.yaml:2: model.d_model (250)"));
 }
 
 TEST_CASE("config_to_yaml round-trips every key exactly") {

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
@@ -51,4 +53,27 @@ TEST_CASE("eval text: empty, blank and invalid UTF-8 files are one-line errors n
   const std::string latin = error_of([&] { read_eval_text(dir / "latin1.txt", tokenizer(), DocumentSeparator::file); });
   CHECK(contains(latin, "latin1.txt is not valid UTF-8 (byte offset 3)"));
   for (const auto& m : {empty, blank, latin}) CHECK(m.find('\n') == std::string::npos);
+}
+
+TEST_CASE("eval text: a 9 MB file with no newline is tokenized in pieces, reporting progress") {
+  test::TempDir dir;
+  std::string line;
+  while (line.size() < (size_t(9) << 20)) line += test::generated_text(1, line.size()) + " ";
+  line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());  // one line, no final newline
+  test::write_file(dir / "one_line.txt", line);
+  std::vector<uint64_t> done;
+  const EvalText eval = read_eval_text(dir / "one_line.txt", tokenizer(), DocumentSeparator::file,
+                                       [&](uint64_t bytes, uint64_t total) {
+                                         CHECK(total == line.size());
+                                         done.push_back(bytes);
+                                       });
+  CHECK(done.size() >= 2);
+  CHECK(std::is_sorted(done.begin(), done.end()));
+  CHECK(done.back() <= line.size());
+  // The same tokens as the training token cache (the reference reader of the corpus).
+  build_token_file({dir / "one_line.txt"}, tokenizer(), DocumentSeparator::file, dir / "x.tokens");
+  TokenFile reference = TokenFile::open(dir / "x.tokens");
+  REQUIRE(eval.tokens.size() == static_cast<size_t>(reference.size()) + 1);
+  CHECK(std::equal(eval.tokens.begin() + 1, eval.tokens.end(), reference.tokens(),
+                   [](int32_t a, uint32_t b) { return a == static_cast<int32_t>(b); }));
 }

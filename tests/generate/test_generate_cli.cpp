@@ -163,7 +163,7 @@ TEST_CASE("longnet generate: each bad input is one clear line and exit code 2") 
       {ck + " --prompt-file " + shell_quote(dir.file("empty.txt")), "empty"},
       {ck + " --prompt-file " + shell_quote(dir.file("bad_utf8.txt")), "not valid UTF-8 (byte 8)"},
       {ck + " --prompt \"$(printf 'caf\\303')\"", "not valid UTF-8 (byte 3)"},
-      {ck + " --prompt-file " + shell_quote(dir.file("missing.txt")), "cannot be read"},
+      {ck + " --prompt-file " + shell_quote(dir.file("missing.txt")), "does not exist"},
       {ck, "--prompt TEXT or --prompt-file"},
       {ck + " --prompt x --top-p 1.5", "--top-p"},
       {ck + " --prompt x --top-p 0", "--top-p"},
@@ -172,7 +172,7 @@ TEST_CASE("longnet generate: each bad input is one clear line and exit code 2") 
       {ck + " --prompt x --min-p 2", "--min-p"},
       {ck + " --prompt x --repeat-penalty 0", "--repeat-penalty"},
       {ck + " --prompt x --repeat-last-n -5", "--repeat-last-n"},
-      {ck + " --prompt x -n -1", "-n is -1"},
+      {ck + " --prompt x -n -1", "must be an integer in [0, 1000000], got '-1'"},
       {"--checkpoint " + shell_quote(dir.file("no_such_run")) + " --prompt x", "not a directory"},
       {"--checkpoint " + shell_quote(dir.file("not_a_run")) + " --prompt x", "no intact checkpoint"},
   };

@@ -2,8 +2,9 @@
 
 #include <cmath>
 #include <filesystem>
-#include <regex>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "support/text_checks.hpp"
 #include "core/file_io.hpp"
@@ -17,24 +18,50 @@ namespace {
 
 // Every data coordinate (circle centres, polyline vertices) must lie inside the plot frame,
 // which render_loss_svg draws as the rect with fill="none".
-void check_inside_frame(const std::string& svg) {
-  std::smatch m;
-  REQUIRE(std::regex_search(svg, m,
-                            std::regex("<rect x=\"([0-9.]+)\" y=\"([0-9.]+)\" width=\"([0-9.]+)\" height=\"([0-9.]+)\" fill=\"none\"")));
-  const double x0 = std::stod(m[1]), y0 = std::stod(m[2]), x1 = x0 + std::stod(m[3]), y1 = y0 + std::stod(m[4]);
-  auto inside = [&](double x, double y) { return x >= x0 - 0.05 && x <= x1 + 0.05 && y >= y0 - 0.05 && y <= y1 + 0.05; };
-  std::regex circle("<circle cx=\"([-0-9.]+)\" cy=\"([-0-9.]+)\" r=\"3.5\"|<circle cx=\"([-0-9.]+)\" cy=\"([-0-9.]+)\" r=\"2.5\"");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), circle); it != std::sregex_iterator(); ++it) {
-    const auto& c = *it;
-    const double x = std::stod(c[1].matched ? c[1] : c[3]), y = std::stod(c[2].matched ? c[2] : c[4]);
-    CHECK(inside(x, y));
+// The value of attribute `name` in the tag starting at `tag`, or "" when that tag has none.
+// (Hand-scanned rather than std::regex: libstdc++'s regex recurses once per character, and a
+// long points="..." list overflowed the stack under AddressSanitizer.)
+std::string attribute(const std::string& svg, size_t tag, const std::string& name) {
+  const size_t end = svg.find('>', tag);
+  const std::string key = " " + name + "=\"";
+  const size_t at = svg.find(key, tag);
+  if (at == std::string::npos || at > end) return "";
+  const size_t begin = at + key.size();
+  return svg.substr(begin, svg.find('"', begin) - begin);
+}
+
+// Start offsets of every `<name ` tag.
+std::vector<size_t> tags(const std::string& svg, const std::string& name) {
+  std::vector<size_t> out;
+  for (size_t at = svg.find("<" + name + " "); at != std::string::npos; at = svg.find("<" + name + " ", at + 1)) {
+    out.push_back(at);
   }
-  std::regex poly("points=\"([^\"]*)\"");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), poly); it != std::sregex_iterator(); ++it) {
-    std::string pts = (*it)[1];
-    std::regex pair("([-0-9.]+),([-0-9.]+)");
-    for (auto p = std::sregex_iterator(pts.begin(), pts.end(), pair); p != std::sregex_iterator(); ++p) {
-      CHECK(inside(std::stod((*p)[1]), std::stod((*p)[2])));
+  return out;
+}
+
+void check_inside_frame(const std::string& svg) {
+  size_t frame = std::string::npos;
+  for (size_t rect : tags(svg, "rect")) {
+    if (attribute(svg, rect, "fill") == "none") {
+      frame = rect;
+      break;
+    }
+  }
+  REQUIRE(frame != std::string::npos);
+  const double x0 = std::stod(attribute(svg, frame, "x")), y0 = std::stod(attribute(svg, frame, "y"));
+  const double x1 = x0 + std::stod(attribute(svg, frame, "width")), y1 = y0 + std::stod(attribute(svg, frame, "height"));
+  auto inside = [&](double x, double y) { return x >= x0 - 0.05 && x <= x1 + 0.05 && y >= y0 - 0.05 && y <= y1 + 0.05; };
+  for (size_t circle : tags(svg, "circle")) {
+    const std::string r = attribute(svg, circle, "r");
+    if (r != "3.5" && r != "2.5") continue;
+    CHECK(inside(std::stod(attribute(svg, circle, "cx")), std::stod(attribute(svg, circle, "cy"))));
+  }
+  for (size_t at = svg.find(" points=\""); at != std::string::npos; at = svg.find(" points=\"", at + 1)) {
+    std::istringstream points(attribute(svg, at, "points"));
+    for (std::string pair; points >> pair;) {
+      const size_t comma = pair.find(',');
+      REQUIRE(comma != std::string::npos);
+      CHECK(inside(std::stod(pair.substr(0, comma)), std::stod(pair.substr(comma + 1))));
     }
   }
 }
