@@ -30,16 +30,17 @@ inline std::vector<float> slice_rows(const std::vector<float>& x, int64_t A, int
   return out;
 }
 
-// max |a - b| / max |b|: the error relative to the tensor's scale (elements near zero make an
-// elementwise relative error meaningless for sums computed in another order).
+// ||a - b|| / ||b|| (2-norms, in double): the tensor's relative error. An elementwise ratio is
+// meaningless for elements near zero that are sums computed in another order.
 inline double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
   double diff = 0, scale = 0;
   for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
-    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+    const double d = static_cast<double>(a[i]) - b[i];
+    diff += d * d;
+    scale += static_cast<double>(b[i]) * b[i];
   }
-  return scale > 0 ? diff / scale : diff;
+  return scale > 0 ? std::sqrt(diff / scale) : std::sqrt(diff);
 }
 
 }  // namespace ln::test

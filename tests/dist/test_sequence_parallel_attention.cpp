@@ -59,8 +59,8 @@ void check_case(int64_t P, bool causal, HeadOffset rule, PositionKind pos) {
       vl(Tensor::from(mine(v), {B, H, l, D}), true);
   Grads part = run(ql, kl, vl, sequence_parallel_attention(ql, kl, vl, spec, grid.sequence()), mine(dout));
 
-  INFO("P = ", P, " rank ", grid.world_rank(), " causal ", causal, " rule ", to_string(rule), " positions ",
-       to_string(pos));
+  INFO("P = ", P, " rank ", grid.world_rank(), " causal ", causal, " rule ", std::string(to_string(rule)),
+       " positions ", std::string(to_string(pos)));
   CHECK(relative_error(part.o, mine(full.o)) < 1e-6);
   CHECK(relative_error(part.dq, mine(full.dq)) < 1e-6);
   CHECK(relative_error(part.dk, mine(full.dk)) < 1e-6);
