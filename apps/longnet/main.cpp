@@ -8,6 +8,8 @@
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
+#include "dist/mpi_session.hpp"
+#include "dist/process_grid.hpp"
 
 namespace ln::app {
 std::vector<Command>& command_registry() {
@@ -19,6 +21,7 @@ std::vector<Command>& command_registry() {
 int main(int argc, char** argv) {
   ln::configure_openmp_environment(argc, argv);
   ln::tune_allocator_for_large_tensors();
+  ln::dist::MpiSession mpi;  // after the re-exec above; a no-op unless launched by mpirun
 
   CLI::App app{"longnet: train, evaluate and sample long-context LongNet language models on CPUs"};
   app.set_version_flag("--version", "longnet 0.1.0");
@@ -63,7 +66,12 @@ int main(int argc, char** argv) {
     std::cerr << "longnet: error: no command chosen; see longnet --help\n";
     return 2;
   } catch (const ln::Error& e) {
-    std::cerr << "longnet: error: " << e.what() << "\n";
+    if (ln::dist::world_size() > 1 && !ln::dist::errors_are_symmetric()) {
+      // This rank failed alone; the others may wait in a collective: end the whole job.
+      std::cerr << "longnet: error (rank " << ln::dist::world_rank() << "): " << e.what() << "\n";
+      ln::dist::abort_world(2);
+    }
+    if (ln::dist::world_rank() == 0) std::cerr << "longnet: error: " << e.what() << "\n";
     return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "longnet: error: out of memory; reduce the batch size, sequence length or model size\n";

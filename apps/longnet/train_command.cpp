@@ -4,6 +4,8 @@
 
 #include "command_registry.hpp"
 #include "config/config.hpp"
+#include "dist/mpi_session.hpp"
+#include "dist/process_grid.hpp"
 #include "train/trainer.hpp"
 
 namespace {
@@ -27,9 +29,14 @@ ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (re
     cmd.add_option("--stop-after", args->stop_after, "Stop and save after N steps of this run (resume later)")
         ->check(CLI::NonNegativeNumber);
     return [args] {
-      ln::Config config = ln::load_config(args->config, args->overrides);
-      if (!args->quiet) std::cerr << "config (" << config.source << "):\n" << ln::config_table(config);
+      ln::Config config = [&] {
+        ln::dist::SymmetricErrorScope symmetric;  // every rank reads the same config
+        return ln::load_config(args->config, args->overrides);
+      }();
+      const bool root = ln::dist::world_rank() == 0;  // under mpirun, rank 0 alone reports
+      if (!args->quiet && root) std::cerr << "config (" << config.source << "):\n" << ln::config_table(config);
       ln::TrainResult result = ln::train(config, ln::TrainOptions{args->resume, args->quiet, args->stop_after});
+      if (!root) return 0;
       std::cerr << "trained to step " << result.step << ": train loss " << result.train_loss;
       if (result.val_loss == result.val_loss) std::cerr << ", validation loss " << result.val_loss;
       std::cerr << "\ncheckpoint: " << result.checkpoint << "\n";

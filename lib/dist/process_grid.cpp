@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <map>
 
 #include "core/error.hpp"
@@ -15,13 +16,17 @@ namespace ln::dist {
 
 namespace {
 int g_symmetric = 0;
+bool g_last_symmetric = false;  // an error left a SymmetricErrorScope
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 }  // namespace
 
-SymmetricErrorScope::SymmetricErrorScope() { ++g_symmetric; }
-SymmetricErrorScope::~SymmetricErrorScope() { --g_symmetric; }
-bool errors_are_symmetric() { return g_symmetric > 0; }
+SymmetricErrorScope::SymmetricErrorScope() : exceptions_(std::uncaught_exceptions()) { ++g_symmetric; }
+SymmetricErrorScope::~SymmetricErrorScope() {
+  --g_symmetric;
+  if (std::uncaught_exceptions() > exceptions_) g_last_symmetric = true;  // unwinding an error raised inside
+}
+bool errors_are_symmetric() { return g_symmetric > 0 || g_last_symmetric; }
 
 struct ProcessGrid::Comms {
   MPI_Comm sequence = MPI_COMM_NULL;

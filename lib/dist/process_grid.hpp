@@ -61,7 +61,11 @@ class SymmetricErrorScope {
  public:
   SymmetricErrorScope();
   ~SymmetricErrorScope();
+
+ private:
+  int exceptions_;
 };
+// True inside a SymmetricErrorScope, or after an error has propagated out of one.
 bool errors_are_symmetric();
 
 }  // namespace ln::dist

@@ -11,6 +11,8 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/threading.hpp"
+#include "dist/process_grid.hpp"
+#include "ops/sequence_parallel_attention.hpp"
 #include "nn/language_model.hpp"
 #include "train/adamw.hpp"
 #include "core/file_io.hpp"
@@ -25,6 +27,7 @@
 #include "train/metrics_log.hpp"
 #include "train/progress.hpp"
 #include "train/run_data.hpp"
+#include "train/sharded_loss.hpp"
 #include "train/stop_signal.hpp"
 #include "train/validation.hpp"
 
@@ -101,14 +104,23 @@ std::optional<ResumePoint> find_resume_point(const Config& config, const std::st
 
 }  // namespace
 
-TrainResult train(const Config& config, const TrainOptions& options) {
+TrainResult train(const Config& config, const TrainOptions& given_options) {
   const TrainConfig& tc = config.train;
   const std::string& run_dir = tc.out_dir;
-  fs::create_directories(run_dir);
-  remove_stale_temporaries(run_dir);
+  // Distributed (mpirun): the data x sequence grid; rank 0 alone writes files and reports.
+  dist::ProcessGrid grid(config.parallel.sequence);
+  TrainOptions options = given_options;
+  options.quiet = options.quiet || !grid.is_root();
+  if (grid.is_root()) {
+    fs::create_directories(run_dir);
+    remove_stale_temporaries(run_dir);
+  }
 
   std::optional<ResumePoint> resume = find_resume_point(config, options.resume);
+  // Rank 0 first (it may train the tokenizer and fill the token cache), then the others read.
+  if (!grid.is_root()) grid.barrier();
   RunData data = prepare_run_data(config, run_dir, resume ? resume->dir + "/tokenizer.model" : "", options.quiet);
+  if (grid.is_root()) grid.barrier();
 
   // Batch geometry: sequences per optimizer step, split into grad_accum micro-batches.
   const int64_t T = config.data.seq_len;
@@ -118,6 +130,17 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   const BatchPlan plan = plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens,
                                     sequences / tc.grad_accum);
   const int64_t micro = plan.micro_batch;
+  {
+    dist::SymmetricErrorScope symmetric;  // the same checks fail the same way on every rank
+    LN_CHECK(micro % grid.data_size() == 0, "the micro-batch of ", micro, " sequences does not split over ",
+             grid.data_size(), " data-parallel replicas (MPI ranks / parallel.sequence); use a batch that is a "
+             "multiple of ", grid.data_size() * tc.grad_accum, " sequences");
+    check_sequence_split(model_spec_from_config(config, data.tokenizer.vocab_size()).attention, T,
+                         grid.sequence_size());
+  }
+  // This rank's part of each micro-batch: rows [d*rows, (d+1)*rows), tokens [s*l, (s+1)*l).
+  const int64_t rows = micro / grid.data_size(), l = T / grid.sequence_size();
+  const int64_t first_row = grid.data_rank() * rows, first_token = grid.sequence_rank() * l;
   // The sampler fills one micro-batch at a time: rows m*micro .. (m+1)*micro-1 of the step's
   // global batch (a row is a function of (seed, step, row), so accumulation changes nothing).
   BatchSampler sampler(data.tokens.tokens(), data.split.train, micro, T, static_cast<uint64_t>(tc.seed));
@@ -156,14 +179,15 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     optimizer.load_state(resume->checkpoint.optimizer);
     step = resume->step;
     result.checkpoint = resume->dir;
-    metrics.emplace(MetricsLog::resume(metrics_path, step));
+    if (grid.is_root()) metrics.emplace(MetricsLog::resume(metrics_path, step));
     if (!options.quiet) std::cerr << "resuming from " << resume->dir << " (step " << step << ")\n";
-  } else {
+  } else if (grid.is_root()) {
     metrics.emplace(MetricsLog::create(metrics_path));
   }
-  write_file_atomic(run_dir + "/config.yaml", config_to_yaml(config));
+  if (grid.is_root()) write_file_atomic(run_dir + "/config.yaml", config_to_yaml(config));
 
   auto save = [&](int64_t at_step) {
+    if (!grid.is_root()) return;  // every rank holds the same weights and optimizer state
     CheckpointData ckpt;
     ckpt.model = model.named_tensors();
     ckpt.optimizer = optimizer.state();
@@ -178,6 +202,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   auto validate = [&](int64_t at_step) {
     double loss = validation_loss(model, data, micro, T, tc.eval_batches);
     result.val_loss = loss;
+    if (!metrics) return loss;
     metrics->append(JsonObject().add("step", at_step).add("val_loss", loss).add("val_ppl", std::exp(loss)));
     write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
     return loss;
@@ -192,6 +217,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   const int64_t first_step = step;
   std::vector<int32_t> inputs(micro * T), targets(micro * T);
+  std::vector<Tensor> grads;
   while (step < tc.steps) {
     const double lr = learning_rate(step, schedule);
     optimizer.zero_grad();
@@ -201,13 +227,23 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       ForwardOptions fwd;
       fwd.train = true;
       fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(step * plan.accum_steps + m);
-      Var loss = model.loss(inputs, targets, micro, T, fwd);
-      const double value = loss.value().item();
+      ShardedLoss part = sharded_loss(model, rank_part(inputs, T, first_row, rows, first_token, l),
+                                      rank_part(targets, T, first_row, rows, first_token, l), rows, l, fwd, grid);
+      Var loss = part.loss;
+      const double value = part.value;
       LN_CHECK(std::isfinite(value), "non-finite loss (", value, ") at step ", step, "; stopping. The last good checkpoint is ",
                result.checkpoint.empty() ? std::string("(none yet)") : result.checkpoint, "; try a lower train.lr or a higher train.warmup_steps");
       step_loss += value / plan.accum_steps;
       // Mean over micro-batches: scale each micro-batch's gradient by 1/accum.
       loss.backward(Tensor::full({}, 1.0f / static_cast<float>(plan.accum_steps)));
+    }
+    if (grid.world_size() > 1) {  // sum the ranks' shares: identical gradients everywhere
+      grads.clear();
+      for (Var p : params) {  // a handle: p.grad() is the parameter's own gradient
+        if (!p.grad().defined()) p.grad() = Tensor::zeros(p.shape());
+        grads.push_back(p.grad());
+      }
+      grid.sum_gradients(grads);
     }
     const double grad_norm = clip_grad_norm(params, tc.grad_clip);
     LN_CHECK(std::isfinite(grad_norm), "non-finite gradient norm at step ", step, "; stopping. The last good checkpoint is ",
@@ -217,7 +253,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     result.train_loss = step_loss;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (progress) progress->update(step, step_loss, lr, plan.tokens());
-    metrics->append(JsonObject()
+    if (metrics) metrics->append(JsonObject()
                         .add("step", step)
                         .add("loss", step_loss)
                         .add("lr", lr)
@@ -227,7 +263,12 @@ TrainResult train(const Config& config, const TrainOptions& options) {
 
     const bool out_of_time = tc.max_minutes > 0 && elapsed > tc.max_minutes * 60.0;
     const bool stop_after = options.stop_after > 0 && step - first_step >= options.stop_after;
-    const bool stopping = stop_requested() || out_of_time || stop_after;
+    bool stopping = stop_requested() || out_of_time || stop_after;
+    if (grid.world_size() > 1) {  // every rank stops at the same step, or the collectives hang
+      double any = stopping ? 1.0 : 0.0;
+      grid.sum_world(&any, 1);
+      stopping = any > 0;
+    }
     const bool last = step == tc.steps;
     if (tc.eval_every > 0 && (step % tc.eval_every == 0 || last || stopping) && !data.split.val.empty()) {
       double val = validate(step);
