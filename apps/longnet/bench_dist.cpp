@@ -22,7 +22,9 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/threading.hpp"
+#include "core/file_io.hpp"
 #include "dist/comm_model.hpp"
+#include "dist/comm_plot.hpp"
 #include "dist/mpi_session.hpp"
 #include "dist/process_grid.hpp"
 #include "ops/sequence_parallel_attention.hpp"
@@ -36,6 +38,7 @@ struct Options {
   bool model = false;
   int64_t max_ranks = 4096;
   double gflops = 20, bandwidth_gbs = 10, latency_us = 5;
+  std::string svg;  // --model: also write the curve here
 };
 
 Tensor random_tensor(const Shape& shape, uint64_t seed) {
@@ -64,6 +67,7 @@ JsonObject base_line(const Options& o, int64_t P, int64_t R, const char* pass, b
 }
 
 int run_model(const Options& o) {
+  std::vector<dist::CommPoint> points;
   for (int64_t P = 1; P <= o.max_ranks; P *= 2) {
     const int64_t N = P * o.tokens_per_rank, R = P - 1;
     const AttentionSpec spec = dist::constant_ratio_patterns(N, o.ratio);
@@ -71,6 +75,11 @@ int run_model(const Options& o) {
     const dist::RankTraffic t = dist::modelled_traffic(spec, o.batch, o.heads, o.head_dim, N, P, R);
     const double flops = dist::modelled_forward_flops(spec, o.batch, o.heads, o.head_dim, N, P);
     const double messages = static_cast<double>(P > 1 ? std::min<int64_t>(P - 1, R) : 0);
+    // For contrast: the same segments' keys and values gathered whole (every r = 1).
+    AttentionSpec whole = spec;
+    std::fill(whole.dilations.begin(), whole.dilations.end(), 1);
+    const dist::RankTraffic dense = dist::modelled_traffic(whole, o.batch, o.heads, o.head_dim, N, P, R);
+    points.push_back({P, N, static_cast<double>(t.fwd_recv), static_cast<double>(dense.fwd_recv)});
     for (int pass = 0; pass < 2; ++pass) {
       const int64_t sent = pass == 0 ? t.fwd_sent : t.bwd_sent, recv = pass == 0 ? t.fwd_recv : t.bwd_recv;
       const double compute_ms = flops * (pass == 0 ? 1.0 : 2.5) / (o.gflops * 1e9) * 1e3;
@@ -87,6 +96,11 @@ int run_model(const Options& o) {
                        .str()
                 << "\n";
     }
+  }
+  if (!o.svg.empty()) {
+    write_file_atomic(o.svg, dist::comm_model_svg(points, std::to_string(o.tokens_per_rank) + " tokens per rank, w/r = " +
+                                                              std::to_string(o.ratio) + ", H = " + std::to_string(o.heads) +
+                                                              ", D = " + std::to_string(o.head_dim) + ", fp32, causal"));
   }
   return 0;
 }
@@ -171,6 +185,7 @@ RegisterCommand reg{{"bench", "dist",
                        cmd.add_option("--repeats", o->repeats, "Timed repeats (median); one more warms up")
                            ->check(CLI::PositiveNumber);
                        cmd.add_flag("--model", o->model, "Print the analytic model for P = 1, 2, 4 .. --max-ranks");
+                       cmd.add_option("--svg", o->svg, "With --model: also write the curve as an SVG file");
                        cmd.add_option("--max-ranks", o->max_ranks, "Largest P of --model")->check(CLI::PositiveNumber);
                        cmd.add_option("--gflops", o->gflops, "Model: attention GFLOP/s per rank")
                            ->check(CLI::PositiveNumber);
