@@ -149,7 +149,8 @@ TrainResult train(const Config& config, const TrainOptions& given_options) {
   // Estimate before allocating the model: refuse what cannot fit with a clear message.
   {
     int64_t params = LanguageModel::count_parameters(spec);
-    MemoryEstimate estimate = estimate_training_memory(spec, params, micro, T);
+    // Per rank: its rows of the micro-batch and its slice of each sequence (whole when not distributed).
+    MemoryEstimate estimate = estimate_training_memory(spec, params, rows, l);
     if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
     check_fits_in_memory(estimate);
   }
