@@ -21,7 +21,7 @@ struct TrainArgs {
 ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (resumes from the newest intact checkpoint)",
   [](CLI::App& cmd) -> ln::app::RunFn {
     auto args = std::make_shared<TrainArgs>();
-    cmd.add_option("-c,--config", args->config, "YAML config file (see configs/; `longnet config --keys` lists every key)")
+    cmd.add_option("config,-c,--config", args->config, "YAML config file (see configs/; `longnet config --keys` lists every key)")
         ->check(CLI::ExistingFile);
     cmd.add_option("--set", args->overrides, "Override a key, e.g. --set model.layers=6 (repeatable)");
     cmd.add_option("--resume", args->resume, "auto (newest intact checkpoint in train.out_dir), never, or a checkpoint dir");
