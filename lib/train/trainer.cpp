@@ -201,7 +201,7 @@ TrainResult train(const Config& config, const TrainOptions& given_options) {
     write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
   };
   auto validate = [&](int64_t at_step) {
-    double loss = validation_loss(model, data, micro, T, tc.eval_batches);
+    double loss = validation_loss(model, data, micro, T, tc.eval_batches, &grid.sequence());
     result.val_loss = loss;
     if (!metrics) return loss;
     metrics->append(JsonObject().add("step", at_step).add("val_loss", loss).add("val_ppl", std::exp(loss)));
