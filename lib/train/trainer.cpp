@@ -109,6 +109,11 @@ TrainResult train(const Config& config, const TrainOptions& given_options) {
   const std::string& run_dir = tc.out_dir;
   // Distributed (mpirun): the data x sequence grid; rank 0 alone writes files and reports.
   dist::ProcessGrid grid(config.parallel.sequence);
+  {
+    dist::SymmetricErrorScope symmetric;  // the same check fails the same way on every rank
+    // Before any file is touched; the attention part of the spec does not depend on the vocabulary.
+    check_sequence_split(model_spec_from_config(config, 2).attention, config.data.seq_len, grid.sequence_size());
+  }
   TrainOptions options = given_options;
   options.quiet = options.quiet || !grid.is_root();
   if (grid.is_root()) {
@@ -135,8 +140,6 @@ TrainResult train(const Config& config, const TrainOptions& given_options) {
     LN_CHECK(micro % grid.data_size() == 0, "the micro-batch of ", micro, " sequences does not split over ",
              grid.data_size(), " data-parallel replicas (MPI ranks / parallel.sequence); use a batch that is a "
              "multiple of ", grid.data_size() * tc.grad_accum, " sequences");
-    check_sequence_split(model_spec_from_config(config, data.tokenizer.vocab_size()).attention, T,
-                         grid.sequence_size());
   }
   // This rank's part of each micro-batch: rows [d*rows, (d+1)*rows), tokens [s*l, (s+1)*l).
   const int64_t rows = micro / grid.data_size(), l = T / grid.sequence_size();
