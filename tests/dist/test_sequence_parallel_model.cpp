@@ -3,6 +3,7 @@
 // 1 x 4, 2 x 2 and 4 x 1), causal, both head-offset rules, RoPE and XPOS.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 
 #include "dist/process_grid.hpp"
@@ -63,6 +64,21 @@ void check_grid(int64_t P, HeadOffset rule, PositionKind pos) {
        " positions ", std::string(to_string(pos)));
   CHECK(part.value == doctest::Approx(loss.value().item()).epsilon(1e-6));
   CHECK(part.tokens == B * T - 1);
+  // Every rank holds bit-identical summed gradients (so the optimizer steps are identical):
+  // each rank's checksum of the gradient bits, in its own slot, summed over the world.
+  uint64_t bits = 0;
+  for (const Tensor& g : grads) {
+    const auto* u = reinterpret_cast<const uint32_t*>(g.data());
+    for (int64_t i = 0; i < g.numel(); ++i) bits = bits * 1000003u + u[i];
+  }
+  std::vector<double> slots(static_cast<size_t>(2 * grid.world_size()), 0.0);
+  slots[2 * grid.world_rank()] = static_cast<double>(bits >> 32);
+  slots[2 * grid.world_rank() + 1] = static_cast<double>(bits & 0xffffffffu);
+  grid.sum_world(slots.data(), static_cast<int64_t>(slots.size()));
+  for (int64_t r = 1; r < grid.world_size(); ++r) {
+    CHECK(slots[2 * r] == slots[0]);
+    CHECK(slots[2 * r + 1] == slots[1]);
+  }
   auto mine = single.parameters(), theirs = model.parameters();
   for (size_t i = 0; i < mine.size(); ++i) {
     INFO(mine[i].first);
