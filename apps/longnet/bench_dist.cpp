@@ -20,9 +20,9 @@
 
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "core/json.hpp"
 #include "core/threading.hpp"
-#include "core/file_io.hpp"
 #include "dist/comm_model.hpp"
 #include "dist/comm_plot.hpp"
 #include "dist/mpi_session.hpp"
@@ -83,8 +83,8 @@ int run_model(const Options& o) {
     for (int pass = 0; pass < 2; ++pass) {
       const int64_t sent = pass == 0 ? t.fwd_sent : t.bwd_sent, recv = pass == 0 ? t.fwd_recv : t.bwd_recv;
       const double compute_ms = flops * (pass == 0 ? 1.0 : 2.5) / (o.gflops * 1e9) * 1e3;
-      const double comm_ms = messages * o.latency_us * 1e-3 + static_cast<double>(std::max(sent, recv)) /
-                                                                  (o.bandwidth_gbs * 1e9) * 1e3;
+      const double comm_ms = messages * o.latency_us * 1e-3 +
+                             static_cast<double>(std::max(sent, recv)) / (o.bandwidth_gbs * 1e9) * 1e3;
       std::cout << base_line(o, P, R, pass == 0 ? "fwd" : "bwd", false)
                        .add("bytes_sent", sent)
                        .add("bytes_recv", recv)
@@ -98,9 +98,10 @@ int run_model(const Options& o) {
     }
   }
   if (!o.svg.empty()) {
-    write_file_atomic(o.svg, dist::comm_model_svg(points, std::to_string(o.tokens_per_rank) + " tokens per rank, w/r = " +
-                                                              std::to_string(o.ratio) + ", H = " + std::to_string(o.heads) +
-                                                              ", D = " + std::to_string(o.head_dim) + ", fp32, causal"));
+    write_file_atomic(
+        o.svg, dist::comm_model_svg(points, std::to_string(o.tokens_per_rank) + " tokens per rank, w/r = " +
+                                                std::to_string(o.ratio) + ", H = " + std::to_string(o.heads) +
+                                                ", D = " + std::to_string(o.head_dim) + ", fp32, causal"));
   }
   return 0;
 }
@@ -116,7 +117,8 @@ int run_measured(const Options& o) {
     check_sequence_split(spec, N, P);
   }
   const Shape shape{B, H, l, D};
-  Var q(random_tensor(shape, 10 + R), true), k(random_tensor(shape, 20 + R), true), v(random_tensor(shape, 30 + R), true);
+  Var q(random_tensor(shape, 10 + R), true), k(random_tensor(shape, 20 + R), true),
+      v(random_tensor(shape, 30 + R), true);
   Tensor seed = random_tensor(shape, 40 + R);
   dist::CommStats& stats = grid.sequence_stats();
   // Per pass: bytes sent, received, compute ms, comm ms (the median repeat's times).
@@ -136,8 +138,9 @@ int run_measured(const Options& o) {
     const double bwd_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
     const double fwd_comm = (s1.seconds - s0.seconds) * 1e3, bwd_comm = (s2.seconds - s1.seconds) * 1e3;
     if (rep > 0)
-      runs.push_back({static_cast<double>(s1.bytes_sent - s0.bytes_sent), static_cast<double>(s1.bytes_recv - s0.bytes_recv),
-                      fwd_ms - fwd_comm, fwd_comm, static_cast<double>(s2.bytes_sent - s1.bytes_sent),
+      runs.push_back({static_cast<double>(s1.bytes_sent - s0.bytes_sent),
+                      static_cast<double>(s1.bytes_recv - s0.bytes_recv), fwd_ms - fwd_comm, fwd_comm,
+                      static_cast<double>(s2.bytes_sent - s1.bytes_sent),
                       static_cast<double>(s2.bytes_recv - s1.bytes_recv), bwd_ms - bwd_comm, bwd_comm});
     q.zero_grad(), k.zero_grad(), v.zero_grad();
   }
@@ -158,7 +161,8 @@ int run_measured(const Options& o) {
                        .add("bytes_recv", static_cast<int64_t>(m[1]))
                        .add("compute_ms", m[2])
                        .add("comm_ms", m[3])
-                       .add("tokens_per_s", total_ms > 0 ? static_cast<double>(B * l) / (total_ms * 1e-3) : 0.0)
+                       .add("tokens_per_s",
+                            total_ms > 0 ? static_cast<double>(B * l) / (total_ms * 1e-3) : 0.0)
                        .add("model_bytes_sent", pass == 0 ? want.fwd_sent : want.bwd_sent)
                        .add("model_bytes_recv", pass == 0 ? want.fwd_recv : want.bwd_recv)
                        .add("threads", static_cast<int64_t>(threads()))
@@ -170,31 +174,31 @@ int run_measured(const Options& o) {
   return 0;
 }
 
-RegisterCommand reg{{"bench", "dist",
-                     "Sequence-parallel attention per rank and layer: bytes and compute/communication time "
-                     "(under mpirun), or --model for P up to 4096",
-                     [](CLI::App& cmd) -> RunFn {
-                       auto o = std::make_shared<Options>();
-                       cmd.add_option("--tokens-per-rank", o->tokens_per_rank, "Positions l each rank holds")
-                           ->check(CLI::PositiveNumber);
-                       cmd.add_option("--ratio", o->ratio, "w/r of every pattern (rows per head of a long pattern)")
-                           ->check(CLI::PositiveNumber);
-                       cmd.add_option("--heads", o->heads, "Heads H")->check(CLI::PositiveNumber);
-                       cmd.add_option("--head-dim", o->head_dim, "Head dim D")->check(CLI::PositiveNumber);
-                       cmd.add_option("--batch", o->batch, "Sequences B")->check(CLI::PositiveNumber);
-                       cmd.add_option("--repeats", o->repeats, "Timed repeats (median); one more warms up")
-                           ->check(CLI::PositiveNumber);
-                       cmd.add_flag("--model", o->model, "Print the analytic model for P = 1, 2, 4 .. --max-ranks");
-                       cmd.add_option("--svg", o->svg, "With --model: also write the curve as an SVG file");
-                       cmd.add_option("--max-ranks", o->max_ranks, "Largest P of --model")->check(CLI::PositiveNumber);
-                       cmd.add_option("--gflops", o->gflops, "Model: attention GFLOP/s per rank")
-                           ->check(CLI::PositiveNumber);
-                       cmd.add_option("--bandwidth", o->bandwidth_gbs, "Model: GB/s per rank link")
-                           ->check(CLI::PositiveNumber);
-                       cmd.add_option("--latency-us", o->latency_us, "Model: microseconds per message")
-                           ->check(CLI::NonNegativeNumber);
-                       return [o] { return o->model ? run_model(*o) : run_measured(*o); };
-                     }}};
+RegisterCommand reg{
+    {"bench", "dist",
+     "Sequence-parallel attention per rank and layer: bytes and compute/communication time "
+     "(under mpirun), or --model for P up to 4096",
+     [](CLI::App& cmd) -> RunFn {
+       auto o = std::make_shared<Options>();
+       cmd.add_option("--tokens-per-rank", o->tokens_per_rank, "Positions l each rank holds")
+           ->check(CLI::PositiveNumber);
+       cmd.add_option("--ratio", o->ratio, "w/r of every pattern (rows per head of a long pattern)")
+           ->check(CLI::PositiveNumber);
+       cmd.add_option("--heads", o->heads, "Heads H")->check(CLI::PositiveNumber);
+       cmd.add_option("--head-dim", o->head_dim, "Head dim D")->check(CLI::PositiveNumber);
+       cmd.add_option("--batch", o->batch, "Sequences B")->check(CLI::PositiveNumber);
+       cmd.add_option("--repeats", o->repeats, "Timed repeats (median); one more warms up")
+           ->check(CLI::PositiveNumber);
+       cmd.add_flag("--model", o->model, "Print the analytic model for P = 1, 2, 4 .. --max-ranks");
+       cmd.add_option("--svg", o->svg, "With --model: also write the curve as an SVG file");
+       cmd.add_option("--max-ranks", o->max_ranks, "Largest P of --model")->check(CLI::PositiveNumber);
+       cmd.add_option("--gflops", o->gflops, "Model: attention GFLOP/s per rank")->check(CLI::PositiveNumber);
+       cmd.add_option("--bandwidth", o->bandwidth_gbs, "Model: GB/s per rank link")
+           ->check(CLI::PositiveNumber);
+       cmd.add_option("--latency-us", o->latency_us, "Model: microseconds per message")
+           ->check(CLI::NonNegativeNumber);
+       return [o] { return o->model ? run_model(*o) : run_measured(*o); };
+     }}};
 
 }  // namespace
 }  // namespace ln::app

@@ -22,7 +22,8 @@ RankTraffic modelled_traffic(const AttentionSpec& spec, int64_t B, int64_t H, in
 
 // Useful forward FLOPs of one rank's attention (4*D per visited (query, key) pair, causal
 // segments half full): B*H*l * sum_p w'_p / (2 r_p^2) * 4 * D. The backward is 2.5x this.
-double modelled_forward_flops(const AttentionSpec& spec, int64_t B, int64_t H, int64_t D, int64_t N, int64_t P);
+double modelled_forward_flops(const AttentionSpec& spec, int64_t B, int64_t H, int64_t D, int64_t N,
+                              int64_t P);
 
 // The pattern set of `bench dist`: w/r = base for every pattern, so each long pattern's
 // sparsified keys are `base` rows per head whatever N: (base, 1), (4*base, 4), (N, N/base).

@@ -27,15 +27,19 @@ std::string comm_model_svg(const std::vector<CommPoint>& points, const std::stri
   auto Y = [&](double b) { return area.bottom() - (std::log10(b) - ylo) / (yhi - ylo) * area.height; };
   for (double e = ylo; e <= yhi; e += 1) {
     const double v = std::pow(10.0, e);
-    svg.y_tick(area, Y(v), v >= 1e9 ? tick_label(v / 1e9) + " GB" : v >= 1e6 ? tick_label(v / 1e6) + " MB"
-                                                                      : tick_label(v / 1e3) + " kB");
+    svg.y_tick(area, Y(v),
+               v >= 1e9   ? tick_label(v / 1e9) + " GB"
+               : v >= 1e6 ? tick_label(v / 1e6) + " MB"
+                          : tick_label(v / 1e3) + " kB");
   }
   for (size_t i = 0; i < points.size(); i += 2) {
     const double n = static_cast<double>(points[i].seq);
-    svg.x_tick(area, X(n), "2^" + std::to_string(static_cast<int>(std::lround(std::log2(n)))) + " (P " +
-                                std::to_string(points[i].ranks) + ")");
+    svg.x_tick(area, X(n),
+               "2^" + std::to_string(static_cast<int>(std::lround(std::log2(n)))) + " (P " +
+                   std::to_string(points[i].ranks) + ")");
   }
-  svg.frame(area, "sequence length N (tokens), P ranks of N / P tokens each", "bytes received (busiest rank)");
+  svg.frame(area, "sequence length N (tokens), P ranks of N / P tokens each",
+            "bytes received (busiest rank)");
   std::vector<std::pair<double, double>> sparse, dense;
   for (const auto& p : points) {
     if (p.sparse_bytes > 0) sparse.emplace_back(X(static_cast<double>(p.seq)), Y(p.sparse_bytes));

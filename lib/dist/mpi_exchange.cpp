@@ -10,24 +10,29 @@
 namespace ln::dist {
 
 namespace {
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // MPI counts are int: send big pieces in chunks of at most 2^30 floats.
 constexpr int64_t kChunk = int64_t{1} << 30;
 
 void wait_all(std::vector<MPI_Request>& requests, const char* what) {
   if (requests.empty()) return;
-  LN_CHECK(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE) == MPI_SUCCESS,
-           "[dist] ", what, " failed in MPI_Waitall");
+  LN_CHECK(
+      MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE) == MPI_SUCCESS,
+      "[dist] ", what, " failed in MPI_Waitall");
   requests.clear();
 }
 
-void post(std::vector<MPI_Request>& requests, bool send, float* data, int64_t count, int peer, MPI_Comm comm) {
+void post(std::vector<MPI_Request>& requests, bool send, float* data, int64_t count, int peer,
+          MPI_Comm comm) {
   for (int64_t at = 0, tag = 0; at < count; at += kChunk, ++tag) {
     const int n = static_cast<int>(std::min(kChunk, count - at));
     requests.emplace_back();
-    const int rc = send ? MPI_Isend(data + at, n, MPI_FLOAT, peer, static_cast<int>(tag), comm, &requests.back())
-                        : MPI_Irecv(data + at, n, MPI_FLOAT, peer, static_cast<int>(tag), comm, &requests.back());
+    const int rc =
+        send ? MPI_Isend(data + at, n, MPI_FLOAT, peer, static_cast<int>(tag), comm, &requests.back())
+             : MPI_Irecv(data + at, n, MPI_FLOAT, peer, static_cast<int>(tag), comm, &requests.back());
     LN_CHECK(rc == MPI_SUCCESS, "[dist] MPI_I", send ? "send" : "recv", " to rank ", peer, " failed");
   }
 }
@@ -51,7 +56,8 @@ MPI_Comm MpiSequenceExchange::segment_comm(int64_t group) {
   return comm;
 }
 
-void MpiSequenceExchange::segment_gather(const float* mine, float* out, int64_t count, int64_t group, bool causal) {
+void MpiSequenceExchange::segment_gather(const float* mine, float* out, int64_t count, int64_t group,
+                                         bool causal) {
   const int64_t first = rank_ / group * group, end = std::min(first + group, ranks_), me = rank_ - first;
   const int64_t last = causal ? me : end - first - 1;  // local index of the last piece received
   std::memcpy(out + me * count, mine, count * sizeof(float));
@@ -73,8 +79,8 @@ void MpiSequenceExchange::segment_gather(const float* mine, float* out, int64_t 
   stats_.seconds += now_s() - t0;
 }
 
-void MpiSequenceExchange::segment_reduce_scatter(const float* pieces, float* mine, int64_t count, int64_t group,
-                                                 bool causal) {
+void MpiSequenceExchange::segment_reduce_scatter(const float* pieces, float* mine, int64_t count,
+                                                 int64_t group, bool causal) {
   const int64_t first = rank_ / group * group, end = std::min(first + group, ranks_), me = rank_ - first;
   const int64_t last = causal ? me : end - first - 1;
   const int64_t from = causal ? me : 0;  // ranks [from, end) hold a piece for me

@@ -4,10 +4,10 @@
 // size, so a rank talks only to the ranks of its own segment, and (causal) a rank's keys go
 // only to itself and the later ranks of the segment: the first rank of a segment receives
 // nothing and the last receives from all the others.
+#include <mpi.h>
+
 #include <map>
 #include <vector>
-
-#include <mpi.h>
 
 #include "dist/process_grid.hpp"
 #include "kernels/sequence_exchange.hpp"
@@ -23,7 +23,8 @@ class MpiSequenceExchange final : public SequenceExchange {
   int64_t rank() const override { return rank_; }
   int64_t ranks() const override { return ranks_; }
   void segment_gather(const float* mine, float* out, int64_t count, int64_t group, bool causal) override;
-  void segment_reduce_scatter(const float* pieces, float* mine, int64_t count, int64_t group, bool causal) override;
+  void segment_reduce_scatter(const float* pieces, float* mine, int64_t count, int64_t group,
+                              bool causal) override;
   CommStats& stats() { return stats_; }
 
  private:

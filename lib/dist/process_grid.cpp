@@ -18,7 +18,9 @@ namespace {
 int g_symmetric = 0;
 bool g_last_symmetric = false;  // an error left a SymmetricErrorScope
 
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 }  // namespace
 
 SymmetricErrorScope::SymmetricErrorScope() : exceptions_(std::uncaught_exceptions()) { ++g_symmetric; }
@@ -43,8 +45,9 @@ ProcessGrid::ProcessGrid(int64_t sequence) : sequence_(sequence), comms_(std::ma
   LN_CHECK(sequence == 1 || mpi_active(), "parallel.sequence = ", sequence,
            " needs a launch by mpirun, but longnet runs as one process; use mpirun -np ", sequence,
            " longnet ... (or parallel.sequence: 1)");
-  LN_CHECK(world_size_ % sequence == 0, "the world of ", world_size_, " MPI ranks is not a multiple of parallel.sequence (",
-           sequence, "); launch mpirun -np with a multiple of ", sequence, " or change parallel.sequence");
+  LN_CHECK(world_size_ % sequence == 0, "the world of ", world_size_,
+           " MPI ranks is not a multiple of parallel.sequence (", sequence,
+           "); launch mpirun -np with a multiple of ", sequence, " or change parallel.sequence");
   if (mpi_active()) {
     MPI_Comm_split(MPI_COMM_WORLD, static_cast<int>(data_rank()), static_cast<int>(sequence_rank()),
                    &comms_->sequence);
@@ -64,7 +67,8 @@ CommStats& ProcessGrid::gradient_stats() { return comms_->gradient_stats; }
 void ProcessGrid::sum_world(double* values, int64_t n) {
   if (world_size_ == 1) return;
   const double t0 = now_s();
-  LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) == MPI_SUCCESS,
+  LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) ==
+               MPI_SUCCESS,
            "[dist] MPI_Allreduce of ", n, " values failed");
   comms_->gradient_stats.seconds += now_s() - t0;
   comms_->gradient_stats.bytes_sent += n * 8;
@@ -80,11 +84,13 @@ void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
     // Fill a bucket with whole tensors (a tensor larger than a bucket goes alone, in place).
     size_t last = first;
     int64_t n = 0;
-    while (last < grads.size() && (last == first || n + grads[last].numel() <= kBucket)) n += grads[last++].numel();
+    while (last < grads.size() && (last == first || n + grads[last].numel() <= kBucket))
+      n += grads[last++].numel();
     const double t0 = now_s();
     if (last == first + 1) {
       float* p = const_cast<float*>(grads[first].data());
-      LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, p, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) == MPI_SUCCESS,
+      LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, p, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) ==
+                   MPI_SUCCESS,
                "[dist] gradient all-reduce failed");
     } else {
       bucket.resize(static_cast<size_t>(n));
@@ -93,12 +99,13 @@ void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
         std::memcpy(bucket.data() + at, grads[i].data(), grads[i].numel() * sizeof(float));
         at += grads[i].numel();
       }
-      LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, bucket.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) ==
-                   MPI_SUCCESS,
+      LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, bucket.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM,
+                             MPI_COMM_WORLD) == MPI_SUCCESS,
                "[dist] gradient all-reduce failed");
       at = 0;
       for (size_t i = first; i < last; ++i) {
-        std::memcpy(const_cast<float*>(grads[i].data()), bucket.data() + at, grads[i].numel() * sizeof(float));
+        std::memcpy(const_cast<float*>(grads[i].data()), bucket.data() + at,
+                    grads[i].numel() * sizeof(float));
         at += grads[i].numel();
       }
     }

@@ -19,14 +19,15 @@ namespace {
 
 // One pattern as this rank runs it.
 struct PatternPlan {
-  AttentionSpec one;       // the single pattern (w, r)
-  int64_t w = 0, r = 1;    // w' = min(w, N)
-  int64_t group = 1;       // ranks per segment (1: local)
-  int64_t first = 0;       // first rank of this rank's segment group
-  int64_t n_ranks = 1;     // ranks whose keys this rank receives
+  AttentionSpec one;     // the single pattern (w, r)
+  int64_t w = 0, r = 1;  // w' = min(w, N)
+  int64_t group = 1;     // ranks per segment (1: local)
+  int64_t first = 0;     // first rank of this rank's segment group
+  int64_t n_ranks = 1;   // ranks whose keys this rank receives
 };
 
-std::vector<PatternPlan> plan_patterns(const AttentionSpec& spec, int64_t N, int64_t l, int64_t R, int64_t P) {
+std::vector<PatternPlan> plan_patterns(const AttentionSpec& spec, int64_t N, int64_t l, int64_t R,
+                                       int64_t P) {
   std::vector<PatternPlan> plans;
   for (size_t p = 0; p < spec.segments.size(); ++p) {
     PatternPlan plan;
@@ -47,14 +48,15 @@ std::vector<PatternPlan> plan_patterns(const AttentionSpec& spec, int64_t N, int
 }
 
 // piece: (B, H, l/r, D) <- rows g(h) + j*r of x: (B, H, l, D)
-void sparsify(const float* x, float* piece, const AttentionSpec& spec, int64_t B, int64_t H, int64_t l, int64_t D,
-              int64_t r) {
+void sparsify(const float* x, float* piece, const AttentionSpec& spec, int64_t B, int64_t H, int64_t l,
+              int64_t D, int64_t r) {
   const int64_t n = l / r;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {
       const int64_t g = head_offset_of(spec.head_offset, h, H, r);
       for (int64_t j = 0; j < n; ++j)
-        std::memcpy(piece + ((b * H + h) * n + j) * D, x + ((b * H + h) * l + g + j * r) * D, D * sizeof(float));
+        std::memcpy(piece + ((b * H + h) * n + j) * D, x + ((b * H + h) * l + g + j * r) * D,
+                    D * sizeof(float));
     }
 }
 
@@ -80,8 +82,10 @@ void copy_piece(float* piece, float* rows, int64_t i, int64_t ranks, int64_t BH,
   for (int64_t bh = 0; bh < BH; ++bh) {
     float* a = piece + bh * n * D;
     float* b = rows + (bh * ranks + i) * n * D;
-    if (to_rows) std::memcpy(b, a, n * D * sizeof(float));
-    else std::memcpy(a, b, n * D * sizeof(float));
+    if (to_rows)
+      std::memcpy(b, a, n * D * sizeof(float));
+    else
+      std::memcpy(a, b, n * D * sizeof(float));
   }
 }
 
@@ -90,10 +94,11 @@ void copy_piece(float* piece, float* rows, int64_t i, int64_t ranks, int64_t BH,
 void check_sequence_split(const AttentionSpec& spec, int64_t seq_len, int64_t ranks) {
   if (ranks <= 1) return;
   LN_CHECK(spec.kind == AttentionKind::dilated, "attention.kind ", to_string(spec.kind),
-           " is not supported with parallel.sequence > 1 (", ranks, "); use attention.kind: dilated, or "
+           " is not supported with parallel.sequence > 1 (", ranks,
+           "); use attention.kind: dilated, or "
            "parallel.sequence: 1");
-  LN_CHECK(seq_len % ranks == 0, "data.seq_len (", seq_len, ") is not a multiple of parallel.sequence (", ranks,
-           "); each rank holds seq_len / parallel.sequence tokens, so use a multiple of ", ranks);
+  LN_CHECK(seq_len % ranks == 0, "data.seq_len (", seq_len, ") is not a multiple of parallel.sequence (",
+           ranks, "); each rank holds seq_len / parallel.sequence tokens, so use a multiple of ", ranks);
   const int64_t l = seq_len / ranks;
   for (size_t p = 0; p < spec.segments.size(); ++p) {
     const int64_t w = std::min(spec.segments[p], seq_len), r = spec.dilations[p];
@@ -102,23 +107,26 @@ void check_sequence_split(const AttentionSpec& spec, int64_t seq_len, int64_t ra
              " or another parallel.sequence");
     LN_CHECK(w > l ? w % l == 0 : l % w == 0, "attention.segments[", p, "] = ", spec.segments[p],
              (w > l ? " is not a multiple of " : " does not divide "), "the ", l,
-             " tokens per rank (data.seq_len / parallel.sequence); use segments that are multiples or divisors of ",
+             " tokens per rank (data.seq_len / parallel.sequence); use segments that are multiples or "
+             "divisors of ",
              l);
   }
 }
 
 Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spec,
                                 SequenceExchange& exchange) {
-  LN_CHECK(q.defined() && k.defined() && v.defined(), "[sequence_parallel_attention] q, k and v must all be defined");
+  LN_CHECK(q.defined() && k.defined() && v.defined(),
+           "[sequence_parallel_attention] q, k and v must all be defined");
   LN_CHECK(q.ndim() == 4 && k.shape() == q.shape() && v.shape() == q.shape(),
-           "[sequence_parallel_attention] q, k, v must be (B, H, l, D) of one shape, got q ", shape_str(q.shape()),
-           ", k ", shape_str(k.shape()), ", v ", shape_str(v.shape()));
+           "[sequence_parallel_attention] q, k, v must be (B, H, l, D) of one shape, got q ",
+           shape_str(q.shape()), ", k ", shape_str(k.shape()), ", v ", shape_str(v.shape()));
   const int64_t B = q.dim(0), H = q.dim(1), l = q.dim(2), D = q.dim(3);
   const int64_t R = exchange.rank(), P = exchange.ranks(), N = P * l, pos0 = R * l;
   validate_attention_spec(spec, H, D);
   check_sequence_split(spec, N, P);
-  LN_CHECK(xpos_max_log_factor(spec, D, N) < 80.0, "[sequence_parallel_attention] XPOS decay over segments of ",
-           N, " positions is beyond fp32; use segments <= ~64K or model.positions: rope");
+  LN_CHECK(xpos_max_log_factor(spec, D, N) < 80.0,
+           "[sequence_parallel_attention] XPOS decay over segments of ", N,
+           " positions is beyond fp32; use segments <= ~64K or model.positions: rope");
 
   const bool rotate = spec.positions != PositionKind::none;
   auto rotated = [&](const Tensor& x, bool inverse) {
@@ -171,8 +179,8 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
       AttentionDims dims{.batch = B, .heads = H, .q_len = l, .k_len = l, .head_dim = D};
       AttentionWindow win{.q_start = pos0, .k_start = pos0, .seq_len = N, .accumulate = true};
       if (plan.group == 1) {
-        attention_backward(plan.one, dims, win, qr.data(), kr.data(), vv.data(), o.data(), lse.data(), g.data(),
-                           dq.data(), dk.data(), dv.data());
+        attention_backward(plan.one, dims, win, qr.data(), kr.data(), vv.data(), o.data(), lse.data(),
+                           g.data(), dq.data(), dk.data(), dv.data());
         continue;
       }
       const int64_t n = l / plan.r, piece = B * H * n * D;
@@ -180,8 +188,8 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
       win.k_start = plan.first * l;
       win.keys_sparsified = true;
       Tensor dkg = Tensor::zeros(kg[p].shape()), dvg = Tensor::zeros(vg[p].shape());
-      attention_backward(plan.one, dims, win, qr.data(), kg[p].data(), vg[p].data(), o.data(), lse.data(), g.data(),
-                         dq.data(), dkg.data(), dvg.data());
+      attention_backward(plan.one, dims, win, qr.data(), kg[p].data(), vg[p].data(), o.data(), lse.data(),
+                         g.data(), dq.data(), dkg.data(), dvg.data());
       Tensor pieces = Tensor::empty({plan.n_ranks, 2, piece});
       for (int64_t i = 0; i < plan.n_ranks; ++i) {
         copy_piece(pieces.data() + (2 * i) * piece, dkg.data(), i, plan.n_ranks, B * H, n, D, false);

@@ -11,8 +11,8 @@ ShardedLoss sharded_loss(const LanguageModel& model, const std::vector<int32_t>&
                          dist::ProcessGrid& grid, int32_t ignore_index) {
   options.sequence = &grid.sequence();
   Var local = model.loss(ids, targets, B, l, options, ignore_index);  // mean over this rank's tokens
-  const double mine = static_cast<double>(std::count_if(targets.begin(), targets.end(),
-                                                        [&](int32_t t) { return t != ignore_index; }));
+  const double mine = static_cast<double>(
+      std::count_if(targets.begin(), targets.end(), [&](int32_t t) { return t != ignore_index; }));
   if (grid.world_size() == 1) return {local, local.value().item(), mine};
   double sums[2] = {mine, 0.0};
   grid.sum_world(sums, 1);

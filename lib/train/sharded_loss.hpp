@@ -14,9 +14,9 @@
 namespace ln {
 
 struct ShardedLoss {
-  Var loss;             // this rank's share (backpropagate this)
-  double value = 0;     // the global mean loss, identical on every rank
-  double tokens = 0;    // scored tokens in the world
+  Var loss;           // this rank's share (backpropagate this)
+  double value = 0;   // the global mean loss, identical on every rank
+  double tokens = 0;  // scored tokens in the world
 };
 
 // ids, targets: (B, l), this rank's part; options.sequence is set by this function from the grid.

@@ -22,11 +22,10 @@ inline std::vector<float> same_random(int64_t n, uint64_t seed) {
 }
 
 // x: (A, T, D) -> rows [start, start + n) of every a: (A, n, D).
-inline std::vector<float> slice_rows(const std::vector<float>& x, int64_t A, int64_t T, int64_t D, int64_t start,
-                                     int64_t n) {
+inline std::vector<float> slice_rows(const std::vector<float>& x, int64_t A, int64_t T, int64_t D,
+                                     int64_t start, int64_t n) {
   std::vector<float> out(static_cast<size_t>(A * n * D));
-  for (int64_t a = 0; a < A; ++a)
-    std::copy_n(x.data() + (a * T + start) * D, n * D, out.data() + a * n * D);
+  for (int64_t a = 0; a < A; ++a) std::copy_n(x.data() + (a * T + start) * D, n * D, out.data() + a * n * D);
   return out;
 }
 

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   int failed = context.run() != 0 ? 1 : 0;
   if (ln::dist::mpi_active()) MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   if (ln::dist::world_rank() == 0)
-    std::cout << "distributed tests on " << ln::dist::world_size() << " rank(s): " << (failed ? "FAILED" : "passed")
-              << "\n";
+    std::cout << "distributed tests on " << ln::dist::world_size()
+              << " rank(s): " << (failed ? "FAILED" : "passed") << "\n";
   return failed;
 }

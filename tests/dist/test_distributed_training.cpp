@@ -92,14 +92,17 @@ void check_same_run(const std::string& got, const std::string& want) {
     for (const char* key : {"loss", "val_loss", "grad_norm"}) {
       INFO(key, " at line ", i);
       CHECK(ma[i].has_number(key) == mb[i].has_number(key));
-      if (mb[i].has_number(key)) CHECK(ma[i].number(key, 0) == doctest::Approx(mb[i].number(key, 0)).epsilon(1e-6));
+      if (mb[i].has_number(key))
+        CHECK(ma[i].number(key, 0) == doctest::Approx(mb[i].number(key, 0)).epsilon(1e-6));
     }
   }
 }
 
 }  // namespace
 
-TEST_CASE("3 training steps on every data x sequence grid equal the single-process run, and resume across world sizes") {
+TEST_CASE(
+    "3 training steps on every data x sequence grid equal the single-process run, and resume across world "
+    "sizes") {
   const int64_t world = dist::world_size();
   std::unique_ptr<TempDir> owned;
   std::string dir;
@@ -111,8 +114,8 @@ TEST_CASE("3 training steps on every data x sequence grid equal the single-proce
     Config ref = tiny_config(dir, "single");
     write_file(dir + "/single.yaml", config_to_yaml(ref));
     const std::string cmd = "env -u OMPI_COMM_WORLD_SIZE -u PMIX_RANK -u PMI_RANK -u PMI_SIZE " +
-                            std::string(LONGNET_BINARY) + " train --config " + dir + "/single.yaml --quiet --threads 1 > " +
-                            dir + "/single.log 2>&1";
+                            std::string(LONGNET_BINARY) + " train --config " + dir +
+                            "/single.yaml --quiet --threads 1 > " + dir + "/single.log 2>&1";
     const bool ok = std::system(cmd.c_str()) == 0;
     CHECK_MESSAGE(ok, test::read_file(dir + "/single.log"));
     if (!ok) dir.clear();  // every rank skips the rest (no rank may leave a collective behind)

@@ -78,7 +78,8 @@ std::vector<int64_t> sequence_sizes(int64_t world) {
 
 TEST_CASE("sequence-parallel attention equals the single-process op, forward and every input gradient") {
   const int64_t world = dist::ProcessGrid(1).world_size();
-  if (world == 1) MESSAGE("one rank: only the P = 1 path runs; ctest runs this binary under mpirun -np 2 and 4");
+  if (world == 1)
+    MESSAGE("one rank: only the P = 1 path runs; ctest runs this binary under mpirun -np 2 and 4");
   for (int64_t P : sequence_sizes(world))
     for (bool causal : {true, false})
       for (HeadOffset rule : {HeadOffset::mod, HeadOffset::block})
@@ -97,8 +98,8 @@ TEST_CASE("a bad grid or a sequence that does not split gives one clear line") {
     return std::string();
   };
   const std::string grid_error = message_of([&] { dist::ProcessGrid grid(world + 1); });
-  CHECK(grid_error.find(!dist::mpi_active() ? "needs a launch by mpirun" : "is not a multiple of parallel.sequence") !=
-        std::string::npos);
+  CHECK(grid_error.find(!dist::mpi_active() ? "needs a launch by mpirun"
+                                            : "is not a multiple of parallel.sequence") != std::string::npos);
 
   AttentionSpec spec = make_spec(true, HeadOffset::mod, PositionKind::none);
   CHECK(message_of([&] { check_sequence_split(spec, 64, 4); }).empty());
@@ -106,13 +107,15 @@ TEST_CASE("a bad grid or a sequence that does not split gives one clear line") {
         std::string::npos);
   // l = 8: w = 16 spans 2 ranks, but dilation 4 still divides 8; l = 4 with r = 8 does not.
   spec.dilations = {1, 2, 2, 8};
-  CHECK(message_of([&] { check_sequence_split(spec, 64, 16); }).find("attention.dilations[3] = 8 does not divide") !=
-        std::string::npos);
+  CHECK(message_of([&] {
+          check_sequence_split(spec, 64, 16);
+        }).find("attention.dilations[3] = 8 does not divide") != std::string::npos);
   spec = make_spec(true, HeadOffset::mod, PositionKind::none);
   spec.segments = {8, 16, 24, 128};  // l = 16: 24 is neither a multiple nor a divisor
   CHECK(message_of([&] { check_sequence_split(spec, 64, 4); }).find("attention.segments[2] = 24") !=
         std::string::npos);
   spec.kind = AttentionKind::dense;
-  CHECK(message_of([&] { check_sequence_split(spec, 64, 2); }).find("not supported with parallel.sequence > 1") !=
-        std::string::npos);
+  CHECK(message_of([&] {
+          check_sequence_split(spec, 64, 2);
+        }).find("not supported with parallel.sequence > 1") != std::string::npos);
 }

@@ -60,8 +60,8 @@ void check_grid(int64_t P, HeadOffset rule, PositionKind pos) {
   for (auto& [name, var] : model.parameters()) grads.push_back(var.grad());
   grid.sum_gradients(grads);
 
-  INFO("grid ", grid.data_size(), " x ", P, " rank ", grid.world_rank(), " rule ", std::string(to_string(rule)),
-       " positions ", std::string(to_string(pos)));
+  INFO("grid ", grid.data_size(), " x ", P, " rank ", grid.world_rank(), " rule ",
+       std::string(to_string(rule)), " positions ", std::string(to_string(pos)));
   CHECK(part.value == doctest::Approx(loss.value().item()).epsilon(1e-6));
   CHECK(part.tokens == B * T - 1);
   // Every rank holds bit-identical summed gradients (so the optimizer steps are identical):
