@@ -61,8 +61,10 @@ void MpiSequenceExchange::segment_gather(const float* mine, float* out, int64_t 
   const int64_t first = rank_ / group * group, end = std::min(first + group, ranks_), me = rank_ - first;
   const int64_t last = causal ? me : end - first - 1;  // local index of the last piece received
   std::memcpy(out + me * count, mine, count * sizeof(float));
-  if (end - first == 1) return;
+  if (ranks_ == 1) return;
+  // Split collectively on first use, even by a rank alone in a short last segment.
   MPI_Comm comm = segment_comm(group);
+  if (end - first == 1) return;
   const double t0 = now_s();
   std::vector<MPI_Request> requests;
   for (int64_t j = 0; j <= last; ++j) {
@@ -85,8 +87,10 @@ void MpiSequenceExchange::segment_reduce_scatter(const float* pieces, float* min
   const int64_t last = causal ? me : end - first - 1;
   const int64_t from = causal ? me : 0;  // ranks [from, end) hold a piece for me
   std::memcpy(mine, pieces + me * count, count * sizeof(float));
-  if (end - first == 1) return;
+  if (ranks_ == 1) return;
+  // Split collectively on first use, even by a rank alone in a short last segment.
   MPI_Comm comm = segment_comm(group);
+  if (end - first == 1) return;
   const double t0 = now_s();
   std::vector<float> received(static_cast<size_t>((end - first) * count));
   std::vector<MPI_Request> requests;

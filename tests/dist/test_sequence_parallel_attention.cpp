@@ -41,10 +41,9 @@ Grads run(const Var& q, const Var& k, const Var& v, Var out, const std::vector<f
   return {out.value().to_vector(), q.grad().to_vector(), k.grad().to_vector(), v.grad().to_vector()};
 }
 
-void check_case(int64_t P, bool causal, HeadOffset rule, PositionKind pos) {
+void check_case(int64_t P, const AttentionSpec& spec) {
   dist::ProcessGrid grid(P);
   const int64_t B = 2, H = 4, N = 64, D = 8, l = N / P, R = grid.sequence_rank();
-  const AttentionSpec spec = make_spec(causal, rule, pos);
   // The same whole-sequence inputs on every rank; data-parallel replicas use other data.
   const uint64_t seed = 100 + 7 * static_cast<uint64_t>(grid.data_rank());
   auto q = same_random(B * H * N * D, seed), k = same_random(B * H * N * D, seed + 1),
@@ -59,8 +58,8 @@ void check_case(int64_t P, bool causal, HeadOffset rule, PositionKind pos) {
       vl(Tensor::from(mine(v), {B, H, l, D}), true);
   Grads part = run(ql, kl, vl, sequence_parallel_attention(ql, kl, vl, spec, grid.sequence()), mine(dout));
 
-  INFO("P = ", P, " rank ", grid.world_rank(), " causal ", causal, " rule ", std::string(to_string(rule)),
-       " positions ", std::string(to_string(pos)));
+  INFO("P = ", P, " rank ", grid.world_rank(), " causal ", spec.causal, " rule ",
+       std::string(to_string(spec.head_offset)), " positions ", std::string(to_string(spec.positions)));
   CHECK(relative_error(part.o, mine(full.o)) < 1e-6);
   CHECK(relative_error(part.dq, mine(full.dq)) < 1e-6);
   CHECK(relative_error(part.dk, mine(full.dk)) < 1e-6);
@@ -84,7 +83,19 @@ TEST_CASE("sequence-parallel attention equals the single-process op, forward and
     for (bool causal : {true, false})
       for (HeadOffset rule : {HeadOffset::mod, HeadOffset::block})
         for (PositionKind pos : {PositionKind::none, PositionKind::rope, PositionKind::xpos})
-          check_case(P, causal, rule, pos);
+          check_case(P, make_spec(causal, rule, pos));
+}
+
+TEST_CASE("a segment of 3 ranks at P = 4: the last, short segment is one rank alone") {
+  const int64_t world = dist::ProcessGrid(1).world_size();
+  if (world % 4 != 0) return;
+  for (bool causal : {true, false}) {
+    // N = 64, l = 16: w = 48 groups ranks {0, 1, 2} and {3}; its last segment [48, 64) is short.
+    AttentionSpec spec = make_spec(causal, HeadOffset::mod, PositionKind::rope);
+    spec.segments = {16, 48, 64};
+    spec.dilations = {1, 2, 4};
+    check_case(4, spec);
+  }
 }
 
 TEST_CASE("a bad grid or a sequence that does not split gives one clear line") {
