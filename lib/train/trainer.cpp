@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <unordered_set>
 
 #include "autograd/var.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/threading.hpp"
+#include "dist/gradient_sum.hpp"
 #include "dist/process_grid.hpp"
 #include "ops/sequence_parallel_attention.hpp"
 #include "nn/language_model.hpp"
@@ -221,7 +223,6 @@ TrainResult train(const Config& config, const TrainOptions& given_options) {
   const auto started = std::chrono::steady_clock::now();
   const int64_t first_step = step;
   std::vector<int32_t> inputs(micro * T), targets(micro * T);
-  std::vector<Tensor> grads;
   while (step < tc.steps) {
     const double lr = learning_rate(step, schedule);
     optimizer.zero_grad();
@@ -239,15 +240,25 @@ TrainResult train(const Config& config, const TrainOptions& given_options) {
                result.checkpoint.empty() ? std::string("(none yet)") : result.checkpoint, "; try a lower train.lr or a higher train.warmup_steps");
       step_loss += value / plan.accum_steps;
       // Mean over micro-batches: scale each micro-batch's gradient by 1/accum.
-      loss.backward(Tensor::full({}, 1.0f / static_cast<float>(plan.accum_steps)));
-    }
-    if (grid.world_size() > 1) {  // sum the ranks' shares: identical gradients everywhere
-      grads.clear();
-      for (Var p : params) {  // a handle: p.grad() is the parameter's own gradient
-        if (!p.grad().defined()) p.grad() = Tensor::zeros(p.shape());
-        grads.push_back(p.grad());
+      const Tensor seed = Tensor::full({}, 1.0f / static_cast<float>(plan.accum_steps));
+      if (grid.world_size() > 1 && m == plan.accum_steps - 1) {
+        // The last micro-batch: each parameter's world sum starts as soon as its gradient is
+        // final, overlapping the rest of the backward (identical gradients on every rank).
+        dist::GradientSum sum(grid);
+        std::unordered_set<const VarImpl*> pending;
+        for (const Var& p : params) pending.insert(p.impl().get());
+        loss.backward(seed, [&](VarImpl& leaf) {
+          if (pending.erase(&leaf)) sum.ready(leaf.grad);
+        });
+        for (Var p : params) {  // parameters this pass never reached, in parameter order
+          if (!pending.count(p.impl().get())) continue;
+          if (!p.grad().defined()) p.grad() = Tensor::zeros(p.shape());
+          sum.ready(p.grad());
+        }
+        sum.finish();
+      } else {
+        loss.backward(seed);
       }
-      grid.sum_gradients(grads);
     }
     const double grad_norm = clip_grad_norm(params, tc.grad_clip);
     LN_CHECK(std::isfinite(grad_norm), "non-finite gradient norm at step ", step, "; stopping. The last good checkpoint is ",

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "dist/gradient_sum.hpp"
 #include "dist/process_grid.hpp"
 #include "dist_test_util.hpp"
 #include "nn/language_model.hpp"
@@ -78,6 +79,21 @@ void check_grid(int64_t P, HeadOffset rule, PositionKind pos) {
   for (int64_t r = 1; r < grid.world_size(); ++r) {
     CHECK(slots[2 * r] == slots[0]);
     CHECK(slots[2 * r + 1] == slots[1]);
+  }
+  {
+    // The overlapped sum (small buckets, started from the backward as gradients complete) gives
+    // bit for bit what the blocking sum gives.
+    LanguageModel again(spec, 11);
+    ShardedLoss second = sharded_loss(again, rank_part(ids, T, first, rows, start, l),
+                                      rank_part(targets, T, first, rows, start, l), rows, l, {}, grid);
+    dist::GradientSum sum(grid, 64);
+    second.loss.backward(Tensor::full({}, 1.f), [&](VarImpl& leaf) { sum.ready(leaf.grad); });
+    sum.finish();
+    auto a = again.parameters(), b = model.parameters();
+    for (size_t i = 0; i < a.size(); ++i) {
+      INFO("overlapped sum: ", a[i].first);
+      CHECK(a[i].second.grad().to_vector() == b[i].second.grad().to_vector());
+    }
   }
   auto mine = single.parameters(), theirs = model.parameters();
   for (size_t i = 0; i < mine.size(); ++i) {
