@@ -67,12 +67,18 @@ struct TrainConfig {
   double max_minutes = 0;  // 0: no limit
 };
 
+// Distributed runs (mpirun): ranks per sequence; the world's other factor is data parallelism.
+struct ParallelConfig {
+  int64_t sequence = 1;
+};
+
 struct Config {
   ModelConfig model;
   AttentionConfig attention;
   TokenizerConfig tokenizer;
   DataConfig data;
   TrainConfig train;
+  ParallelConfig parallel;
   std::string source = "defaults";  // file the config came from, or "defaults"
 };
 

@@ -269,6 +269,9 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(text(LN_KEY(train, out_dir), false, "Run directory: checkpoints, metrics, tokenizer"));
   k.push_back(real(LN_KEY(train, max_minutes), 0, 1e9, Ends::closed,
                    "Stop (and save) after this many minutes; 0: no limit"));
+  // parallel (lib/dist; launch with mpirun -np W, W a multiple of parallel.sequence)
+  k.push_back(integer(LN_KEY(parallel, sequence), 1, 1 << 20,
+                      "Ranks that split each sequence (DESIGN §4); data-parallel replicas = ranks / this"));
   return k;
 }
 

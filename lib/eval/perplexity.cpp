@@ -7,6 +7,7 @@
 #include "autograd/var.hpp"
 #include "core/error.hpp"
 #include "kernels/softmax_xent.hpp"
+#include "ops/sequence_parallel_attention.hpp"
 
 namespace ln {
 
@@ -17,9 +18,20 @@ constexpr double kMaxXposLog = 80.0;
 
 // Runs windows [first, first + count) (all of length T) in one forward and calls
 // on_row(window index, row j, loss) for every scored row.
+// True when windows of length T run split over the sequence group (else whole on every rank).
+bool splits(const LanguageModel& model, SequenceExchange* sequence, int64_t T) {
+  if (!sequence || sequence->ranks() <= 1) return false;
+  try {
+    check_sequence_split(model.spec().attention, T, sequence->ranks());
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
 template <typename OnRow>
 void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens, const std::vector<EvalWindow>& windows,
-                 size_t first, size_t count, OnRow&& on_row) {
+                 size_t first, size_t count, OnRow&& on_row, SequenceExchange* sequence = nullptr) {
   const int64_t B = static_cast<int64_t>(count), T = windows[first].length;
   const int64_t V = model.spec().vocab_size;
   std::vector<int32_t> ids(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
@@ -32,7 +44,28 @@ void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
     }
   }
   std::vector<float> row_loss(static_cast<size_t>(B * T));
-  {
+  if (splits(model, sequence, T)) {
+    // This rank's slice of every window, then everyone's row losses: (P, B, l) -> (B, T).
+    const int64_t P = sequence->ranks(), R = sequence->rank(), l = T / P;
+    std::vector<int32_t> part_ids(static_cast<size_t>(B * l)), part_targets(static_cast<size_t>(B * l));
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < l; ++j) {
+        part_ids[static_cast<size_t>(b * l + j)] = ids[static_cast<size_t>(b * T + R * l + j)];
+        part_targets[static_cast<size_t>(b * l + j)] = targets[static_cast<size_t>(b * T + R * l + j)];
+      }
+    std::vector<float> mine(static_cast<size_t>(B * l)), all(static_cast<size_t>(B * T));
+    {
+      NoGradGuard no_grad;
+      ForwardOptions options;
+      options.sequence = sequence;
+      Var logits = model.logits(part_ids, B, l, options);  // (B*l, V)
+      softmax_xent_forward(logits.value().data(), part_targets.data(), B * l, V, -1, mine.data(), nullptr);
+    }
+    sequence->segment_gather(mine.data(), all.data(), B * l, P, false);
+    for (int64_t r = 0; r < P; ++r)
+      for (int64_t b = 0; b < B; ++b)
+        std::copy_n(all.data() + (r * B + b) * l, l, row_loss.data() + b * T + r * l);
+  } else {
     NoGradGuard no_grad;
     Var logits = model.logits(ids, B, T, ForwardOptions{});  // (B*T, V)
     softmax_xent_forward(logits.value().data(), targets.data(), B * T, V, -1, row_loss.data(), nullptr);
@@ -68,7 +101,8 @@ size_t batch_end(const std::vector<EvalWindow>& windows, size_t i, int64_t batch
 }  // namespace
 
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
-                             const std::vector<EvalWindow>& windows, int64_t batch, const EvalProgressFn& progress) {
+                             const std::vector<EvalWindow>& windows, int64_t batch, const EvalProgressFn& progress,
+                             SequenceExchange* sequence) {
   check_windows(tokens, windows, batch, model.spec().vocab_size);
   StreamResult result;
   struct Sums {
@@ -88,7 +122,7 @@ StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32
       auto& wb = buckets[w - i];
       if (wb.size() <= k) wb.resize(k + 1);
       wb[k].n += 1, wb[k].s += l, wb[k].s2 += l * l;
-    });
+    }, sequence);
     for (size_t w = 0; w < end - i; ++w) {
       result.loss.add_cluster(total[w].n, total[w].s, total[w].s2);
       auto& dst = result.by_position.buckets;

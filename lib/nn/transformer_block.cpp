@@ -5,6 +5,7 @@
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/gelu.hpp"
+#include "ops/sequence_parallel_attention.hpp"
 #include "ops/shape.hpp"
 
 namespace ln {
@@ -28,7 +29,9 @@ Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const
   Var k = heads_first(k_proj(x));
   Var v = heads_first(v_proj(x));
   if (options.kv_observer) options.kv_observer(k.value(), v.value());
-  Var o = attention(q, k, v, attention_, options.position_offset);  // (B, H, T, D)
+  Var o = options.sequence && options.sequence->ranks() > 1
+              ? sequence_parallel_attention(q, k, v, attention_, *options.sequence)
+              : attention(q, k, v, attention_, options.position_offset);  // (B, H, T, D)
   Var merged = reshape(transpose(o, 1, 2), {B, T, C});
   if (subln_) merged = inner_norm(merged);
   return out_proj(merged);

@@ -12,6 +12,8 @@
 
 namespace ln {
 
+class SequenceExchange;  // kernels/sequence_exchange.hpp
+
 struct ForwardOptions {
   int64_t position_offset = 0;  // global position of the first token (generation, eval windows)
   bool train = false;           // dropout on
@@ -19,6 +21,10 @@ struct ForwardOptions {
   // Generation's prompt pass: when set, every attention layer calls it once, in layer order,
   // with its k and v: (B, H, T, D), before positions are applied (lib/generate fills its cache).
   std::function<void(const Tensor& k, const Tensor& v)> kv_observer;
+  // Sequence parallelism (DESIGN §4): when set with ranks() > 1, the T tokens are this rank's
+  // slice [R*T, (R+1)*T) of sequences of P*T tokens and attention runs across the group
+  // (position_offset is then ignored: the slice fixes the positions).
+  SequenceExchange* sequence = nullptr;
 };
 
 class DecodeAttention;  // nn/decode.hpp
