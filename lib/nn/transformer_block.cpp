@@ -83,7 +83,15 @@ Var Mlp::operator()(const Var& x) const {
 }
 
 Var Mlp::chunked(const Var& x, int64_t chunk) const {
-  return chunked_rows([this](const Var& rows) { return (*this)(rows); }, x, chunk, "mlp_chunks");
+  // The chunks are recomputed inside backward, outside the caller's PrecisionScope: they carry
+  // the caller's precision with them so the recompute multiplies as the forward did.
+  const Precision precision = matmul_precision();
+  return chunked_rows(
+      [this, precision](const Var& rows) {
+        PrecisionScope scope(precision);
+        return (*this)(rows);
+      },
+      x, chunk, "mlp_chunks");
 }
 
 void Mlp::parameters(const std::string& prefix, NamedParameters& out) const {
@@ -114,8 +122,12 @@ Var TransformerBlock::forward(const Var& x, const ForwardOptions& options) const
   };
   const bool recompute = options.recompute != Recompute::none && grad_enabled();
   Var a = attn_norm(x);
-  Var attended = recompute ? checkpoint([this, options](const Var& in) { return attn(in, options); }, a, "attention_layer")
-                           : attn(a, options);
+  // The recompute runs inside backward, after this scope has ended: it sets the precision again.
+  auto attend = [this, options](const Var& in) {
+    PrecisionScope scope(options.precision);
+    return attn(in, options);
+  };
+  Var attended = recompute ? checkpoint(attend, a, "attention_layer") : attn(a, options);
   Var h = add(x, drop(attended, 0));
   Var m = mlp_norm(h);
   // Chunked when recomputing (the chunks recompute in backward) and without grad (free).
