@@ -5,6 +5,8 @@
 #include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "dist/mpi_session.hpp"
+#include "dist/process_grid.hpp"
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
 #include "eval/extend_patterns.hpp"
@@ -20,6 +22,7 @@ struct EvalArgs {
   bool quiet = false;
   bool extend_patterns = false;
   std::string precision = "fp32";
+  std::vector<std::string> overrides;
 };
 
 ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a trained model on held-out text (--data and/or --validation-split)",
@@ -53,11 +56,23 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
     cmd.add_option("--precision", args->precision, "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
         ->check(CLI::IsMember({"fp32", "bf16"}))
         ->capture_default_str();
+    cmd.add_option("--set", args->overrides,
+                   "parallel.sequence=P: split each window over P ranks (launch with mpirun -np P)");
     return [args] {
       ln::PrecisionScope precision(ln::parse_precision(args->precision));
-      for (const std::string& source : args->settings.data) {
-        LN_CHECK(source != "-", "eval -f -: scoring text from stdin is not supported yet; save it to a file and pass "
-                                "its path (or a folder, or a quoted glob)");
+      {
+        ln::dist::SymmetricErrorScope symmetric;  // every rank parses the same flags
+        for (const std::string& o : args->overrides) {
+          const std::string key = "parallel.sequence=";
+          LN_CHECK(o.rfind(key, 0) == 0 && o.size() > key.size() &&
+                       o.find_first_not_of("0123456789", key.size()) == std::string::npos,
+                   "eval --set takes only parallel.sequence=P (a positive integer), got '", o, "'");
+          args->settings.sequence_parallel = std::stoll(o.substr(key.size()));
+        }
+        for (const std::string& source : args->settings.data) {
+          LN_CHECK(source != "-", "eval -f -: scoring text from stdin is not supported yet; save it to a file and pass "
+                                  "its path (or a folder, or a quoted glob)");
+        }
       }
       ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
       if (args->extend_patterns) {
@@ -66,6 +81,7 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
       }
       args->settings.progress = !args->quiet;
       ln::EvalReport report = ln::run_eval(trained, args->settings);
+      if (ln::dist::world_rank() != 0) return 0;  // rank 0 alone reports
       if (args->json) {
         std::cout << ln::format_eval_json(report) << std::endl;
       } else {

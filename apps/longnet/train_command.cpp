@@ -5,6 +5,8 @@
 #include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "config/config.hpp"
+#include "dist/mpi_session.hpp"
+#include "dist/process_grid.hpp"
 #include "train/trainer.hpp"
 
 namespace {
@@ -34,10 +36,15 @@ ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (re
                    "Start a new run (step 0, fresh optimizer and schedule) from the weights and tokenizer of this "
                    "checkpoint or run dir; the model shape must match");
     return [args] {
-      ln::Config config = ln::load_config(args->config, args->overrides);
-      ln::TrainOptions options{args->resume, args->quiet, args->stop_after, args->overrides, !args->config.empty(),
-                               args->init_from};
+      ln::Config config = [&] {
+        ln::dist::SymmetricErrorScope symmetric;  // every rank reads the same config
+        return ln::load_config(args->config, args->overrides);
+      }();
+      const bool root = ln::dist::world_rank() == 0;  // under mpirun, rank 0 alone reports
+      ln::TrainOptions options{args->resume, args->quiet || !root, args->stop_after, args->overrides,
+                               !args->config.empty(), args->init_from};
       ln::TrainResult result = ln::train(config, options);
+      if (!root) return 0;
       if (result.finished_already) {
         std::cerr << config.train.out_dir << ": finished at step " << result.step
                   << " (train.steps); nothing to do. To train further: --set train.steps=N with N > " << result.step

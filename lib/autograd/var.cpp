@@ -66,7 +66,9 @@ void Var::backward() {
   backward(Tensor::full(impl_->value.shape(), 1.0f));
 }
 
-void Var::backward(const Tensor& seed) {
+void Var::backward(const Tensor& seed) { backward(seed, {}); }
+
+void Var::backward(const Tensor& seed, const std::function<void(VarImpl& leaf)>& leaf_done) {
   LN_CHECK(impl_, "[backward] called on an empty Var");
   LN_CHECK(impl_->requires_grad, "[backward] this value does not depend on anything that requires "
            "grad (was it computed under NoGradGuard, or from leaves created without requires_grad?)");
@@ -116,6 +118,8 @@ void Var::backward(const Tensor& seed) {
       // inputs), so the first contribution is copied and later ones are added in place.
       if (var->grad.defined()) var->grad.add_(grad);
       else var->grad = grad.clone();
+      // All of this leaf's consumers come before it in the reverse order: its gradient is final.
+      if (leaf_done) leaf_done(*var);
       continue;
     }
     Node& node = *var->node;

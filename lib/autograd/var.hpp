@@ -57,6 +57,9 @@ class Var {
   // and is seeded with 1. Gradients of leaves accumulate; intermediate nodes are released.
   void backward();
   void backward(const Tensor& seed);
+  // The same, calling leaf_done(leaf) as soon as a leaf's gradient is complete for this pass
+  // (every op that used it has run), so its all-reduce can overlap the rest of the backward.
+  void backward(const Tensor& seed, const std::function<void(VarImpl& leaf)>& leaf_done);
   void zero_grad() { impl_->grad = Tensor(); }
   // Cuts this Var from its history (it becomes a leaf holding the same value).
   Var detach() const { return Var(impl_->value, false); }

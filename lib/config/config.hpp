@@ -70,12 +70,18 @@ struct TrainConfig {
   std::string precision = "fp32";  // fp32 | bf16 (ops/precision.hpp)
 };
 
+// Distributed runs (mpirun): ranks per sequence; the world's other factor is data parallelism.
+struct ParallelConfig {
+  int64_t sequence = 1;
+};
+
 struct Config {
   ModelConfig model;
   AttentionConfig attention;
   TokenizerConfig tokenizer;
   DataConfig data;
   TrainConfig train;
+  ParallelConfig parallel;
   std::string source = "defaults";  // file the config came from, or "defaults"
   // Where each key was set ("configs/x.yaml:12", "--set model.layers=6"); keys left at their
   // default are absent. validate_config's errors point there.

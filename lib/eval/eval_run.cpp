@@ -12,6 +12,7 @@
 #include "eval/eval_text.hpp"
 #include "eval/position_plot.hpp"
 #include "eval/validation_split.hpp"
+#include "dist/process_grid.hpp"
 
 namespace ln {
 
@@ -132,7 +133,9 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
     }
   }
 
-  EvalProgress progress(total_work, settings.progress);
+  // Under mpirun: each window split over parallel.sequence ranks; rank 0 reports and writes.
+  dist::ProcessGrid grid(settings.sequence_parallel);
+  EvalProgress progress(total_work, settings.progress && grid.is_root());
   int64_t work_done = 0;
   for (size_t m = 0; m < methods.size(); ++m) {
     MethodResult method;
@@ -150,7 +153,7 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
                                     [&](int64_t done, const LossStats& so_far) {
                                       work_done = before + done;
                                       progress.update(work_done, so_far.mean_loss());
-                                    });
+                                    }, &grid.sequence());
       method.all.loss.merge(file.result.loss);
       method.all.by_position.merge(file.result.by_position);
       method.all.windows += file.result.windows;
@@ -162,7 +165,7 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
   }
   progress.finish();
 
-  if (!settings.by_position.empty()) {
+  if (!settings.by_position.empty() && grid.is_root()) {
     const MethodResult& chunked = report.methods.front();  // positions 1 .. context, all of them
     PositionPlotData plot;
     plot.context = report.context;

@@ -22,6 +22,7 @@ struct EvalSettings {
   int64_t batch = 1;              // windows per forward
   std::string by_position;        // output prefix for PREFIX.json / PREFIX.svg; empty: none
   bool progress = true;           // progress line on stderr
+  int64_t sequence_parallel = 1;  // parallel.sequence: ranks that split each window (mpirun)
 };
 
 struct FileResult {

@@ -7,6 +7,7 @@
 #include "autograd/var.hpp"
 #include "core/error.hpp"
 #include "kernels/softmax_xent.hpp"
+#include "ops/sequence_parallel_attention.hpp"
 
 namespace ln {
 
@@ -15,11 +16,22 @@ namespace {
 // The limit the attention op enforces (ops/attention.cpp): e^x must stay well inside fp32.
 constexpr double kMaxXposLog = 80.0;
 
+// True when windows of length T run split over the sequence group (else whole on every rank).
+bool splits(const LanguageModel& model, SequenceExchange* sequence, int64_t T) {
+  if (!sequence || sequence->ranks() <= 1) return false;
+  try {
+    check_sequence_split(model.spec().attention, T, sequence->ranks());
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
 // Runs windows [first, first + count) (all of length T) in one forward and calls
 // on_row(window index, row j, loss) for every scored row.
 template <typename OnRow>
 void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens, const std::vector<EvalWindow>& windows,
-                 size_t first, size_t count, OnRow&& on_row) {
+                 size_t first, size_t count, OnRow&& on_row, SequenceExchange* sequence = nullptr) {
   const int64_t B = static_cast<int64_t>(count), T = windows[first].length;
   std::vector<int32_t> ids(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
   for (int64_t b = 0; b < B; ++b) {
@@ -33,11 +45,30 @@ void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
   // The head runs in row chunks: no (B*T, V) logits, so one window can be 1M tokens long.
   ForwardOptions fwd;
   fwd.precision = matmul_precision();  // the caller's (longnet eval --precision)
-  const Tensor losses = model.token_losses(ids, targets, B, T, fwd);
-  const float* row_loss = losses.data();
+  std::vector<float> row_loss(static_cast<size_t>(B * T));
+  if (splits(model, sequence, T)) {
+    // This rank's slice of every window, then everyone's row losses: (P, B, l) -> (B, T).
+    const int64_t P = sequence->ranks(), R = sequence->rank(), l = T / P;
+    std::vector<int32_t> part_ids(static_cast<size_t>(B * l)), part_targets(static_cast<size_t>(B * l));
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < l; ++j) {
+        part_ids[static_cast<size_t>(b * l + j)] = ids[static_cast<size_t>(b * T + R * l + j)];
+        part_targets[static_cast<size_t>(b * l + j)] = targets[static_cast<size_t>(b * T + R * l + j)];
+      }
+    std::vector<float> all(static_cast<size_t>(B * T));
+    fwd.sequence = sequence;
+    const Tensor mine = model.token_losses(part_ids, part_targets, B, l, fwd);  // (B*l)
+    sequence->segment_gather(mine.data(), all.data(), B * l, P, false);
+    for (int64_t r = 0; r < P; ++r)
+      for (int64_t b = 0; b < B; ++b)
+        std::copy_n(all.data() + (r * B + b) * l, l, row_loss.data() + b * T + r * l);
+  } else {
+    const Tensor losses = model.token_losses(ids, targets, B, T, fwd);
+    std::copy_n(losses.data(), B * T, row_loss.data());
+  }
   for (int64_t b = 0; b < B; ++b) {
     const EvalWindow& w = windows[first + static_cast<size_t>(b)];
-    for (int64_t j = w.first_scored; j < T; ++j) on_row(first + static_cast<size_t>(b), j, row_loss[b * T + j]);
+    for (int64_t j = w.first_scored; j < T; ++j) on_row(first + static_cast<size_t>(b), j, row_loss[static_cast<size_t>(b * T + j)]);
   }
 }
 
@@ -66,7 +97,8 @@ size_t batch_end(const std::vector<EvalWindow>& windows, size_t i, int64_t batch
 }  // namespace
 
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
-                             const std::vector<EvalWindow>& windows, int64_t batch, const EvalProgressFn& progress) {
+                             const std::vector<EvalWindow>& windows, int64_t batch, const EvalProgressFn& progress,
+                             SequenceExchange* sequence) {
   check_windows(tokens, windows, batch, model.spec().vocab_size);
   StreamResult result;
   struct Sums {
@@ -86,7 +118,7 @@ StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32
       auto& wb = buckets[w - i];
       if (wb.size() <= k) wb.resize(k + 1);
       wb[k].n += 1, wb[k].s += l, wb[k].s2 += l * l;
-    });
+    }, sequence);
     for (size_t w = 0; w < end - i; ++w) {
       result.loss.add_cluster(total[w].n, total[w].s, total[w].s2);
       auto& dst = result.by_position.buckets;

@@ -13,6 +13,7 @@
 
 #include "eval/loss_stats.hpp"
 #include "eval/windows.hpp"
+#include "kernels/sequence_exchange.hpp"
 #include "nn/language_model.hpp"
 
 namespace ln {
@@ -31,9 +32,14 @@ using EvalProgressFn = std::function<void(int64_t input_tokens_done, const LossS
 // tokens: the stream (N); windows from plan_windows over N tokens. `batch` windows of equal
 // length go through one forward ((batch, T) ids -> per-token losses); the head runs in row
 // chunks, so memory is the activations of batch * T tokens, never (batch*T, V) logits.
+//
+// sequence (under mpirun, DESIGN §4): every rank of the group calls this with the same
+// arguments; each window whose length splits over the group (check_sequence_split) is run as
+// P slices, one per rank, and the per-token losses are gathered, so every rank returns the same
+// result. Windows that do not split run whole on every rank.
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
                              const std::vector<EvalWindow>& windows, int64_t batch,
-                             const EvalProgressFn& progress = {});
+                             const EvalProgressFn& progress = {}, SequenceExchange* sequence = nullptr);
 
 // Per-prediction losses in stream order (index t-1 holds prediction t), each scored by the
 // window that scores it; for tests and tools that want the raw numbers.

@@ -8,6 +8,7 @@
 #include "ops/elementwise.hpp"
 #include "ops/gelu.hpp"
 #include "ops/linear_heads.hpp"
+#include "ops/sequence_parallel_attention.hpp"
 #include "ops/shape.hpp"
 
 namespace ln {
@@ -46,12 +47,15 @@ Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const
   // q, k come out rotated, so their unrotated copies never exist either. Generation's
   // observer wants k before rotation: then the attention op rotates as usual.
   const bool rotate = attention_.positions != PositionKind::none && !options.kv_observer;
-  const int64_t pos0 = options.position_offset;
+  // Sequence parallel: this rank's T tokens are the global positions [R*T, (R+1)*T).
+  const bool split = options.sequence && options.sequence->ranks() > 1;
+  const int64_t pos0 = split ? options.sequence->rank() * T : options.position_offset;
   Var q = linear_heads(x, q_proj.weight, q_proj.bias, H, rotate, pos0, attention_.rope_base);
   Var k = linear_heads(x, k_proj.weight, k_proj.bias, H, rotate, pos0, attention_.rope_base);
   Var v = linear_heads(x, v_proj.weight, v_proj.bias, H);
   if (options.kv_observer) options.kv_observer(k.value(), v.value());
-  Var o = attention(q, k, v, attention_, pos0, rotate);  // (B, H, T, D)
+  Var o = split ? sequence_parallel_attention(q, k, v, attention_, *options.sequence, rotate)
+                : attention(q, k, v, attention_, pos0, rotate);  // (B, H, T, D)
   Var merged = reshape(transpose(o, 1, 2), {B, T, C});
   if (subln_) merged = inner_norm(merged);
   return out_proj(merged);
@@ -79,7 +83,15 @@ Var Mlp::operator()(const Var& x) const {
 }
 
 Var Mlp::chunked(const Var& x, int64_t chunk) const {
-  return chunked_rows([this](const Var& rows) { return (*this)(rows); }, x, chunk, "mlp_chunks");
+  // The chunks are recomputed inside backward, outside the caller's PrecisionScope: they carry
+  // the caller's precision with them so the recompute multiplies as the forward did.
+  const Precision precision = matmul_precision();
+  return chunked_rows(
+      [this, precision](const Var& rows) {
+        PrecisionScope scope(precision);
+        return (*this)(rows);
+      },
+      x, chunk, "mlp_chunks");
 }
 
 void Mlp::parameters(const std::string& prefix, NamedParameters& out) const {
@@ -110,8 +122,12 @@ Var TransformerBlock::forward(const Var& x, const ForwardOptions& options) const
   };
   const bool recompute = options.recompute != Recompute::none && grad_enabled();
   Var a = attn_norm(x);
-  Var attended = recompute ? checkpoint([this, options](const Var& in) { return attn(in, options); }, a, "attention_layer")
-                           : attn(a, options);
+  // The recompute runs inside backward, after this scope has ended: it sets the precision again.
+  auto attend = [this, options](const Var& in) {
+    PrecisionScope scope(options.precision);
+    return attn(in, options);
+  };
+  Var attended = recompute ? checkpoint(attend, a, "attention_layer") : attn(a, options);
   Var h = add(x, drop(attended, 0));
   Var m = mlp_norm(h);
   // Chunked when recomputing (the chunks recompute in backward) and without grad (free).

@@ -14,6 +14,8 @@
 
 namespace ln {
 
+class SequenceExchange;  // kernels/sequence_exchange.hpp
+
 // What the training forward keeps for backward (train.recompute):
 //  none       every op saves what its vjp reads (fastest, most memory);
 //  attention  each attention sub-layer (projections, attention, out_proj) keeps only its input
@@ -38,6 +40,10 @@ struct ForwardOptions {
   int64_t mlp_chunk = 8192;
   // The linear layers' GEMMs (ops/precision.hpp): fp32, or bf16 with fp32 accumulation.
   Precision precision = Precision::fp32;
+  // Sequence parallelism (DESIGN §4): when set with ranks() > 1, the T tokens are this rank's
+  // slice [R*T, (R+1)*T) of sequences of P*T tokens and attention runs across the group
+  // (position_offset is then ignored: the slice fixes the positions).
+  SequenceExchange* sequence = nullptr;
 };
 
 class DecodeAttention;  // nn/decode.hpp

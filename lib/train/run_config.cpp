@@ -31,6 +31,7 @@ std::vector<ConfigChange> config_changes(const Config& before, const Config& aft
   std::vector<ConfigChange> out;
   for (const ConfigKey& key : config_schema()) {
     if (key.name == "train.out_dir" || key.name == "data.cache_dir") continue;
+    if (key.name.rfind("parallel.", 0) == 0) continue;  // how the run is launched (any world size resumes)
     if (key.name == "model.vocab_size" && (before.model.vocab_size == 0 || after.model.vocab_size == 0))
       continue;
     std::string a = key.to_yaml(before), b = key.to_yaml(after);
@@ -58,6 +59,7 @@ ResumedConfig resolve_resumed_config(const Config& saved, const Config& given,
     out.config = saved;
     for (const auto& assignment : overrides) apply_override(out.config, assignment);
     out.config.train.out_dir = given.train.out_dir;
+    out.config.parallel = given.parallel;  // the launch's (mpirun and --set), not the run's
     out.config.source = run + " (the run's own config)";
     validate_config(out.config);
   }

@@ -7,6 +7,8 @@
 //   - a difference in another train.* key (steps, lr, schedule, save_every, ...) is accepted
 //     only when that key was given with --set, and is reported as a change;
 //   - train.out_dir and data.cache_dir are where things are, not what they are: never compared;
+//     nor is parallel.* (how the run is spread over MPI ranks: a checkpoint resumes at any
+//     world size, and the launch's parallel.* is used, never the run's);
 //     model.vocab_size 0 means "the tokenizer's", so it is compared only when both sides are set.
 //
 // Without --config (config_given false) the run's own config is the base and only the --set
@@ -25,7 +27,7 @@ struct ConfigChange {
 };
 
 // Every schema key whose value differs between `before` and `after` (schema order), except the
-// location keys train.out_dir and data.cache_dir, and model.vocab_size when either is 0.
+// location keys train.out_dir and data.cache_dir, the parallel.* keys, and model.vocab_size when either is 0.
 std::vector<ConfigChange> config_changes(const Config& before, const Config& after);
 
 // True for keys that decide what the weights, the data or the split are (refused on resume).

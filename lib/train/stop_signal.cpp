@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "dist/mpi_session.hpp"
 
 namespace ln {
 
@@ -15,10 +16,12 @@ namespace {
 std::atomic<int> g_signals{0};        // how many stop signals arrived
 std::atomic<int> g_signal{0};         // the first one
 std::atomic<bool> g_requested{false};
+std::atomic<bool> g_quiet{false};  // under mpirun, ranks other than 0 (mpirun signals them all)
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
               "signal handlers need lock-free atomics");
 
 void say(const char* text) {
+  if (g_quiet.load()) return;
   // write(2) is async-signal-safe; a short write to a terminal is not worth a retry loop here.
   ssize_t ignored = ::write(STDERR_FILENO, text, std::strlen(text));
   (void)ignored;
@@ -45,6 +48,7 @@ struct StopSignalScope::Saved {
 
 StopSignalScope::StopSignalScope() : saved_(new Saved) {
   clear_stop_request();
+  g_quiet.store(dist::world_rank() != 0);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <unordered_set>
 
 #include "autograd/var.hpp"
 #include "core/error.hpp"
@@ -15,8 +16,11 @@
 #include "core/json.hpp"
 #include "core/threading.hpp"
 #include "data/sha256.hpp"
+#include "dist/gradient_sum.hpp"
+#include "dist/process_grid.hpp"
 #include "kernels/attention_kernel.hpp"
 #include "nn/language_model.hpp"
+#include "ops/sequence_parallel_attention.hpp"
 #include "train/adamw.hpp"
 #include "train/batch_plan.hpp"
 #include "train/checkpoint.hpp"
@@ -26,9 +30,11 @@
 #include "train/memory_estimate.hpp"
 #include "train/metrics_log.hpp"
 #include "train/model_builder.hpp"
+#include "train/rank_agreement.hpp"
 #include "train/run_config.hpp"
 #include "train/run_data.hpp"
 #include "train/run_folder.hpp"
+#include "train/sharded_loss.hpp"
 #include "train/stop_signal.hpp"
 #include "train/train_state.hpp"
 #include "train/trained_model.hpp"
@@ -65,13 +71,17 @@ struct ResumePoint {
 // Otherwise the damaged ones are moved aside (damaged-step-N): a later save of their step
 // would overwrite them and pruning would delete them, and their bytes (often intact weights)
 // are the user's.
-std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const std::string& mode) {
+//
+// choose_resume_dir verifies and moves aside (rank 0 of a distributed run alone, holding the
+// lock): the checkpoint directory to resume, or "" for a new run. load_resume_point reads it
+// (every rank).
+std::string choose_resume_dir(const std::string& run_dir, const std::string& mode) {
   const auto existing = list_checkpoints(run_dir);
   if (mode == "never") {
     LN_CHECK(existing.empty(), "--resume never starts a new run, but ", run_dir, " already holds ",
              existing.size(), " checkpoint(s) (newest ", fs::path(existing.back().path).filename().string(),
              "); choose a new train.out_dir (--set train.out_dir=DIR), or move the old run away yourself");
-    return std::nullopt;
+    return "";
   }
   std::vector<std::pair<std::string, std::string>> damaged;  // path, problem (newest first)
   std::optional<std::string> latest;
@@ -85,7 +95,7 @@ std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const s
   std::string dir;
   if (mode == "auto") {
     if (!latest) {
-      if (existing.empty()) return std::nullopt;
+      if (existing.empty()) return "";
       std::string reasons;
       for (const auto& [path, problem] : damaged) {
         reasons += (reasons.empty() ? "" : "; ") + fs::path(path).filename().string() + ": " + problem;
@@ -107,11 +117,17 @@ std::optional<ResumePoint> find_resume_point(const std::string& run_dir, const s
     std::cerr << "warning: damaged checkpoint " << fs::path(path).filename().string() << " (" << problem
               << ") moved aside to " << aside << "; resuming from " << dir << "\n";
   }
+  return dir;
+}
+
+std::optional<ResumePoint> load_resume_point(const std::string& run_dir, const std::string& dir) {
+  if (dir.empty()) return std::nullopt;
   ResumePoint point;
   point.dir = dir;
   point.checkpoint = read_checkpoint(dir);
   point.state = parse_train_state(point.checkpoint.state_json, dir + "/state.json");
   point.saved_config = parse_config_yaml(point.state.config_yaml, dir + "/state.json:config");
+  dist::SymmetricErrorScope symmetric;  // every rank read the same files
   if (auto bad = non_finite_tensor(point.checkpoint.model)) {
     LN_FAIL("checkpoint ", dir, " holds non-finite weights (tensor '", *bad,
             "' has NaN or Inf); resume from an "
@@ -140,6 +156,10 @@ std::string utc_now() {
 
 struct TrainSession::State {
   TrainOptions options;
+  // Distributed (mpirun): the data x sequence grid; rank 0 alone takes the lock and writes the
+  // run folder (ranks may share one file system), every rank reads it.
+  std::unique_ptr<dist::ProcessGrid> grid;
+  bool writer = true;
   std::string run_dir;
   std::optional<RunFolderLock> lock;
   TrainResult result;
@@ -154,6 +174,9 @@ struct TrainSession::State {
   std::string tokenizer_bytes;
   BatchPlan plan;
   int64_t T = 0, micro = 0;
+  // This rank's part of each micro-batch: rows [first_row, first_row + rows), tokens
+  // [first_token, first_token + l) of each (the whole micro-batch in one process).
+  int64_t rows = 0, l = 0, first_row = 0, first_token = 0;
   std::optional<BatchSampler> sampler;
   std::string resolved_yaml;  // with the real vocab size: config.yaml and the weights' metadata
   std::unique_ptr<LanguageModel> model;
@@ -173,28 +196,50 @@ struct TrainSession::State {
   double elapsed_total() const {
     return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
-  // The files of the run folder: only these write (one place to gate for a distributed run).
+  // The files of the run folder: only these write, and only on rank 0 (`writer`) of a distributed run.
   void write_run_header();
-  void write_row(const JsonObject& row) { metrics->append(row); }
+  void write_row(const JsonObject& row) {
+    if (writer) metrics->append(row);
+  }
   void write_checkpoint_files();
-  void write_plot() { write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path))); }
+  void write_plot() {
+    if (writer) write_loss_plot(run_dir + "/loss.svg", loss_plot_data(read_metrics(metrics_path)));
+  }
 };
 
 void TrainSession::State::set_up(const Config& given) {
   run_dir = given.train.out_dir;
-  lock.emplace(run_dir);
-  remove_stale_run_files(run_dir);
+  // The grid first: a world that is not a multiple of parallel.sequence, or a sequence that
+  // does not split, is refused before any file is touched (the same line on every rank). On a
+  // resume without --config the split is checked below, against the run's own config.
+  grid = std::make_unique<dist::ProcessGrid>(given.parallel.sequence);
+  writer = grid->is_root();
+  if (!writer) options.quiet = true;  // rank 0 alone reports
+  if (options.config_given) {
+    dist::SymmetricErrorScope symmetric;
+    // The attention part of the spec does not depend on the vocabulary.
+    check_sequence_split(model_spec_from_config(given, 2).attention, given.data.seq_len, grid->sequence_size());
+  }
   result.val_loss = std::nan("");
   result.train_loss = std::nan("");
-  resume = find_resume_point(run_dir, options.resume);
+  // Rank 0 takes the lock, cleans the leftovers and chooses the checkpoint (moving damaged
+  // ones aside); then every rank reads it.
+  const std::string resume_dir = root_first(*grid, [&] {
+    lock.emplace(run_dir);
+    remove_stale_run_files(run_dir);
+    return choose_resume_dir(run_dir, options.resume);
+  });
+  resume = load_resume_point(run_dir, resume_dir);
 
   // ---- the config this run trains with ---------------------------------------------------
   config = given;
   if (resume) {
     step = resume->state.step;
+    dist::SymmetricErrorScope symmetric;  // the same files and arguments on every rank
     ResumedConfig resolved = resolve_resumed_config(resume->saved_config, given, options.overrides,
                                                     options.config_given, resume->dir);
     config = resolved.config;
+    check_sequence_split(model_spec_from_config(config, 2).attention, config.data.seq_len, grid->sequence_size());
     LN_CHECK(config.train.steps >= step, "train.steps ", config.train.steps, " is below the step of ",
              resume->dir, " (", step,
              "); a run cannot be shortened past its checkpoint: use --set train.steps=", step, " or more");
@@ -223,18 +268,23 @@ void TrainSession::State::set_up(const Config& given) {
   } else if (!options.init_from.empty() && !options.quiet) {
     std::cerr << "starting a new run in " << run_dir << " from the weights of " << options.init_from << "\n";
   }
+  if (!resume && !options.config_given) {  // a new run from the defaults and --set
+    dist::SymmetricErrorScope symmetric;
+    check_sequence_split(model_spec_from_config(config, 2).attention, config.data.seq_len, grid->sequence_size());
+  }
   first_step = step;
   if (resume && !options.init_from.empty() && !options.quiet) {
     std::cerr << "note: " << run_dir
               << " already has a checkpoint, so --init-from is not applied: resuming it\n";
   }
   const TrainConfig& tc = config.train;
-  remove_dead_writers_files(config.data.cache_dir);  // e.g. a token cache a killed run was writing
+  if (writer) remove_dead_writers_files(config.data.cache_dir);  // e.g. a token cache a killed run was writing
   // The config actually used (on resume: the run's own, with the accepted changes).
   if (!options.quiet) std::cerr << "config (" << config.source << "):\n" << config_table(config);
 
   // --init-from: the source's weights and tokenizer; its model shape must match the config's.
   if (!resume && !options.init_from.empty()) {
+    dist::SymmetricErrorScope symmetric;  // every rank reads the same source
     source.emplace(load_trained_model(options.init_from));
     std::string differing;
     for (const auto& change : config_changes(source->config, config)) {
@@ -252,8 +302,14 @@ void TrainSession::State::set_up(const Config& given) {
   const std::string tokenizer_from = resume   ? resume->checkpoint.tokenizer_path
                                      : source ? source->dir + "/tokenizer.model"
                                               : std::string();
-  data.emplace(prepare_run_data(config, run_dir, tokenizer_from, options.quiet));
+  // Rank 0 first (it may train the tokenizer and fill the token cache), then the others read.
+  root_first(*grid, [&] {
+    data.emplace(prepare_run_data(config, run_dir, tokenizer_from, options.quiet));
+    return std::string();
+  });
+  if (!writer) data.emplace(prepare_run_data(config, run_dir, tokenizer_from, options.quiet));
   if (resume) {
+    dist::SymmetricErrorScope symmetric;
     LN_CHECK(data->tokenizer.sha256() == resume->state.tokenizer_sha256, resume->dir,
              "/tokenizer.model has sha256 ", data->tokenizer.sha256().substr(0, 12),
              "... but the run was trained with ", resume->state.tokenizer_sha256.substr(0, 12),
@@ -265,10 +321,20 @@ void TrainSession::State::set_up(const Config& given) {
   // Batch geometry: sequences per optimizer step, split into grad_accum micro-batches.
   T = config.data.seq_len;
   const int64_t sequences = tc.batch_tokens > 0 ? tc.batch_tokens / T : tc.batch_size;
-  LN_CHECK(sequences % tc.grad_accum == 0, "train.grad_accum (", tc.grad_accum, ") must divide the ",
-           sequences, " sequences of a step (train.batch_size or batch_tokens / seq_len)");
-  plan = plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens, sequences / tc.grad_accum);
-  micro = plan.micro_batch;
+  {
+    dist::SymmetricErrorScope symmetric;  // the same checks fail the same way on every rank
+    LN_CHECK(sequences % tc.grad_accum == 0, "train.grad_accum (", tc.grad_accum, ") must divide the ",
+             sequences, " sequences of a step (train.batch_size or batch_tokens / seq_len)");
+    plan = plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens, sequences / tc.grad_accum);
+    micro = plan.micro_batch;
+    LN_CHECK(micro % grid->data_size() == 0, "the micro-batch of ", micro, " sequences does not split over ",
+             grid->data_size(), " data-parallel replicas (MPI ranks / parallel.sequence); use a batch that is a "
+             "multiple of ", grid->data_size() * tc.grad_accum, " sequences");
+    rows = micro / grid->data_size();
+    l = T / grid->sequence_size();
+  }
+  first_row = grid->data_rank() * rows;
+  first_token = grid->sequence_rank() * l;
   // The sampler fills one micro-batch at a time: rows m*micro .. (m+1)*micro-1 of the step's
   // global batch (a row is a function of (seed, step, row), so accumulation changes nothing).
   sampler.emplace(data->tokens.tokens(), data->split.train, micro, T, static_cast<uint64_t>(tc.seed));
@@ -278,7 +344,8 @@ void TrainSession::State::set_up(const Config& given) {
   // Estimate before allocating the model: refuse what cannot fit with a clear message.
   {
     int64_t count = LanguageModel::count_parameters(spec);
-    MemoryEstimate estimate = estimate_training_memory(spec, count, micro, T, parse_recompute(tc.recompute));
+    // Per rank: its rows of the micro-batch and its slice of each sequence.
+    MemoryEstimate estimate = estimate_training_memory(spec, count, rows, l, parse_recompute(tc.recompute));
     if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
     check_fits_in_memory(estimate);
   }
@@ -296,11 +363,14 @@ void TrainSession::State::set_up(const Config& given) {
       std::make_unique<AdamW>(refs, AdamWOptions{tc.lr, tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
   params = param_vars(refs);
   schedule = schedule_of(tc);
-  validate_lr_schedule(schedule, "train");
+  {
+    dist::SymmetricErrorScope symmetric;
+    validate_lr_schedule(schedule, "train");
+  }
 
   // A signal during set-up: nothing was trained, so nothing is saved, and the run's files
-  // stay as they were.
-  if (stop_requested()) {
+  // stay as they were. Every rank agrees (a signal may reach the ranks at different times).
+  if (ln::any_rank(*grid, stop_requested())) {
     stopped_in_setup = true;
     result.stopped_early = true;
     return;
@@ -309,17 +379,19 @@ void TrainSession::State::set_up(const Config& given) {
   if (resume) {
     model->load_parameters(resume->checkpoint.model, resume->dir + "/model.safetensors");
     optimizer->load_state(resume->checkpoint.optimizer);
-    metrics.emplace(MetricsLog::resume(metrics_path, step));
-    for (const auto& rec : read_metrics(metrics_path)) {
-      const double v = rec.number("val_loss", std::nan(""));
-      if (std::isfinite(v) && v < best_val) best_val = v, best_val_step = rec.step().value_or(-1);
+    if (writer) {
+      metrics.emplace(MetricsLog::resume(metrics_path, step));
+      for (const auto& rec : read_metrics(metrics_path)) {
+        const double v = rec.number("val_loss", std::nan(""));
+        if (std::isfinite(v) && v < best_val) best_val = v, best_val_step = rec.step().value_or(-1);
+      }
     }
     if (!options.quiet) std::cerr << "resuming from " << resume->dir << " (step " << step << ")\n";
   } else {
     if (source) model->load_parameters(source->model->named_tensors(), source->dir + "/model.safetensors");
-    metrics.emplace(MetricsLog::create(metrics_path));
+    if (writer) metrics.emplace(MetricsLog::create(metrics_path));
   }
-  write_run_header();
+  if (writer) write_run_header();
   inputs.resize(static_cast<size_t>(micro * T));
   targets.resize(static_cast<size_t>(micro * T));
   started = std::chrono::steady_clock::now();
@@ -340,6 +412,10 @@ void TrainSession::State::write_run_header() {
 }
 
 void TrainSession::State::write_checkpoint_files() {
+  if (!writer) {  // every rank holds the same weights and optimizer state: rank 0 writes them
+    result.checkpoint = (fs::path(run_dir) / checkpoint_dir_name(step)).string();
+    return;
+  }
   CheckpointData ckpt;
   ckpt.model = model->named_tensors();
   ckpt.optimizer = optimizer->state();
@@ -401,18 +477,49 @@ TrainSession::StepStats TrainSession::train_step() {
     fwd.precision = parse_precision(tc.precision);
     fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull +
                        static_cast<uint64_t>(s.step * s.plan.accum_steps + m);
-    Var loss = s.model->loss(s.inputs, s.targets, s.micro, s.T, fwd);
-    const double value = loss.value().item();
+    // Distributed: this rank's rows and token slice, its loss scaled so that the world's sum is
+    // the mean over the whole micro-batch; `value` is that mean, the same on every rank.
+    Var loss;
+    double value = 0;
+    if (s.grid->world_size() == 1) {
+      loss = s.model->loss(s.inputs, s.targets, s.micro, s.T, fwd);
+      value = loss.value().item();
+    } else {
+      ShardedLoss part =
+          sharded_loss(*s.model, rank_part(s.inputs, s.T, s.first_row, s.rows, s.first_token, s.l),
+                       rank_part(s.targets, s.T, s.first_row, s.rows, s.first_token, s.l), s.rows, s.l, fwd, *s.grid);
+      loss = part.loss;
+      value = part.value;
+    }
     LN_CHECK(std::isfinite(value), "non-finite loss (", value, ") at step ", s.step,
              "; stopping. The last good checkpoint is ",
              s.result.checkpoint.empty() ? std::string("(none yet)") : s.result.checkpoint,
              "; try a lower train.lr or a higher train.warmup_steps");
     st.loss += value / s.plan.accum_steps;
     // Mean over micro-batches: scale each micro-batch's gradient by 1/accum.
-    loss.backward(Tensor::full({}, 1.0f / static_cast<float>(s.plan.accum_steps)));
+    const Tensor seed = Tensor::full({}, 1.0f / static_cast<float>(s.plan.accum_steps));
+    if (s.grid->world_size() > 1 && m == s.plan.accum_steps - 1) {
+      // The last micro-batch: each parameter's world sum starts as soon as its gradient is
+      // final, overlapping the rest of the backward (identical gradients on every rank).
+      dist::GradientSum sum(*s.grid);
+      std::unordered_set<const VarImpl*> pending;
+      for (const Var& p : s.params) pending.insert(p.impl().get());
+      loss.backward(seed, [&](VarImpl& leaf) {
+        if (pending.erase(&leaf)) sum.ready(leaf.grad);
+      });
+      for (Var p : s.params) {  // parameters this pass never reached, in parameter order
+        if (!pending.count(p.impl().get())) continue;
+        if (!p.grad().defined()) p.grad() = Tensor::zeros(p.shape());
+        sum.ready(p.grad());
+      }
+      sum.finish();
+    } else {
+      loss.backward(seed);
+    }
   }
-  // HOOK: the gradients of the whole step are complete here (the place for a data-parallel
-  // all-reduce), before clipping and the optimizer.
+  // HOOK: the gradients of the whole step are complete here, before clipping and the
+  // optimizer; in a distributed run they are already summed over the world (above, overlapped
+  // with the last micro-batch's backward), so every rank clips and steps identically.
   st.grad_norm = clip_grad_norm(s.params, tc.grad_clip);
   LN_CHECK(std::isfinite(st.grad_norm), "non-finite gradient norm at step ", s.step,
            "; stopping. The last good checkpoint is ",
@@ -436,9 +543,12 @@ TrainSession::StepStats TrainSession::train_step() {
 ValidationResult TrainSession::validate(bool whole) {
   State& s = *s_;
   ValidationResult val;
-  if (whole) val = split_validation_loss(*s.model, *s.data, s.T);
+  // Distributed: each window split over the sequence group (validation.hpp); every data
+  // replica computes the same value.
+  SequenceExchange* sequence = &s.grid->sequence();
+  if (whole) val = split_validation_loss(*s.model, *s.data, s.T, sequence);
   whole = whole && val.tokens > 0;  // a single-document corpus has no per-file streams
-  if (!whole) val = validation_loss(*s.model, *s.data, s.micro, s.T, s.config.train.eval_batches);
+  if (!whole) val = validation_loss(*s.model, *s.data, s.micro, s.T, s.config.train.eval_batches, sequence);
   s.result.val_loss = val.loss;
   s.result.val_tokens = val.tokens;
   s.result.val_split_tokens = val.split_tokens;
@@ -457,6 +567,9 @@ ValidationResult TrainSession::validate(bool whole) {
 }
 
 void TrainSession::save() { s_->write_checkpoint_files(); }
+
+bool TrainSession::any_rank(bool flag) { return ln::any_rank(*s_->grid, flag); }
+bool TrainSession::is_root() const { return s_->writer; }
 
 void TrainSession::finish() {
   State& s = *s_;

@@ -12,11 +12,13 @@
 //   s.finish();                                      // the summary row
 //
 // Hooks: train_step() has one place where the step's gradients are complete before clipping
-// and the optimizer (marked HOOK in the source). Once set up, every file the run writes goes
-// through the write_* members of the implementation (config.yaml and the run header, metrics
-// rows, checkpoints with their rotation, loss.svg). Set-up itself also touches the folder: it
-// takes the lock, removes crash leftovers, moves damaged checkpoints aside, rewrites
-// metrics.jsonl on resume and may train the tokenizer into it.
+// and the optimizer (marked HOOK in the source; a distributed run has summed them there). Once
+// set up, every file the run writes goes through the write_* members of the implementation
+// (config.yaml and the run header, metrics rows, checkpoints with their rotation, loss.svg).
+// Set-up itself also touches the folder: it takes the lock, removes crash leftovers, moves
+// damaged checkpoints aside, rewrites metrics.jsonl on resume and may train the tokenizer into
+// it. Under mpirun rank 0 alone does all of that (the only lock holder: ranks may share one
+// file system, and a second holder would be refused) and the other ranks only read.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -54,8 +56,13 @@ class TrainSession {
   // whole: the entire split, as `longnet eval --validation-split` scores it; otherwise the
   // fixed subset of train.eval_batches batches (validation.hpp).
   ValidationResult validate(bool whole);
-  void save();    // a checkpoint of the current step
+  void save();    // a checkpoint of the current step (rank 0 writes it; every rank calls it)
   void finish();  // the summary row; saves first if this session trained and never saved
+  // Distributed runs (mpirun, lib/dist): every rank drives its own session in lockstep; rank 0
+  // alone writes the run folder and reports. any_rank is a collective: true when `flag` is
+  // true on some rank (so every rank stops at the same step); `flag` itself in one process.
+  bool any_rank(bool flag);
+  bool is_root() const;  // rank 0 (always, in one process)
   const TrainResult& result() const;
   TrainResult& result();
 

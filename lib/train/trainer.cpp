@@ -5,13 +5,17 @@
 #include <iostream>
 #include <optional>
 
+#include "dist/mpi_session.hpp"
 #include "train/progress.hpp"
 #include "train/stop_signal.hpp"
 #include "train/train_session.hpp"
 
 namespace ln {
 
-TrainResult train(const Config& given, const TrainOptions& options) {
+TrainResult train(const Config& given, const TrainOptions& given_options) {
+  // Under mpirun every rank calls this; rank 0 alone reports (and writes, TrainSession).
+  TrainOptions options = given_options;
+  options.quiet = options.quiet || dist::world_rank() != 0;
   // From here a SIGINT/SIGTERM is a graceful stop, during set-up too (a signal before the
   // first step ends the call with nothing written).
   StopSignalScope signals;
@@ -24,9 +28,9 @@ TrainResult train(const Config& given, const TrainOptions& options) {
   auto say = [&](const std::string& line) {
     if (progress) progress->message(line);
   };
-  if (session.stopped_in_setup() || stop_requested()) {
+  if (session.any_rank(session.stopped_in_setup() || stop_requested())) {
     if (progress) progress->finish();
-    std::cerr << "longnet: stopped by signal before the first step; nothing to save\n";
+    if (session.is_root()) std::cerr << "longnet: stopped by signal before the first step; nothing to save\n";
     session.result().stopped_early = true;
     return session.result();
   }
@@ -37,7 +41,8 @@ TrainResult train(const Config& given, const TrainOptions& options) {
 
     const bool out_of_time = tc.max_minutes > 0 && session.session_seconds() > tc.max_minutes * 60.0;
     const bool stop_after = options.stop_after > 0 && step - session.first_step() >= options.stop_after;
-    const bool stopping = stop_requested() || out_of_time || stop_after;
+    // Every rank stops at the same step, or the collectives hang.
+    const bool stopping = session.any_rank(stop_requested() || out_of_time || stop_after);
     const bool last = step == tc.steps;
     if (tc.eval_every > 0 && (step % tc.eval_every == 0 || last || stopping) && session.has_validation()) {
       const ValidationResult val = session.validate(last);

@@ -5,11 +5,50 @@
 #include <vector>
 
 #include "autograd/var.hpp"
+#include "core/error.hpp"
+#include "ops/sequence_parallel_attention.hpp"
 
 namespace ln {
 
+namespace {
+
+// True when windows of `len` tokens run split over the sequence group (else whole on every rank).
+bool splits(const LanguageModel& model, SequenceExchange* sequence, int64_t len) {
+  if (!sequence || sequence->ranks() <= 1) return false;
+  try {
+    check_sequence_split(model.spec().attention, len, sequence->ranks());
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
+// Mean next-token loss of `rows` windows of `len` tokens ((rows, len) inputs and targets).
+double mean_window_loss(const LanguageModel& model, const std::vector<int32_t>& inputs,
+                        const std::vector<int32_t>& targets, int64_t rows, int64_t len, SequenceExchange* sequence) {
+  if (!splits(model, sequence, len)) return model.loss(inputs, targets, rows, len).value().item();
+  // This rank's slice of every window; every slice holds rows * l tokens, so the windows'
+  // mean is the mean of the slices' means.
+  const int64_t P = sequence->ranks(), l = len / P, start = sequence->rank() * l;
+  std::vector<int32_t> ids(static_cast<size_t>(rows * l)), part(ids.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    std::copy_n(inputs.begin() + r * len + start, l, ids.begin() + r * l);
+    std::copy_n(targets.begin() + r * len + start, l, part.begin() + r * l);
+  }
+  ForwardOptions options;
+  options.sequence = sequence;
+  const float mine = model.loss(ids, part, rows, l, options).value().item();
+  std::vector<float> all(static_cast<size_t>(P));
+  sequence->segment_gather(&mine, all.data(), 1, P, false);
+  double mean = 0;
+  for (float m : all) mean += m;
+  return mean / static_cast<double>(P);
+}
+
+}  // namespace
+
 ValidationResult validation_loss(const LanguageModel& model, const RunData& data, int64_t batch, int64_t seq_len,
-                                 int64_t max_batches) {
+                                 int64_t max_batches, SequenceExchange* sequence) {
   ValidationResult out;
   out.loss = std::nan("");
   if (data.split.val.empty()) return out;
@@ -19,7 +58,7 @@ ValidationResult validation_loss(const LanguageModel& model, const RunData& data
   double total = 0;
   Batch b;
   for (int64_t i = 0; i < max_batches && windows.next(b); ++i) {
-    const double mean = model.loss(b.inputs, b.targets, b.rows, b.seq).value().item();
+    const double mean = mean_window_loss(model, b.inputs, b.targets, b.rows, b.seq, sequence);
     total += mean * static_cast<double>(b.rows * b.seq);
     out.tokens += b.rows * b.seq;
   }
@@ -50,7 +89,8 @@ std::vector<std::vector<int32_t>> validation_streams(const RunData& data) {
   return streams;
 }
 
-ValidationResult split_validation_loss(const LanguageModel& model, const RunData& data, int64_t seq_len) {
+ValidationResult split_validation_loss(const LanguageModel& model, const RunData& data, int64_t seq_len,
+                                       SequenceExchange* sequence) {
   ValidationResult out;
   out.loss = std::nan("");
   if (data.split.val.empty()) return out;
@@ -64,7 +104,7 @@ ValidationResult split_validation_loss(const LanguageModel& model, const RunData
       const int64_t len = std::min(seq_len, predictions - begin);
       std::vector<int32_t> inputs(stream.begin() + begin, stream.begin() + begin + len);
       std::vector<int32_t> targets(stream.begin() + begin + 1, stream.begin() + begin + len + 1);
-      total += model.loss(inputs, targets, 1, len).value().item() * static_cast<double>(len);
+      total += mean_window_loss(model, inputs, targets, 1, len, sequence) * static_cast<double>(len);
       out.tokens += len;
     }
   }

@@ -11,8 +11,16 @@
 // held-out documents, cut into non-overlapping windows of seq_len (the last one shorter),
 // every prediction counted once. The two numbers agree to float rounding (a test holds them
 // to 1e-6); the periodic subset numbers differ from it by sampling.
+//
+// sequence (distributed training, DESIGN §4): every rank of the sequence group calls these
+// with the same arguments; a window whose length splits over the group
+// (check_sequence_split) is scored as P slices, one per rank, and the slices' losses are
+// gathered, so no rank holds a whole window and every rank returns the same value, equal to
+// one process. A window that does not split (the short last window of a stream) runs whole
+// on every rank.
 #include <cstdint>
 
+#include "kernels/sequence_exchange.hpp"
 #include "nn/language_model.hpp"
 #include "train/run_data.hpp"
 
@@ -25,10 +33,11 @@ struct ValidationResult {
 };
 
 ValidationResult validation_loss(const LanguageModel& model, const RunData& data, int64_t batch, int64_t seq_len,
-                                 int64_t max_batches);
+                                 int64_t max_batches, SequenceExchange* sequence = nullptr);
 
 // The whole validation split, scored like `longnet eval --validation-split` (above).
-ValidationResult split_validation_loss(const LanguageModel& model, const RunData& data, int64_t seq_len);
+ValidationResult split_validation_loss(const LanguageModel& model, const RunData& data, int64_t seq_len,
+                                       SequenceExchange* sequence = nullptr);
 
 // The token streams that scoring reads: one per source file holding validation documents,
 // EOS then those documents in order (eval/validation_split.hpp builds the same).

@@ -51,8 +51,8 @@ TEST_CASE("defaults: load_config with no file is the struct defaults, and the sc
     Config round = parse_config_yaml(key.section() + ":\n  " + key.leaf() + ": " + key.to_yaml(probe), "probe");
     CHECK(key.format(round) == key.default_text());
   }
-  CHECK(names.size() == 57);
-  CHECK(config_sections() == std::vector<std::string>{"model", "attention", "tokenizer", "data", "train"});
+  CHECK(names.size() == 58);
+  CHECK(config_sections() == std::vector<std::string>{"model", "attention", "tokenizer", "data", "train", "parallel"});
 }
 
 TEST_CASE("a YAML file sets typed values") {

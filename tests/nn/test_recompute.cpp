@@ -10,6 +10,7 @@
 #include "core/memory_stats.hpp"
 #include "nn/language_model.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/precision.hpp"
 
 using namespace ln;
 
@@ -35,7 +36,8 @@ struct Run {
   std::vector<std::vector<float>> grads;
 };
 
-Run train_pass(const LanguageModel& model, Recompute recompute, int64_t mlp_chunk) {
+Run train_pass(const LanguageModel& model, Recompute recompute, int64_t mlp_chunk,
+               Precision precision = Precision::fp32) {
   const int64_t B = 2, T = 16;
   std::vector<int32_t> ids(B * T), targets(B * T);
   for (int64_t i = 0; i < B * T; ++i) {
@@ -47,6 +49,7 @@ Run train_pass(const LanguageModel& model, Recompute recompute, int64_t mlp_chun
   fwd.dropout_seed = 12345;
   fwd.recompute = recompute;
   fwd.mlp_chunk = mlp_chunk;
+  fwd.precision = precision;
   for (auto& [name, var] : model.parameters()) var.zero_grad();
   Var loss = model.loss(ids, targets, B, T, fwd);
   loss.backward();
@@ -94,6 +97,24 @@ TEST_CASE("recompute attention|blocks and the chunked MLP give the plain forward
         }
       }
     }
+  }
+}
+
+TEST_CASE("under bf16 the recomputed attention and MLP chunks multiply in bf16, as the forward did") {
+  // The recompute runs inside backward, after the block's PrecisionScope has ended; if it fell
+  // back to fp32 the gradient would be that of another function (off by ~bf16's 2^-8).
+  LanguageModel model(recompute_spec(false, 0.0f), 3);
+  const Run none = train_pass(model, Recompute::none, 8192, Precision::bf16);
+  const Run fp32 = train_pass(model, Recompute::none, 8192, Precision::fp32);
+  double scale = 0;
+  for (const auto& g : none.grads)
+    for (float v : g) scale = std::max(scale, double(std::fabs(v)));
+  REQUIRE(worst_diff(fp32, none) > 1e-4 * scale);  // bf16 is visible: the check below can fail
+  for (Recompute mode : {Recompute::attention, Recompute::blocks}) {
+    CAPTURE(recompute_name(mode));
+    const Run got = train_pass(model, mode, 5, Precision::bf16);
+    CHECK(got.loss == doctest::Approx(none.loss).epsilon(1e-6));
+    CHECK(worst_diff(got, none) <= 1e-5 * scale);
   }
 }
 

@@ -115,3 +115,25 @@ TEST_CASE("state.json round-trips, the LR anchor to the last bit") {
           parse_train_state("{\"format\": \"other\"}", "x/state.json");
         }).find("x/state.json is not a longnet training state") == 0);
 }
+
+TEST_CASE("resume: parallel.* is how a run is launched, never compared; the launch's value is used") {
+  Config saved;
+  saved.parallel.sequence = 4;  // trained under mpirun -np 4
+  saved.train.out_dir = "runs/demo";
+  Config launch = saved;
+  launch.parallel.sequence = 2;
+  CHECK(config_changes(saved, launch).empty());
+  // With --config and no --set: accepted, and the given grid is the one used.
+  ResumedConfig r = resolve_resumed_config(saved, launch, {}, true, "R");
+  CHECK(r.config.parallel.sequence == 2);
+  CHECK(r.changes.empty());
+  // Without --config: the run's own config, but the launch's parallel.sequence (1 by default).
+  Config defaults;
+  defaults.train.out_dir = "runs/demo";
+  r = resolve_resumed_config(saved, defaults, {}, false, "R");
+  CHECK(r.config.parallel.sequence == 1);
+  defaults.parallel.sequence = 2;  // --set parallel.sequence=2
+  r = resolve_resumed_config(saved, defaults, {"parallel.sequence=2"}, false, "R");
+  CHECK(r.config.parallel.sequence == 2);
+  CHECK(r.changes.empty());
+}

@@ -1,0 +1,204 @@
+// `longnet bench dist`: what sequence-parallel attention (DESIGN §4) costs per rank and layer.
+//
+//   mpirun --oversubscribe -np 4 longnet bench dist        measured on the ranks of this job
+//   longnet bench dist --model                            the analytic model, P = 1 .. 4096
+//
+// The pattern set keeps w/r constant (= --ratio): (ratio, 1), (4*ratio, 4), (N, N/ratio), so a
+// long pattern's sparsified keys are `ratio` rows per head whatever N and P. One JSON object per
+// line; measured: one line per rank and pass (fwd, bwd) with the bytes that rank sent and received,
+// its time inside the attention op minus the time inside communication (compute_ms) and the
+// communication time (comm_ms), plus the model's bytes for the same rank (model_bytes_*); model:
+// the busiest rank (the last: causal ranks receive the keys of every earlier rank of their
+// segment), with compute time from --gflops and communication time from --bandwidth and
+// --latency-us (assumptions, printed in every line).
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <random>
+#include <vector>
+
+#include "command_registry.hpp"
+#include "core/error.hpp"
+#include "core/file_io.hpp"
+#include "core/json.hpp"
+#include "core/threading.hpp"
+#include "dist/comm_model.hpp"
+#include "dist/comm_plot.hpp"
+#include "dist/mpi_session.hpp"
+#include "dist/process_grid.hpp"
+#include "ops/sequence_parallel_attention.hpp"
+
+namespace ln::app {
+namespace {
+
+struct Options {
+  int64_t tokens_per_rank = 8192, ratio = 2048, heads = 4, head_dim = 64, batch = 1;
+  int repeats = 3;
+  bool model = false;
+  int64_t max_ranks = 4096;
+  double gflops = 20, bandwidth_gbs = 10, latency_us = 5;
+  std::string svg;  // --model: also write the curve here
+};
+
+Tensor random_tensor(const Shape& shape, uint64_t seed) {
+  Tensor t = Tensor::empty(shape);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  float* p = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
+  return t;
+}
+
+JsonObject base_line(const Options& o, int64_t P, int64_t R, const char* pass, bool measured) {
+  const int64_t l = o.tokens_per_rank;
+  return JsonObject()
+      .add("bench", "dist")
+      .add("measured", measured)
+      .add("pass", pass)
+      .add("rank", R)
+      .add("ranks", P)
+      .add("seq", P * l)
+      .add("tokens_per_rank", l)
+      .add("ratio", o.ratio)
+      .add("heads", o.heads)
+      .add("head_dim", o.head_dim)
+      .add("batch", o.batch);
+}
+
+int run_model(const Options& o) {
+  std::vector<dist::CommPoint> points;
+  for (int64_t P = 1; P <= o.max_ranks; P *= 2) {
+    const int64_t N = P * o.tokens_per_rank, R = P - 1;
+    const AttentionSpec spec = dist::constant_ratio_patterns(N, o.ratio);
+    check_sequence_split(spec, N, P);
+    const dist::RankTraffic t = dist::modelled_traffic(spec, o.batch, o.heads, o.head_dim, N, P, R);
+    const double flops = dist::modelled_forward_flops(spec, o.batch, o.heads, o.head_dim, N, P);
+    const double messages = static_cast<double>(P > 1 ? std::min<int64_t>(P - 1, R) : 0);
+    // For contrast: the same segments' keys and values gathered whole (every r = 1).
+    AttentionSpec whole = spec;
+    std::fill(whole.dilations.begin(), whole.dilations.end(), 1);
+    const dist::RankTraffic dense = dist::modelled_traffic(whole, o.batch, o.heads, o.head_dim, N, P, R);
+    points.push_back({P, N, static_cast<double>(t.fwd_recv), static_cast<double>(dense.fwd_recv)});
+    for (int pass = 0; pass < 2; ++pass) {
+      const int64_t sent = pass == 0 ? t.fwd_sent : t.bwd_sent, recv = pass == 0 ? t.fwd_recv : t.bwd_recv;
+      const double compute_ms = flops * (pass == 0 ? 1.0 : 2.5) / (o.gflops * 1e9) * 1e3;
+      const double comm_ms = messages * o.latency_us * 1e-3 +
+                             static_cast<double>(std::max(sent, recv)) / (o.bandwidth_gbs * 1e9) * 1e3;
+      std::cout << base_line(o, P, R, pass == 0 ? "fwd" : "bwd", false)
+                       .add("bytes_sent", sent)
+                       .add("bytes_recv", recv)
+                       .add("compute_ms", compute_ms)
+                       .add("comm_ms", comm_ms)
+                       .add("assumed_gflops_per_rank", o.gflops)
+                       .add("assumed_bandwidth_gbs", o.bandwidth_gbs)
+                       .add("assumed_latency_us", o.latency_us)
+                       .str()
+                << "\n";
+    }
+  }
+  if (!o.svg.empty()) {
+    write_file_atomic(
+        o.svg, dist::comm_model_svg(points, std::to_string(o.tokens_per_rank) + " tokens per rank, w/r = " +
+                                                std::to_string(o.ratio) + ", H = " + std::to_string(o.heads) +
+                                                ", D = " + std::to_string(o.head_dim) + ", fp32, causal"));
+  }
+  return 0;
+}
+
+int run_measured(const Options& o) {
+  const int64_t P = dist::world_size();
+  dist::ProcessGrid grid(P);
+  const int64_t R = grid.sequence_rank(), l = o.tokens_per_rank, N = P * l;
+  const int64_t B = o.batch, H = o.heads, D = o.head_dim;
+  const AttentionSpec spec = dist::constant_ratio_patterns(N, o.ratio);
+  {
+    dist::SymmetricErrorScope symmetric;
+    check_sequence_split(spec, N, P);
+  }
+  const Shape shape{B, H, l, D};
+  Var q(random_tensor(shape, 10 + R), true), k(random_tensor(shape, 20 + R), true),
+      v(random_tensor(shape, 30 + R), true);
+  Tensor seed = random_tensor(shape, 40 + R);
+  dist::CommStats& stats = grid.sequence_stats();
+  // Per pass: bytes sent, received, compute ms, comm ms (the median repeat's times).
+  std::vector<std::vector<double>> runs;
+  auto now = [] { return std::chrono::steady_clock::now(); };
+  for (int rep = 0; rep <= o.repeats; ++rep) {  // repeat 0 warms up
+    grid.barrier();
+    const dist::CommStats s0 = stats;
+    const auto t0 = now();
+    Var out = sequence_parallel_attention(q, k, v, spec, grid.sequence());
+    const auto t1 = now();
+    const dist::CommStats s1 = stats;
+    out.backward(seed);
+    const auto t2 = now();
+    const dist::CommStats s2 = stats;
+    const double fwd_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    const double bwd_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+    const double fwd_comm = (s1.seconds - s0.seconds) * 1e3, bwd_comm = (s2.seconds - s1.seconds) * 1e3;
+    if (rep > 0)
+      runs.push_back({static_cast<double>(s1.bytes_sent - s0.bytes_sent),
+                      static_cast<double>(s1.bytes_recv - s0.bytes_recv), fwd_ms - fwd_comm, fwd_comm,
+                      static_cast<double>(s2.bytes_sent - s1.bytes_sent),
+                      static_cast<double>(s2.bytes_recv - s1.bytes_recv), bwd_ms - bwd_comm, bwd_comm});
+    q.zero_grad(), k.zero_grad(), v.zero_grad();
+  }
+  std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a[2] + a[6] < b[2] + b[6]; });
+  const std::vector<double>& mid = runs[runs.size() / 2];
+  // Everyone's numbers to rank 0: each rank fills its slot, the world sums.
+  std::vector<double> all(static_cast<size_t>(P * 8), 0.0);
+  std::copy(mid.begin(), mid.end(), all.begin() + R * 8);
+  grid.sum_world(all.data(), static_cast<int64_t>(all.size()));
+  if (!grid.is_root()) return 0;
+  for (int64_t r = 0; r < P; ++r) {
+    const dist::RankTraffic want = dist::modelled_traffic(spec, B, H, D, N, P, r);
+    for (int pass = 0; pass < 2; ++pass) {
+      const double* m = all.data() + r * 8 + pass * 4;
+      const double total_ms = m[2] + m[3];
+      std::cout << base_line(o, P, r, pass == 0 ? "fwd" : "bwd", true)
+                       .add("bytes_sent", static_cast<int64_t>(m[0]))
+                       .add("bytes_recv", static_cast<int64_t>(m[1]))
+                       .add("compute_ms", m[2])
+                       .add("comm_ms", m[3])
+                       .add("tokens_per_s",
+                            total_ms > 0 ? static_cast<double>(B * l) / (total_ms * 1e-3) : 0.0)
+                       .add("model_bytes_sent", pass == 0 ? want.fwd_sent : want.bwd_sent)
+                       .add("model_bytes_recv", pass == 0 ? want.fwd_recv : want.bwd_recv)
+                       .add("threads", static_cast<int64_t>(threads()))
+                       .add("repeats", static_cast<int64_t>(o.repeats))
+                       .str()
+                << "\n";
+    }
+  }
+  return 0;
+}
+
+RegisterCommand reg{
+    {"bench", "dist",
+     "Sequence-parallel attention per rank and layer: bytes and compute/communication time "
+     "(under mpirun), or --model for P up to 4096",
+     [](CLI::App& cmd) -> RunFn {
+       auto o = std::make_shared<Options>();
+       cmd.add_option("--tokens-per-rank", o->tokens_per_rank, "Positions l each rank holds")
+           ->check(CLI::PositiveNumber);
+       cmd.add_option("--ratio", o->ratio, "w/r of every pattern (rows per head of a long pattern)")
+           ->check(CLI::PositiveNumber);
+       cmd.add_option("--heads", o->heads, "Heads H")->check(CLI::PositiveNumber);
+       cmd.add_option("--head-dim", o->head_dim, "Head dim D")->check(CLI::PositiveNumber);
+       cmd.add_option("--batch", o->batch, "Sequences B")->check(CLI::PositiveNumber);
+       cmd.add_option("--repeats", o->repeats, "Timed repeats (median); one more warms up")
+           ->check(CLI::PositiveNumber);
+       cmd.add_flag("--model", o->model, "Print the analytic model for P = 1, 2, 4 .. --max-ranks");
+       cmd.add_option("--svg", o->svg, "With --model: also write the curve as an SVG file");
+       cmd.add_option("--max-ranks", o->max_ranks, "Largest P of --model")->check(CLI::PositiveNumber);
+       cmd.add_option("--gflops", o->gflops, "Model: attention GFLOP/s per rank")->check(CLI::PositiveNumber);
+       cmd.add_option("--bandwidth", o->bandwidth_gbs, "Model: GB/s per rank link")
+           ->check(CLI::PositiveNumber);
+       cmd.add_option("--latency-us", o->latency_us, "Model: microseconds per message")
+           ->check(CLI::NonNegativeNumber);
+       return [o] { return o->model ? run_model(*o) : run_measured(*o); };
+     }}};
+
+}  // namespace
+}  // namespace ln::app
