@@ -61,7 +61,7 @@ DEMO_PROMPT ?= My fellow Americans,
 
 demo: build demo-deps
 	data/fetch_sotu.sh
-	$(BUILD_DIR)/longnet train --config configs/default.yaml
+	$(BUILD_DIR)/longnet train configs/default.yaml
 	$(BUILD_DIR)/longnet eval --checkpoint $(DEMO_RUN) --validation-split --by-position $(DEMO_RUN)/loss_by_position
 	$(BUILD_DIR)/longnet generate --checkpoint $(DEMO_RUN) --prompt "$(DEMO_PROMPT)" -n 120 --temp 0.8 --top-p 0.95 --seed 1
 
