@@ -68,7 +68,7 @@ fetch_deb() {  # package file sha256
   [[ -f "${work}/${file}" ]] || die "apt-get download did not produce ${file}"
   local got; got="$(sha256sum "${work}/${file}" | cut -d' ' -f1)"
   [[ "${got}" == "${sha}" ]] || die "sha256 mismatch for ${file}: expected ${sha}, got ${got}; refusing to use it"
-  dpkg-deb -x "${work}/${file}" "${work}/root" || die "could not unpack ${file}"
+  dpkg-deb -x "${work}/${file}" "${work}/unpacked" || die "could not unpack ${file}"
 }
 fetch_deb r-cran-janeaustenr "${JANEAUSTENR_DEB}" "${JANEAUSTENR_SHA256}"
 fetch_deb bible-kjv-text "${KJV_TEXT_DEB}" "${KJV_TEXT_SHA256}"
@@ -76,12 +76,12 @@ fetch_deb bible-kjv "${KJV_DEB}" "${KJV_SHA256}"
 echo "fetch_paper_corpus: .deb files verified (sha256)"
 
 # 3. Austen: one file per novel.
-python3 "${script_dir}/rdb_strings.py" "${work}/root/usr/lib/R/site-library/janeaustenr/data/Rdata.rdb" \
+python3 "${script_dir}/rdb_strings.py" "${work}/unpacked/usr/lib/R/site-library/janeaustenr/data/Rdata.rdb" \
   "${work}/austen" >/dev/null || die "could not read the novels from janeaustenr's Rdata.rdb"
 
 # 4. The King James Bible: print it whole, cut at each book's chapter 1 heading.
 mkdir -p "${work}/kjv"
-"${work}/root/usr/bin/bible" -p "${work}/root/usr/lib" "gen1:1-rev22:21" >"${work}/kjv.txt" 2>"${work}/bible.err" || {
+"${work}/unpacked/usr/bin/bible" -p "${work}/unpacked/usr/lib" "gen1:1-rev22:21" >"${work}/kjv.txt" 2>"${work}/bible.err" || {
   cat "${work}/bible.err" >&2
   die "the bible program failed (it needs libreadline8: run 'make paper-deps' as root)"
 }
