@@ -1,9 +1,7 @@
 #include "data/piece_encode.hpp"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include "core/error.hpp"
+#include "core/parallel_for.hpp"
 #include "data/tokenizer.hpp"
 
 namespace ln {
@@ -59,9 +57,7 @@ std::vector<int32_t> encode_in_pieces(const Tokenizer& tokenizer, std::string_vi
       bytes += pieces[last++].size();
     }
     std::vector<std::vector<int32_t>> encoded(last - first);
-    tbb::parallel_for(tbb::blocked_range<size_t>(first, last, 1), [&](const tbb::blocked_range<size_t>& r) {
-      for (size_t i = r.begin(); i < r.end(); ++i) tokenizer.encode_append(pieces[i], encoded[i - first]);
-    });
+    ln::parallel_for(first, last, [&](size_t i) { tokenizer.encode_append(pieces[i], encoded[i - first]); });
     for (const auto& ids : encoded) out.insert(out.end(), ids.begin(), ids.end());
     done_bytes += bytes;
     first = last;

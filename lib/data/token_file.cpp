@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +12,7 @@
 #include <iostream>
 
 #include "core/error.hpp"
+#include "core/parallel_for.hpp"
 #include "data/sha256.hpp"
 #include "data/tokenizer.hpp"
 
@@ -178,12 +177,9 @@ class ChunkEncoder {
   void end_document() { items_.push_back({std::string(), true}); }
   void flush() {
     std::vector<std::vector<int32_t>> encoded(items_.size());
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, items_.size(), 1),
-                      [&](const tbb::blocked_range<size_t>& r) {
-                        for (size_t i = r.begin(); i < r.end(); ++i) {
-                          if (!items_[i].document_end) tokenizer_.encode_append(items_[i].text, encoded[i]);
-                        }
-                      });
+    ln::parallel_for(size_t{0}, items_.size(), [&](size_t i) {
+      if (!items_[i].document_end) tokenizer_.encode_append(items_[i].text, encoded[i]);
+    });
     for (size_t i = 0; i < items_.size(); ++i) {
       auto& buffer = writer_.buffer();
       if (items_[i].document_end) {

@@ -1,12 +1,11 @@
 #include "eval/eval_text.hpp"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <filesystem>
 #include <functional>
 
 #include "core/error.hpp"
+#include "core/parallel_for.hpp"
 #include "data/tokenizer.hpp"
 
 namespace ln {
@@ -30,10 +29,8 @@ class PieceEncoder {
   void end_document() { items_.push_back({std::string(), true}); }
   void flush() {
     std::vector<std::vector<int32_t>> encoded(items_.size());
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, items_.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
-      for (size_t i = r.begin(); i < r.end(); ++i) {
-        if (!items_[i].document_end) tokenizer_.encode_append(items_[i].text, encoded[i]);
-      }
+    ln::parallel_for(size_t{0}, items_.size(), [&](size_t i) {
+      if (!items_[i].document_end) tokenizer_.encode_append(items_[i].text, encoded[i]);
     });
     for (size_t i = 0; i < items_.size(); ++i) {
       if (items_[i].document_end) {

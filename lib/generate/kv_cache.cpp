@@ -2,7 +2,6 @@
 // plain loop: at most Σ_p w_p / r_p dot products per head, tiny next to the projections.
 #include "generate/kv_cache.hpp"
 
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +10,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/parallel_for.hpp"
 #include "kernels/positions.hpp"
 
 namespace ln {
@@ -267,7 +267,7 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
   for (const SegmentBuffer& buf : L.patterns) work += buf.rows;
   work = (work + visible_summary) * D;
   if (work * H >= (int64_t{1} << 20)) {
-    tbb::parallel_for(int64_t{0}, H, one_head);
+    ln::parallel_for(int64_t{0}, H, one_head);
   } else {
     for (int64_t h = 0; h < H; ++h) one_head(h);
   }

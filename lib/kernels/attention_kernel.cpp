@@ -2,13 +2,13 @@
 // kind (dense = the single dilated pattern (N, 1)) and runs them.
 #include "kernels/attention_kernel.hpp"
 
-#include <tbb/parallel_for.h>
 
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/parallel_for.hpp"
 #include "kernels/attention_segments.hpp"
 
 namespace ln {
@@ -93,7 +93,7 @@ void attention_backward(const AttentionSpec& spec, const AttentionDims& dims, co
   // delta_i = dO_i . O_i, the softmax's correction term, once per row (in double: it is
   // subtracted from dP_ij, where cancellation would otherwise show).
   std::vector<float> delta(static_cast<size_t>(rows));
-  tbb::parallel_for(int64_t{0}, rows, [&](int64_t i) {
+  ln::parallel_for(int64_t{0}, rows, [&](int64_t i) {
     double s = 0;
     for (int64_t t = 0; t < D; ++t) s += static_cast<double>(dout[i * D + t]) * o[i * D + t];
     delta[static_cast<size_t>(i)] = static_cast<float>(s);

@@ -1,7 +1,6 @@
 #include "kernels/attention_segments.hpp"
 
 #include <tbb/global_control.h>
-#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <memory>
 #include <new>
 
+#include "core/parallel_for.hpp"
 #include "kernels/attention_tile.hpp"
 
 namespace ln::attn {
@@ -150,7 +150,7 @@ void forward_job(const SegmentJob& job, int64_t d, float scale, const TileKernel
   KeySide side;
   prepare_keys(side, job, d, dp);
   const int64_t n_tiles = (job.mq + kTileQ - 1) / kTileQ;
-  tbb::parallel_for(int64_t{0}, n_tiles, [&](int64_t tile) {
+  ln::parallel_for(int64_t{0}, n_tiles, [&](int64_t tile) {
     const int64_t q0 = tile * kTileQ, mt = std::min(kTileQ, job.mq - q0);
     Aligned qt(kTileQ * dp), o(kTileQ * dp);
     float lse[kTileQ];
@@ -223,14 +223,14 @@ void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKerne
     // Too few jobs to occupy the threads: dK/dV by key tiles, then dQ by query tiles, each
     // part recomputing P (1.4x the work, bit-identical results; see BwdPart).
     constexpr int64_t kChunk = 2;
-    tbb::parallel_for(int64_t{0}, (n_kt + kChunk - 1) / kChunk, [&](int64_t c) {
+    ln::parallel_for(int64_t{0}, (n_kt + kChunk - 1) / kChunk, [&](int64_t c) {
       BwdSegment part = seg;
       part.part = BwdPart::keys;
       part.begin = c * kChunk;
       part.end = std::min(n_kt, part.begin + kChunk);
       kern.backward(part);
     });
-    tbb::parallel_for(int64_t{0}, (n_qt + kChunk - 1) / kChunk, [&](int64_t c) {
+    ln::parallel_for(int64_t{0}, (n_qt + kChunk - 1) / kChunk, [&](int64_t c) {
       BwdSegment part = seg;
       part.part = BwdPart::queries;
       part.begin = c * kChunk;
@@ -262,7 +262,7 @@ void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKerne
 
 void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale) {
   const TileKernels& kern = tile_kernels();
-  tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { forward_job(jobs[j], d, scale, kern); });
+  ln::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { forward_job(jobs[j], d, scale, kern); });
 }
 
 namespace {
@@ -278,7 +278,7 @@ void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float sca
   const size_t threads = std::min(static_cast<size_t>(tbb::this_task_arena::max_concurrency()),
                                   tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   const bool split = policy == BackwardSplit::always || (policy == BackwardSplit::automatic && jobs.size() < threads);
-  tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { backward_job(jobs[j], d, scale, kern, split); });
+  ln::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { backward_job(jobs[j], d, scale, kern, split); });
 }
 
 }  // namespace ln::attn

@@ -6,11 +6,10 @@
 // reductions across rows (layernorm's dweight, broadcast gradients, sums) go through
 // `fixed_chunks`: the split is a function of n alone, each chunk reduces serially, and the
 // chunk partials are combined in chunk order by the caller.
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <cstdint>
+
+#include "core/parallel_for.hpp"
 
 namespace ln::par {
 
@@ -27,8 +26,7 @@ void for_rows(int64_t n, int64_t work_per_row, F&& f) {
     return;
   }
   int64_t grain = std::max<int64_t>(1, kMinParallelWork / 4 / std::max<int64_t>(1, work_per_row));
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, grain),
-                    [&](const tbb::blocked_range<int64_t>& r) { f(r.begin(), r.end()); });
+  ln::parallel_for_ranges(int64_t{0}, n, grain, f);
 }
 
 // Number of chunks a cross-row reduction over n rows is cut into: depends only on n.

@@ -1,9 +1,9 @@
 #include "kernels/positions.hpp"
 
-#include <tbb/parallel_for.h>
-
 #include <cmath>
 #include <vector>
+
+#include "core/parallel_for.hpp"
 
 namespace ln {
 
@@ -14,7 +14,7 @@ void rotate_pairs(const float* x, float* y, int64_t rows, int64_t T, int64_t D, 
   for (int64_t j = 0; j < half; ++j) inv_freq[j] = std::pow(static_cast<double>(base), -2.0 * j / D);
   // One (cos, sin) table per block of times, shared by all rows (heads) of the block.
   constexpr int64_t kBlock = 64;
-  tbb::parallel_for(int64_t{0}, (T + kBlock - 1) / kBlock, [&](int64_t blk) {
+  ln::parallel_for(int64_t{0}, (T + kBlock - 1) / kBlock, [&](int64_t blk) {
     const int64_t t0 = blk * kBlock, t1 = std::min(T, t0 + kBlock);
     std::vector<float> cs(static_cast<size_t>((t1 - t0) * half * 2));
     for (int64_t t = t0; t < t1; ++t) {
@@ -50,7 +50,7 @@ void xpos_decay_table(float* table, int64_t n, int64_t D, int64_t dp, double cen
   std::vector<double> log_zeta(static_cast<size_t>(D / 2));
   for (int64_t j = 0; j < D / 2; ++j) log_zeta[j] = std::log(xpos_zeta(j, D, gamma));
   const double sign = keys ? -1.0 : 1.0;
-  tbb::parallel_for(int64_t{0}, n, [&](int64_t o) {
+  ln::parallel_for(int64_t{0}, n, [&](int64_t o) {
     const double e = sign * (static_cast<double>(o) - centre) / scale_base;
     float* row = table + o * dp;
     for (int64_t t = 0; t < dp; ++t) row[t] = t < 2 * (D / 2) ? static_cast<float>(std::exp(e * log_zeta[t / 2])) : 0.f;

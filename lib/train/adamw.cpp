@@ -1,13 +1,13 @@
 #include "train/adamw.hpp"
 
 #include <immintrin.h>
-#include <tbb/parallel_for.h>
 
 #include <cmath>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "core/parallel_for.hpp"
 
 namespace ln {
 
@@ -152,7 +152,7 @@ void AdamW::step(double lr) {
       adamw_update(pp, mp, vp, gp, n, c);
     } else {
       const int64_t chunks = (n + kChunk - 1) / kChunk;
-      tbb::parallel_for(int64_t{0}, chunks, [&](int64_t k) {
+      ln::parallel_for(int64_t{0}, chunks, [&](int64_t k) {
         const int64_t begin = k * kChunk;
         const int64_t len = std::min(kChunk, n - begin);
         adamw_update(pp + begin, mp + begin, vp + begin, gp + begin, len, c);

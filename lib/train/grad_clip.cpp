@@ -1,13 +1,13 @@
 #include "train/grad_clip.hpp"
 
 #include <immintrin.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/parallel_for.hpp"
 
 namespace ln {
 
@@ -25,7 +25,7 @@ void for_each_chunk(int64_t n, Fn&& fn) {
     if (n > 0) fn(int64_t{0}, int64_t{0}, n);
     return;
   }
-  tbb::parallel_for(int64_t{0}, chunks, [&](int64_t c) {
+  ln::parallel_for(int64_t{0}, chunks, [&](int64_t c) {
     const int64_t begin = c * kChunk;
     fn(c, begin, std::min(n, begin + kChunk));
   });
