@@ -27,7 +27,7 @@
 #include "core/json.hpp"
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
-#include "kernels/attention_kernel.hpp"
+#include "kernels/attention/attention_kernel.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 namespace ln::app {

@@ -11,7 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel_for.hpp"
-#include "kernels/positions.hpp"
+#include "kernels/attention/positions.hpp"
 
 namespace ln {
 

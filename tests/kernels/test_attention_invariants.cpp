@@ -8,7 +8,7 @@
 
 #include "attention_test_util.hpp"
 #include "core/threading.hpp"
-#include "kernels/attention_segments.hpp"
+#include "kernels/attention/attention_internal.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 using namespace ln;

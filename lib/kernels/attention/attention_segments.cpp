@@ -1,4 +1,4 @@
-#include "kernels/attention_segments.hpp"
+#include "kernels/attention/attention_internal.hpp"
 
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
@@ -12,7 +12,6 @@
 #include <new>
 
 #include "core/parallel_for.hpp"
-#include "kernels/attention_tile.hpp"
 
 namespace ln::attn {
 

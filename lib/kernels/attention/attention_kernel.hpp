@@ -1,6 +1,6 @@
 #pragma once
 // The attention kernels (dense, sparse, dilated) behind one interface: pointers and sizes in,
-// results out, no autograd. Semantics: DESIGN.md §2 and lib/kernels/attention_spec.hpp.
+// results out, no autograd. Semantics: DESIGN.md §2 and lib/kernels/attention/attention_spec.hpp.
 //
 // Windows (for sequence parallelism, DESIGN §4, and the KV cache, §3): the q rows held are the
 // global positions [q_start, q_start + Tq), the k/v rows [k_start, k_start + Tk). Segments are
@@ -29,10 +29,10 @@
 // Positions: the kernels apply XPOS's decay (when spec.positions == xpos) per pattern, centred
 // on each pattern's segment (kind dilated and sparse's local blocks) or on the sequence middle
 // (kind dense, sparse's summary columns). The rotation (RoPE, or XPOS's) is NOT applied here:
-// rotate q and k with global positions first (kernels/positions.hpp).
+// rotate q and k with global positions first (kernels/attention/positions.hpp).
 #include <cstdint>
 
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 
 namespace ln {
 
