@@ -42,7 +42,8 @@ double cache_vs_reference(const AttentionSpec& attention, const AttentionSpec& c
   spec.d_model = H * D;
   spec.layers = 1;
   spec.attention = cache_attention;
-  const auto q = random_floats(H * N * D, 1), k = random_floats(H * N * D, 2), v = random_floats(H * N * D, 3);
+  const auto q = random_floats(H * N * D, 1), k = random_floats(H * N * D, 2),
+             v = random_floats(H * N * D, 3);
 
   // Reference: rotate q and k at their global positions (the kernels' contract), then one
   // softmax per query over the whole causal sequence.
@@ -120,12 +121,12 @@ TEST_CASE("KV cache attention equals the plain-loop reference at every decoded p
       }
     }
     CAPTURE(to_string(pos));
-    CHECK(cache_vs_reference(attention_of(AttentionKind::dilated, {6, 12}, {2, 3}, HeadOffset::mod, pos), 4, 8,
-                             30, 1) <= kTolerance);  // some rows reach no key in some heads: o = 0
-    CHECK(cache_vs_reference(attention_of(AttentionKind::dense, {16}, {1}, HeadOffset::mod, pos), 4, 8, 33, 3) <=
-          kTolerance);
-    CHECK(cache_vs_reference(attention_of(AttentionKind::sparse, {16}, {1}, HeadOffset::mod, pos), 4, 8, 41, 5) <=
-          kTolerance);
+    CHECK(cache_vs_reference(attention_of(AttentionKind::dilated, {6, 12}, {2, 3}, HeadOffset::mod, pos), 4,
+                             8, 30, 1) <= kTolerance);  // some rows reach no key in some heads: o = 0
+    CHECK(cache_vs_reference(attention_of(AttentionKind::dense, {16}, {1}, HeadOffset::mod, pos), 4, 8, 33,
+                             3) <= kTolerance);
+    CHECK(cache_vs_reference(attention_of(AttentionKind::sparse, {16}, {1}, HeadOffset::mod, pos), 4, 8, 41,
+                             5) <= kTolerance);
   }
 }
 

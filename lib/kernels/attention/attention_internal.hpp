@@ -48,8 +48,8 @@ struct KeyRows {
 // One query tile of mt <= kTileQ rows. qt: (dp, kTileQ) Q^T, already multiplied by
 // scale * log2(e), zero in columns >= mt. lo/hi: kTileQ entries (padding rows: 0 / kNoLimit).
 // Writes o: (mt, dp) normalised and lse: (mt) natural-log log-sum-exp (-inf for empty rows).
-using FwdTileFn = void (*)(const KeyRows& keys, const float* qt, int64_t mt, const int32_t* lo, const int32_t* hi,
-                           float* o, float* lse);
+using FwdTileFn = void (*)(const KeyRows& keys, const float* qt, int64_t mt, const int32_t* lo,
+                           const int32_t* hi, float* o, float* lse);
 
 // Union of a query tile's key ranges and the range all its rows see (padding rows, i >= mt,
 // never restrict).
