@@ -100,8 +100,9 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 # Fails (and names each file and line) when a tracked .cpp/.hpp differs from .clang-format's
-# style; `make format` fixes it.
-format-check: check-deps
+# style; `make format` fixes it. Installs only clang-format of CHECK_DEPS, not clang.
+format-check:
+	@$(MAKE) -s check-deps CHECK_DEPS=clang-format
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
