@@ -160,12 +160,6 @@ void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scal
 // (through lse and delta = rowsum(dout * o)).
 void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale);
 
-// How a backward job is parallelised: whole (one task per job) or split into a key-tile part
-// and a query-tile part (more tasks, 1.4x the work). automatic splits when a pass has fewer
-// jobs than threads. Results are bit-identical either way; the switch is for tests.
-enum class BackwardSplit { automatic, never, always };
-void set_backward_split(BackwardSplit policy);
-
 // A pass: jobs with disjoint output rows, plus whatever buffers they point into (XPOS tables,
 // gathered keys) and an optional step after the backward (scatter gathered dk/dv back).
 struct AttentionPass {

@@ -80,4 +80,10 @@ enum class AttentionIsa { automatic, avx2, avx512 };
 void set_attention_isa(AttentionIsa isa);  // for tests and benchmarks
 const char* attention_isa_name();          // the path in force: "avx512" or "avx2"
 
+// How the backward parallelises a job: whole (one task per job) or split into a key-tile part
+// and a query-tile part (more tasks, 1.4x the work). automatic splits when a pass has fewer
+// jobs than threads. Results are bit-identical either way; the switch is for tests.
+enum class AttentionBackwardSplit { automatic, never, always };
+void set_attention_backward_split(AttentionBackwardSplit policy);
+
 }  // namespace ln
