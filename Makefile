@@ -18,10 +18,10 @@ DEMO_DEPS := npm
 PAPER_DEPS := python3 libreadline8
 
 # What `make fuzz` adds: clang and its runtimes (libFuzzer, ASan, UBSan). `make sanitize` and
-# `make tsan` use g++'s sanitizers, which come with g++.
-CHECK_DEPS := clang libclang-rt-14-dev
+# `make tsan` use g++'s sanitizers, which come with g++. `make format-check` adds clang-format.
+CHECK_DEPS := clang libclang-rt-14-dev clang-format
 
-.PHONY: all deps print-deps build test demo demo-deps bench clean format paper paper-deps check-deps sanitize tsan fuzz
+.PHONY: all deps print-deps build test demo demo-deps bench clean format format-check paper paper-deps check-deps sanitize tsan fuzz
 
 all: build
 
@@ -98,6 +98,12 @@ bench: build
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+# Fails (and names each file and line) when a tracked .cpp/.hpp differs from .clang-format's
+# style; `make format` fixes it. Installs only clang-format of CHECK_DEPS, not clang.
+format-check:
+	@$(MAKE) -s check-deps CHECK_DEPS=clang-format
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
 	rm -rf $(BUILD_DIR)

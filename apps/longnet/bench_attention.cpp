@@ -24,10 +24,11 @@
 
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "core/median.hpp"
 #include "core/json.hpp"
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
-#include "kernels/attention_kernel.hpp"
+#include "kernels/attention/attention_kernel.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 namespace ln::app {
@@ -158,12 +159,11 @@ int run(const Options& opt) {
       times.push_back(now_ms() - t0);
       cpu_times.push_back(cpu_ms() - c0);
     }
-    std::sort(times.begin(), times.end());
-    std::sort(cpu_times.begin(), cpu_times.end());
+    const double ms = median(times), cms = median(cpu_times);
     const double flops = 2.0 * static_cast<double>(m) * m * m;
-    std::cout << JsonObject().add("kind", "matmul_reference").add("m", m).add("ms", times[times.size() / 2])
-                     .add("gflops", flops / (times[times.size() / 2] * 1e6)).add("cpu_ms", cpu_times[cpu_times.size() / 2])
-                     .add("gflops_per_cpu_second", flops / (cpu_times[cpu_times.size() / 2] * 1e6))
+    std::cout << JsonObject().add("kind", "matmul_reference").add("m", m).add("ms", ms)
+                     .add("gflops", flops / (ms * 1e6)).add("cpu_ms", cms)
+                     .add("gflops_per_cpu_second", flops / (cms * 1e6))
                      .add("threads", threads()).add("omp_wait_policy", openmp_wait_policy()).str() << std::endl;
   }
   int status = 0;
@@ -232,9 +232,7 @@ int run(const Options& opt) {
           times.push_back(now_ms() - t0);
           cpu_times.push_back(cpu_ms() - c0);
         }
-        std::sort(times.begin(), times.end());
-        std::sort(cpu_times.begin(), cpu_times.end());
-        const double ms = times[times.size() / 2], cms = cpu_times[cpu_times.size() / 2];
+        const double ms = median(times), cms = median(cpu_times);
         const double flops = fwd_flops * (pass == "fwd" ? 1.0 : pass == "bwd" ? 2.5 : 3.5);
         JsonObject line;
         line.add("seq", T).add("kind", kind_name).add("pass", pass).add("heads", opt.heads)

@@ -25,6 +25,7 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/median.hpp"
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
 #include "generate/generator.hpp"
@@ -157,22 +158,18 @@ ln::app::RegisterCommand reg{{"bench", "generate", "Per-token decoding latency a
       }
       double first_ms = 0;
       for (const Run& run : runs) {
-        std::vector<double> sorted = run.ms;
-        std::sort(sorted.begin(), sorted.end());
-        const double median = sorted[sorted.size() / 2];
+        const double median = ln::median(run.ms);
         double mean = 0;
-        for (double x : sorted) mean += x;
-        mean /= static_cast<double>(sorted.size());
+        for (double x : run.ms) mean += x;
+        mean /= static_cast<double>(run.ms.size());
         if (first_ms == 0) first_ms = median;
-        std::vector<double> cpu = run.cpu_ms;
-        std::sort(cpu.begin(), cpu.end());
         ln::JsonObject j;
         j.add("bench", "generate")
             .add("context", run.context)
             .add("ms_per_token", median)
             .add("ms_per_token_mean", mean)
-            .add("ms_per_token_min", sorted.front())
-            .add("cpu_ms_per_token", cpu[cpu.size() / 2])
+            .add("ms_per_token_min", *std::min_element(run.ms.begin(), run.ms.end()))
+            .add("cpu_ms_per_token", ln::median(run.cpu_ms))
             .add("tokens", a.tokens)
             .add("ratio_to_first", median / first_ms)
             .add("prefill_s", run.prefill_s)

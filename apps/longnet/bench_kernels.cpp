@@ -17,6 +17,7 @@
 
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "core/median.hpp"
 #include "core/json.hpp"
 #include "core/threading.hpp"
 #include "kernels/dropout.hpp"
@@ -52,12 +53,6 @@ std::vector<float> random_floats(int64_t n, uint64_t seed, float lo = -1.0f, flo
   return v;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 void measure(const Options& o, const std::string& kernel, bool fast, double bytes, ln::JsonObject shape,
              const std::function<void()>& call) {
   int repeats = fast ? o.repeats : std::min(o.repeats, 3);
@@ -69,7 +64,7 @@ void measure(const Options& o, const std::string& kernel, bool fast, double byte
     auto t1 = std::chrono::steady_clock::now();
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
-  double med = median(ms);
+  double med = ln::median(ms);
   ln::JsonObject line;
   line.add("bench", "kernels").add("kernel", kernel).add("impl", fast ? "fast" : "reference");
   std::string s = shape.str();  // splice the shape fields in after the names

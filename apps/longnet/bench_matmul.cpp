@@ -15,6 +15,7 @@
 
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "core/median.hpp"
 #include "core/json.hpp"
 #include "core/tensor.hpp"
 #include "core/threading.hpp"
@@ -66,12 +67,6 @@ Tensor random_input(int64_t count, uint64_t seed, ln::DType dtype) {
   return t.to(dtype);
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 void run_one(const Options& o, Dims d, ln::DType dtype, const std::string& layout) {
   ln::MatmulShape shape{1, d.m, d.k, d.n, layout[0] == 't', layout[1] == 't'};
   ln::JsonObject line;
@@ -104,7 +99,7 @@ void run_one(const Options& o, Dims d, ln::DType dtype, const std::string& layou
     auto t1 = std::chrono::steady_clock::now();
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
-  double med = median(ms), best = *std::min_element(ms.begin(), ms.end());
+  double med = ln::median(ms), best = *std::min_element(ms.begin(), ms.end());
   double flops = 2.0 * double(d.m) * double(d.k) * double(d.n);
   line.add("ms", med)
       .add("ms_min", best)

@@ -9,6 +9,7 @@
 #include "command_registry.hpp"
 #include "config/config.hpp"
 #include "core/json.hpp"
+#include "core/median.hpp"
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
 #include "nn/init.hpp"
@@ -30,11 +31,6 @@ struct BenchTrainArgs {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 int run(const BenchTrainArgs& args) {
@@ -93,7 +89,7 @@ int run(const BenchTrainArgs& args) {
     opt.push_back(t_all - t_fwd - t_bwd);
     total.push_back(t_all);
   }
-  const double step_s = median(total);
+  const double step_s = ln::median(total);
   std::cout << ln::JsonObject()
                    .add("bench", "train")
                    .add("config", config.source)
@@ -111,9 +107,9 @@ int run(const BenchTrainArgs& args) {
                    .add("steps", args.steps)
                    .add("tokens_per_s", static_cast<double>(B * T) / step_s)
                    .add("step_ms", 1e3 * step_s)
-                   .add("fwd_ms", 1e3 * median(fwd))
-                   .add("bwd_ms", 1e3 * median(bwd))
-                   .add("opt_ms", 1e3 * median(opt))
+                   .add("fwd_ms", 1e3 * ln::median(fwd))
+                   .add("bwd_ms", 1e3 * ln::median(bwd))
+                   .add("opt_ms", 1e3 * ln::median(opt))
                    .add("precision", config.train.precision)
                    .add("recompute", ln::recompute_name(recompute))
                    .add("peak_rss_bytes", ln::peak_rss_bytes())

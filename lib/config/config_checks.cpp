@@ -1,7 +1,7 @@
 // validate_config: every check that involves more than one key (or a value the schema's range
 // cannot express), run once at config load, so that a config `longnet config` accepts also builds
 // a model and trains. The model, kernels and trainer keep their own checks for callers that do
-// not come through a config; these mirror them (lib/kernels/attention_spec.cpp,
+// not come through a config; these mirror them (lib/kernels/attention/attention_spec.cpp,
 // lib/train/batch_plan.cpp, lib/data/tokenizer.cpp) with the config's file:line.
 #include <algorithm>
 #include <initializer_list>

@@ -3,15 +3,9 @@
 // split can be recomputed from its coordinates alone (a resumed run needs no RNG state).
 #include <cstdint>
 
-namespace ln {
+#include "core/splitmix64.hpp"
 
-// splitmix64's finalizer (Steele, Lea, Flood 2014): a bijective 64-bit mix.
-inline uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+namespace ln {
 
 inline uint64_t counter_hash(uint64_t seed, uint64_t a, uint64_t b = 0) {
   return splitmix64(splitmix64(splitmix64(seed) ^ a) ^ b);

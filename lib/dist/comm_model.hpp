@@ -6,7 +6,7 @@
 // bytes at P <= 4.
 #include <cstdint>
 
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 
 namespace ln::dist {
 

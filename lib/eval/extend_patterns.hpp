@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 #include "train/trained_model.hpp"
 
 namespace ln {

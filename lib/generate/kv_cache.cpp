@@ -1,5 +1,9 @@
 // The KV cache and the one-token attention against it (see kv_cache.hpp). The attention is a
-// plain loop: at most Σ_p w_p / r_p dot products per head, tiny next to the projections.
+// plain loop: at most Σ_p w_p / r_p dot products per head, tiny next to the projections. It
+// does not go through the kernels' window API, whose key layout (the last w_max positions,
+// dense) is not the cache's (per pattern, only each head's sparse keys): see
+// lib/kernels/attention/attention_kernel.hpp. tests/generate/test_kv_cache.cpp holds this loop
+// against the full forward and against the plain-loop reference attention.
 #include "generate/kv_cache.hpp"
 
 
@@ -11,7 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel_for.hpp"
-#include "kernels/positions.hpp"
+#include "kernels/attention/positions.hpp"
 
 namespace ln {
 

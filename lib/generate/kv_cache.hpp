@@ -13,7 +13,7 @@
 //
 // Keys are stored rotated (RoPE / XPOS rotation at their global position) and, with XPOS,
 // multiplied by the pattern's key decay factors; the query gets the query factors. The factors
-// are the kernels' (kernels/positions.hpp, dilated_attention.cpp, sparse_attention.cpp): per
+// are the kernels' (kernels/attention/positions.hpp, dilated_attention.cpp, sparse_attention.cpp): per
 // pattern, measured from the centre of its segment w' = min(w, N); for dense and sparse's
 // summary columns from the sequence middle N/2. N is the cache's capacity: the centres cancel
 // in the product, so any N >= the positions used gives the same attention, and with N equal to

@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <string>
 
+#include "core/splitmix64.hpp"
 #include "core/tensor.hpp"
 
 namespace ln {
 
-uint64_t splitmix64(uint64_t x);
 uint64_t hash_name(const std::string& name);  // FNV-1a, stable across runs and platforms
 
 // Fills t with N(0, std^2) values drawn from the stream (seed, name).

@@ -1,7 +1,7 @@
 #include "nn/model_flops.hpp"
 
 #include "core/error.hpp"
-#include "kernels/attention_kernel.hpp"
+#include "kernels/attention/attention_kernel.hpp"
 
 namespace ln {
 

@@ -7,7 +7,7 @@
 //   matmuls   L * 2 * (4 C^2 + 2 m C^2)   q, k, v, out projections and the two MLP layers
 //           + 2 C V                         the output head (tied or not)
 //   attention 4 D per (query, key) pair a head actually visits, per layer
-//             (kernels/attention_kernel.hpp attention_forward_flops: causal mask, segments,
+//             (kernels/attention/attention_kernel.hpp attention_forward_flops: causal mask, segments,
 //             dilations and head offsets respected, so dense, sparse and dilated are counted
 //             by what they compute, not by their asymptotic formula).
 // A training step is the forward plus the backward: the backward of a matmul is 2x its forward

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 
 namespace ln {
 

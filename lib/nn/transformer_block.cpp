@@ -2,6 +2,7 @@
 
 #include "autograd/checkpoint.hpp"
 #include "core/error.hpp"
+#include "core/splitmix64.hpp"
 #include "nn/init.hpp"
 #include "ops/attention.hpp"
 #include "ops/dropout.hpp"

@@ -3,8 +3,8 @@
 #include "ops/attention.hpp"
 
 #include "core/error.hpp"
-#include "kernels/attention_kernel.hpp"
-#include "kernels/positions.hpp"
+#include "kernels/attention/attention_kernel.hpp"
+#include "kernels/attention/positions.hpp"
 
 namespace ln {
 

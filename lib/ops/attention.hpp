@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "autograd/var.hpp"
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 
 namespace ln {
 

@@ -4,7 +4,7 @@
 
 #include "core/error.hpp"
 #include "kernels/matmul_dnnl.hpp"
-#include "kernels/positions.hpp"
+#include "kernels/attention/positions.hpp"
 #include "kernels/transpose.hpp"
 #include "ops/precision.hpp"
 

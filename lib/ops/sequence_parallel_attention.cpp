@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "kernels/attention_kernel.hpp"
-#include "kernels/positions.hpp"
+#include "kernels/attention/attention_kernel.hpp"
+#include "kernels/attention/positions.hpp"
 
 namespace ln {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "autograd/var.hpp"
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 #include "kernels/sequence_exchange.hpp"
 
 namespace ln {

@@ -18,7 +18,7 @@
 #include "data/sha256.hpp"
 #include "dist/gradient_sum.hpp"
 #include "dist/process_grid.hpp"
-#include "kernels/attention_kernel.hpp"
+#include "kernels/attention/attention_kernel.hpp"
 #include "nn/language_model.hpp"
 #include "ops/sequence_parallel_attention.hpp"
 #include "train/adamw.hpp"

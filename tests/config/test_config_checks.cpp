@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "config/config.hpp"
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
 #include "train/batch_plan.hpp"

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "config/config.hpp"
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 #include "nn/language_model.hpp"
 #include "train/memory_estimate.hpp"
 #include "train/model_builder.hpp"

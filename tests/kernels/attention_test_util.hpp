@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/attention_kernel.hpp"
+#include "kernels/attention/attention_kernel.hpp"
 
 namespace ln::test {
 

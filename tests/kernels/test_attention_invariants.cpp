@@ -8,7 +8,6 @@
 
 #include "attention_test_util.hpp"
 #include "core/threading.hpp"
-#include "kernels/attention_segments.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 using namespace ln;
@@ -186,7 +185,7 @@ TEST_CASE("kernels are deterministic: bit-identical across runs with 1 and 2 thr
     // (which 1 job per pass on many threads would pick): all bit-identical.
     for (int run = 0; run < 6; ++run) {
       set_threads(run < 2 ? 1 : 2);
-      attn::set_backward_split(run < 4 ? attn::BackwardSplit::never : attn::BackwardSplit::always);
+      set_attention_backward_split(run < 4 ? AttentionBackwardSplit::never : AttentionBackwardSplit::always);
       std::vector<float> o(q.size()), lse(q.size() / 64), dq(q.size()), dk(q.size()), dv(q.size());
       attention_forward(spec, d, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
       attention_backward(spec, d, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(), dq.data(),
@@ -196,7 +195,7 @@ TEST_CASE("kernels are deterministic: bit-identical across runs with 1 and 2 thr
       results.push_back(std::move(all));
     }
     set_threads(0);
-    attn::set_backward_split(attn::BackwardSplit::automatic);
+    set_attention_backward_split(AttentionBackwardSplit::automatic);
     for (size_t r = 1; r < results.size(); ++r)
       CHECK(std::memcmp(results[0].data(), results[r].data(), results[0].size() * sizeof(float)) == 0);
   }

@@ -8,7 +8,6 @@
 
 #include "attention_test_util.hpp"
 #include "core/error.hpp"
-#include "kernels/attention_segments.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 using namespace ln;
@@ -47,13 +46,13 @@ void check_against_reference(const AttnCase& c, uint64_t seed) {
   reference::attention_forward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), o.data(), lse.data());
   reference::attention_backward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), dod.data(), dq.data(),
                                          dk.data(), dv.data());
-  for (auto [isa, split] : {std::pair{AttentionIsa::avx2, attn::BackwardSplit::never},
-                             std::pair{AttentionIsa::avx512, attn::BackwardSplit::never},
-                             std::pair{AttentionIsa::avx512, attn::BackwardSplit::always}}) {
+  for (auto [isa, split] : {std::pair{AttentionIsa::avx2, AttentionBackwardSplit::never},
+                             std::pair{AttentionIsa::avx512, AttentionBackwardSplit::never},
+                             std::pair{AttentionIsa::avx512, AttentionBackwardSplit::always}}) {
     set_attention_isa(isa);
-    attn::set_backward_split(split);
+    set_attention_backward_split(split);
     Outputs f = run_fast(c, q, k, v, dout);
-    INFO("isa ", attention_isa_name(), " split backward ", split == attn::BackwardSplit::always, " kind ", to_string(c.spec.kind), " B=", d.batch, " H=", d.heads,
+    INFO("isa ", attention_isa_name(), " split backward ", split == AttentionBackwardSplit::always, " kind ", to_string(c.spec.kind), " B=", d.batch, " H=", d.heads,
          " Tq=", d.q_len, " Tk=", d.k_len, " D=", d.head_dim, " causal=", c.spec.causal, " offset=",
          to_string(c.spec.head_offset), " positions=", to_string(c.spec.positions), " q_start=", c.window.q_start,
          " k_start=", c.window.k_start);
@@ -64,7 +63,7 @@ void check_against_reference(const AttnCase& c, uint64_t seed) {
     CHECK(worst_ratio(f.dv, dv, 5e-5, 1e-3) <= 1.0);
   }
   set_attention_isa(AttentionIsa::automatic);
-  attn::set_backward_split(attn::BackwardSplit::automatic);
+  set_attention_backward_split(AttentionBackwardSplit::automatic);
 }
 
 AttnCase make(AttentionSpec spec, int64_t B, int64_t H, int64_t T, int64_t D) {

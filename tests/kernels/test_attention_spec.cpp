@@ -4,7 +4,7 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 
 using namespace ln;
 

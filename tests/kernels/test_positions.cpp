@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "attention_test_util.hpp"
-#include "kernels/positions.hpp"
+#include "kernels/attention/positions.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 using namespace ln;

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "core/error.hpp"
-#include "kernels/positions.hpp"
+#include "kernels/attention/positions.hpp"
 #include "ops/linear.hpp"
 #include "ops/linear_heads.hpp"
 #include "ops/reduce.hpp"

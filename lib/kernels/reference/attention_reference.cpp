@@ -4,7 +4,7 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/positions.hpp"
+#include "kernels/attention/positions.hpp"
 
 namespace ln::reference {
 

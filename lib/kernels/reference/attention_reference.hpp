@@ -2,11 +2,11 @@
 // Plain-loop reference twins of the attention kernels, in double precision, written straight
 // from the definitions (DESIGN §2) so a reader can check them against the papers. Slow
 // (O(T^2) per head whatever the kind): for tests and `longnet bench attention --check` only.
-// Same layouts and window semantics as kernels/attention_kernel.hpp; the rotation of
+// Same layouts and window semantics as kernels/attention/attention_kernel.hpp; the rotation of
 // positions is not applied here either (see rotate_pairs_reference), XPOS's decay is.
 #include <cstdint>
 
-#include "kernels/attention_kernel.hpp"
+#include "kernels/attention/attention_kernel.hpp"
 
 namespace ln::reference {
 

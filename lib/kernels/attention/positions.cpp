@@ -1,4 +1,4 @@
-#include "kernels/positions.hpp"
+#include "kernels/attention/positions.hpp"
 
 #include <cmath>
 #include <vector>

@@ -1,8 +1,8 @@
 // Chooses the SIMD path of the attention tile kernels once (CPU check), overridable for tests.
 #include <atomic>
 
-#include "kernels/attention_kernel.hpp"
-#include "kernels/attention_tile.hpp"
+#include "kernels/attention/attention_kernel.hpp"
+#include "kernels/attention/attention_internal.hpp"
 
 namespace ln {
 namespace {

@@ -9,9 +9,8 @@
 #include <algorithm>
 
 #include "core/error.hpp"
-#include "kernels/attention_segments.hpp"
-#include "kernels/attention_tile.hpp"
-#include "kernels/positions.hpp"
+#include "kernels/attention/attention_internal.hpp"
+#include "kernels/attention/positions.hpp"
 
 namespace ln::attn {
 

@@ -1,4 +1,4 @@
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 
 #include <cmath>
 #include <iostream>

@@ -8,7 +8,7 @@
 #include <new>
 #include <vector>
 
-#include "kernels/attention_tile.hpp"
+#include "kernels/attention/attention_internal.hpp"
 
 namespace ln::attn::avx2 {
 namespace {
@@ -68,6 +68,6 @@ struct V {
 };
 }  // namespace
 
-#include "kernels/attention_tile_impl.inc"
+#include "kernels/attention/attention_tile_impl.inc"
 
 }  // namespace ln::attn::avx2

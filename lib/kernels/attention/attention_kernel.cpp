@@ -1,6 +1,6 @@
 // attention_forward / attention_backward: checks the call, builds the passes of the chosen
 // kind (dense = the single dilated pattern (N, 1)) and runs them.
-#include "kernels/attention_kernel.hpp"
+#include "kernels/attention/attention_kernel.hpp"
 
 
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel_for.hpp"
-#include "kernels/attention_segments.hpp"
+#include "kernels/attention/attention_internal.hpp"
 
 namespace ln {
 

@@ -1,4 +1,4 @@
-#include "kernels/attention_segments.hpp"
+#include "kernels/attention/attention_internal.hpp"
 
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
@@ -12,7 +12,6 @@
 #include <new>
 
 #include "core/parallel_for.hpp"
-#include "kernels/attention_tile.hpp"
 
 namespace ln::attn {
 
@@ -266,12 +265,11 @@ void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scal
 }
 
 namespace {
-std::atomic<int> g_split{static_cast<int>(BackwardSplit::automatic)};
+std::atomic<int> g_split{static_cast<int>(AttentionBackwardSplit::automatic)};
 }
 
-void set_backward_split(BackwardSplit policy) { g_split = static_cast<int>(policy); }
-
 void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale) {
+  using BackwardSplit = AttentionBackwardSplit;
   const TileKernels& kern = tile_kernels();
   const auto policy = static_cast<BackwardSplit>(g_split.load());
   // The threads we may use: the arena's, capped by ln::set_threads (a tbb::global_control).
@@ -282,3 +280,7 @@ void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float sca
 }
 
 }  // namespace ln::attn
+
+namespace ln {
+void set_attention_backward_split(AttentionBackwardSplit policy) { attn::g_split = static_cast<int>(policy); }
+}  // namespace ln

@@ -1,8 +1,8 @@
 #pragma once
 // The attention kernels (dense, sparse, dilated) behind one interface: pointers and sizes in,
-// results out, no autograd. Semantics: DESIGN.md §2 and lib/kernels/attention_spec.hpp.
+// results out, no autograd. Semantics: DESIGN.md §2 and lib/kernels/attention/attention_spec.hpp.
 //
-// Windows (for sequence parallelism, DESIGN §4, and the KV cache, §3): the q rows held are the
+// Windows (for sequence parallelism, DESIGN §4, and decoding, §3, see below): the q rows held are the
 // global positions [q_start, q_start + Tq), the k/v rows [k_start, k_start + Tk). Segments are
 // laid out on global positions (w' = min(w, seq_len)). A query sees exactly the keys the
 // semantics give it *among the rows passed*; rows not passed are simply absent.
@@ -12,13 +12,19 @@
 // where k_start is the start of a segment (a multiple of w'). Rows past the segment's end are
 // ignored. This is what a rank receives after the sparsified all-gather of DESIGN §4.
 //
-// How callers use the windows (both are exercised in tests/kernels/test_attention_kernels.cpp):
-//  - KV-cache decode step at position t (DESIGN §3): q_len = 1 (or the few new tokens),
-//    q_start = t; keys/values = the cache's last w_max positions [k0, t] with
-//    k0 = max(0, t - w_max + 1), linearised from the ring into (B, H, t + 1 - k0, D), k_start = k0;
-//    seq_len = 0 (causal results do not depend on it). Cache keys after rotation (RoPE/XPOS
+// How the windows are used (both are exercised in tests/kernels/test_attention_kernels.cpp):
+//  - Decoding at position t (DESIGN §3) is *possible* through the window API: q_len = 1 (or
+//    the few new tokens), q_start = t; keys/values = the last w_max positions [k0, t] with
+//    k0 = max(0, t - w_max + 1), linearised into (B, H, t + 1 - k0, D), k_start = k0;
+//    seq_len = 0 (causal results do not depend on it). Keys after rotation (RoPE/XPOS
 //    rotation with their global positions); XPOS's decay is applied here. Tiles of <= 4 query
-//    rows take a row-by-row path, so a step costs ~sum_p w_p / r_p dot products per head.
+//    rows take a row-by-row path. The test pins this equivalence (DESIGN §2 invariant 3 at the
+//    kernel level). Generation does NOT decode through it: lib/generate/kv_cache.cpp keeps per
+//    pattern and head only that head's sparse keys of the current segment (sum_p w_p / r_p
+//    rows, XPOS key decay applied once when a key arrives; sparse kind: plus its summary
+//    columns), where this API wants w_max dense rows per head, and attends with its own loop,
+//    which tests/generate/test_kv_cache.cpp holds against the full forward and against the
+//    plain-loop reference (kernels/reference/attention_reference.hpp).
 //  - Sequence-parallel rank R holding positions [R*l, (R+1)*l) (DESIGN §4): for patterns with
 //    w <= l, q_start = k_start = R*l on its own rows; for w > l, one call per pattern with the
 //    gathered, sparsified keys of its segment from the segment start s up to (R+1)*l
@@ -29,10 +35,10 @@
 // Positions: the kernels apply XPOS's decay (when spec.positions == xpos) per pattern, centred
 // on each pattern's segment (kind dilated and sparse's local blocks) or on the sequence middle
 // (kind dense, sparse's summary columns). The rotation (RoPE, or XPOS's) is NOT applied here:
-// rotate q and k with global positions first (kernels/positions.hpp).
+// rotate q and k with global positions first (kernels/attention/positions.hpp).
 #include <cstdint>
 
-#include "kernels/attention_spec.hpp"
+#include "kernels/attention/attention_spec.hpp"
 
 namespace ln {
 
@@ -73,5 +79,11 @@ double attention_forward_flops(const AttentionSpec& spec, const AttentionDims& d
 enum class AttentionIsa { automatic, avx2, avx512 };
 void set_attention_isa(AttentionIsa isa);  // for tests and benchmarks
 const char* attention_isa_name();          // the path in force: "avx512" or "avx2"
+
+// How the backward parallelises a job: whole (one task per job) or split into a key-tile part
+// and a query-tile part (more tasks, 1.4x the work). automatic splits when a pass has fewer
+// jobs than threads. Results are bit-identical either way; the switch is for tests.
+enum class AttentionBackwardSplit { automatic, never, always };
+void set_attention_backward_split(AttentionBackwardSplit policy);
 
 }  // namespace ln

@@ -9,7 +9,7 @@
 #include <new>
 #include <vector>
 
-#include "kernels/attention_tile.hpp"
+#include "kernels/attention/attention_internal.hpp"
 
 #pragma GCC push_options
 // GCC 12 flags its own _mm512_reduce_* helpers (built on _mm512_undefined_ps) as uninitialised.
@@ -69,7 +69,7 @@ struct V {
 };
 }  // namespace
 
-#include "kernels/attention_tile_impl.inc"
+#include "kernels/attention/attention_tile_impl.inc"
 
 }  // namespace ln::attn::avx512
 
