@@ -17,7 +17,7 @@
 #include "train/adamw.hpp"
 #include "train/batch_plan.hpp"
 #include "train/memory_estimate.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include "eval/eval_run.hpp"
 #include "eval/extend_patterns.hpp"
 #include "ops/precision.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 namespace {
 

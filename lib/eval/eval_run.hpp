@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "eval/perplexity.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 namespace ln {
 

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "run/lr_anchor.hpp"
+
 namespace ln {
 
 struct LrSchedule {
@@ -56,10 +58,7 @@ double learning_rate(int64_t step, const LrSchedule& schedule);
 //
 // So the LR at s0 equals the previous schedule's, and the new decay reaches min_lr at the new
 // train.steps. A later change anchors again, at its own step, on this continued curve.
-struct LrAnchor {
-  int64_t step = 0;
-  double lr = 0;
-};
+// (struct LrAnchor lives in run/lr_anchor.hpp: state.json records it.)
 
 // learning_rate(step, schedule) when there is no anchor; the continued curve above otherwise
 // (ln::Error if step < anchor->step).

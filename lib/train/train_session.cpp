@@ -23,21 +23,21 @@
 #include "ops/sequence_parallel_attention.hpp"
 #include "train/adamw.hpp"
 #include "train/batch_plan.hpp"
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
 #include "train/grad_clip.hpp"
 #include "train/loss_plot.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/memory_estimate.hpp"
 #include "train/metrics_log.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 #include "train/rank_agreement.hpp"
 #include "train/run_config.hpp"
 #include "train/run_data.hpp"
 #include "train/run_folder.hpp"
 #include "train/sharded_loss.hpp"
 #include "train/stop_signal.hpp"
-#include "train/train_state.hpp"
-#include "train/trained_model.hpp"
+#include "run/run_state.hpp"
+#include "run/trained_model.hpp"
 #include "train/validation.hpp"
 
 #ifndef LONGNET_VERSION
@@ -62,8 +62,7 @@ bool same_schedule(const LrSchedule& a, const LrSchedule& b) {
 struct ResumePoint {
   std::string dir;
   CheckpointData checkpoint;
-  TrainState state;
-  Config saved_config;
+  RunState state;  // state.config: the config the run was trained with
 };
 
 // The checkpoint to resume, or nullopt for a new run. Every checkpoint of the run is verified
@@ -125,8 +124,7 @@ std::optional<ResumePoint> load_resume_point(const std::string& run_dir, const s
   ResumePoint point;
   point.dir = dir;
   point.checkpoint = read_checkpoint(dir);
-  point.state = parse_train_state(point.checkpoint.state_json, dir + "/state.json");
-  point.saved_config = parse_config_yaml(point.state.config_yaml, dir + "/state.json:config");
+  point.state = read_run_state(point.checkpoint.state_json, dir + "/state.json");
   dist::SymmetricErrorScope symmetric;  // every rank read the same files
   if (auto bad = non_finite_tensor(point.checkpoint.model)) {
     LN_FAIL("checkpoint ", dir, " holds non-finite weights (tensor '", *bad,
@@ -236,7 +234,7 @@ void TrainSession::State::set_up(const Config& given) {
   if (resume) {
     step = resume->state.step;
     dist::SymmetricErrorScope symmetric;  // the same files and arguments on every rank
-    ResumedConfig resolved = resolve_resumed_config(resume->saved_config, given, options.overrides,
+    ResumedConfig resolved = resolve_resumed_config(resume->state.config, given, options.overrides,
                                                     options.config_given, resume->dir);
     config = resolved.config;
     check_sequence_split(model_spec_from_config(config, 2).attention, config.data.seq_len, grid->sequence_size());
@@ -245,7 +243,7 @@ void TrainSession::State::set_up(const Config& given) {
              "); a run cannot be shortened past its checkpoint: use --set train.steps=", step, " or more");
     anchor = resume->state.lr_anchor;
     elapsed_before = resume->state.elapsed_s;
-    const LrSchedule before = schedule_of(resume->saved_config.train);
+    const LrSchedule before = schedule_of(resume->state.config.train);
     if (!same_schedule(before, schedule_of(config.train))) {
       anchor = LrAnchor{step, learning_rate(step, before, resume->state.lr_anchor)};
     }
@@ -286,13 +284,11 @@ void TrainSession::State::set_up(const Config& given) {
   if (!resume && !options.init_from.empty()) {
     dist::SymmetricErrorScope symmetric;  // every rank reads the same source
     source.emplace(load_trained_model(options.init_from));
+    // Same model? Decided on the typed specs (the new run uses the source's tokenizer).
     std::string differing;
-    for (const auto& change : config_changes(source->config, config)) {
-      const std::string section = change.key.substr(0, change.key.find('.'));
-      if ((section == "model" || section == "attention") && change.key != "model.dropout") {
-        differing += (differing.empty() ? "" : ", ") + change.key + " (" + change.before +
-                     " in the source, " + change.after + " now)";
-      }
+    for (const auto& d : model_differences(source->spec, model_spec_from_config(config, source->tokenizer.vocab_size()),
+                                           "the source", "now")) {
+      differing += (differing.empty() ? "" : ", ") + d;
     }
     LN_CHECK(differing.empty(), "cannot --init-from ", source->dir,
              ": its model has a different shape: ", differing,
@@ -420,7 +416,7 @@ void TrainSession::State::write_checkpoint_files() {
   ckpt.model = model->named_tensors();
   ckpt.optimizer = optimizer->state();
   ckpt.model_metadata = {{"format", "longnet"}, {"step", std::to_string(step)}, {"config", resolved_yaml}};
-  TrainState state;
+  RunState state;
   state.step = step;
   state.seed = config.train.seed;
   state.tokenizer_sha256 = data->tokenizer.sha256();
@@ -428,8 +424,8 @@ void TrainSession::State::write_checkpoint_files() {
   state.threads = threads();
   state.elapsed_s = elapsed_total();
   state.lr_anchor = anchor;
-  state.config_yaml = config_to_yaml(config);
-  ckpt.state_json = train_state_json(state);
+  state.config = config;
+  ckpt.state_json = run_state_json(state);
   ckpt.tokenizer_bytes = tokenizer_bytes;
   result.checkpoint = write_checkpoint(run_dir, step, ckpt);
   prune_checkpoints(run_dir, config.train.keep_last);

@@ -13,7 +13,7 @@
 #include "config/config.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 #include "core/error.hpp"
 
 using namespace ln;

@@ -8,7 +8,7 @@
 #include "kernels/attention_spec.hpp"
 #include "nn/language_model.hpp"
 #include "train/memory_estimate.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 
 using namespace ln;
 

@@ -17,7 +17,7 @@
 #include "dist_test_util.hpp"
 #include "support/temp_dir.hpp"
 #include "train/metrics_log.hpp"
-#include "train/safetensors.hpp"
+#include "run/safetensors.hpp"
 #include "train/trainer.hpp"
 
 using namespace ln;
