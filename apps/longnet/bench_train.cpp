@@ -50,7 +50,7 @@ int run(const BenchTrainArgs& args) {
   const ln::BatchPlan plan =
       ln::plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens, sequences / tc.grad_accum);
   const int64_t B = plan.sequences(), micro = plan.micro_batch;
-  const ln::Recompute recompute = ln::parse_recompute(tc.recompute);
+  const ln::Recompute recompute = tc.recompute;
   const ln::MemoryEstimate estimate =
       ln::estimate_training_memory(spec, ln::LanguageModel::count_parameters(spec), micro, T, recompute);
   ln::check_fits_in_memory(estimate);
@@ -78,7 +78,7 @@ int run(const BenchTrainArgs& args) {
       ln::ForwardOptions options;
       options.train = true;
       options.recompute = recompute;
-      options.precision = ln::parse_precision(tc.precision);
+      options.precision = tc.precision;
       ln::Var loss = model.loss(ids, targets, micro, T, options);
       const double f = seconds_since(tm);
       loss.backward(ln::Tensor::full({}, 1.0f / static_cast<float>(plan.accum_steps)));
@@ -97,7 +97,7 @@ int run(const BenchTrainArgs& args) {
   std::cout << ln::JsonObject()
                    .add("bench", "train")
                    .add("config", config.source)
-                   .add("kind", config.attention.kind)
+                   .add("kind", ln::to_string(config.attention.kind))
                    .add("seq", T)
                    .add("batch", B)
                    .add("micro_batch", micro)
@@ -114,7 +114,7 @@ int run(const BenchTrainArgs& args) {
                    .add("fwd_ms", 1e3 * median(fwd))
                    .add("bwd_ms", 1e3 * median(bwd))
                    .add("opt_ms", 1e3 * median(opt))
-                   .add("precision", config.train.precision)
+                   .add("precision", ln::precision_name(config.train.precision))
                    .add("recompute", ln::recompute_name(recompute))
                    .add("peak_rss_bytes", ln::peak_rss_bytes())
                    // Peak RSS over the tokens of one step (includes weights and the process).

@@ -97,7 +97,7 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
 
   // Data: every file tokenized up front, so errors come before hours of work and the ETA
   // covers the whole job.
-  const DocumentSeparator separator = parse_document_separator(trained.config.data.document_separator);
+  const DocumentSeparator separator = trained.config.data.document_separator;
   std::vector<EvalText> texts;
   if (settings.validation_split) {
     texts = validation_split_texts(trained);

@@ -18,7 +18,7 @@ std::vector<EvalText> validation_split_texts(const TrainedModel& trained) {
              " (from the checkpoint's config) does not exist; run from the directory training ran in, or pass the "
              "held-out text with --data");
   }
-  const DocumentSeparator separator = parse_document_separator(config.data.document_separator);
+  const DocumentSeparator separator = config.data.document_separator;
   const TokenCache cache = ensure_token_cache(config.data.train, trained.tokenizer, config.data.cache_dir, separator);
   const TokenFile tokens = TokenFile::open(cache.path);
   LN_CHECK(tokens.document_count() >= 2, "--validation-split: the corpus is a single document, whose validation "

@@ -77,14 +77,14 @@ ModelSpec model_spec_from_config(const Config& config, int64_t tokenizer_vocab_s
 
   const AttentionConfig& a = config.attention;
   AttentionSpec& att = spec.attention;
-  att.kind = parse_attention_kind(a.kind);
+  att.kind = a.kind;
   att.segments = a.segments;
   att.dilations = a.dilations;
-  att.head_offset = parse_head_offset(a.head_offset);
+  att.head_offset = a.head_offset;
   att.causal = a.causal;
   att.sparse_block = a.sparse_block;
   att.sparse_summary = a.sparse_summary;
-  att.positions = parse_position_kind(m.positions);
+  att.positions = m.positions;
   att.rope_base = static_cast<float>(m.rope_base);
   att.xpos_gamma = static_cast<float>(m.xpos_gamma);
   att.xpos_scale_base = static_cast<float>(m.xpos_scale_base);

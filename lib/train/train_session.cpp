@@ -341,7 +341,7 @@ void TrainSession::State::set_up(const Config& given) {
   {
     int64_t count = LanguageModel::count_parameters(spec);
     // Per rank: its rows of the micro-batch and its slice of each sequence.
-    MemoryEstimate estimate = estimate_training_memory(spec, count, rows, l, parse_recompute(tc.recompute));
+    MemoryEstimate estimate = estimate_training_memory(spec, count, rows, l, tc.recompute);
     if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
     check_fits_in_memory(estimate);
   }
@@ -469,8 +469,8 @@ TrainSession::StepStats TrainSession::train_step() {
     s.sampler->fill(s.step, s.inputs.data(), s.targets.data(), m * s.micro);
     ForwardOptions fwd;
     fwd.train = true;
-    fwd.recompute = parse_recompute(tc.recompute);
-    fwd.precision = parse_precision(tc.precision);
+    fwd.recompute = tc.recompute;
+    fwd.precision = tc.precision;
     fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull +
                        static_cast<uint64_t>(s.step * s.plan.accum_steps + m);
     // Distributed: this rank's rows and token slice, its loss scaled so that the world's sum is

@@ -25,8 +25,8 @@ RunState sample_state() {
   s.elapsed_s = 812.123456789012345;
   s.lr_anchor = LrAnchor{300, 1.0 / 3.0 * 1e-3};
   s.config.model.layers = 2;
-  s.config.attention.kind = "dense";
-  s.config.train.schedule = "linear";
+  s.config.attention.kind = AttentionKind::dense;
+  s.config.train.schedule = LrScheduleKind::linear;
   s.config.train.lr = 1.0 / 7.0 * 1e-3;
   return s;
 }
@@ -58,7 +58,8 @@ TEST_CASE("state.json round-trips every field, the config typed and the LR ancho
   // The config comes back typed and equal to the one written, key by key through the schema.
   for (const ConfigKey& key : config_schema()) CHECK_MESSAGE(key.to_yaml(back.config) == key.to_yaml(s.config), key.name);
   CHECK(back.config.model.layers == 2);
-  CHECK(back.config.attention.kind == "dense");
+  CHECK(back.config.attention.kind == AttentionKind::dense);
+  CHECK(back.config.train.schedule == LrScheduleKind::linear);
   CHECK(back.config.train.lr == s.config.train.lr);
 
   RunState no_anchor = s;
