@@ -1,10 +1,12 @@
 // longnet eval: perplexity (and bits per byte) of a trained model on held-out text files.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "data/corpus.hpp"
 #include "dist/mpi_session.hpp"
 #include "dist/process_grid.hpp"
 #include "eval/eval_report.hpp"
@@ -75,6 +77,23 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
         }
       }
       ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
+      {
+        // The flags, in their own words, before any work (the library checks the same settings
+        // again, naming settings rather than flags).
+        ln::dist::SymmetricErrorScope symmetric;
+        const ln::EvalSettings& s = args->settings;
+        LN_CHECK(s.batch >= 1, "--batch is ", s.batch, "; give at least 1 window per forward");
+        LN_CHECK(!s.data.empty() || s.validation_split,
+                 "nothing to evaluate; name held-out text files or directories with --data, or use --validation-split");
+        if (!s.by_position.empty()) {
+          const auto parent = std::filesystem::path(s.by_position).parent_path();
+          std::error_code ec;
+          if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+          LN_CHECK(!ec, "--by-position ", s.by_position, ": cannot create the directory ", parent.string(), ": ",
+                   ec.message());
+        }
+        if (!s.data.empty()) args->settings.data = ln::list_corpus_files(s.data, "--data");
+      }
       if (args->extend_patterns) {
         const int64_t context = args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
         ln::extend_trained_model(trained, context);
