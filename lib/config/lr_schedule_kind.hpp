@@ -8,9 +8,10 @@ namespace ln {
 
 enum class LrScheduleKind { cosine, linear, polynomial, constant };
 // The names: the only list of them (core/enum_names.hpp), the default first.
-inline constexpr EnumName<LrScheduleKind> kLrScheduleKindNames[] = {{"cosine", LrScheduleKind::cosine},
-                                                                    {"linear", LrScheduleKind::linear},
-                                                                    {"polynomial", LrScheduleKind::polynomial},
-                                                                    {"constant", LrScheduleKind::constant}};
+inline constexpr EnumName<LrScheduleKind> kLrScheduleKindNames[] = {
+    {"cosine", LrScheduleKind::cosine},
+    {"linear", LrScheduleKind::linear},
+    {"polynomial", LrScheduleKind::polynomial},
+    {"constant", LrScheduleKind::constant}};
 
 }  // namespace ln

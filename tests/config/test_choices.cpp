@@ -74,7 +74,8 @@ TEST_CASE("each choice key offers exactly its table's names, and each name round
       CHECK(key->to_yaml(c) == choice);
       CHECK(key->format(c) == choice);
       // And through YAML text, as a config file or state.json gives it.
-      const Config back = parse_config_yaml(key->section() + ":\n  " + key->leaf() + ": " + choice + "\n", "c.yaml");
+      const Config back =
+          parse_config_yaml(key->section() + ":\n  " + key->leaf() + ": " + choice + "\n", "c.yaml");
       CHECK(key->to_yaml(back) == choice);
     }
   }
@@ -95,7 +96,8 @@ TEST_CASE("an unknown choice is refused with the valid names and the nearest one
   CHECK(contains(e, "did you mean 'cosine'?"));
   CHECK(c.train.schedule == LrScheduleKind::cosine);  // unchanged
   CHECK(contains(error_of([&] { apply_override(c, "train.recompute=block"); }), "did you mean 'blocks'?"));
-  CHECK(contains(error_of([&] { parse_config_yaml("data:\n  document_separator: blank_lines\n", "c.yaml"); }),
-                 "c.yaml:2: data.document_separator must be one of file|blank_line, got 'blank_lines'; did you mean "
-                 "'blank_line'?"));
+  CHECK(contains(
+      error_of([&] { parse_config_yaml("data:\n  document_separator: blank_lines\n", "c.yaml"); }),
+      "c.yaml:2: data.document_separator must be one of file|blank_line, got 'blank_lines'; did you mean "
+      "'blank_line'?"));
 }

@@ -56,7 +56,8 @@ TEST_CASE("state.json round-trips every field, the config typed and the LR ancho
   CHECK(back.lr_anchor->step == 300);
   CHECK(back.lr_anchor->lr == s.lr_anchor->lr);
   // The config comes back typed and equal to the one written, key by key through the schema.
-  for (const ConfigKey& key : config_schema()) CHECK_MESSAGE(key.to_yaml(back.config) == key.to_yaml(s.config), key.name);
+  for (const ConfigKey& key : config_schema())
+    CHECK_MESSAGE(key.to_yaml(back.config) == key.to_yaml(s.config), key.name);
   CHECK(back.config.model.layers == 2);
   CHECK(back.config.attention.kind == AttentionKind::dense);
   CHECK(back.config.train.schedule == LrScheduleKind::linear);
@@ -67,20 +68,27 @@ TEST_CASE("state.json round-trips every field, the config typed and the LR ancho
   CHECK_FALSE(read_run_state(run_state_json(no_anchor), "state.json").lr_anchor);
 }
 
-TEST_CASE("state.json: another format, a missing or newer version, or a bad config is refused naming the file") {
+TEST_CASE(
+    "state.json: another format, a missing or newer version, or a bad config is refused naming the file") {
   const std::string json = run_state_json(sample_state());
-  CHECK(error_of([] { read_run_state("{\"format\": \"other\"}", "x/state.json"); })
-            .find("x/state.json is not a longnet training state") != std::string::npos);
-  CHECK(contains(error_of([&] { read_run_state(replaced(json, "longnet-train-state", "longnet-other"), "x/state.json"); }),
+  CHECK(error_of([] {
+          read_run_state("{\"format\": \"other\"}", "x/state.json");
+        }).find("x/state.json is not a longnet training state") != std::string::npos);
+  CHECK(contains(error_of([&] {
+                   read_run_state(replaced(json, "longnet-train-state", "longnet-other"), "x/state.json");
+                 }),
                  "x/state.json is not a longnet training state"));
-  const std::string newer = error_of([&] { read_run_state(replaced(json, "\"version\": 1", "\"version\": 2"), "x/state.json"); });
+  const std::string newer =
+      error_of([&] { read_run_state(replaced(json, "\"version\": 1", "\"version\": 2"), "x/state.json"); });
   CHECK(contains(newer, "x/state.json has version 2, newer than this build reads (1)"));
-  CHECK(contains(error_of([&] { read_run_state(replaced(json, "\"version\": 1", "\"version\": 0"), "x/state.json"); }),
-                 "x/state.json has no valid \"version\""));
+  CHECK(contains(
+      error_of([&] { read_run_state(replaced(json, "\"version\": 1", "\"version\": 0"), "x/state.json"); }),
+      "x/state.json has no valid \"version\""));
   CHECK(contains(error_of([&] { read_run_state(replaced(json, "\"version\": 1,", ""), "x/state.json"); }),
                  "x/state.json has no valid \"version\""));
   // The embedded config goes through the strict schema: an unknown key is refused, located.
-  const std::string bad_config = error_of([&] { read_run_state(replaced(json, "model:\\n", "model:\\n  layerz: 3\\n"), "x/state.json"); });
+  const std::string bad_config = error_of(
+      [&] { read_run_state(replaced(json, "model:\\n", "model:\\n  layerz: 3\\n"), "x/state.json"); });
   CHECK(contains(bad_config, "x/state.json:config"));
   CHECK(contains(bad_config, "layerz"));
   // Written by this build, read back: no error.
