@@ -12,6 +12,7 @@
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
 #include "eval/extend_patterns.hpp"
+#include "eval/perplexity.hpp"
 #include "ops/precision.hpp"
 #include "run/trained_model.hpp"
 
@@ -77,6 +78,8 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
         }
       }
       ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
+      const int64_t context = args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
+      const int64_t stride = args->settings.stride >= 0 ? args->settings.stride : context;
       {
         // The flags, in their own words, before any work (the library checks the same settings
         // again, naming settings rather than flags).
@@ -92,11 +95,19 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
           LN_CHECK(!ec, "--by-position ", s.by_position, ": cannot create the directory ", parent.string(), ": ",
                    ec.message());
         }
+        LN_CHECK(context >= 1, "--context is ", context,
+                 "; give a window of at least 1 token (default: the training seq_len)");
+        LN_CHECK(stride >= 1, "--stride is ", stride, "; give a stride of at least 1 token (default: the context)");
+        LN_CHECK(stride <= context, "--stride ", stride, " is larger than --context ", context,
+                 "; tokens between windows would never be scored; use a stride <= the context");
         if (!s.data.empty()) args->settings.data = ln::list_corpus_files(s.data, "--data");
       }
-      if (args->extend_patterns) {
-        const int64_t context = args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
-        ln::extend_trained_model(trained, context);
+      if (args->extend_patterns) ln::extend_trained_model(trained, context);
+      {
+        ln::dist::SymmetricErrorScope symmetric;
+        const int64_t limit = ln::max_eval_context(trained.model->spec());
+        LN_CHECK(context <= limit, "--context ", context, " is too long for this model (XPOS decay over so many "
+                 "positions leaves fp32); use --context <= ", limit);
       }
       args->settings.progress = !args->quiet;
       ln::EvalReport report = ln::run_eval(trained, args->settings);
