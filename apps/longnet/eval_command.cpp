@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli_checks.hpp"
+#include "checkpoint_flag.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "data/corpus.hpp"
@@ -77,7 +78,7 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
                                   "its path (or a folder, or a quoted glob)");
         }
       }
-      ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
+      ln::TrainedModel trained = ln::app::load_checkpoint_flag(args->checkpoint);
       const int64_t context = args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
       const int64_t stride = args->settings.stride >= 0 ? args->settings.stride : context;
       {
@@ -102,7 +103,13 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
                  "; tokens between windows would never be scored; use a stride <= the context");
         if (!s.data.empty()) args->settings.data = ln::list_corpus_files(s.data, "--data");
       }
-      if (args->extend_patterns) ln::extend_trained_model(trained, context);
+      if (args->extend_patterns) {
+        try {
+          ln::extend_trained_model(trained, context);
+        } catch (const ln::Error& e) {  // the library names settings; the user gave a flag
+          LN_FAIL("--extend-patterns: ", e.message(), " (drop --extend-patterns)");
+        }
+      }
       {
         ln::dist::SymmetricErrorScope symmetric;
         const int64_t limit = ln::max_eval_context(trained.model->spec());
