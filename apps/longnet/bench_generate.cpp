@@ -21,7 +21,6 @@
 #include <random>
 #include <sstream>
 
-#include "checkpoint_flag.hpp"
 #include "command_registry.hpp"
 #include "config/config.hpp"
 #include "core/error.hpp"
@@ -104,7 +103,7 @@ ln::app::RegisterCommand reg{{"bench", "generate", "Per-token decoding latency a
       const ln::LanguageModel* model = nullptr;
       std::string source;
       if (!a.checkpoint.empty()) {
-        trained = std::make_unique<ln::TrainedModel>(ln::app::load_checkpoint_flag(a.checkpoint));
+        trained = std::make_unique<ln::TrainedModel>(ln::load_trained_model(a.checkpoint));
         model = trained->model.get();
         source = trained->dir;
       } else {

@@ -4,7 +4,6 @@
 #include <memory>
 
 #include "cli_checks.hpp"
-#include "checkpoint_flag.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "data/corpus.hpp"
@@ -78,7 +77,7 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
                                   "its path (or a folder, or a quoted glob)");
         }
       }
-      ln::TrainedModel trained = ln::app::load_checkpoint_flag(args->checkpoint);
+      ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
       const int64_t context = args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
       const int64_t stride = args->settings.stride >= 0 ? args->settings.stride : context;
       {

@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "cli_checks.hpp"
-#include "checkpoint_flag.hpp"
 #include "command_registry.hpp"
 #include "ops/precision.hpp"
 #include "core/bounded_read.hpp"
@@ -116,7 +115,7 @@ ln::app::RegisterCommand reg{{"", "generate", "Continue a prompt with a trained 
       ln::validate_sampler_options(a.options.sampler);
       LN_CHECK(a.options.max_tokens >= 0, "-n is ", a.options.max_tokens, "; give the number of tokens to generate");
       LN_CHECK(a.seed >= -1, "--seed is ", a.seed, "; give a seed >= 0 (or none for a random one)");
-      ln::TrainedModel tm = ln::app::load_checkpoint_flag(a.checkpoint);
+      ln::TrainedModel tm = ln::load_trained_model(a.checkpoint);
       const ln::ModelSpec& spec = tm.model->spec();
       const std::vector<int32_t> ids = prompt_tokens(tm, text);
       std::cerr << "model: " << tm.dir << " (step " << tm.step << "), " << ln::to_string(spec.attention.kind)
