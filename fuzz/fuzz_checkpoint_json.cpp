@@ -1,7 +1,7 @@
 // Fuzz target: the JSON files of a checkpoint. The input is written as MANIFEST.json into a
 // checkpoint directory and verified (checkpoint_problem must report, never throw or crash: a
 // file name in the manifest must never lead outside the directory), then read as state.json
-// the way lib/train/trained_model.cpp reads it (config, tokenizer_sha256, step).
+// through read_run_state, the one reader (format, version, fields, config).
 #include <unistd.h>
 
 #include <cstdint>
@@ -11,9 +11,9 @@
 
 #include "config/config.hpp"
 #include "core/error.hpp"
-#include "core/json_reader.hpp"
 #include "fuzz_util.hpp"
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
+#include "run/run_state.hpp"
 
 namespace {
 
@@ -35,12 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ln::checkpoint_problem(checkpoint_dir());  // returns the reason; throwing is a finding
 
   try {
-    ln::JsonValue state = ln::parse_json(text, "state.json");
-    if (const ln::JsonValue* step = state.find("step")) (void)step->as_uint();
-    const ln::JsonValue* sha = state.find("tokenizer_sha256");
-    if (sha && sha->is_string()) (void)sha->text.size();
-    const ln::JsonValue* config = state.find("config");
-    if (config && config->is_string()) (void)ln::parse_config_yaml(config->text, "state.json:config");
+    const ln::RunState state = ln::read_run_state(text, "state.json");  // the one reader
+    (void)state.step;
   } catch (const ln::Error&) {
   }
   return 0;

@@ -1,11 +1,11 @@
-// Fuzz target: a safetensors file (lib/train/safetensors: the 8-byte length, the JSON header,
+// Fuzz target: a safetensors file (lib/run/safetensors: the 8-byte length, the JSON header,
 // offsets and dtypes). Properties: refused only with ln::Error; what loads has one tensor per
 // name, each holding exactly the bytes its shape needs.
 #include <cstdint>
 
 #include "core/error.hpp"
 #include "fuzz_util.hpp"
-#include "train/safetensors.hpp"
+#include "run/safetensors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static ln::fuzz::MemFile file("fuzz.safetensors");

@@ -30,8 +30,8 @@
 #include "core/threading.hpp"
 #include "generate/generator.hpp"
 #include "generate/sampling_filters.hpp"
-#include "train/model_builder.hpp"
-#include "train/trained_model.hpp"
+#include "run/model_builder.hpp"
+#include "run/trained_model.hpp"
 
 namespace {
 

@@ -1,17 +1,20 @@
 // longnet eval: perplexity (and bits per byte) of a trained model on held-out text files.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "data/corpus.hpp"
 #include "dist/mpi_session.hpp"
 #include "dist/process_grid.hpp"
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
 #include "eval/extend_patterns.hpp"
+#include "eval/perplexity.hpp"
 #include "ops/precision.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 namespace {
 
@@ -75,9 +78,42 @@ ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a tra
         }
       }
       ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
+      const int64_t context = args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
+      const int64_t stride = args->settings.stride >= 0 ? args->settings.stride : context;
+      {
+        // The flags, in their own words, before any work (the library checks the same settings
+        // again, naming settings rather than flags).
+        ln::dist::SymmetricErrorScope symmetric;
+        const ln::EvalSettings& s = args->settings;
+        LN_CHECK(s.batch >= 1, "--batch is ", s.batch, "; give at least 1 window per forward");
+        LN_CHECK(!s.data.empty() || s.validation_split,
+                 "nothing to evaluate; name held-out text files or directories with --data, or use --validation-split");
+        if (!s.by_position.empty()) {
+          const auto parent = std::filesystem::path(s.by_position).parent_path();
+          std::error_code ec;
+          if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+          LN_CHECK(!ec, "--by-position ", s.by_position, ": cannot create the directory ", parent.string(), ": ",
+                   ec.message());
+        }
+        LN_CHECK(context >= 1, "--context is ", context,
+                 "; give a window of at least 1 token (default: the training seq_len)");
+        LN_CHECK(stride >= 1, "--stride is ", stride, "; give a stride of at least 1 token (default: the context)");
+        LN_CHECK(stride <= context, "--stride ", stride, " is larger than --context ", context,
+                 "; tokens between windows would never be scored; use a stride <= the context");
+        if (!s.data.empty()) args->settings.data = ln::list_corpus_files(s.data, "--data");
+      }
       if (args->extend_patterns) {
-        const int64_t context = args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
-        ln::extend_trained_model(trained, context);
+        try {
+          ln::extend_trained_model(trained, context);
+        } catch (const ln::Error& e) {  // the library names settings; the user gave a flag
+          LN_FAIL("--extend-patterns: ", e.message(), " (drop --extend-patterns)");
+        }
+      }
+      {
+        ln::dist::SymmetricErrorScope symmetric;
+        const int64_t limit = ln::max_eval_context(trained.model->spec());
+        LN_CHECK(context <= limit, "--context ", context, " is too long for this model (XPOS decay over so many "
+                 "positions leaves fp32); use --context <= ", limit);
       }
       args->settings.progress = !args->quiet;
       ln::EvalReport report = ln::run_eval(trained, args->settings);

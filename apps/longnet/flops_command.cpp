@@ -12,7 +12,7 @@
 #include "core/json.hpp"
 #include "nn/language_model.hpp"
 #include "nn/model_flops.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include "data/piece_encode.hpp"
 #include "generate/prompt_fit.hpp"
 #include "generate/text_generation.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 namespace {
 

@@ -15,21 +15,30 @@
 #include <string>
 #include <vector>
 
+// The enums of the choice keys, each with its one table of names (core/enum_names.hpp). The
+// config parses every choice once, at load: code above reads enums, never choice strings, and
+// the layers below (kernels, ops, nn, data) never see a Config.
+#include "config/lr_schedule_kind.hpp"
+#include "data/corpus.hpp"
+#include "kernels/attention/attention_spec.hpp"
+#include "nn/recompute.hpp"
+#include "ops/precision.hpp"
+
 namespace ln {
 
 struct ModelConfig {
   int64_t vocab_size = 0;  // 0: take the tokenizer's
   int64_t d_model = 256, layers = 4, heads = 4, mlp_ratio = 4;
-  std::string positions = "xpos";  // xpos | rope | none
+  PositionKind positions = PositionKind::xpos;
   double rope_base = 10000, xpos_gamma = 0.4, xpos_scale_base = 512;
   bool subln = false, tie_embeddings = true;
   double dropout = 0.0, norm_eps = 1e-5, init_std = 0.02;
 };
 
 struct AttentionConfig {
-  std::string kind = "dilated";  // dilated | dense | sparse
+  AttentionKind kind = AttentionKind::dilated;
   std::vector<int64_t> segments = {128, 256, 512}, dilations = {1, 2, 4};
-  std::string head_offset = "mod";  // mod | block
+  HeadOffset head_offset = HeadOffset::mod;
   bool causal = true;
   int64_t sparse_block = 128;
   int64_t sparse_summary = 16;
@@ -46,7 +55,7 @@ struct TokenizerConfig {
 
 struct DataConfig {
   std::vector<std::string> train = {"data/sotu"};
-  std::string document_separator = "file";  // file | blank_line
+  DocumentSeparator document_separator = DocumentSeparator::file;
   double val_fraction = 0.05;
   std::string cache_dir = "data/cache";
   int64_t seq_len = 512;
@@ -58,7 +67,7 @@ struct TrainConfig {
   int64_t grad_accum = 1;
   double lr = 1e-3, min_lr = 1e-4;
   int64_t warmup_steps = 100;
-  std::string schedule = "cosine";  // cosine | linear | polynomial | constant
+  LrScheduleKind schedule = LrScheduleKind::cosine;
   double poly_power = 1.0, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95, adam_eps = 1e-8,
          grad_clip = 1.0;
   bool decay_norms_and_embeddings = false;
@@ -66,8 +75,8 @@ struct TrainConfig {
           log_every = 1;
   std::string out_dir = "runs/default";
   double max_minutes = 0;  // 0: no limit
-  std::string recompute = "none";  // none | attention | blocks (nn/transformer_block.hpp)
-  std::string precision = "fp32";  // fp32 | bf16 (ops/precision.hpp)
+  Recompute recompute = Recompute::none;
+  Precision precision = Precision::fp32;
 };
 
 // Distributed runs (mpirun): ranks per sequence; the world's other factor is data parallelism.

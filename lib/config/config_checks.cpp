@@ -29,14 +29,14 @@ void check_model(const Config& c) {
   LN_CHECK(m.d_model % m.heads == 0, at(c, {"model.heads", "model.d_model"}), "model.d_model (", m.d_model,
            ") must be a multiple of model.heads (", m.heads, "); change one of them");
   const int64_t head_dim = m.d_model / m.heads;
-  LN_CHECK(m.positions == "none" || head_dim % 2 == 0,
-           at(c, {"model.heads", "model.d_model", "model.positions"}), "model.positions: ", m.positions,
+  LN_CHECK(m.positions == PositionKind::none || head_dim % 2 == 0,
+           at(c, {"model.heads", "model.d_model", "model.positions"}), "model.positions: ", to_string(m.positions),
            " rotates pairs of channels, so the head dim d_model/heads (", head_dim,
            ") must be even; change d_model or heads, or use positions: none");
   LN_CHECK(
       m.vocab_size != 1, at(c, {"model.vocab_size"}),
       "model.vocab_size is 1; a language model needs at least 2 tokens (use 0 for the tokenizer's size)");
-  LN_CHECK(m.positions != "xpos" || m.xpos_gamma > 0, at(c, {"model.xpos_gamma", "model.positions"}),
+  LN_CHECK(m.positions != PositionKind::xpos || m.xpos_gamma > 0, at(c, {"model.xpos_gamma", "model.positions"}),
            "model.xpos_gamma is ", format_number(m.xpos_gamma),
            " but XPOS needs gamma > 0 (its decay divides by it); use e.g. 0.4, or positions: rope");
 }
@@ -46,7 +46,7 @@ void check_attention(const Config& c) {
   LN_CHECK(a.segments.size() == a.dilations.size(), at(c, {"attention.dilations", "attention.segments"}),
            "attention.segments has ", a.segments.size(), " entries but attention.dilations has ",
            a.dilations.size(), "; give one dilation per segment");
-  if (a.kind == "dilated") {
+  if (a.kind == AttentionKind::dilated) {
     for (size_t i = 0; i < a.segments.size(); ++i) {
       LN_CHECK(a.dilations[i] <= a.segments[i], at(c, {"attention.dilations", "attention.segments"}),
                "attention.dilations[", i, "] = ", a.dilations[i],
@@ -58,7 +58,7 @@ void check_attention(const Config& c) {
                "; sort the patterns by segment length (and their dilations with them)");
     }
   }
-  if (a.kind == "sparse") {
+  if (a.kind == AttentionKind::sparse) {
     LN_CHECK(a.sparse_summary <= a.sparse_block,
              at(c, {"attention.sparse_summary", "attention.sparse_block"}), "attention.sparse_summary (",
              a.sparse_summary, ") must not exceed attention.sparse_block (", a.sparse_block, ")");

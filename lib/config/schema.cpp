@@ -150,6 +150,36 @@ ConfigKey choice(const char* name, S Config::*sec, std::string S::*field,
   return key;
 }
 
+// A choice bound to an enum member: the names come from the enum's one table (EnumName,
+// core/enum_names.hpp), so the schema, the parser and every printout share one list; the
+// YAML text is parsed to the enum here, once, at load.
+template <class S, class E, size_t N>
+ConfigKey choice(const char* name, S Config::*section, E S::*field, const EnumName<E> (&table)[N],
+                 std::string help) {
+  ConfigKey key;
+  key.name = name;
+  key.type = KeyType::choice;
+  key.help = std::move(help);
+  key.choices = enum_names(table);
+  const EnumName<E>(*names)[N] = &table;  // the table has static storage
+  key.format = [section, field, names](const Config& c) {
+    return format_text(std::string(enum_name(*names, (c.*section).*field)));
+  };
+  key.to_yaml = [section, field, names](const Config& c) {
+    return format_yaml(std::string(enum_name(*names, (c.*section).*field)),
+                       true);
+  };
+  key.store = [section, field, names](const ConfigKey& self, Config& c, const RawValue& raw) {
+    std::string text;
+    std::string problem = store_value(self, raw, text);  // checks the name against self.choices
+    if (problem.empty()) {
+      (c.*section).*field = *enum_from_name(*names, text);
+    }
+    return problem;
+  };
+  return key;
+}
+
 template <class S>
 ConfigKey text(const char* name, S Config::*sec, std::string S::*field, bool allow_empty,
                std::string help) {
@@ -191,7 +221,7 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(integer(LN_KEY(model, layers), 1, 1024, "Transformer blocks"));
   k.push_back(integer(LN_KEY(model, heads), 1, 256, "Attention heads H; head dim D = d_model / heads"));
   k.push_back(integer(LN_KEY(model, mlp_ratio), 1, 64, "MLP hidden width as a multiple of d_model"));
-  k.push_back(choice(LN_KEY(model, positions), {"xpos", "rope", "none"},
+  k.push_back(choice(LN_KEY(model, positions), kPositionKindNames,
                      "Position encoding applied to queries and keys (global positions)"));
   k.push_back(real(LN_KEY(model, rope_base), 1, 1e12, Ends::closed,
                    "Rotary base theta (rope and xpos rotation)"));
@@ -206,13 +236,13 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(real(LN_KEY(model, norm_eps), 0, 1, Ends::open_lo, "LayerNorm epsilon"));
   k.push_back(real(LN_KEY(model, init_std), 0, 10, Ends::open_lo, "Std of the normal weight init"));
   // attention
-  k.push_back(choice(LN_KEY(attention, kind), {"dilated", "dense", "sparse"},
+  k.push_back(choice(LN_KEY(attention, kind), kAttentionKindNames,
                      "dilated: LongNet; dense: full causal attention; sparse: the fixed pattern of Child et al. 2019"));
   k.push_back(integer_list(LN_KEY(attention, segments), 1, kMaxSize,
                            "Segment lengths w, one per pattern (dilated)"));
   k.push_back(integer_list(LN_KEY(attention, dilations), 1, kMaxSize,
                            "Dilation rates r, one per pattern, same length as segments"));
-  k.push_back(choice(LN_KEY(attention, head_offset), {"mod", "block"},
+  k.push_back(choice(LN_KEY(attention, head_offset), kHeadOffsetNames,
                      "Head h's offset: mod = h mod r (paper); block = h / ceil(H / r) (torchscale)"));
   k.push_back(boolean(LN_KEY(attention, causal), "Causal (language model) attention"));
   k.push_back(integer(LN_KEY(attention, sparse_block), 1, kMaxSize,
@@ -233,7 +263,7 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(text_list(LN_KEY(data, train),
                         "Training corpus: files, directories and/or glob patterns of UTF-8 text (a list or one path); "
                         ".jsonl files: each line's \"text\"; binary files are skipped with a warning"));
-  k.push_back(choice(LN_KEY(data, document_separator), {"file", "blank_line"},
+  k.push_back(choice(LN_KEY(data, document_separator), kDocumentSeparatorNames,
                      "What ends a document: each file, or also every blank line (a .jsonl file: each line)"));
   k.push_back(real(LN_KEY(data, val_fraction), 0, 0.5, Ends::closed,
                    "Fraction of documents held out for validation"));
@@ -249,7 +279,7 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(real(LN_KEY(train, lr), 0, 10, Ends::open_lo, "Peak learning rate"));
   k.push_back(real(LN_KEY(train, min_lr), 0, 10, Ends::closed, "Learning rate at the end of the decay"));
   k.push_back(integer(LN_KEY(train, warmup_steps), 0, kMaxCount, "Linear warm-up steps from 0 to lr"));
-  k.push_back(choice(LN_KEY(train, schedule), {"cosine", "linear", "polynomial", "constant"},
+  k.push_back(choice(LN_KEY(train, schedule), kLrScheduleKindNames,
                      "Decay from lr to min_lr after warm-up"));
   k.push_back(real(LN_KEY(train, poly_power), 0, 100, Ends::open_lo, "Exponent of the polynomial schedule"));
   k.push_back(real(LN_KEY(train, weight_decay), 0, 10, Ends::closed, "AdamW decoupled weight decay"));
@@ -269,10 +299,10 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(text(LN_KEY(train, out_dir), false, "Run directory: checkpoints, metrics, tokenizer"));
   k.push_back(real(LN_KEY(train, max_minutes), 0, 1e9, Ends::closed,
                    "Stop (and save) after this many minutes; 0: no limit"));
-  k.push_back(choice(LN_KEY(train, recompute), {"none", "attention", "blocks"},
+  k.push_back(choice(LN_KEY(train, recompute), kRecomputeNames,
                      "Activations kept for backward: none (all), attention (recompute attention, "
                      "chunked MLP), blocks (only each block's input)"));
-  k.push_back(choice(LN_KEY(train, precision), {"fp32", "bf16"},
+  k.push_back(choice(LN_KEY(train, precision), kPrecisionNames,
                      "Linear-layer GEMMs: fp32, or bf16 operands with fp32 accumulation (weights, "
                      "optimizer, norms, softmax and loss stay fp32; attention runs fp32)"));
   // parallel (lib/dist; launch with mpirun -np W, W a multiple of parallel.sequence)

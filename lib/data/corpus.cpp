@@ -21,13 +21,12 @@ namespace ln {
 namespace fs = std::filesystem;
 
 DocumentSeparator parse_document_separator(std::string_view name) {
-  if (name == "file") return DocumentSeparator::file;
-  if (name == "blank_line") return DocumentSeparator::blank_line;
+  if (auto s = enum_from_name(kDocumentSeparatorNames, name)) return *s;
   LN_FAIL("[corpus] data.document_separator is '", name, "'; use 'file' or 'blank_line'");
 }
 
 const char* to_string(DocumentSeparator separator) {
-  return separator == DocumentSeparator::file ? "file" : "blank_line";
+  return enum_name(kDocumentSeparatorNames, separator);
 }
 
 namespace {

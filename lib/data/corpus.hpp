@@ -17,12 +17,17 @@
 #include <string_view>
 #include <vector>
 
+#include "core/enum_names.hpp"
+
 namespace ln {
 
 class Sha256;
 
 // How a file is cut into documents (config key data.document_separator).
 enum class DocumentSeparator { file, blank_line };
+// The names: the only list of them (core/enum_names.hpp); the config parses them once.
+inline constexpr EnumName<DocumentSeparator> kDocumentSeparatorNames[] = {
+    {"file", DocumentSeparator::file}, {"blank_line", DocumentSeparator::blank_line}};
 DocumentSeparator parse_document_separator(std::string_view name);  // "file" | "blank_line"
 const char* to_string(DocumentSeparator separator);
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "train/progress.hpp"
+#include "core/number_format.hpp"
 
 namespace ln {
 

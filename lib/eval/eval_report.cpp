@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "core/json.hpp"
-#include "train/progress.hpp"
+#include "core/number_format.hpp"
 
 namespace ln {
 

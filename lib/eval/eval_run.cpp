@@ -12,6 +12,7 @@
 #include "eval/eval_text.hpp"
 #include "eval/position_plot.hpp"
 #include "eval/validation_split.hpp"
+#include "dist/mpi_session.hpp"
 #include "dist/process_grid.hpp"
 
 namespace ln {
@@ -51,10 +52,10 @@ std::string MethodResult::describe() const {
   return "non-overlapping windows of " + std::to_string(context) + " tokens, each scored in full";
 }
 
-EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
-  const auto t0 = std::chrono::steady_clock::now();
+EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings) {
   const LanguageModel& model = *trained.model;
-  EvalReport report;
+  EvalPlan plan;
+  EvalReport& report = plan.report;
   report.checkpoint = trained.dir;
   report.step = trained.step;
   report.parameters = model.parameter_count();
@@ -66,21 +67,21 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
   report.stride = settings.stride >= 0 ? settings.stride : report.context;
   check_window_settings(report.context, report.stride);
   check_eval_context(model.spec(), report.context);
-  LN_CHECK(settings.batch >= 1, "--batch is ", settings.batch, "; give at least 1 window per forward");
+  LN_CHECK(settings.batch >= 1, "[eval] batch is ", settings.batch, "; give at least 1 window per forward");
   report.batch = settings.batch;
   LN_CHECK(!settings.data.empty() || settings.validation_split,
-           "nothing to evaluate; name held-out text files or directories with --data, or use --validation-split");
+           "[eval] nothing to evaluate; give held-out text files or directories, or the run's validation split");
   if (!settings.by_position.empty()) {  // fail now, not after the work
     const auto parent = std::filesystem::path(settings.by_position).parent_path();
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    LN_CHECK(!ec, "--by-position ", settings.by_position, ": cannot create the directory ", parent.string(), ": ",
-             ec.message());
+    LN_CHECK(!ec, "[eval] by-position output ", settings.by_position, ": cannot create the directory ",
+             parent.string(), ": ", ec.message());
   }
   if (report.context > report.train_seq_len) {
     const auto kind = model.spec().attention.kind;
     report.notes.push_back(
-        "note: --context " + std::to_string(report.context) + " is longer than the training seq_len " +
+        "note: the context of " + std::to_string(report.context) + " tokens is longer than the training seq_len " +
         std::to_string(report.train_seq_len) + " (" +
         (kind == AttentionKind::dilated ? "dilated attention simply runs more segments"
                                         : std::string(to_string(kind)) + " attention over the longer window") +
@@ -97,8 +98,8 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
 
   // Data: every file tokenized up front, so errors come before hours of work and the ETA
   // covers the whole job.
-  const DocumentSeparator separator = parse_document_separator(trained.config.data.document_separator);
-  std::vector<EvalText> texts;
+  const DocumentSeparator separator = trained.config.data.document_separator;
+  std::vector<EvalText>& texts = plan.texts;
   if (settings.validation_split) {
     texts = validation_split_texts(trained);
     int64_t documents = 0;
@@ -110,7 +111,7 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
     report.notes.push_back(note.str());
   }
   if (!settings.data.empty()) {
-    for (const std::string& path : list_corpus_files(settings.data, "--data")) {
+    for (const std::string& path : list_corpus_files(settings.data, "the eval data")) {
       // A large file takes a while to tokenize before the first window is scored: say so.
       bool shown = false;
       texts.push_back(read_eval_text(path, trained.tokenizer, separator, [&](uint64_t done, uint64_t total) {
@@ -122,34 +123,38 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
     }
   }
 
-  std::vector<std::pair<std::string, int64_t>> methods = {{"non_overlapping", report.context}};
-  if (report.stride < report.context) methods.push_back({"sliding", report.stride});
-  std::vector<std::vector<std::vector<EvalWindow>>> plans(methods.size());
-  int64_t total_work = 0;
-  for (size_t m = 0; m < methods.size(); ++m) {
+  plan.methods.push_back({"non_overlapping", report.context, {}});
+  if (report.stride < report.context) plan.methods.push_back({"sliding", report.stride, {}});
+  for (EvalPlan::Method& method : plan.methods) {
     for (const EvalText& text : texts) {
-      plans[m].push_back(plan_windows(static_cast<int64_t>(text.tokens.size()), report.context, methods[m].second));
-      total_work += planned_input_tokens(plans[m].back());
+      method.windows.push_back(plan_windows(static_cast<int64_t>(text.tokens.size()), report.context, method.stride));
+      plan.total_work += planned_input_tokens(method.windows.back());
     }
   }
+  return plan;
+}
 
+void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, EvalPlan& plan) {
+  const LanguageModel& model = *trained.model;
+  EvalReport& report = plan.report;
+  const std::vector<EvalText>& texts = plan.texts;
   // Under mpirun: each window split over parallel.sequence ranks; rank 0 reports and writes.
   dist::ProcessGrid grid(settings.sequence_parallel);
-  EvalProgress progress(total_work, settings.progress && grid.is_root());
+  EvalProgress progress(plan.total_work, settings.progress && grid.is_root());
   int64_t work_done = 0;
-  for (size_t m = 0; m < methods.size(); ++m) {
+  for (const EvalPlan::Method& planned : plan.methods) {
     MethodResult method;
-    method.name = methods[m].first;
+    method.name = planned.name;
     method.context = report.context;
-    method.stride = methods[m].second;
+    method.stride = planned.stride;
     for (size_t f = 0; f < texts.size(); ++f) {
       const EvalText& text = texts[f];
       progress.set_label(std::to_string(f + 1) + "/" + std::to_string(texts.size()) + " " +
                          std::filesystem::path(text.path).filename().string() +
-                         (methods.size() > 1 ? " " + method.name : std::string()));
+                         (plan.methods.size() > 1 ? " " + method.name : std::string()));
       const int64_t before = work_done;
       FileResult file{display_path(text.path), text.bytes, text.documents, {}};
-      file.result = evaluate_stream(model, text.tokens, plans[m][f], report.batch,
+      file.result = evaluate_stream(model, text.tokens, planned.windows[f], report.batch,
                                     [&](int64_t done, const LossStats& so_far) {
                                       work_done = before + done;
                                       progress.update(work_done, so_far.mean_loss());
@@ -164,8 +169,12 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
     report.methods.push_back(std::move(method));
   }
   progress.finish();
+}
 
-  if (!settings.by_position.empty() && grid.is_root()) {
+EvalReport finish_eval_report(const EvalSettings& settings, EvalPlan& plan) {
+  EvalReport& report = plan.report;
+  const std::vector<EvalText>& texts = plan.texts;
+  if (!settings.by_position.empty() && dist::world_rank() == 0 && !report.methods.empty()) {
     const MethodResult& chunked = report.methods.front();  // positions 1 .. context, all of them
     PositionPlotData plot;
     plot.context = report.context;
@@ -183,6 +192,14 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
                                std::to_string(report.step) + ",\"method\":\"non_overlapping\"";
     report.position_files = write_position_outputs(settings.by_position, plot, header);
   }
+  return std::move(report);
+}
+
+EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
+  const auto t0 = std::chrono::steady_clock::now();
+  EvalPlan plan = plan_eval(trained, settings);
+  run_eval_plan(trained, settings, plan);
+  EvalReport report = finish_eval_report(settings, plan);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

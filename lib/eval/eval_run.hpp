@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "eval/eval_text.hpp"
 #include "eval/perplexity.hpp"
-#include "train/trained_model.hpp"
+#include "eval/windows.hpp"
+#include "run/trained_model.hpp"
 
 namespace ln {
 
@@ -51,9 +53,39 @@ struct EvalReport {
   double seconds = 0;
 };
 
-// Resolves the defaults and checks everything before any work: window settings (context 0,
-// stride 0, stride > context), the context against the attention config, --batch, the data
-// files (missing, empty, invalid UTF-8). ln::Error, one line each.
+// The three stages of an evaluation. Flag wording ("--batch", "--data") belongs to the CLI
+// (apps/longnet/eval_command.cpp checks its flags before calling); errors here name settings.
+
+// What will be scored, decided and checked before any scoring: the report's header and notes,
+// every text tokenized, and the windows of each method for each text.
+struct EvalPlan {
+  EvalReport report;  // header fields and notes; methods empty until run_eval_plan
+  std::vector<EvalText> texts;
+  struct Method {
+    std::string name;  // non_overlapping | sliding
+    int64_t stride = 0;
+    std::vector<std::vector<EvalWindow>> windows;  // per text
+  };
+  std::vector<Method> methods;
+  int64_t total_work = 0;  // input tokens of every window of every method (progress)
+};
+
+// Plan: resolves the defaults and checks everything before any work: window settings (context
+// 0, stride 0, stride > context), the context against the attention config, the batch, the
+// by-position output directory, the data files (missing, empty, invalid UTF-8), then tokenizes
+// them. ln::Error, one line each.
+EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings);
+
+// Run: scores every planned window (progress on stderr when settings.progress) and aggregates
+// per file and per method into plan.report.methods. Under mpirun each window is split over
+// settings.sequence_parallel ranks.
+void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, EvalPlan& plan);
+
+// Report: the by-position outputs (settings.by_position, rank 0 only) into
+// report.position_files; returns the finished report.
+EvalReport finish_eval_report(const EvalSettings& settings, EvalPlan& plan);
+
+// plan_eval, run_eval_plan and finish_eval_report in turn, with the wall time in report.seconds.
 EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings);
 
 }  // namespace ln

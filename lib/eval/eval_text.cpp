@@ -66,8 +66,8 @@ EvalText read_eval_text(const std::string& path, const Tokenizer& tokenizer, Doc
   text.path = path;
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  LN_CHECK(!ec, "[eval] cannot read --data file ", path, ": ", ec.message());
-  LN_CHECK(size > 0, "[eval] --data file ", path, " is empty (0 bytes); give files of UTF-8 text");
+  LN_CHECK(!ec, "[eval] cannot read the text file ", path, ": ", ec.message());
+  LN_CHECK(size > 0, "[eval] text file ", path, " is empty (0 bytes); give files of UTF-8 text");
   text.bytes = static_cast<int64_t>(size);
   text.tokens.push_back(tokenizer.eos_id());
   PieceEncoder encoder(tokenizer, text.tokens, [&](uint64_t done) {
@@ -84,7 +84,7 @@ EvalText read_eval_text(const std::string& path, const Tokenizer& tokenizer, Doc
   // Bits per byte count the text scored: for .jsonl, the "text" fields, not the JSON around them.
   if (is_jsonl_path(path)) text.bytes = text_bytes;
   encoder.flush();
-  LN_CHECK(text.documents > 0, "[eval] --data file ", path, " holds only whitespace (", size,
+  LN_CHECK(text.documents > 0, "[eval] text file ", path, " holds only whitespace (", size,
            " bytes); give files of UTF-8 text");
   return text;
 }

@@ -14,7 +14,7 @@
 #include <memory>
 
 #include "kernels/attention/attention_spec.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 namespace ln {
 

@@ -74,7 +74,7 @@ void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
 
 void check_windows(const std::vector<int32_t>& tokens, const std::vector<EvalWindow>& windows, int64_t batch,
                    int64_t vocab) {
-  LN_CHECK(batch >= 1, "--batch is ", batch, "; give at least 1 window per forward");
+  LN_CHECK(batch >= 1, "[eval] batch is ", batch, "; give at least 1 window per forward");
   for (const EvalWindow& w : windows) {
     LN_CHECK(w.begin >= 0 && w.length >= 1 && w.first_scored >= 0 && w.first_scored <= w.length &&
                  w.begin + w.length < static_cast<int64_t>(tokens.size()),
@@ -160,12 +160,12 @@ int64_t max_eval_context(const ModelSpec& spec) {
 }
 
 void check_eval_context(const ModelSpec& spec, int64_t context) {
-  LN_CHECK(context >= 1, "--context is ", context, "; give a window of at least 1 token (default: the training seq_len)");
+  LN_CHECK(context >= 1, "[eval] context is ", context, "; give a window of at least 1 token");
   const int64_t limit = max_eval_context(spec);
-  LN_CHECK(context <= limit, "--context ", context, " is too long for this model: XPOS decay over a ",
+  LN_CHECK(context <= limit, "[eval] context ", context, " is too long for this model: XPOS decay over a ",
            spec.attention.kind == AttentionKind::dilated ? "segment" : "sequence", " of ", context,
            " positions needs factors beyond fp32 (attention.kind ", to_string(spec.attention.kind),
-           ", model.positions xpos, xpos_scale_base ", spec.attention.xpos_scale_base, "); use --context <= ", limit);
+           ", model.positions xpos, xpos_scale_base ", spec.attention.xpos_scale_base, "); use a context <= ", limit);
 }
 
 }  // namespace ln

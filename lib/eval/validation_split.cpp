@@ -11,18 +11,18 @@ namespace ln {
 
 std::vector<EvalText> validation_split_texts(const TrainedModel& trained) {
   const Config& config = trained.config;
-  LN_CHECK(config.data.val_fraction > 0, "--validation-split: the run was trained with data.val_fraction 0, so it "
-           "has no held-out documents; pass held-out text with --data");
+  LN_CHECK(config.data.val_fraction > 0, "[eval] the validation split: the run was trained with data.val_fraction 0, so it "
+           "has no held-out documents; evaluate held-out text files instead");
   for (const std::string& source : config.data.train) {
-    LN_CHECK(corpus_source_exists(source), "--validation-split: data.train source ", source,
-             " (from the checkpoint's config) does not exist; run from the directory training ran in, or pass the "
-             "held-out text with --data");
+    LN_CHECK(corpus_source_exists(source), "[eval] the validation split: data.train source ", source,
+             " (from the checkpoint's config) does not exist; run from the directory training ran in, or evaluate "
+             "held-out text files instead");
   }
-  const DocumentSeparator separator = parse_document_separator(config.data.document_separator);
+  const DocumentSeparator separator = config.data.document_separator;
   const TokenCache cache = ensure_token_cache(config.data.train, trained.tokenizer, config.data.cache_dir, separator);
   const TokenFile tokens = TokenFile::open(cache.path);
-  LN_CHECK(tokens.document_count() >= 2, "--validation-split: the corpus is a single document, whose validation "
-           "part is a token range rather than text; pass held-out text with --data");
+  LN_CHECK(tokens.document_count() >= 2, "[eval] the validation split: the corpus is a single document, whose validation "
+           "part is a token range rather than text; evaluate held-out text files instead");
   const DataSplit split = split_by_document(tokens.document_offsets(), config.data.val_fraction,
                                             static_cast<uint64_t>(config.train.seed));
   const auto& offsets = tokens.document_offsets();
@@ -58,7 +58,7 @@ std::vector<EvalText> validation_split_texts(const TrainedModel& trained) {
     }
     texts.push_back(std::move(text));
   }
-  LN_CHECK(!texts.empty(), "--validation-split: no validation documents found");
+  LN_CHECK(!texts.empty(), "[eval] the validation split: no validation documents found");
   return texts;
 }
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "eval/eval_text.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 namespace ln {
 

@@ -7,9 +7,10 @@
 namespace ln {
 
 void check_window_settings(int64_t context, int64_t stride) {
-  LN_CHECK(context >= 1, "--context is ", context, "; give a window of at least 1 token (default: the training seq_len)");
-  LN_CHECK(stride >= 1, "--stride is ", stride, "; give a stride of at least 1 token (default: the context)");
-  LN_CHECK(stride <= context, "--stride ", stride, " is larger than --context ", context,
+  // Settings, not flags: `longnet eval` checks its --context/--stride in its own words first.
+  LN_CHECK(context >= 1, "[eval] context is ", context, "; give a window of at least 1 token");
+  LN_CHECK(stride >= 1, "[eval] stride is ", stride, "; give a stride of at least 1 token");
+  LN_CHECK(stride <= context, "[eval] stride ", stride, " is larger than the context ", context,
            "; tokens between windows would never be scored; use a stride <= the context");
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The shape of a LongNet language model, independent of how it was configured (YAML, a
-// checkpoint's state.json, or a test). lib/train builds it from the config.
+// checkpoint's state.json, or a test). lib/run (model_builder.hpp) builds it from the config.
 #include <cstdint>
 #include <string>
 

@@ -15,20 +15,11 @@
 namespace ln {
 
 Recompute parse_recompute(const std::string& text) {
-  if (text == "none") return Recompute::none;
-  if (text == "attention") return Recompute::attention;
-  if (text == "blocks") return Recompute::blocks;
-  LN_FAIL("train.recompute is '", text, "'; use none, attention or blocks");
+  if (auto r = enum_from_name(kRecomputeNames, text)) return *r;
+  LN_FAIL("recompute is '", text, "'; use one of ", enum_names_text(kRecomputeNames));
 }
 
-const char* recompute_name(Recompute r) {
-  switch (r) {
-    case Recompute::none: return "none";
-    case Recompute::attention: return "attention";
-    case Recompute::blocks: return "blocks";
-  }
-  return "?";
-}
+const char* recompute_name(Recompute r) { return enum_name(kRecomputeNames, r); }
 
 SelfAttention::SelfAttention(const ModelSpec& spec)
     : q_proj(spec.d_model, spec.d_model, true),

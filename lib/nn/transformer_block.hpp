@@ -10,22 +10,14 @@
 
 #include "nn/layers.hpp"
 #include "nn/model_spec.hpp"
+#include "nn/recompute.hpp"
 #include "ops/precision.hpp"
 
 namespace ln {
 
 class SequenceExchange;  // kernels/sequence_exchange.hpp
 
-// What the training forward keeps for backward (train.recompute):
-//  none       every op saves what its vjp reads (fastest, most memory);
-//  attention  each attention sub-layer (projections, attention, out_proj) keeps only its input
-//             and is recomputed in backward; the MLP runs in token chunks (also recomputed);
-//  blocks     each block keeps only its input and is recomputed in backward (with the
-//             attention sub-layer and the chunked MLP nested inside, so at most one block's
-//             attention is live at a time).
-enum class Recompute { none, attention, blocks };
-Recompute parse_recompute(const std::string& text);  // "none" | "attention" | "blocks"
-const char* recompute_name(Recompute r);
+// Recompute (what the training forward keeps for backward): nn/recompute.hpp.
 
 struct ForwardOptions {
   int64_t position_offset = 0;  // global position of the first token (generation, eval windows)

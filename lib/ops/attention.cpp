@@ -27,7 +27,8 @@ Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spe
            "[attention] q, k, v must be f32");
   LN_CHECK(position_offset >= 0, "[attention] position_offset is ", position_offset, "; it must be >= 0");
   const int64_t B = q.dim(0), H = q.dim(1), T = q.dim(2), D = q.dim(3);
-  validate_attention_spec(spec, H, D);
+  // The spec was validated when it was built (ModelSpec::validate, LanguageModel); the
+  // kernel checks its call. Only the shapes are checked here, on every call.
   const double xpos_log = xpos_max_log_factor(spec, D, position_offset + T);
   LN_CHECK(xpos_log < 80.0, "[attention] XPOS decay over a ", spec.kind == AttentionKind::dilated ? "segment" : "sequence",
            " of ", position_offset + T, " positions needs factors up to e^", static_cast<int64_t>(xpos_log),

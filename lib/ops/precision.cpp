@@ -11,12 +11,11 @@ thread_local Precision t_precision = Precision::fp32;
 }
 
 Precision parse_precision(const std::string& text) {
-  if (text == "fp32") return Precision::fp32;
-  if (text == "bf16") return Precision::bf16;
-  LN_FAIL("precision is '", text, "'; use fp32 or bf16");
+  if (auto p = enum_from_name(kPrecisionNames, text)) return *p;
+  LN_FAIL("precision is '", text, "'; use one of ", enum_names_text(kPrecisionNames));
 }
 
-const char* precision_name(Precision p) { return p == Precision::bf16 ? "bf16" : "fp32"; }
+const char* precision_name(Precision p) { return enum_name(kPrecisionNames, p); }
 
 Precision matmul_precision() { return t_precision; }
 PrecisionScope::PrecisionScope(Precision p) : previous_(t_precision) { t_precision = p; }

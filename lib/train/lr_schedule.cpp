@@ -7,19 +7,12 @@
 
 namespace ln {
 
-const std::vector<std::string>& lr_schedule_kinds() {
-  static const std::vector<std::string> kinds = {"cosine", "linear", "polynomial", "constant"};
-  return kinds;
+LrScheduleKind parse_lr_schedule_kind(const std::string& text, const std::string& where) {
+  if (auto kind = enum_from_name(kLrScheduleKindNames, text)) return *kind;
+  LN_FAIL("[", where, "] kind '", text, "' is not a schedule; use one of ", enum_names_text(kLrScheduleKindNames));
 }
 
 void validate_lr_schedule(const LrSchedule& s, const std::string& where) {
-  bool known = false;
-  std::string list;
-  for (const std::string& k : lr_schedule_kinds()) {
-    known = known || k == s.kind;
-    list += (list.empty() ? "" : ", ") + k;
-  }
-  LN_CHECK(known, "[", where, "] kind '", s.kind, "' is not a schedule; use one of ", list);
   LN_CHECK(std::isfinite(s.lr) && s.lr > 0, "[", where, "] lr is ", s.lr, "; use a finite value > 0");
   LN_CHECK(std::isfinite(s.min_lr) && s.min_lr >= 0 && s.min_lr <= s.lr, "[", where, "] min_lr is ",
            s.min_lr, "; use a value in [0, lr] (lr is ", s.lr, ")");
@@ -35,15 +28,18 @@ double learning_rate(int64_t step, const LrSchedule& s) {
   if (step < s.warmup_steps) {
     return s.lr * static_cast<double>(step + 1) / static_cast<double>(s.warmup_steps + 1);
   }
-  if (s.kind == "constant") return s.lr;
+  if (s.kind == LrScheduleKind::constant) return s.lr;
   if (step >= s.total_steps) return s.min_lr;
   const double p =
       static_cast<double>(step - s.warmup_steps) / static_cast<double>(s.total_steps - s.warmup_steps);
   const double range = s.lr - s.min_lr;
-  if (s.kind == "cosine") return s.min_lr + range * 0.5 * (1.0 + std::cos(std::numbers::pi * p));
-  if (s.kind == "linear") return s.lr - range * p;
-  if (s.kind == "polynomial") return s.min_lr + range * std::pow(1.0 - p, s.power);
-  LN_FAIL("[learning_rate] kind '", s.kind, "' is not a schedule; validate_lr_schedule() first");
+  switch (s.kind) {
+    case LrScheduleKind::cosine: return s.min_lr + range * 0.5 * (1.0 + std::cos(std::numbers::pi * p));
+    case LrScheduleKind::linear: return s.lr - range * p;
+    case LrScheduleKind::polynomial: return s.min_lr + range * std::pow(1.0 - p, s.power);
+    case LrScheduleKind::constant: return s.lr;
+  }
+  return s.lr;
 }
 
 double learning_rate(int64_t step, const LrSchedule& s, const std::optional<LrAnchor>& anchor) {
@@ -55,14 +51,16 @@ double learning_rate(int64_t step, const LrSchedule& s, const std::optional<LrAn
     if (step >= s.warmup_steps) return learning_rate(step, s);
     return l0 + (s.lr - l0) * static_cast<double>(step - s0) / static_cast<double>(s.warmup_steps - s0);
   }
-  if (s.kind == "constant") return l0;
+  if (s.kind == LrScheduleKind::constant) return l0;
   if (step >= s.total_steps) return s.min_lr;
   const double p = static_cast<double>(step - s0) / static_cast<double>(s.total_steps - s0);
   double shape = 1.0;
-  if (s.kind == "cosine") shape = 0.5 * (1.0 + std::cos(std::numbers::pi * p));
-  else if (s.kind == "linear") shape = 1.0 - p;
-  else if (s.kind == "polynomial") shape = std::pow(1.0 - p, s.power);
-  else LN_FAIL("[learning_rate] kind '", s.kind, "' is not a schedule; validate_lr_schedule() first");
+  switch (s.kind) {
+    case LrScheduleKind::cosine: shape = 0.5 * (1.0 + std::cos(std::numbers::pi * p)); break;
+    case LrScheduleKind::linear: shape = 1.0 - p; break;
+    case LrScheduleKind::polynomial: shape = std::pow(1.0 - p, s.power); break;
+    case LrScheduleKind::constant: break;
+  }
   return s.min_lr + (l0 - s.min_lr) * shape;
 }
 

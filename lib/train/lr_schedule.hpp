@@ -20,10 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "config/lr_schedule_kind.hpp"
+#include "run/lr_anchor.hpp"
+
 namespace ln {
 
 struct LrSchedule {
-  std::string kind = "cosine";  // cosine | linear | polynomial | constant
+  LrScheduleKind kind = LrScheduleKind::cosine;
   double lr = 1e-3;             // peak learning rate, reached at the end of warm-up
   double min_lr = 0.0;          // value at total_steps and after
   int64_t warmup_steps = 0;
@@ -31,11 +34,12 @@ struct LrSchedule {
   double power = 1.0;           // exponent of "polynomial"
 };
 
-// The valid values of LrSchedule::kind.
-const std::vector<std::string>& lr_schedule_kinds();
-
-// Throws ln::Error naming the first bad field and its value, e.g.
+// The kind called `text` (its names: kLrScheduleKindNames), else ln::Error
 //   "[lr_schedule] kind 'cosin' is not a schedule; use one of cosine, linear, polynomial, constant".
+// The config has parsed train.schedule once already: this is for other callers (tests, tools).
+LrScheduleKind parse_lr_schedule_kind(const std::string& text, const std::string& where = "lr_schedule");
+
+// Throws ln::Error naming the first bad field and its value, e.g. "[lr_schedule] lr is 0; ...".
 // `where` prefixes the field names (e.g. "train.lr_schedule" for config errors).
 void validate_lr_schedule(const LrSchedule& schedule, const std::string& where = "lr_schedule");
 
@@ -56,10 +60,7 @@ double learning_rate(int64_t step, const LrSchedule& schedule);
 //
 // So the LR at s0 equals the previous schedule's, and the new decay reaches min_lr at the new
 // train.steps. A later change anchors again, at its own step, on this continued curve.
-struct LrAnchor {
-  int64_t step = 0;
-  double lr = 0;
-};
+// (struct LrAnchor lives in run/lr_anchor.hpp: state.json records it.)
 
 // learning_rate(step, schedule) when there is no anchor; the continued curve above otherwise
 // (ln::Error if step < anchor->step).

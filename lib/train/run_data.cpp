@@ -35,7 +35,7 @@ RunData prepare_run_data(const Config& config, const std::string& run_dir, const
   }();
 
   TokenCache cache = ensure_token_cache(sources, tokenizer, config.data.cache_dir,
-                                        parse_document_separator(config.data.document_separator));
+                                        config.data.document_separator);
   TokenFile tokens = TokenFile::open(cache.path);
   DataSplit split = split_by_document(tokens.document_offsets(), config.data.val_fraction,
                                       static_cast<uint64_t>(config.train.seed));

@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
 
 namespace ln {
 

@@ -15,6 +15,7 @@
 #include "core/file_io.hpp"
 #include "core/json.hpp"
 #include "core/threading.hpp"
+#include "data/counter_rng.hpp"
 #include "data/sha256.hpp"
 #include "dist/gradient_sum.hpp"
 #include "dist/process_grid.hpp"
@@ -23,21 +24,21 @@
 #include "ops/sequence_parallel_attention.hpp"
 #include "train/adamw.hpp"
 #include "train/batch_plan.hpp"
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
 #include "train/grad_clip.hpp"
 #include "train/loss_plot.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/memory_estimate.hpp"
 #include "train/metrics_log.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 #include "train/rank_agreement.hpp"
 #include "train/run_config.hpp"
 #include "train/run_data.hpp"
 #include "train/run_folder.hpp"
 #include "train/sharded_loss.hpp"
 #include "train/stop_signal.hpp"
-#include "train/train_state.hpp"
-#include "train/trained_model.hpp"
+#include "run/run_state.hpp"
+#include "run/trained_model.hpp"
 #include "train/validation.hpp"
 
 #ifndef LONGNET_VERSION
@@ -62,8 +63,7 @@ bool same_schedule(const LrSchedule& a, const LrSchedule& b) {
 struct ResumePoint {
   std::string dir;
   CheckpointData checkpoint;
-  TrainState state;
-  Config saved_config;
+  RunState state;  // state.config: the config the run was trained with
 };
 
 // The checkpoint to resume, or nullopt for a new run. Every checkpoint of the run is verified
@@ -125,8 +125,7 @@ std::optional<ResumePoint> load_resume_point(const std::string& run_dir, const s
   ResumePoint point;
   point.dir = dir;
   point.checkpoint = read_checkpoint(dir);
-  point.state = parse_train_state(point.checkpoint.state_json, dir + "/state.json");
-  point.saved_config = parse_config_yaml(point.state.config_yaml, dir + "/state.json:config");
+  point.state = read_run_state(point.checkpoint.state_json, dir + "/state.json");
   dist::SymmetricErrorScope symmetric;  // every rank read the same files
   if (auto bad = non_finite_tensor(point.checkpoint.model)) {
     LN_FAIL("checkpoint ", dir, " holds non-finite weights (tensor '", *bad,
@@ -192,14 +191,21 @@ struct TrainSession::State {
   std::chrono::steady_clock::time_point started;
   std::vector<int32_t> inputs, targets;
 
+  MemoryEstimate estimate;
+
   void set_up(const Config& given);
+  // bench train (options.synthetic_data): the steps below with random tokens, nothing else.
+  void set_up_synthetic(const Config& given);
+  // Shared by both: the batch geometry of `config`, then the model, optimizer and schedule.
+  void plan_geometry();
+  void build_model_and_optimizer(const ModelSpec& spec);
   double elapsed_total() const {
     return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
   // The files of the run folder: only these write, and only on rank 0 (`writer`) of a distributed run.
   void write_run_header();
   void write_row(const JsonObject& row) {
-    if (writer) metrics->append(row);
+    if (writer && metrics) metrics->append(row);
   }
   void write_checkpoint_files();
   void write_plot() {
@@ -236,7 +242,7 @@ void TrainSession::State::set_up(const Config& given) {
   if (resume) {
     step = resume->state.step;
     dist::SymmetricErrorScope symmetric;  // the same files and arguments on every rank
-    ResumedConfig resolved = resolve_resumed_config(resume->saved_config, given, options.overrides,
+    ResumedConfig resolved = resolve_resumed_config(resume->state.config, given, options.overrides,
                                                     options.config_given, resume->dir);
     config = resolved.config;
     check_sequence_split(model_spec_from_config(config, 2).attention, config.data.seq_len, grid->sequence_size());
@@ -245,7 +251,7 @@ void TrainSession::State::set_up(const Config& given) {
              "); a run cannot be shortened past its checkpoint: use --set train.steps=", step, " or more");
     anchor = resume->state.lr_anchor;
     elapsed_before = resume->state.elapsed_s;
-    const LrSchedule before = schedule_of(resume->saved_config.train);
+    const LrSchedule before = schedule_of(resume->state.config.train);
     if (!same_schedule(before, schedule_of(config.train))) {
       anchor = LrAnchor{step, learning_rate(step, before, resume->state.lr_anchor)};
     }
@@ -286,13 +292,11 @@ void TrainSession::State::set_up(const Config& given) {
   if (!resume && !options.init_from.empty()) {
     dist::SymmetricErrorScope symmetric;  // every rank reads the same source
     source.emplace(load_trained_model(options.init_from));
+    // Same model? Decided on the typed specs (the new run uses the source's tokenizer).
     std::string differing;
-    for (const auto& change : config_changes(source->config, config)) {
-      const std::string section = change.key.substr(0, change.key.find('.'));
-      if ((section == "model" || section == "attention") && change.key != "model.dropout") {
-        differing += (differing.empty() ? "" : ", ") + change.key + " (" + change.before +
-                     " in the source, " + change.after + " now)";
-      }
+    for (const auto& d : model_differences(source->spec, model_spec_from_config(config, source->tokenizer.vocab_size()),
+                                           "the source", "now")) {
+      differing += (differing.empty() ? "" : ", ") + d;
     }
     LN_CHECK(differing.empty(), "cannot --init-from ", source->dir,
              ": its model has a different shape: ", differing,
@@ -318,54 +322,18 @@ void TrainSession::State::set_up(const Config& given) {
   // Read once: every save writes these bytes, whatever happens to the file later (rotation).
   tokenizer_bytes = read_file(data->tokenizer.path());
 
-  // Batch geometry: sequences per optimizer step, split into grad_accum micro-batches.
-  T = config.data.seq_len;
-  const int64_t sequences = tc.batch_tokens > 0 ? tc.batch_tokens / T : tc.batch_size;
-  {
-    dist::SymmetricErrorScope symmetric;  // the same checks fail the same way on every rank
-    LN_CHECK(sequences % tc.grad_accum == 0, "train.grad_accum (", tc.grad_accum, ") must divide the ",
-             sequences, " sequences of a step (train.batch_size or batch_tokens / seq_len)");
-    plan = plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens, sequences / tc.grad_accum);
-    micro = plan.micro_batch;
-    LN_CHECK(micro % grid->data_size() == 0, "the micro-batch of ", micro, " sequences does not split over ",
-             grid->data_size(), " data-parallel replicas (MPI ranks / parallel.sequence); use a batch that is a "
-             "multiple of ", grid->data_size() * tc.grad_accum, " sequences");
-    rows = micro / grid->data_size();
-    l = T / grid->sequence_size();
-  }
-  first_row = grid->data_rank() * rows;
-  first_token = grid->sequence_rank() * l;
+  plan_geometry();
   // The sampler fills one micro-batch at a time: rows m*micro .. (m+1)*micro-1 of the step's
   // global batch (a row is a function of (seed, step, row), so accumulation changes nothing).
   sampler.emplace(data->tokens.tokens(), data->split.train, micro, T, static_cast<uint64_t>(tc.seed));
 
   ModelSpec spec = model_spec_from_config(config, data->tokenizer.vocab_size());
   resolved_yaml = resolved_config_yaml(config, spec.vocab_size);
-  // Estimate before allocating the model: refuse what cannot fit with a clear message.
-  {
-    int64_t count = LanguageModel::count_parameters(spec);
-    // Per rank: its rows of the micro-batch and its slice of each sequence.
-    MemoryEstimate estimate = estimate_training_memory(spec, count, rows, l, parse_recompute(tc.recompute));
-    if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
-    check_fits_in_memory(estimate);
-  }
-  model = std::make_unique<LanguageModel>(spec, static_cast<uint64_t>(tc.seed));
+  build_model_and_optimizer(spec);
   unigram = unigram_loss(data->tokens.tokens(), data->split.train, data->split.val, spec.vocab_size);
   if (!options.quiet && std::isfinite(unigram)) {
     std::cerr << "baseline: a unigram model scores validation loss " << unigram << " (perplexity "
               << std::exp(unigram) << "); the model should end far below it\n";
-  }
-
-  for (auto& [name, var] : model->parameters()) {
-    refs.push_back({name, var, default_decay(name, var.ndim(), tc.decay_norms_and_embeddings)});
-  }
-  optimizer =
-      std::make_unique<AdamW>(refs, AdamWOptions{tc.lr, tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
-  params = param_vars(refs);
-  schedule = schedule_of(tc);
-  {
-    dist::SymmetricErrorScope symmetric;
-    validate_lr_schedule(schedule, "train");
   }
 
   // A signal during set-up: nothing was trained, so nothing is saved, and the run's files
@@ -397,6 +365,64 @@ void TrainSession::State::set_up(const Config& given) {
   started = std::chrono::steady_clock::now();
 }
 
+void TrainSession::State::plan_geometry() {
+  const TrainConfig& tc = config.train;
+  // Batch geometry: sequences per optimizer step, split into grad_accum micro-batches.
+  T = config.data.seq_len;
+  const int64_t sequences = tc.batch_tokens > 0 ? tc.batch_tokens / T : tc.batch_size;
+  {
+    dist::SymmetricErrorScope symmetric;  // the same checks fail the same way on every rank
+    LN_CHECK(sequences % tc.grad_accum == 0, "train.grad_accum (", tc.grad_accum, ") must divide the ",
+             sequences, " sequences of a step (train.batch_size or batch_tokens / seq_len)");
+    plan = plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens, sequences / tc.grad_accum);
+    micro = plan.micro_batch;
+    LN_CHECK(micro % grid->data_size() == 0, "the micro-batch of ", micro, " sequences does not split over ",
+             grid->data_size(), " data-parallel replicas (MPI ranks / parallel.sequence); use a batch that is a "
+             "multiple of ", grid->data_size() * tc.grad_accum, " sequences");
+    rows = micro / grid->data_size();
+    l = T / grid->sequence_size();
+  }
+  first_row = grid->data_rank() * rows;
+  first_token = grid->sequence_rank() * l;
+}
+
+void TrainSession::State::build_model_and_optimizer(const ModelSpec& spec) {
+  const TrainConfig& tc = config.train;
+  // Estimate before allocating the model: refuse what cannot fit with a clear message.
+  // Per rank: its rows of the micro-batch and its slice of each sequence.
+  estimate = estimate_training_memory(spec, LanguageModel::count_parameters(spec), rows, l, tc.recompute);
+  if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
+  check_fits_in_memory(estimate);
+  model = std::make_unique<LanguageModel>(spec, static_cast<uint64_t>(tc.seed));
+  for (auto& [name, var] : model->parameters()) {
+    refs.push_back({name, var, default_decay(name, var.ndim(), tc.decay_norms_and_embeddings)});
+  }
+  optimizer =
+      std::make_unique<AdamW>(refs, AdamWOptions{tc.lr, tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
+  params = param_vars(refs);
+  schedule = schedule_of(tc);
+  {
+    dist::SymmetricErrorScope symmetric;
+    validate_lr_schedule(schedule, "train");
+  }
+}
+
+void TrainSession::State::set_up_synthetic(const Config& given) {
+  // One process, nothing read or written: no lock, resume, data, tokenizer, metrics or plot.
+  grid = std::make_unique<dist::ProcessGrid>(given.parallel.sequence);
+  writer = false;
+  options.quiet = true;
+  config = given;
+  result.val_loss = std::nan("");
+  result.train_loss = std::nan("");
+  plan_geometry();
+  const int64_t vocab = config.model.vocab_size > 0 ? config.model.vocab_size : config.tokenizer.vocab_size;
+  build_model_and_optimizer(model_spec_from_config(config, vocab));
+  inputs.resize(static_cast<size_t>(micro * T));
+  targets.resize(static_cast<size_t>(micro * T));
+  started = std::chrono::steady_clock::now();
+}
+
 void TrainSession::State::write_run_header() {
   write_file_atomic(run_dir + "/config.yaml", resolved_yaml);
   write_row(JsonObject()
@@ -420,7 +446,7 @@ void TrainSession::State::write_checkpoint_files() {
   ckpt.model = model->named_tensors();
   ckpt.optimizer = optimizer->state();
   ckpt.model_metadata = {{"format", "longnet"}, {"step", std::to_string(step)}, {"config", resolved_yaml}};
-  TrainState state;
+  RunState state;
   state.step = step;
   state.seed = config.train.seed;
   state.tokenizer_sha256 = data->tokenizer.sha256();
@@ -428,8 +454,8 @@ void TrainSession::State::write_checkpoint_files() {
   state.threads = threads();
   state.elapsed_s = elapsed_total();
   state.lr_anchor = anchor;
-  state.config_yaml = config_to_yaml(config);
-  ckpt.state_json = train_state_json(state);
+  state.config = config;
+  ckpt.state_json = run_state_json(state);
   ckpt.tokenizer_bytes = tokenizer_bytes;
   result.checkpoint = write_checkpoint(run_dir, step, ckpt);
   prune_checkpoints(run_dir, config.train.keep_last);
@@ -445,7 +471,11 @@ void TrainSession::State::write_checkpoint_files() {
 TrainSession::TrainSession(const Config& config, const TrainOptions& options)
     : s_(std::make_unique<State>()) {
   s_->options = options;
-  s_->set_up(config);
+  if (options.synthetic_data) {
+    s_->set_up_synthetic(config);
+  } else {
+    s_->set_up(config);
+  }
 }
 
 TrainSession::~TrainSession() = default;
@@ -458,6 +488,14 @@ int64_t TrainSession::step() const { return s_->step; }
 int64_t TrainSession::first_step() const { return s_->first_step; }
 bool TrainSession::has_validation() const { return s_->data && !s_->data->split.val.empty(); }
 const TrainResult& TrainSession::result() const { return s_->result; }
+const LanguageModel& TrainSession::model() const { return *s_->model; }
+const MemoryEstimate& TrainSession::memory_estimate() const { return s_->estimate; }
+int64_t TrainSession::decayed_parameters() const {
+  int64_t n = 0;
+  for (const ParamRef& ref : s_->refs)
+    if (ref.decay) n += ref.param.value().numel();
+  return n;
+}
 TrainResult& TrainSession::result() { return s_->result; }
 double TrainSession::session_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - s_->started).count();
@@ -470,11 +508,22 @@ TrainSession::StepStats TrainSession::train_step() {
   st.lr = learning_rate(s.step, s.schedule, s.anchor);
   s.optimizer->zero_grad();
   for (int64_t m = 0; m < s.plan.accum_steps; ++m) {
-    s.sampler->fill(s.step, s.inputs.data(), s.targets.data(), m * s.micro);
+    if (s.options.synthetic_data) {
+      // Random tokens: a function of (step, micro-step, position), like the sampler's rows.
+      const uint64_t vocab = static_cast<uint64_t>(s.model->spec().vocab_size);
+      const int64_t first = (s.step * s.plan.accum_steps + m) * s.micro * s.T;
+      for (int64_t i = 0; i < s.micro * s.T; ++i) {
+        s.inputs[i] = static_cast<int32_t>(splitmix64(2 * static_cast<uint64_t>(first + i)) % vocab);
+        s.targets[i] = static_cast<int32_t>(splitmix64(2 * static_cast<uint64_t>(first + i) + 1) % vocab);
+      }
+    } else {
+      s.sampler->fill(s.step, s.inputs.data(), s.targets.data(), m * s.micro);
+    }
+    const auto forward_start = std::chrono::steady_clock::now();
     ForwardOptions fwd;
     fwd.train = true;
-    fwd.recompute = parse_recompute(tc.recompute);
-    fwd.precision = parse_precision(tc.precision);
+    fwd.recompute = tc.recompute;
+    fwd.precision = tc.precision;
     fwd.dropout_seed = static_cast<uint64_t>(tc.seed) * 0x9e3779b97f4a7c15ull +
                        static_cast<uint64_t>(s.step * s.plan.accum_steps + m);
     // Distributed: this rank's rows and token slice, its loss scaled so that the world's sum is
@@ -491,6 +540,8 @@ TrainSession::StepStats TrainSession::train_step() {
       loss = part.loss;
       value = part.value;
     }
+    const auto backward_start = std::chrono::steady_clock::now();
+    st.forward_s += std::chrono::duration<double>(backward_start - forward_start).count();
     LN_CHECK(std::isfinite(value), "non-finite loss (", value, ") at step ", s.step,
              "; stopping. The last good checkpoint is ",
              s.result.checkpoint.empty() ? std::string("(none yet)") : s.result.checkpoint,
@@ -516,6 +567,7 @@ TrainSession::StepStats TrainSession::train_step() {
     } else {
       loss.backward(seed);
     }
+    st.backward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - backward_start).count();
   }
   // HOOK: the gradients of the whole step are complete here, before clipping and the
   // optimizer; in a distributed run they are already summed over the world (above, overlapped
@@ -573,7 +625,7 @@ bool TrainSession::is_root() const { return s_->writer; }
 
 void TrainSession::finish() {
   State& s = *s_;
-  if (s.finished_already || s.stopped_in_setup) return;
+  if (s.finished_already || s.stopped_in_setup || s.options.synthetic_data) return;
   const bool saved_this_session =
       !s.result.checkpoint.empty() && (!s.resume || s.result.checkpoint != s.resume->dir);
   if (!saved_this_session && s.step > s.first_step) save();

@@ -3,6 +3,7 @@
 // drivers (a distributed trainer) can drive it the same way.
 //
 //   TrainSession s(config, options);   // set-up: lock, resume point, config, data, model, optimizer
+//                                      // (options.synthetic_data: bench train, no folder or data)
 //   if (s.finished_already() || s.stopped_in_setup()) return s.result();
 //   while (s.step() < s.config().train.steps) {
 //     TrainSession::StepStats st = s.train_step();   // one optimizer step (+ a train row)
@@ -25,10 +26,13 @@
 
 #include "config/config.hpp"
 #include "train/batch_plan.hpp"
+#include "train/memory_estimate.hpp"
 #include "train/trainer.hpp"
 #include "train/validation.hpp"
 
 namespace ln {
+
+class LanguageModel;
 
 class TrainSession {
  public:
@@ -51,6 +55,7 @@ class TrainSession {
 
   struct StepStats {
     double loss = 0, lr = 0, grad_norm = 0;
+    double forward_s = 0, backward_s = 0;  // wall time of the step's forwards and backwards
   };
   StepStats train_step();
   // whole: the entire split, as `longnet eval --validation-split` scores it; otherwise the
@@ -65,6 +70,10 @@ class TrainSession {
   bool is_root() const;  // rank 0 (always, in one process)
   const TrainResult& result() const;
   TrainResult& result();
+  // What was built (bench train reports them). Valid unless finished_already()/stopped_in_setup().
+  const LanguageModel& model() const;
+  const MemoryEstimate& memory_estimate() const;
+  int64_t decayed_parameters() const;  // elements AdamW applies weight decay to
 
  private:
   struct State;

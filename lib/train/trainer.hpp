@@ -34,6 +34,10 @@ struct TrainOptions {
                                        // the only train.* keys a resume may change
   bool config_given = true;     // false (no --config): a resume uses the run's own config + overrides
   std::string init_from = "";   // a checkpoint or run dir: a new run starts from its weights
+  // `longnet bench train`: the same set-up and step on random tokens (splitmix64 of the
+  // position, vocabulary model.vocab_size or else tokenizer.vocab_size), without a run
+  // folder, data or tokenizer: nothing is locked, read or written. resume/init_from unused.
+  bool synthetic_data = false;
 };
 
 struct TrainResult {

@@ -13,7 +13,7 @@
 #include "core/json_reader.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 using ln::test::contains;
 using ln::test::count;

@@ -13,7 +13,7 @@
 #include "config/config.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 #include "core/error.hpp"
 
 using namespace ln;
@@ -36,7 +36,7 @@ TEST_CASE("defaults: load_config with no file is the struct defaults, and the sc
   Config c = load_config("");
   CHECK(c.source == "defaults");
   CHECK(c.model.d_model == 256);
-  CHECK(c.model.positions == "xpos");
+  CHECK(c.model.positions == PositionKind::xpos);
   CHECK(c.attention.segments == std::vector<int64_t>{128, 256, 512});
   CHECK(c.data.train == std::vector<std::string>{"data/sotu"});
   CHECK(c.train.lr == 1e-3);
@@ -65,7 +65,7 @@ TEST_CASE("a YAML file sets typed values") {
       "configs/x.yaml");
   CHECK(c.source == "configs/x.yaml");
   CHECK(c.model.layers == 6);
-  CHECK(c.model.positions == "rope");
+  CHECK(c.model.positions == PositionKind::rope);
   CHECK(c.model.subln);
   CHECK(c.model.norm_eps == 1e-6);
   CHECK(c.attention.segments == std::vector<int64_t>{64, 128});
@@ -205,28 +205,28 @@ TEST_CASE("config_to_yaml round-trips every key exactly") {
   c.model.vocab_size = 5000;
   c.model.d_model = 384;
   c.model.heads = 6;
-  c.model.positions = "rope";
+  c.model.positions = PositionKind::rope;
   c.model.rope_base = 123456.789;
   c.model.xpos_gamma = 0.1 + 0.2;  // not a short decimal: needs all 17 digits
   c.model.subln = true;
   c.model.tie_embeddings = false;
   c.model.norm_eps = 1e-6;
-  c.attention.kind = "sparse";
+  c.attention.kind = AttentionKind::sparse;
   c.attention.segments = {2048, 4096};
   c.attention.dilations = {1, 8};
-  c.attention.head_offset = "block";
+  c.attention.head_offset = HeadOffset::block;
   c.attention.causal = false;
   c.tokenizer.model = "my dir/tok: \"quoted\" #not a comment.model";
   c.tokenizer.type = "unigram";
   c.tokenizer.byte_fallback = false;
   c.data.train = {"a b.txt", "c,d", "- e"};
-  c.data.document_separator = "blank_line";
+  c.data.document_separator = DocumentSeparator::blank_line;
   c.data.val_fraction = 0;
   c.train.eval_every = 0;
   c.train.lr = 1.0 / 3;
   c.train.min_lr = 1e-300;
   c.train.batch_tokens = 1024;
-  c.train.schedule = "polynomial";
+  c.train.schedule = LrScheduleKind::polynomial;
   c.train.seed = 4294967295;
   c.train.out_dir = "runs/ünïcode";
   c.train.max_minutes = 2.5;

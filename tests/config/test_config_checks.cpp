@@ -19,7 +19,7 @@
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
 #include "train/batch_plan.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 
 using namespace ln;
 using test::contains;

@@ -8,7 +8,7 @@
 #include "kernels/attention/attention_spec.hpp"
 #include "nn/language_model.hpp"
 #include "train/memory_estimate.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 
 using namespace ln;
 
@@ -19,14 +19,14 @@ TEST_CASE("configs/long-64k.yaml and long-1m.yaml are usable as shipped") {
     CAPTURE(name);
     const Config c = load_config((dir / name).string(), {});
     CHECK(c.data.seq_len == seq);
-    CHECK(c.train.recompute == "blocks");
+    CHECK(c.train.recompute == Recompute::blocks);
     const ModelSpec spec = model_spec_from_config(c, c.tokenizer.vocab_size);
     CHECK(attention_spec_warnings(spec.attention, spec.heads).empty());       // heads >= every dilation
     CHECK(spec.attention.segments.back() >= seq);                             // the widest sees everything
     CHECK(xpos_max_log_factor(spec.attention, spec.head_dim(), seq) < 80.0);  // the attention op's limit
     const MemoryEstimate e =
         estimate_training_memory(spec, LanguageModel::count_parameters(spec), c.train.batch_size, seq,
-                                 parse_recompute(c.train.recompute));
+                                 c.train.recompute);
     CHECK(e.total() < (uint64_t{22} << 30));
   }
 }

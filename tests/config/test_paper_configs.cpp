@@ -11,7 +11,7 @@
 #include "core/json_reader.hpp"
 #include "nn/model_flops.hpp"
 #include "support/temp_dir.hpp"
-#include "train/model_builder.hpp"
+#include "run/model_builder.hpp"
 
 using namespace ln;
 

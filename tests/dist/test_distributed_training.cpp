@@ -17,7 +17,7 @@
 #include "dist_test_util.hpp"
 #include "support/temp_dir.hpp"
 #include "train/metrics_log.hpp"
-#include "train/safetensors.hpp"
+#include "run/safetensors.hpp"
 #include "train/trainer.hpp"
 
 using namespace ln;
@@ -42,7 +42,7 @@ Config tiny_config(const std::string& dir, const std::string& run) {
   c.model.layers = 2;
   c.model.heads = 4;
   c.model.mlp_ratio = 2;
-  c.model.positions = "xpos";
+  c.model.positions = PositionKind::xpos;
   c.model.dropout = 0;
   c.attention.segments = {8, 16, 32, 64};
   c.attention.dilations = {1, 2, 2, 4};
@@ -146,7 +146,7 @@ TEST_CASE(
       Config c = tiny_config(dir, "grid-" + std::to_string(P) + "-" + mode);
       c.tokenizer.model = single + "/tokenizer.model";
       c.parallel.sequence = P;
-      c.train.recompute = mode;
+      c.train.recompute = parse_recompute(mode);
       TrainResult result = train(c, TrainOptions{"never", true, 0});
       CHECK(result.step == 3);
       dist::ProcessGrid(1).barrier();

@@ -16,9 +16,9 @@
 #include "eval/validation_split.hpp"
 #include "eval_fixture.hpp"
 #include "support/text_checks.hpp"
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
 #include "core/json_reader.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 using namespace ln;
 using test::contains;

@@ -158,12 +158,12 @@ TEST_CASE("perplexity: contexts the attention cannot take are refused") {
   CHECK(limit > 1000);
   CHECK(limit < (int64_t{1} << 40));
   check_eval_context(dense, limit);
-  CHECK(contains(error_of([&] { check_eval_context(dense, limit + 1); }), "--context"));
+  CHECK(contains(error_of([&] { check_eval_context(dense, limit + 1); }), "context " + std::to_string(limit + 1)));
   CHECK(contains(error_of([&] { check_eval_context(dense, limit + 1); }), std::to_string(limit)));
   // Dilated attention: the decay spans one segment at most, so any context works.
   CHECK(max_eval_context(tiny_spec()) == std::numeric_limits<int64_t>::max());
   check_eval_context(tiny_spec(), int64_t{1} << 30);
-  CHECK(contains(error_of([&] { check_eval_context(tiny_spec(), 0); }), "--context is 0"));
+  CHECK(contains(error_of([&] { check_eval_context(tiny_spec(), 0); }), "context is 0"));
   // A token outside the vocabulary is caught before the model sees it.
   LanguageModel model(tiny_spec(), 1);
   std::vector<int32_t> bad = {1, 2, 99, 3};

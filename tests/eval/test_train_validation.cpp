@@ -9,7 +9,7 @@
 #include "eval/eval_run.hpp"
 #include "support/temp_dir.hpp"
 #include "train/metrics_log.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 #include "train/trainer.hpp"
 
 using namespace ln;

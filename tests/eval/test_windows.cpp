@@ -64,8 +64,9 @@ TEST_CASE("windows: a sliding plan by hand") {
   CHECK(plan_windows(0, 4, 2).empty());
 }
 
-TEST_CASE("windows: bad settings are one-line errors naming the flag") {
-  CHECK(contains(error_of([] { plan_windows(10, 0, 1); }), "--context is 0"));
-  CHECK(contains(error_of([] { plan_windows(10, 4, 0); }), "--stride is 0"));
-  CHECK(contains(error_of([] { check_window_settings(4, 5); }), "--stride 5 is larger than --context 4"));
+// The flags' own wording (--context, --stride) is the CLI's: tests/eval/test_eval_cli.cpp.
+TEST_CASE("windows: bad settings are one-line errors naming the setting") {
+  CHECK(contains(error_of([] { plan_windows(10, 0, 1); }), "context is 0"));
+  CHECK(contains(error_of([] { plan_windows(10, 4, 0); }), "stride is 0"));
+  CHECK(contains(error_of([] { check_window_settings(4, 5); }), "stride 5 is larger than the context 4"));
 }

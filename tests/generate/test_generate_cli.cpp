@@ -13,7 +13,7 @@
 #include "generate/text_generation.hpp"
 #include "generate/utf8_stream.hpp"
 #include "tiny_checkpoint.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 using namespace ln;
 using ln::test::run_longnet;

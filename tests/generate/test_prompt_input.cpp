@@ -15,7 +15,7 @@
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
 #include "tiny_checkpoint.hpp"
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 using namespace ln;
 using ln::test::contains;

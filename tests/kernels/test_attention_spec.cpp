@@ -111,7 +111,7 @@ TEST_CASE("parsers accept the valid names and list them on error") {
     parse_attention_kind("dilate");
     FAIL("no error");
   } catch (const Error& e) {
-    CHECK(contains(e.message(), "attention.kind is 'dilate'; valid values: dense, sparse, dilated"));
+    CHECK(contains(e.message(), "attention.kind is 'dilate'; valid values: dilated, dense, sparse"));
   }
   CHECK_THROWS_AS(parse_head_offset("modulo"), Error);
   CHECK_THROWS_AS(parse_position_kind("alibi"), Error);

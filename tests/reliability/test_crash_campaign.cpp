@@ -14,9 +14,9 @@
 #include "config/config.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
 #include "train/metrics_log.hpp"
-#include "train/safetensors.hpp"
+#include "run/safetensors.hpp"
 
 using namespace ln;
 namespace fs = std::filesystem;

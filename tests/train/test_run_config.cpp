@@ -1,4 +1,4 @@
-// Resuming a run folder's config (lib/train/run_config.hpp) and state.json (train_state.hpp).
+// Resuming a run folder's config (lib/train/run_config.hpp). state.json: tests/run/test_run_state.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -6,7 +6,6 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "train/run_config.hpp"
-#include "train/train_state.hpp"
 
 using namespace ln;
 
@@ -88,32 +87,6 @@ TEST_CASE("resolve_resumed_config: the run's config wins, --set may change train
               .find("model.d_model (256 in the run, 128 now), tokenizer.vocab_size (4096 in the run, 1000 "
                     "now)") != std::string::npos);
   }
-}
-
-TEST_CASE("state.json round-trips, the LR anchor to the last bit") {
-  TrainState s;
-  s.step = 1200;
-  s.seed = 1337;
-  s.tokenizer_sha256 = std::string(64, 'a');
-  s.token_cache = "data/cache/tokens-x.bin";
-  s.threads = 2;
-  s.elapsed_s = 812.123456789012345;
-  s.lr_anchor = LrAnchor{300, 1.0 / 3.0 * 1e-3};
-  s.config_yaml = "model:\n  layers: 2\n";
-  TrainState back = parse_train_state(train_state_json(s), "state.json");
-  CHECK(back.step == 1200);
-  CHECK(back.seed == 1337);
-  CHECK(back.tokenizer_sha256 == s.tokenizer_sha256);
-  CHECK(back.elapsed_s == s.elapsed_s);
-  REQUIRE(back.lr_anchor);
-  CHECK(back.lr_anchor->step == 300);
-  CHECK(back.lr_anchor->lr == s.lr_anchor->lr);
-  CHECK(back.config_yaml == s.config_yaml);
-  s.lr_anchor.reset();
-  CHECK_FALSE(parse_train_state(train_state_json(s), "state.json").lr_anchor);
-  CHECK(message_of([] {
-          parse_train_state("{\"format\": \"other\"}", "x/state.json");
-        }).find("x/state.json is not a longnet training state") == 0);
 }
 
 TEST_CASE("resume: parallel.* is how a run is launched, never compared; the launch's value is used") {

@@ -13,12 +13,12 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "support/temp_dir.hpp"
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/metrics_log.hpp"
 #include "train/run_folder.hpp"
-#include "train/safetensors.hpp"
-#include "train/trained_model.hpp"
+#include "run/safetensors.hpp"
+#include "run/trained_model.hpp"
 #include "train/trainer.hpp"
 
 using namespace ln;
@@ -315,7 +315,7 @@ TEST_CASE("extending train.steps on resume continues the schedule from the curre
   // Row step s logs the lr of 0-based step s - 1. Steps before and at the resume: unchanged.
   for (int64_t s = 1; s <= 4; ++s) CHECK(lr.at(s) == doctest::Approx(uninterrupted.at(s)).epsilon(1e-8));
   // Then the cosine from lr(3) of the old schedule down to min_lr at step 10.
-  LrSchedule old_s{"cosine", 3e-3, 3e-4, 2, 6, 1.0};
+  LrSchedule old_s{LrScheduleKind::cosine, 3e-3, 3e-4, 2, 6, 1.0};
   const double l0 = learning_rate(3, old_s);
   for (int64_t s = 4; s <= 10; ++s) {
     const double p = static_cast<double>(s - 1 - 3) / 7.0;

@@ -9,9 +9,9 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "support/temp_dir.hpp"
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
 #include "train/metrics_log.hpp"
-#include "train/safetensors.hpp"
+#include "run/safetensors.hpp"
 #include "train/trainer.hpp"
 #include "train/validation.hpp"
 

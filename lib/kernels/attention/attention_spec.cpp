@@ -93,37 +93,21 @@ void validate_attention_spec(const AttentionSpec& spec, int64_t heads, int64_t h
 
 namespace {
 template <typename E, size_t N>
-E parse_enum(const std::string& text, const char* key, const std::pair<const char*, E> (&table)[N]) {
-  std::string valid;
-  for (const auto& [name, value] : table) {
-    if (text == name) return value;
-    valid += valid.empty() ? name : std::string(", ") + name;
-  }
-  LN_FAIL("[attention] ", key, " is '", text, "'; valid values: ", valid);
+E parse_enum(const std::string& text, const char* key, const EnumName<E> (&table)[N]) {
+  if (auto value = enum_from_name(table, text)) return *value;
+  LN_FAIL("[attention] ", key, " is '", text, "'; valid values: ", enum_names_text(table));
 }
-constexpr std::pair<const char*, AttentionKind> kKinds[] = {
-    {"dense", AttentionKind::dense}, {"sparse", AttentionKind::sparse}, {"dilated", AttentionKind::dilated}};
-constexpr std::pair<const char*, HeadOffset> kOffsets[] = {{"mod", HeadOffset::mod}, {"block", HeadOffset::block}};
-constexpr std::pair<const char*, PositionKind> kPositions[] = {
-    {"none", PositionKind::none}, {"rope", PositionKind::rope}, {"xpos", PositionKind::xpos}};
 }  // namespace
 
-AttentionKind parse_attention_kind(const std::string& text) { return parse_enum(text, "attention.kind", kKinds); }
-HeadOffset parse_head_offset(const std::string& text) { return parse_enum(text, "attention.head_offset", kOffsets); }
-PositionKind parse_position_kind(const std::string& text) { return parse_enum(text, "model.positions", kPositions); }
+AttentionKind parse_attention_kind(const std::string& text) {
+  return parse_enum(text, "attention.kind", kAttentionKindNames);
+}
+HeadOffset parse_head_offset(const std::string& text) { return parse_enum(text, "attention.head_offset", kHeadOffsetNames); }
+PositionKind parse_position_kind(const std::string& text) { return parse_enum(text, "model.positions", kPositionKindNames); }
 
-const char* to_string(AttentionKind kind) {
-  for (const auto& [name, value] : kKinds) if (value == kind) return name;
-  return "?";
-}
-const char* to_string(HeadOffset rule) {
-  for (const auto& [name, value] : kOffsets) if (value == rule) return name;
-  return "?";
-}
-const char* to_string(PositionKind kind) {
-  for (const auto& [name, value] : kPositions) if (value == kind) return name;
-  return "?";
-}
+const char* to_string(AttentionKind kind) { return enum_name(kAttentionKindNames, kind); }
+const char* to_string(HeadOffset rule) { return enum_name(kHeadOffsetNames, rule); }
+const char* to_string(PositionKind kind) { return enum_name(kPositionKindNames, kind); }
 
 double xpos_max_log_factor(const AttentionSpec& spec, int64_t head_dim, int64_t seq_len) {
   if (spec.positions != PositionKind::xpos) return 0.0;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/enum_names.hpp"
+
 namespace ln {
 
 enum class AttentionKind { dense, sparse, dilated };
@@ -16,6 +18,14 @@ enum class AttentionKind { dense, sparse, dilated };
 //   block: g(h) = floor(h / ceil(H / r))  (torchscale's rule, for parity)
 enum class HeadOffset { mod, block };
 enum class PositionKind { none, rope, xpos };
+
+// The names of each choice (config keys attention.kind, attention.head_offset,
+// model.positions): the only lists of them (core/enum_names.hpp), the default first.
+inline constexpr EnumName<AttentionKind> kAttentionKindNames[] = {
+    {"dilated", AttentionKind::dilated}, {"dense", AttentionKind::dense}, {"sparse", AttentionKind::sparse}};
+inline constexpr EnumName<HeadOffset> kHeadOffsetNames[] = {{"mod", HeadOffset::mod}, {"block", HeadOffset::block}};
+inline constexpr EnumName<PositionKind> kPositionKindNames[] = {
+    {"xpos", PositionKind::xpos}, {"rope", PositionKind::rope}, {"none", PositionKind::none}};
 
 struct AttentionSpec {
   AttentionKind kind = AttentionKind::dilated;

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "train/safetensors.hpp"
+#include "run/safetensors.hpp"
 
 namespace ln {
 

@@ -1,4 +1,4 @@
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
 
 #include <unistd.h>
 

@@ -1,6 +1,7 @@
 #pragma once
 // Loading a trained model for evaluation and generation: a checkpoint directory, or a run
-// directory (its newest intact checkpoint), verified, with its config and tokenizer.
+// directory (its newest intact checkpoint), verified, with its config and tokenizer. The run
+// layer (lib/run) sits below train, eval and generate: all three load checkpoints through it.
 #include <memory>
 #include <string>
 
@@ -13,7 +14,8 @@ namespace ln {
 struct TrainedModel {
   std::string dir;  // the checkpoint directory actually loaded
   int64_t step = 0;
-  Config config;    // the resolved config the model was trained with
+  Config config;    // the resolved config the model was trained with (state.json)
+  ModelSpec spec;   // the model built from it, with the tokenizer's vocabulary
   Tokenizer tokenizer;
   std::unique_ptr<LanguageModel> model;
 };

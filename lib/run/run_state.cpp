@@ -1,4 +1,4 @@
-#include "train/train_state.hpp"
+#include "run/run_state.hpp"
 
 #include <charconv>
 #include <cstdio>
@@ -10,8 +10,6 @@
 namespace ln {
 
 namespace {
-
-constexpr const char* kStateFormat = "longnet-train-state";
 
 std::string exact(double value) {
   char buf[40];
@@ -29,10 +27,10 @@ std::optional<double> as_double(const JsonValue* v) {
 
 }  // namespace
 
-std::string train_state_json(const TrainState& s) {
+std::string run_state_json(const RunState& s) {
   JsonObject out;
-  out.add("format", kStateFormat)
-      .add("version", int64_t{1})
+  out.add("format", kRunStateFormat)
+      .add("version", kRunStateVersion)
       .add("step", s.step)
       .add("seed", s.seed)
       .add("data_cursor", s.step)
@@ -42,16 +40,23 @@ std::string train_state_json(const TrainState& s) {
       .add_raw("elapsed_s", exact(s.elapsed_s));
   if (s.lr_anchor)
     out.add("lr_anchor_step", s.lr_anchor->step).add_raw("lr_anchor_lr", exact(s.lr_anchor->lr));
-  return out.add("config", s.config_yaml).str();
+  return out.add("config", config_to_yaml(s.config)).str();
 }
 
-TrainState parse_train_state(const std::string& json, const std::string& where) {
+RunState read_run_state(const std::string& json, const std::string& where) {
   JsonValue root = parse_json(json, where);
   LN_CHECK(root.is_object(), where, " is not a JSON object");
   const JsonValue* format = root.find("format");
-  LN_CHECK(format && format->is_string() && format->text == kStateFormat, where,
-           " is not a longnet training state");
-  TrainState s;
+  LN_CHECK(format && format->is_string() && format->text == kRunStateFormat, where,
+           " is not a longnet training state (its \"format\" is not \"", kRunStateFormat,
+           "\"); give a checkpoint directory written by longnet train");
+  const JsonValue* version = root.find("version");
+  LN_CHECK(version && version->as_uint() && *version->as_uint() >= 1, where,
+           " has no valid \"version\"; the checkpoint is damaged: use another checkpoint of the run");
+  LN_CHECK(static_cast<int64_t>(*version->as_uint()) <= kRunStateVersion, where, " has version ",
+           *version->as_uint(), ", newer than this build reads (", kRunStateVersion,
+           "); use the longnet that wrote it, or a newer one");
+  RunState s;
   const JsonValue* step = root.find("step");
   LN_CHECK(step && step->as_uint(), where, " has no step");
   s.step = static_cast<int64_t>(*step->as_uint());
@@ -74,7 +79,7 @@ TrainState parse_train_state(const std::string& json, const std::string& where) 
   }
   const JsonValue* config = root.find("config");
   LN_CHECK(config && config->is_string(), where, " has no config");
-  s.config_yaml = config->text;
+  s.config = parse_config_yaml(config->text, where + ":config");
   return s;
 }
 

@@ -6,7 +6,7 @@
 #include "core/error.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
-#include "train/safetensors.hpp"
+#include "run/safetensors.hpp"
 
 using namespace ln;
 using test::contains;

@@ -8,7 +8,7 @@
 #include "data/sha256.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
-#include "train/checkpoint.hpp"
+#include "run/checkpoint.hpp"
 
 using namespace ln;
 using test::contains;

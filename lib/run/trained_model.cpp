@@ -1,19 +1,19 @@
-#include "train/trained_model.hpp"
+#include "run/trained_model.hpp"
 
 #include <filesystem>
 #include <iostream>
 
 #include "core/error.hpp"
-#include "train/checkpoint.hpp"
-#include "core/json_reader.hpp"
-#include "train/model_builder.hpp"
+#include "run/checkpoint.hpp"
+#include "run/model_builder.hpp"
+#include "run/run_state.hpp"
 
 namespace ln {
 
 namespace fs = std::filesystem;
 
 TrainedModel load_trained_model(const std::string& path) {
-  LN_CHECK(fs::is_directory(path), "--checkpoint ", path, " is not a directory; give a run directory "
+  LN_CHECK(fs::is_directory(path), path, " is not a directory; give a run directory "
            "(train.out_dir) or one of its step-* checkpoints");
   std::string dir = path;
   if (!fs::exists(fs::path(path) / "MANIFEST.json") && !fs::exists(fs::path(path) / "state.json")) {
@@ -32,23 +32,16 @@ TrainedModel load_trained_model(const std::string& path) {
             "' has NaN or Inf); use an earlier checkpoint of the run");
   }
 
-  JsonValue state = parse_json(data.state_json, dir + "/state.json");
-  const JsonValue* config_text = state.find("config");
-  LN_CHECK(config_text && config_text->is_string(), dir, "/state.json has no config");
-  const JsonValue* tokenizer_sha = state.find("tokenizer_sha256");
-  LN_CHECK(tokenizer_sha && tokenizer_sha->is_string(), dir, "/state.json has no tokenizer_sha256");
-  const JsonValue* step = state.find("step");
-
-  Config config = parse_config_yaml(config_text->text, dir + "/state.json:config");
+  RunState state = read_run_state(data.state_json, dir + "/state.json");
   Tokenizer tokenizer = Tokenizer::load(dir + "/tokenizer.model");
-  LN_CHECK(tokenizer.sha256() == tokenizer_sha->text, dir, "/tokenizer.model has sha256 ",
-           tokenizer.sha256().substr(0, 12), "… but the model was trained with ", tokenizer_sha->text.substr(0, 12),
+  LN_CHECK(tokenizer.sha256() == state.tokenizer_sha256, dir, "/tokenizer.model has sha256 ",
+           tokenizer.sha256().substr(0, 12), "… but the model was trained with ", state.tokenizer_sha256.substr(0, 12),
            "…; the checkpoint's tokenizer was replaced — restore it, or use the tokenizer the model was trained with");
-  ModelSpec spec = model_spec_from_config(config, tokenizer.vocab_size());
+  ModelSpec spec = model_spec_from_config(state.config, tokenizer.vocab_size());
   auto model = std::make_unique<LanguageModel>(spec, 0);
   model->load_parameters(data.model, dir + "/model.safetensors");
-  const int64_t at_step = step && step->as_uint() ? static_cast<int64_t>(*step->as_uint()) : data.step;
-  return TrainedModel{dir, at_step, std::move(config), std::move(tokenizer), std::move(model)};
+  return TrainedModel{dir, state.step, std::move(state.config), std::move(spec), std::move(tokenizer),
+                      std::move(model)};
 }
 
 }  // namespace ln

@@ -1,4 +1,4 @@
-#include "train/safetensors.hpp"
+#include "run/safetensors.hpp"
 
 #include <algorithm>
 #include <bit>
