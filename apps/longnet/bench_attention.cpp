@@ -10,22 +10,22 @@
 // segments, dilations, omp_wait_policy, and cpu_ms / gflops_per_cpu_second (process CPU time:
 // on a shared machine wall time includes the time other processes held the cores; gflops
 // per CPU-second times the thread count is what the run would reach on idle cores).
+#include <oneapi/dnnl/dnnl.h>
+
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cmath>
+#include <ctime>
 #include <iostream>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <oneapi/dnnl/dnnl.h>
-
 #include "command_registry.hpp"
 #include "core/error.hpp"
-#include "core/median.hpp"
 #include "core/json.hpp"
+#include "core/median.hpp"
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
 #include "kernels/attention/attention_kernel.hpp"
@@ -109,13 +109,14 @@ double check_against_reference(const AttentionSpec& spec, int64_t heads, int64_t
   for (auto* x : {&q, &k, &v, &dout})
     for (float& e : *x) e = dist(rng);
   attention_forward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
-  attention_backward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(), dq.data(),
-                     dk.data(), dv.data());
+  attention_backward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(),
+                     dq.data(), dk.data(), dv.data());
   std::vector<double> qd(q.begin(), q.end()), kd(k.begin(), k.end()), vd(v.begin(), v.end()),
       dod(dout.begin(), dout.end()), ro(n), rl(n / head_dim), rdq(n), rdk(n), rdv(n);
-  reference::attention_forward_multiset(spec, dims, {}, qd.data(), kd.data(), vd.data(), ro.data(), rl.data());
-  reference::attention_backward_multiset(spec, dims, {}, qd.data(), kd.data(), vd.data(), dod.data(), rdq.data(),
-                                         rdk.data(), rdv.data());
+  reference::attention_forward_multiset(spec, dims, {}, qd.data(), kd.data(), vd.data(), ro.data(),
+                                        rl.data());
+  reference::attention_backward_multiset(spec, dims, {}, qd.data(), kd.data(), vd.data(), dod.data(),
+                                         rdq.data(), rdk.data(), rdv.data());
   double worst = 0;
   auto cmp = [&](const std::vector<float>& a, const std::vector<double>& b) {
     double scale = 1e-3;
@@ -141,10 +142,15 @@ int run(const Options& opt) {
   const auto kinds = split(opt.kinds);
   const auto passes = split(opt.pass);
   for (const auto& p : passes)
-    LN_CHECK(p == "fwd" || p == "bwd" || p == "fwdbwd", "[bench attention] --pass is '", p, "'; valid values: fwd, bwd, fwdbwd");
-  if (opt.isa == "avx2") set_attention_isa(AttentionIsa::avx2);
-  else if (opt.isa == "avx512") set_attention_isa(AttentionIsa::avx512);
-  else LN_CHECK(opt.isa == "auto", "[bench attention] --isa is '", opt.isa, "'; valid values: auto, avx2, avx512");
+    LN_CHECK(p == "fwd" || p == "bwd" || p == "fwdbwd", "[bench attention] --pass is '", p,
+             "'; valid values: fwd, bwd, fwdbwd");
+  if (opt.isa == "avx2")
+    set_attention_isa(AttentionIsa::avx2);
+  else if (opt.isa == "avx512")
+    set_attention_isa(AttentionIsa::avx512);
+  else
+    LN_CHECK(opt.isa == "auto", "[bench attention] --isa is '", opt.isa,
+             "'; valid values: auto, avx2, avx512");
 
   if (opt.matmul_reference > 0) {
     // The machine's fp32 matmul rate in this same run (oneDNN sgemm, OpenMP, same thread
@@ -161,10 +167,17 @@ int run(const Options& opt) {
     }
     const double ms = median(times), cms = median(cpu_times);
     const double flops = 2.0 * static_cast<double>(m) * m * m;
-    std::cout << JsonObject().add("kind", "matmul_reference").add("m", m).add("ms", ms)
-                     .add("gflops", flops / (ms * 1e6)).add("cpu_ms", cms)
+    std::cout << JsonObject()
+                     .add("kind", "matmul_reference")
+                     .add("m", m)
+                     .add("ms", ms)
+                     .add("gflops", flops / (ms * 1e6))
+                     .add("cpu_ms", cms)
                      .add("gflops_per_cpu_second", flops / (cms * 1e6))
-                     .add("threads", threads()).add("omp_wait_policy", openmp_wait_policy()).str() << std::endl;
+                     .add("threads", threads())
+                     .add("omp_wait_policy", openmp_wait_policy())
+                     .str()
+              << std::endl;
   }
   int status = 0;
   for (const auto& kind_name : kinds) {
@@ -181,9 +194,16 @@ int run(const Options& opt) {
       const int64_t T = std::min<int64_t>(seqs.front(), 300);
       const double err = check_against_reference(spec, opt.heads, opt.head_dim, T);
       const bool ok = err < 1e-3;
-      std::cout << JsonObject().add("check", ok ? "pass" : "FAIL").add("kind", kind_name).add("seq", T)
-                       .add("heads", opt.heads).add("head_dim", opt.head_dim).add("max_rel_error", err)
-                       .add("isa", attention_isa_name()).str() << std::endl;
+      std::cout << JsonObject()
+                       .add("check", ok ? "pass" : "FAIL")
+                       .add("kind", kind_name)
+                       .add("seq", T)
+                       .add("heads", opt.heads)
+                       .add("head_dim", opt.head_dim)
+                       .add("max_rel_error", err)
+                       .add("isa", attention_isa_name())
+                       .str()
+                << std::endl;
       if (!ok) return 1;
     }
     for (int64_t T : seqs) {
@@ -208,7 +228,8 @@ int run(const Options& opt) {
           dv.resize(n);
           for (float& e : dout) e = dist(rng);
         }
-        if (pass == "bwd") attention_forward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
+        if (pass == "bwd")
+          attention_forward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
         std::vector<double> times, cpu_times;
         // --omp-matmul: a oneDNN (OpenMP) sgemm right before each timed call, as in a model
         // step. With OMP_WAIT_POLICY=ACTIVE its idle workers keep spinning into the TBB kernel;
@@ -221,28 +242,40 @@ int run(const Options& opt) {
         for (int rep = 0; rep < opt.repeats; ++rep) {
           if (opt.omp_matmul > 0) {
             const int64_t m = opt.omp_matmul;
-            LN_CHECK(dnnl_sgemm('N', 'N', m, m, m, 1.f, ma.data(), m, ma.data(), m, 0.f, mc.data(), m) == dnnl_success,
+            LN_CHECK(dnnl_sgemm('N', 'N', m, m, m, 1.f, ma.data(), m, ma.data(), m, 0.f, mc.data(), m) ==
+                         dnnl_success,
                      "[bench attention] oneDNN sgemm failed");
           }
           const double t0 = now_ms(), c0 = cpu_ms();
-          if (pass != "bwd") attention_forward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
+          if (pass != "bwd")
+            attention_forward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
           if (pass != "fwd")
-            attention_backward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(),
-                               dq.data(), dk.data(), dv.data());
+            attention_backward(spec, dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data(),
+                               dout.data(), dq.data(), dk.data(), dv.data());
           times.push_back(now_ms() - t0);
           cpu_times.push_back(cpu_ms() - c0);
         }
         const double ms = median(times), cms = median(cpu_times);
         const double flops = fwd_flops * (pass == "fwd" ? 1.0 : pass == "bwd" ? 2.5 : 3.5);
         JsonObject line;
-        line.add("seq", T).add("kind", kind_name).add("pass", pass).add("heads", opt.heads)
-            .add("head_dim", opt.head_dim).add("ms", ms).add("gflops", flops / (ms * 1e6))
-            .add("peak_rss_bytes", peak_rss_bytes()).add("cpu_ms", cms)
-            .add("gflops_per_cpu_second", flops / (cms * 1e6)).add("batch", opt.batch).add("threads", threads())
-            .add("isa", attention_isa_name()).add("repeats", opt.repeats)
+        line.add("seq", T)
+            .add("kind", kind_name)
+            .add("pass", pass)
+            .add("heads", opt.heads)
+            .add("head_dim", opt.head_dim)
+            .add("ms", ms)
+            .add("gflops", flops / (ms * 1e6))
+            .add("peak_rss_bytes", peak_rss_bytes())
+            .add("cpu_ms", cms)
+            .add("gflops_per_cpu_second", flops / (cms * 1e6))
+            .add("batch", opt.batch)
+            .add("threads", threads())
+            .add("isa", attention_isa_name())
+            .add("repeats", opt.repeats)
             .add_raw("segments", join(spec.kind == AttentionKind::dilated ? segs : std::vector<int64_t>{}))
             .add_raw("dilations", join(spec.kind == AttentionKind::dilated ? dils : std::vector<int64_t>{}))
-            .add("positions", opt.positions).add("omp_wait_policy", openmp_wait_policy())
+            .add("positions", opt.positions)
+            .add("omp_wait_policy", openmp_wait_policy())
             .add("omp_matmul", opt.omp_matmul);
         std::cout << line.str() << std::endl;
       }
@@ -251,31 +284,38 @@ int run(const Options& opt) {
   return status;
 }
 
-RegisterCommand reg{{"bench", "attention", "Time the attention kernels (dense, sparse, dilated) over sequence lengths",
-                     [](CLI::App& cmd) {
-                       auto opt = std::make_shared<Options>();
-                       cmd.add_option("--seq", opt->seq, "Sequence lengths, comma-separated")->capture_default_str();
-                       cmd.add_option("--kind", opt->kinds, "Kinds: dense,sparse,dilated")->capture_default_str();
-                       cmd.add_option("--pass", opt->pass, "fwd, bwd or fwdbwd (comma list allowed)")->capture_default_str();
-                       cmd.add_option("--heads", opt->heads, "Heads H")->capture_default_str();
-                       cmd.add_option("--head-dim", opt->head_dim, "Head dimension D")->capture_default_str();
-                       cmd.add_option("--batch", opt->batch, "Batch B")->capture_default_str();
-                       cmd.add_option("--segments", opt->segments, "Segment lengths w (each truncated to T)")->capture_default_str();
-                       cmd.add_option("--dilations", opt->dilations, "Dilations r, one per segment")->capture_default_str();
-                       cmd.add_option("--positions", opt->positions, "none or xpos (XPOS decay inside the kernel)")->capture_default_str();
-                       cmd.add_option("--sparse-block", opt->sparse_block, "Block length of kind sparse")->capture_default_str();
-                       cmd.add_option("--sparse-summary", opt->sparse_summary, "Summary columns per block of kind sparse")->capture_default_str();
-                       cmd.add_option("--repeats", opt->repeats, "Timed runs per point (median reported)")->capture_default_str();
-                       cmd.add_option("--isa", opt->isa, "auto, avx2 or avx512")->capture_default_str();
-                       cmd.add_option("--omp-matmul", opt->omp_matmul,
-                                      "Run an NxNxN oneDNN (OpenMP) sgemm before each timed call (0 = off); compare "
-                                      "OMP_WAIT_POLICY=ACTIVE with PASSIVE")->capture_default_str();
-                       cmd.add_option("--matmul-reference", opt->matmul_reference,
-                                      "First time an NxNxN oneDNN fp32 sgemm (0 = off): the matmul rate of this run")
-                           ->capture_default_str();
-                       cmd.add_flag("--check", opt->check, "Compare with the reference at small T first; exit 1 on mismatch");
-                       return [opt] { return run(*opt); };
-                     }}};
+RegisterCommand reg{
+    {"bench", "attention", "Time the attention kernels (dense, sparse, dilated) over sequence lengths",
+     [](CLI::App& cmd) {
+       auto opt = std::make_shared<Options>();
+       cmd.add_option("--seq", opt->seq, "Sequence lengths, comma-separated")->capture_default_str();
+       cmd.add_option("--kind", opt->kinds, "Kinds: dense,sparse,dilated")->capture_default_str();
+       cmd.add_option("--pass", opt->pass, "fwd, bwd or fwdbwd (comma list allowed)")->capture_default_str();
+       cmd.add_option("--heads", opt->heads, "Heads H")->capture_default_str();
+       cmd.add_option("--head-dim", opt->head_dim, "Head dimension D")->capture_default_str();
+       cmd.add_option("--batch", opt->batch, "Batch B")->capture_default_str();
+       cmd.add_option("--segments", opt->segments, "Segment lengths w (each truncated to T)")
+           ->capture_default_str();
+       cmd.add_option("--dilations", opt->dilations, "Dilations r, one per segment")->capture_default_str();
+       cmd.add_option("--positions", opt->positions, "none or xpos (XPOS decay inside the kernel)")
+           ->capture_default_str();
+       cmd.add_option("--sparse-block", opt->sparse_block, "Block length of kind sparse")
+           ->capture_default_str();
+       cmd.add_option("--sparse-summary", opt->sparse_summary, "Summary columns per block of kind sparse")
+           ->capture_default_str();
+       cmd.add_option("--repeats", opt->repeats, "Timed runs per point (median reported)")
+           ->capture_default_str();
+       cmd.add_option("--isa", opt->isa, "auto, avx2 or avx512")->capture_default_str();
+       cmd.add_option("--omp-matmul", opt->omp_matmul,
+                      "Run an NxNxN oneDNN (OpenMP) sgemm before each timed call (0 = off); compare "
+                      "OMP_WAIT_POLICY=ACTIVE with PASSIVE")
+           ->capture_default_str();
+       cmd.add_option("--matmul-reference", opt->matmul_reference,
+                      "First time an NxNxN oneDNN fp32 sgemm (0 = off): the matmul rate of this run")
+           ->capture_default_str();
+       cmd.add_flag("--check", opt->check, "Compare with the reference at small T first; exit 1 on mismatch");
+       return [opt] { return run(*opt); };
+     }}};
 
 }  // namespace
 }  // namespace ln::app

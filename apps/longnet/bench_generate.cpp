@@ -7,11 +7,12 @@
 // For each context: random tokens run through the parallel forward (filling the cache), then
 // --warmup decode steps, then --tokens timed decode steps (each fed the previous step's
 // argmax), the last of them at position context - 1; the decode steps of the contexts are
-// interleaved (round-robin) so background load on a shared machine hits them alike. With contexts that are multiples of the
-// longest segment (1024, 16384, 65536), the timed tokens are the last ones of a segment, where a
-// token reads the most keys: the worst case, at the same phase for every context.
-// ms_per_token is the median step; ratio_to_first compares it with the first context's. The model is a checkpoint's, or a randomly initialised one of a config (its
-// vocabulary from tokenizer.vocab_size unless model.vocab_size is set).
+// interleaved (round-robin) so background load on a shared machine hits them alike. With contexts that are
+// multiples of the longest segment (1024, 16384, 65536), the timed tokens are the last ones of a segment,
+// where a token reads the most keys: the worst case, at the same phase for every context. ms_per_token is the
+// median step; ratio_to_first compares it with the first context's. The model is a checkpoint's, or a
+// randomly initialised one of a config (its vocabulary from tokenizer.vocab_size unless model.vocab_size is
+// set).
 #include <time.h>
 
 #include <algorithm>
@@ -80,117 +81,125 @@ std::string int_list(const std::vector<int64_t>& v) {
   return s + "]";
 }
 
-ln::app::RegisterCommand reg{{"bench", "generate", "Per-token decoding latency at several context lengths",
-  [](CLI::App& cmd) -> ln::app::RunFn {
-    auto args = std::make_shared<BenchArgs>();
-    auto* ckpt = cmd.add_option("-m,--checkpoint,--model", args->checkpoint, "Run directory or step-* checkpoint");
-    auto* config = cmd.add_option("-c,--config", args->config, "YAML config: a randomly initialised model of it")
-                       ->check(CLI::ExistingFile);
-    ckpt->excludes(config);
-    cmd.add_option("--set", args->overrides, "Override a config key, e.g. --set model.layers=6 (with --config)");
-    cmd.add_option("--context", args->contexts, "Comma-separated context lengths; the timed tokens are the last ones of each")
-        ->capture_default_str();
-    cmd.add_option("--tokens", args->tokens, "Timed decode steps per context")->capture_default_str();
-    cmd.add_option("--warmup", args->warmup, "Untimed decode steps before them")->capture_default_str();
-    cmd.add_option("--seed", args->seed, "Seed of the random context tokens (and of the random model)")
-        ->capture_default_str();
-    return [args] {
-      const BenchArgs& a = *args;
-      LN_CHECK(!a.checkpoint.empty() || !a.config.empty(), "[bench generate] give --checkpoint DIR or --config FILE");
-      LN_CHECK(a.tokens >= 1 && a.warmup >= 0, "[bench generate] --tokens must be >= 1 and --warmup >= 0");
-      const std::vector<int64_t> contexts = parse_contexts(a.contexts);
-      std::unique_ptr<ln::LanguageModel> owned;
-      std::unique_ptr<ln::TrainedModel> trained;
-      const ln::LanguageModel* model = nullptr;
-      std::string source;
-      if (!a.checkpoint.empty()) {
-        trained = std::make_unique<ln::TrainedModel>(ln::load_trained_model(a.checkpoint));
-        model = trained->model.get();
-        source = trained->dir;
-      } else {
-        ln::Config cfg = ln::load_config(a.config, a.overrides);
-        ln::ModelSpec spec = ln::model_spec_from_config(cfg, cfg.tokenizer.vocab_size);
-        owned = std::make_unique<ln::LanguageModel>(spec, a.seed);
-        model = owned.get();
-        source = a.config;
-      }
-      const ln::ModelSpec& spec = model->spec();
-      const int64_t V = spec.vocab_size;
-      // 1. Prompt pass of every context (the caches stay: the dilated ones are small).
-      struct Run {
-        int64_t context = 0, prompt = 0, reads = 0;
-        double prefill_s = 0;
-        std::unique_ptr<ln::Generator> gen;
-        ln::Tensor logits;
-        std::vector<double> ms, cpu_ms;
-      };
-      std::vector<Run> runs;
-      for (int64_t context : contexts) {
-        Run run;
-        run.context = context;
-        run.prompt = context - a.warmup - a.tokens;
-        LN_CHECK(run.prompt >= 1, "[bench generate] --context ", context, " leaves no prompt before the ", a.warmup,
-                 " + ", a.tokens, " decode steps; use a longer context or fewer --tokens/--warmup");
-        std::mt19937_64 rng(a.seed + static_cast<uint64_t>(context));
-        std::vector<int32_t> ids(static_cast<size_t>(run.prompt));
-        for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint64_t>(V));
-        run.gen = std::make_unique<ln::Generator>(*model, context);
-        const auto t0 = std::chrono::steady_clock::now();
-        run.logits = run.gen->prompt(ids);
-        run.prefill_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        runs.push_back(std::move(run));
-      }
-      // 2. Decode steps, round-robin over the contexts: whatever else the machine is doing
-      // slows every context alike, so the ratios stay meaningful on a shared machine.
-      for (int64_t i = 0; i < a.warmup + a.tokens; ++i) {
-        for (Run& run : runs) {
-          const int32_t next = ln::argmax(ln::make_candidates(run.logits.data(), V));
-          const int64_t r0 = run.gen->cache().keys_read();
-          const double c0 = thread_cpu_ms();
-          const auto t0 = std::chrono::steady_clock::now();
-          run.logits = run.gen->next(next);
-          const double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-          if (i < a.warmup) continue;
-          run.ms.push_back(dt);
-          run.cpu_ms.push_back(thread_cpu_ms() - c0);
-          run.reads += run.gen->cache().keys_read() - r0;
-        }
-      }
-      double first_ms = 0;
-      for (const Run& run : runs) {
-        const double median = ln::median(run.ms);
-        double mean = 0;
-        for (double x : run.ms) mean += x;
-        mean /= static_cast<double>(run.ms.size());
-        if (first_ms == 0) first_ms = median;
-        ln::JsonObject j;
-        j.add("bench", "generate")
-            .add("context", run.context)
-            .add("ms_per_token", median)
-            .add("ms_per_token_mean", mean)
-            .add("ms_per_token_min", *std::min_element(run.ms.begin(), run.ms.end()))
-            .add("cpu_ms_per_token", ln::median(run.cpu_ms))
-            .add("tokens", a.tokens)
-            .add("ratio_to_first", median / first_ms)
-            .add("prefill_s", run.prefill_s)
-            .add("prefill_tokens", run.prompt)
-            .add("prefill_tokens_per_s", static_cast<double>(run.prompt) / run.prefill_s)
-            .add("keys_read_per_token", static_cast<double>(run.reads) / static_cast<double>(a.tokens))
-            .add("cache_mb", static_cast<double>(run.gen->cache().bytes()) / (1 << 20))
-            .add("kind", ln::to_string(spec.attention.kind))
-            .add_raw("segments", int_list(spec.attention.segments))
-            .add_raw("dilations", int_list(spec.attention.dilations))
-            .add("layers", spec.layers)
-            .add("d_model", spec.d_model)
-            .add("heads", spec.heads)
-            .add("vocab", V)
-            .add("threads", ln::threads())
-            .add("peak_rss_mb", static_cast<double>(ln::peak_rss_bytes()) / (1 << 20))
-            .add("model", source);
-        std::cout << j.str() << std::endl;
-      }
-      return 0;
-    };
-  }}};
+ln::app::RegisterCommand reg{
+    {"bench", "generate", "Per-token decoding latency at several context lengths",
+     [](CLI::App& cmd) -> ln::app::RunFn {
+       auto args = std::make_shared<BenchArgs>();
+       auto* ckpt =
+           cmd.add_option("-m,--checkpoint,--model", args->checkpoint, "Run directory or step-* checkpoint");
+       auto* config =
+           cmd.add_option("-c,--config", args->config, "YAML config: a randomly initialised model of it")
+               ->check(CLI::ExistingFile);
+       ckpt->excludes(config);
+       cmd.add_option("--set", args->overrides,
+                      "Override a config key, e.g. --set model.layers=6 (with --config)");
+       cmd.add_option("--context", args->contexts,
+                      "Comma-separated context lengths; the timed tokens are the last ones of each")
+           ->capture_default_str();
+       cmd.add_option("--tokens", args->tokens, "Timed decode steps per context")->capture_default_str();
+       cmd.add_option("--warmup", args->warmup, "Untimed decode steps before them")->capture_default_str();
+       cmd.add_option("--seed", args->seed, "Seed of the random context tokens (and of the random model)")
+           ->capture_default_str();
+       return [args] {
+         const BenchArgs& a = *args;
+         LN_CHECK(!a.checkpoint.empty() || !a.config.empty(),
+                  "[bench generate] give --checkpoint DIR or --config FILE");
+         LN_CHECK(a.tokens >= 1 && a.warmup >= 0, "[bench generate] --tokens must be >= 1 and --warmup >= 0");
+         const std::vector<int64_t> contexts = parse_contexts(a.contexts);
+         std::unique_ptr<ln::LanguageModel> owned;
+         std::unique_ptr<ln::TrainedModel> trained;
+         const ln::LanguageModel* model = nullptr;
+         std::string source;
+         if (!a.checkpoint.empty()) {
+           trained = std::make_unique<ln::TrainedModel>(ln::load_trained_model(a.checkpoint));
+           model = trained->model.get();
+           source = trained->dir;
+         } else {
+           ln::Config cfg = ln::load_config(a.config, a.overrides);
+           ln::ModelSpec spec = ln::model_spec_from_config(cfg, cfg.tokenizer.vocab_size);
+           owned = std::make_unique<ln::LanguageModel>(spec, a.seed);
+           model = owned.get();
+           source = a.config;
+         }
+         const ln::ModelSpec& spec = model->spec();
+         const int64_t V = spec.vocab_size;
+         // 1. Prompt pass of every context (the caches stay: the dilated ones are small).
+         struct Run {
+           int64_t context = 0, prompt = 0, reads = 0;
+           double prefill_s = 0;
+           std::unique_ptr<ln::Generator> gen;
+           ln::Tensor logits;
+           std::vector<double> ms, cpu_ms;
+         };
+         std::vector<Run> runs;
+         for (int64_t context : contexts) {
+           Run run;
+           run.context = context;
+           run.prompt = context - a.warmup - a.tokens;
+           LN_CHECK(run.prompt >= 1, "[bench generate] --context ", context, " leaves no prompt before the ",
+                    a.warmup, " + ", a.tokens,
+                    " decode steps; use a longer context or fewer --tokens/--warmup");
+           std::mt19937_64 rng(a.seed + static_cast<uint64_t>(context));
+           std::vector<int32_t> ids(static_cast<size_t>(run.prompt));
+           for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint64_t>(V));
+           run.gen = std::make_unique<ln::Generator>(*model, context);
+           const auto t0 = std::chrono::steady_clock::now();
+           run.logits = run.gen->prompt(ids);
+           run.prefill_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+           runs.push_back(std::move(run));
+         }
+         // 2. Decode steps, round-robin over the contexts: whatever else the machine is doing
+         // slows every context alike, so the ratios stay meaningful on a shared machine.
+         for (int64_t i = 0; i < a.warmup + a.tokens; ++i) {
+           for (Run& run : runs) {
+             const int32_t next = ln::argmax(ln::make_candidates(run.logits.data(), V));
+             const int64_t r0 = run.gen->cache().keys_read();
+             const double c0 = thread_cpu_ms();
+             const auto t0 = std::chrono::steady_clock::now();
+             run.logits = run.gen->next(next);
+             const double dt =
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+             if (i < a.warmup) continue;
+             run.ms.push_back(dt);
+             run.cpu_ms.push_back(thread_cpu_ms() - c0);
+             run.reads += run.gen->cache().keys_read() - r0;
+           }
+         }
+         double first_ms = 0;
+         for (const Run& run : runs) {
+           const double median = ln::median(run.ms);
+           double mean = 0;
+           for (double x : run.ms) mean += x;
+           mean /= static_cast<double>(run.ms.size());
+           if (first_ms == 0) first_ms = median;
+           ln::JsonObject j;
+           j.add("bench", "generate")
+               .add("context", run.context)
+               .add("ms_per_token", median)
+               .add("ms_per_token_mean", mean)
+               .add("ms_per_token_min", *std::min_element(run.ms.begin(), run.ms.end()))
+               .add("cpu_ms_per_token", ln::median(run.cpu_ms))
+               .add("tokens", a.tokens)
+               .add("ratio_to_first", median / first_ms)
+               .add("prefill_s", run.prefill_s)
+               .add("prefill_tokens", run.prompt)
+               .add("prefill_tokens_per_s", static_cast<double>(run.prompt) / run.prefill_s)
+               .add("keys_read_per_token", static_cast<double>(run.reads) / static_cast<double>(a.tokens))
+               .add("cache_mb", static_cast<double>(run.gen->cache().bytes()) / (1 << 20))
+               .add("kind", ln::to_string(spec.attention.kind))
+               .add_raw("segments", int_list(spec.attention.segments))
+               .add_raw("dilations", int_list(spec.attention.dilations))
+               .add("layers", spec.layers)
+               .add("d_model", spec.d_model)
+               .add("heads", spec.heads)
+               .add("vocab", V)
+               .add("threads", ln::threads())
+               .add("peak_rss_mb", static_cast<double>(ln::peak_rss_bytes()) / (1 << 20))
+               .add("model", source);
+           std::cout << j.str() << std::endl;
+         }
+         return 0;
+       };
+     }}};
 
 }  // namespace

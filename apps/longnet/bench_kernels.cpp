@@ -17,8 +17,8 @@
 
 #include "command_registry.hpp"
 #include "core/error.hpp"
-#include "core/median.hpp"
 #include "core/json.hpp"
+#include "core/median.hpp"
 #include "core/threading.hpp"
 #include "kernels/dropout.hpp"
 #include "kernels/embedding.hpp"

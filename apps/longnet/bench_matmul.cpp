@@ -15,8 +15,8 @@
 
 #include "command_registry.hpp"
 #include "core/error.hpp"
-#include "core/median.hpp"
 #include "core/json.hpp"
+#include "core/median.hpp"
 #include "core/tensor.hpp"
 #include "core/threading.hpp"
 #include "kernels/matmul_dnnl.hpp"

@@ -79,7 +79,8 @@ int run(const BenchTrainArgs& args) {
                    .add("recompute", ln::recompute_name(config.train.recompute))
                    .add("peak_rss_bytes", ln::peak_rss_bytes())
                    // Peak RSS over the tokens of one step (includes weights and the process).
-                   .add("bytes_per_token", static_cast<double>(ln::peak_rss_bytes()) / static_cast<double>(B * T))
+                   .add("bytes_per_token",
+                        static_cast<double>(ln::peak_rss_bytes()) / static_cast<double>(B * T))
                    .add("tensor_peak_bytes", ln::tensor_bytes_peak())
                    .add("estimate_bytes", session.memory_estimate().total())
                    .str()
@@ -87,15 +88,18 @@ int run(const BenchTrainArgs& args) {
   return 0;
 }
 
-ln::app::RegisterCommand reg{{"bench", "train", "Tokens/s of forward+backward+AdamW for a config's model (random tokens)",
-  [](CLI::App& cmd) -> ln::app::RunFn {
-    auto args = std::make_shared<BenchTrainArgs>();
-    cmd.add_option("config,-c,--config", args->config, "YAML config, positional or -c (defaults when omitted)")->check(CLI::ExistingFile);
-    cmd.add_option("--set", args->overrides, "Override a key, e.g. --set data.seq_len=8192 (repeatable)")
-        ->allow_extra_args(false);
-    cmd.add_option("--steps", args->steps, "Timed steps (median reported)")->check(CLI::PositiveNumber);
-    cmd.add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
-    return [args] { return run(*args); };
-  }}};
+ln::app::RegisterCommand reg{
+    {"bench", "train", "Tokens/s of forward+backward+AdamW for a config's model (random tokens)",
+     [](CLI::App& cmd) -> ln::app::RunFn {
+       auto args = std::make_shared<BenchTrainArgs>();
+       cmd.add_option("config,-c,--config", args->config,
+                      "YAML config, positional or -c (defaults when omitted)")
+           ->check(CLI::ExistingFile);
+       cmd.add_option("--set", args->overrides, "Override a key, e.g. --set data.seq_len=8192 (repeatable)")
+           ->allow_extra_args(false);
+       cmd.add_option("--steps", args->steps, "Timed steps (median reported)")->check(CLI::PositiveNumber);
+       cmd.add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
+       return [args] { return run(*args); };
+     }}};
 
 }  // namespace

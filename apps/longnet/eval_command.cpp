@@ -28,103 +28,119 @@ struct EvalArgs {
   std::vector<std::string> overrides;
 };
 
-ln::app::RegisterCommand reg{{"", "eval", "Perplexity and bits per byte of a trained model on held-out text (--data and/or --validation-split)",
-  [](CLI::App& cmd) -> ln::app::RunFn {
-    auto args = std::make_shared<EvalArgs>();
-    cmd.add_option("-m,--checkpoint,--model", args->checkpoint,
-                   "Run directory (its newest intact checkpoint) or one step-* checkpoint directory")
-        ->required();
-    cmd.add_option("-f,--data", args->settings.data,
-                   "Held-out text: files, directories and/or globs (quoted, e.g. 'texts/*.txt'); .jsonl files use each "
-                   "line's \"text\" field (repeatable)")
-        ->expected(1, -1);
-    cmd.add_flag("--validation-split", args->settings.validation_split,
-                 "Also evaluate the run's own validation documents (data.train split as in training; run from the "
-                 "directory training ran in)");
-    cmd.add_option("-c,--context", args->settings.context,
-                   "Window length in tokens (default: the training seq_len; may exceed it)")
-        ->check(ln::app::integer_in(0, 1 << 24));
-    cmd.add_option("--stride", args->settings.stride,
-                   "Sliding-window stride S < context: also score each token once with >= context-S tokens of "
-                   "history (default: the context, i.e. non-overlapping windows only)")
-        ->check(ln::app::integer_in(0, 1 << 24));
-    cmd.add_option("--batch", args->settings.batch, "Windows per forward pass")->default_val(1)->check(ln::app::integer_in(0, 65536));
-    cmd.add_option("--by-position", args->settings.by_position,
-                   "Write loss by position in the window to PREFIX.json and PREFIX.svg");
-    cmd.add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
-    cmd.add_flag("-q,--quiet", args->quiet, "No progress line on stderr");
-    cmd.add_flag("--extend-patterns", args->extend_patterns,
-                 "Dilated models: continue the segment/dilation schedule (w*a, r*a) until the widest segment covers "
-                 "the context, so a model trained at N attends over a longer prompt (eval/extend_patterns.hpp)");
-    cmd.add_option("--precision", args->precision, "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
-        ->check(CLI::IsMember({"fp32", "bf16"}))
-        ->capture_default_str();
-    cmd.add_option("--set", args->overrides,
-                   "parallel.sequence=P: split each window over P ranks (launch with mpirun -np P)");
-    return [args] {
-      ln::PrecisionScope precision(ln::parse_precision(args->precision));
-      {
-        ln::dist::SymmetricErrorScope symmetric;  // every rank parses the same flags
-        for (const std::string& o : args->overrides) {
-          const std::string key = "parallel.sequence=";
-          LN_CHECK(o.rfind(key, 0) == 0 && o.size() > key.size() &&
-                       o.find_first_not_of("0123456789", key.size()) == std::string::npos,
-                   "eval --set takes only parallel.sequence=P (a positive integer), got '", o, "'");
-          args->settings.sequence_parallel = std::stoll(o.substr(key.size()));
-        }
-        for (const std::string& source : args->settings.data) {
-          LN_CHECK(source != "-", "eval -f -: scoring text from stdin is not supported yet; save it to a file and pass "
-                                  "its path (or a folder, or a quoted glob)");
-        }
-      }
-      ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
-      const int64_t context = args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
-      const int64_t stride = args->settings.stride >= 0 ? args->settings.stride : context;
-      {
-        // The flags, in their own words, before any work (the library checks the same settings
-        // again, naming settings rather than flags).
-        ln::dist::SymmetricErrorScope symmetric;
-        const ln::EvalSettings& s = args->settings;
-        LN_CHECK(s.batch >= 1, "--batch is ", s.batch, "; give at least 1 window per forward");
-        LN_CHECK(!s.data.empty() || s.validation_split,
-                 "nothing to evaluate; name held-out text files or directories with --data, or use --validation-split");
-        if (!s.by_position.empty()) {
-          const auto parent = std::filesystem::path(s.by_position).parent_path();
-          std::error_code ec;
-          if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-          LN_CHECK(!ec, "--by-position ", s.by_position, ": cannot create the directory ", parent.string(), ": ",
-                   ec.message());
-        }
-        LN_CHECK(context >= 1, "--context is ", context,
-                 "; give a window of at least 1 token (default: the training seq_len)");
-        LN_CHECK(stride >= 1, "--stride is ", stride, "; give a stride of at least 1 token (default: the context)");
-        LN_CHECK(stride <= context, "--stride ", stride, " is larger than --context ", context,
-                 "; tokens between windows would never be scored; use a stride <= the context");
-        if (!s.data.empty()) args->settings.data = ln::list_corpus_files(s.data, "--data");
-      }
-      if (args->extend_patterns) {
-        try {
-          ln::extend_trained_model(trained, context);
-        } catch (const ln::Error& e) {  // the library names settings; the user gave a flag
-          LN_FAIL("--extend-patterns: ", e.message(), " (drop --extend-patterns)");
-        }
-      }
-      {
-        ln::dist::SymmetricErrorScope symmetric;
-        const int64_t limit = ln::max_eval_context(trained.model->spec());
-        LN_CHECK(context <= limit, "--context ", context, " is too long for this model (XPOS decay over so many "
-                 "positions leaves fp32); use --context <= ", limit);
-      }
-      args->settings.progress = !args->quiet;
-      ln::EvalReport report = ln::run_eval(trained, args->settings);
-      if (ln::dist::world_rank() != 0) return 0;  // rank 0 alone reports
-      if (args->json) {
-        std::cout << ln::format_eval_json(report) << std::endl;
-      } else {
-        std::cout << ln::format_eval_text(report) << std::flush;
-      }
-      return 0;
-    };
-  }}};
+ln::app::RegisterCommand reg{
+    {"", "eval",
+     "Perplexity and bits per byte of a trained model on held-out text (--data and/or --validation-split)",
+     [](CLI::App& cmd) -> ln::app::RunFn {
+       auto args = std::make_shared<EvalArgs>();
+       cmd.add_option("-m,--checkpoint,--model", args->checkpoint,
+                      "Run directory (its newest intact checkpoint) or one step-* checkpoint directory")
+           ->required();
+       cmd.add_option("-f,--data", args->settings.data,
+                      "Held-out text: files, directories and/or globs (quoted, e.g. 'texts/*.txt'); .jsonl "
+                      "files use each "
+                      "line's \"text\" field (repeatable)")
+           ->expected(1, -1);
+       cmd.add_flag(
+           "--validation-split", args->settings.validation_split,
+           "Also evaluate the run's own validation documents (data.train split as in training; run from the "
+           "directory training ran in)");
+       cmd.add_option("-c,--context", args->settings.context,
+                      "Window length in tokens (default: the training seq_len; may exceed it)")
+           ->check(ln::app::integer_in(0, 1 << 24));
+       cmd.add_option(
+              "--stride", args->settings.stride,
+              "Sliding-window stride S < context: also score each token once with >= context-S tokens of "
+              "history (default: the context, i.e. non-overlapping windows only)")
+           ->check(ln::app::integer_in(0, 1 << 24));
+       cmd.add_option("--batch", args->settings.batch, "Windows per forward pass")
+           ->default_val(1)
+           ->check(ln::app::integer_in(0, 65536));
+       cmd.add_option("--by-position", args->settings.by_position,
+                      "Write loss by position in the window to PREFIX.json and PREFIX.svg");
+       cmd.add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
+       cmd.add_flag("-q,--quiet", args->quiet, "No progress line on stderr");
+       cmd.add_flag(
+           "--extend-patterns", args->extend_patterns,
+           "Dilated models: continue the segment/dilation schedule (w*a, r*a) until the widest segment "
+           "covers "
+           "the context, so a model trained at N attends over a longer prompt (eval/extend_patterns.hpp)");
+       cmd.add_option("--precision", args->precision,
+                      "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
+           ->check(CLI::IsMember({"fp32", "bf16"}))
+           ->capture_default_str();
+       cmd.add_option("--set", args->overrides,
+                      "parallel.sequence=P: split each window over P ranks (launch with mpirun -np P)");
+       return [args] {
+         ln::PrecisionScope precision(ln::parse_precision(args->precision));
+         {
+           ln::dist::SymmetricErrorScope symmetric;  // every rank parses the same flags
+           for (const std::string& o : args->overrides) {
+             const std::string key = "parallel.sequence=";
+             LN_CHECK(o.rfind(key, 0) == 0 && o.size() > key.size() &&
+                          o.find_first_not_of("0123456789", key.size()) == std::string::npos,
+                      "eval --set takes only parallel.sequence=P (a positive integer), got '", o, "'");
+             args->settings.sequence_parallel = std::stoll(o.substr(key.size()));
+           }
+           for (const std::string& source : args->settings.data) {
+             LN_CHECK(source != "-",
+                      "eval -f -: scoring text from stdin is not supported yet; save it to a file and pass "
+                      "its path (or a folder, or a quoted glob)");
+           }
+         }
+         ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
+         const int64_t context =
+             args->settings.context >= 0 ? args->settings.context : trained.config.data.seq_len;
+         const int64_t stride = args->settings.stride >= 0 ? args->settings.stride : context;
+         {
+           // The flags, in their own words, before any work (the library checks the same settings
+           // again, naming settings rather than flags).
+           ln::dist::SymmetricErrorScope symmetric;
+           const ln::EvalSettings& s = args->settings;
+           LN_CHECK(s.batch >= 1, "--batch is ", s.batch, "; give at least 1 window per forward");
+           LN_CHECK(!s.data.empty() || s.validation_split,
+                    "nothing to evaluate; name held-out text files or directories with --data, or use "
+                    "--validation-split");
+           if (!s.by_position.empty()) {
+             const auto parent = std::filesystem::path(s.by_position).parent_path();
+             std::error_code ec;
+             if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+             LN_CHECK(!ec, "--by-position ", s.by_position, ": cannot create the directory ", parent.string(),
+                      ": ", ec.message());
+           }
+           LN_CHECK(context >= 1, "--context is ", context,
+                    "; give a window of at least 1 token (default: the training seq_len)");
+           LN_CHECK(stride >= 1, "--stride is ", stride,
+                    "; give a stride of at least 1 token (default: the context)");
+           LN_CHECK(stride <= context, "--stride ", stride, " is larger than --context ", context,
+                    "; tokens between windows would never be scored; use a stride <= the context");
+           if (!s.data.empty()) args->settings.data = ln::list_corpus_files(s.data, "--data");
+         }
+         if (args->extend_patterns) {
+           try {
+             ln::extend_trained_model(trained, context);
+           } catch (const ln::Error& e) {  // the library names settings; the user gave a flag
+             LN_FAIL("--extend-patterns: ", e.message(), " (drop --extend-patterns)");
+           }
+         }
+         {
+           ln::dist::SymmetricErrorScope symmetric;
+           const int64_t limit = ln::max_eval_context(trained.model->spec());
+           LN_CHECK(context <= limit, "--context ", context,
+                    " is too long for this model (XPOS decay over so many "
+                    "positions leaves fp32); use --context <= ",
+                    limit);
+         }
+         args->settings.progress = !args->quiet;
+         ln::EvalReport report = ln::run_eval(trained, args->settings);
+         if (ln::dist::world_rank() != 0) return 0;  // rank 0 alone reports
+         if (args->json) {
+           std::cout << ln::format_eval_json(report) << std::endl;
+         } else {
+           std::cout << ln::format_eval_text(report) << std::flush;
+         }
+         return 0;
+       };
+     }}};
 
 }  // namespace

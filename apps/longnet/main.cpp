@@ -7,8 +7,8 @@
 #include <map>
 #include <new>
 
-#include "cli_help.hpp"
 #include "cli_checks.hpp"
+#include "cli_help.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global flags (--threads) may follow the subcommand
   int threads = 0;
   bool verbose = false;
-  app.add_flag("--verbose", verbose, "Errors also name the source line that raised them (or set LONGNET_DEBUG=1)");
+  app.add_flag("--verbose", verbose,
+               "Errors also name the source line that raised them (or set LONGNET_DEBUG=1)");
   app.add_option("-t,--threads", threads, "Threads for every pool (TBB and oneDNN); 0 = all cores")
       ->check(ln::app::integer_in(0, 4096));
 
@@ -95,8 +96,10 @@ int main(int argc, char** argv) {
   } catch (const std::filesystem::filesystem_error& e) {
     // A file-system failure not caught closer to its cause: still one line, as a user error.
     // Under mpirun only rank 0 touches the run folder, so this rank failed alone: end the job.
-    if (ln::dist::world_size() > 1) std::cerr << "longnet: error (rank " << ln::dist::world_rank() << "): ";
-    else std::cerr << "longnet: error: ";
+    if (ln::dist::world_size() > 1)
+      std::cerr << "longnet: error (rank " << ln::dist::world_rank() << "): ";
+    else
+      std::cerr << "longnet: error: ";
     std::cerr << e.code().message();
     if (!e.path1().empty()) std::cerr << ": '" << e.path1().string() << "'";
     if (!e.path2().empty()) std::cerr << " -> '" << e.path2().string() << "'";

@@ -20,53 +20,58 @@ struct TrainArgs {
   std::string init_from;
 };
 
-ln::app::RegisterCommand reg{{"", "train", "Train a model from a YAML config (resumes from the newest intact checkpoint)",
-  [](CLI::App& cmd) -> ln::app::RunFn {
-    auto args = std::make_shared<TrainArgs>();
-    cmd.add_option("config,-c,--config", args->config,
-                   "YAML config file, positional or -c (see configs/; `longnet config --keys` lists every key)")
-        ->check(CLI::ExistingFile);
-    cmd.add_option("--set", args->overrides, "Override a key, e.g. --set model.layers=6 (repeatable)")
-        ->allow_extra_args(false);
-    cmd.add_option("--resume", args->resume, "auto (newest intact checkpoint in train.out_dir), never, or a checkpoint dir");
-    cmd.add_flag("-q,--quiet", args->quiet, "No progress line or set-up summary");
-    cmd.add_option("--stop-after", args->stop_after, "Stop and save after N steps of this run (resume later)")
-        ->check(ln::app::integer_in(0, 1'000'000'000'000));
-    cmd.add_option("--init-from", args->init_from,
-                   "Start a new run (step 0, fresh optimizer and schedule) from the weights and tokenizer of this "
-                   "checkpoint or run dir; the model shape must match");
-    return [args] {
-      ln::Config config = [&] {
-        ln::dist::SymmetricErrorScope symmetric;  // every rank reads the same config
-        return ln::load_config(args->config, args->overrides);
-      }();
-      const bool root = ln::dist::world_rank() == 0;  // under mpirun, rank 0 alone reports
-      ln::TrainOptions options{args->resume, args->quiet || !root, args->stop_after, args->overrides,
-                               !args->config.empty(), args->init_from};
-      ln::TrainResult result = ln::train(config, options);
-      if (!root) return 0;
-      if (result.finished_already) {
-        std::cerr << config.train.out_dir << ": finished at step " << result.step
-                  << " (train.steps); nothing to do. To train further: --set train.steps=N with N > " << result.step
-                  << "\ncheckpoint: " << result.checkpoint << "\n";
-        return 0;
-      }
-      if (result.step == 0 || result.train_loss != result.train_loss) {
-        std::cerr << "no step was trained\n";
-        return 0;
-      }
-      std::cerr << "trained to step " << result.step << ": train loss " << result.train_loss;
-      if (result.val_loss == result.val_loss && result.val_whole_split) {
-        std::cerr << ", validation loss " << result.val_loss << " (the whole validation split, "
-                  << result.val_tokens << " predictions, as `longnet eval --validation-split` scores it)";
-      } else if (result.val_loss == result.val_loss) {
-        std::cerr << ", validation loss " << result.val_loss << " (on " << result.val_tokens << " of the "
-                  << result.val_split_tokens << " validation tokens, train.eval_batches; `longnet eval "
-                  << "--validation-split` scores them all, so its perplexity differs by that sample)";
-      }
-      std::cerr << "\ncheckpoint: " << result.checkpoint << "\n";
-      return 0;
-    };
-  }}};
+ln::app::RegisterCommand reg{
+    {"", "train", "Train a model from a YAML config (resumes from the newest intact checkpoint)",
+     [](CLI::App& cmd) -> ln::app::RunFn {
+       auto args = std::make_shared<TrainArgs>();
+       cmd.add_option(
+              "config,-c,--config", args->config,
+              "YAML config file, positional or -c (see configs/; `longnet config --keys` lists every key)")
+           ->check(CLI::ExistingFile);
+       cmd.add_option("--set", args->overrides, "Override a key, e.g. --set model.layers=6 (repeatable)")
+           ->allow_extra_args(false);
+       cmd.add_option("--resume", args->resume,
+                      "auto (newest intact checkpoint in train.out_dir), never, or a checkpoint dir");
+       cmd.add_flag("-q,--quiet", args->quiet, "No progress line or set-up summary");
+       cmd.add_option("--stop-after", args->stop_after,
+                      "Stop and save after N steps of this run (resume later)")
+           ->check(ln::app::integer_in(0, 1'000'000'000'000));
+       cmd.add_option(
+           "--init-from", args->init_from,
+           "Start a new run (step 0, fresh optimizer and schedule) from the weights and tokenizer of this "
+           "checkpoint or run dir; the model shape must match");
+       return [args] {
+         ln::Config config = [&] {
+           ln::dist::SymmetricErrorScope symmetric;  // every rank reads the same config
+           return ln::load_config(args->config, args->overrides);
+         }();
+         const bool root = ln::dist::world_rank() == 0;  // under mpirun, rank 0 alone reports
+         ln::TrainOptions options{args->resume,    args->quiet || !root,  args->stop_after,
+                                  args->overrides, !args->config.empty(), args->init_from};
+         ln::TrainResult result = ln::train(config, options);
+         if (!root) return 0;
+         if (result.finished_already) {
+           std::cerr << config.train.out_dir << ": finished at step " << result.step
+                     << " (train.steps); nothing to do. To train further: --set train.steps=N with N > "
+                     << result.step << "\ncheckpoint: " << result.checkpoint << "\n";
+           return 0;
+         }
+         if (result.step == 0 || result.train_loss != result.train_loss) {
+           std::cerr << "no step was trained\n";
+           return 0;
+         }
+         std::cerr << "trained to step " << result.step << ": train loss " << result.train_loss;
+         if (result.val_loss == result.val_loss && result.val_whole_split) {
+           std::cerr << ", validation loss " << result.val_loss << " (the whole validation split, "
+                     << result.val_tokens << " predictions, as `longnet eval --validation-split` scores it)";
+         } else if (result.val_loss == result.val_loss) {
+           std::cerr << ", validation loss " << result.val_loss << " (on " << result.val_tokens << " of the "
+                     << result.val_split_tokens << " validation tokens, train.eval_batches; `longnet eval "
+                     << "--validation-split` scores them all, so its perplexity differs by that sample)";
+         }
+         std::cerr << "\ncheckpoint: " << result.checkpoint << "\n";
+         return 0;
+       };
+     }}};
 
 }  // namespace

@@ -70,7 +70,8 @@ void Var::backward(const Tensor& seed) { backward(seed, {}); }
 
 void Var::backward(const Tensor& seed, const std::function<void(VarImpl& leaf)>& leaf_done) {
   LN_CHECK(impl_, "[backward] called on an empty Var");
-  LN_CHECK(impl_->requires_grad, "[backward] this value does not depend on anything that requires "
+  LN_CHECK(impl_->requires_grad,
+           "[backward] this value does not depend on anything that requires "
            "grad (was it computed under NoGradGuard, or from leaves created without requires_grad?)");
   LN_CHECK(seed.shape() == impl_->value.shape(), "[backward] seed shape ", shape_str(seed.shape()),
            " does not match value shape ", shape_str(impl_->value.shape()));
@@ -116,8 +117,10 @@ void Var::backward(const Tensor& seed, const std::function<void(VarImpl& leaf)>&
     if (!var->node) {
       // The leaf owns its gradient buffer (a vjp may hand the same tensor to several
       // inputs), so the first contribution is copied and later ones are added in place.
-      if (var->grad.defined()) var->grad.add_(grad);
-      else var->grad = grad.clone();
+      if (var->grad.defined())
+        var->grad.add_(grad);
+      else
+        var->grad = grad.clone();
       // All of this leaf's consumers come before it in the reverse order: its gradient is final.
       if (leaf_done) leaf_done(*var);
       continue;
@@ -128,14 +131,14 @@ void Var::backward(const Tensor& seed, const std::function<void(VarImpl& leaf)>&
     std::vector<Tensor> grads = node.vjp(grad);
     node.vjp = nullptr;  // free saved activations now, not at the end of the pass
     grad = Tensor();
-    LN_CHECK(grads.size() == node.inputs.size(), "[backward] op '", node.name, "' returned ",
-             grads.size(), " gradients for ", node.inputs.size(), " inputs");
+    LN_CHECK(grads.size() == node.inputs.size(), "[backward] op '", node.name, "' returned ", grads.size(),
+             " gradients for ", node.inputs.size(), " inputs");
     for (size_t i = 0; i < grads.size(); ++i) {
       std::shared_ptr<VarImpl>& input = node.inputs[i];
       if (!input || !grads[i].defined()) continue;
       LN_CHECK(grads[i].shape() == input->value.shape(), "[backward] op '", node.name,
-               "' returned a gradient of shape ", shape_str(grads[i].shape()), " for input ", i,
-               " of shape ", shape_str(input->value.shape()));
+               "' returned a gradient of shape ", shape_str(grads[i].shape()), " for input ", i, " of shape ",
+               shape_str(input->value.shape()));
       auto slot = pending.find(input.get());
       if (slot == pending.end()) {
         pending.emplace(input.get(), Pending{input, std::move(grads[i])});

@@ -34,8 +34,8 @@ int second_document_line(const std::string& text) {
   bool content = false;  // a non-comment line seen before the current marker
   for (std::string line; std::getline(in, line);) {
     ++line_no;
-    const bool marker = line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' ||
-                                                       line[3] == '\r');
+    const bool marker = line.rfind("---", 0) == 0 &&
+                        (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
     if (marker) {
       if (content || ++markers >= 2) return line_no;
       continue;
@@ -50,14 +50,14 @@ int second_document_line(const std::string& text) {
 // starts a token (",", "- a\n,", "\"x\" ,", "&a ,"; found by fuzz/fuzz_config_yaml.cpp). Such a
 // comma is never valid in a config, so it is refused here, before yaml-cpp sees the text: any
 // ',' outside brackets, quotes and comments that follows whitespace, the start of a line, a
-// closing quote or a closing bracket, or ends an anchor or tag ("&a,"). (A plain value with " ," inside, "a: x ,y", is refused too;
-// no config key needs one.) Returns the 1-based line of the first such comma, or 0.
+// closing quote or a closing bracket, or ends an anchor or tag ("&a,"). (A plain value with " ," inside, "a:
+// x ,y", is refused too; no config key needs one.) Returns the 1-based line of the first such comma, or 0.
 int line_of_stray_comma(const std::string& text) {
   int line = 1, depth = 0;
-  char quote = 0;                // the open quote, or 0
+  char quote = 0;  // the open quote, or 0
   bool comment = false;
-  bool property = false;         // inside an anchor, alias or tag (&a, *a, !t): ends at whitespace
-  char previous = '\n';          // the last character outside a comment
+  bool property = false;  // inside an anchor, alias or tag (&a, *a, !t): ends at whitespace
+  char previous = '\n';   // the last character outside a comment
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '\n') {
@@ -94,8 +94,8 @@ int line_of_stray_comma(const std::string& text) {
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     } else if (c == ',' && depth == 0 &&
-               (previous == ' ' || previous == '\t' || previous == '\n' || previous == '"' || previous == '\'' ||
-                previous == ']' || previous == '}')) {
+               (previous == ' ' || previous == '\t' || previous == '\n' || previous == '"' ||
+                previous == '\'' || previous == ']' || previous == '}')) {
       return line;
     }
     previous = c;
@@ -112,11 +112,16 @@ std::string where(const std::string& source, const YAML::Node& node, const YAML:
 
 const char* node_kind(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return "a single value";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    default: return "an undefined node";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a single value";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "an undefined node";
   }
 }
 
@@ -143,8 +148,8 @@ void check_untagged(const YAML::Node& node, const std::string& location, const s
 // A quoted scalar ("4") is a string: typed keys see it with its quotes so it fails to parse
 // and the message shows why, instead of silently reading a string as a number.
 std::string scalar_text(const YAML::Node& node, const ConfigKey& key) {
-  bool numeric = key.type == KeyType::integer || key.type == KeyType::real ||
-                 key.type == KeyType::boolean || key.type == KeyType::integer_list;
+  bool numeric = key.type == KeyType::integer || key.type == KeyType::real || key.type == KeyType::boolean ||
+                 key.type == KeyType::integer_list;
   if (numeric && node.Tag() == "!") return "\"" + node.Scalar() + "\"";
   return node.Scalar();
 }
@@ -183,11 +188,13 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
   config.source = source_name;
   YAML::Node root;
   const int comma_line = line_of_stray_comma(yaml_text);
-  LN_CHECK(comma_line == 0, source_name, ":", comma_line, ": not valid YAML: a ',' outside [ ] or { } "
+  LN_CHECK(comma_line == 0, source_name, ":", comma_line,
+           ": not valid YAML: a ',' outside [ ] or { } "
            "(commas separate list items only inside brackets: segments: [128, 256])");
   try {
     std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
-    LN_CHECK(documents.size() <= 1, source_name, ":", second_document_line(yaml_text), ": a second YAML document "
+    LN_CHECK(documents.size() <= 1, source_name, ":", second_document_line(yaml_text),
+             ": a second YAML document "
              "starts here (after '---'); a config is one document: merge them or remove the '---'");
     if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
@@ -197,8 +204,7 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
            " is empty; give at least one section (model:, attention:, tokenizer:, data:, train:), "
            "or no --config for the defaults");
   LN_CHECK(root.IsMap(), where(source_name, root, root),
-           ": the top level must be a mapping of sections (model:, attention:, ...), got ",
-           node_kind(root));
+           ": the top level must be a mapping of sections (model:, attention:, ...), got ", node_kind(root));
 
   check_untagged(root, where(source_name, root, root), "the top level");
   const std::vector<std::string> sections = config_sections();
@@ -226,8 +232,8 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
              node_kind(body));
     for (const auto& item : body) {
       std::string item_location = where(source_name, item.first, item.second);
-      LN_CHECK(item.first.IsScalar(), item_location, ": keys in '", section,
-               "' must be plain words, got ", node_kind(item.first));
+      LN_CHECK(item.first.IsScalar(), item_location, ": keys in '", section, "' must be plain words, got ",
+               node_kind(item.first));
       std::string name = section + "." + item.first.Scalar();
       check_untagged(item.first, item_location, name);
       const ConfigKey* key = find_config_key(name);

@@ -45,7 +45,7 @@ struct AttentionConfig {
 };
 
 struct TokenizerConfig {
-  std::string model = "";  // path; empty: train one into the run dir from data.train
+  std::string model = "";    // path; empty: train one into the run dir from data.train
   std::string type = "bpe";  // bpe | unigram
   int64_t vocab_size = 4096;
   bool byte_fallback = true;
@@ -68,11 +68,9 @@ struct TrainConfig {
   double lr = 1e-3, min_lr = 1e-4;
   int64_t warmup_steps = 100;
   LrScheduleKind schedule = LrScheduleKind::cosine;
-  double poly_power = 1.0, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95, adam_eps = 1e-8,
-         grad_clip = 1.0;
+  double poly_power = 1.0, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95, adam_eps = 1e-8, grad_clip = 1.0;
   bool decay_norms_and_embeddings = false;
-  int64_t seed = 1337, eval_every = 100, eval_batches = 20, save_every = 200, keep_last = 3,
-          log_every = 1;
+  int64_t seed = 1337, eval_every = 100, eval_batches = 20, save_every = 200, keep_last = 3, log_every = 1;
   std::string out_dir = "runs/default";
   double max_minutes = 0;  // 0: no limit
   Recompute recompute = Recompute::none;
@@ -120,8 +118,8 @@ struct ConfigKey {
   bool allow_empty = true;           // text: may be ""; lists: may have no elements
 
   // Derived from the struct member the key is bound to (see schema.cpp).
-  std::function<std::string(const Config&)> format;       // table text: 4, 0.001, [1, 2], data/x
-  std::function<std::string(const Config&)> to_yaml;      // YAML scalar or flow sequence
+  std::function<std::string(const Config&)> format;   // table text: 4, 0.001, [1, 2], data/x
+  std::function<std::string(const Config&)> to_yaml;  // YAML scalar or flow sequence
   // Types `raw` and stores it; returns "" on success, else what is wrong
   // ("must be an integer in [1, 256], got 'four'"). On failure the config is unchanged.
   std::function<std::string(const ConfigKey&, Config&, const RawValue&)> store;

@@ -30,14 +30,16 @@ void check_model(const Config& c) {
            ") must be a multiple of model.heads (", m.heads, "); change one of them");
   const int64_t head_dim = m.d_model / m.heads;
   LN_CHECK(m.positions == PositionKind::none || head_dim % 2 == 0,
-           at(c, {"model.heads", "model.d_model", "model.positions"}), "model.positions: ", to_string(m.positions),
+           at(c, {"model.heads", "model.d_model", "model.positions"}),
+           "model.positions: ", to_string(m.positions),
            " rotates pairs of channels, so the head dim d_model/heads (", head_dim,
            ") must be even; change d_model or heads, or use positions: none");
   LN_CHECK(
       m.vocab_size != 1, at(c, {"model.vocab_size"}),
       "model.vocab_size is 1; a language model needs at least 2 tokens (use 0 for the tokenizer's size)");
-  LN_CHECK(m.positions != PositionKind::xpos || m.xpos_gamma > 0, at(c, {"model.xpos_gamma", "model.positions"}),
-           "model.xpos_gamma is ", format_number(m.xpos_gamma),
+  LN_CHECK(m.positions != PositionKind::xpos || m.xpos_gamma > 0,
+           at(c, {"model.xpos_gamma", "model.positions"}), "model.xpos_gamma is ",
+           format_number(m.xpos_gamma),
            " but XPOS needs gamma > 0 (its decay divides by it); use e.g. 0.4, or positions: rope");
 }
 

@@ -65,8 +65,8 @@ std::string store_value(const ConfigKey& key, const RawValue& raw, std::string& 
 }
 
 std::string store_value(const ConfigKey& key, const RawValue& raw, std::vector<int64_t>& out) {
-  std::string want = "must be a list of integers" +
-                     (key.range_text().empty() ? "" : " each in " + key.range_text());
+  std::string want =
+      "must be a list of integers" + (key.range_text().empty() ? "" : " each in " + key.range_text());
   if (raw.is_null) return want + ", got nothing";
   if (!raw.is_list) return want + " like [1, 2, 4], got '" + raw.scalar + "'";
   std::vector<int64_t> values;
@@ -85,8 +85,10 @@ std::string store_value(const ConfigKey& key, const RawValue& raw, std::vector<i
 std::string store_value(const ConfigKey& key, const RawValue& raw, std::vector<std::string>& out) {
   // A single string is accepted as a one-element list: `train: data/sotu`.
   std::vector<std::string> values;
-  if (raw.is_list) values = raw.items;
-  else if (!raw.is_null) values = {raw.scalar};
+  if (raw.is_list)
+    values = raw.items;
+  else if (!raw.is_null)
+    values = {raw.scalar};
   for (const auto& v : values) {
     if (v.empty()) return "must be a list of non-empty strings, got an empty string";
   }
@@ -143,8 +145,8 @@ ConfigKey boolean(const char* name, S Config::*sec, bool S::*field, std::string 
 }
 
 template <class S>
-ConfigKey choice(const char* name, S Config::*sec, std::string S::*field,
-                 std::vector<std::string> choices, std::string help) {
+ConfigKey choice(const char* name, S Config::*sec, std::string S::*field, std::vector<std::string> choices,
+                 std::string help) {
   ConfigKey key = bind(name, sec, field, KeyType::choice, std::move(help));
   key.choices = std::move(choices);
   return key;
@@ -166,8 +168,7 @@ ConfigKey choice(const char* name, S Config::*section, E S::*field, const EnumNa
     return format_text(std::string(enum_name(*names, (c.*section).*field)));
   };
   key.to_yaml = [section, field, names](const Config& c) {
-    return format_yaml(std::string(enum_name(*names, (c.*section).*field)),
-                       true);
+    return format_yaml(std::string(enum_name(*names, (c.*section).*field)), true);
   };
   key.store = [section, field, names](const ConfigKey& self, Config& c, const RawValue& raw) {
     std::string text;
@@ -181,16 +182,15 @@ ConfigKey choice(const char* name, S Config::*section, E S::*field, const EnumNa
 }
 
 template <class S>
-ConfigKey text(const char* name, S Config::*sec, std::string S::*field, bool allow_empty,
-               std::string help) {
+ConfigKey text(const char* name, S Config::*sec, std::string S::*field, bool allow_empty, std::string help) {
   ConfigKey key = bind(name, sec, field, KeyType::text, std::move(help));
   key.allow_empty = allow_empty;
   return key;
 }
 
 template <class S>
-ConfigKey integer_list(const char* name, S Config::*sec, std::vector<int64_t> S::*field, double lo,
-                       double hi, std::string help) {
+ConfigKey integer_list(const char* name, S Config::*sec, std::vector<int64_t> S::*field, double lo, double hi,
+                       std::string help) {
   ConfigKey key = bind(name, sec, field, KeyType::integer_list, std::move(help));
   set_range(key, lo, hi, Ends::closed);
   key.allow_empty = false;
@@ -198,8 +198,7 @@ ConfigKey integer_list(const char* name, S Config::*sec, std::vector<int64_t> S:
 }
 
 template <class S>
-ConfigKey text_list(const char* name, S Config::*sec, std::vector<std::string> S::*field,
-                    std::string help) {
+ConfigKey text_list(const char* name, S Config::*sec, std::vector<std::string> S::*field, std::string help) {
   ConfigKey key = bind(name, sec, field, KeyType::text_list, std::move(help));
   key.allow_empty = false;
   return key;
@@ -223,8 +222,8 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(integer(LN_KEY(model, mlp_ratio), 1, 64, "MLP hidden width as a multiple of d_model"));
   k.push_back(choice(LN_KEY(model, positions), kPositionKindNames,
                      "Position encoding applied to queries and keys (global positions)"));
-  k.push_back(real(LN_KEY(model, rope_base), 1, 1e12, Ends::closed,
-                   "Rotary base theta (rope and xpos rotation)"));
+  k.push_back(
+      real(LN_KEY(model, rope_base), 1, 1e12, Ends::closed, "Rotary base theta (rope and xpos rotation)"));
   k.push_back(real(LN_KEY(model, xpos_gamma), 0, 100, Ends::closed,
                    "XPOS decay shape: zeta_i = (i / (D/2) + gamma) / (1 + gamma)"));
   k.push_back(real(LN_KEY(model, xpos_scale_base), 0, 1e12, Ends::open_lo,
@@ -236,10 +235,11 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(real(LN_KEY(model, norm_eps), 0, 1, Ends::open_lo, "LayerNorm epsilon"));
   k.push_back(real(LN_KEY(model, init_std), 0, 10, Ends::open_lo, "Std of the normal weight init"));
   // attention
-  k.push_back(choice(LN_KEY(attention, kind), kAttentionKindNames,
-                     "dilated: LongNet; dense: full causal attention; sparse: the fixed pattern of Child et al. 2019"));
-  k.push_back(integer_list(LN_KEY(attention, segments), 1, kMaxSize,
-                           "Segment lengths w, one per pattern (dilated)"));
+  k.push_back(choice(
+      LN_KEY(attention, kind), kAttentionKindNames,
+      "dilated: LongNet; dense: full causal attention; sparse: the fixed pattern of Child et al. 2019"));
+  k.push_back(
+      integer_list(LN_KEY(attention, segments), 1, kMaxSize, "Segment lengths w, one per pattern (dilated)"));
   k.push_back(integer_list(LN_KEY(attention, dilations), 1, kMaxSize,
                            "Dilation rates r, one per pattern, same length as segments"));
   k.push_back(choice(LN_KEY(attention, head_offset), kHeadOffsetNames,
@@ -247,8 +247,9 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(boolean(LN_KEY(attention, causal), "Causal (language model) attention"));
   k.push_back(integer(LN_KEY(attention, sparse_block), 1, kMaxSize,
                       "Block length of the sparse baseline (kind: sparse)"));
-  k.push_back(integer(LN_KEY(attention, sparse_summary), 1, kMaxSize,
-                      "Summary positions at the end of each earlier block that every query also sees (kind: sparse)"));
+  k.push_back(integer(
+      LN_KEY(attention, sparse_summary), 1, kMaxSize,
+      "Summary positions at the end of each earlier block that every query also sees (kind: sparse)"));
   // tokenizer
   k.push_back(text(LN_KEY(tokenizer, model), true,
                    "SentencePiece model file; empty: train one into the run dir from data.train"));
@@ -260,9 +261,10 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(real(LN_KEY(tokenizer, character_coverage), 0, 1, Ends::open_lo,
                    "Fraction of characters the vocabulary must cover"));
   // data
-  k.push_back(text_list(LN_KEY(data, train),
-                        "Training corpus: files, directories and/or glob patterns of UTF-8 text (a list or one path); "
-                        ".jsonl files: each line's \"text\"; binary files are skipped with a warning"));
+  k.push_back(text_list(
+      LN_KEY(data, train),
+      "Training corpus: files, directories and/or glob patterns of UTF-8 text (a list or one path); "
+      ".jsonl files: each line's \"text\"; binary files are skipped with a warning"));
   k.push_back(choice(LN_KEY(data, document_separator), kDocumentSeparatorNames,
                      "What ends a document: each file, or also every blank line (a .jsonl file: each line)"));
   k.push_back(real(LN_KEY(data, val_fraction), 0, 0.5, Ends::closed,
@@ -279,8 +281,7 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(real(LN_KEY(train, lr), 0, 10, Ends::open_lo, "Peak learning rate"));
   k.push_back(real(LN_KEY(train, min_lr), 0, 10, Ends::closed, "Learning rate at the end of the decay"));
   k.push_back(integer(LN_KEY(train, warmup_steps), 0, kMaxCount, "Linear warm-up steps from 0 to lr"));
-  k.push_back(choice(LN_KEY(train, schedule), kLrScheduleKindNames,
-                     "Decay from lr to min_lr after warm-up"));
+  k.push_back(choice(LN_KEY(train, schedule), kLrScheduleKindNames, "Decay from lr to min_lr after warm-up"));
   k.push_back(real(LN_KEY(train, poly_power), 0, 100, Ends::open_lo, "Exponent of the polynomial schedule"));
   k.push_back(real(LN_KEY(train, weight_decay), 0, 10, Ends::closed, "AdamW decoupled weight decay"));
   k.push_back(real(LN_KEY(train, beta1), 0, 1, Ends::open_hi, "AdamW beta1"));
@@ -289,11 +290,12 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(real(LN_KEY(train, grad_clip), 0, 1e12, Ends::closed, "Global gradient-norm clip; 0: off"));
   k.push_back(boolean(LN_KEY(train, decay_norms_and_embeddings),
                       "Apply weight decay to norms, biases and embeddings too"));
-  k.push_back(integer(LN_KEY(train, seed), 0, kMaxSeed, "Seed of every random stream (init, batches, dropout)"));
+  k.push_back(
+      integer(LN_KEY(train, seed), 0, kMaxSeed, "Seed of every random stream (init, batches, dropout)"));
   k.push_back(integer(LN_KEY(train, eval_every), 0, kMaxCount, "Steps between validations; 0: off"));
   k.push_back(integer(LN_KEY(train, eval_batches), 1, kMaxSize, "Validation batches per evaluation"));
-  k.push_back(integer(LN_KEY(train, save_every), 0, kMaxCount,
-                      "Steps between checkpoints; 0: only the final one"));
+  k.push_back(
+      integer(LN_KEY(train, save_every), 0, kMaxCount, "Steps between checkpoints; 0: only the final one"));
   k.push_back(integer(LN_KEY(train, keep_last), 0, 1e6, "Checkpoints kept (newest); 0: keep all"));
   k.push_back(integer(LN_KEY(train, log_every), 1, kMaxCount, "Steps between metrics.jsonl lines"));
   k.push_back(text(LN_KEY(train, out_dir), false, "Run directory: checkpoints, metrics, tokenizer"));
@@ -317,13 +319,20 @@ std::vector<ConfigKey> build_schema() {
 
 std::string ConfigKey::type_name() const {
   switch (type) {
-    case KeyType::integer: return "integer";
-    case KeyType::real: return "number";
-    case KeyType::boolean: return "boolean";
-    case KeyType::text: return "string";
-    case KeyType::choice: return "choice";
-    case KeyType::integer_list: return "list of integers";
-    case KeyType::text_list: return "list of strings";
+    case KeyType::integer:
+      return "integer";
+    case KeyType::real:
+      return "number";
+    case KeyType::boolean:
+      return "boolean";
+    case KeyType::text:
+      return "string";
+    case KeyType::choice:
+      return "choice";
+    case KeyType::integer_list:
+      return "list of integers";
+    case KeyType::text_list:
+      return "list of strings";
   }
   return "?";
 }
@@ -341,7 +350,8 @@ std::string ConfigKey::range_text() const {
       for (const auto& c : choices) out += (out.empty() ? "" : "|") + c;
       return out;
     }
-    default: return "";
+    default:
+      return "";
   }
 }
 

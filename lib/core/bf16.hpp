@@ -22,7 +22,8 @@ struct bf16 {
   static uint16_t round(float value) {
     uint32_t u;
     std::memcpy(&u, &value, sizeof u);
-    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu)) return static_cast<uint16_t>((u >> 16) | 0x40);  // quiet NaN
+    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu))
+      return static_cast<uint16_t>((u >> 16) | 0x40);  // quiet NaN
     u += 0x7fffu + ((u >> 16) & 1u);
     return static_cast<uint16_t>(u >> 16);
   }

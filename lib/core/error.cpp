@@ -19,9 +19,7 @@ Error::Error(const std::string& message, const char* file, int line)
       message_(message) {}
 
 namespace detail {
-void throw_error(const std::string& message, const char* file, int line) {
-  throw Error(message, file, line);
-}
+void throw_error(const std::string& message, const char* file, int line) { throw Error(message, file, line); }
 }  // namespace detail
 
 }  // namespace ln

@@ -34,9 +34,9 @@ std::string concat(const Args&... args) {
 
 }  // namespace ln
 
-#define LN_CHECK(cond, ...)                                                        \
-  do {                                                                             \
-    if (!(cond)) [[unlikely]]                                                      \
+#define LN_CHECK(cond, ...)                                                             \
+  do {                                                                                  \
+    if (!(cond)) [[unlikely]]                                                           \
       ::ln::detail::throw_error(::ln::detail::concat(__VA_ARGS__), __FILE__, __LINE__); \
   } while (0)
 

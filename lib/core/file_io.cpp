@@ -14,7 +14,8 @@ namespace ln {
 
 void write_file_synced(const std::string& path, const std::vector<std::string_view>& pieces) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  LN_CHECK(fd >= 0, "cannot create '", path, "': ", std::strerror(errno), "; check the directory exists and is writable");
+  LN_CHECK(fd >= 0, "cannot create '", path, "': ", std::strerror(errno),
+           "; check the directory exists and is writable");
   for (std::string_view piece : pieces) {
     const char* p = piece.data();
     size_t left = piece.size();

@@ -20,7 +20,7 @@ class JsonObject {
   JsonObject& add(const std::string& key, uint64_t value);
   JsonObject& add(const std::string& key, bool value);
   JsonObject& add_raw(const std::string& key, const std::string& json);  // nested object/array
-  std::string str() const;  // one line, keys in insertion order
+  std::string str() const;                                               // one line, keys in insertion order
 
  private:
   std::vector<std::pair<std::string, std::string>> fields_;

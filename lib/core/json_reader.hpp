@@ -1,8 +1,8 @@
 #pragma once
 // A small strict JSON reader for the files longnet reads back from disk: safetensors
-// headers, checkpoint manifests, state.json, metrics.jsonl lines and eval outputs. Hand-written rather than yaml-cpp so that integers of
-// any size up to 2^64-1 are exact, duplicate keys are refused, object order is kept, and a
-// hostile header (deep nesting, truncated escapes) fails with a reason instead of a crash.
+// headers, checkpoint manifests, state.json, metrics.jsonl lines and eval outputs. Hand-written rather than
+// yaml-cpp so that integers of any size up to 2^64-1 are exact, duplicate keys are refused, object order is
+// kept, and a hostile header (deep nesting, truncated escapes) fails with a reason instead of a crash.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,9 +20,9 @@ struct JsonValue {
   enum class Kind { null, boolean, number, string, array, object };
   Kind kind = Kind::null;
   bool boolean = false;
-  std::string text;  // string value, or the number exactly as written
-  std::vector<JsonValue> items;                          // array
-  std::vector<JsonMember> members;                       // object, in file order
+  std::string text;                 // string value, or the number exactly as written
+  std::vector<JsonValue> items;     // array
+  std::vector<JsonMember> members;  // object, in file order
 
   bool is_object() const { return kind == Kind::object; }
   bool is_array() const { return kind == Kind::array; }

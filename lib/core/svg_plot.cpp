@@ -45,7 +45,8 @@ std::vector<double> log_ticks(double lo, double hi) {
   if (!(lo > 0) || !(hi > lo)) return ticks;
   for (const auto& mantissas : sets) {
     ticks.clear();
-    for (int k = static_cast<int>(std::floor(std::log10(lo))); k <= static_cast<int>(std::ceil(std::log10(hi))); ++k) {
+    for (int k = static_cast<int>(std::floor(std::log10(lo)));
+         k <= static_cast<int>(std::ceil(std::log10(hi))); ++k) {
       for (double m : mantissas) {
         const double v = m * std::pow(10.0, k);
         if (v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12)) ticks.push_back(v);
@@ -74,11 +75,20 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -94,8 +104,9 @@ PlotArea PlotArea::with_margins(int figure_width, int figure_height) {
 SvgWriter::SvgWriter(int width, int height) : height_(height) {
   const std::string w = std::to_string(width), h = std::to_string(height);
   element("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-  element("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w +
-          " " + h + "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">");
+  element("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h +
+          "\" viewBox=\"0 0 " + w + " " + h +
+          "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">");
   element("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
 }
 
@@ -126,12 +137,13 @@ void SvgWriter::frame(const PlotArea& a, const std::string& x_title, const std::
 
 void SvgWriter::line(double x1, double y1, double x2, double y2, const std::string& color, double width,
                      const std::string& attributes) {
-  element("<line x1=\"" + px(x1) + "\" y1=\"" + px(y1) + "\" x2=\"" + px(x2) + "\" y2=\"" + px(y2) + "\" stroke=\"" +
-          color + "\" stroke-width=\"" + style(width) + "\"" + (attributes.empty() ? "" : " " + attributes) + "/>");
+  element("<line x1=\"" + px(x1) + "\" y1=\"" + px(y1) + "\" x2=\"" + px(x2) + "\" y2=\"" + px(y2) +
+          "\" stroke=\"" + color + "\" stroke-width=\"" + style(width) + "\"" +
+          (attributes.empty() ? "" : " " + attributes) + "/>");
 }
 
-void SvgWriter::polyline(const std::vector<std::pair<double, double>>& points, const std::string& color, double width,
-                         double opacity) {
+void SvgWriter::polyline(const std::vector<std::pair<double, double>>& points, const std::string& color,
+                         double width, double opacity) {
   if (points.size() < 2) return;
   std::string s = "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"" + style(width) +
                   "\" stroke-opacity=\"" + style(opacity) + "\" stroke-linejoin=\"round\" points=\"";
@@ -140,16 +152,19 @@ void SvgWriter::polyline(const std::vector<std::pair<double, double>>& points, c
   element(s + "/>");
 }
 
-void SvgWriter::circle(double x, double y, double r, const std::string& color, const std::string& attributes) {
+void SvgWriter::circle(double x, double y, double r, const std::string& color,
+                       const std::string& attributes) {
   element("<circle cx=\"" + px(x) + "\" cy=\"" + px(y) + "\" r=\"" + style(r) + "\" fill=\"" + color + "\"" +
           (attributes.empty() ? "" : " " + attributes) + "/>");
 }
 
 void SvgWriter::text(double x, double y, const std::string& attributes, const std::string& content) {
-  element("<text x=\"" + px(x) + "\" y=\"" + px(y) + "\" " + attributes + ">" + xml_escape(content) + "</text>");
+  element("<text x=\"" + px(x) + "\" y=\"" + px(y) + "\" " + attributes + ">" + xml_escape(content) +
+          "</text>");
 }
 
-void SvgWriter::legend(double x, double y, double width, double row, const std::vector<LegendEntry>& entries) {
+void SvgWriter::legend(double x, double y, double width, double row,
+                       const std::vector<LegendEntry>& entries) {
   if (entries.empty()) return;
   const double height = 10 + row * static_cast<double>(entries.size());
   element("<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(width) + "\" height=\"" + px(height) +

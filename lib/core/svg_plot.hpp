@@ -31,9 +31,9 @@ struct PlotArea {
 };
 
 struct LegendEntry {
-  std::string label;    // escaped when written
-  std::string color;    // of the line sample
-  double width = 0;     // of the line sample; 0: a row of text only
+  std::string label;  // escaped when written
+  std::string color;  // of the line sample
+  double width = 0;   // of the line sample; 0: a row of text only
   double opacity = 1;
   bool marker = false;  // a dot on the line sample
 };

@@ -20,7 +20,6 @@ uint64_t tensor_bytes_live() { return g_live_bytes.load(); }
 uint64_t tensor_bytes_peak() { return g_peak_bytes.load(); }
 void reset_tensor_bytes_peak() { g_peak_bytes.store(g_live_bytes.load()); }
 
-
 size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
 const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "f32" : "bf16"; }
 
@@ -128,12 +127,12 @@ Tensor Tensor::reshape(const Shape& shape) const {
     }
   }
   if (infer >= 0) {
-    LN_CHECK(known > 0 && numel_ % known == 0, "[reshape] cannot reshape ", shape_str(shape_),
-             " to ", shape_str(shape));
+    LN_CHECK(known > 0 && numel_ % known == 0, "[reshape] cannot reshape ", shape_str(shape_), " to ",
+             shape_str(shape));
     resolved[infer] = numel_ / known;
   }
-  LN_CHECK(shape_numel(resolved) == numel_, "[reshape] cannot reshape ", shape_str(shape_), " (",
-           numel_, " elements) to ", shape_str(shape));
+  LN_CHECK(shape_numel(resolved) == numel_, "[reshape] cannot reshape ", shape_str(shape_), " (", numel_,
+           " elements) to ", shape_str(shape));
   Tensor t = *this;
   t.shape_ = resolved;
   return t;

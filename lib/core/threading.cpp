@@ -2,12 +2,12 @@
 
 #include <omp.h>
 #include <sched.h>
+#include <tbb/global_control.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-#include <tbb/global_control.h>
 
 namespace ln {
 

@@ -18,8 +18,8 @@ void configure_openmp_environment(int argc, char** argv);
 // Sets both TBB's and OpenMP's thread counts; n <= 0 means "all hardware threads".
 // Call from the main thread (OpenMP's count is a per-thread setting of the caller).
 void set_threads(int n);
-int threads();            // the count in force
-int hardware_threads();   // what the machine (and its affinity mask) offers
+int threads();                     // the count in force
+int hardware_threads();            // what the machine (and its affinity mask) offers
 const char* openmp_wait_policy();  // the policy in force ("PASSIVE" / "ACTIVE" / "default")
 
 }  // namespace ln

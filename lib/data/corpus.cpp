@@ -25,9 +25,7 @@ DocumentSeparator parse_document_separator(std::string_view name) {
   LN_FAIL("[corpus] data.document_separator is '", name, "'; use 'file' or 'blank_line'");
 }
 
-const char* to_string(DocumentSeparator separator) {
-  return enum_name(kDocumentSeparatorNames, separator);
-}
+const char* to_string(DocumentSeparator separator) { return enum_name(kDocumentSeparatorNames, separator); }
 
 namespace {
 
@@ -45,7 +43,8 @@ std::vector<std::string> glob_matches(const std::string& pattern) {
 
 // A directory's regular files, recursively and sorted; hidden entries (".git", ".complete"
 // markers, editor files) are not text of the corpus.
-std::vector<std::string> walk_directory(const fs::path& path, const std::string& source, const std::string& key) {
+std::vector<std::string> walk_directory(const fs::path& path, const std::string& source,
+                                        const std::string& key) {
   std::error_code ec;
   std::vector<std::string> found;
   fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec);
@@ -129,14 +128,17 @@ std::vector<std::string> list_corpus_files(const std::vector<std::string>& sourc
     for (const std::string& p : paths) {
       const fs::path path = fs::absolute(fs::path(p)).lexically_normal();
       const fs::file_status status = fs::status(path, ec);
-      LN_CHECK(!ec && fs::exists(status), "[corpus] ", key, ": ", source, " does not exist; check the path",
-               source == "data/sotu" ? " (fetch the default corpus with data/fetch_sotu.sh; make demo does)" : "");
+      LN_CHECK(
+          !ec && fs::exists(status), "[corpus] ", key, ": ", source, " does not exist; check the path",
+          source == "data/sotu" ? " (fetch the default corpus with data/fetch_sotu.sh; make demo does)" : "");
       if (fs::is_regular_file(status)) {
         candidates.push_back(path.string());
         continue;
       }
-      if (globbed && !fs::is_directory(status)) continue;  // a FIFO or device a pattern caught, as in a folder
-      LN_CHECK(fs::is_directory(status), "[corpus] ", key, ": ", p, " is neither a regular file nor a directory");
+      if (globbed && !fs::is_directory(status))
+        continue;  // a FIFO or device a pattern caught, as in a folder
+      LN_CHECK(fs::is_directory(status), "[corpus] ", key, ": ", p,
+               " is neither a regular file nor a directory");
       const std::vector<std::string> found = walk_directory(path, p, key);
       candidates.insert(candidates.end(), found.begin(), found.end());
     }
@@ -144,8 +146,9 @@ std::vector<std::string> list_corpus_files(const std::vector<std::string>& sourc
   std::vector<std::string> files, skipped;
   for (std::string& path : candidates) (looks_binary(path) ? skipped : files).push_back(std::move(path));
   warn_skipped(skipped, key);
-  LN_CHECK(!files.empty(), "[corpus] ", key, ": no text files found in ", sources.front(), sources.size() > 1 ? ", ..." : "",
-           skipped.empty() ? "" : " (only binary files)", "; give UTF-8 text files, directories or globs");
+  LN_CHECK(!files.empty(), "[corpus] ", key, ": no text files found in ", sources.front(),
+           sources.size() > 1 ? ", ..." : "", skipped.empty() ? "" : " (only binary files)",
+           "; give UTF-8 text files, directories or globs");
   return files;
 }
 
@@ -343,7 +346,9 @@ CorpusFileReader::CorpusFileReader(const std::string& path, size_t max_piece_byt
   }
 }
 
-bool CorpusFileReader::next(LineReader::Piece& piece) { return jsonl_ ? jsonl_->next(piece) : text_->next(piece); }
+bool CorpusFileReader::next(LineReader::Piece& piece) {
+  return jsonl_ ? jsonl_->next(piece) : text_->next(piece);
+}
 
 int64_t read_documents(const std::string& path, DocumentSeparator separator,
                        const std::function<void(std::string_view)>& on_text,

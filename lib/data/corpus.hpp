@@ -5,10 +5,10 @@
 // A corpus source is a file, a directory (walked recursively; regular files only, sorted
 // by path so every machine sees the same order) or a glob pattern (`*`, `?`, `[...]`, as the
 // shell expands them; matches sorted). Binary files (a NUL byte, or over 30% control characters
-// or invalid UTF-8, in their first 8 KiB) are skipped with one warning line naming them. A `.jsonl` file holds one JSON
-// object per line whose "text" string field is a document (blank lines are ignored). Files are read in blocks and handed out as
-// pieces: whole lines, or slices of a long line cut at whitespace (the State of the Union
-// files are one 10-200 KB line each), so memory never depends on the size of a file.
+// or invalid UTF-8, in their first 8 KiB) are skipped with one warning line naming them. A `.jsonl` file
+// holds one JSON object per line whose "text" string field is a document (blank lines are ignored). Files are
+// read in blocks and handed out as pieces: whole lines, or slices of a long line cut at whitespace (the State
+// of the Union files are one 10-200 KB line each), so memory never depends on the size of a file.
 #include <cstdint>
 #include <cstdio>
 #include <functional>

@@ -120,7 +120,8 @@ Tokenizer Tokenizer::load(const std::string& model_path) {
   // rules (nmt_nfkc, collapsed whitespace, a dummy prefix) does not.
   std::vector<int> probe;
   std::string back;
-  const bool exact = processor->Encode("a  b\n", &probe).ok() && processor->Decode(probe, &back).ok() && back == "a  b\n";
+  const bool exact =
+      processor->Encode("a  b\n", &probe).ok() && processor->Decode(probe, &back).ok() && back == "a  b\n";
   if (exact) {
     for (const char* byte : {"<0xE2>", "<0x96>", "<0x81>"}) {
       const int id = processor->PieceToId(byte);
@@ -171,7 +172,8 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
     args["allow_whitespace_only_pieces"] = "true";
   }
   sentencepiece::SetRandomGeneratorSeed(options.seed);
-  CorpusSentenceIterator sentences(corpus_files, std::min(kTrainingPieceBytes, size_t(options.max_sentence_length)),
+  CorpusSentenceIterator sentences(corpus_files,
+                                   std::min(kTrainingPieceBytes, size_t(options.max_sentence_length)),
                                    options.keep_whitespace);
   std::string model_bytes;
   const auto status = sentencepiece::SentencePieceTrainer::Train(args, &sentences, &model_bytes);

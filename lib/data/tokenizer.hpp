@@ -40,9 +40,9 @@ struct TokenizerTrainOptions {
   // Keep whitespace exactly: no collapsing of runs, no leading-space marker added, and
   // whitespace-only pieces (indentation) may be learned. Off = SentencePiece's defaults.
   bool keep_whitespace = true;
-  uint32_t seed = 1234;                         // sampling/shuffling inside the trainer
-  int32_t num_threads = 0;                      // 0 = hardware concurrency
-  bool verbose = false;                         // SentencePiece's own progress log on stderr
+  uint32_t seed = 1234;     // sampling/shuffling inside the trainer
+  int32_t num_threads = 0;  // 0 = hardware concurrency
+  bool verbose = false;     // SentencePiece's own progress log on stderr
 };
 
 class Tokenizer {

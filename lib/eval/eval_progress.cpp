@@ -18,8 +18,9 @@ std::string format_eval_progress(const EvalProgressStats& s) {
     std::snprintf(ppl_text, sizeof ppl_text, "%s", format_count(ppl).c_str());
   }
   char buf[160];
-  std::snprintf(buf, sizeof buf, " | %.0f%% | loss %.3f | ppl %s | %s tok/s | ETA %s", std::floor(pct), s.loss, ppl_text,
-                s.tokens_per_s >= 0 ? format_count(s.tokens_per_s).c_str() : "?", format_duration(s.eta_s).c_str());
+  std::snprintf(buf, sizeof buf, " | %.0f%% | loss %.3f | ppl %s | %s tok/s | ETA %s", std::floor(pct),
+                s.loss, ppl_text, s.tokens_per_s >= 0 ? format_count(s.tokens_per_s).c_str() : "?",
+                format_duration(s.eta_s).c_str());
   return "eval " + s.label + buf;
 }
 

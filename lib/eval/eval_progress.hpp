@@ -13,7 +13,7 @@
 namespace ln {
 
 struct EvalProgressStats {
-  std::string label;  // "2/12 2019_trump.txt sliding"
+  std::string label;            // "2/12 2019_trump.txt sliding"
   int64_t done = 0, total = 0;  // input tokens
   double loss = 0;              // running mean loss of the current file and method
   double tokens_per_s = -1;     // < 0: unknown

@@ -79,14 +79,16 @@ std::string format_eval_text(const EvalReport& report) {
     out += '\n';
     out += m.describe();
     out += '\n';
-    std::vector<std::vector<std::string>> rows = {{"file", "bytes", "tokens", "loss (nats)", "perplexity", "bits/byte"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"file", "bytes", "tokens", "loss (nats)", "perplexity", "bits/byte"}};
     for (const FileResult& f : m.files) {
-      rows.push_back({f.path, grouped(f.bytes), grouped(f.result.loss.tokens()), fixed(f.result.loss.mean_loss(), 4),
-                      ppl_text(f.result.loss), fixed(bits_per_byte(f.result.loss.loss_sum(), f.bytes), 4)});
+      rows.push_back({f.path, grouped(f.bytes), grouped(f.result.loss.tokens()),
+                      fixed(f.result.loss.mean_loss(), 4), ppl_text(f.result.loss),
+                      fixed(bits_per_byte(f.result.loss.loss_sum(), f.bytes), 4)});
     }
     if (m.files.size() > 1) {
-      rows.push_back({"all " + std::to_string(m.files.size()) + " files", grouped(m.bytes), grouped(m.all.loss.tokens()),
-                      fixed(m.all.loss.mean_loss(), 4), ppl_text(m.all.loss),
+      rows.push_back({"all " + std::to_string(m.files.size()) + " files", grouped(m.bytes),
+                      grouped(m.all.loss.tokens()), fixed(m.all.loss.mean_loss(), 4), ppl_text(m.all.loss),
                       fixed(bits_per_byte(m.all.loss.loss_sum(), m.bytes), 4)});
     }
     std::vector<size_t> widths(rows[0].size(), 0);
@@ -100,12 +102,16 @@ std::string format_eval_text(const EvalReport& report) {
         out += "  " + std::string(total - 2, '-') + "\n";
       }
       std::string line = "  ";
-      for (size_t c = 0; c < rows[r].size(); ++c) line += (c ? "   " : "") + pad(rows[r][c], widths[c], c > 0);
+      for (size_t c = 0; c < rows[r].size(); ++c)
+        line += (c ? "   " : "") + pad(rows[r][c], widths[c], c > 0);
       out += line + "\n";
     }
   }
-  out += "\nperplexity \u00b1 1 standard error: exp(mean loss), delta method on the mean loss's standard error over "
-         "windows (each window's tokens one cluster); bits/byte = total loss / ln 2 / the file's UTF-8 bytes (.jsonl: its texts' bytes)\n";
+  out +=
+      "\nperplexity \u00b1 1 standard error: exp(mean loss), delta method on the mean loss's standard error "
+      "over "
+      "windows (each window's tokens one cluster); bits/byte = total loss / ln 2 / the file's UTF-8 bytes "
+      "(.jsonl: its texts' bytes)\n";
   for (const auto& path : report.position_files) out += "wrote " + path + "\n";
   char tail[96];
   std::snprintf(tail, sizeof tail, "%.1f s", report.seconds);

@@ -8,12 +8,12 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "data/corpus.hpp"
+#include "dist/mpi_session.hpp"
+#include "dist/process_grid.hpp"
 #include "eval/eval_progress.hpp"
 #include "eval/eval_text.hpp"
 #include "eval/position_plot.hpp"
 #include "eval/validation_split.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
 
 namespace ln {
 
@@ -27,7 +27,8 @@ std::string list_text(const std::vector<int64_t>& v) {
 
 std::string attention_text(const AttentionSpec& a) {
   std::string s = to_string(a.kind);
-  if (a.kind == AttentionKind::dilated) s += " segments " + list_text(a.segments) + " dilations " + list_text(a.dilations);
+  if (a.kind == AttentionKind::dilated)
+    s += " segments " + list_text(a.segments) + " dilations " + list_text(a.dilations);
   if (a.kind == AttentionKind::sparse) {
     s += " block " + std::to_string(a.sparse_block) + " summary " + std::to_string(a.sparse_summary);
   }
@@ -69,8 +70,9 @@ EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings) {
   check_eval_context(model.spec(), report.context);
   LN_CHECK(settings.batch >= 1, "[eval] batch is ", settings.batch, "; give at least 1 window per forward");
   report.batch = settings.batch;
-  LN_CHECK(!settings.data.empty() || settings.validation_split,
-           "[eval] nothing to evaluate; give held-out text files or directories, or the run's validation split");
+  LN_CHECK(
+      !settings.data.empty() || settings.validation_split,
+      "[eval] nothing to evaluate; give held-out text files or directories, or the run's validation split");
   if (!settings.by_position.empty()) {  // fail now, not after the work
     const auto parent = std::filesystem::path(settings.by_position).parent_path();
     std::error_code ec;
@@ -81,19 +83,21 @@ EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings) {
   if (report.context > report.train_seq_len) {
     const auto kind = model.spec().attention.kind;
     report.notes.push_back(
-        "note: the context of " + std::to_string(report.context) + " tokens is longer than the training seq_len " +
-        std::to_string(report.train_seq_len) + " (" +
-        (kind == AttentionKind::dilated ? "dilated attention simply runs more segments"
-                                        : std::string(to_string(kind)) + " attention over the longer window") +
+        "note: the context of " + std::to_string(report.context) +
+        " tokens is longer than the training seq_len " + std::to_string(report.train_seq_len) + " (" +
+        (kind == AttentionKind::dilated
+             ? "dilated attention simply runs more segments"
+             : std::string(to_string(kind)) + " attention over the longer window") +
         "): positions past " + std::to_string(report.train_seq_len) + " measure length extrapolation");
   }
 
   const AttentionSpec& attention = model.spec().attention;
   if (attention.kind == AttentionKind::dilated && report.context > attention.segments.back()) {
     const std::string w = std::to_string(attention.segments.back());
-    report.notes.push_back("note: the largest attention segment is " + w +
-                           " tokens (attention.segments): each layer attends only inside segments of at most " + w +
-                           " positions, so history further back than that does not reach a prediction directly");
+    report.notes.push_back(
+        "note: the largest attention segment is " + w +
+        " tokens (attention.segments): each layer attends only inside segments of at most " + w +
+        " positions, so history further back than that does not reach a prediction directly");
   }
 
   // Data: every file tokenized up front, so errors come before hours of work and the ETA
@@ -116,10 +120,12 @@ EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings) {
       bool shown = false;
       texts.push_back(read_eval_text(path, trained.tokenizer, separator, [&](uint64_t done, uint64_t total) {
         if (!settings.progress) return;
-        std::fprintf(stderr, "tokenizing %s: %d%%\n", path.c_str(), int(100.0 * double(done) / double(total)));
+        std::fprintf(stderr, "tokenizing %s: %d%%\n", path.c_str(),
+                     int(100.0 * double(done) / double(total)));
         shown = true;
       }));
-      if (shown) std::fprintf(stderr, "tokenizing %s: done, %zu tokens\n", path.c_str(), texts.back().tokens.size());
+      if (shown)
+        std::fprintf(stderr, "tokenizing %s: done, %zu tokens\n", path.c_str(), texts.back().tokens.size());
     }
   }
 
@@ -127,7 +133,8 @@ EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings) {
   if (report.stride < report.context) plan.methods.push_back({"sliding", report.stride, {}});
   for (EvalPlan::Method& method : plan.methods) {
     for (const EvalText& text : texts) {
-      method.windows.push_back(plan_windows(static_cast<int64_t>(text.tokens.size()), report.context, method.stride));
+      method.windows.push_back(
+          plan_windows(static_cast<int64_t>(text.tokens.size()), report.context, method.stride));
       plan.total_work += planned_input_tokens(method.windows.back());
     }
   }
@@ -154,11 +161,13 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
                          (plan.methods.size() > 1 ? " " + method.name : std::string()));
       const int64_t before = work_done;
       FileResult file{display_path(text.path), text.bytes, text.documents, {}};
-      file.result = evaluate_stream(model, text.tokens, planned.windows[f], report.batch,
-                                    [&](int64_t done, const LossStats& so_far) {
-                                      work_done = before + done;
-                                      progress.update(work_done, so_far.mean_loss());
-                                    }, &grid.sequence());
+      file.result = evaluate_stream(
+          model, text.tokens, planned.windows[f], report.batch,
+          [&](int64_t done, const LossStats& so_far) {
+            work_done = before + done;
+            progress.update(work_done, so_far.mean_loss());
+          },
+          &grid.sequence());
       method.all.loss.merge(file.result.loss);
       method.all.by_position.merge(file.result.by_position);
       method.all.windows += file.result.windows;
@@ -181,15 +190,17 @@ EvalReport finish_eval_report(const EvalSettings& settings, EvalPlan& plan) {
     plot.train_seq_len = report.train_seq_len;
     plot.subtitle = "step " + std::to_string(report.step) + " \u00b7 " + chunked.describe() + " \u00b7 " +
                     std::to_string(chunked.all.loss.tokens()) + " tokens";
-    plot.series.push_back({texts.size() == 1 ? std::filesystem::path(texts[0].path).filename().string() : "all files",
-                           chunked.all.by_position});
+    plot.series.push_back(
+        {texts.size() == 1 ? std::filesystem::path(texts[0].path).filename().string() : "all files",
+         chunked.all.by_position});
     if (texts.size() > 1) {
       for (const auto& file : chunked.files) {
-        plot.series.push_back({std::filesystem::path(file.path).filename().string(), file.result.by_position});
+        plot.series.push_back(
+            {std::filesystem::path(file.path).filename().string(), file.result.by_position});
       }
     }
-    const std::string header = "\"checkpoint\":" + json_escape(report.checkpoint) + ",\"step\":" +
-                               std::to_string(report.step) + ",\"method\":\"non_overlapping\"";
+    const std::string header = "\"checkpoint\":" + json_escape(report.checkpoint) +
+                               ",\"step\":" + std::to_string(report.step) + ",\"method\":\"non_overlapping\"";
     report.position_files = write_position_outputs(settings.by_position, plot, header);
   }
   return std::move(report);

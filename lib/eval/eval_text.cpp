@@ -1,6 +1,5 @@
 #include "eval/eval_text.hpp"
 
-
 #include <filesystem>
 #include <functional>
 

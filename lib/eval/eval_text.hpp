@@ -19,7 +19,7 @@ class Tokenizer;
 
 struct EvalText {
   std::string path;
-  int64_t bytes = 0;      // the file's size: its UTF-8 bytes
+  int64_t bytes = 0;  // the file's size: its UTF-8 bytes
   int64_t documents = 0;
   std::vector<int32_t> tokens;  // EOS, document 1, EOS, document 2, EOS, ...
   int64_t predictions() const { return static_cast<int64_t>(tokens.size()) - 1; }

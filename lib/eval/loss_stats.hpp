@@ -37,7 +37,7 @@ class LossStats {
 
  private:
   int64_t tokens_ = 0, clusters_ = 0;
-  double sum_ = 0, sum_sq_ = 0;                            // over tokens
+  double sum_ = 0, sum_sq_ = 0;                              // over tokens
   double cluster_s2_ = 0, cluster_sn_ = 0, cluster_n2_ = 0;  // Σ s_w², Σ s_w n_w, Σ n_w²
 };
 

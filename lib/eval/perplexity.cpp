@@ -30,8 +30,9 @@ bool splits(const LanguageModel& model, SequenceExchange* sequence, int64_t T) {
 // Runs windows [first, first + count) (all of length T) in one forward and calls
 // on_row(window index, row j, loss) for every scored row.
 template <typename OnRow>
-void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens, const std::vector<EvalWindow>& windows,
-                 size_t first, size_t count, OnRow&& on_row, SequenceExchange* sequence = nullptr) {
+void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
+                 const std::vector<EvalWindow>& windows, size_t first, size_t count, OnRow&& on_row,
+                 SequenceExchange* sequence = nullptr) {
   const int64_t B = static_cast<int64_t>(count), T = windows[first].length;
   std::vector<int32_t> ids(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
   for (int64_t b = 0; b < B; ++b) {
@@ -39,7 +40,8 @@ void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
     for (int64_t j = 0; j < T; ++j) {
       ids[static_cast<size_t>(b * T + j)] = tokens[static_cast<size_t>(w.begin + j)];
       // Rows before first_scored were scored by an earlier window: ignore them (-1).
-      targets[static_cast<size_t>(b * T + j)] = j >= w.first_scored ? tokens[static_cast<size_t>(w.begin + j + 1)] : -1;
+      targets[static_cast<size_t>(b * T + j)] =
+          j >= w.first_scored ? tokens[static_cast<size_t>(w.begin + j + 1)] : -1;
     }
   }
   // The head runs in row chunks: no (B*T, V) logits, so one window can be 1M tokens long.
@@ -68,7 +70,8 @@ void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
   }
   for (int64_t b = 0; b < B; ++b) {
     const EvalWindow& w = windows[first + static_cast<size_t>(b)];
-    for (int64_t j = w.first_scored; j < T; ++j) on_row(first + static_cast<size_t>(b), j, row_loss[static_cast<size_t>(b * T + j)]);
+    for (int64_t j = w.first_scored; j < T; ++j)
+      on_row(first + static_cast<size_t>(b), j, row_loss[static_cast<size_t>(b * T + j)]);
   }
 }
 
@@ -78,8 +81,8 @@ void check_windows(const std::vector<int32_t>& tokens, const std::vector<EvalWin
   for (const EvalWindow& w : windows) {
     LN_CHECK(w.begin >= 0 && w.length >= 1 && w.first_scored >= 0 && w.first_scored <= w.length &&
                  w.begin + w.length < static_cast<int64_t>(tokens.size()),
-             "[eval] window {begin ", w.begin, ", length ", w.length, "} does not fit a stream of ", tokens.size(),
-             " tokens");
+             "[eval] window {begin ", w.begin, ", length ", w.length, "} does not fit a stream of ",
+             tokens.size(), " tokens");
   }
   for (int32_t t : tokens) {
     LN_CHECK(t >= 0 && t < vocab, "[eval] token id ", t, " is outside the model's vocabulary of ", vocab,
@@ -90,15 +93,17 @@ void check_windows(const std::vector<int32_t>& tokens, const std::vector<EvalWin
 // Windows [i, end) of equal length, at most `batch` of them.
 size_t batch_end(const std::vector<EvalWindow>& windows, size_t i, int64_t batch) {
   size_t end = i + 1;
-  while (end < windows.size() && static_cast<int64_t>(end - i) < batch && windows[end].length == windows[i].length) ++end;
+  while (end < windows.size() && static_cast<int64_t>(end - i) < batch &&
+         windows[end].length == windows[i].length)
+    ++end;
   return end;
 }
 
 }  // namespace
 
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
-                             const std::vector<EvalWindow>& windows, int64_t batch, const EvalProgressFn& progress,
-                             SequenceExchange* sequence) {
+                             const std::vector<EvalWindow>& windows, int64_t batch,
+                             const EvalProgressFn& progress, SequenceExchange* sequence) {
   check_windows(tokens, windows, batch, model.spec().vocab_size);
   StreamResult result;
   struct Sums {
@@ -110,20 +115,24 @@ StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32
     // Per window: its total and its per-bucket sums (each window is one cluster of each).
     std::vector<Sums> total(end - i);
     std::vector<std::vector<Sums>> buckets(end - i);
-    score_batch(model, tokens, windows, i, end - i, [&](size_t w, int64_t j, float loss) {
-      const double l = loss;
-      Sums& t = total[w - i];
-      t.n += 1, t.s += l, t.s2 += l * l;
-      const size_t k = static_cast<size_t>(bucket_of_position(j + 1));
-      auto& wb = buckets[w - i];
-      if (wb.size() <= k) wb.resize(k + 1);
-      wb[k].n += 1, wb[k].s += l, wb[k].s2 += l * l;
-    }, sequence);
+    score_batch(
+        model, tokens, windows, i, end - i,
+        [&](size_t w, int64_t j, float loss) {
+          const double l = loss;
+          Sums& t = total[w - i];
+          t.n += 1, t.s += l, t.s2 += l * l;
+          const size_t k = static_cast<size_t>(bucket_of_position(j + 1));
+          auto& wb = buckets[w - i];
+          if (wb.size() <= k) wb.resize(k + 1);
+          wb[k].n += 1, wb[k].s += l, wb[k].s2 += l * l;
+        },
+        sequence);
     for (size_t w = 0; w < end - i; ++w) {
       result.loss.add_cluster(total[w].n, total[w].s, total[w].s2);
       auto& dst = result.by_position.buckets;
       if (dst.size() < buckets[w].size()) dst.resize(buckets[w].size());
-      for (size_t k = 0; k < buckets[w].size(); ++k) dst[k].add_cluster(buckets[w][k].n, buckets[w][k].s, buckets[w][k].s2);
+      for (size_t k = 0; k < buckets[w].size(); ++k)
+        dst[k].add_cluster(buckets[w][k].n, buckets[w][k].s, buckets[w][k].s2);
       result.input_tokens += windows[i + w].length;
       result.windows += 1;
     }
@@ -148,7 +157,9 @@ std::vector<double> stream_token_losses(const LanguageModel& model, const std::v
 }
 
 int64_t max_eval_context(const ModelSpec& spec) {
-  auto fits = [&](int64_t n) { return xpos_max_log_factor(spec.attention, spec.head_dim(), n) < kMaxXposLog; };
+  auto fits = [&](int64_t n) {
+    return xpos_max_log_factor(spec.attention, spec.head_dim(), n) < kMaxXposLog;
+  };
   const int64_t huge = int64_t{1} << 40;
   if (fits(huge)) return std::numeric_limits<int64_t>::max();
   int64_t lo = 0, hi = huge;  // fits(lo) (a context of 0 has no span), !fits(hi)
@@ -165,7 +176,8 @@ void check_eval_context(const ModelSpec& spec, int64_t context) {
   LN_CHECK(context <= limit, "[eval] context ", context, " is too long for this model: XPOS decay over a ",
            spec.attention.kind == AttentionKind::dilated ? "segment" : "sequence", " of ", context,
            " positions needs factors beyond fp32 (attention.kind ", to_string(spec.attention.kind),
-           ", model.positions xpos, xpos_scale_base ", spec.attention.xpos_scale_base, "); use a context <= ", limit);
+           ", model.positions xpos, xpos_scale_base ", spec.attention.xpos_scale_base,
+           "); use a context <= ", limit);
 }
 
 }  // namespace ln

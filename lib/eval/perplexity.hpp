@@ -19,7 +19,7 @@
 namespace ln {
 
 struct StreamResult {
-  LossStats loss;            // clusters = windows
+  LossStats loss;  // clusters = windows
   PositionBuckets by_position;
   int64_t windows = 0;
   int64_t input_tokens = 0;  // tokens run through the model (>= scored, for sliding windows)

@@ -5,15 +5,16 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/file_io.hpp"
 #include "core/json.hpp"
 #include "core/svg_plot.hpp"
-#include "core/file_io.hpp"
 
 namespace ln {
 
 namespace {
 
-const char* kColors[] = {"#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"};
+const char* kColors[] = {"#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd",
+                         "#8c564b", "#e377c2", "#17becf", "#7f7f7f"};
 constexpr size_t kMaxFileSeries = 8;
 
 // Display width of UTF-8 text in characters (code points).
@@ -84,7 +85,8 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
     std::string label = data.series[i].label;
     if (width_of(label) > 36) {  // cut after 35 characters, never inside one
       size_t at = 0;
-      for (size_t chars = 0; at < label.size() && chars < 35; ++at) chars += (static_cast<unsigned char>(label[at]) & 0xC0) != 0x80;
+      for (size_t chars = 0; at < label.size() && chars < 35; ++at)
+        chars += (static_cast<unsigned char>(label[at]) & 0xC0) != 0x80;
       while (at < label.size() && (static_cast<unsigned char>(label[at]) & 0xC0) == 0x80) ++at;
       label = label.substr(0, at) + "\u2026";
     }
@@ -123,7 +125,8 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
   // Grid and ticks: x at powers of two (every second or fourth one when crowded).
   const int max_exp = static_cast<int>(std::floor(std::log2(xmax)));
   const int every = max_exp > 24 ? 4 : max_exp > 12 ? 2 : 1;
-  for (int e = 0; e <= max_exp; e += every) svg.x_tick(area, X(std::ldexp(1.0, e)), pow2_label(int64_t{1} << e));
+  for (int e = 0; e <= max_exp; e += every)
+    svg.x_tick(area, X(std::ldexp(1.0, e)), pow2_label(int64_t{1} << e));
   for (double v : nice_ticks(ylo, yhi, 6)) svg.y_tick(area, Y(v), tick_label(v));
   svg.frame(area, "position in the window (tokens of history, log scale)", "mean loss (nats)");
 
@@ -174,8 +177,10 @@ std::vector<std::string> write_position_outputs(const std::string& prefix, const
                                                 const std::string& header_json_fields) {
   std::string json = "{" + header_json_fields;
   if (!header_json_fields.empty()) json += ",";
-  json += "\"context\":" + std::to_string(data.context) + ",\"train_seq_len\":" + std::to_string(data.train_seq_len) +
-          ",\"bucket_rule\":\"position = tokens of history (1-based index in the window); bucket k holds positions "
+  json += "\"context\":" + std::to_string(data.context) +
+          ",\"train_seq_len\":" + std::to_string(data.train_seq_len) +
+          ",\"bucket_rule\":\"position = tokens of history (1-based index in the window); bucket k holds "
+          "positions "
           "[2^k, 2^(k+1) - 1]\",\"series\":[";
   for (size_t i = 0; i < data.series.size(); ++i) {
     if (i) json += ",";

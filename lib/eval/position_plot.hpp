@@ -19,9 +19,9 @@ struct PositionSeries {
 
 struct PositionPlotData {
   std::string title = "loss by position in the window";
-  std::string subtitle;        // e.g. "step 300 · non-overlapping windows of 2048 tokens"
-  int64_t context = 0;         // the last bucket ends here
-  int64_t train_seq_len = 0;   // marked with a dashed line when inside the range; 0: none
+  std::string subtitle;                // e.g. "step 300 · non-overlapping windows of 2048 tokens"
+  int64_t context = 0;                 // the last bucket ends here
+  int64_t train_seq_len = 0;           // marked with a dashed line when inside the range; 0: none
   std::vector<PositionSeries> series;  // series[0] is drawn bold (all files)
 };
 

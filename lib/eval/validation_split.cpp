@@ -11,17 +11,21 @@ namespace ln {
 
 std::vector<EvalText> validation_split_texts(const TrainedModel& trained) {
   const Config& config = trained.config;
-  LN_CHECK(config.data.val_fraction > 0, "[eval] the validation split: the run was trained with data.val_fraction 0, so it "
+  LN_CHECK(config.data.val_fraction > 0,
+           "[eval] the validation split: the run was trained with data.val_fraction 0, so it "
            "has no held-out documents; evaluate held-out text files instead");
   for (const std::string& source : config.data.train) {
-    LN_CHECK(corpus_source_exists(source), "[eval] the validation split: data.train source ", source,
-             " (from the checkpoint's config) does not exist; run from the directory training ran in, or evaluate "
-             "held-out text files instead");
+    LN_CHECK(
+        corpus_source_exists(source), "[eval] the validation split: data.train source ", source,
+        " (from the checkpoint's config) does not exist; run from the directory training ran in, or evaluate "
+        "held-out text files instead");
   }
   const DocumentSeparator separator = config.data.document_separator;
-  const TokenCache cache = ensure_token_cache(config.data.train, trained.tokenizer, config.data.cache_dir, separator);
+  const TokenCache cache =
+      ensure_token_cache(config.data.train, trained.tokenizer, config.data.cache_dir, separator);
   const TokenFile tokens = TokenFile::open(cache.path);
-  LN_CHECK(tokens.document_count() >= 2, "[eval] the validation split: the corpus is a single document, whose validation "
+  LN_CHECK(tokens.document_count() >= 2,
+           "[eval] the validation split: the corpus is a single document, whose validation "
            "part is a token range rather than text; evaluate held-out text files instead");
   const DataSplit split = split_by_document(tokens.document_offsets(), config.data.val_fraction,
                                             static_cast<uint64_t>(config.train.seed));
@@ -52,7 +56,10 @@ std::vector<EvalText> validation_split_texts(const TrainedModel& trained) {
       std::vector<int64_t> bytes(static_cast<size_t>(source.document_count), 0);
       size_t doc = 0;
       read_documents(
-          source.path, separator, [&](std::string_view piece) { bytes[std::min(doc, bytes.size() - 1)] += static_cast<int64_t>(piece.size()); },
+          source.path, separator,
+          [&](std::string_view piece) {
+            bytes[std::min(doc, bytes.size() - 1)] += static_cast<int64_t>(piece.size());
+          },
           [&] { ++doc; });
       for (int64_t d : held) text.bytes += bytes[static_cast<size_t>(d - first)];
     }

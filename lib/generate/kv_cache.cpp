@@ -6,7 +6,6 @@
 // against the full forward and against the plain-loop reference attention.
 #include "generate/kv_cache.hpp"
 
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>

@@ -4,9 +4,9 @@
 #include <cstring>
 #include <map>
 
+#include "autograd/var.hpp"
 #include "core/error.hpp"
 #include "nn/init.hpp"
-#include "autograd/var.hpp"
 #include "ops/head_loss.hpp"
 #include "ops/linear.hpp"
 #include "ops/shape.hpp"
@@ -24,9 +24,10 @@ LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
   const double residual_std = spec.subln ? std : std / std::sqrt(2.0 * spec.layers);
   const double magneto = spec.subln ? std::sqrt(std::log(2.0 * spec.layers)) : 1.0;
   for (auto& [name, var] : parameters()) {
-    if (var.ndim() != 2) continue;  // biases stay 0, norm weights 1
+    if (var.ndim() != 2) continue;                         // biases stay 0, norm weights 1
     auto ends_with = [&name = name](const char* suffix) {  // (clang < 16 cannot capture a binding)
-      return name.size() >= std::strlen(suffix) && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0;
+      return name.size() >= std::strlen(suffix) &&
+             name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0;
     };
     const bool residual = ends_with("out_proj.weight") || ends_with("fc2.weight");
     const bool scaled = spec.subln && (residual || ends_with("v_proj.weight") || ends_with("fc1.weight"));
@@ -36,8 +37,8 @@ LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
 
 Var LanguageModel::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T,
                           const ForwardOptions& options) const {
-  LN_CHECK(B > 0 && T > 0 && static_cast<int64_t>(ids.size()) == B * T, "[language_model] got ",
-           ids.size(), " token ids for a batch of ", B, " x ", T);
+  LN_CHECK(B > 0 && T > 0 && static_cast<int64_t>(ids.size()) == B * T, "[language_model] got ", ids.size(),
+           " token ids for a batch of ", B, " x ", T);
   Var x = tok_embeddings_(ids, {B, T});
   for (const auto& layer : layers_) x = layer(x, options);
   return norm_(x);
@@ -58,8 +59,9 @@ Var LanguageModel::loss(const std::vector<int32_t>& ids, const std::vector<int32
   return head_cross_entropy(h, head_weight(), targets, ignore_index);
 }
 
-Tensor LanguageModel::token_losses(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B,
-                                   int64_t T, const ForwardOptions& options, int32_t ignore_index) const {
+Tensor LanguageModel::token_losses(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
+                                   int64_t B, int64_t T, const ForwardOptions& options,
+                                   int32_t ignore_index) const {
   LN_CHECK(static_cast<int64_t>(targets.size()) == B * T, "[language_model] got ", targets.size(),
            " targets for a batch of ", B, " x ", T);
   NoGradGuard no_grad;
@@ -85,10 +87,10 @@ int64_t LanguageModel::parameter_count() const {
 
 int64_t LanguageModel::count_parameters(const ModelSpec& spec) {
   const int64_t C = spec.d_model, F = spec.mlp_ratio * spec.d_model;
-  int64_t per_layer = 2 * (2 * C)               // attn_norm, mlp_norm
-                      + 4 * (C * C + C)         // q, k, v, out projections
+  int64_t per_layer = 2 * (2 * C)                   // attn_norm, mlp_norm
+                      + 4 * (C * C + C)             // q, k, v, out projections
                       + (C * F + F) + (F * C + C);  // fc1, fc2
-  if (spec.subln) per_layer += 2 * C + 2 * F;   // inner norms
+  if (spec.subln) per_layer += 2 * C + 2 * F;       // inner norms
   int64_t total = spec.vocab_size * C + spec.layers * per_layer + 2 * C;
   if (!spec.tie_embeddings) total += spec.vocab_size * C;
   return total;

@@ -36,8 +36,8 @@ class LanguageModel {
 
   // Per-token losses (B*T) without autograd (evaluation): the head and the loss run in row
   // chunks (ops/head_loss.hpp), so the (B*T, V) logits never exist; 0 for ignored targets.
-  Tensor token_losses(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B, int64_t T,
-                      const ForwardOptions& options = {}, int32_t ignore_index = -1) const;
+  Tensor token_losses(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B,
+                      int64_t T, const ForwardOptions& options = {}, int32_t ignore_index = -1) const;
   // The head weight (V, C): the tied embedding or output.weight.
   const Var& head_weight() const { return spec_.tie_embeddings ? tok_embeddings_.weight : output_.weight; }
 

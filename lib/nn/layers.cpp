@@ -6,8 +6,7 @@
 
 namespace ln {
 
-Linear::Linear(int64_t in, int64_t out, bool with_bias)
-    : weight(Tensor::zeros({out, in}), true) {
+Linear::Linear(int64_t in, int64_t out, bool with_bias) : weight(Tensor::zeros({out, in}), true) {
   if (with_bias) bias = Var(Tensor::zeros({out}), true);
 }
 

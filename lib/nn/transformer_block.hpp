@@ -82,11 +82,13 @@ class TransformerBlock {
   Var decode(const Var& x, int64_t position, DecodeAttention& attend) const;
 
   LayerNorm attn_norm, mlp_norm;
+
  private:
   Var forward(const Var& x, const ForwardOptions& options) const;  // the block without recompute of itself
  public:
   SelfAttention attn;
   Mlp mlp;
+
  private:
   float dropout_ = 0.0f;
   int64_t index_ = 0;

@@ -21,17 +21,21 @@ Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spe
               bool rotated_inputs) {
   LN_CHECK(q.defined() && k.defined() && v.defined(), "[attention] q, k and v must all be defined");
   LN_CHECK(q.ndim() == 4, "[attention] q must be (B, H, T, D) but has shape ", shape_str(q.shape()));
-  LN_CHECK(k.shape() == q.shape() && v.shape() == q.shape(), "[attention] q, k, v must have the same shape (B, H, T, D) "
-           "but got q ", shape_str(q.shape()), ", k ", shape_str(k.shape()), ", v ", shape_str(v.shape()));
-  LN_CHECK(q.value().dtype() == DType::f32 && k.value().dtype() == DType::f32 && v.value().dtype() == DType::f32,
-           "[attention] q, k, v must be f32");
+  LN_CHECK(k.shape() == q.shape() && v.shape() == q.shape(),
+           "[attention] q, k, v must have the same shape (B, H, T, D) "
+           "but got q ",
+           shape_str(q.shape()), ", k ", shape_str(k.shape()), ", v ", shape_str(v.shape()));
+  LN_CHECK(
+      q.value().dtype() == DType::f32 && k.value().dtype() == DType::f32 && v.value().dtype() == DType::f32,
+      "[attention] q, k, v must be f32");
   LN_CHECK(position_offset >= 0, "[attention] position_offset is ", position_offset, "; it must be >= 0");
   const int64_t B = q.dim(0), H = q.dim(1), T = q.dim(2), D = q.dim(3);
   // The spec was validated when it was built (ModelSpec::validate, LanguageModel); the
   // kernel checks its call. Only the shapes are checked here, on every call.
   const double xpos_log = xpos_max_log_factor(spec, D, position_offset + T);
-  LN_CHECK(xpos_log < 80.0, "[attention] XPOS decay over a ", spec.kind == AttentionKind::dilated ? "segment" : "sequence",
-           " of ", position_offset + T, " positions needs factors up to e^", static_cast<int64_t>(xpos_log),
+  LN_CHECK(xpos_log < 80.0, "[attention] XPOS decay over a ",
+           spec.kind == AttentionKind::dilated ? "segment" : "sequence", " of ", position_offset + T,
+           " positions needs factors up to e^", static_cast<int64_t>(xpos_log),
            ", beyond fp32; use kind dilated with segments <= ~64K, or model.positions: rope");
 
   const bool rotate = spec.positions != PositionKind::none && !rotated_inputs;

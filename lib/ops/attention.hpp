@@ -16,7 +16,7 @@ namespace ln {
 // With `rotated_inputs`, q and k arrive already rotated (ops/linear_heads.hpp rotates them as
 // it projects, so the unrotated copies never exist): the op skips the rotation and its
 // inverse in the vjp, and only XPOS's decay (in the kernel) still reads spec.positions.
-Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spec, int64_t position_offset = 0,
-              bool rotated_inputs = false);
+Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spec,
+              int64_t position_offset = 0, bool rotated_inputs = false);
 
 }  // namespace ln

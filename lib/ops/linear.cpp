@@ -102,7 +102,7 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
   MatmulShape fwd{1, rows, in, out, false, true};
   const Precision prec = matmul_precision();  // ops/precision.hpp; the vjp uses the same
   matmul_in(prec, fwd, x.value().data(), weight.value().data(), has_bias ? bias.value().data() : nullptr,
-              y.data());
+            y.data());
 
   Tensor x_saved = weight.requires_grad() ? x.value() : Tensor();
   Tensor w_saved = x.requires_grad() ? weight.value() : Tensor();

@@ -3,8 +3,8 @@
 #include "ops/linear_heads.hpp"
 
 #include "core/error.hpp"
-#include "kernels/matmul_dnnl.hpp"
 #include "kernels/attention/positions.hpp"
+#include "kernels/matmul_dnnl.hpp"
 #include "kernels/transpose.hpp"
 #include "ops/precision.hpp"
 

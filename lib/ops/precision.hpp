@@ -19,7 +19,8 @@ namespace ln {
 
 enum class Precision { fp32, bf16 };
 // The names (train.precision, --precision): the only list of them (core/enum_names.hpp).
-inline constexpr EnumName<Precision> kPrecisionNames[] = {{"fp32", Precision::fp32}, {"bf16", Precision::bf16}};
+inline constexpr EnumName<Precision> kPrecisionNames[] = {{"fp32", Precision::fp32},
+                                                          {"bf16", Precision::bf16}};
 Precision parse_precision(const std::string& text);  // "fp32" | "bf16"
 const char* precision_name(Precision p);
 

@@ -9,10 +9,10 @@
 #include <filesystem>
 
 #include "core/error.hpp"
-#include "core/json.hpp"
-#include "data/sha256.hpp"
 #include "core/file_io.hpp"
+#include "core/json.hpp"
 #include "core/json_reader.hpp"
+#include "data/sha256.hpp"
 
 namespace ln {
 
@@ -42,21 +42,24 @@ struct ManifestFile {
 };
 
 std::string manifest_json(int64_t step, const std::vector<ManifestFile>& files) {
-  std::string out = "{\n  \"format\": \"" + std::string(kFormat) + "\",\n  \"format_version\": " +
-                    std::to_string(kCheckpointFormatVersion) + ",\n  \"step\": " + std::to_string(step) +
-                    ",\n  \"files\": {";
+  std::string out = "{\n  \"format\": \"" + std::string(kFormat) +
+                    "\",\n  \"format_version\": " + std::to_string(kCheckpointFormatVersion) +
+                    ",\n  \"step\": " + std::to_string(step) + ",\n  \"files\": {";
   for (size_t i = 0; i < files.size(); ++i) {
-    out += (i ? ",\n    " : "\n    ") + json_escape(files[i].name) + ": " +
-           JsonObject().add("bytes", static_cast<uint64_t>(files[i].bytes)).add("sha256", files[i].sha256).str();
+    out +=
+        (i ? ",\n    " : "\n    ") + json_escape(files[i].name) + ": " +
+        JsonObject().add("bytes", static_cast<uint64_t>(files[i].bytes)).add("sha256", files[i].sha256).str();
   }
   return out + "\n  }\n}\n";
 }
 
 // Parses and checks the manifest; returns the problem, or fills `step` and `files`.
-std::optional<std::string> read_manifest(const fs::path& dir, int64_t& step, std::vector<ManifestFile>& files) {
+std::optional<std::string> read_manifest(const fs::path& dir, int64_t& step,
+                                         std::vector<ManifestFile>& files) {
   std::error_code ec;
   fs::path path = dir / kManifest;
-  if (!fs::is_regular_file(path, ec)) return std::string(kManifest) + " is missing (the checkpoint was never finished)";
+  if (!fs::is_regular_file(path, ec))
+    return std::string(kManifest) + " is missing (the checkpoint was never finished)";
   JsonValue root;
   try {
     root = parse_json(read_file(path.string()), kManifest);
@@ -82,18 +85,21 @@ std::optional<std::string> read_manifest(const fs::path& dir, int64_t& step, std
   files.clear();
   for (const auto& [name, entry] : list->members) {
     // Names are plain file names inside the checkpoint, never paths that escape it.
-    if (name.empty() || name == kManifest || name.find('/') != std::string::npos || name == "." || name == "..") {
+    if (name.empty() || name == kManifest || name.find('/') != std::string::npos || name == "." ||
+        name == "..") {
       return std::string(kManifest) + " lists a bad file name '" + name + "'";
     }
     const JsonValue* bytes = entry.find("bytes");
     const JsonValue* sha = entry.find("sha256");
-    if (!entry.is_object() || !bytes || !bytes->as_uint() || !sha || !sha->is_string() || sha->text.size() != 64) {
+    if (!entry.is_object() || !bytes || !bytes->as_uint() || !sha || !sha->is_string() ||
+        sha->text.size() != 64) {
       return std::string(kManifest) + " entry for " + name + " needs bytes and a 64-digit sha256";
     }
     files.push_back({name, *bytes->as_uint(), sha->text});
   }
   for (const auto& required : kRequired) {
-    bool listed = std::any_of(files.begin(), files.end(), [&](const ManifestFile& f) { return f.name == required; });
+    bool listed =
+        std::any_of(files.begin(), files.end(), [&](const ManifestFile& f) { return f.name == required; });
     if (!listed) return std::string(kManifest) + " does not list " + required;
   }
   return std::nullopt;
@@ -194,8 +200,8 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
   if (auto problem = read_manifest(dir, step, files)) return problem;
   int64_t named_step = step_of(fs::path(dir).filename().string());
   if (named_step >= 0 && named_step != step) {
-    return "the directory name says step " + std::to_string(named_step) + " but " + kManifest + " says step " +
-           std::to_string(step);
+    return "the directory name says step " + std::to_string(named_step) + " but " + kManifest +
+           " says step " + std::to_string(step);
   }
   for (const auto& file : files) {
     fs::path path = fs::path(dir) / file.name;
@@ -203,8 +209,8 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
     uint64_t size = fs::file_size(path, ec);
     if (ec) return file.name + " cannot be read: " + ec.message();
     if (size != file.bytes) {
-      return file.name + " is " + std::to_string(size) + " bytes, the manifest says " + std::to_string(file.bytes) +
-             (size < file.bytes ? " (truncated)" : "");
+      return file.name + " is " + std::to_string(size) + " bytes, the manifest says " +
+             std::to_string(file.bytes) + (size < file.bytes ? " (truncated)" : "");
     }
     std::string sha;
     try {
@@ -213,8 +219,8 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
       return e.message();
     }
     if (sha != file.sha256) {
-      return file.name + " has sha256 " + sha.substr(0, 12) + "..., the manifest says " + file.sha256.substr(0, 12) +
-             "... (the file is damaged)";
+      return file.name + " has sha256 " + sha.substr(0, 12) + "..., the manifest says " +
+             file.sha256.substr(0, 12) + "... (the file is damaged)";
     }
   }
   // Every file matches its manifest entry; now the state's own step. A state.json claiming
@@ -252,8 +258,8 @@ CheckpointData read_checkpoint(const std::string& dir) {
   data.model_metadata = model.metadata;
   data.optimizer = load_safetensors((fs::path(dir) / "optimizer.safetensors").string()).named();
   data.state_json = read_file((fs::path(dir) / "state.json").string());
-  bool has_tokenizer =
-      std::any_of(files.begin(), files.end(), [](const ManifestFile& f) { return f.name == "tokenizer.model"; });
+  bool has_tokenizer = std::any_of(files.begin(), files.end(),
+                                   [](const ManifestFile& f) { return f.name == "tokenizer.model"; });
   if (has_tokenizer) data.tokenizer_path = (fs::path(dir) / "tokenizer.model").string();
   return data;
 }
@@ -270,7 +276,8 @@ std::vector<CheckpointEntry> list_checkpoints(const std::string& run_dir) {
   return out;
 }
 
-std::optional<std::string> latest_intact_checkpoint(const std::string& run_dir, std::vector<std::string>* skipped) {
+std::optional<std::string> latest_intact_checkpoint(const std::string& run_dir,
+                                                    std::vector<std::string>* skipped) {
   auto all = list_checkpoints(run_dir);
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
     auto problem = checkpoint_problem(it->path);

@@ -32,7 +32,9 @@ std::vector<std::string> model_differences(const ModelSpec& a, const ModelSpec& 
                                            const std::string& b_name) {
   std::vector<std::string> out;
   auto field = [&](const char* name, const auto& x, const auto& y) {
-    if (!(x == y)) out.push_back(std::string(name) + " (" + text_of(x) + " in " + a_name + ", " + text_of(y) + " " + b_name + ")");
+    if (!(x == y))
+      out.push_back(std::string(name) + " (" + text_of(x) + " in " + a_name + ", " + text_of(y) + " " +
+                    b_name + ")");
   };
   field("model.vocab_size", a.vocab_size, b.vocab_size);
   field("model.d_model", a.d_model, b.d_model);

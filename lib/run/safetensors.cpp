@@ -8,8 +8,8 @@
 #include <tuple>
 
 #include "core/error.hpp"
-#include "core/json.hpp"
 #include "core/file_io.hpp"
+#include "core/json.hpp"
 #include "core/json_reader.hpp"
 
 namespace ln {
@@ -161,16 +161,18 @@ SafetensorsFile load_safetensors(const std::string& path) {
     } else if (dtype->text == "BF16") {
       entry.dtype = DType::bf16;
     } else {
-      static const std::set<std::string> known = {"BOOL", "U8", "I8", "I16", "U16", "F16", "I32", "U32",
-                                                  "I64", "U64", "F64", "F8_E4M3", "F8_E5M2"};
-      LN_FAIL(tensor_at, ": dtype '", dtype->text, "' is ", known.count(dtype->text) ? "not supported" : "unknown",
+      static const std::set<std::string> known = {"BOOL", "U8",  "I8",  "I16", "U16",     "F16",    "I32",
+                                                  "U32",  "I64", "U64", "F64", "F8_E4M3", "F8_E5M2"};
+      LN_FAIL(tensor_at, ": dtype '", dtype->text, "' is ",
+              known.count(dtype->text) ? "not supported" : "unknown",
               "; longnet reads F32 and BF16 (convert the file, e.g. with PyTorch, to float32)");
     }
     LN_CHECK(shape->is_array(), tensor_at, ": shape must be an array of integers");
     uint64_t numel = 1;
     for (const auto& d : shape->items) {
       auto dim = d.as_uint();
-      LN_CHECK(dim && *dim < (uint64_t{1} << 48), tensor_at, ": shape entries must be non-negative integers, got ",
+      LN_CHECK(dim && *dim < (uint64_t{1} << 48), tensor_at,
+               ": shape entries must be non-negative integers, got ",
                d.kind == JsonValue::Kind::number ? d.text : json_kind_name(d.kind));
       // Overflow-safe: numel stays below 2^62 or the shape is refused.
       LN_CHECK(*dim == 0 || numel <= (uint64_t{1} << 62) / *dim, tensor_at, ": shape is too large");
@@ -195,21 +197,22 @@ SafetensorsFile load_safetensors(const std::string& path) {
   // The tensors must tile the data exactly: no overlaps, no gaps, nothing after the last.
   std::vector<const Entry*> by_offset;
   for (const auto& e : entries) by_offset.push_back(&e);
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](const Entry* a, const Entry* b) { return std::tie(a->begin, a->end) < std::tie(b->begin, b->end); });
+  std::sort(by_offset.begin(), by_offset.end(), [](const Entry* a, const Entry* b) {
+    return std::tie(a->begin, a->end) < std::tie(b->begin, b->end);
+  });
   uint64_t covered = 0;
   const Entry* previous = nullptr;
   for (const Entry* e : by_offset) {
     LN_CHECK(e->begin >= covered, at, ": tensor '", e->name, "' bytes [", e->begin, ", ", e->end,
-             ") overlap tensor '", previous ? previous->name : "", "' bytes [", previous ? previous->begin : 0,
-             ", ", covered, ")");
+             ") overlap tensor '", previous ? previous->name : "", "' bytes [",
+             previous ? previous->begin : 0, ", ", covered, ")");
     LN_CHECK(e->begin == covered, at, ": data bytes [", covered, ", ", e->begin,
              ") belong to no tensor; the header is corrupt");
     covered = e->end;
     previous = e;
   }
-  LN_CHECK(covered == data_len, at, ": ", data_len - covered, " bytes after the last tensor belong to no tensor",
-           "; the header is corrupt");
+  LN_CHECK(covered == data_len, at, ": ", data_len - covered,
+           " bytes after the last tensor belong to no tensor", "; the header is corrupt");
 
   const uint64_t data_start = 8 + header_len;
   for (const Entry& e : entries) {

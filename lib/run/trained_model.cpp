@@ -13,7 +13,8 @@ namespace ln {
 namespace fs = std::filesystem;
 
 TrainedModel load_trained_model(const std::string& path) {
-  LN_CHECK(fs::is_directory(path), path, " is not a directory; give a run directory "
+  LN_CHECK(fs::is_directory(path), path,
+           " is not a directory; give a run directory "
            "(train.out_dir) or one of its step-* checkpoints");
   std::string dir = path;
   if (!fs::exists(fs::path(path) / "MANIFEST.json") && !fs::exists(fs::path(path) / "state.json")) {
@@ -35,13 +36,15 @@ TrainedModel load_trained_model(const std::string& path) {
   RunState state = read_run_state(data.state_json, dir + "/state.json");
   Tokenizer tokenizer = Tokenizer::load(dir + "/tokenizer.model");
   LN_CHECK(tokenizer.sha256() == state.tokenizer_sha256, dir, "/tokenizer.model has sha256 ",
-           tokenizer.sha256().substr(0, 12), "… but the model was trained with ", state.tokenizer_sha256.substr(0, 12),
-           "…; the checkpoint's tokenizer was replaced — restore it, or use the tokenizer the model was trained with");
+           tokenizer.sha256().substr(0, 12), "… but the model was trained with ",
+           state.tokenizer_sha256.substr(0, 12),
+           "…; the checkpoint's tokenizer was replaced — restore it, or use the tokenizer the model was "
+           "trained with");
   ModelSpec spec = model_spec_from_config(state.config, tokenizer.vocab_size());
   auto model = std::make_unique<LanguageModel>(spec, 0);
   model->load_parameters(data.model, dir + "/model.safetensors");
-  return TrainedModel{dir, state.step, std::move(state.config), std::move(spec), std::move(tokenizer),
-                      std::move(model)};
+  return TrainedModel{
+      dir, state.step, std::move(state.config), std::move(spec), std::move(tokenizer), std::move(model)};
 }
 
 }  // namespace ln

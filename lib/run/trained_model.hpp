@@ -14,15 +14,15 @@ namespace ln {
 struct TrainedModel {
   std::string dir;  // the checkpoint directory actually loaded
   int64_t step = 0;
-  Config config;    // the resolved config the model was trained with (state.json)
-  ModelSpec spec;   // the model built from it, with the tokenizer's vocabulary
+  Config config;   // the resolved config the model was trained with (state.json)
+  ModelSpec spec;  // the model built from it, with the tokenizer's vocabulary
   Tokenizer tokenizer;
   std::unique_ptr<LanguageModel> model;
 };
 
 // Refuses (ln::Error, one line naming the path) a damaged checkpoint, a run directory
-// without an intact one, weights holding NaN or Inf, and a tokenizer whose sha256 differs from the one recorded in
-// state.json.
+// without an intact one, weights holding NaN or Inf, and a tokenizer whose sha256 differs from the one
+// recorded in state.json.
 TrainedModel load_trained_model(const std::string& run_or_checkpoint_dir);
 
 }  // namespace ln

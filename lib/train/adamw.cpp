@@ -15,11 +15,11 @@ namespace {
 
 // Per-tensor constants of one update, fp32 like the elementwise arithmetic.
 struct AdamWCoeffs {
-  float decay_factor;   // 1 - lr * weight_decay (1 when the parameter does not decay)
-  float one_minus_b1;   // lerp weight of exp_avg
+  float decay_factor;  // 1 - lr * weight_decay (1 when the parameter does not decay)
+  float one_minus_b1;  // lerp weight of exp_avg
   float b2, one_minus_b2;
-  float step_size;      // lr / (1 - beta1^t)
-  float bc2_sqrt;       // sqrt(1 - beta2^t)
+  float step_size;  // lr / (1 - beta1^t)
+  float bc2_sqrt;   // sqrt(1 - beta2^t)
   float eps;
 };
 
@@ -229,7 +229,8 @@ void AdamW::load_state(const std::vector<std::pair<std::string, Tensor>>& state)
   }
   if (!by_name.empty()) {
     LN_FAIL("[AdamW::load_state] optimizer state has '", by_name.begin()->first, "' (and ",
-            by_name.size() - 1, " more) that match no parameter of this model; the checkpoint was "
+            by_name.size() - 1,
+            " more) that match no parameter of this model; the checkpoint was "
             "written for a different model");
   }
   slots_ = std::move(loaded);

@@ -28,9 +28,9 @@
 namespace ln {
 
 struct ParamRef {
-  std::string name;  // stable parameter name, e.g. "layers.3.attn.q_proj.weight"
-  Var param;         // fp32 leaf; its grad() is read by step()
-  bool decay = true; // apply decoupled weight decay to this parameter
+  std::string name;   // stable parameter name, e.g. "layers.3.attn.q_proj.weight"
+  Var param;          // fp32 leaf; its grad() is read by step()
+  bool decay = true;  // apply decoupled weight decay to this parameter
 };
 
 struct AdamWOptions {

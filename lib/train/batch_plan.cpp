@@ -22,8 +22,8 @@ BatchPlan plan_batch(int64_t seq_len, int64_t batch_sequences, int64_t batch_tok
   LN_CHECK(plan.micro_batch <= sequences, "[batch] micro-batch of ", plan.micro_batch,
            " sequences is larger than the batch of ", sequences, " sequences; use at most ", sequences);
   LN_CHECK(sequences % plan.micro_batch == 0, "[batch] the batch of ", sequences,
-           " sequences is not a multiple of the micro-batch of ", plan.micro_batch, " sequences; use a batch of ",
-           sequences / plan.micro_batch * plan.micro_batch, " or ",
+           " sequences is not a multiple of the micro-batch of ", plan.micro_batch,
+           " sequences; use a batch of ", sequences / plan.micro_batch * plan.micro_batch, " or ",
            (sequences / plan.micro_batch + 1) * plan.micro_batch, " sequences, or a micro-batch dividing ",
            sequences);
   plan.accum_steps = sequences / plan.micro_batch;

@@ -70,7 +70,8 @@ double global_grad_norm(const std::vector<Var>& params) {
     const float* g = grad_data(p, "global_grad_norm");
     const int64_t n = p.grad().numel();
     partial.assign(static_cast<size_t>(chunk_count(n)), 0.0);
-    for_each_chunk(n, [&](int64_t c, int64_t begin, int64_t end) { partial[c] = sum_squares(g, begin, end); });
+    for_each_chunk(n,
+                   [&](int64_t c, int64_t begin, int64_t end) { partial[c] = sum_squares(g, begin, end); });
     for (double s : partial) total += s;  // fixed order
   }
   return std::sqrt(total);

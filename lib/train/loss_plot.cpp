@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <limits>
 
-#include "core/svg_plot.hpp"
 #include "core/file_io.hpp"
+#include "core/svg_plot.hpp"
 
 namespace ln {
 
@@ -85,7 +85,8 @@ struct Axis {
   bool log = false;
   double px0 = 0, px1 = 1;  // pixel positions of lo and hi
   double map(double v) const {
-    const double t = log ? (std::log(v) - std::log(lo)) / (std::log(hi) - std::log(lo)) : (v - lo) / (hi - lo);
+    const double t =
+        log ? (std::log(v) - std::log(lo)) / (std::log(hi) - std::log(lo)) : (v - lo) / (hi - lo);
     return px0 + t * (px1 - px0);
   }
 };
@@ -146,10 +147,12 @@ std::string render_loss_svg(const LossPlotData& data, int width, int height) {
   // Summary line: last train loss, best validation loss.
   std::string summary;
   if (!train.empty()) {
-    summary += "last train loss " + fmt_loss(train.back().second) + " (step " + fmt_step(train.back().first) + ")";
+    summary +=
+        "last train loss " + fmt_loss(train.back().second) + " (step " + fmt_step(train.back().first) + ")";
   }
   if (!val.empty()) {
-    auto best = std::min_element(val.begin(), val.end(), [](auto& a, auto& b) { return a.second < b.second; });
+    auto best =
+        std::min_element(val.begin(), val.end(), [](auto& a, auto& b) { return a.second < b.second; });
     if (!summary.empty()) summary += "   \u00b7   ";
     summary += "best val loss " + fmt_loss(best->second) + " (step " + fmt_step(best->first) + ")";
   }
@@ -163,7 +166,8 @@ std::string render_loss_svg(const LossPlotData& data, int width, int height) {
     for (double v = std::ceil(xa.lo); v <= xa.hi; v += 1) xt.push_back(v);
   }
   for (double v : xt) svg.x_tick(area, xa.map(v), tick_label(v));
-  for (double v : ya.log ? log_ticks(ya.lo, ya.hi) : nice_ticks(ya.lo, ya.hi, 6)) svg.y_tick(area, ya.map(v), tick_label(v));
+  for (double v : ya.log ? log_ticks(ya.lo, ya.hi) : nice_ticks(ya.lo, ya.hi, 6))
+    svg.y_tick(area, ya.map(v), tick_label(v));
   svg.frame(area, "step", ya.log ? "loss (log scale)" : "loss");
 
   // Series.

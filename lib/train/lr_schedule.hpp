@@ -27,11 +27,11 @@ namespace ln {
 
 struct LrSchedule {
   LrScheduleKind kind = LrScheduleKind::cosine;
-  double lr = 1e-3;             // peak learning rate, reached at the end of warm-up
-  double min_lr = 0.0;          // value at total_steps and after
+  double lr = 1e-3;     // peak learning rate, reached at the end of warm-up
+  double min_lr = 0.0;  // value at total_steps and after
   int64_t warmup_steps = 0;
   int64_t total_steps = 1;
-  double power = 1.0;           // exponent of "polynomial"
+  double power = 1.0;  // exponent of "polynomial"
 };
 
 // The kind called `text` (its names: kLrScheduleKindNames), else ln::Error

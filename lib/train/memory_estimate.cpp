@@ -82,7 +82,8 @@ MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameter
   const double attention_phase = tokens * f.transient;
   const double mlp_phase = tokens * f.mlp_phase_per_token + mlp_rows * f.mlp_chunk_per_row;
   const double head_phase = head_rows * V + tokens * 2 * C;
-  e.activations_bytes = static_cast<uint64_t>(4 * (kept + std::max({attention_phase, mlp_phase, head_phase})));
+  e.activations_bytes =
+      static_cast<uint64_t>(4 * (kept + std::max({attention_phase, mlp_phase, head_phase})));
   // The process before any tensor (libraries, thread pools), the trainer's token buffers, and
   // the heap's holes: tensors below 1 GiB live in the malloc heap (core/memory_stats.hpp), and
   // freed blocks between live ones stay resident, so peak RSS runs ~30% above the peak of live

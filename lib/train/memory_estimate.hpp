@@ -12,12 +12,12 @@
 namespace ln {
 
 struct MemoryEstimate {
-  int64_t parameters = 0;       // count
-  uint64_t weights_bytes = 0;   // fp32 weights
-  uint64_t grads_bytes = 0;     // fp32 gradients
-  uint64_t optimizer_bytes = 0; // AdamW: two fp32 moments
+  int64_t parameters = 0;          // count
+  uint64_t weights_bytes = 0;      // fp32 weights
+  uint64_t grads_bytes = 0;        // fp32 gradients
+  uint64_t optimizer_bytes = 0;    // AdamW: two fp32 moments
   uint64_t activations_bytes = 0;  // peak of what forward keeps plus backward's transient, one micro-batch
-  uint64_t runtime_bytes = 0;   // the process itself (code, pools, token buffers) and heap holes
+  uint64_t runtime_bytes = 0;      // the process itself (code, pools, token buffers) and heap holes
   uint64_t total() const {
     return weights_bytes + grads_bytes + optimizer_bytes + activations_bytes + runtime_bytes;
   }
@@ -28,7 +28,7 @@ struct MemoryEstimate {
 // largest transient of forward or backward (`transient`, counted once), under `recompute`.
 struct ActivationFloats {
   double kept_per_layer = 0;
-  double outside_layers = 0;  // embeddings output, final norm, the head's per-row statistics
+  double outside_layers = 0;       // embeddings output, final norm, the head's per-row statistics
   double transient = 0;            // one layer's attention phase
   double mlp_phase_per_token = 0;  // what a recomputed block holds while its MLP chunks run
   double mlp_chunk_per_row = 0;    // one MLP chunk's intermediates, per row of the chunk

@@ -11,8 +11,8 @@
 #include <limits>
 
 #include "core/error.hpp"
-#include "core/json_reader.hpp"
 #include "core/file_io.hpp"
+#include "core/json_reader.hpp"
 
 namespace ln {
 
@@ -40,8 +40,12 @@ std::optional<MetricsRecord> parse_metrics_line(std::string_view line) {
   MetricsRecord rec;
   for (auto& [key, value] : root.members) {
     switch (value.kind) {
-      case JsonValue::Kind::null: rec.numbers[key] = std::numeric_limits<double>::quiet_NaN(); break;
-      case JsonValue::Kind::boolean: rec.numbers[key] = value.boolean ? 1.0 : 0.0; break;
+      case JsonValue::Kind::null:
+        rec.numbers[key] = std::numeric_limits<double>::quiet_NaN();
+        break;
+      case JsonValue::Kind::boolean:
+        rec.numbers[key] = value.boolean ? 1.0 : 0.0;
+        break;
       case JsonValue::Kind::number: {
         // The reader has checked the JSON number syntax; a value out of double range (1e999)
         // makes the line unreadable, as before.
@@ -51,9 +55,12 @@ std::optional<MetricsRecord> parse_metrics_line(std::string_view line) {
         rec.numbers[key] = v;
         break;
       }
-      case JsonValue::Kind::string: rec.strings[key] = std::move(value.text); break;
+      case JsonValue::Kind::string:
+        rec.strings[key] = std::move(value.text);
+        break;
       case JsonValue::Kind::array:
-      case JsonValue::Kind::object: break;  // nested values are not metrics: skipped
+      case JsonValue::Kind::object:
+        break;  // nested values are not metrics: skipped
     }
   }
   return rec;

@@ -22,8 +22,8 @@ std::string format_progress(const ProgressStats& p) {
   } else {
     ppl_text = format_count(ppl);
   }
-  return "step " + std::to_string(p.step) + "/" + std::to_string(p.total_steps) + " | loss " + loss + " | ppl " +
-         ppl_text + " | lr " + format_lr(p.lr) + " | " +
+  return "step " + std::to_string(p.step) + "/" + std::to_string(p.total_steps) + " | loss " + loss +
+         " | ppl " + ppl_text + " | lr " + format_lr(p.lr) + " | " +
          (p.tokens_per_s >= 0 ? format_count(p.tokens_per_s) : std::string("?")) + " tok/s | ETA " +
          format_duration(p.eta_s);
 }
@@ -56,7 +56,8 @@ void ProgressLine::update_at(double now, int64_t step, double loss, double lr, i
   last_ = ProgressStats{step, total_, loss, lr, -1, -1};
   if (dt > 0) {
     last_.tokens_per_s = (tokens_ - a.tokens) / dt;
-    if (step > a.step) last_.eta_s = static_cast<double>(std::max<int64_t>(0, total_ - step)) * dt / (step - a.step);
+    if (step > a.step)
+      last_.eta_s = static_cast<double>(std::max<int64_t>(0, total_ - step)) * dt / (step - a.step);
   }
   last_line_ = format_progress(last_);
   if (tty_) {

@@ -13,8 +13,8 @@ namespace ln {
 
 namespace {
 
-std::atomic<int> g_signals{0};        // how many stop signals arrived
-std::atomic<int> g_signal{0};         // the first one
+std::atomic<int> g_signals{0};  // how many stop signals arrived
+std::atomic<int> g_signal{0};   // the first one
 std::atomic<bool> g_requested{false};
 std::atomic<bool> g_quiet{false};  // under mpirun, ranks other than 0 (mpirun signals them all)
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
@@ -32,8 +32,9 @@ extern "C" void on_stop_signal(int sig) {
   if (before == 0) {
     g_signal.store(sig);
     g_requested.store(true);
-    say(sig == SIGINT ? "\nlongnet: SIGINT received: finishing this step and saving; press Ctrl-C again to abort\n"
-                      : "\nlongnet: SIGTERM received: finishing this step and saving; send it again to abort\n");
+    say(sig == SIGINT
+            ? "\nlongnet: SIGINT received: finishing this step and saving; press Ctrl-C again to abort\n"
+            : "\nlongnet: SIGTERM received: finishing this step and saving; send it again to abort\n");
     return;
   }
   say("\nlongnet: second signal received: aborting without saving\n");
@@ -54,7 +55,8 @@ StopSignalScope::StopSignalScope() : saved_(new Saved) {
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;  // blocking reads/writes in the loop continue; the flag is polled
-  const bool ok = ::sigaction(SIGINT, &sa, &saved_->old_int) == 0 && ::sigaction(SIGTERM, &sa, &saved_->old_term) == 0;
+  const bool ok =
+      ::sigaction(SIGINT, &sa, &saved_->old_int) == 0 && ::sigaction(SIGTERM, &sa, &saved_->old_term) == 0;
   if (!ok) {
     const int err = errno;
     delete saved_;

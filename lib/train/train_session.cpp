@@ -22,23 +22,23 @@
 #include "kernels/attention/attention_kernel.hpp"
 #include "nn/language_model.hpp"
 #include "ops/sequence_parallel_attention.hpp"
+#include "run/checkpoint.hpp"
+#include "run/model_builder.hpp"
+#include "run/run_state.hpp"
+#include "run/trained_model.hpp"
 #include "train/adamw.hpp"
 #include "train/batch_plan.hpp"
-#include "run/checkpoint.hpp"
 #include "train/grad_clip.hpp"
 #include "train/loss_plot.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/memory_estimate.hpp"
 #include "train/metrics_log.hpp"
-#include "run/model_builder.hpp"
 #include "train/rank_agreement.hpp"
 #include "train/run_config.hpp"
 #include "train/run_data.hpp"
 #include "train/run_folder.hpp"
 #include "train/sharded_loss.hpp"
 #include "train/stop_signal.hpp"
-#include "run/run_state.hpp"
-#include "run/trained_model.hpp"
 #include "train/validation.hpp"
 
 #ifndef LONGNET_VERSION
@@ -224,7 +224,8 @@ void TrainSession::State::set_up(const Config& given) {
   if (options.config_given) {
     dist::SymmetricErrorScope symmetric;
     // The attention part of the spec does not depend on the vocabulary.
-    check_sequence_split(model_spec_from_config(given, 2).attention, given.data.seq_len, grid->sequence_size());
+    check_sequence_split(model_spec_from_config(given, 2).attention, given.data.seq_len,
+                         grid->sequence_size());
   }
   result.val_loss = std::nan("");
   result.train_loss = std::nan("");
@@ -245,7 +246,8 @@ void TrainSession::State::set_up(const Config& given) {
     ResumedConfig resolved = resolve_resumed_config(resume->state.config, given, options.overrides,
                                                     options.config_given, resume->dir);
     config = resolved.config;
-    check_sequence_split(model_spec_from_config(config, 2).attention, config.data.seq_len, grid->sequence_size());
+    check_sequence_split(model_spec_from_config(config, 2).attention, config.data.seq_len,
+                         grid->sequence_size());
     LN_CHECK(config.train.steps >= step, "train.steps ", config.train.steps, " is below the step of ",
              resume->dir, " (", step,
              "); a run cannot be shortened past its checkpoint: use --set train.steps=", step, " or more");
@@ -276,7 +278,8 @@ void TrainSession::State::set_up(const Config& given) {
   }
   if (!resume && !options.config_given) {  // a new run from the defaults and --set
     dist::SymmetricErrorScope symmetric;
-    check_sequence_split(model_spec_from_config(config, 2).attention, config.data.seq_len, grid->sequence_size());
+    check_sequence_split(model_spec_from_config(config, 2).attention, config.data.seq_len,
+                         grid->sequence_size());
   }
   first_step = step;
   if (resume && !options.init_from.empty() && !options.quiet) {
@@ -284,7 +287,8 @@ void TrainSession::State::set_up(const Config& given) {
               << " already has a checkpoint, so --init-from is not applied: resuming it\n";
   }
   const TrainConfig& tc = config.train;
-  if (writer) remove_dead_writers_files(config.data.cache_dir);  // e.g. a token cache a killed run was writing
+  if (writer)
+    remove_dead_writers_files(config.data.cache_dir);  // e.g. a token cache a killed run was writing
   // The config actually used (on resume: the run's own, with the accepted changes).
   if (!options.quiet) std::cerr << "config (" << config.source << "):\n" << config_table(config);
 
@@ -294,8 +298,9 @@ void TrainSession::State::set_up(const Config& given) {
     source.emplace(load_trained_model(options.init_from));
     // Same model? Decided on the typed specs (the new run uses the source's tokenizer).
     std::string differing;
-    for (const auto& d : model_differences(source->spec, model_spec_from_config(config, source->tokenizer.vocab_size()),
-                                           "the source", "now")) {
+    for (const auto& d :
+         model_differences(source->spec, model_spec_from_config(config, source->tokenizer.vocab_size()),
+                           "the source", "now")) {
       differing += (differing.empty() ? "" : ", ") + d;
     }
     LN_CHECK(differing.empty(), "cannot --init-from ", source->dir,
@@ -377,8 +382,10 @@ void TrainSession::State::plan_geometry() {
     plan = plan_batch(T, tc.batch_tokens > 0 ? 0 : tc.batch_size, tc.batch_tokens, sequences / tc.grad_accum);
     micro = plan.micro_batch;
     LN_CHECK(micro % grid->data_size() == 0, "the micro-batch of ", micro, " sequences does not split over ",
-             grid->data_size(), " data-parallel replicas (MPI ranks / parallel.sequence); use a batch that is a "
-             "multiple of ", grid->data_size() * tc.grad_accum, " sequences");
+             grid->data_size(),
+             " data-parallel replicas (MPI ranks / parallel.sequence); use a batch that is a "
+             "multiple of ",
+             grid->data_size() * tc.grad_accum, " sequences");
     rows = micro / grid->data_size();
     l = T / grid->sequence_size();
   }
@@ -534,9 +541,9 @@ TrainSession::StepStats TrainSession::train_step() {
       loss = s.model->loss(s.inputs, s.targets, s.micro, s.T, fwd);
       value = loss.value().item();
     } else {
-      ShardedLoss part =
-          sharded_loss(*s.model, rank_part(s.inputs, s.T, s.first_row, s.rows, s.first_token, s.l),
-                       rank_part(s.targets, s.T, s.first_row, s.rows, s.first_token, s.l), s.rows, s.l, fwd, *s.grid);
+      ShardedLoss part = sharded_loss(
+          *s.model, rank_part(s.inputs, s.T, s.first_row, s.rows, s.first_token, s.l),
+          rank_part(s.targets, s.T, s.first_row, s.rows, s.first_token, s.l), s.rows, s.l, fwd, *s.grid);
       loss = part.loss;
       value = part.value;
     }

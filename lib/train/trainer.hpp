@@ -26,14 +26,14 @@
 namespace ln {
 
 struct TrainOptions {
-  std::string resume = "auto";  // auto | never | PATH (a checkpoint directory)
-  bool quiet = false;           // no progress line (tests)
-  int64_t stop_after = 0;       // > 0: stop and save after this many steps of this run, exactly
-                                // as an interrupt would (the schedule still spans train.steps)
+  std::string resume = "auto";              // auto | never | PATH (a checkpoint directory)
+  bool quiet = false;                       // no progress line (tests)
+  int64_t stop_after = 0;                   // > 0: stop and save after this many steps of this run, exactly
+                                            // as an interrupt would (the schedule still spans train.steps)
   std::vector<std::string> overrides = {};  // the --set assignments already applied to the config:
-                                       // the only train.* keys a resume may change
-  bool config_given = true;     // false (no --config): a resume uses the run's own config + overrides
-  std::string init_from = "";   // a checkpoint or run dir: a new run starts from its weights
+                                            // the only train.* keys a resume may change
+  bool config_given = true;    // false (no --config): a resume uses the run's own config + overrides
+  std::string init_from = "";  // a checkpoint or run dir: a new run starts from its weights
   // `longnet bench train`: the same set-up and step on random tokens (splitmix64 of the
   // position, vocabulary model.vocab_size or else tokenizer.vocab_size), without a run
   // folder, data or tokenizer: nothing is locked, read or written. resume/init_from unused.

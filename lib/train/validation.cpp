@@ -25,7 +25,8 @@ bool splits(const LanguageModel& model, SequenceExchange* sequence, int64_t len)
 
 // Mean next-token loss of `rows` windows of `len` tokens ((rows, len) inputs and targets).
 double mean_window_loss(const LanguageModel& model, const std::vector<int32_t>& inputs,
-                        const std::vector<int32_t>& targets, int64_t rows, int64_t len, SequenceExchange* sequence) {
+                        const std::vector<int32_t>& targets, int64_t rows, int64_t len,
+                        SequenceExchange* sequence) {
   if (!splits(model, sequence, len)) return model.loss(inputs, targets, rows, len).value().item();
   // This rank's slice of every window; every slice holds rows * l tokens, so the windows'
   // mean is the mean of the slices' means.
@@ -47,8 +48,8 @@ double mean_window_loss(const LanguageModel& model, const std::vector<int32_t>& 
 
 }  // namespace
 
-ValidationResult validation_loss(const LanguageModel& model, const RunData& data, int64_t batch, int64_t seq_len,
-                                 int64_t max_batches, SequenceExchange* sequence) {
+ValidationResult validation_loss(const LanguageModel& model, const RunData& data, int64_t batch,
+                                 int64_t seq_len, int64_t max_batches, SequenceExchange* sequence) {
   ValidationResult out;
   out.loss = std::nan("");
   if (data.split.val.empty()) return out;

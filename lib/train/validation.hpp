@@ -32,8 +32,8 @@ struct ValidationResult {
   int64_t split_tokens = 0;  // tokens in the validation split
 };
 
-ValidationResult validation_loss(const LanguageModel& model, const RunData& data, int64_t batch, int64_t seq_len,
-                                 int64_t max_batches, SequenceExchange* sequence = nullptr);
+ValidationResult validation_loss(const LanguageModel& model, const RunData& data, int64_t batch,
+                                 int64_t seq_len, int64_t max_batches, SequenceExchange* sequence = nullptr);
 
 // The whole validation split, scored like `longnet eval --validation-split` (above).
 ValidationResult split_validation_loss(const LanguageModel& model, const RunData& data, int64_t seq_len,

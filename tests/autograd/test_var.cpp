@@ -31,9 +31,9 @@ Var add(const Var& a, const Var& b) {
 
 TEST_CASE("a value used twice accumulates both gradients") {
   Var x(Tensor::from({3.0f}, {1}), true);
-  Var y = mul(x, x);           // x^2
-  Var z = add(y, x);           // x^2 + x
-  Var w = add(z, mul(x, y));   // x^3 + x^2 + x
+  Var y = mul(x, x);          // x^2
+  Var z = add(y, x);          // x^2 + x
+  Var w = add(z, mul(x, y));  // x^3 + x^2 + x
   w.backward();
   CHECK(x.grad().item() == doctest::Approx(3 * 9 + 2 * 3 + 1));
 }

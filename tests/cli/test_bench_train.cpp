@@ -40,13 +40,19 @@ TEST_CASE("bench train honours train.grad_accum") {
 TEST_CASE("bench train honours train.decay_norms_and_embeddings") {
   ln::test::TempDir dir;
   auto run = [&](const std::string& decay_all, const std::string& log) {
-    const std::vector<std::string> args = {"bench", "train", "--threads", "1", "--steps", "1", "--warmup", "0",
-                                           "--set", "model.d_model=16", "--set", "model.layers=1",
-                                           "--set", "model.heads=2", "--set", "tokenizer.vocab_size=300",
-                                           "--set", "model.tie_embeddings=false",
-                                           "--set", "data.seq_len=32", "--set", "attention.segments=[8,16,32]",
-                                           "--set", "train.batch_size=2",
-                                           "--set", "train.decay_norms_and_embeddings=" + decay_all};
+    const std::vector<std::string> args = {"bench",     "train",
+                                           "--threads", "1",
+                                           "--steps",   "1",
+                                           "--warmup",  "0",
+                                           "--set",     "model.d_model=16",
+                                           "--set",     "model.layers=1",
+                                           "--set",     "model.heads=2",
+                                           "--set",     "tokenizer.vocab_size=300",
+                                           "--set",     "model.tie_embeddings=false",
+                                           "--set",     "data.seq_len=32",
+                                           "--set",     "attention.segments=[8,16,32]",
+                                           "--set",     "train.batch_size=2",
+                                           "--set",     "train.decay_norms_and_embeddings=" + decay_all};
     REQUIRE(ln::test::run_longnet(args, dir / log).code == 0);
     const std::string out = ln::test::read_file(dir / log);
     auto line = ln::parse_metrics_line(out.substr(out.find("{\"bench\"")));
@@ -54,8 +60,9 @@ TEST_CASE("bench train honours train.decay_norms_and_embeddings") {
     return std::make_pair(line->number("params", -1), line->number("decayed_params", -1));
   };
   // Hand count for C = 16, one block, MLP 4C = 64, V = 300, untied head:
-  //   weight matrices (decayed by default): q, k, v, out 4 * 16*16 + fc1 16*64 + fc2 64*16 + head 300*16 = 7872
-  //   the rest: embedding 300*16 + biases 4*16 + 64 + 16 + three LayerNorms 3 * 2*16                  = 5040
+  //   weight matrices (decayed by default): q, k, v, out 4 * 16*16 + fc1 16*64 + fc2 64*16 + head 300*16 =
+  //   7872 the rest: embedding 300*16 + biases 4*16 + 64 + 16 + three LayerNorms 3 * 2*16                  =
+  //   5040
   const auto [params_all, decayed_all] = run("true", "all.log");
   const auto [params_default, decayed_default] = run("false", "default.log");
   CHECK(params_all == params_default);

@@ -72,6 +72,7 @@ TEST_CASE("a path the OS refuses is one clear line, not an internal error") {
   CHECK(r.status == 2);
   CHECK(r.output.find("internal error") == std::string::npos);
   const size_t last = r.output.rfind('\n', r.output.size() - 2);
-  CHECK(r.output.substr(last + 1) == "longnet: error: cannot create train.out_dir '" + file +
-                                         "/run': Not a directory; choose a writable train.out_dir (--set train.out_dir=DIR)\n");
+  CHECK(r.output.substr(last + 1) ==
+        "longnet: error: cannot create train.out_dir '" + file +
+            "/run': Not a directory; choose a writable train.out_dir (--set train.out_dir=DIR)\n");
 }

@@ -11,9 +11,9 @@
 
 #include "autograd/var.hpp"
 #include "core/json_reader.hpp"
+#include "run/trained_model.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
-#include "run/trained_model.hpp"
 
 using ln::test::contains;
 using ln::test::count;

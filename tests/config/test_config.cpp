@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -7,14 +9,12 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "config/config.hpp"
+#include "core/error.hpp"
+#include "run/model_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
-#include "run/model_builder.hpp"
-#include "core/error.hpp"
 
 using namespace ln;
 using test::contains;
@@ -48,11 +48,13 @@ TEST_CASE("defaults: load_config with no file is the struct defaults, and the sc
     CHECK(!key.help.empty());
     Config probe;
     // Re-assigning the default's own YAML text must succeed and change nothing.
-    Config round = parse_config_yaml(key.section() + ":\n  " + key.leaf() + ": " + key.to_yaml(probe), "probe");
+    Config round =
+        parse_config_yaml(key.section() + ":\n  " + key.leaf() + ": " + key.to_yaml(probe), "probe");
     CHECK(key.format(round) == key.default_text());
   }
   CHECK(names.size() == 58);
-  CHECK(config_sections() == std::vector<std::string>{"model", "attention", "tokenizer", "data", "train", "parallel"});
+  CHECK(config_sections() ==
+        std::vector<std::string>{"model", "attention", "tokenizer", "data", "train", "parallel"});
 }
 
 TEST_CASE("a YAML file sets typed values") {
@@ -81,74 +83,105 @@ TEST_CASE("a YAML file sets typed values") {
 TEST_CASE("unknown keys at every level name the nearest valid key and the line") {
   CHECK(contains(yaml_error("model:\n  heads: 4\n  layer: 6\n"),
                  "unknown key 'model.layer' in configs/x.yaml:3; did you mean 'model.layers'?"));
-  CHECK(contains(yaml_error("modle:\n  layers: 6\n"), "unknown key 'modle' in configs/x.yaml:1; did you mean 'model'?"));
+  CHECK(contains(yaml_error("modle:\n  layers: 6\n"),
+                 "unknown key 'modle' in configs/x.yaml:1; did you mean 'model'?"));
   CHECK(contains(yaml_error("trian: {}\n"), "did you mean 'train'?"));
   // A key at the top level, or in the wrong section, points at where it lives.
-  CHECK(contains(yaml_error("layers: 6\n"), "unknown key 'layers' in configs/x.yaml:1; did you mean 'model.layers'?"));
+  CHECK(contains(yaml_error("layers: 6\n"),
+                 "unknown key 'layers' in configs/x.yaml:1; did you mean 'model.layers'?"));
   CHECK(contains(yaml_error("model:\n  segments: [1]\n"), "did you mean 'attention.segments'?"));
   CHECK(contains(yaml_error("train:\n  learning_rat: 1\n"), "unknown key 'train.learning_rat'"));
   CHECK(contains(yaml_error("train:\n  warmup: 1\n"), "did you mean 'train.warmup_steps'?"));
-  CHECK(contains(yaml_error("train:\n  steps: 10\n  warmup_steps: 1\n  lr:\n    peak: 1\n"), "train.lr must be a number"));
-  CHECK(yaml_error("model.layers: 6\n") == "configs/x.yaml:1: write 'model.layers' nested, as 'model:' then '  layers: ...' on the next line");
+  CHECK(contains(yaml_error("train:\n  steps: 10\n  warmup_steps: 1\n  lr:\n    peak: 1\n"),
+                 "train.lr must be a number"));
+  CHECK(yaml_error("model.layers: 6\n") ==
+        "configs/x.yaml:1: write 'model.layers' nested, as 'model:' then '  layers: ...' on the next line");
 }
 
 TEST_CASE("wrong types are one line with file, line and key") {
-  CHECK(yaml_error("model:\n  heads: four\n") == "configs/x.yaml:2: model.heads must be an integer in [1, 256], got 'four'");
-  CHECK(yaml_error("model:\n\n  layers: 2.5\n") == "configs/x.yaml:3: model.layers must be an integer in [1, 1024], got '2.5'");
+  CHECK(yaml_error("model:\n  heads: four\n") ==
+        "configs/x.yaml:2: model.heads must be an integer in [1, 256], got 'four'");
+  CHECK(yaml_error("model:\n\n  layers: 2.5\n") ==
+        "configs/x.yaml:3: model.layers must be an integer in [1, 1024], got '2.5'");
   // A quoted number is a string, not a number.
-  CHECK(yaml_error("model:\n  heads: \"4\"\n") == "configs/x.yaml:2: model.heads must be an integer in [1, 256], got '\"4\"'");
-  CHECK(yaml_error("model:\n  subln: maybe\n") == "configs/x.yaml:2: model.subln must be true or false, got 'maybe'");
-  CHECK(yaml_error("train:\n  lr: fast\n") == "configs/x.yaml:2: train.lr must be a number in (0, 10], got 'fast'");
-  CHECK(yaml_error("model:\n  heads:\n") == "configs/x.yaml:2: model.heads must be an integer in [1, 256], got nothing");
-  CHECK(contains(yaml_error("model:\n  heads:\n    a: 1\n"), "model.heads must be an integer, got a mapping (check the indentation)"));
-  CHECK(contains(yaml_error("model:\n  heads: [4]\n"), "model.heads must be an integer in [1, 256], got a list"));
+  CHECK(yaml_error("model:\n  heads: \"4\"\n") ==
+        "configs/x.yaml:2: model.heads must be an integer in [1, 256], got '\"4\"'");
+  CHECK(yaml_error("model:\n  subln: maybe\n") ==
+        "configs/x.yaml:2: model.subln must be true or false, got 'maybe'");
+  CHECK(yaml_error("train:\n  lr: fast\n") ==
+        "configs/x.yaml:2: train.lr must be a number in (0, 10], got 'fast'");
+  CHECK(yaml_error("model:\n  heads:\n") ==
+        "configs/x.yaml:2: model.heads must be an integer in [1, 256], got nothing");
+  CHECK(contains(yaml_error("model:\n  heads:\n    a: 1\n"),
+                 "model.heads must be an integer, got a mapping (check the indentation)"));
+  CHECK(contains(yaml_error("model:\n  heads: [4]\n"),
+                 "model.heads must be an integer in [1, 256], got a list"));
   CHECK(contains(yaml_error("train:\n  out_dir: [a, b]\n"), "train.out_dir must be a single string"));
-  CHECK(contains(yaml_error("train:\n  out_dir: \"\"\n"), "configs/x.yaml:2: train.out_dir must not be empty"));
+  CHECK(
+      contains(yaml_error("train:\n  out_dir: \"\"\n"), "configs/x.yaml:2: train.out_dir must not be empty"));
 }
 
 TEST_CASE("out-of-range values name the range") {
-  CHECK(yaml_error("model:\n  heads: 0\n") == "configs/x.yaml:2: model.heads must be an integer in [1, 256], got '0'");
-  CHECK(yaml_error("model:\n  heads: 300\n") == "configs/x.yaml:2: model.heads must be an integer in [1, 256], got '300'");
+  CHECK(yaml_error("model:\n  heads: 0\n") ==
+        "configs/x.yaml:2: model.heads must be an integer in [1, 256], got '0'");
+  CHECK(yaml_error("model:\n  heads: 300\n") ==
+        "configs/x.yaml:2: model.heads must be an integer in [1, 256], got '300'");
   CHECK(yaml_error("train:\n  lr: 0\n") == "configs/x.yaml:2: train.lr must be a number in (0, 10], got '0'");
-  CHECK(yaml_error("model:\n  dropout: 1\n") == "configs/x.yaml:2: model.dropout must be a number in [0, 1), got '1'");
-  CHECK(yaml_error("train:\n  beta2: -0.5\n") == "configs/x.yaml:2: train.beta2 must be a number in [0, 1), got '-0.5'");
+  CHECK(yaml_error("model:\n  dropout: 1\n") ==
+        "configs/x.yaml:2: model.dropout must be a number in [0, 1), got '1'");
+  CHECK(yaml_error("train:\n  beta2: -0.5\n") ==
+        "configs/x.yaml:2: train.beta2 must be a number in [0, 1), got '-0.5'");
   CHECK(contains(yaml_error("train:\n  steps: 99999999999999999999999\n"), "train.steps must be an integer"));
   CHECK(contains(yaml_error("train:\n  lr: .nan\n"), "train.lr must be a number in (0, 10], got '.nan'"));
 }
 
 TEST_CASE("a bad choice lists the choices and suggests the nearest") {
   CHECK(yaml_error("attention:\n  kind: dialted\n") ==
-        "configs/x.yaml:2: attention.kind must be one of dilated|dense|sparse, got 'dialted'; did you mean 'dilated'?");
-  CHECK(yaml_error("train:\n  schedule: exponential\n") ==
-        "configs/x.yaml:2: train.schedule must be one of cosine|linear|polynomial|constant, got 'exponential'");
+        "configs/x.yaml:2: attention.kind must be one of dilated|dense|sparse, got 'dialted'; did you mean "
+        "'dilated'?");
+  CHECK(
+      yaml_error("train:\n  schedule: exponential\n") ==
+      "configs/x.yaml:2: train.schedule must be one of cosine|linear|polynomial|constant, got 'exponential'");
 }
 
 TEST_CASE("bad lists") {
   CHECK(yaml_error("attention:\n  segments: [128, x, 512]\n") ==
-        "configs/x.yaml:2: attention.segments must be a list of integers each in [1, 16777216], got 'x' at position 1");
-  CHECK(contains(yaml_error("attention:\n  segments: 128\n"), "attention.segments must be a list of integers each in [1, 16777216] like [1, 2, 4], got '128'"));
-  CHECK(contains(yaml_error("attention:\n  segments: []\n"), "attention.segments must be a list of integers each in [1, 16777216], got an empty list"));
+        "configs/x.yaml:2: attention.segments must be a list of integers each in [1, 16777216], got 'x' at "
+        "position 1");
+  CHECK(contains(
+      yaml_error("attention:\n  segments: 128\n"),
+      "attention.segments must be a list of integers each in [1, 16777216] like [1, 2, 4], got '128'"));
+  CHECK(contains(yaml_error("attention:\n  segments: []\n"),
+                 "attention.segments must be a list of integers each in [1, 16777216], got an empty list"));
   CHECK(contains(yaml_error("attention:\n  segments: [0]\n"), "got '0' at position 0"));
-  CHECK(contains(yaml_error("attention:\n  segments: [[1, 2]]\n"), "attention.segments must be a list of integers, got a list containing a list"));
+  CHECK(contains(yaml_error("attention:\n  segments: [[1, 2]]\n"),
+                 "attention.segments must be a list of integers, got a list containing a list"));
   CHECK(contains(yaml_error("data:\n  train: []\n"), "data.train must be a non-empty list of strings"));
 }
 
 TEST_CASE("file-level problems: missing, empty, not a mapping, bad syntax, duplicates") {
   test::TempDir dir;
   std::string missing = dir / "nope.yaml";
-  CHECK(contains(error_of([&] { load_config(missing, {}); }), "config file '" + missing + "' does not exist"));
+  CHECK(
+      contains(error_of([&] { load_config(missing, {}); }), "config file '" + missing + "' does not exist"));
   std::string empty = dir.write("empty.yaml", "");
   CHECK(contains(error_of([&] { load_config(empty, {}); }), empty + " is empty"));
   std::string comments = dir.write("comments.yaml", "# nothing here\n");
   CHECK(contains(error_of([&] { load_config(comments, {}); }), comments + " is empty"));
   CHECK(contains(error_of([&] { load_config(dir.path().string(), {}); }), "is a directory"));
-  CHECK(contains(yaml_error("- model\n- train\n"), "configs/x.yaml:1: the top level must be a mapping of sections"));
-  CHECK(contains(yaml_error("42\n"), "the top level must be a mapping of sections (model:, attention:, ...), got a single value"));
-  CHECK(contains(yaml_error("model: 5\n"), "configs/x.yaml:1: section 'model' must be a mapping of keys, got a single value"));
+  CHECK(contains(yaml_error("- model\n- train\n"),
+                 "configs/x.yaml:1: the top level must be a mapping of sections"));
+  CHECK(
+      contains(yaml_error("42\n"),
+               "the top level must be a mapping of sections (model:, attention:, ...), got a single value"));
+  CHECK(contains(yaml_error("model: 5\n"),
+                 "configs/x.yaml:1: section 'model' must be a mapping of keys, got a single value"));
   CHECK(contains(yaml_error("model:\n  layers: [1, 2\n"), "configs/x.yaml:"));
   CHECK(contains(yaml_error("model:\n  layers: [1, 2\n"), "not valid YAML"));
-  CHECK(yaml_error("model:\n  layers: 2\n  layers: 3\n") == "configs/x.yaml:3: model.layers given twice (first on line 2); keep one");
-  CHECK(contains(yaml_error("model:\n  layers: 2\ntrain: {}\nmodel:\n  heads: 2\n"), "configs/x.yaml:4: section 'model' given twice"));
+  CHECK(yaml_error("model:\n  layers: 2\n  layers: 3\n") ==
+        "configs/x.yaml:3: model.layers given twice (first on line 2); keep one");
+  CHECK(contains(yaml_error("model:\n  layers: 2\ntrain: {}\nmodel:\n  heads: 2\n"),
+                 "configs/x.yaml:4: section 'model' given twice"));
   // A file that loads records where it came from.
   std::string good = dir.write("good.yaml", "model:\n  layers: 3\n");
   Config c = load_config(good, {"model.heads=8"});
@@ -169,11 +202,14 @@ TEST_CASE("--set overrides: values, lists, and errors") {
   // Later overrides win.
   CHECK(load_config("", {"model.layers=6", "model.layers=2"}).model.layers == 2);
 
-  CHECK(contains(set_error("model.layer=6"), "unknown key 'model.layer' in --set model.layer=6; did you mean 'model.layers'?"));
+  CHECK(contains(set_error("model.layer=6"),
+                 "unknown key 'model.layer' in --set model.layer=6; did you mean 'model.layers'?"));
   CHECK(contains(set_error("layers=6"), "did you mean 'model.layers'?"));
-  CHECK(set_error("model.heads=four") == "--set model.heads=four: model.heads must be an integer in [1, 256], got 'four'");
+  CHECK(set_error("model.heads=four") ==
+        "--set model.heads=four: model.heads must be an integer in [1, 256], got 'four'");
   CHECK(set_error("attention.dilations=1,x,2") ==
-        "--set attention.dilations=1,x,2: attention.dilations must be a list of integers each in [1, 16777216], got 'x' at position 1");
+        "--set attention.dilations=1,x,2: attention.dilations must be a list of integers each in [1, "
+        "16777216], got 'x' at position 1");
   CHECK(contains(set_error("attention.dilations=1,,2"), "got '' at position 1"));
   CHECK(contains(set_error("attention.dilations=[]"), "got an empty list"));
   CHECK(contains(set_error("model.layers"), "--set model.layers: expected section.key=value"));
@@ -185,16 +221,21 @@ TEST_CASE("--set overrides: values, lists, and errors") {
 }
 
 TEST_CASE("cross-field checks") {
-  CHECK(contains(set_error("model.d_model=250"), "--set model.d_model=250: model.d_model (250) must be a multiple of model.heads (4)"));
-  CHECK(contains(load_config("", {"model.d_model=12", "model.heads=4", "model.positions=none"}).source, "defaults"));
+  CHECK(contains(set_error("model.d_model=250"),
+                 "--set model.d_model=250: model.d_model (250) must be a multiple of model.heads (4)"));
+  CHECK(contains(load_config("", {"model.d_model=12", "model.heads=4", "model.positions=none"}).source,
+                 "defaults"));
   CHECK(contains(set_error("model.d_model=12"), "head dim d_model/heads (3) must be even"));
   CHECK(contains(set_error("attention.dilations=1,2"),
                  "attention.segments has 3 entries but attention.dilations has 2"));
   CHECK(contains(set_error("train.min_lr=0.01"), "train.min_lr (0.01) must not exceed train.lr (0.001)"));
-  CHECK(contains(set_error("train.warmup_steps=2000"), "train.warmup_steps (2000) must not exceed train.steps (1000)"));
-  CHECK(contains(set_error("train.batch_tokens=1000"), "train.batch_tokens (1000) must be a multiple of data.seq_len (512)"));
+  CHECK(contains(set_error("train.warmup_steps=2000"),
+                 "train.warmup_steps (2000) must not exceed train.steps (1000)"));
+  CHECK(contains(set_error("train.batch_tokens=1000"),
+                 "train.batch_tokens (1000) must be a multiple of data.seq_len (512)"));
   CHECK(load_config("", {"train.batch_tokens=4096"}).train.batch_tokens == 4096);
-  CHECK(contains(set_error("model.vocab_size=100"), "model.vocab_size (100) is smaller than tokenizer.vocab_size (4096)"));
+  CHECK(contains(set_error("model.vocab_size=100"),
+                 "model.vocab_size (100) is smaller than tokenizer.vocab_size (4096)"));
   CHECK(contains(set_error("data.val_fraction=0"), "nothing to validate on"));
   CHECK(contains(yaml_error("model:\n  d_model: 250\n"), "configs/x.yaml:2: model.d_model (250)"));
 }
@@ -259,8 +300,10 @@ TEST_CASE("the table marks exactly the values that differ from the default") {
     std::istringstream words(line.substr(2));
     std::string name, value;
     words >> name >> value;
-    if (line[0] == '*') marked.insert(name + "=" + value);
-    else CHECK(line.substr(0, 2) == "  ");
+    if (line[0] == '*')
+      marked.insert(name + "=" + value);
+    else
+      CHECK(line.substr(0, 2) == "  ");
     size_t column = line.find_first_not_of(' ', 2 + name.size());
     if (value_column == std::string::npos) value_column = column;
     CHECK(column == value_column);  // aligned
@@ -313,7 +356,8 @@ TEST_CASE("every shipped config in configs/ loads and validates, model and atten
     // The LongNet constraints (patterns vs heads, positions vs head dim) hold too.
     CHECK_NOTHROW(model_spec_from_config(c, c.tokenizer.vocab_size));
   }
-  for (const char* name : {"default.yaml", "dense.yaml", "sparse.yaml", "long-8k.yaml"}) CHECK(seen.count(name) == 1);
+  for (const char* name : {"default.yaml", "dense.yaml", "sparse.yaml", "long-8k.yaml"})
+    CHECK(seen.count(name) == 1);
 }
 
 TEST_CASE("config YAML: every number key is written as a float any YAML 1.1 reader reads as a float") {

@@ -16,10 +16,10 @@
 
 #include "config/config.hpp"
 #include "kernels/attention/attention_spec.hpp"
+#include "run/model_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
 #include "train/batch_plan.hpp"
-#include "run/model_builder.hpp"
 
 using namespace ln;
 using test::contains;

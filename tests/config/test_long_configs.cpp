@@ -7,8 +7,8 @@
 #include "config/config.hpp"
 #include "kernels/attention/attention_spec.hpp"
 #include "nn/language_model.hpp"
-#include "train/memory_estimate.hpp"
 #include "run/model_builder.hpp"
+#include "train/memory_estimate.hpp"
 
 using namespace ln;
 
@@ -24,9 +24,8 @@ TEST_CASE("configs/long-64k.yaml and long-1m.yaml are usable as shipped") {
     CHECK(attention_spec_warnings(spec.attention, spec.heads).empty());       // heads >= every dilation
     CHECK(spec.attention.segments.back() >= seq);                             // the widest sees everything
     CHECK(xpos_max_log_factor(spec.attention, spec.head_dim(), seq) < 80.0);  // the attention op's limit
-    const MemoryEstimate e =
-        estimate_training_memory(spec, LanguageModel::count_parameters(spec), c.train.batch_size, seq,
-                                 c.train.recompute);
+    const MemoryEstimate e = estimate_training_memory(spec, LanguageModel::count_parameters(spec),
+                                                      c.train.batch_size, seq, c.train.recompute);
     CHECK(e.total() < (uint64_t{22} << 30));
   }
 }

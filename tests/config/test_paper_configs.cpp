@@ -10,8 +10,8 @@
 #include "config/config.hpp"
 #include "core/json_reader.hpp"
 #include "nn/model_flops.hpp"
-#include "support/temp_dir.hpp"
 #include "run/model_builder.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace ln;
 

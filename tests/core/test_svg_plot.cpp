@@ -51,14 +51,15 @@ TEST_CASE("SvgWriter: escaped text, ticks inside the area, a legend row per entr
   CHECK(s.find("a &lt;b&gt; &amp; &quot;c&quot;") != std::string::npos);
   CHECK(s.find("<line x1=\"100.0\" y1=\"62.0\" x2=\"100.0\" y2=\"426.0\"") != std::string::npos);  // grid
   CHECK(s.find("<line x1=\"67.0\" y1=\"200.0\" x2=\"72.0\" y2=\"200.0\"") != std::string::npos);   // y tick
-  CHECK(s.find("<rect x=\"72.0\" y=\"62.0\" width=\"704.0\" height=\"364.0\" fill=\"none\"") != std::string::npos);
+  CHECK(s.find("<rect x=\"72.0\" y=\"62.0\" width=\"704.0\" height=\"364.0\" fill=\"none\"") !=
+        std::string::npos);
   CHECK(count(s, "<polyline") == 1);
   CHECK(s.find("stroke-opacity=\"0.55\" stroke-linejoin=\"round\" points=\"80.0,100.0 90.2,110.0\"/>") !=
         std::string::npos);
   // Legend: a box 10 + 2 * 20 high, row middles at 70 + 15 and 70 + 35; a text-only row has no sample.
   CHECK(s.find("<rect x=\"500.0\" y=\"70.0\" width=\"190.0\" height=\"50.0\"") != std::string::npos);
-  CHECK(s.find("<line x1=\"510.0\" y1=\"85.0\" x2=\"538.0\" y2=\"85.0\" stroke=\"#111111\" stroke-width=\"1.8\"") !=
-        std::string::npos);
+  CHECK(s.find("<line x1=\"510.0\" y1=\"85.0\" x2=\"538.0\" y2=\"85.0\" stroke=\"#111111\" "
+               "stroke-width=\"1.8\"") != std::string::npos);
   CHECK(s.find("<circle cx=\"524.0\" cy=\"85.0\" r=\"3\"") != std::string::npos);
   CHECK(s.find("<text x=\"546.0\" y=\"109.0\" font-size=\"12\">(2 more)</text>") != std::string::npos);
   CHECK(count(s, "<line x1=\"510.0\"") == 1);

@@ -1,7 +1,6 @@
 #include <doctest/doctest.h>
-#include <sys/stat.h>
-
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -41,8 +40,7 @@ TEST_CASE("corpus: directories are walked recursively, sorted, regular non-hidde
         std::string::npos);
   CHECK(error_of([&] { ln::list_corpus_files({dir / "c/fifo"}); }).find("neither") != std::string::npos);
   std::filesystem::create_directories(dir / "empty");
-  CHECK(error_of([&] { ln::list_corpus_files({dir / "empty"}); }).find("no text files") !=
-        std::string::npos);
+  CHECK(error_of([&] { ln::list_corpus_files({dir / "empty"}); }).find("no text files") != std::string::npos);
 }
 
 TEST_CASE("corpus: UTF-8 validation") {
@@ -170,7 +168,8 @@ TEST_CASE("corpus: glob patterns expand to their sorted matches; a pattern match
   ln::test::write_file(dir / "g/sub/d.txt", "d");
   ln::test::write_file(dir / "g/sub/e.txt", "e");
   REQUIRE(::mkfifo((dir / "g/pipe.txt").c_str(), 0644) == 0);  // skipped by a pattern, as in a folder
-  CHECK(ln::list_corpus_files({dir / "g/*.txt"}) == std::vector<std::string>{dir / "g/a.txt", dir / "g/b.txt"});
+  CHECK(ln::list_corpus_files({dir / "g/*.txt"}) ==
+        std::vector<std::string>{dir / "g/a.txt", dir / "g/b.txt"});
   // A matched directory is walked like a named one.
   CHECK(ln::list_corpus_files({dir / "g/s?b", dir / "g/[c]*"}) ==
         std::vector<std::string>{dir / "g/sub/d.txt", dir / "g/sub/e.txt", dir / "g/c.md"});
@@ -234,15 +233,16 @@ TEST_CASE("corpus: binary files are skipped with one warning line naming them, o
 
 TEST_CASE("corpus: a .jsonl file's documents are the \"text\" fields of its lines") {
   ln::test::TempDir dir;
-  const std::string path = dir.write(
-      "d.jsonl",
-      "{\"id\": 1, \"text\": \"first line\\nsecond\\tline\\n\"}\n"
-      "\n"
-      "{\"text\": \"caf\\u00e9 \\ud83d\\ude00 \\\"quoted\\\"\", \"meta\": {\"x\": [1, 2]}}\n"
-      "{\"text\": \"   \"}\n"
-      "{\"text\": \"\"}\n"
-      "{\"text\": \"last, no newline at the end of the file\"}");
-  const std::vector<std::string> expected = {"first line\nsecond\tline\n", "caf\xc3\xa9 \xf0\x9f\x98\x80 \"quoted\"",
+  const std::string path =
+      dir.write("d.jsonl",
+                "{\"id\": 1, \"text\": \"first line\\nsecond\\tline\\n\"}\n"
+                "\n"
+                "{\"text\": \"caf\\u00e9 \\ud83d\\ude00 \\\"quoted\\\"\", \"meta\": {\"x\": [1, 2]}}\n"
+                "{\"text\": \"   \"}\n"
+                "{\"text\": \"\"}\n"
+                "{\"text\": \"last, no newline at the end of the file\"}");
+  const std::vector<std::string> expected = {"first line\nsecond\tline\n",
+                                             "caf\xc3\xa9 \xf0\x9f\x98\x80 \"quoted\"",
                                              "last, no newline at the end of the file"};
   // Lines are documents whatever data.document_separator says; whitespace-only texts drop.
   CHECK(documents_of(path, ln::DocumentSeparator::file) == expected);
@@ -268,7 +268,9 @@ TEST_CASE("corpus: a .jsonl file's documents are the \"text\" fields of its line
   CHECK(ln::test::contains(e1, "bad.jsonl line 2"));
   CHECK(ln::test::contains(e1, "\"text\""));
   const std::string broken = dir.write("broken.jsonl", "{\"text\": \"ok\"}\n\n[1, 2]\n");
-  CHECK(ln::test::contains(error_of([&] { documents_of(broken, ln::DocumentSeparator::file); }), "broken.jsonl line 3"));
+  CHECK(ln::test::contains(error_of([&] { documents_of(broken, ln::DocumentSeparator::file); }),
+                           "broken.jsonl line 3"));
   const std::string cut = dir.write("cut.jsonl", "{\"text\": \"unterminated}\n");
-  CHECK(ln::test::contains(error_of([&] { documents_of(cut, ln::DocumentSeparator::file); }), "cut.jsonl line 1"));
+  CHECK(ln::test::contains(error_of([&] { documents_of(cut, ln::DocumentSeparator::file); }),
+                           "cut.jsonl line 1"));
 }

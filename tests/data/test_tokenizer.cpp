@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <random>
 #include <cstdio>
+#include <random>
 #include <string>
 
 #include "core/error.hpp"
@@ -178,12 +178,24 @@ std::string random_utf8(std::mt19937& rng, size_t chars) {
   for (size_t i = 0; i < chars; ++i) {
     uint32_t cp;
     switch (rng() % 6) {
-      case 0: cp = ascii_heavy[rng() % ascii_heavy.size()]; break;
-      case 1: cp = 0x20 + rng() % 0x5F; break;
-      case 2: cp = 0x80 + rng() % 0x780; break;
-      case 3: cp = rng() % 4 ? 0x800 + rng() % (0xD800 - 0x800) : 0x2581; break;  // U+2581: "▁"
-      case 4: cp = 0xE000 + rng() % 0x2000; break;
-      default: cp = 0x10000 + rng() % 0x100000; break;
+      case 0:
+        cp = ascii_heavy[rng() % ascii_heavy.size()];
+        break;
+      case 1:
+        cp = 0x20 + rng() % 0x5F;
+        break;
+      case 2:
+        cp = 0x80 + rng() % 0x780;
+        break;
+      case 3:
+        cp = rng() % 4 ? 0x800 + rng() % (0xD800 - 0x800) : 0x2581;
+        break;  // U+2581: "▁"
+      case 4:
+        cp = 0xE000 + rng() % 0x2000;
+        break;
+      default:
+        cp = 0x10000 + rng() % 0x100000;
+        break;
     }
     if (cp < 0x80) {
       out += char(cp);
@@ -211,8 +223,8 @@ TEST_CASE("tokenizer: decode(encode(x)) == x for any UTF-8 text: newlines, tabs 
   }
   ln::test::write_file(dir / "code.c", code);
   ln::test::write_file(dir / "prose.txt", ln::test::generated_text(800, 5));
-  const ln::Tokenizer tok = ln::Tokenizer::train(small_options("bpe", 400), {dir / "code.c", dir / "prose.txt"},
-                                                 dir / "t.model");
+  const ln::Tokenizer tok =
+      ln::Tokenizer::train(small_options("bpe", 400), {dir / "code.c", dir / "prose.txt"}, dir / "t.model");
   const std::vector<std::string> texts = {
       "int main() {\n    return 0;\n}\n",
       "\n\nleading newlines, trailing spaces   \n\n\n",
@@ -221,7 +233,8 @@ TEST_CASE("tokenizer: decode(encode(x)) == x for any UTF-8 text: newlines, tabs 
       "\n",
       "a\r\nwindows line ends\r\n",
       "the  nation   and    the     people",
-      "SentencePiece's own space marker \xE2\x96\x81 and \xE2\x96\x81\xE2\x96\x81 written literally\xE2\x96\x81",
+      "SentencePiece's own space marker \xE2\x96\x81 and \xE2\x96\x81\xE2\x96\x81 written "
+      "literally\xE2\x96\x81",
       code.substr(0, 2000),
   };
   for (const std::string& text : texts) {
@@ -241,7 +254,9 @@ TEST_CASE("tokenizer: decode(encode(x)) == x for any UTF-8 text: newlines, tabs 
     const size_t cut = rng() % (text.size() + 1);
     const size_t at = cut < text.size() ? cut : text.size();
     size_t boundary = at;  // a character boundary
-    while (boundary > 0 && boundary < text.size() && (static_cast<unsigned char>(text[boundary]) & 0xC0) == 0x80) --boundary;
+    while (boundary > 0 && boundary < text.size() &&
+           (static_cast<unsigned char>(text[boundary]) & 0xC0) == 0x80)
+      --boundary;
     std::vector<int32_t> joined = tok.encode(text.substr(0, boundary));
     const std::vector<int32_t> rest = tok.encode(text.substr(boundary));
     joined.insert(joined.end(), rest.begin(), rest.end());
@@ -262,6 +277,7 @@ TEST_CASE("tokenizer: a model trained with the old rules keeps them when loaded"
   ln::Tokenizer::train(old_rules, {dir / "c.txt"}, dir / "old.model");
   const ln::Tokenizer old = ln::Tokenizer::load(dir / "old.model");
   CHECK(old.decode(old.encode("a\nb   c")) == "a b c");
-  const ln::Tokenizer now = ln::Tokenizer::train(small_options("bpe", 320), {dir / "c.txt"}, dir / "new.model");
+  const ln::Tokenizer now =
+      ln::Tokenizer::train(small_options("bpe", 320), {dir / "c.txt"}, dir / "new.model");
   CHECK(now.decode(now.encode("a\nb   c")) == "a\nb   c");
 }

@@ -15,9 +15,9 @@
 #include "dist/mpi_session.hpp"
 #include "dist/process_grid.hpp"
 #include "dist_test_util.hpp"
+#include "run/safetensors.hpp"
 #include "support/temp_dir.hpp"
 #include "train/metrics_log.hpp"
-#include "run/safetensors.hpp"
 #include "train/trainer.hpp"
 
 using namespace ln;
@@ -177,7 +177,8 @@ TEST_CASE(
       write_file(dir + "/single4.yaml", config_to_yaml(ref));
       const std::string cmd = "env -u OMPI_COMM_WORLD_SIZE -u PMIX_RANK -u PMI_RANK -u PMI_SIZE " +
                               std::string(LONGNET_BINARY) + " train --config " + dir +
-                              "/single4.yaml --set train.steps=4 --quiet --threads 1 > " + dir + "/single4.log 2>&1";
+                              "/single4.yaml --set train.steps=4 --quiet --threads 1 > " + dir +
+                              "/single4.log 2>&1";
       REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, test::read_file(dir + "/single4.log"));
       auto a = tensors(c.train.out_dir + "/step-000000004/model.safetensors");
       auto b = tensors(single + "/step-000000004/model.safetensors");

@@ -120,8 +120,8 @@ namespace {
 
 // This rank's sharded loss under `options`, its gradients summed over the world; the
 // single-process loss and gradients under `reference`. Returns the worst relative gradient error.
-double sharded_vs_single(int64_t P, PositionKind pos, const ForwardOptions& options, const ForwardOptions& reference,
-                         double loss_tolerance) {
+double sharded_vs_single(int64_t P, PositionKind pos, const ForwardOptions& options,
+                         const ForwardOptions& reference, double loss_tolerance) {
   dist::ProcessGrid grid(P);
   const ModelSpec spec = tiny_spec(HeadOffset::mod, pos);
   const int64_t B = 4, T = 64, l = T / P, rows = B / grid.data_size();
@@ -146,7 +146,8 @@ double sharded_vs_single(int64_t P, PositionKind pos, const ForwardOptions& opti
   for (size_t i = 0; i < mine.size(); ++i) {
     REQUIRE(theirs[i].second.grad().defined());
     INFO(mine[i].first);
-    worst = std::max(worst, relative_error(theirs[i].second.grad().to_vector(), mine[i].second.grad().to_vector()));
+    worst = std::max(worst,
+                     relative_error(theirs[i].second.grad().to_vector(), mine[i].second.grad().to_vector()));
   }
   return worst;
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/json_reader.hpp"
 #include "data/split.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
@@ -15,10 +16,9 @@
 #include "eval/perplexity.hpp"
 #include "eval/validation_split.hpp"
 #include "eval_fixture.hpp"
-#include "support/text_checks.hpp"
 #include "run/checkpoint.hpp"
-#include "core/json_reader.hpp"
 #include "run/trained_model.hpp"
+#include "support/text_checks.hpp"
 
 using namespace ln;
 using test::contains;
@@ -48,7 +48,6 @@ double number(const JsonValue& v, const std::string& key) {
   REQUIRE(m->kind == JsonValue::Kind::number);
   return std::stod(m->text);
 }
-
 
 }  // namespace
 
@@ -81,15 +80,16 @@ TEST_CASE("longnet eval --json on a tiny trained run: the library's numbers, bot
     CHECK(methods[m].find("method")->text == names[m]);
     const JsonValue& all = *methods[m].find("all");
     const JsonValue& file = methods[m].find("files")->items.at(0);
-    const StreamResult expected =
-        evaluate_stream(*trained.model, text.tokens, plan_windows(int64_t(text.tokens.size()), 32, strides[m]), 1);
+    const StreamResult expected = evaluate_stream(
+        *trained.model, text.tokens, plan_windows(int64_t(text.tokens.size()), 32, strides[m]), 1);
     CHECK(number(file, "tokens") == text.predictions());
     CHECK(number(file, "bytes") == double(std::filesystem::file_size(run.heldout)));
     CHECK(number(file, "mean_loss") == doctest::Approx(expected.loss.mean_loss()).epsilon(1e-5));
     CHECK(number(file, "perplexity") == doctest::Approx(std::exp(number(file, "mean_loss"))).epsilon(1e-7));
     CHECK(number(file, "perplexity_se") > 0);
     CHECK(number(file, "bits_per_byte") ==
-          doctest::Approx(number(file, "mean_loss") * number(file, "tokens") / std::log(2.0) / number(file, "bytes"))
+          doctest::Approx(number(file, "mean_loss") * number(file, "tokens") / std::log(2.0) /
+                          number(file, "bytes"))
               .epsilon(1e-7));
     CHECK(number(all, "mean_loss") == doctest::Approx(number(file, "mean_loss")));
     // A few steps of training: better than uniform over 300 pieces, far from perfect.
@@ -126,7 +126,8 @@ TEST_CASE("longnet eval: text table, directories, loss by position") {
     loss += number(b, "tokens") * number(b, "mean_loss");
   }
   CHECK(last_to == 16);
-  const Run j = longnet("eval --checkpoint " + run.run_dir + " --data " + (run.dir / "heldout") + " --json -q");
+  const Run j =
+      longnet("eval --checkpoint " + run.run_dir + " --data " + (run.dir / "heldout") + " --json -q");
   const JsonValue all = *parse_json(j.out, "eval").find("methods")->items[0].find("all");
   CHECK(tokens == number(all, "tokens"));
   CHECK(loss / tokens == doctest::Approx(number(all, "mean_loss")).epsilon(1e-7));
@@ -177,12 +178,15 @@ TEST_CASE("longnet eval --validation-split: the documents training held out") {
 
   // Independently: the token cache training used, and its split.
   TrainedModel trained = load_trained_model(run.run_dir);
-  const TokenCache cache = ensure_token_cache(trained.config.data.train, trained.tokenizer, trained.config.data.cache_dir);
+  const TokenCache cache =
+      ensure_token_cache(trained.config.data.train, trained.tokenizer, trained.config.data.cache_dir);
   const TokenFile tokens = TokenFile::open(cache.path);
-  const DataSplit split = split_by_document(tokens.document_offsets(), 0.34, uint64_t(trained.config.train.seed));
+  const DataSplit split =
+      split_by_document(tokens.document_offsets(), 0.34, uint64_t(trained.config.train.seed));
   REQUIRE(split.val_documents.size() == 1);
   const TokenSource& source = tokens.sources().at(size_t(split.val_documents[0]));
-  CHECK(std::filesystem::path(files[0].find("path")->text).filename() == std::filesystem::path(source.path).filename());
+  CHECK(std::filesystem::path(files[0].find("path")->text).filename() ==
+        std::filesystem::path(source.path).filename());
   CHECK(number(files[0], "tokens") == double(total_tokens(split.val)));
   CHECK(number(files[0], "bytes") == double(source.size));
   CHECK(contains(j.find("notes")->items.at(0).text, "validation split"));

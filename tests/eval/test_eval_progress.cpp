@@ -21,7 +21,8 @@ std::string contents(FILE* f) {
 
 TEST_CASE("eval progress: the line, its speed and ETA") {
   EvalProgressStats s{"2/12 a.txt sliding", 4500, 10000, 3.412, 1500, 3.6667};
-  CHECK(format_eval_progress(s) == "eval 2/12 a.txt sliding | 45% | loss 3.412 | ppl 30.3 | 1.50k tok/s | ETA 4s");
+  CHECK(format_eval_progress(s) ==
+        "eval 2/12 a.txt sliding | 45% | loss 3.412 | ppl 30.3 | 1.50k tok/s | ETA 4s");
   s.tokens_per_s = -1;
   s.eta_s = -1;
   CHECK(contains(format_eval_progress(s), "| ? tok/s | ETA ?"));

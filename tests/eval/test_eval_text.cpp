@@ -33,7 +33,8 @@ TEST_CASE("eval text: the token stream is the training token cache's, after one 
     REQUIRE(eval.tokens.size() == static_cast<size_t>(reference.size()) + 1);
     CHECK(eval.tokens[0] == tokenizer().eos_id());
     bool same = true;
-    for (int64_t i = 0; i < reference.size(); ++i) same = same && eval.tokens[static_cast<size_t>(i + 1)] == static_cast<int32_t>(reference.tokens()[i]);
+    for (int64_t i = 0; i < reference.size(); ++i)
+      same = same && eval.tokens[static_cast<size_t>(i + 1)] == static_cast<int32_t>(reference.tokens()[i]);
     CHECK(same);
     CHECK(eval.documents == reference.document_count());
     CHECK(eval.bytes == static_cast<int64_t>(text.size()));
@@ -46,11 +47,14 @@ TEST_CASE("eval text: empty, blank and invalid UTF-8 files are one-line errors n
   test::write_file(dir / "empty.txt", "");
   test::write_file(dir / "blank.txt", " \n\n \t\n");
   test::write_file(dir / "latin1.txt", "caf\xe9 au lait\n");
-  const std::string empty = error_of([&] { read_eval_text(dir / "empty.txt", tokenizer(), DocumentSeparator::file); });
+  const std::string empty =
+      error_of([&] { read_eval_text(dir / "empty.txt", tokenizer(), DocumentSeparator::file); });
   CHECK(contains(empty, "empty.txt is empty (0 bytes)"));
-  const std::string blank = error_of([&] { read_eval_text(dir / "blank.txt", tokenizer(), DocumentSeparator::file); });
+  const std::string blank =
+      error_of([&] { read_eval_text(dir / "blank.txt", tokenizer(), DocumentSeparator::file); });
   CHECK(contains(blank, "blank.txt holds only whitespace"));
-  const std::string latin = error_of([&] { read_eval_text(dir / "latin1.txt", tokenizer(), DocumentSeparator::file); });
+  const std::string latin =
+      error_of([&] { read_eval_text(dir / "latin1.txt", tokenizer(), DocumentSeparator::file); });
   CHECK(contains(latin, "latin1.txt is not valid UTF-8 (byte offset 3)"));
   for (const auto& m : {empty, blank, latin}) CHECK(m.find('\n') == std::string::npos);
 }

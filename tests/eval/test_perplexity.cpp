@@ -43,7 +43,8 @@ std::vector<int32_t> stream(int64_t n, int32_t vocab) {
 
 // The reference: for prediction t scored with `history` tokens, run the model on exactly
 // tokens [t - history, t) as one sequence and take -log softmax in double.
-double naive_loss(const LanguageModel& model, const std::vector<int32_t>& tokens, int64_t t, int64_t history) {
+double naive_loss(const LanguageModel& model, const std::vector<int32_t>& tokens, int64_t t,
+                  int64_t history) {
   std::vector<int32_t> ids(tokens.begin() + (t - history), tokens.begin() + t);
   NoGradGuard no_grad;
   Var logits = model.logits(ids, 1, history);
@@ -55,7 +56,6 @@ double naive_loss(const LanguageModel& model, const std::vector<int32_t>& tokens
   for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v]) - mx);
   return mx + std::log(sum) - static_cast<double>(row[tokens[static_cast<size_t>(t)]]);
 }
-
 
 }  // namespace
 
@@ -105,7 +105,8 @@ TEST_CASE("perplexity: every scored loss equals a naive forward over its own his
   }
 }
 
-TEST_CASE("perplexity: batching does not change the numbers; sliding with stride == context is non-overlapping") {
+TEST_CASE(
+    "perplexity: batching does not change the numbers; sliding with stride == context is non-overlapping") {
   LanguageModel model(tiny_spec(), 11);
   const auto tokens = stream(40, 23);
   const auto chunked = plan_windows(40, 8, 8);
@@ -158,7 +159,8 @@ TEST_CASE("perplexity: contexts the attention cannot take are refused") {
   CHECK(limit > 1000);
   CHECK(limit < (int64_t{1} << 40));
   check_eval_context(dense, limit);
-  CHECK(contains(error_of([&] { check_eval_context(dense, limit + 1); }), "context " + std::to_string(limit + 1)));
+  CHECK(contains(error_of([&] { check_eval_context(dense, limit + 1); }),
+                 "context " + std::to_string(limit + 1)));
   CHECK(contains(error_of([&] { check_eval_context(dense, limit + 1); }), std::to_string(limit)));
   // Dilated attention: the decay spans one segment at most, so any context works.
   CHECK(max_eval_context(tiny_spec()) == std::numeric_limits<int64_t>::max());
@@ -167,5 +169,6 @@ TEST_CASE("perplexity: contexts the attention cannot take are refused") {
   // A token outside the vocabulary is caught before the model sees it.
   LanguageModel model(tiny_spec(), 1);
   std::vector<int32_t> bad = {1, 2, 99, 3};
-  CHECK(contains(error_of([&] { evaluate_stream(model, bad, plan_windows(4, 4, 4), 1); }), "outside the model's vocabulary"));
+  CHECK(contains(error_of([&] { evaluate_stream(model, bad, plan_windows(4, 4, 4), 1); }),
+                 "outside the model's vocabulary"));
 }

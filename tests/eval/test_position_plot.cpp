@@ -3,8 +3,8 @@
 #include <cmath>
 #include <string>
 
-#include "eval/position_plot.hpp"
 #include "core/json_reader.hpp"
+#include "eval/position_plot.hpp"
 #include "support/text_checks.hpp"
 
 using namespace ln;

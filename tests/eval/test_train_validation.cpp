@@ -7,9 +7,9 @@
 
 #include "config/config.hpp"
 #include "eval/eval_run.hpp"
+#include "run/trained_model.hpp"
 #include "support/temp_dir.hpp"
 #include "train/metrics_log.hpp"
-#include "run/trained_model.hpp"
 #include "train/trainer.hpp"
 
 using namespace ln;

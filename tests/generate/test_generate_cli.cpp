@@ -12,8 +12,8 @@
 #include "data/corpus.hpp"
 #include "generate/text_generation.hpp"
 #include "generate/utf8_stream.hpp"
-#include "tiny_checkpoint.hpp"
 #include "run/trained_model.hpp"
+#include "tiny_checkpoint.hpp"
 
 using namespace ln;
 using ln::test::run_longnet;

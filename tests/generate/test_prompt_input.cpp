@@ -12,10 +12,10 @@
 #include "data/tokenizer.hpp"
 #include "generate/generator.hpp"
 #include "generate/prompt_fit.hpp"
+#include "run/trained_model.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
 #include "tiny_checkpoint.hpp"
-#include "run/trained_model.hpp"
 
 using namespace ln;
 using ln::test::contains;
@@ -88,7 +88,8 @@ TEST_CASE("longnet generate -f - reads the prompt from standard input") {
 
 // The tokens of the corpus reader (what training and eval see): each piece LineReader yields,
 // encoded on its own, concatenated. Written independently of piece_encode's cutting.
-std::vector<int32_t> corpus_reader_tokens(const Tokenizer& tokenizer, const std::string& text, size_t max_piece) {
+std::vector<int32_t> corpus_reader_tokens(const Tokenizer& tokenizer, const std::string& text,
+                                          size_t max_piece) {
   ln::test::TempDir dir;
   const std::string path = dir.write("prompt.txt", text);
   std::vector<int32_t> ids;
@@ -107,7 +108,7 @@ TEST_CASE("a prompt is tokenized in pieces exactly as the corpus reader tokenize
   const std::vector<int32_t> line_ids = encode_in_pieces(tm.tokenizer, lines, {}, 16);
   CHECK(line_ids == corpus_reader_tokens(tm.tokenizer, lines, 16));
   CHECK(tm.tokenizer.decode(line_ids) == lines);  // and nothing of the text is lost
-  const std::string long_line = one_line(3000);  // cut into ~64-byte pieces after whitespace
+  const std::string long_line = one_line(3000);   // cut into ~64-byte pieces after whitespace
   CHECK(cut_text_pieces(long_line, 64).size() > 100);
   const std::vector<int32_t> long_ids = encode_in_pieces(tm.tokenizer, long_line, {}, 64);
   CHECK(long_ids == corpus_reader_tokens(tm.tokenizer, long_line, 64));

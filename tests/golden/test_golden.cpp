@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "autograd/var.hpp"
-#include "nn/language_model.hpp"
 #include "core/json_reader.hpp"
+#include "nn/language_model.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ln;
@@ -68,7 +68,8 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want,
 
 void run_case(const std::string& name) {
   CAPTURE(name);
-  JsonValue golden = parse_json(test::read_file(std::string(LONGNET_SOURCE_DIR) + "/tests/golden/" + name + ".json"), name);
+  JsonValue golden =
+      parse_json(test::read_file(std::string(LONGNET_SOURCE_DIR) + "/tests/golden/" + name + ".json"), name);
   ModelSpec spec = spec_of(member(golden, "config"));
   LanguageModel model(spec, 0);
 
@@ -89,7 +90,8 @@ void run_case(const std::string& name) {
 
   {
     NoGradGuard no_grad;
-    check_close(model.logits(ids, B, T).value().to_vector(), numbers(member(golden, "logits")), 1e-4, 1e-4, "logits");
+    check_close(model.logits(ids, B, T).value().to_vector(), numbers(member(golden, "logits")), 1e-4, 1e-4,
+                "logits");
   }
   Var loss = model.loss(ids, targets, B, T);
   CHECK(loss.value().item() == doctest::Approx(std::stod(member(golden, "loss").text)).epsilon(1e-5));

@@ -22,7 +22,8 @@ inline std::vector<float> random_floats(int64_t n, uint64_t seed, float lo = -1.
 inline std::vector<double> to_double(const std::vector<float>& x) { return {x.begin(), x.end()}; }
 
 // max |a - b| / (atol + rtol |b|) over all elements; <= 1 means "close".
-inline double worst_ratio(const std::vector<float>& a, const std::vector<double>& b, double atol, double rtol) {
+inline double worst_ratio(const std::vector<float>& a, const std::vector<double>& b, double atol,
+                          double rtol) {
   REQUIRE(a.size() == b.size());
   double worst = 0;
   for (size_t i = 0; i < a.size(); ++i) {

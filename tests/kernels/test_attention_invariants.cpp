@@ -51,7 +51,8 @@ TEST_CASE("invariant 1: one pattern with w >= T and r = 1 equals dense causal at
     CHECK(worst_ratio(f.o, o, 2e-5, 2e-4) <= 1.0);
     CHECK(worst_ratio(f.lse, lse, 2e-5, 2e-5) <= 1.0);
     std::vector<double> oc(q.size()), lc(lse.size());
-    reference::dilated_attention_forward_closed_form(one, d, qd.data(), kd.data(), vd.data(), oc.data(), lc.data());
+    reference::dilated_attention_forward_closed_form(one, d, qd.data(), kd.data(), vd.data(), oc.data(),
+                                                     lc.data());
     for (size_t i = 0; i < o.size(); ++i) REQUIRE(std::abs(oc[i] - o[i]) < 1e-12);
   }
   // ... and a dense fast run is the same function.
@@ -63,15 +64,17 @@ TEST_CASE("invariant 2: the LSE-merged mixture is one softmax over the key multi
   // Two formulations written independently: the paper's closed form (gather, attend, scatter,
   // merge per pattern) and a per-query softmax over keys weighted by their multiplicity.
   const auto d = dims_of(1, 5, 53, 8);
-  auto q = to_double(random_floats(5 * 53 * 8, 4, -2.f, 2.f)), k = to_double(random_floats(5 * 53 * 8, 5, -2.f, 2.f)),
-       v = to_double(random_floats(5 * 53 * 8, 6));
+  auto q = to_double(random_floats(5 * 53 * 8, 4, -2.f, 2.f)),
+       k = to_double(random_floats(5 * 53 * 8, 5, -2.f, 2.f)), v = to_double(random_floats(5 * 53 * 8, 6));
   for (bool causal : {true, false})
     for (HeadOffset rule : {HeadOffset::mod, HeadOffset::block})
       for (PositionKind pos : {PositionKind::none, PositionKind::xpos}) {
         auto spec = dilated_spec({4, 10, 24, 64}, {1, 3, 2, 6}, causal, rule, pos);
         std::vector<double> o1(q.size()), l1(q.size() / 8), o2(q.size()), l2(q.size() / 8);
-        reference::dilated_attention_forward_closed_form(spec, d, q.data(), k.data(), v.data(), o1.data(), l1.data());
-        reference::attention_forward_multiset(spec, d, {}, q.data(), k.data(), v.data(), o2.data(), l2.data());
+        reference::dilated_attention_forward_closed_form(spec, d, q.data(), k.data(), v.data(), o1.data(),
+                                                         l1.data());
+        reference::attention_forward_multiset(spec, d, {}, q.data(), k.data(), v.data(), o2.data(),
+                                              l2.data());
         for (size_t i = 0; i < o1.size(); ++i) REQUIRE(std::abs(o1[i] - o2[i]) < 1e-12);
         for (size_t i = 0; i < l1.size(); ++i) REQUIRE(std::abs(l1[i] - l2[i]) < 1e-12);
       }
@@ -107,8 +110,9 @@ TEST_CASE("invariant 5: the reference backward equals central finite differences
   const auto d = dims_of(1, 3, 19, 4);
   auto q = to_double(random_floats(3 * 19 * 4, 10)), k = to_double(random_floats(q.size(), 11)),
        v = to_double(random_floats(q.size(), 12)), u = to_double(random_floats(q.size(), 13));
-  std::vector<AttentionSpec> specs = {dilated_spec({4, 8, 16}, {1, 2, 4}, true),
-                                      dilated_spec({6, 19}, {2, 3}, false, HeadOffset::block, PositionKind::xpos)};
+  std::vector<AttentionSpec> specs = {
+      dilated_spec({4, 8, 16}, {1, 2, 4}, true),
+      dilated_spec({6, 19}, {2, 3}, false, HeadOffset::block, PositionKind::xpos)};
   specs.back().xpos_scale_base = 8.f;
   AttentionSpec sparse;
   sparse.kind = AttentionKind::sparse;
@@ -118,8 +122,8 @@ TEST_CASE("invariant 5: the reference backward equals central finite differences
   specs.push_back(sparse);
   for (const auto& spec : specs) {
     std::vector<double> dq(q.size()), dk(q.size()), dv(q.size());
-    reference::attention_backward_multiset(spec, d, {}, q.data(), k.data(), v.data(), u.data(), dq.data(), dk.data(),
-                                           dv.data());
+    reference::attention_backward_multiset(spec, d, {}, q.data(), k.data(), v.data(), u.data(), dq.data(),
+                                           dk.data(), dv.data());
     auto loss = [&](std::vector<double>& x, size_t i, double delta) {
       const double keep = x[i];
       x[i] = keep + delta;
@@ -134,7 +138,8 @@ TEST_CASE("invariant 5: the reference backward equals central finite differences
     for (auto [x, g] : {std::pair{&q, &dq}, std::pair{&k, &dk}, std::pair{&v, &dv}}) {
       for (size_t i = 0; i < x->size(); i += 5) {
         const double fd = (loss(*x, i, eps) - loss(*x, i, -eps)) / (2 * eps);
-        INFO("kind ", to_string(spec.kind), " element ", i, ": backward ", (*g)[i], " vs finite difference ", fd);
+        INFO("kind ", to_string(spec.kind), " element ", i, ": backward ", (*g)[i], " vs finite difference ",
+             fd);
         CHECK(std::abs((*g)[i] - fd) < 1e-7 + 1e-6 * std::abs(fd));
       }
     }
@@ -149,7 +154,8 @@ TEST_CASE("the exact backward differs from torchscale's stop-gradient through th
        v = to_double(random_floats(32, 22)), u = to_double(random_floats(32, 23));
   auto spec = dilated_spec({2, 8}, {1, 2});
   std::vector<double> dq(32), dk(32), dv(32);
-  reference::attention_backward_multiset(spec, d, {}, q.data(), k.data(), v.data(), u.data(), dq.data(), dk.data(), dv.data());
+  reference::attention_backward_multiset(spec, d, {}, q.data(), k.data(), v.data(), u.data(), dq.data(),
+                                         dk.data(), dv.data());
   // Stop-gradient version: sum over patterns of w_p * (per-pattern backward with its own L_p, O_p).
   std::vector<double> dq_sg(32, 0.0);
   std::vector<double> o(32), lse(8);
@@ -159,8 +165,10 @@ TEST_CASE("the exact backward differs from torchscale's stop-gradient through th
     std::vector<double> op(32), lp(8), dqp(32), dkp(32), dvp(32), up(32);
     reference::attention_forward_multiset(one, d, {}, q.data(), k.data(), v.data(), op.data(), lp.data());
     for (int i = 0; i < 8; ++i)
-      for (int t = 0; t < 4; ++t) up[i * 4 + t] = lp[i] == -INFINITY ? 0 : u[i * 4 + t] * std::exp(lp[i] - lse[i]);
-    reference::attention_backward_multiset(one, d, {}, q.data(), k.data(), v.data(), up.data(), dqp.data(), dkp.data(), dvp.data());
+      for (int t = 0; t < 4; ++t)
+        up[i * 4 + t] = lp[i] == -INFINITY ? 0 : u[i * 4 + t] * std::exp(lp[i] - lse[i]);
+    reference::attention_backward_multiset(one, d, {}, q.data(), k.data(), v.data(), up.data(), dqp.data(),
+                                           dkp.data(), dvp.data());
     for (int i = 0; i < 32; ++i) dq_sg[i] += dqp[i];
   }
   double gap = 0, norm = 0;
@@ -173,13 +181,14 @@ TEST_CASE("the exact backward differs from torchscale's stop-gradient through th
 
 TEST_CASE("kernels are deterministic: bit-identical across runs with 1 and 2 threads") {
   const auto d = dims_of(2, 4, 300, 64);
-  auto q = random_floats(2 * 4 * 300 * 64, 30), k = random_floats(q.size(), 31), v = random_floats(q.size(), 32),
-       dout = random_floats(q.size(), 33);
+  auto q = random_floats(2 * 4 * 300 * 64, 30), k = random_floats(q.size(), 31),
+       v = random_floats(q.size(), 32), dout = random_floats(q.size(), 33);
   AttentionSpec sparse;
   sparse.kind = AttentionKind::sparse;
   sparse.sparse_block = 32;
   sparse.sparse_summary = 4;
-  for (const AttentionSpec& spec : {dilated_spec({64, 128, 256}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::xpos), sparse}) {
+  for (const AttentionSpec& spec :
+       {dilated_spec({64, 128, 256}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::xpos), sparse}) {
     std::vector<std::vector<float>> results;
     // Two runs each with 1 and 2 threads, then the backward split into key and query parts
     // (which 1 job per pass on many threads would pick): all bit-identical.
@@ -188,8 +197,8 @@ TEST_CASE("kernels are deterministic: bit-identical across runs with 1 and 2 thr
       set_attention_backward_split(run < 4 ? AttentionBackwardSplit::never : AttentionBackwardSplit::always);
       std::vector<float> o(q.size()), lse(q.size() / 64), dq(q.size()), dk(q.size()), dv(q.size());
       attention_forward(spec, d, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
-      attention_backward(spec, d, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(), dq.data(),
-                         dk.data(), dv.data());
+      attention_backward(spec, d, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(),
+                         dq.data(), dk.data(), dv.data());
       std::vector<float> all;
       for (auto* part : {&o, &lse, &dq, &dk, &dv}) all.insert(all.end(), part->begin(), part->end());
       results.push_back(std::move(all));

@@ -29,8 +29,8 @@ Outputs run_fast(const AttnCase& c, const std::vector<float>& q, const std::vect
   out.dk.resize(k.size());
   out.dv.resize(v.size());
   attention_forward(c.spec, d, c.window, q.data(), k.data(), v.data(), out.o.data(), out.lse.data());
-  attention_backward(c.spec, d, c.window, q.data(), k.data(), v.data(), out.o.data(), out.lse.data(), dout.data(),
-                     out.dq.data(), out.dk.data(), out.dv.data());
+  attention_backward(c.spec, d, c.window, q.data(), k.data(), v.data(), out.o.data(), out.lse.data(),
+                     dout.data(), out.dq.data(), out.dk.data(), out.dv.data());
   return out;
 }
 
@@ -43,18 +43,20 @@ void check_against_reference(const AttnCase& c, uint64_t seed) {
   std::vector<double> o(static_cast<size_t>(nq)), lse(static_cast<size_t>(nq / d.head_dim)), dq(q.size()),
       dk(k.size()), dv(v.size());
   auto qd = to_double(q), kd = to_double(k), vd = to_double(v), dod = to_double(dout);
-  reference::attention_forward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), o.data(), lse.data());
-  reference::attention_backward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), dod.data(), dq.data(),
-                                         dk.data(), dv.data());
+  reference::attention_forward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), o.data(),
+                                        lse.data());
+  reference::attention_backward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), dod.data(),
+                                         dq.data(), dk.data(), dv.data());
   for (auto [isa, split] : {std::pair{AttentionIsa::avx2, AttentionBackwardSplit::never},
-                             std::pair{AttentionIsa::avx512, AttentionBackwardSplit::never},
-                             std::pair{AttentionIsa::avx512, AttentionBackwardSplit::always}}) {
+                            std::pair{AttentionIsa::avx512, AttentionBackwardSplit::never},
+                            std::pair{AttentionIsa::avx512, AttentionBackwardSplit::always}}) {
     set_attention_isa(isa);
     set_attention_backward_split(split);
     Outputs f = run_fast(c, q, k, v, dout);
-    INFO("isa ", attention_isa_name(), " split backward ", split == AttentionBackwardSplit::always, " kind ", to_string(c.spec.kind), " B=", d.batch, " H=", d.heads,
-         " Tq=", d.q_len, " Tk=", d.k_len, " D=", d.head_dim, " causal=", c.spec.causal, " offset=",
-         to_string(c.spec.head_offset), " positions=", to_string(c.spec.positions), " q_start=", c.window.q_start,
+    INFO("isa ", attention_isa_name(), " split backward ", split == AttentionBackwardSplit::always, " kind ",
+         to_string(c.spec.kind), " B=", d.batch, " H=", d.heads, " Tq=", d.q_len, " Tk=", d.k_len,
+         " D=", d.head_dim, " causal=", c.spec.causal, " offset=", to_string(c.spec.head_offset),
+         " positions=", to_string(c.spec.positions), " q_start=", c.window.q_start,
          " k_start=", c.window.k_start);
     CHECK(worst_ratio(f.o, o, 2e-5, 2e-4) <= 1.0);
     CHECK(worst_ratio(f.lse, lse, 2e-5, 2e-5) <= 1.0);
@@ -118,8 +120,10 @@ TEST_CASE("dense and sparse kernels equal their references") {
 }
 
 TEST_CASE("XPOS decay inside the kernels equals the reference") {
-  check_against_reference(make(dilated_spec({16, 48}, {1, 3}, true, HeadOffset::mod, PositionKind::xpos), 1, 3, 100, 16), 11);
-  check_against_reference(make(dilated_spec({16, 48}, {1, 3}, false, HeadOffset::block, PositionKind::xpos), 1, 3, 60, 32), 12);
+  check_against_reference(
+      make(dilated_spec({16, 48}, {1, 3}, true, HeadOffset::mod, PositionKind::xpos), 1, 3, 100, 16), 11);
+  check_against_reference(
+      make(dilated_spec({16, 48}, {1, 3}, false, HeadOffset::block, PositionKind::xpos), 1, 3, 60, 32), 12);
   AttentionSpec dense;
   dense.kind = AttentionKind::dense;
   dense.positions = PositionKind::xpos;
@@ -202,13 +206,15 @@ TEST_CASE("KV-cache decoding: one query at a time against the cached keys equals
     attention_forward(spec, d, w, qt.data(), kc.data(), vc.data(), ot.data(), lt.data());
     for (int64_t h = 0; h < H; ++h) {
       INFO("t = ", t, " h = ", h);
-      for (int64_t c = 0; c < D; ++c) REQUIRE(ot[h * D + c] == doctest::Approx(o[(h * T + t) * D + c]).epsilon(1e-5));
+      for (int64_t c = 0; c < D; ++c)
+        REQUIRE(ot[h * D + c] == doctest::Approx(o[(h * T + t) * D + c]).epsilon(1e-5));
       REQUIRE(lt[h] == doctest::Approx(lse[h * T + t]).epsilon(1e-5));
     }
   }
 }
 
-TEST_CASE("sequence-parallel use of the interface: per-rank calls reproduce the full run, forward and backward") {
+TEST_CASE(
+    "sequence-parallel use of the interface: per-rank calls reproduce the full run, forward and backward") {
   // DESIGN §4 emulated in one process: P = 2 ranks of l = 48 tokens. Patterns with w <= l run
   // on the rank's own rows; for w > l the rank gathers its segment's keys, already sparsified
   // by head offset, from the segment start up to its own end, and merges with accumulate.
@@ -219,13 +225,14 @@ TEST_CASE("sequence-parallel use of the interface: per-rank calls reproduce the 
        dout = random_floats(H * T * D, 63);
   std::vector<float> o(q.size()), lse(H * T), dq(q.size()), dk(q.size()), dv(q.size());
   attention_forward(spec, full.dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
-  attention_backward(spec, full.dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(), dq.data(),
-                     dk.data(), dv.data());
+  attention_backward(spec, full.dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data(), dout.data(),
+                     dq.data(), dk.data(), dv.data());
 
   std::vector<float> o2(q.size()), lse2(H * T), dq2(q.size(), 0.f), dk2(q.size(), 0.f), dv2(q.size(), 0.f);
   auto rows = [&](const std::vector<float>& x, int64_t start, int64_t n) {  // (H, n, D) slice of (H, T, D)
     std::vector<float> out(H * n * D);
-    for (int64_t h = 0; h < H; ++h) std::copy_n(x.data() + (h * T + start) * D, n * D, out.data() + h * n * D);
+    for (int64_t h = 0; h < H; ++h)
+      std::copy_n(x.data() + (h * T + start) * D, n * D, out.data() + h * n * D);
     return out;
   };
   for (int pass = 0; pass < 2; ++pass) {  // 0: forward of every rank, 1: backward of every rank
@@ -273,8 +280,8 @@ TEST_CASE("sequence-parallel use of the interface: per-rank calls reproduce the 
           attention_forward(one, d, win, ql.data(), kl.data(), vl.data(), ol.data(), ll.data());
         } else {
           std::vector<float> dkl(kl.size(), 0.f), dvl(vl.size(), 0.f);
-          attention_backward(one, d, win, ql.data(), kl.data(), vl.data(), ol.data(), ll.data(), dol.data(), dql.data(),
-                             dkl.data(), dvl.data());
+          attention_backward(one, d, win, ql.data(), kl.data(), vl.data(), ol.data(), ll.data(), dol.data(),
+                             dql.data(), dkl.data(), dvl.data());
           // The gather's backward: a reduce-scatter back to the key rows' owners.
           for (int64_t h = 0; h < H; ++h)
             for (int64_t j = 0; j < d.k_len; ++j)
@@ -333,7 +340,8 @@ TEST_CASE("kernel calls with inconsistent windows are refused with one line") {
   CHECK(error_of(spec, d, sparse).find("exactly one pattern") != std::string::npos);
   sparse.k_start = 3;
   sparse.seq_len = 64;
-  CHECK(error_of(dilated_spec({16}, {2}), d, sparse).find("k_start = 3 is not a multiple") != std::string::npos);
+  CHECK(error_of(dilated_spec({16}, {2}), d, sparse).find("k_start = 3 is not a multiple") !=
+        std::string::npos);
   CHECK(error_of(dilated_spec({}, {}), d, w).find("attention.segments is empty") != std::string::npos);
 }
 

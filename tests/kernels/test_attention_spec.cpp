@@ -23,7 +23,9 @@ AttentionSpec dilated(std::vector<int64_t> w, std::vector<int64_t> r) {
   s.dilations = std::move(r);
   return s;
 }
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 }  // namespace
 
 TEST_CASE("the default spec (the paper's schedule) is valid") {
@@ -56,7 +58,8 @@ TEST_CASE("every validation error names its key in one line") {
       {dilated({8, 16}, {1}), 4, 64, "attention.segments has 2 entries but attention.dilations has 1"},
       {dilated({8, 0}, {1, 1}), 4, 64, "attention.segments[1] is 0"},
       {dilated({8, 16}, {1, 0}), 4, 64, "attention.dilations[1] is 0"},
-      {dilated({8, 16}, {1, 32}), 4, 64, "attention.dilations[1] = 32 is larger than its segment attention.segments[1] = 16"},
+      {dilated({8, 16}, {1, 32}), 4, 64,
+       "attention.dilations[1] = 32 is larger than its segment attention.segments[1] = 16"},
       {dilated({8, 32, 16}, {1, 2, 4}), 4, 64, "attention.segments[2] = 16 < attention.segments[1] = 32"},
       {AttentionSpec{}, 0, 64, "model.heads is 0"},
       {AttentionSpec{}, 4, 0, "head dimension is 0"},
@@ -93,7 +96,7 @@ TEST_CASE("a dilation above the head count is legal but warned about once, namin
 
 TEST_CASE("head offsets: the paper's mod rule and torchscale's block rule") {
   CHECK(head_offset_of(HeadOffset::mod, 5, 8, 4) == 1);
-  CHECK(head_offset_of(HeadOffset::block, 5, 8, 4) == 2);  // ceil(8/4) = 2 heads per offset
+  CHECK(head_offset_of(HeadOffset::block, 5, 8, 4) == 2);   // ceil(8/4) = 2 heads per offset
   CHECK(head_offset_of(HeadOffset::block, 4, 12, 5) == 1);  // ceil(12/5) = 3
   for (int64_t H : {1, 3, 4, 12})
     for (int64_t r : {1, 2, 5, 12})
@@ -118,7 +121,7 @@ TEST_CASE("parsers accept the valid names and list them on error") {
 }
 
 TEST_CASE("XPOS decay range: per-segment centring stays finite where whole-sequence centring would not") {
-  AttentionSpec spec;  // the paper's schedule, w <= 32768
+  AttentionSpec spec;                                             // the paper's schedule, w <= 32768
   CHECK(xpos_max_log_factor(spec, 64, int64_t{1} << 20) < 41.0);  // e^41 ~ 6e17: fine in fp32
   AttentionSpec dense = spec;
   dense.kind = AttentionKind::dense;

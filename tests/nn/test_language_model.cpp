@@ -53,7 +53,8 @@ TEST_CASE("parameter names are stable and counted") {
   auto params = untied.parameters();
   CHECK(params.back().first == "output.weight");
   CHECK(LanguageModel::count_parameters(tiny_spec(AttentionKind::dilated)) == tied.parameter_count());
-  CHECK(LanguageModel::count_parameters(tiny_spec(AttentionKind::dilated, true, false)) == untied.parameter_count());
+  CHECK(LanguageModel::count_parameters(tiny_spec(AttentionKind::dilated, true, false)) ==
+        untied.parameter_count());
   int inner = 0;
   for (auto& [name, var] : params) inner += name.find("inner_norm") != std::string::npos;
   CHECK(inner == 2 * 2 * 2);  // weight+bias, attn+mlp, 2 layers
@@ -65,7 +66,8 @@ TEST_CASE("initialisation is a pure function of the seed, with the documented sc
   spec.heads = 4;
   LanguageModel a(spec, 7), b(spec, 7), c(spec, 8);
   auto pa = a.parameters(), pb = b.parameters(), pc = c.parameters();
-  for (size_t i = 0; i < pa.size(); ++i) CHECK(pa[i].second.value().to_vector() == pb[i].second.value().to_vector());
+  for (size_t i = 0; i < pa.size(); ++i)
+    CHECK(pa[i].second.value().to_vector() == pb[i].second.value().to_vector());
   CHECK(pa[0].second.value().to_vector() != pc[0].second.value().to_vector());
   auto stddev = [](const Tensor& t) {
     double s = 0, s2 = 0;
@@ -74,8 +76,10 @@ TEST_CASE("initialisation is a pure function of the seed, with the documented sc
     return std::sqrt(s2 / n - m * m);
   };
   for (auto& [name, var] : pa) {
-    if (name == "layers.0.attn.q_proj.weight") CHECK(stddev(var.value()) == doctest::Approx(0.02).epsilon(0.05));
-    if (name == "layers.0.mlp.fc2.weight") CHECK(stddev(var.value()) == doctest::Approx(0.02 / 2.0).epsilon(0.05));
+    if (name == "layers.0.attn.q_proj.weight")
+      CHECK(stddev(var.value()) == doctest::Approx(0.02).epsilon(0.05));
+    if (name == "layers.0.mlp.fc2.weight")
+      CHECK(stddev(var.value()) == doctest::Approx(0.02 / 2.0).epsilon(0.05));
     if (name == "layers.0.attn.q_proj.bias") CHECK(stddev(var.value()) == 0.0);
   }
 }
@@ -93,9 +97,12 @@ TEST_CASE("the model is causal for every attention kind") {
     const int64_t V = 29;
     for (int64_t t = 0; t < T; ++t) {
       double diff = 0;
-      for (int64_t v = 0; v < V; ++v) diff = std::max(diff, double(std::abs(full.data()[t * V + v] - changed.data()[t * V + v])));
-      if (t < 9) CHECK(diff == 0.0);
-      else CHECK(diff > 0.0);
+      for (int64_t v = 0; v < V; ++v)
+        diff = std::max(diff, double(std::abs(full.data()[t * V + v] - changed.data()[t * V + v])));
+      if (t < 9)
+        CHECK(diff == 0.0);
+      else
+        CHECK(diff > 0.0);
     }
   }
 }
@@ -148,7 +155,8 @@ TEST_CASE("load_parameters restores weights and refuses mismatches") {
   for (auto& [name, var] : a.parameters()) saved.emplace_back(name, var.value().clone());
   b.load_parameters(saved, "test");
   auto pb = b.parameters();
-  for (size_t i = 0; i < saved.size(); ++i) CHECK(pb[i].second.value().to_vector() == saved[i].second.to_vector());
+  for (size_t i = 0; i < saved.size(); ++i)
+    CHECK(pb[i].second.value().to_vector() == saved[i].second.to_vector());
 
   auto missing = saved;
   missing.pop_back();

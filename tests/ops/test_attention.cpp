@@ -43,16 +43,18 @@ TEST_CASE("attention's gradient matches finite differences for every kind and po
     INFO("kind ", to_string(c.kind), " positions ", to_string(c.pos), " causal ", c.causal);
     const AttentionSpec spec = make_spec(c.kind, c.pos, c.causal);
     const Shape shape{1, 3, 18, 8};
-    test::check_vjp([&](const std::vector<Var>& x) { return attention(x[0], x[1], x[2], spec, c.offset); },
-                    {test::random_tensor(shape, 1), test::random_tensor(shape, 2), test::random_tensor(shape, 3)});
+    test::check_vjp(
+        [&](const std::vector<Var>& x) { return attention(x[0], x[1], x[2], spec, c.offset); },
+        {test::random_tensor(shape, 1), test::random_tensor(shape, 2), test::random_tensor(shape, 3)});
   }
 }
 
 TEST_CASE("attention = reference attention on inputs rotated with global positions") {
   // offset 2^20 + 6: rotation angles in the millions of radians and XPOS decay a million
   // positions in, both exact because angles are taken in double and decay per segment.
-  for (auto [pos, offset] : {std::pair{PositionKind::rope, int64_t{6}}, std::pair{PositionKind::xpos, int64_t{6}},
-                             std::pair{PositionKind::xpos, (int64_t{1} << 20) + 6}}) {
+  for (auto [pos, offset] :
+       {std::pair{PositionKind::rope, int64_t{6}}, std::pair{PositionKind::xpos, int64_t{6}},
+        std::pair{PositionKind::xpos, (int64_t{1} << 20) + 6}}) {
     const AttentionSpec spec = make_spec(AttentionKind::dilated, pos);
     const int64_t B = 1, H = 2, T = 21, D = 8;
     Tensor q = test::random_tensor({B, H, T, D}, 4), k = test::random_tensor({B, H, T, D}, 5),
@@ -64,7 +66,8 @@ TEST_CASE("attention = reference attention on inputs rotated with global positio
     reference::rotate_pairs_reference(kd.data(), B * H, T, D, offset, spec.rope_base, false);
     const AttentionDims dims{.batch = B, .heads = H, .q_len = T, .k_len = T, .head_dim = D};
     const AttentionWindow window{.q_start = offset, .k_start = offset};
-    reference::attention_forward_multiset(spec, dims, window, qd.data(), kd.data(), vd.data(), od.data(), lse.data());
+    reference::attention_forward_multiset(spec, dims, window, qd.data(), kd.data(), vd.data(), od.data(),
+                                          lse.data());
     for (int64_t i = 0; i < q.numel(); ++i) REQUIRE(o.data()[i] == doctest::Approx(od[i]).epsilon(1e-4));
   }
 }
@@ -84,7 +87,8 @@ TEST_CASE("positions are global: dense RoPE attention depends only on relative p
   Tensor c0 = attention(Var(q), Var(k), Var(v), dil, 0).value();
   Tensor c2 = attention(Var(q), Var(k), Var(v), dil, 2).value();
   double diff = 0;
-  for (int64_t i = 0; i < c0.numel(); ++i) diff = std::max(diff, static_cast<double>(std::abs(c0.data()[i] - c2.data()[i])));
+  for (int64_t i = 0; i < c0.numel(); ++i)
+    diff = std::max(diff, static_cast<double>(std::abs(c0.data()[i] - c2.data()[i])));
   CHECK(diff > 1e-3);
 }
 

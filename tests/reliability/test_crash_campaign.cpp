@@ -12,11 +12,11 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "run/checkpoint.hpp"
+#include "run/safetensors.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
-#include "run/checkpoint.hpp"
 #include "train/metrics_log.hpp"
-#include "run/safetensors.hpp"
 
 using namespace ln;
 namespace fs = std::filesystem;

@@ -6,9 +6,9 @@
 
 #include "core/error.hpp"
 #include "data/sha256.hpp"
+#include "run/checkpoint.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
-#include "run/checkpoint.hpp"
 
 using namespace ln;
 using test::contains;
@@ -18,7 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.bytes()) == 0;
 }
@@ -27,7 +26,8 @@ bool same_bytes(const Tensor& a, const Tensor& b) {
 CheckpointData sample(int64_t step, const std::string& tokenizer_path) {
   CheckpointData data;
   Tensor w = Tensor::empty({4, 3});
-  for (int64_t i = 0; i < w.numel(); ++i) w.data()[i] = static_cast<float>(step) + 0.5f * static_cast<float>(i);
+  for (int64_t i = 0; i < w.numel(); ++i)
+    w.data()[i] = static_cast<float>(step) + 0.5f * static_cast<float>(i);
   data.model = {{"tok_embeddings.weight", w}, {"norm.weight", Tensor::full({3}, 1.0f).to(DType::bf16)}};
   data.optimizer = {{"tok_embeddings.weight.exp_avg", Tensor::full({4, 3}, 0.25f)},
                     {"step", Tensor::scalar(static_cast<float>(step))}};
@@ -62,8 +62,8 @@ TEST_CASE("checkpoint write/read round trip") {
   std::string path = write_checkpoint(run, 1200, data);
   CHECK(path == (fs::path(run) / "step-000001200").string());
   CHECK(entries(run) == std::vector<std::string>{"step-000001200"});  // no temporaries left
-  CHECK(entries(path) == std::vector<std::string>{"MANIFEST.json", "model.safetensors", "optimizer.safetensors",
-                                                  "state.json", "tokenizer.model"});
+  CHECK(entries(path) == std::vector<std::string>{"MANIFEST.json", "model.safetensors",
+                                                  "optimizer.safetensors", "state.json", "tokenizer.model"});
   CHECK(!checkpoint_problem(path));
 
   // The manifest records the real size and sha256 of every other file.
@@ -159,9 +159,11 @@ TEST_CASE("manifest problems are named") {
     auto problem = checkpoint_problem(path);
     return problem ? *problem : std::string("(intact)");
   };
-  CHECK(contains(with("\"format_version\": 1", "\"format_version\": 2"), "format_version 2 is not the version"));
+  CHECK(contains(with("\"format_version\": 1", "\"format_version\": 2"),
+                 "format_version 2 is not the version"));
   CHECK(contains(with("longnet-checkpoint", "other"), "does not say \"format\""));
-  CHECK(contains(with("\"model.safetensors\"", "\"../model.safetensors\""), "bad file name '../model.safetensors'"));
+  CHECK(contains(with("\"model.safetensors\"", "\"../model.safetensors\""),
+                 "bad file name '../model.safetensors'"));
   CHECK(contains(with("\"model.safetensors\"", "\"weights.bin\""), "does not list model.safetensors"));
   CHECK(contains(with("{", "["), "not valid JSON"));
   test::write_file(manifest, text);
@@ -173,7 +175,8 @@ TEST_CASE("manifest problems are named") {
         "the directory name says step 9 but MANIFEST.json says step 5");
   fs::rename(run + "/step-000000009", path);
   // A tokenizer that cannot be read fails the write and leaves nothing behind.
-  CHECK(contains(error_of([&] { write_checkpoint(run, 6, sample(6, dir / "missing.model")); }), "missing.model"));
+  CHECK(contains(error_of([&] { write_checkpoint(run, 6, sample(6, dir / "missing.model")); }),
+                 "missing.model"));
   CHECK(entries(run) == std::vector<std::string>{"step-000000005"});
   // Invalid state JSON is refused before anything is written.
   CheckpointData bad = sample(6, "");
@@ -193,8 +196,8 @@ TEST_CASE("listing, leftover temporaries and pruning") {
   // A crash mid-write leaves a .tmp directory (possibly with a plausible manifest inside); a
   // newer-looking one must not be picked, and other names are not checkpoints.
   fs::create_directories(run + "/.tmp-step-000000040");
-  fs::copy(run + "/step-000000030", run + "/.tmp-step-000000040", fs::copy_options::recursive |
-                                                                      fs::copy_options::overwrite_existing);
+  fs::copy(run + "/step-000000030", run + "/.tmp-step-000000040",
+           fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   fs::create_directories(run + "/step-00000x050");
   test::write_file(run + "/step-000000060", "a file, not a directory");
   auto listed = list_checkpoints(run);
@@ -211,7 +214,8 @@ TEST_CASE("listing, leftover temporaries and pruning") {
   CHECK(read_checkpoint(run + "/step-000000040").step == 40);
 
   // Pruning keeps the newest N by step (and keep_last 0 keeps all).
-  for (int64_t step : {50, 60}) write_checkpoint(run + "2/", step, sample(step, ""));  // trailing slash is fine
+  for (int64_t step : {50, 60})
+    write_checkpoint(run + "2/", step, sample(step, ""));  // trailing slash is fine
   prune_checkpoints(run + "2", 0);
   CHECK(list_checkpoints(run + "2").size() == 2);
   fs::create_directories(run + "/.tmp-pruned-step-000000001");
@@ -221,8 +225,8 @@ TEST_CASE("listing, leftover temporaries and pruning") {
   CHECK(kept[0].step == 30);
   CHECK(kept[1].step == 40);
   CHECK(!checkpoint_problem(kept[0].path));
-  CHECK(entries(run) == std::vector<std::string>{"step-000000030", "step-000000040", "step-000000060",
-                                                 "step-00000x050"});
+  CHECK(entries(run) ==
+        std::vector<std::string>{"step-000000030", "step-000000040", "step-000000060", "step-00000x050"});
   prune_checkpoints(run, 5);
   CHECK(list_checkpoints(run).size() == 2);
   CHECK(checkpoint_dir_name(1200) == "step-000001200");

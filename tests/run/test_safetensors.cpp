@@ -4,9 +4,9 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "run/safetensors.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
-#include "run/safetensors.hpp"
 
 using namespace ln;
 using test::contains;
@@ -14,7 +14,6 @@ using test::error_of;
 using test::TempDir;
 
 namespace {
-
 
 Tensor filled(const Shape& shape, DType dtype, float start) {
   Tensor t = Tensor::empty(shape, DType::f32);
@@ -56,7 +55,8 @@ TEST_CASE("safetensors round trip: f32, bf16, 0-d, empty tensors and metadata") 
       {"empty_bf16", Tensor::zeros({2, 0, 3}, DType::bf16)},
       {"last", filled({1}, DType::bf16, 9)},
   };
-  std::map<std::string, std::string> metadata = {{"format", "pt"}, {"note", "quote \" backslash \\ newline \n ünï"}};
+  std::map<std::string, std::string> metadata = {{"format", "pt"},
+                                                 {"note", "quote \" backslash \\ newline \n ünï"}};
   std::string path = dir / "m.safetensors";
   save_safetensors(path, tensors, metadata);
 
@@ -147,41 +147,58 @@ TEST_CASE("safetensors reader refuses damaged files with the path and the reason
                                    "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
                                    f32_bytes({1, 2}))),
                  "tensor 'b' bytes [4, 8) overlap tensor 'a' bytes [0, 8)"));
-  CHECK(contains(refuse(file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", f32_bytes({1, 2}))),
+  CHECK(contains(refuse(file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                                   f32_bytes({1, 2}))),
                  "data bytes [0, 4) belong to no tensor"));
-  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[0,8]}}", f32_bytes({1, 2}))),
+  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[0,8]}}",
+                                   f32_bytes({1, 2}))),
                  "tensor 'x': dtype 'F16' is not supported"));
-  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", f32_bytes({1, 2}))),
+  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                                   f32_bytes({1, 2}))),
                  "dtype 'Q4' is unknown"));
-  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,8]}}", f32_bytes({1, 2}))),
+  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                                   f32_bytes({1, 2}))),
                  "shape (2,) of BF16 needs 4 bytes but data_offsets [0, 8] hold 8"));
-  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", f32_bytes({1, 2}))),
+  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}",
+                                   f32_bytes({1, 2}))),
                  "shape entries must be non-negative integers, got -2"));
-  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", f32_bytes({1, 2}))),
+  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}",
+                                   f32_bytes({1, 2}))),
                  "end before they begin"));
-  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0.0,8]}}", f32_bytes({1, 2}))),
+  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0.0,8]}}",
+                                   f32_bytes({1, 2}))),
                  "data_offsets must be non-negative integers"));
   CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
-                                   "\"data_offsets\":[0,8]}}", f32_bytes({1, 2}))),
+                                   "\"data_offsets\":[0,8]}}",
+                                   f32_bytes({1, 2}))),
                  "shape is too large"));
   CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[2]}}", f32_bytes({1, 2}))),
                  "needs dtype, shape and data_offsets"));
-  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"y\":1}}", f32_bytes({1, 2}))),
+  CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"y\":1}}",
+                                   f32_bytes({1, 2}))),
                  "unknown field 'y'"));
   CHECK(contains(refuse(file_bytes(one.substr(0, 30), f32_bytes({1, 2}))), "not valid JSON"));
   CHECK(contains(refuse(file_bytes("[1, 2]", "")), "does not start with '{'"));
   CHECK(contains(refuse(file_bytes("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                                   "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", f32_bytes({1, 2}))),
+                                   "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                                   f32_bytes({1, 2}))),
                  "duplicate key \"x\""));
-  CHECK(contains(refuse(file_bytes("{\"__metadata__\":{\"k\":1}}", "")), "__metadata__ value 'k' must be a string"));
+  CHECK(contains(refuse(file_bytes("{\"__metadata__\":{\"k\":1}}", "")),
+                 "__metadata__ value 'k' must be a string"));
 }
 
 TEST_CASE("safetensors writer refuses what it cannot represent") {
   TempDir dir;
   std::string path = dir / "w.safetensors";
-  CHECK(contains(error_of([&] { save_safetensors(path, {{"a", Tensor::scalar(1)}, {"a", Tensor::scalar(2)}}); }),
+  CHECK(contains(error_of([&] {
+                   save_safetensors(path, {{"a", Tensor::scalar(1)}, {"a", Tensor::scalar(2)}});
+                 }),
                  "tensor 'a' appears twice"));
   CHECK(contains(error_of([&] { save_safetensors(path, {{"a", Tensor()}}); }), "tensor 'a' is undefined"));
-  CHECK(contains(error_of([&] { save_safetensors(path, {{"__metadata__", Tensor::scalar(1)}}); }), "reserved"));
-  CHECK(contains(error_of([&] { save_safetensors(dir / "no/such/dir/x.safetensors", {}); }), "cannot create"));
+  CHECK(contains(error_of([&] {
+                   save_safetensors(path, {{"__metadata__", Tensor::scalar(1)}});
+                 }),
+                 "reserved"));
+  CHECK(
+      contains(error_of([&] { save_safetensors(dir / "no/such/dir/x.safetensors", {}); }), "cannot create"));
 }

@@ -48,9 +48,8 @@ inline double dot_double(const Tensor& a, const Tensor& b) {
 }
 
 // `differentiable[i] == false` marks inputs that are not checked (indices, masks, ...).
-inline void check_vjp(const std::function<Var(const std::vector<Var>&)>& f,
-                      const std::vector<Tensor>& inputs, GradCheckOptions opts = {},
-                      std::vector<bool> differentiable = {}) {
+inline void check_vjp(const std::function<Var(const std::vector<Var>&)>& f, const std::vector<Tensor>& inputs,
+                      GradCheckOptions opts = {}, std::vector<bool> differentiable = {}) {
   if (differentiable.empty()) differentiable.assign(inputs.size(), true);
   std::vector<Var> vars;
   for (size_t i = 0; i < inputs.size(); ++i) vars.emplace_back(inputs[i].clone(), differentiable[i]);

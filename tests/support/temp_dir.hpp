@@ -80,9 +80,11 @@ inline std::string generated_text(int lines, uint64_t seed = 1) {
 
 // A small corpus folder: `files` files `dir`/<stem>0.txt, <stem>1.txt, ... of generated_text
 // with `lines` lines each, seeded first_seed, first_seed + 1, ...
-inline void write_corpus(const std::string& dir, const std::string& stem, int files, int lines, uint64_t first_seed) {
+inline void write_corpus(const std::string& dir, const std::string& stem, int files, int lines,
+                         uint64_t first_seed) {
   for (int f = 0; f < files; ++f) {
-    write_file(dir + "/" + stem + std::to_string(f) + ".txt", generated_text(lines, first_seed + uint64_t(f)));
+    write_file(dir + "/" + stem + std::to_string(f) + ".txt",
+               generated_text(lines, first_seed + uint64_t(f)));
   }
 }
 

@@ -22,7 +22,9 @@ std::string error_of(F&& f) {
   return {};
 }
 
-inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // How many times `part` occurs in `text` (overlapping occurrences counted).
 inline int count(const std::string& text, const std::string& part) {

@@ -130,7 +130,8 @@ TEST_CASE("AdamW matches torch.optim.AdamW") {
   }
   const std::vector<float> torch_a = {0.980590165f, -0.492842495f, 0.229418084f, 1.99352026f, -2.96266174f};
   const std::vector<float> torch_b = {0.722377658f, -1.2344265f, -0.012718318f};
-  const std::vector<float> torch_v_a = {0.0197562501f, 0.00722031249f, 0.108899996f, 0.0064000003f, 0.30537501f};
+  const std::vector<float> torch_v_a = {0.0197562501f, 0.00722031249f, 0.108899996f, 0.0064000003f,
+                                        0.30537501f};
   for (int i = 0; i < 5; ++i) CHECK(a.value().at(i) == doctest::Approx(torch_a[i]).epsilon(1e-6));
   for (int i = 0; i < 3; ++i) CHECK(b.value().at(i) == doctest::Approx(torch_b[i]).epsilon(1e-6).scale(1e-2));
   auto state = opt.state();
@@ -280,7 +281,7 @@ TEST_CASE("default_decay excludes norms, biases and embeddings") {
   CHECK_FALSE(default_decay("layers.0.attn_norm.weight", 1));
   CHECK_FALSE(default_decay("layers.0.norm.weight", 2));  // by name even if 2-D
   CHECK_FALSE(default_decay("layers.0.mlp.fc1.bias", 1));
-  CHECK_FALSE(default_decay("some.scalar", 0));           // 0/1-D tensors never decay
+  CHECK_FALSE(default_decay("some.scalar", 0));  // 0/1-D tensors never decay
   CHECK(default_decay("tok_embeddings.weight", 2, true));
   CHECK(default_decay("layers.0.mlp.fc1.bias", 1, true));
 }

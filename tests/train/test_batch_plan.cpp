@@ -33,7 +33,8 @@ TEST_CASE("plan_batch in sequences and in tokens") {
 }
 
 TEST_CASE("plan_batch errors name the values and suggest valid ones") {
-  CHECK(error_of(1000, 0, 2500, 1).find("2500 tokens is not a whole number of 1000-token sequences; use 2000 or 3000") !=
+  CHECK(error_of(1000, 0, 2500, 1)
+            .find("2500 tokens is not a whole number of 1000-token sequences; use 2000 or 3000") !=
         std::string::npos);
   CHECK(error_of(1000, 0, 500, 1).find("use 1000 tokens") != std::string::npos);
   CHECK(error_of(128, 10, 0, 4).find("use a batch of 8 or 12 sequences") != std::string::npos);

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "support/text_checks.hpp"
 #include "core/file_io.hpp"
-#include "train/loss_plot.hpp"
 #include "support/temp_dir.hpp"
+#include "support/text_checks.hpp"
+#include "train/loss_plot.hpp"
 
 using namespace ln;
 using test::count;
@@ -33,7 +33,8 @@ std::string attribute(const std::string& svg, size_t tag, const std::string& nam
 // Start offsets of every `<name ` tag.
 std::vector<size_t> tags(const std::string& svg, const std::string& name) {
   std::vector<size_t> out;
-  for (size_t at = svg.find("<" + name + " "); at != std::string::npos; at = svg.find("<" + name + " ", at + 1)) {
+  for (size_t at = svg.find("<" + name + " "); at != std::string::npos;
+       at = svg.find("<" + name + " ", at + 1)) {
     out.push_back(at);
   }
   return out;
@@ -49,8 +50,11 @@ void check_inside_frame(const std::string& svg) {
   }
   REQUIRE(frame != std::string::npos);
   const double x0 = std::stod(attribute(svg, frame, "x")), y0 = std::stod(attribute(svg, frame, "y"));
-  const double x1 = x0 + std::stod(attribute(svg, frame, "width")), y1 = y0 + std::stod(attribute(svg, frame, "height"));
-  auto inside = [&](double x, double y) { return x >= x0 - 0.05 && x <= x1 + 0.05 && y >= y0 - 0.05 && y <= y1 + 0.05; };
+  const double x1 = x0 + std::stod(attribute(svg, frame, "width")),
+               y1 = y0 + std::stod(attribute(svg, frame, "height"));
+  auto inside = [&](double x, double y) {
+    return x >= x0 - 0.05 && x <= x1 + 0.05 && y >= y0 - 0.05 && y <= y1 + 0.05;
+  };
   for (size_t circle : tags(svg, "circle")) {
     const std::string r = attribute(svg, circle, "r");
     if (r != "3.5" && r != "2.5") continue;
@@ -83,8 +87,8 @@ TEST_CASE("a typical run: log axis, smoothed train line, validation markers, leg
   CHECK(svg.rfind("<?xml", 0) == 0);
   CHECK(svg.find("</svg>") != std::string::npos);
   CHECK(svg.find("loss (log scale)") != std::string::npos);  // 10.5 -> 2 spans > 3x
-  CHECK(count(svg, "<polyline") == 3);                        // raw, smoothed, validation
-  CHECK(count(svg, "r=\"3.5\"") == 6);                        // validation markers
+  CHECK(count(svg, "<polyline") == 3);                       // raw, smoothed, validation
+  CHECK(count(svg, "r=\"3.5\"") == 6);                       // validation markers
   CHECK(svg.find("train loss (smoothed)") != std::string::npos);
   CHECK(svg.find("validation loss") != std::string::npos);
   CHECK(svg.find("best val loss") != std::string::npos);

@@ -125,7 +125,8 @@ TEST_CASE("an anchored schedule continues from the previous curve without a jump
   CHECK(learning_rate(120, new_s, anchor) == Approx(expected));
   CHECK(learning_rate(200, new_s, anchor) == Approx(1e-4));
   CHECK(learning_rate(500, new_s, anchor) == Approx(1e-4));
-  for (int64_t s = 41; s < 200; ++s) CHECK(learning_rate(s, new_s, anchor) < learning_rate(s - 1, new_s, anchor));
+  for (int64_t s = 41; s < 200; ++s)
+    CHECK(learning_rate(s, new_s, anchor) < learning_rate(s - 1, new_s, anchor));
   // Without an anchor the plain schedule is used; before the anchor is an error.
   CHECK(learning_rate(120, new_s, std::nullopt) == learning_rate(120, new_s));
   CHECK_THROWS_AS(learning_rate(39, new_s, anchor), Error);

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "core/file_io.hpp"
-#include "train/metrics_log.hpp"
 #include "support/temp_dir.hpp"
+#include "train/metrics_log.hpp"
 
 using namespace ln;
 
@@ -20,7 +20,8 @@ std::vector<int64_t> steps_of(const std::vector<MetricsRecord>& records) {
 }  // namespace
 
 TEST_CASE("parse_metrics_line reads flat objects and rejects torn or trailing text") {
-  auto r = parse_metrics_line(R"({"step": 120, "loss": 3.5, "lr": 8e-04, "kind": "tr\"ain\u00e9", "bad": null, "ok": true})");
+  auto r = parse_metrics_line(
+      R"({"step": 120, "loss": 3.5, "lr": 8e-04, "kind": "tr\"ain\u00e9", "bad": null, "ok": true})");
   REQUIRE(r);
   CHECK(r->step() == 120);
   CHECK(r->number("loss", 0) == 3.5);

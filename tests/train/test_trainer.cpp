@@ -8,10 +8,10 @@
 
 #include "config/config.hpp"
 #include "core/error.hpp"
-#include "support/temp_dir.hpp"
 #include "run/checkpoint.hpp"
-#include "train/metrics_log.hpp"
 #include "run/safetensors.hpp"
+#include "support/temp_dir.hpp"
+#include "train/metrics_log.hpp"
 #include "train/trainer.hpp"
 #include "train/validation.hpp"
 
@@ -117,7 +117,8 @@ TEST_CASE("resume is exact: k steps + resume + k steps equals 2k steps bit for b
   for (const auto& name : oa.names) CHECK(oa.at(name).to_vector() == ob.at(name).to_vector());
   // The resumed run's log has each step once.
   int steps_logged = 0;
-  for (const auto& rec : read_metrics(split.train.out_dir + "/metrics.jsonl")) steps_logged += rec.has_number("loss");
+  for (const auto& rec : read_metrics(split.train.out_dir + "/metrics.jsonl"))
+    steps_logged += rec.has_number("loss");
   CHECK(steps_logged == 6);
 }
 

@@ -2,7 +2,6 @@
 // kind (dense = the single dilated pattern (N, 1)) and runs them.
 #include "kernels/attention/attention_kernel.hpp"
 
-
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -28,17 +27,18 @@ void check_call(const AttentionSpec& spec, const AttentionDims& dims, const Atte
   validate_attention_spec(spec, dims.heads, dims.head_dim);
   if (window.keys_sparsified) {
     LN_CHECK(spec.kind == AttentionKind::dilated && spec.segments.size() == 1,
-             "[attention] keys_sparsified needs kind dilated with exactly one pattern (got ", spec.segments.size(),
-             "); call once per pattern with accumulate = true");
+             "[attention] keys_sparsified needs kind dilated with exactly one pattern (got ",
+             spec.segments.size(), "); call once per pattern with accumulate = true");
     const int64_t w = std::min(spec.segments[0], N);
-    LN_CHECK(window.k_start % w == 0, "[attention] sparsified keys must start at a segment start: k_start = ",
-             window.k_start, " is not a multiple of the segment length ", w);
+    LN_CHECK(window.k_start % w == 0,
+             "[attention] sparsified keys must start at a segment start: k_start = ", window.k_start,
+             " is not a multiple of the segment length ", w);
   }
 }
 
 std::vector<attn::AttentionPass> build_passes(const AttentionSpec& spec, const AttentionDims& dims,
-                                              const AttentionWindow& window, const attn::AttentionBuffers& buf,
-                                              bool tables) {
+                                              const AttentionWindow& window,
+                                              const attn::AttentionBuffers& buf, bool tables) {
   switch (spec.kind) {
     case AttentionKind::dilated:
       return attn::dilated_passes(spec, dims, window, buf, tables);
@@ -75,7 +75,8 @@ void attention_forward(const AttentionSpec& spec, const AttentionDims& dims, con
   buf.o = o;
   buf.lse = lse;
   const float scale = scale_of(dims);
-  for (const auto& pass : build_passes(spec, dims, window, buf, true)) attn::run_forward_pass(pass.jobs, dims.head_dim, scale);
+  for (const auto& pass : build_passes(spec, dims, window, buf, true))
+    attn::run_forward_pass(pass.jobs, dims.head_dim, scale);
 }
 
 void attention_backward(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
@@ -115,7 +116,8 @@ void attention_backward(const AttentionSpec& spec, const AttentionDims& dims, co
   }
 }
 
-double attention_forward_flops(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window) {
+double attention_forward_flops(const AttentionSpec& spec, const AttentionDims& dims,
+                               const AttentionWindow& window) {
   attn::AttentionBuffers none;
   auto passes = build_passes(spec, dims, window, none, false);
   return 4.0 * static_cast<double>(dims.head_dim) * attn::count_pairs(passes);

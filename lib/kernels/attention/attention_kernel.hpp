@@ -50,9 +50,9 @@ struct AttentionDims {
 };
 
 struct AttentionWindow {
-  int64_t q_start = 0;   // global position of query row 0
-  int64_t k_start = 0;   // global position of key row 0 (see keys_sparsified)
-  int64_t seq_len = 0;   // global sequence length N; 0 means max(q_start + Tq, k_start + Tk)
+  int64_t q_start = 0;  // global position of query row 0
+  int64_t k_start = 0;  // global position of key row 0 (see keys_sparsified)
+  int64_t seq_len = 0;  // global sequence length N; 0 means max(q_start + Tq, k_start + Tk)
   bool keys_sparsified = false;
   // forward: o/lse already hold a partial result (lse = -inf where none) to be LSE-merged with
   // this call's keys; backward: add into dq/dk/dv instead of overwriting them.

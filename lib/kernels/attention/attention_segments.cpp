@@ -1,5 +1,3 @@
-#include "kernels/attention/attention_internal.hpp"
-
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
@@ -12,6 +10,7 @@
 #include <new>
 
 #include "core/parallel_for.hpp"
+#include "kernels/attention/attention_internal.hpp"
 
 namespace ln::attn {
 
@@ -23,8 +22,8 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 struct Aligned {  // 64-byte aligned float scratch
   float* p = nullptr;
   explicit Aligned(int64_t n) {
-    p = static_cast<float*>(::operator new(static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float),
-                                           std::align_val_t(64)));
+    p = static_cast<float*>(
+        ::operator new(static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float), std::align_val_t(64)));
   }
   ~Aligned() { ::operator delete(p, std::align_val_t(64)); }
   Aligned(const Aligned&) = delete;
@@ -59,8 +58,8 @@ void pack_rows(float* out, const float* x, int64_t ld, const float* f, int64_t l
 
 // Transposed, tiled pack of rows [0, n): row i becomes column i % kTileQ of the (dp, kTileQ)
 // block (i / kTileQ) at out; everything else of the n_pad = round_up(n, kTileQ) columns is zero.
-void pack_transposed(float* out, const float* x, int64_t ld, const float* f, int64_t ldf, int64_t n, int64_t d,
-                     int64_t dp, float mul) {
+void pack_transposed(float* out, const float* x, int64_t ld, const float* f, int64_t ldf, int64_t n,
+                     int64_t d, int64_t dp, float mul) {
   std::memset(out, 0, sizeof(float) * static_cast<size_t>(dp * round_up(n, kTileQ)));
   for (int64_t i = 0; i < n; ++i) {
     const float* src = x + i * ld;
@@ -158,8 +157,8 @@ void forward_job(const SegmentJob& job, int64_t d, float scale, const TileKernel
     if (mt <= kSmallRows) {
       forward_rows(job, side.rows, d, scale, q0, mt, lo, hi, o.p, lse);
     } else {
-      pack_transposed(qt.p, job.q + q0 * job.ldq, job.ldq, job.qf ? job.qf + q0 * job.ldqf : nullptr, job.ldqf, mt, d,
-                      dp, scale * kLog2e);
+      pack_transposed(qt.p, job.q + q0 * job.ldq, job.ldq, job.qf ? job.qf + q0 * job.ldqf : nullptr,
+                      job.ldqf, mt, d, dp, scale * kLog2e);
       for (int64_t i = mt; i < kTileQ; ++i) {
         lo[i] = 0;
         hi[i] = kNoLimit;
@@ -191,8 +190,8 @@ void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKerne
   const int64_t dp = round_up(d, 16), nkp = round_up(job.nk, kTileK), mq = job.mq, mqp = round_up(mq, kTileQ);
   KeySide side;
   prepare_keys(side, job, d, dp);
-  Aligned qn(mqp * dp), qt(mqp * dp), dn(mqp * dp), dt(mqp * dp), dq(mqp * dp), dk(nkp * dp), dv(nkp * dp), l2(mqp),
-      delta(mqp);
+  Aligned qn(mqp * dp), qt(mqp * dp), dn(mqp * dp), dt(mqp * dp), dq(mqp * dp), dk(nkp * dp), dv(nkp * dp),
+      l2(mqp), delta(mqp);
   std::vector<int32_t> lo(static_cast<size_t>(mqp), 0), hi(static_cast<size_t>(mqp), kNoLimit);
   pack_rows(qn.p, job.q, job.ldq, job.qf, job.ldqf, mq, d, dp, 1.f);
   zero(qn.p + mq * dp, (mqp - mq) * dp);
@@ -213,9 +212,10 @@ void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKerne
   const int64_t n_qt = mqp / kTileQ, n_kt = nkp / kTileK;
   std::vector<TileRange> ranges;
   for (int64_t t = 0; t < n_qt; ++t)
-    ranges.push_back(tile_range(lo.data() + t * kTileQ, hi.data() + t * kTileQ, std::min(kTileQ, mq - t * kTileQ), job.nk));
-  BwdSegment seg{&side.rows, mq, qn.p, qt.p, dn.p, dt.p, l2.p, delta.p, lo.data(), hi.data(), scale, dq.p, dk.p, dv.p,
-                 ranges.data(), BwdPart::fused, 0, n_kt};
+    ranges.push_back(tile_range(lo.data() + t * kTileQ, hi.data() + t * kTileQ,
+                                std::min(kTileQ, mq - t * kTileQ), job.nk));
+  BwdSegment seg{&side.rows, mq,    qn.p, qt.p, dn.p, dt.p,          l2.p,           delta.p, lo.data(),
+                 hi.data(),  scale, dq.p, dk.p, dv.p, ranges.data(), BwdPart::fused, 0,       n_kt};
   if (!split) {
     kern.backward(seg);
   } else {
@@ -273,9 +273,11 @@ void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float sca
   const TileKernels& kern = tile_kernels();
   const auto policy = static_cast<BackwardSplit>(g_split.load());
   // The threads we may use: the arena's, capped by ln::set_threads (a tbb::global_control).
-  const size_t threads = std::min(static_cast<size_t>(tbb::this_task_arena::max_concurrency()),
-                                  tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
-  const bool split = policy == BackwardSplit::always || (policy == BackwardSplit::automatic && jobs.size() < threads);
+  const size_t threads =
+      std::min(static_cast<size_t>(tbb::this_task_arena::max_concurrency()),
+               tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  const bool split =
+      policy == BackwardSplit::always || (policy == BackwardSplit::automatic && jobs.size() < threads);
   ln::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { backward_job(jobs[j], d, scale, kern, split); });
 }
 

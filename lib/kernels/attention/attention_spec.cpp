@@ -22,7 +22,8 @@ std::vector<std::string> attention_spec_warnings(const AttentionSpec& spec, int6
     if (r <= heads) continue;
     // Which offsets 0..r-1 some head takes under the configured rule.
     std::vector<bool> used(static_cast<size_t>(r), false);
-    for (int64_t h = 0; h < heads; ++h) used[static_cast<size_t>(head_offset_of(spec.head_offset, h, heads, r))] = true;
+    for (int64_t h = 0; h < heads; ++h)
+      used[static_cast<size_t>(head_offset_of(spec.head_offset, h, heads, r))] = true;
     int64_t missing = 0;
     for (bool u : used) missing += u ? 0 : 1;
     out.push_back(detail::concat(
@@ -66,9 +67,11 @@ void validate_attention_spec(const AttentionSpec& spec, int64_t heads, int64_t h
   }
   if (spec.kind != AttentionKind::dilated) return;
 
-  LN_CHECK(!spec.segments.empty(), "[attention] attention.segments is empty; give at least one "
+  LN_CHECK(!spec.segments.empty(),
+           "[attention] attention.segments is empty; give at least one "
            "segment length, e.g. [2048, 4096]");
-  LN_CHECK(!spec.dilations.empty(), "[attention] attention.dilations is empty; give one dilation "
+  LN_CHECK(!spec.dilations.empty(),
+           "[attention] attention.dilations is empty; give one dilation "
            "per segment, e.g. [1, 2]");
   LN_CHECK(spec.segments.size() == spec.dilations.size(), "[attention] attention.segments has ",
            spec.segments.size(), " entries but attention.dilations has ", spec.dilations.size(),
@@ -77,12 +80,16 @@ void validate_attention_spec(const AttentionSpec& spec, int64_t heads, int64_t h
     int64_t w = spec.segments[i], r = spec.dilations[i];
     LN_CHECK(w >= 1, "[attention] attention.segments[", i, "] is ", w, "; segment lengths must be >= 1");
     LN_CHECK(r >= 1, "[attention] attention.dilations[", i, "] is ", r, "; dilations must be >= 1");
-    LN_CHECK(r <= w, "[attention] attention.dilations[", i, "] = ", r, " is larger than its segment "
-             "attention.segments[", i, "] = ", w, "; use a dilation <= the segment length");
+    LN_CHECK(r <= w, "[attention] attention.dilations[", i, "] = ", r,
+             " is larger than its segment "
+             "attention.segments[",
+             i, "] = ", w, "; use a dilation <= the segment length");
     if (i > 0) {
-      LN_CHECK(w >= spec.segments[i - 1], "[attention] attention.segments must be ascending but "
-               "attention.segments[", i, "] = ", w, " < attention.segments[", i - 1, "] = ",
-               spec.segments[i - 1], "; sort the patterns by segment length");
+      LN_CHECK(w >= spec.segments[i - 1],
+               "[attention] attention.segments must be ascending but "
+               "attention.segments[",
+               i, "] = ", w, " < attention.segments[", i - 1, "] = ", spec.segments[i - 1],
+               "; sort the patterns by segment length");
     }
   }
   for (const std::string& warning : attention_spec_warnings(spec, heads)) {
@@ -102,8 +109,12 @@ E parse_enum(const std::string& text, const char* key, const EnumName<E> (&table
 AttentionKind parse_attention_kind(const std::string& text) {
   return parse_enum(text, "attention.kind", kAttentionKindNames);
 }
-HeadOffset parse_head_offset(const std::string& text) { return parse_enum(text, "attention.head_offset", kHeadOffsetNames); }
-PositionKind parse_position_kind(const std::string& text) { return parse_enum(text, "model.positions", kPositionKindNames); }
+HeadOffset parse_head_offset(const std::string& text) {
+  return parse_enum(text, "attention.head_offset", kHeadOffsetNames);
+}
+PositionKind parse_position_kind(const std::string& text) {
+  return parse_enum(text, "model.positions", kPositionKindNames);
+}
 
 const char* to_string(AttentionKind kind) { return enum_name(kAttentionKindNames, kind); }
 const char* to_string(HeadOffset rule) { return enum_name(kHeadOffsetNames, rule); }

@@ -23,7 +23,8 @@ enum class PositionKind { none, rope, xpos };
 // model.positions): the only lists of them (core/enum_names.hpp), the default first.
 inline constexpr EnumName<AttentionKind> kAttentionKindNames[] = {
     {"dilated", AttentionKind::dilated}, {"dense", AttentionKind::dense}, {"sparse", AttentionKind::sparse}};
-inline constexpr EnumName<HeadOffset> kHeadOffsetNames[] = {{"mod", HeadOffset::mod}, {"block", HeadOffset::block}};
+inline constexpr EnumName<HeadOffset> kHeadOffsetNames[] = {{"mod", HeadOffset::mod},
+                                                            {"block", HeadOffset::block}};
 inline constexpr EnumName<PositionKind> kPositionKindNames[] = {
     {"xpos", PositionKind::xpos}, {"rope", PositionKind::rope}, {"none", PositionKind::none}};
 

@@ -1,8 +1,8 @@
 // Chooses the SIMD path of the attention tile kernels once (CPU check), overridable for tests.
 #include <atomic>
 
-#include "kernels/attention/attention_kernel.hpp"
 #include "kernels/attention/attention_internal.hpp"
+#include "kernels/attention/attention_kernel.hpp"
 
 namespace ln {
 namespace {

@@ -63,7 +63,8 @@ struct V {
     return _mm256_blendv_ps(_mm256_set1_ps(-__builtin_inff()), x, ok);
   }
   static R neg_inf_to_zero(R x) {
-    return _mm256_blendv_ps(x, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(-__builtin_inff()), _CMP_EQ_OQ));
+    return _mm256_blendv_ps(x, _mm256_setzero_ps(),
+                            _mm256_cmp_ps(x, _mm256_set1_ps(-__builtin_inff()), _CMP_EQ_OQ));
   }
 };
 }  // namespace

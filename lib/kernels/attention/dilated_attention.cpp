@@ -20,7 +20,8 @@ namespace {
 struct XposTables {
   std::vector<float> q, k;  // (w, dp) each
 };
-std::shared_ptr<const XposTables> xpos_tables(int64_t w, int64_t D, int64_t dp, double gamma, double scale_base) {
+std::shared_ptr<const XposTables> xpos_tables(int64_t w, int64_t D, int64_t dp, double gamma,
+                                              double scale_base) {
   using Key = std::tuple<int64_t, int64_t, double, double>;
   static std::mutex mutex;
   static std::map<Key, std::shared_ptr<const XposTables>> cache;
@@ -143,7 +144,8 @@ double count_pairs(const std::vector<AttentionPass>& passes) {
   for (const AttentionPass& pass : passes) {
     for (const SegmentJob& job : pass.jobs) {
       if (!job.ranges && job.causal) {  // sum_i clamp(i + shift + 1, 0, nk)
-        for (int64_t i = 0; i < job.mq; ++i) total += static_cast<double>(std::clamp<int64_t>(i + job.causal_shift + 1, 0, job.nk));
+        for (int64_t i = 0; i < job.mq; ++i)
+          total += static_cast<double>(std::clamp<int64_t>(i + job.causal_shift + 1, 0, job.nk));
         continue;
       }
       if (!job.ranges) {

@@ -42,7 +42,8 @@ void rotate_pairs(const float* x, float* y, int64_t rows, int64_t T, int64_t D, 
 }
 
 double xpos_zeta(int64_t j, int64_t D, double gamma) {
-  return (2.0 * static_cast<double>(j) + gamma * static_cast<double>(D)) / ((1.0 + gamma) * static_cast<double>(D));
+  return (2.0 * static_cast<double>(j) + gamma * static_cast<double>(D)) /
+         ((1.0 + gamma) * static_cast<double>(D));
 }
 
 void xpos_decay_table(float* table, int64_t n, int64_t D, int64_t dp, double centre, double gamma,
@@ -53,7 +54,8 @@ void xpos_decay_table(float* table, int64_t n, int64_t D, int64_t dp, double cen
   ln::parallel_for(int64_t{0}, n, [&](int64_t o) {
     const double e = sign * (static_cast<double>(o) - centre) / scale_base;
     float* row = table + o * dp;
-    for (int64_t t = 0; t < dp; ++t) row[t] = t < 2 * (D / 2) ? static_cast<float>(std::exp(e * log_zeta[t / 2])) : 0.f;
+    for (int64_t t = 0; t < dp; ++t)
+      row[t] = t < 2 * (D / 2) ? static_cast<float>(std::exp(e * log_zeta[t / 2])) : 0.f;
   });
 }
 

@@ -18,10 +18,11 @@ std::vector<AttentionPass> sparse_passes(const AttentionSpec& spec, const Attent
                                          const AttentionWindow& window, const AttentionBuffers& buf,
                                          bool tables) {
   const int64_t B = dims.batch, H = dims.heads, T = dims.q_len, D = dims.head_dim;
-  LN_CHECK(window.q_start == 0 && window.k_start == 0 && dims.k_len == T && resolved_seq_len(dims, window) == T &&
-               !window.keys_sparsified,
-           "[attention] kind sparse supports only the whole sequence (no query/key windows); use kind dilated "
-           "for sequence parallelism and the KV cache");
+  LN_CHECK(
+      window.q_start == 0 && window.k_start == 0 && dims.k_len == T && resolved_seq_len(dims, window) == T &&
+          !window.keys_sparsified,
+      "[attention] kind sparse supports only the whole sequence (no query/key windows); use kind dilated "
+      "for sequence parallelism and the KV cache");
   AttentionSpec local = spec;
   local.kind = AttentionKind::dilated;
   local.segments = {spec.sparse_block};
@@ -30,7 +31,9 @@ std::vector<AttentionPass> sparse_passes(const AttentionSpec& spec, const Attent
 
   const int64_t l = spec.sparse_block, c = spec.sparse_summary;
   const int64_t blocks = (T + l - 1) / l;
-  auto count_in_block = [=](int64_t beta) { return std::max<int64_t>(0, std::min(l, T - beta * l) - (l - c)); };
+  auto count_in_block = [=](int64_t beta) {
+    return std::max<int64_t>(0, std::min(l, T - beta * l) - (l - c));
+  };
   int64_t S = 0;
   for (int64_t beta = 0; beta < blocks; ++beta) S += count_in_block(beta);
   if (S == 0) return passes;
@@ -62,8 +65,7 @@ std::vector<AttentionPass> sparse_passes(const AttentionSpec& spec, const Attent
       auto full = std::vector<float>(static_cast<size_t>(T * dp));
       xpos_decay_table(full.data(), T, D, dp, centre, spec.xpos_gamma, spec.xpos_scale_base, true);
       kftab = std::make_shared<std::vector<float>>(static_cast<size_t>(S * dp));
-      for (int64_t j = 0; j < S; ++j)
-        std::copy_n(full.data() + pos[j] * dp, dp, kftab->data() + j * dp);
+      for (int64_t j = 0; j < S; ++j) std::copy_n(full.data() + pos[j] * dp, dp, kftab->data() + j * dp);
     }
   }
 

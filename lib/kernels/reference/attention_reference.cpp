@@ -17,7 +17,8 @@ int64_t seq_len_of(const AttentionDims& dims, const AttentionWindow& window) {
 }
 
 double scale_of(const AttentionDims& dims) {
-  return dims.scale != 0.f ? static_cast<double>(dims.scale) : 1.0 / std::sqrt(static_cast<double>(dims.head_dim));
+  return dims.scale != 0.f ? static_cast<double>(dims.scale)
+                           : 1.0 / std::sqrt(static_cast<double>(dims.head_dim));
 }
 
 // d score / d (q_t k_t) for query n, key m: the XPOS decay of dimension t (1 without XPOS).
@@ -59,8 +60,8 @@ int key_multiplicity(const AttentionSpec& spec, int64_t heads, int64_t h, int64_
   return 0;
 }
 
-int64_t key_position(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window, int64_t h,
-                     int64_t j) {
+int64_t key_position(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
+                     int64_t h, int64_t j) {
   if (!window.keys_sparsified) return window.k_start + j;
   const int64_t r = spec.dilations[0];
   const int64_t w = std::min(spec.segments[0], seq_len_of(dims, window));
@@ -68,8 +69,9 @@ int64_t key_position(const AttentionSpec& spec, const AttentionDims& dims, const
   return pos < window.k_start + w ? pos : -1;  // -1: past the segment, ignored
 }
 
-void attention_forward_multiset(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
-                                const double* q, const double* k, const double* v, double* o, double* lse) {
+void attention_forward_multiset(const AttentionSpec& spec, const AttentionDims& dims,
+                                const AttentionWindow& window, const double* q, const double* k,
+                                const double* v, double* o, double* lse) {
   const int64_t B = dims.batch, H = dims.heads, Tq = dims.q_len, Tk = dims.k_len, D = dims.head_dim;
   const int64_t N = seq_len_of(dims, window);
   const double scale = scale_of(dims);
@@ -107,9 +109,9 @@ void attention_forward_multiset(const AttentionSpec& spec, const AttentionDims& 
     }
 }
 
-void attention_backward_multiset(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
-                                 const double* q, const double* k, const double* v, const double* dout, double* dq,
-                                 double* dk, double* dv) {
+void attention_backward_multiset(const AttentionSpec& spec, const AttentionDims& dims,
+                                 const AttentionWindow& window, const double* q, const double* k,
+                                 const double* v, const double* dout, double* dq, double* dk, double* dv) {
   const int64_t B = dims.batch, H = dims.heads, Tq = dims.q_len, Tk = dims.k_len, D = dims.head_dim;
   const int64_t N = seq_len_of(dims, window);
   const double scale = scale_of(dims);
@@ -150,8 +152,9 @@ void attention_backward_multiset(const AttentionSpec& spec, const AttentionDims&
     }
 }
 
-void dilated_attention_forward_closed_form(const AttentionSpec& spec, const AttentionDims& dims, const double* q,
-                                           const double* k, const double* v, double* o, double* lse) {
+void dilated_attention_forward_closed_form(const AttentionSpec& spec, const AttentionDims& dims,
+                                           const double* q, const double* k, const double* v, double* o,
+                                           double* lse) {
   const int64_t B = dims.batch, H = dims.heads, N = dims.q_len, D = dims.head_dim;
   const double scale = scale_of(dims);
   const size_t P = spec.segments.size();
@@ -214,11 +217,13 @@ void dilated_attention_forward_closed_form(const AttentionSpec& spec, const Atte
   }
 }
 
-void rotate_pairs_reference(double* x, int64_t rows, int64_t T, int64_t D, int64_t pos0, double base, bool inverse) {
+void rotate_pairs_reference(double* x, int64_t rows, int64_t T, int64_t D, int64_t pos0, double base,
+                            bool inverse) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t t = 0; t < T; ++t)
       for (int64_t j = 0; j < D / 2; ++j) {
-        const double angle = static_cast<double>(pos0 + t) * std::pow(base, -2.0 * static_cast<double>(j) / D);
+        const double angle =
+            static_cast<double>(pos0 + t) * std::pow(base, -2.0 * static_cast<double>(j) / D);
         const double c = std::cos(angle), s = inverse ? -std::sin(angle) : std::sin(angle);
         double* p = x + (r * T + t) * D + 2 * j;
         const double a = p[0], b = p[1];

@@ -22,24 +22,27 @@ int64_t key_position(const AttentionSpec& spec, const AttentionDims& dims, const
 // One softmax per query over its key multiset (multiplicities from key_multiplicity), with
 // XPOS's decay zeta^((n - m)/scale_base) on each score when spec.positions == xpos.
 // q: (B, H, Tq, D), k, v: (B, H, Tk, D) -> o: (B, H, Tq, D), lse: (B, H, Tq).
-void attention_forward_multiset(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
-                                const double* q, const double* k, const double* v, double* o, double* lse);
+void attention_forward_multiset(const AttentionSpec& spec, const AttentionDims& dims,
+                                const AttentionWindow& window, const double* q, const double* k,
+                                const double* v, double* o, double* lse);
 
 // The exact gradient, as DESIGN §2 writes it: for every (pattern, key) pair of query i,
 // P = exp(s_ik - L_i), dS = P (dO_i . v_k - D_i), dq_i += dS ds/dq, dk_k += dS ds/dk, dv_k += P dO_i,
 // with L and O recomputed here. Overwrites dq, dk, dv.
-void attention_backward_multiset(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
-                                 const double* q, const double* k, const double* v, const double* dout, double* dq,
-                                 double* dk, double* dv);
+void attention_backward_multiset(const AttentionSpec& spec, const AttentionDims& dims,
+                                 const AttentionWindow& window, const double* q, const double* k,
+                                 const double* v, const double* dout, double* dq, double* dk, double* dv);
 
 // Dilated attention in the paper's closed form: per pattern, gather each segment's sparse
 // queries and keys, attend (causal inside the sparse segment), scatter back at stride w',
 // then merge the patterns: L = logsumexp_p L_p, O = sum_p exp(L_p - L) O_p.
 // Full sequence only (no windows). Kind must be dilated.
-void dilated_attention_forward_closed_form(const AttentionSpec& spec, const AttentionDims& dims, const double* q,
-                                           const double* k, const double* v, double* o, double* lse);
+void dilated_attention_forward_closed_form(const AttentionSpec& spec, const AttentionDims& dims,
+                                           const double* q, const double* k, const double* v, double* o,
+                                           double* lse);
 
 // x: (R, T, D), rotated in place by the angle (pos0 + t) * base^(-2j/D) per pair (2j, 2j+1).
-void rotate_pairs_reference(double* x, int64_t rows, int64_t T, int64_t D, int64_t pos0, double base, bool inverse);
+void rotate_pairs_reference(double* x, int64_t rows, int64_t T, int64_t D, int64_t pos0, double base,
+                            bool inverse);
 
 }  // namespace ln::reference
