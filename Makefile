@@ -122,7 +122,7 @@ check-deps:
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (g++, -O1, own build
 # dir). Any report fails the run (halt_on_error, and UBSan does not recover).
 SAN_DIR ?= build-asan
-SAN_FLAGS := -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" -DLONGNET_SANITIZE=address,undefined \
+SAN_FLAGS := -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" -DLONGNET_SANITIZE=address,undefined \
   -DCMAKE_CXX_FLAGS=-fno-sanitize-recover=undefined
 sanitize: deps
 	cmake -S . -B $(SAN_DIR) $(SAN_FLAGS) $(CMAKE_FLAGS)
@@ -135,7 +135,7 @@ sanitize: deps
 TSAN_DIR ?= build-tsan
 TSAN_TESTS := kernels train run
 tsan: deps
-	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" \
+	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" \
 	  -DLONGNET_SANITIZE=thread $(CMAKE_FLAGS)
 	cmake --build $(TSAN_DIR) -j $(JOBS) --target longnet $(addprefix test_,$(TSAN_TESTS))
 	@echo "tsan: skipping test_train's 'a second one exits with 128 + signal': TSan defers signal delivery past the code it checks"
@@ -149,7 +149,7 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.cpp,%,$(wildcard fuzz/fuzz_*.cpp))
 fuzz: deps check-deps
-	cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" \
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" \
 	  -DCMAKE_CXX_COMPILER=clang++ -DLONGNET_FUZZ=ON $(CMAKE_FLAGS)
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
