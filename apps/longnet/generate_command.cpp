@@ -25,6 +25,9 @@ namespace {
 // tokens, is refused (a typo such as -n 1e12 would otherwise run for days).
 constexpr size_t kMaxPromptBytes = size_t(16) << 20;
 constexpr int64_t kMaxTokens = 1'000'000;
+// The sampler's settings as this command's flags name them, for the library's range errors.
+const ln::SamplerOptionNames kSamplerFlags{"--temp",  "--top-k",          "--top-p",
+                                           "--min-p", "--repeat-penalty", "--repeat-last-n"};
 
 struct GenerateArgs {
   std::string checkpoint;
@@ -129,7 +132,7 @@ ln::app::RegisterCommand reg{
          GenerateArgs& a = *args;
          ln::PrecisionScope precision(ln::parse_precision(a.precision));
          const std::string text = read_prompt(a, prompt->count() > 0);
-         ln::validate_sampler_options(a.options.sampler);
+         ln::validate_sampler_options(a.options.sampler, kSamplerFlags);
          LN_CHECK(a.options.max_tokens >= 0, "-n is ", a.options.max_tokens,
                   "; give the number of tokens to generate");
          LN_CHECK(a.seed >= -1, "--seed is ", a.seed, "; give a seed >= 0 (or none for a random one)");

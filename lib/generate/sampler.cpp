@@ -7,15 +7,16 @@
 
 namespace ln {
 
-void validate_sampler_options(const SamplerOptions& o) {
-  LN_CHECK(std::isfinite(o.temperature) && o.temperature >= 0, "--temp is ", o.temperature,
+void validate_sampler_options(const SamplerOptions& o, const SamplerOptionNames& names) {
+  LN_CHECK(std::isfinite(o.temperature) && o.temperature >= 0, names.temperature, " is ", o.temperature,
            "; use 0 (greedy) or a positive temperature such as 0.8");
-  LN_CHECK(o.top_k >= 0, "--top-k is ", o.top_k, "; use 0 (off) or a positive count such as 40");
-  LN_CHECK(o.top_p > 0 && o.top_p <= 1, "--top-p is ", o.top_p, "; use a probability in (0, 1] (1 = off)");
-  LN_CHECK(o.min_p >= 0 && o.min_p <= 1, "--min-p is ", o.min_p, "; use a value in [0, 1] (0 = off)");
-  LN_CHECK(std::isfinite(o.repeat_penalty) && o.repeat_penalty > 0, "--repeat-penalty is ", o.repeat_penalty,
-           "; use a positive factor (1 = off, 1.1 = mild)");
-  LN_CHECK(o.repeat_last_n >= -1, "--repeat-last-n is ", o.repeat_last_n,
+  LN_CHECK(o.top_k >= 0, names.top_k, " is ", o.top_k, "; use 0 (off) or a positive count such as 40");
+  LN_CHECK(o.top_p > 0 && o.top_p <= 1, names.top_p, " is ", o.top_p,
+           "; use a probability in (0, 1] (1 = off)");
+  LN_CHECK(o.min_p >= 0 && o.min_p <= 1, names.min_p, " is ", o.min_p, "; use a value in [0, 1] (0 = off)");
+  LN_CHECK(std::isfinite(o.repeat_penalty) && o.repeat_penalty > 0, names.repeat_penalty, " is ",
+           o.repeat_penalty, "; use a positive factor (1 = off, 1.1 = mild)");
+  LN_CHECK(o.repeat_last_n >= -1, names.repeat_last_n, " is ", o.repeat_last_n,
            "; use -1 (whole context), 0 (off) or a token count such as 64");
 }
 

@@ -26,8 +26,18 @@ struct SamplerOptions {
   uint64_t seed = 0;
 };
 
-// ln::Error naming the flag (--temp, --top-k, ...) for a value outside its range.
-void validate_sampler_options(const SamplerOptions& options);
+// What the caller calls each setting in its errors: the field names by default; the CLI passes
+// its flags (--temp, --top-k, ...), so the flag wording stays in apps/.
+struct SamplerOptionNames {
+  const char* temperature = "temperature";
+  const char* top_k = "top_k";
+  const char* top_p = "top_p";
+  const char* min_p = "min_p";
+  const char* repeat_penalty = "repeat_penalty";
+  const char* repeat_last_n = "repeat_last_n";
+};
+// ln::Error naming the setting (as `names` spells it) for a value outside its range.
+void validate_sampler_options(const SamplerOptions& options, const SamplerOptionNames& names = {});
 // A seed from the system's entropy source, for when the user gives none.
 uint64_t random_seed();
 

@@ -173,21 +173,21 @@ TEST_CASE("Sampler: the chain's order and seeded reproducibility") {
   CHECK(best == 200);  // P(0) = (0.2/0.5)^20 ~ 1e-8
 }
 
-TEST_CASE("sampler options are validated, naming the flag") {
-  auto fails = [](auto set, const char* flag) {
+TEST_CASE("sampler options are validated, naming the setting") {
+  auto fails = [](auto set, const char* setting) {
     SamplerOptions o;
     set(o);
-    CHECK_THROWS_WITH_AS(validate_sampler_options(o), doctest::Contains(flag), Error);
+    CHECK_THROWS_WITH_AS(validate_sampler_options(o), doctest::Contains(setting), Error);
   };
-  fails([](SamplerOptions& o) { o.temperature = -0.1; }, "--temp");
-  fails([](SamplerOptions& o) { o.temperature = NAN; }, "--temp");
-  fails([](SamplerOptions& o) { o.top_k = -1; }, "--top-k");
-  fails([](SamplerOptions& o) { o.top_p = 0; }, "--top-p");
-  fails([](SamplerOptions& o) { o.top_p = 1.01; }, "--top-p");
-  fails([](SamplerOptions& o) { o.min_p = -0.5; }, "--min-p");
-  fails([](SamplerOptions& o) { o.min_p = 2; }, "--min-p");
-  fails([](SamplerOptions& o) { o.repeat_penalty = 0; }, "--repeat-penalty");
-  fails([](SamplerOptions& o) { o.repeat_last_n = -2; }, "--repeat-last-n");
+  fails([](SamplerOptions& o) { o.temperature = -0.1; }, "temperature is");
+  fails([](SamplerOptions& o) { o.temperature = NAN; }, "temperature is");
+  fails([](SamplerOptions& o) { o.top_k = -1; }, "top_k is");
+  fails([](SamplerOptions& o) { o.top_p = 0; }, "top_p is");
+  fails([](SamplerOptions& o) { o.top_p = 1.01; }, "top_p is");
+  fails([](SamplerOptions& o) { o.min_p = -0.5; }, "min_p is");
+  fails([](SamplerOptions& o) { o.min_p = 2; }, "min_p is");
+  fails([](SamplerOptions& o) { o.repeat_penalty = 0; }, "repeat_penalty is");
+  fails([](SamplerOptions& o) { o.repeat_last_n = -2; }, "repeat_last_n is");
   SamplerOptions ok;
   ok.top_p = 1;
   ok.min_p = 0;

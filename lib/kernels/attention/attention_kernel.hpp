@@ -59,6 +59,9 @@ struct AttentionWindow {
   bool accumulate = false;
 };
 
+// Contract: `spec` has passed validate_attention_spec(spec, dims.heads, dims.head_dim) where it
+// was built (once, not per call); the calls below check only the sizes and the window.
+//
 // q: (B, H, Tq, D), k, v: (B, H, Tk, D) -> o: (B, H, Tq, D), lse: (B, H, Tq) natural log.
 // A row that no key reaches (possible when a dilation exceeds the heads) gets o = 0, lse = -inf.
 void attention_forward(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
