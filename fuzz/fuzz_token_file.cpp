@@ -10,41 +10,10 @@
 
 #include "core/error.hpp"
 #include "data/token_file.hpp"
+#include "data/token_file_format.hpp"
 #include "fuzz_util.hpp"
 
-namespace {
-
-// A mirror of the preamble and checksum of lib/data/token_file.cpp (format version 1). If they
-// change there, this harness only stops reaching past the header check: update it with them.
-struct Preamble {
-  char magic[8];
-  uint32_t version;
-  uint32_t endian_mark;
-  uint64_t token_count;
-  uint64_t tokens_offset;
-  uint64_t index_offset;
-  uint64_t index_bytes;
-  uint64_t file_bytes;
-  uint64_t tokens_checksum;
-  uint64_t index_checksum;
-  uint32_t vocab_size;
-  uint32_t reserved;
-  char tokenizer_sha256[64];
-  uint64_t preamble_checksum;
-};
-constexpr uint64_t kSeed = 0x9E3779B97F4A7C15ull;
-uint64_t mix(uint64_t h, uint64_t word) {
-  h = (h ^ word) * 0xFF51AFD7ED558CCDull;
-  return (h << 29) | (h >> 35);
-}
-uint64_t checksum_bytes(const void* data, size_t size) {
-  uint64_t h = mix(kSeed, size);
-  const auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < size; ++i) h = mix(h, p[i]);
-  return h;
-}
-
-}  // namespace
+using namespace ln::token_file_format;  // the layout the reader checks, shared with it
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static ln::fuzz::MemFile file("fuzz.tokens");
@@ -56,22 +25,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t body_bytes = size - 8;
   const uint64_t tokens = std::min<uint64_t>(count, body_bytes / 4);
 
-  std::string bytes(256, '\0');
+  std::string bytes(kPreambleBytes, '\0');
   bytes.append(reinterpret_cast<const char*>(body), body_bytes);
   Preamble pre{};
-  std::memcpy(pre.magic, "LNTOKENS", 8);
-  pre.version = 1;
-  pre.endian_mark = 0x01020304;
+  std::memcpy(pre.magic, kMagic, sizeof kMagic);
+  pre.version = kVersion;
+  pre.endian_mark = kEndianMark;
   pre.token_count = tokens;
-  pre.tokens_offset = 256;
-  pre.index_offset = 256 + 4 * tokens;
+  pre.tokens_offset = kPreambleBytes;
+  pre.index_offset = kPreambleBytes + 4 * tokens;
   pre.file_bytes = bytes.size();
   pre.index_bytes = bytes.size() - pre.index_offset;
-  uint64_t h = kSeed;
+  uint64_t h = kChecksumSeed;
   for (uint64_t i = 0; i < tokens; ++i) {
     uint32_t t;
     std::memcpy(&t, body + 4 * i, 4);
-    h = mix(h, t);
+    h = mix_word(h, t);
   }
   pre.tokens_checksum = h;
   pre.index_checksum = checksum_bytes(bytes.data() + pre.index_offset, pre.index_bytes);
