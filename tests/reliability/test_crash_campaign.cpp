@@ -16,6 +16,7 @@
 #include "run/safetensors.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tiny_run.hpp"
 #include "train/metrics_log.hpp"
 
 using namespace ln;
@@ -26,30 +27,12 @@ namespace {
 constexpr int64_t kSteps = 80;  // more than 12 kills can cover even on an idle machine
 
 std::string write_tiny_config(const test::TempDir& dir, const std::string& run) {
-  if (!fs::exists(dir / "corpus")) test::write_corpus(dir / "corpus", "doc", 6, 120, 1);
-  Config c;
-  c.model.d_model = 32;
-  c.model.layers = 2;
-  c.model.heads = 2;
-  c.model.mlp_ratio = 2;
+  Config c = test::tiny_run_config(dir, run);
   c.model.dropout = 0.1;  // the dropout streams must resume exactly too
-  c.attention.segments = {8, 16, 32};
-  c.attention.dilations = {1, 2, 4};
-  c.tokenizer.vocab_size = 400;
-  c.data.train = {dir / "corpus"};
-  c.data.cache_dir = dir / "cache";
-  c.data.seq_len = 32;
-  c.data.val_fraction = 0.2;
   c.train.steps = kSteps;
-  c.train.batch_size = 2;
-  c.train.lr = 3e-3;
-  c.train.min_lr = 3e-4;
-  c.train.warmup_steps = 2;
   c.train.eval_every = 10;
-  c.train.eval_batches = 1;
   c.train.save_every = 1;
-  c.train.keep_last = 1;
-  c.train.out_dir = dir / run;
+  c.train.keep_last = 1;  // every save prunes the one before: rotation under fire
   validate_config(c);
   return dir.write(run + ".yaml", config_to_yaml(c));
 }

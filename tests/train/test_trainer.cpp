@@ -11,6 +11,7 @@
 #include "run/checkpoint.hpp"
 #include "run/safetensors.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tiny_run.hpp"
 #include "train/metrics_log.hpp"
 #include "train/trainer.hpp"
 #include "train/validation.hpp"
@@ -22,34 +23,12 @@ namespace {
 
 // A tiny model on a tiny corpus: a full run takes well under a second per step.
 Config tiny_config(const test::TempDir& dir, const std::string& run) {
-  if (!fs::exists(dir / "corpus")) {
-    test::write_corpus(dir / "corpus", "doc", 6, 120, 1);
-  }
-  Config c;
-  c.model.d_model = 32;
-  c.model.layers = 2;
-  c.model.heads = 2;
-  c.model.mlp_ratio = 2;
+  Config c = test::tiny_run_config(dir, run);
   c.model.dropout = 0.1;  // exercises the dropout streams in the resume test
-  c.attention.segments = {8, 16, 32};
-  c.attention.dilations = {1, 2, 4};
-  c.tokenizer.vocab_size = 400;
   c.tokenizer.model = "";
-  c.data.train = {dir / "corpus"};
-  c.data.cache_dir = dir / "cache";
-  c.data.seq_len = 32;
-  c.data.val_fraction = 0.2;
-  c.train.steps = 6;
   c.train.batch_size = 4;
   c.train.grad_accum = 2;
-  c.train.lr = 3e-3;
-  c.train.min_lr = 3e-4;
-  c.train.warmup_steps = 2;
-  c.train.eval_every = 3;
   c.train.eval_batches = 2;
-  c.train.save_every = 2;
-  c.train.keep_last = 5;
-  c.train.out_dir = dir / run;
   validate_config(c);
   return c;
 }
