@@ -31,7 +31,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 int run(const BenchTrainArgs& args) {
-  ln::Config config = ln::load_config(args.config, args.overrides);
+  // bench train trains no tokenizer: its tokens are random ids below tokenizer.vocab_size. The
+  // byte-fallback room check is about training one, so it must not refuse the small
+  // vocabularies benchmarks use (vocab_size=256, as in torch_ref.py). The user's --set still wins.
+  std::vector<std::string> overrides = {"tokenizer.byte_fallback=false"};
+  overrides.insert(overrides.end(), args.overrides.begin(), args.overrides.end());
+  ln::Config config = ln::load_config(args.config, overrides);
   // The trainer's own session (set-up, batch geometry, model, optimizer, step), on random
   // tokens and without a run folder: what is timed is what `longnet train` runs.
   ln::TrainOptions options;

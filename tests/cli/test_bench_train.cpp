@@ -71,3 +71,31 @@ TEST_CASE("bench train honours train.decay_norms_and_embeddings") {
   CHECK(decayed_default == 7872);  // only the weight matrices
   CHECK(decayed_default < params_default);
 }
+
+TEST_CASE("bench train takes a byte-sized vocabulary (no tokenizer is trained)") {
+  // The benchmark command sets tokenizer.vocab_size=256, which a trained tokenizer with
+  // byte fallback refuses (256 byte pieces leave no room); bench train's tokens are random ids.
+  ln::test::TempDir dir;
+  const std::vector<std::string> args = {"bench",     "train",
+                                         "--threads", "1",
+                                         "--steps",   "1",
+                                         "--warmup",  "0",
+                                         "--set",     "model.d_model=16",
+                                         "--set",     "model.layers=1",
+                                         "--set",     "model.heads=2",
+                                         "--set",     "tokenizer.vocab_size=256",
+                                         "--set",     "data.seq_len=32",
+                                         "--set",     "attention.segments=[8,16,32]",
+                                         "--set",     "train.batch_size=1"};
+  REQUIRE(ln::test::run_longnet(args, dir / "v256.log").code == 0);
+  const std::string out = ln::test::read_file(dir / "v256.log");
+  auto line = ln::parse_metrics_line(out.substr(out.find("{\"bench\"")));
+  REQUIRE(line);
+  CHECK(line->number("vocab", 0) == 256);
+  // train itself still refuses it, naming the keys
+  ln::test::ExitStatus bad =
+      ln::test::run_longnet({"config", "--set", "tokenizer.vocab_size=256"}, dir / "cfg.log");
+  CHECK(bad.code == 2);
+  CHECK(ln::test::read_file(dir / "cfg.log").find("leaves no room beside the 256 byte-fallback pieces") !=
+        std::string::npos);
+}
