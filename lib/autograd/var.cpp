@@ -41,6 +41,33 @@ VarImpl::~VarImpl() {
 Var::Var(Tensor value, bool requires_grad) : impl_(std::make_shared<VarImpl>()) {
   impl_->value = std::move(value);
   impl_->requires_grad = requires_grad;
+  acquire();
+}
+
+Var& Var::operator=(const Var& other) {
+  if (impl_ == other.impl_) return *this;
+  release();
+  impl_ = other.impl_;
+  acquire();
+  return *this;
+}
+
+Var& Var::operator=(Var&& other) noexcept {
+  if (this == &other) return *this;
+  release();
+  impl_ = std::move(other.impl_);  // the handle moves with it: no count change
+  return *this;
+}
+
+void Var::release() {
+  if (!impl_) return;
+  // Only the graph can still reach an intermediate without handles, and the graph needs its
+  // shape, not its value (the vjps hold what they saved). Leaves keep theirs (parameters).
+  if (impl_->handles.fetch_sub(1, std::memory_order_acq_rel) == 1 && impl_->node && impl_->value.defined()) {
+    impl_->released_shape = impl_->value.shape();
+    impl_->value = Tensor();
+  }
+  impl_.reset();
 }
 
 Var make_result(Tensor value, const std::vector<Var>& inputs, const char* name, VjpFn vjp) {
@@ -136,9 +163,9 @@ void Var::backward(const Tensor& seed, const std::function<void(VarImpl& leaf)>&
     for (size_t i = 0; i < grads.size(); ++i) {
       std::shared_ptr<VarImpl>& input = node.inputs[i];
       if (!input || !grads[i].defined()) continue;
-      LN_CHECK(grads[i].shape() == input->value.shape(), "[backward] op '", node.name,
+      LN_CHECK(grads[i].shape() == input->value_shape(), "[backward] op '", node.name,
                "' returned a gradient of shape ", shape_str(grads[i].shape()), " for input ", i, " of shape ",
-               shape_str(input->value.shape()));
+               shape_str(input->value_shape()));
       auto slot = pending.find(input.get());
       if (slot == pending.end()) {
         pending.emplace(input.get(), Pending{input, std::move(grads[i])});

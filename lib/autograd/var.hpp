@@ -9,6 +9,12 @@
 //  - A vjp captures the Tensors it needs (saved activations), never Vars: capturing a Var
 //    would make a reference cycle. Captured tensors are freed right after the vjp has run.
 //  - Under `NoGradGuard`, make_result records nothing (inference, evaluation, generation).
+//
+// Values the graph alone holds are freed. The backward needs only what the vjps saved, so when
+// the last Var handle of an intermediate result goes away (the forward's locals at its end),
+// its value is dropped and only its shape kept: a tensor no vjp captured is freed there, and
+// one an op saved in another form (linear's bf16 copy of its input) costs only that form.
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,17 +34,25 @@ struct Node {
 };
 
 struct VarImpl {
-  Tensor value;
-  Tensor grad;  // leaves: accumulated across backward() calls until zero_grad()
+  Tensor value;  // undefined once an intermediate has no handle left (see above)
+  Tensor grad;   // leaves: accumulated across backward() calls until zero_grad()
   bool requires_grad = false;
-  std::shared_ptr<Node> node;  // null for leaves
-  ~VarImpl();                  // tears long chains down without recursion
+  std::shared_ptr<Node> node;   // null for leaves
+  std::atomic<int> handles{0};  // Var objects pointing here (node->inputs links are not handles)
+  Shape released_shape;         // the value's shape after it was dropped
+  ~VarImpl();                   // tears long chains down without recursion
+  const Shape& value_shape() const { return value.defined() ? value.shape() : released_shape; }
 };
 
 class Var {
  public:
   Var() = default;
   explicit Var(Tensor value, bool requires_grad = false);
+  Var(const Var& other) : impl_(other.impl_) { acquire(); }
+  Var(Var&& other) noexcept : impl_(std::move(other.impl_)) {}
+  Var& operator=(const Var& other);
+  Var& operator=(Var&& other) noexcept;
+  ~Var() { release(); }
 
   bool defined() const { return impl_ != nullptr; }
   const Tensor& value() const { return impl_->value; }
@@ -67,6 +81,10 @@ class Var {
   const std::shared_ptr<VarImpl>& impl() const { return impl_; }
 
  private:
+  void acquire() {
+    if (impl_) impl_->handles.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release();  // drops this handle; the last one of an intermediate frees its value
   std::shared_ptr<VarImpl> impl_;
 };
 

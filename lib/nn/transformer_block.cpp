@@ -42,9 +42,11 @@ Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const
   // Sequence parallel: this rank's T tokens are the global positions [R*T, (R+1)*T).
   const bool split = options.sequence && options.sequence->ranks() > 1;
   const int64_t pos0 = split ? options.sequence->rank() * T : options.position_offset;
-  Var q = linear_heads(x, q_proj.weight, q_proj.bias, H, rotate, pos0, attention_.rope_base);
-  Var k = linear_heads(x, k_proj.weight, k_proj.bias, H, rotate, pos0, attention_.rope_base);
-  Var v = linear_heads(x, v_proj.weight, v_proj.bias, H);
+  // x converted once for the three products (under bf16, one bf16 copy kept for their vjps).
+  const Tensor x_op = matmul_operand(matmul_precision(), x.value());
+  Var q = linear_heads(x, q_proj.weight, q_proj.bias, H, rotate, pos0, attention_.rope_base, x_op);
+  Var k = linear_heads(x, k_proj.weight, k_proj.bias, H, rotate, pos0, attention_.rope_base, x_op);
+  Var v = linear_heads(x, v_proj.weight, v_proj.bias, H, false, 0, attention_.rope_base, x_op);
   if (options.kv_observer) options.kv_observer(k.value(), v.value());
   Var o = split ? sequence_parallel_attention(q, k, v, attention_, *options.sequence, rotate)
                 : attention(q, k, v, attention_, pos0, rotate);  // (B, H, T, D)

@@ -101,25 +101,28 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
   // y (R, C_out) = x (R, C_in) · weightᵀ, weight stored (C_out, C_in): trans_b.
   MatmulShape fwd{1, rows, in, out, false, true};
   const Precision prec = matmul_precision();  // ops/precision.hpp; the vjp uses the same
-  matmul_in(prec, fwd, x.value().data(), weight.value().data(), has_bias ? bias.value().data() : nullptr,
-            y.data());
+  // The operands as the product takes them (bf16 copies under precision bf16), converted once:
+  // the vjp reuses them, so under bf16 the saved input costs half the bytes of the fp32 one.
+  const Tensor x_op = matmul_operand(prec, x.value()), w_op = matmul_operand(prec, weight.value());
+  matmul_operands(fwd, x_op, w_op, has_bias ? bias.value().data() : nullptr, y.data());
 
-  Tensor x_saved = weight.requires_grad() ? x.value() : Tensor();
-  Tensor w_saved = x.requires_grad() ? weight.value() : Tensor();
+  Tensor x_saved = weight.requires_grad() ? x_op : Tensor();
+  Tensor w_saved = x.requires_grad() ? w_op : Tensor();
   const bool want_bias = has_bias && bias.requires_grad();
   std::vector<Var> inputs{x, weight};
   if (has_bias) inputs.push_back(bias);
   return make_result(y, inputs, "linear", [=](const Tensor& dy) {
     std::vector<Tensor> grads(has_bias ? 3 : 2);
+    const Tensor dy_op = matmul_operand(prec, dy);  // one conversion for both products
     if (w_saved.defined()) {
       // dx (R, C_in) = dy (R, C_out) · weight (C_out, C_in).
       grads[0] = Tensor::empty(xs);
-      matmul_in(prec, {1, rows, out, in}, dy.data(), w_saved.data(), nullptr, grads[0].data());
+      matmul_operands({1, rows, out, in}, dy_op, w_saved, nullptr, grads[0].data());
     }
     if (x_saved.defined()) {
       // dweight (C_out, C_in) = dyᵀ · x, dy stored (R, C_out): trans_a, K = R.
       grads[1] = Tensor::empty(ws);
-      matmul_in(prec, {1, out, rows, in, true, false}, dy.data(), x_saved.data(), nullptr, grads[1].data());
+      matmul_operands({1, out, rows, in, true, false}, dy_op, x_saved, nullptr, grads[1].data());
     }
     if (want_bias) {
       // dbias (C_out) = column sums of dy = ones (1, R) · dy (R, C_out), on the threaded GEMM.

@@ -11,7 +11,7 @@
 namespace ln {
 
 Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads, bool rotate,
-                 int64_t position_offset, float rope_base) {
+                 int64_t position_offset, float rope_base, const Tensor& x_operand) {
   LN_CHECK(x.defined() && weight.defined(), "[linear_heads] x and weight must be defined");
   LN_CHECK(x.ndim() == 3, "[linear_heads] x ", shape_str(x.shape()), " must be (B, T, C_in)");
   LN_CHECK(weight.ndim() == 2 && weight.dim(1) == x.dim(2), "[linear_heads] weight ",
@@ -29,11 +29,17 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
   const int64_t H = heads, D = out / heads, rows = B * T;
 
   const Precision prec = matmul_precision();  // ops/precision.hpp; the vjp uses the same
+  // Operands converted once and reused by the vjp (as in linear.cpp: bf16 copies under bf16).
+  const Tensor x_op = x_operand.defined() ? x_operand : matmul_operand(prec, x.value());
+  const Tensor w_op = matmul_operand(prec, weight.value());
+  LN_CHECK(x_op.numel() == x.numel() && x_op.dtype() == w_op.dtype(), "[linear_heads] x_operand (",
+           dtype_name(x_op.dtype()), ", ", x_op.numel(),
+           " elements) is not x as this precision multiplies it");
   Tensor y;
   {
     Tensor flat = Tensor::empty({rows, out});  // (B, T, H, D), freed on return
-    matmul_in(prec, {1, rows, in, out, false, true}, x.value().data(), weight.value().data(),
-              has_bias ? bias.value().data() : nullptr, flat.data());
+    matmul_operands({1, rows, in, out, false, true}, x_op, w_op, has_bias ? bias.value().data() : nullptr,
+                    flat.data());
     y = Tensor::empty({B, H, T, D});
     transpose_copy(flat.data(), B, T, 1, H, D, y.data());
   }
@@ -42,9 +48,10 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
     rotate_pairs(y.data(), y.data(), B * H, T, D, position_offset, rope_base, false);
   }
 
-  const Tensor xv = x.value(), wv = weight.value();
+  const Shape x_shape = x.shape(), w_shape = weight.shape();
   const bool want_x = x.requires_grad(), want_w = weight.requires_grad(),
              want_b = has_bias && bias.requires_grad();
+  const Tensor x_saved = want_w ? x_op : Tensor(), w_saved = want_x ? w_op : Tensor();
   std::vector<Var> inputs{x, weight};
   if (has_bias) inputs.push_back(bias);
   return make_result(y, inputs, "linear_heads", [=](const Tensor& dy_heads) {
@@ -57,13 +64,14 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
     } else {
       transpose_copy(dy_heads.data(), B, H, 1, T, D, dy.data());
     }
-    if (want_x) {  // dx (R, C_in) = dy (R, C_out) · weight (C_out, C_in)
-      grads[0] = Tensor::empty(xv.shape());
-      matmul_in(prec, {1, rows, out, in}, dy.data(), wv.data(), nullptr, grads[0].data());
+    const Tensor dy_op = matmul_operand(prec, dy);  // one conversion for both products
+    if (want_x) {                                   // dx (R, C_in) = dy (R, C_out) · weight (C_out, C_in)
+      grads[0] = Tensor::empty(x_shape);
+      matmul_operands({1, rows, out, in}, dy_op, w_saved, nullptr, grads[0].data());
     }
     if (want_w) {  // dweight (C_out, C_in) = dyᵀ · x
-      grads[1] = Tensor::empty(wv.shape());
-      matmul_in(prec, {1, out, rows, in, true, false}, dy.data(), xv.data(), nullptr, grads[1].data());
+      grads[1] = Tensor::empty(w_shape);
+      matmul_operands({1, out, rows, in, true, false}, dy_op, x_saved, nullptr, grads[1].data());
     }
     if (want_b) {  // dbias = column sums of dy, as linear() computes them
       Tensor ones = Tensor::full({rows}, 1.0f);

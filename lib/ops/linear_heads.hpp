@@ -15,7 +15,11 @@ namespace ln {
 // With `rotate` (RoPE or XPOS's rotation, base rope_base), each head row t is also rotated for
 // global position position_offset + t, exactly as ops/attention.cpp would rotate it; pass the
 // result to attention(..., rotated_inputs = true).
+//
+// x_operand: x.value() already made a product operand by matmul_operand(matmul_precision(), ...)
+// (ops/precision.hpp), so q, k and v projected from one x share one bf16 copy of it; undefined:
+// converted here.
 Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads, bool rotate = false,
-                 int64_t position_offset = 0, float rope_base = 10000.0f);
+                 int64_t position_offset = 0, float rope_base = 10000.0f, const Tensor& x_operand = Tensor());
 
 }  // namespace ln

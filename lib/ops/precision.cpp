@@ -40,3 +40,31 @@ void matmul_in(Precision p, const MatmulShape& shape, const float* a, const floa
 }
 
 }  // namespace ln
+
+namespace ln {
+
+Tensor matmul_operand(Precision p, const Tensor& x) {
+  LN_CHECK(x.dtype() == DType::f32, "[matmul] an operand must be f32, got ", dtype_name(x.dtype()));
+  if (p == Precision::fp32) return x;
+  if (matmul_bf16_supported()) {
+    Tensor y = Tensor::empty(x.shape(), DType::bf16);
+    convert_to_bf16(x.data(), y.data_bf16(), x.numel());
+    return y;
+  }
+  Tensor y = Tensor::empty(x.shape());
+  round_to_bf16(x.data(), y.data(), x.numel());
+  return y;
+}
+
+void matmul_operands(const MatmulShape& shape, const Tensor& a, const Tensor& b, const float* bias, float* c,
+                     bool accumulate) {
+  LN_CHECK(a.dtype() == b.dtype(), "[matmul] operands of one product must share a dtype, got ",
+           dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
+  LN_CHECK(shape.batch == 1 && a.numel() == shape.m * shape.k && b.numel() == shape.k * shape.n,
+           "[matmul] operands of ", a.numel(), " and ", b.numel(), " elements do not fit an unbatched ",
+           shape.m, "x", shape.k, "x", shape.n, " product");
+  if (a.dtype() == DType::bf16) return matmul_dnnl(shape, a.data_bf16(), b.data_bf16(), bias, c, accumulate);
+  matmul_dnnl(shape, a.data(), b.data(), bias, c, accumulate);
+}
+
+}  // namespace ln

@@ -17,34 +17,39 @@ std::string gib(uint64_t bytes) {
 }
 }  // namespace
 
-ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute) {
-  // Counted from the ops in transformer_block.cpp, per token, in floats. C-wide values of one
-  // layer's plain forward: the attention input a, q, k, v (linear_heads: no separate
-  // projection copies, q and k rotated in place), the attention output and its
-  // merged copy, [sub-LN output], out_proj output, the residual sum h, the MLP input, the MLP
-  // output and the block output; the MLP hidden (F = mlp_ratio*C) twice (fc1, GELU) [+ sub-LN];
-  // H log-sum-exps; with dropout, two dropped copies.
+ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute, Precision precision) {
+  // Counted from the ops in transformer_block.cpp, per token, in floats. What one layer's plain
+  // forward leaves for the backward is what the vjps saved (autograd/var.hpp frees the rest):
+  // the attention input a, q, k, v (linear_heads: no separate projection copies, q and k
+  // rotated in place), the attention output and its merged copy, [sub-LN output], the residual
+  // sum h, the MLP input and the block output; the MLP hidden (F = mlp_ratio*C) twice (fc1,
+  // GELU) [+ sub-LN]; H log-sum-exps; with dropout, two dropped copies. The out_proj and MLP
+  // outputs feed only a residual add, which saves nothing: they are freed.
   const double C = static_cast<double>(spec.d_model), H = static_cast<double>(spec.heads);
   const double F = static_cast<double>(spec.mlp_ratio * spec.d_model);
   const double sub = spec.subln ? 1 : 0;
   const double drop = spec.dropout > 0 ? 2 : 0;
   // The attention sub-layer alone (a kept outside it): q, k, v (rotated as they are made, no
-  // copies), output, merged, sub-LN, out_proj output, plus its backward's gradients (dq, dk,
-  // dv and the one flowing in; sums of gradients are made in place).
-  const double attention_live = (3 + 1 + 1 + sub + 1) * C + H;
+  // copies), output, merged, sub-LN (its out_proj output is freed at once), plus its
+  // backward's gradients (dq, dk, dv and the one flowing in; sums of gradients in place).
+  const double attention_live = (3 + 1 + 1 + sub) * C + H;
   const double attention_grads = 4 * C;
   ActivationFloats f;
   f.outside_layers = 2 * C + 2;  // embeddings output, final norm output; lse and row loss
   f.mlp_chunk_per_row = 4 * F + (2 + sub) * F + 3 * C;  // fc1, GELU, their grads [+ sub-LN], x, dy, dx copies
   switch (recompute) {
     case Recompute::none:
-      f.kept_per_layer = (5 + drop) * C + attention_live + (2 + sub) * F;  // + a, h, m, mlp out, block out
+      // a, h, m, block out; the attention sub-layer's values but its out_proj output.
+      f.kept_per_layer = (4 + drop) * C + attention_live + (2 + sub) * F;
+      // bf16: the four linear inputs (a, merged or its sub-LN, m, GELU or its sub-LN) are kept
+      // only as the bf16 copies their products took.
+      if (precision == Precision::bf16 && matmul_bf16_supported()) f.kept_per_layer -= 0.5 * (3 * C + F);
       f.transient = 4 * C;  // backward's first gradients (dh, d_out, d_residual)
       f.mlp_chunk_per_row = 0;
       break;
     case Recompute::attention:
-      // a, the attention output, h, the MLP input, the MLP output, the block output.
-      f.kept_per_layer = (6 + drop) * C;
+      // a (the recompute's input), h, the MLP input (the MLP chunks' input) and the block output.
+      f.kept_per_layer = (4 + drop) * C;
       // By the time backward recomputes a layer's attention, that layer's h, MLP input, MLP
       // output and block output (4C) are freed already.
       f.transient = attention_live + attention_grads - 4 * C;
@@ -52,10 +57,10 @@ ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute) {
       break;
     case Recompute::blocks:
       // Only the block output; backward rebuilds one block: during its MLP's recompute the
-      // block holds a, the attention output, h and the MLP input (+ gradients); during its
-      // attention's recompute, a and two gradients besides the sub-layer itself.
+      // block holds a, h and the MLP input (+ gradients); during its attention's recompute, a
+      // and one gradient besides the sub-layer itself (h went with the MLP norm's backward).
       f.kept_per_layer = C;
-      f.transient = (3 + drop) * C + attention_live + attention_grads;
+      f.transient = (2 + drop) * C + attention_live + attention_grads;
       f.mlp_phase_per_token = (7 + drop) * C;
       break;
   }
@@ -63,14 +68,15 @@ ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute) {
 }
 
 MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameters, int64_t micro_batch,
-                                        int64_t seq_len, Recompute recompute, int64_t mlp_chunk) {
+                                        int64_t seq_len, Recompute recompute, int64_t mlp_chunk,
+                                        Precision precision) {
   MemoryEstimate e;
   e.parameters = parameters;
   const uint64_t p = static_cast<uint64_t>(parameters);
   e.weights_bytes = 4 * p;
   e.grads_bytes = 4 * p;
   e.optimizer_bytes = 8 * p;
-  const ActivationFloats f = activation_floats(spec, recompute);
+  const ActivationFloats f = activation_floats(spec, recompute, precision);
   const double tokens = static_cast<double>(micro_batch) * static_cast<double>(seq_len);
   const double V = static_cast<double>(spec.vocab_size), C = static_cast<double>(spec.d_model);
   const double kept = tokens * (static_cast<double>(spec.layers) * f.kept_per_layer + f.outside_layers);

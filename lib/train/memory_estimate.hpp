@@ -8,6 +8,7 @@
 
 #include "nn/model_spec.hpp"
 #include "nn/transformer_block.hpp"
+#include "ops/precision.hpp"
 
 namespace ln {
 
@@ -33,12 +34,16 @@ struct ActivationFloats {
   double mlp_phase_per_token = 0;  // what a recomputed block holds while its MLP chunks run
   double mlp_chunk_per_row = 0;    // one MLP chunk's intermediates, per row of the chunk
 };
-ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute);
+// Under precision bf16 the linear layers keep their inputs as bf16 copies (ops/precision.hpp):
+// half a float each where oneDNN multiplies bf16 (the rounded-fp32 fallback saves nothing).
+ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute,
+                                   Precision precision = Precision::fp32);
 
 // micro_batch sequences of seq_len tokens per forward/backward pass.
 MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameters, int64_t micro_batch,
                                         int64_t seq_len, Recompute recompute = Recompute::none,
-                                        int64_t mlp_chunk = ForwardOptions{}.mlp_chunk);
+                                        int64_t mlp_chunk = ForwardOptions{}.mlp_chunk,
+                                        Precision precision = Precision::fp32);
 
 // Throws ln::Error when the estimate exceeds `fraction` of the machine's memory.
 void check_fits_in_memory(const MemoryEstimate& estimate, double fraction = 0.9);

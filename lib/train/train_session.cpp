@@ -397,7 +397,8 @@ void TrainSession::State::build_model_and_optimizer(const ModelSpec& spec) {
   const TrainConfig& tc = config.train;
   // Estimate before allocating the model: refuse what cannot fit with a clear message.
   // Per rank: its rows of the micro-batch and its slice of each sequence.
-  estimate = estimate_training_memory(spec, LanguageModel::count_parameters(spec), rows, l, tc.recompute);
+  estimate = estimate_training_memory(spec, LanguageModel::count_parameters(spec), rows, l, tc.recompute,
+                                      ForwardOptions{}.mlp_chunk, tc.precision);
   if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
   check_fits_in_memory(estimate);
   model = std::make_unique<LanguageModel>(spec, static_cast<uint64_t>(tc.seed));

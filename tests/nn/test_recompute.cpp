@@ -148,15 +148,34 @@ TEST_CASE("recompute keeps less alive: peak tensor bytes fall from none to atten
 }
 
 TEST_CASE("backward frees intermediate values the caller does not hold as it passes them") {
-  // y = x + x, eight times over a 1 MB tensor. Before backward the graph holds all eight
-  // values; after it only what the caller holds stays alive (y, and x's gradient).
+  // y = y * y, eight times over a 1 MB tensor of ones. mul saves both inputs, so before
+  // backward the graph holds all eight values; after it only what the caller holds stays
+  // alive (y, and x's gradient).
+  Var x(Tensor::full({256, 1024}, 1.0f), true);
+  const uint64_t mb = x.value().bytes();
+  const uint64_t before = tensor_bytes_live();
+  Var y = x;
+  for (int i = 0; i < 8; ++i) y = mul(y, y);
+  CHECK(tensor_bytes_live() - before == 8 * mb);
+  y.backward(Tensor::full(y.shape(), 1.0f));
+  CHECK(tensor_bytes_live() - before == 2 * mb);  // y and x.grad
+  CHECK(x.grad().data()[0] == 256.0f);            // d(x^256)/dx at 1
+}
+
+TEST_CASE("an intermediate value no vjp saved is freed when its last handle goes") {
+  // add saves nothing: once the loop's handles move on, the graph keeps only shapes, so the
+  // forward holds one value (y) instead of eight; the backward still routes every gradient.
   Var x(Tensor::full({256, 1024}, 1.0f), true);
   const uint64_t mb = x.value().bytes();
   const uint64_t before = tensor_bytes_live();
   Var y = x;
   for (int i = 0; i < 8; ++i) y = add(y, y);
-  CHECK(tensor_bytes_live() - before == 8 * mb);
-  y.backward(Tensor::full(y.shape(), 1.0f));
-  CHECK(tensor_bytes_live() - before == 2 * mb);  // y and x.grad
+  CHECK(tensor_bytes_live() - before == mb);
+  Var kept = y;  // a second handle: dropping one of two does not free the value
+  y = Var();
+  CHECK(kept.value().defined());
+  CHECK(tensor_bytes_live() - before == mb);
+  kept.backward(Tensor::full(kept.shape(), 1.0f));
   CHECK(x.grad().data()[0] == 256.0f);
+  CHECK(x.value().defined());  // leaves keep their values
 }

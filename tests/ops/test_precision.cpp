@@ -4,6 +4,7 @@
 
 #include "core/bf16.hpp"
 #include "core/error.hpp"
+#include "core/memory_stats.hpp"
 #include "ops/linear.hpp"
 #include "ops/precision.hpp"
 #include "support/gradcheck.hpp"
@@ -68,4 +69,35 @@ TEST_CASE(
     CHECK(max_diff(p, q) < 3e-2);  // ... but only by bf16's rounding
   }
   CHECK_THROWS_AS(parse_precision("fp16"), Error);
+}
+
+TEST_CASE(
+    "under bf16 linear keeps its input as the bf16 copy it multiplied: half the bytes, the same numbers") {
+  const int64_t R = 64, in = 32, out = 16;
+  Tensor xv = ln::test::random_tensor({R, in}, 51), wv = ln::test::random_tensor({out, in}, 52);
+  Tensor g = ln::test::random_tensor({R, out}, 53);
+  // The products linear must reproduce bit for bit: matmul_in converts (or rounds) the same values.
+  Tensor y_ref = Tensor::empty({R, out}), dw_ref = Tensor::empty({out, in});
+  matmul_in(Precision::bf16, {1, R, in, out, false, true}, xv.data(), wv.data(), nullptr, y_ref.data());
+  matmul_in(Precision::bf16, {1, out, R, in, true, false}, g.data(), xv.data(), nullptr, dw_ref.data());
+
+  for (Precision p : {Precision::fp32, Precision::bf16}) {
+    CAPTURE(precision_name(p));
+    Var w(wv.clone(), true);
+    const uint64_t before = tensor_bytes_live();
+    Var y;
+    {
+      PrecisionScope scope(p);
+      y = linear(Var(xv.clone(), false), w);  // only the vjp's saved copy of x outlives this line
+    }
+    const uint64_t y_bytes = static_cast<uint64_t>(R * out) * 4;
+    const uint64_t x_bytes =
+        static_cast<uint64_t>(R * in) * (p == Precision::bf16 && matmul_bf16_supported() ? 2 : 4);
+    CHECK(tensor_bytes_live() - before == y_bytes + x_bytes);
+    y.backward(g);
+    if (p == Precision::bf16) {
+      for (int64_t i = 0; i < R * out; ++i) REQUIRE(y.value().data()[i] == y_ref.data()[i]);
+      for (int64_t i = 0; i < out * in; ++i) REQUIRE(w.grad().data()[i] == dw_ref.data()[i]);
+    }
+  }
 }

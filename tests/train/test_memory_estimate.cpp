@@ -36,24 +36,29 @@ TEST_CASE("the training memory estimate is within 15% of the measured peak, for 
   for (bool subln : {false, true}) {
     const ModelSpec spec = estimate_spec(subln);
     LanguageModel model(spec, 1);
-    for (Recompute mode : {Recompute::none, Recompute::attention, Recompute::blocks}) {
+    for (auto [mode, precision] :
+         {std::pair{Recompute::none, Precision::fp32}, std::pair{Recompute::attention, Precision::fp32},
+          std::pair{Recompute::blocks, Precision::fp32}, std::pair{Recompute::none, Precision::bf16},
+          std::pair{Recompute::attention, Precision::bf16}, std::pair{Recompute::blocks, Precision::bf16}}) {
       CAPTURE(subln);
       CAPTURE(recompute_name(mode));
+      CAPTURE(precision_name(precision));
       for (auto& [name, var] : model.parameters()) var.zero_grad();
       ForwardOptions fwd;
       fwd.train = true;
       fwd.recompute = mode;
+      fwd.precision = precision;
       fwd.mlp_chunk = 512;  // so the attention phase, which dominates at long T, sets the peak
       const uint64_t before = tensor_bytes_live();
       reset_tensor_bytes_peak();
       model.loss(ids, targets, B, T, fwd).backward();
       const double measured = static_cast<double>(tensor_bytes_peak() - before);
       const MemoryEstimate e =
-          estimate_training_memory(spec, model.parameter_count(), B, T, mode, fwd.mlp_chunk);
+          estimate_training_memory(spec, model.parameter_count(), B, T, mode, fwd.mlp_chunk, precision);
       const double estimated = static_cast<double>(e.activations_bytes + e.grads_bytes);
-      const std::string line = std::string(recompute_name(mode)) + (subln ? " subln" : "") + ": measured " +
-                               std::to_string(measured / 1e6) + " MB, estimated " +
-                               std::to_string(estimated / 1e6) + " MB";
+      const std::string line = std::string(recompute_name(mode)) + (subln ? " subln " : " ") +
+                               precision_name(precision) + ": measured " + std::to_string(measured / 1e6) +
+                               " MB, estimated " + std::to_string(estimated / 1e6) + " MB";
       MESSAGE(line);
       CHECK(estimated >= 0.85 * measured);
       CHECK(estimated <= 1.15 * measured);
