@@ -25,6 +25,24 @@ TEST_CASE("rotate_pairs equals the reference at small and at million-scale globa
   }
 }
 
+TEST_CASE("rotate_pairs gives the same bits with its kept angle table and without it") {
+  const int64_t R = 2, T = 130, D = 16, pos0 = 77;
+  auto x = random_floats(R * T * D, 5);
+  std::vector<float> kept(x.size()), again(x.size()), per_block(x.size()), back(x.size());
+  rotate_pairs(x.data(), kept.data(), R, T, D, pos0, 10000.f, false);   // makes the table
+  rotate_pairs(x.data(), again.data(), R, T, D, pos0, 10000.f, false);  // reuses it
+  set_rotation_table_limit(0);
+  rotate_pairs(x.data(), per_block.data(), R, T, D, pos0, 10000.f, false);
+  rotate_pairs(per_block.data(), back.data(), R, T, D, pos0, 10000.f, true);
+  set_rotation_table_limit(int64_t{16} << 20);
+  CHECK(kept == again);
+  CHECK(kept == per_block);
+  auto ref = to_double(x);
+  reference::rotate_pairs_reference(ref.data(), R, T, D, pos0, 10000.0, false);
+  CHECK(worst_ratio(per_block, ref, 1e-6, 1e-6) <= 1.0);
+  CHECK(worst_ratio(back, to_double(x), 1e-6, 1e-6) <= 1.0);
+}
+
 TEST_CASE("rotate_pairs: a hand-computed pair") {
   // pos 1, D = 2: angle = 1 rad for pair 0.
   std::vector<float> x = {1.f, 0.f}, y(2);

@@ -12,6 +12,10 @@ namespace ln {
 // Angles are computed in double, so positions in the millions keep their precision. y may be x.
 void rotate_pairs(const float* x, float* y, int64_t rows, int64_t T, int64_t D, int64_t pos0, float base,
                   bool inverse);
+// rotate_pairs keeps the last call's whole (cos, sin) table for reuse while it has at most this
+// many floats (default 16M, 64 MB); larger ones are made per block of times as they are used.
+// For tests, which hold both ways to the reference.
+void set_rotation_table_limit(int64_t floats);
 
 // XPOS's per-pair decay base zeta_j = (2j + gamma*D) / ((1 + gamma) * D), j = 0 .. D/2-1.
 double xpos_zeta(int64_t j, int64_t D, double gamma);
