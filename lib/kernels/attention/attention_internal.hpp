@@ -12,6 +12,10 @@
 // at any row stride), and the online softmax runs down the key axis with the queries across
 // the SIMD lanes, so no horizontal reductions. Operands are zero-padded to dp = round_up(D, 16)
 // columns. Two builds of the same template code: attention_tile_avx512.cpp, _avx2.cpp.
+// bf16 mode (AttentionPrecision::bf16) has its own tile bodies (attention_tile_bf16_impl.inc:
+// the same products on bf16 operands in pair layouts, the same fp32 softmax), built with the
+// exact fp32-FMA fallback in both of those files and with vdpbf16ps in
+// attention_tile_avx512_bf16.cpp; its jobs pack their operands in attention_segments_bf16.cpp.
 //
 // 2. Passes: lists of "segment jobs" (a set of query rows against a set of key rows, each
 // query row seeing a contiguous range of those keys), run with the tile kernels in parallel
