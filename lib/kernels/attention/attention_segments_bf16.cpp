@@ -9,7 +9,6 @@
 #include <limits>
 #include <vector>
 
-#include "core/bf16.hpp"
 #include "kernels/attention/attention_internal.hpp"
 
 namespace ln::attn {
@@ -21,41 +20,66 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 using Pairs = std::vector<uint32_t>;
 
-inline uint32_t pair_of(float lo, float hi) {
-  return static_cast<uint32_t>(bf16(lo).bits) | static_cast<uint32_t>(bf16(hi).bits) << 16;
+// bf16 bits of x, rounded to nearest even: core/bf16.hpp's rounding without its branch, so
+// the packing loops below vectorise (the same bits for every input, NaN included).
+inline uint32_t bf16_bits(float x) {
+  const uint32_t u = __builtin_bit_cast(uint32_t, x);
+  const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  return (u & 0x7fffffffu) > 0x7f800000u ? ((u >> 16) | 0x40u) : r;
 }
 inline float lo_of(uint32_t p) { return __builtin_bit_cast(float, p << 16); }
 inline float hi_of(uint32_t p) { return __builtin_bit_cast(float, p & 0xffff0000u); }
-inline float rounded(float x) { return static_cast<float>(bf16(x)); }
+inline float rounded(float x) { return __builtin_bit_cast(float, bf16_bits(x) << 16); }
 
-// Element (i, t) of rows x (stride ld) times the decay f (stride ldf, or none); 0 past (n, d).
+// Rows x (stride ld) times the decay f (stride ldf, or none), n rows of d columns; row(i, out)
+// writes row i as dp floats, zero past d (and all zero for i >= n).
 struct Source {
   const float* x;
   int64_t ld;
   const float* f;
   int64_t ldf;
   int64_t n, d;
-  float at(int64_t i, int64_t t) const {
-    if (i >= n || t >= d) return 0.f;
-    return f ? x[i * ld + t] * f[i * ldf + t] : x[i * ld + t];
+  void row(int64_t i, int64_t dp, float* out) const {
+    int64_t t = 0;
+    if (i < n) {
+      const float* xr = x + i * ld;
+      if (f) {
+        const float* fr = f + i * ldf;
+        for (; t < d; ++t) out[t] = xr[t] * fr[t];
+      } else {
+        for (; t < d; ++t) out[t] = xr[t];
+      }
+    }
+    for (; t < dp; ++t) out[t] = 0.f;
   }
 };
+
+// One row as dp / 2 pairs: out[p] = (row[2p], row[2p + 1]).
+inline void row_pairs(const float* row, int64_t dp, uint32_t* out) {
+  for (int64_t p = 0; p < dp / 2; ++p) out[p] = bf16_bits(row[2 * p]) | bf16_bits(row[2 * p + 1]) << 16;
+}
 
 // bf16 rows: out (n, dp / 2), out[i * dp/2 + p] = (x(i, 2p), x(i, 2p + 1)).
 Pairs bf16_rows(const Source& s, int64_t dp) {
   Pairs out(static_cast<size_t>(s.n * dp / 2));
-  for (int64_t i = 0; i < s.n; ++i)
-    for (int64_t p = 0; p < dp / 2; ++p)
-      out[static_cast<size_t>(i * dp / 2 + p)] = pair_of(s.at(i, 2 * p), s.at(i, 2 * p + 1));
+  std::vector<float> row(static_cast<size_t>(dp));
+  for (int64_t i = 0; i < s.n; ++i) {
+    s.row(i, dp, row.data());
+    row_pairs(row.data(), dp, out.data() + i * dp / 2);
+  }
   return out;
 }
 
 // Pair rows: out (rows / 2, dp), out[p * dp + t] = (x(2p, t), x(2p + 1, t)); rows even >= n.
 Pairs pair_rows(const Source& s, int64_t rows, int64_t dp) {
   Pairs out(static_cast<size_t>(rows / 2 * dp));
-  for (int64_t p = 0; p < rows / 2; ++p)
-    for (int64_t t = 0; t < dp; ++t)
-      out[static_cast<size_t>(p * dp + t)] = pair_of(s.at(2 * p, t), s.at(2 * p + 1, t));
+  std::vector<float> r0(static_cast<size_t>(dp)), r1(static_cast<size_t>(dp));
+  for (int64_t p = 0; p < rows / 2; ++p) {
+    s.row(2 * p, dp, r0.data());
+    s.row(2 * p + 1, dp, r1.data());
+    uint32_t* o = out.data() + p * dp;
+    for (int64_t t = 0; t < dp; ++t) o[t] = bf16_bits(r0[t]) | bf16_bits(r1[t]) << 16;
+  }
   return out;
 }
 
@@ -63,12 +87,15 @@ Pairs pair_rows(const Source& s, int64_t rows, int64_t dp) {
 // out[tile * kTileQ * dp/2 + p * kTileQ + i] = (x(i, 2p), x(i, 2p + 1)), zero past n.
 void transposed_pairs(const Source& s, int64_t dp, uint32_t* out) {
   const int64_t tiles = (s.n + kTileQ - 1) / kTileQ, dh = dp / 2;
+  std::vector<float> row(static_cast<size_t>(dp));
+  std::vector<uint32_t> pairs(static_cast<size_t>(dh));
   for (int64_t b = 0; b < tiles; ++b)
-    for (int64_t p = 0; p < dh; ++p)
-      for (int64_t i = 0; i < kTileQ; ++i) {
-        const int64_t r = b * kTileQ + i;
-        out[(b * dh + p) * kTileQ + i] = pair_of(s.at(r, 2 * p), s.at(r, 2 * p + 1));
-      }
+    for (int64_t i = 0; i < kTileQ; ++i) {
+      s.row(b * kTileQ + i, dp, row.data());
+      row_pairs(row.data(), dp, pairs.data());
+      uint32_t* o = out + b * dh * kTileQ + i;
+      for (int64_t p = 0; p < dh; ++p) o[p * kTileQ] = pairs[static_cast<size_t>(p)];
+    }
 }
 
 struct KeySideBf16 {
@@ -97,7 +124,8 @@ void forward_rows_bf16(const SegmentJob& job, const KeyRowsBf16& keys, int64_t d
   for (int64_t i = 0; i < mt; ++i) {
     const Source qsrc{
         job.q + (q0 + i) * job.ldq, 0, job.qf ? job.qf + (q0 + i) * job.ldqf : nullptr, 0, 1, d};
-    for (int64_t t = 0; t < dp; ++t) qs[static_cast<size_t>(t)] = rounded(qsrc.at(0, t));
+    qsrc.row(0, dp, qs.data());
+    for (float& x : qs) x = rounded(x);
     const int64_t a = lo[i], b = std::min<int64_t>(hi[i], keys.nk);
     float* out = o + i * dp;
     std::fill(out, out + dp, 0.f);
