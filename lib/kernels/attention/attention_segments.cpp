@@ -190,10 +190,8 @@ void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKerne
                  dq.p,
                  dk.p,
                  dv.p,
-                 rows.ranges.data(),
-                 BwdPart::fused,
-                 0,
-                 nkp / kTileK};
+                 rows.ranges.data()};
+  seg.end = nkp / kTileK;
   run_segment(seg, kern.backward, mqp / kTileQ, nkp / kTileK, split);
   add_gradients(job, d, dp, dq.p, dk.p, dv.p);
 }

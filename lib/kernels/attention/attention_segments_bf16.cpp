@@ -213,10 +213,8 @@ void backward_job_bf16(const SegmentJob& job, int64_t d, float scale, const Tile
                      dq.data(),
                      dk.data(),
                      dv.data(),
-                     rows.ranges.data(),
-                     BwdPart::fused,
-                     0,
-                     nkp / kTileK};
+                     rows.ranges.data()};
+  seg.end = nkp / kTileK;
   run_segment(seg, kern.backward_bf16, mqp / kTileQ, nkp / kTileK, split);
   add_gradients(job, d, dp, dq.data(), dk.data(), dv.data());
 }
