@@ -6,7 +6,8 @@
 //
 // Keys: seq, kind, pass, heads, head_dim, ms (median of --repeats runs), gflops (useful FLOPs:
 // 4*D per visited (query, key) pair forward, 2.5x that backward), peak_rss_bytes (of the
-// process so far, so sweep T upwards to read it per point), plus batch, threads, isa, repeats,
+// process so far, so sweep T upwards to read it per point), plus batch, threads, isa, precision
+// (--precision fp32|bf16: the kernel's bf16 mode) and bf16_dot (vdpbf16ps or fma), repeats,
 // segments, dilations, omp_wait_policy, and cpu_ms / gflops_per_cpu_second (process CPU time:
 // on a shared machine wall time includes the time other processes held the cores; gflops
 // per CPU-second times the thread count is what the run would reach on idle cores).
@@ -29,6 +30,7 @@
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
 #include "kernels/attention/attention_kernel.hpp"
+#include "kernels/matmul_dnnl.hpp"
 #include "kernels/reference/attention_reference.hpp"
 
 namespace ln::app {
@@ -43,6 +45,7 @@ struct Options {
   std::string dilations = "1,2,4,6,12";
   std::string positions = "none";
   std::string isa = "auto";
+  std::string precision = "fp32";
   int64_t sparse_block = 128, sparse_summary = 16;
   int repeats = 3;
   int64_t omp_matmul = 0;
@@ -96,8 +99,10 @@ double now_ms() {
 }
 
 // Compares the kernel with the double reference at a small T; returns the worst relative error.
-double check_against_reference(const AttentionSpec& spec, int64_t heads, int64_t head_dim, int64_t T) {
+double check_against_reference(const AttentionSpec& spec, int64_t heads, int64_t head_dim, int64_t T,
+                               AttentionPrecision precision) {
   AttentionDims dims;
+  dims.precision = precision;
   dims.batch = 1;
   dims.heads = heads;
   dims.q_len = dims.k_len = T;
@@ -152,16 +157,34 @@ int run(const Options& opt) {
     LN_CHECK(opt.isa == "auto", "[bench attention] --isa is '", opt.isa,
              "'; valid values: auto, avx2, avx512");
 
+  LN_CHECK(opt.precision == "fp32" || opt.precision == "bf16", "[bench attention] --precision is '",
+           opt.precision, "'; valid values: fp32, bf16");
+  const bool bf16_mode = opt.precision == "bf16";
+  const AttentionPrecision precision = bf16_mode ? AttentionPrecision::bf16 : AttentionPrecision::fp32;
+
   if (opt.matmul_reference > 0) {
-    // The machine's fp32 matmul rate in this same run (oneDNN sgemm, OpenMP, same thread
-    // count), so the attention lines can be read as a fraction of it.
+    // The machine's matmul rate in this same run, in the same precision (fp32: oneDNN sgemm;
+    // bf16: the oneDNN bf16 matmul the model's linear layers use, fp32 accumulation), OpenMP,
+    // same thread count, so the attention lines can be read as a fraction of it.
     const int64_t m = opt.matmul_reference;
+    LN_CHECK(
+        !bf16_mode || matmul_bf16_supported(),
+        "[bench attention] --matmul-reference with --precision bf16 needs oneDNN's bf16 matmul, which this "
+        "CPU lacks (needs AVX-512); drop --matmul-reference or use --precision fp32");
     std::vector<float> a(static_cast<size_t>(m * m), 0.5f), c(a.size());
+    std::vector<bf16> ab(bf16_mode ? a.size() : 0, bf16(0.5f));
+    MatmulShape shape;
+    shape.m = shape.k = shape.n = m;
+    if (bf16_mode) matmul_dnnl(shape, ab.data(), ab.data(), nullptr, c.data());  // primitive created untimed
     std::vector<double> times, cpu_times;
     for (int rep = 0; rep < std::max(opt.repeats, 3); ++rep) {
       const double t0 = now_ms(), c0 = cpu_ms();
-      LN_CHECK(dnnl_sgemm('N', 'N', m, m, m, 1.f, a.data(), m, a.data(), m, 0.f, c.data(), m) == dnnl_success,
-               "[bench attention] oneDNN sgemm failed");
+      if (bf16_mode)
+        matmul_dnnl(shape, ab.data(), ab.data(), nullptr, c.data());
+      else
+        LN_CHECK(
+            dnnl_sgemm('N', 'N', m, m, m, 1.f, a.data(), m, a.data(), m, 0.f, c.data(), m) == dnnl_success,
+            "[bench attention] oneDNN sgemm failed");
       times.push_back(now_ms() - t0);
       cpu_times.push_back(cpu_ms() - c0);
     }
@@ -170,6 +193,7 @@ int run(const Options& opt) {
     std::cout << JsonObject()
                      .add("kind", "matmul_reference")
                      .add("m", m)
+                     .add("precision", opt.precision)
                      .add("ms", ms)
                      .add("gflops", flops / (ms * 1e6))
                      .add("cpu_ms", cms)
@@ -192,8 +216,9 @@ int run(const Options& opt) {
     if (opt.check) {
       // Small T, patterns truncated to it as usual; the shape of the run, not its length.
       const int64_t T = std::min<int64_t>(seqs.front(), 300);
-      const double err = check_against_reference(spec, opt.heads, opt.head_dim, T);
-      const bool ok = err < 1e-3;
+      const double err = check_against_reference(spec, opt.heads, opt.head_dim, T, precision);
+      // bf16 mode: the operands are rounded to bf16 (2^-9 each), tests/kernels/test_attention_bf16.cpp.
+      const bool ok = err < (bf16_mode ? 2e-2 : 1e-3);
       std::cout << JsonObject()
                        .add("check", ok ? "pass" : "FAIL")
                        .add("kind", kind_name)
@@ -202,6 +227,7 @@ int run(const Options& opt) {
                        .add("head_dim", opt.head_dim)
                        .add("max_rel_error", err)
                        .add("isa", attention_isa_name())
+                       .add("precision", opt.precision)
                        .str()
                 << std::endl;
       if (!ok) return 1;
@@ -212,6 +238,7 @@ int run(const Options& opt) {
       dims.heads = opt.heads;
       dims.q_len = dims.k_len = T;
       dims.head_dim = opt.head_dim;
+      dims.precision = precision;
       const size_t n = static_cast<size_t>(opt.batch * opt.heads * T * opt.head_dim);
       std::vector<float> q(n), k(n), v(n), o(n), lse(n / static_cast<size_t>(opt.head_dim));
       std::mt19937 rng(1);
@@ -271,6 +298,8 @@ int run(const Options& opt) {
             .add("batch", opt.batch)
             .add("threads", threads())
             .add("isa", attention_isa_name())
+            .add("precision", opt.precision)
+            .add("bf16_dot", bf16_mode ? attention_bf16_dot_name() : "none")
             .add("repeats", opt.repeats)
             .add_raw("segments", join(spec.kind == AttentionKind::dilated ? segs : std::vector<int64_t>{}))
             .add_raw("dilations", join(spec.kind == AttentionKind::dilated ? dils : std::vector<int64_t>{}))
@@ -306,12 +335,16 @@ RegisterCommand reg{
        cmd.add_option("--repeats", opt->repeats, "Timed runs per point (median reported)")
            ->capture_default_str();
        cmd.add_option("--isa", opt->isa, "auto, avx2 or avx512")->capture_default_str();
+       cmd.add_option("--precision", opt->precision,
+                      "fp32 or bf16 (bf16 operands, fp32 accumulation and softmax statistics)")
+           ->capture_default_str();
        cmd.add_option("--omp-matmul", opt->omp_matmul,
                       "Run an NxNxN oneDNN (OpenMP) sgemm before each timed call (0 = off); compare "
                       "OMP_WAIT_POLICY=ACTIVE with PASSIVE")
            ->capture_default_str();
-       cmd.add_option("--matmul-reference", opt->matmul_reference,
-                      "First time an NxNxN oneDNN fp32 sgemm (0 = off): the matmul rate of this run")
+       cmd.add_option(
+              "--matmul-reference", opt->matmul_reference,
+              "First time an NxNxN oneDNN matmul in --precision (0 = off): the matmul rate of this run")
            ->capture_default_str();
        cmd.add_flag("--check", opt->check, "Compare with the reference at small T first; exit 1 on mismatch");
        return [opt] { return run(*opt); };

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "kernels/attention/attention_kernel.hpp"
 #include "kernels/attention/positions.hpp"
+#include "ops/attention_precision.hpp"
 
 namespace ln {
 
@@ -42,7 +43,10 @@ Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spe
   Tensor qr = rotate ? rotated(q.value(), spec, position_offset, false) : q.value();
   Tensor kr = rotate ? rotated(k.value(), spec, position_offset, false) : k.value();
   Tensor vv = v.value();
-  const AttentionDims dims{.batch = B, .heads = H, .q_len = T, .k_len = T, .head_dim = D};
+  // bf16 when the model multiplies in bf16 (train/eval/generate precision); the vjp below runs
+  // with the forward's dims, so in the forward's precision.
+  const AttentionDims dims{
+      .batch = B, .heads = H, .q_len = T, .k_len = T, .head_dim = D, .precision = attention_precision()};
   const AttentionWindow window{.q_start = position_offset, .k_start = position_offset};
   Tensor o = Tensor::empty(q.shape());
   Tensor lse = Tensor::empty({B, H, T});

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "kernels/attention/attention_kernel.hpp"
 #include "kernels/attention/positions.hpp"
+#include "ops/attention_precision.hpp"
 
 namespace ln {
 
@@ -138,6 +139,8 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
   Tensor kr = rotate ? rotated(k.value(), false) : k.value();
   Tensor vv = v.value();
 
+  // The kernel's precision follows the model's (ops/precision.hpp); the vjp keeps the forward's.
+  const AttentionPrecision precision = attention_precision();
   auto plans = std::make_shared<std::vector<PatternPlan>>(plan_patterns(spec, N, l, R, P));
   // The gathered, sparsified keys and values of each long pattern, saved for the backward.
   std::vector<Tensor> kg(plans->size()), vg(plans->size());
@@ -145,7 +148,7 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
   Tensor lse = Tensor::full({B, H, l}, -INFINITY);
   for (size_t p = 0; p < plans->size(); ++p) {
     const PatternPlan& plan = (*plans)[p];
-    AttentionDims dims{.batch = B, .heads = H, .q_len = l, .k_len = l, .head_dim = D};
+    AttentionDims dims{.batch = B, .heads = H, .q_len = l, .k_len = l, .head_dim = D, .precision = precision};
     AttentionWindow win{.q_start = pos0, .k_start = pos0, .seq_len = N, .accumulate = true};
     const float *kp = kr.data(), *vp = vv.data();
     if (plan.group > 1) {
@@ -176,7 +179,8 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
     Tensor dq = Tensor::zeros(qr.shape()), dk = Tensor::zeros(kr.shape()), dv = Tensor::zeros(vv.shape());
     for (size_t p = 0; p < plans->size(); ++p) {
       const PatternPlan& plan = (*plans)[p];
-      AttentionDims dims{.batch = B, .heads = H, .q_len = l, .k_len = l, .head_dim = D};
+      AttentionDims dims{
+          .batch = B, .heads = H, .q_len = l, .k_len = l, .head_dim = D, .precision = precision};
       AttentionWindow win{.q_start = pos0, .k_start = pos0, .seq_len = N, .accumulate = true};
       if (plan.group == 1) {
         attention_backward(plan.one, dims, win, qr.data(), kr.data(), vv.data(), o.data(), lse.data(),

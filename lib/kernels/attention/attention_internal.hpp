@@ -12,6 +12,10 @@
 // at any row stride), and the online softmax runs down the key axis with the queries across
 // the SIMD lanes, so no horizontal reductions. Operands are zero-padded to dp = round_up(D, 16)
 // columns. Two builds of the same template code: attention_tile_avx512.cpp, _avx2.cpp.
+// bf16 mode (AttentionPrecision::bf16) has its own tile bodies (attention_tile_bf16_impl.inc:
+// the same products on bf16 operands in pair layouts, the same fp32 softmax), built with the
+// exact fp32-FMA fallback in both of those files and with vdpbf16ps in
+// attention_tile_avx512_bf16.cpp; its jobs pack their operands in attention_segments_bf16.cpp.
 //
 // 2. Passes: lists of "segment jobs" (a set of query rows against a set of key rows, each
 // query row seeing a contiguous range of those keys), run with the tile kernels in parallel
@@ -24,6 +28,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/parallel_for.hpp"
 #include "kernels/attention/attention_kernel.hpp"
 
 namespace ln::attn {
@@ -102,21 +107,70 @@ struct BwdSegment {
 };
 using BwdSegmentFn = void (*)(const BwdSegment& seg);
 
+// bf16 mode (AttentionPrecision::bf16, attention_tile_bf16_impl.inc). Operands are bf16 (round
+// to nearest even) held in uint32 "pairs" (element 2p in the low half), the form vdpbf16ps
+// multiplies. "bf16 rows" of a matrix: row i is its dp / 2 pairs (columns 2p, 2p + 1); "pair
+// rows": row p holds, for every column t, the pair (row 2p, row 2p + 1) of column t.
+struct KeyRowsBf16 {
+  int64_t dp = 0, nk = 0;
+  const uint32_t* k = nullptr;   // (nk, dp / 2) bf16 rows of K (decayed)
+  const uint32_t* kp = nullptr;  // (round_up(nk, 2) / 2, dp) pair rows of K; backward only
+  const uint32_t* v = nullptr;   // (nk, dp / 2) bf16 rows of V; backward only
+  const uint32_t* vp = nullptr;  // (round_up(nk, 2) / 2, dp) pair rows of V; forward only
+};
+// qt: (dp / 2, kTileQ) pair rows of the tile's Q^T (column i = query row i, zero past mt),
+// unscaled: the scores are multiplied by smul = scale * log2(e) in fp32. Otherwise as FwdTileFn.
+using FwdTileBf16Fn = void (*)(const KeyRowsBf16& keys, const uint32_t* qt, float smul, int64_t mt,
+                               const int32_t* lo, const int32_t* hi, float* o, float* lse);
+// BwdSegment with bf16 operands: qn, dn: (mqp / 2, dp) pair rows of Q and dO; qt, dt: per query
+// tile a (dp / 2, kTileQ) block of pair rows of Q^T / dO^T (block t at t * kTileQ * dp / 2).
+struct BwdSegmentBf16 {
+  const KeyRowsBf16* keys;
+  int64_t mq;
+  const uint32_t* qn;
+  const uint32_t* qt;
+  const uint32_t* dn;
+  const uint32_t* dt;
+  const float* l2;
+  const float* delta;
+  const int32_t* lo;
+  const int32_t* hi;
+  float scale;
+  float* dq;
+  float* dk;
+  float* dv;
+  const TileRange* ranges;
+  BwdPart part = BwdPart::fused;
+  int64_t begin = 0, end = 0;
+};
+using BwdSegmentBf16Fn = void (*)(const BwdSegmentBf16& seg);
+
 struct TileKernels {
   FwdTileFn forward;
   BwdSegmentFn backward;
   const char* name;
+  FwdTileBf16Fn forward_bf16;
+  BwdSegmentBf16Fn backward_bf16;
+  const char* bf16_dot;  // "vdpbf16ps" or "fma" (the exact fallback)
 };
-const TileKernels& tile_kernels();  // the path chosen (set_attention_isa / CPU)
+const TileKernels& tile_kernels();  // the path chosen (set_attention_isa, set_attention_bf16_dot, CPU)
 
+#define LN_ATTN_TILE_DECLS                                                                                  \
+  void forward_tile(const KeyRows&, const float*, int64_t, const int32_t*, const int32_t*, float*, float*); \
+  void backward_segment(const BwdSegment&);                                                                 \
+  void forward_tile_bf16(const KeyRowsBf16&, const uint32_t*, float, int64_t, const int32_t*,               \
+                         const int32_t*, float*, float*);                                                   \
+  void backward_segment_bf16(const BwdSegmentBf16&);
 namespace avx512 {
-void forward_tile(const KeyRows&, const float*, int64_t, const int32_t*, const int32_t*, float*, float*);
-void backward_segment(const BwdSegment&);
+LN_ATTN_TILE_DECLS
 }  // namespace avx512
+namespace avx512bf16 {  // vdpbf16ps (its fp32 entry points are the avx512 ones, unused)
+LN_ATTN_TILE_DECLS
+}  // namespace avx512bf16
 namespace avx2 {
-void forward_tile(const KeyRows&, const float*, int64_t, const int32_t*, const int32_t*, float*, float*);
-void backward_segment(const BwdSegment&);
+LN_ATTN_TILE_DECLS
 }  // namespace avx2
+#undef LN_ATTN_TILE_DECLS
 
 // ---- 2. segment jobs and passes (attention_segments.cpp, dilated_attention.cpp,
 //         sparse_attention.cpp)
@@ -155,10 +209,54 @@ struct SegmentJob {
 
 // Forward over a pass: for every job, attends its query rows to its keys and LSE-merges the
 // result into (o, lse). d: head dim; scale: softmax scale.
-void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale);
+void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale,
+                      AttentionPrecision precision);
 // Backward over a pass: adds every job's contribution to dq, dk, dv, given the final o/lse
 // (through lse and delta = rowsum(dout * o)).
-void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale);
+void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale,
+                       AttentionPrecision precision);
+
+// What one job's fp32 (attention_segments.cpp) and bf16 (attention_segments_bf16.cpp) paths share.
+// Visible key range [lo, hi) of the job's query rows i0 .. i0 + n - 1.
+void job_ranges(const SegmentJob& job, int64_t i0, int64_t n, int32_t* lo, int32_t* hi);
+// LSE-merges a tile's result o: (mt, dp), lse: (mt) into the job's rows q0 .. q0 + mt - 1 (rows
+// owned by this job alone within the pass).
+void merge_rows(const SegmentJob& job, int64_t q0, int64_t mt, int64_t d, int64_t dp, const float* o,
+                const float* lse);
+// The backward's per-row inputs, padded to mqp = round_up(mq, kTileQ) rows (see BwdSegment).
+struct BackwardRows {
+  std::vector<float> l2, delta;
+  std::vector<int32_t> lo, hi;
+  std::vector<TileRange> ranges;  // one per query tile
+};
+BackwardRows backward_rows(const SegmentJob& job);
+// Adds the kernels' dq: (mqp, dp), dk, dv: (nkp, dp) (of the decayed q', k') to the job's outputs.
+void add_gradients(const SegmentJob& job, int64_t d, int64_t dp, const float* dq, const float* dk,
+                   const float* dv);
+// Runs a backward segment whole, or split (too few jobs to occupy the threads): dK/dV by key
+// tiles, then dQ by query tiles, each part recomputing P (1.4x the work, bit-identical; BwdPart).
+template <class Seg>
+void run_segment(const Seg& seg, void (*kernel)(const Seg&), int64_t n_qt, int64_t n_kt, bool split) {
+  if (!split) return kernel(seg);
+  constexpr int64_t kChunk = 2;
+  ln::parallel_for(int64_t{0}, (n_kt + kChunk - 1) / kChunk, [&](int64_t c) {
+    Seg part = seg;
+    part.part = BwdPart::keys;
+    part.begin = c * kChunk;
+    part.end = std::min(n_kt, part.begin + kChunk);
+    kernel(part);
+  });
+  ln::parallel_for(int64_t{0}, (n_qt + kChunk - 1) / kChunk, [&](int64_t c) {
+    Seg part = seg;
+    part.part = BwdPart::queries;
+    part.begin = c * kChunk;
+    part.end = std::min(n_qt, part.begin + kChunk);
+    kernel(part);
+  });
+}
+// bf16 mode of one job (attention_segments_bf16.cpp).
+void forward_job_bf16(const SegmentJob& job, int64_t d, float scale, const TileKernels& kern);
+void backward_job_bf16(const SegmentJob& job, int64_t d, float scale, const TileKernels& kern, bool split);
 
 // A pass: jobs with disjoint output rows, plus whatever buffers they point into (XPOS tables,
 // gathered keys) and an optional step after the backward (scatter gathered dk/dv back).

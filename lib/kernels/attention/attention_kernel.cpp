@@ -77,7 +77,7 @@ void attention_forward(const AttentionSpec& spec, const AttentionDims& dims, con
   buf.lse = lse;
   const float scale = scale_of(dims);
   for (const auto& pass : build_passes(spec, dims, window, buf, true))
-    attn::run_forward_pass(pass.jobs, dims.head_dim, scale);
+    attn::run_forward_pass(pass.jobs, dims.head_dim, scale, dims.precision);
 }
 
 void attention_backward(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
@@ -112,7 +112,7 @@ void attention_backward(const AttentionSpec& spec, const AttentionDims& dims, co
   buf.dv = dv;
   const float scale = scale_of(dims);
   for (auto& pass : build_passes(spec, dims, window, buf, true)) {
-    attn::run_backward_pass(pass.jobs, D, scale);
+    attn::run_backward_pass(pass.jobs, D, scale, dims.precision);
     if (pass.after_backward) pass.after_backward();
   }
 }

@@ -42,11 +42,21 @@
 
 namespace ln {
 
+// The precision of the kernel's products. fp32: everything fp32. bf16: the operands of every
+// product are rounded to bf16 (round to nearest even) -- Q, K and V (after XPOS decay), the
+// probabilities P before P.V, and in the backward dO and scale * dS -- and the products
+// accumulate in fp32 (vdpbf16ps where the CPU has AVX512-BF16, else fp32 FMAs on the same
+// rounded operands, which is exact: a bf16 x bf16 product fits fp32). Scores are scaled in
+// fp32 after the product; softmax statistics (max, sum, lse), the o accumulators and every
+// output stay fp32. The ops layer sets it from matmul_precision().
+enum class AttentionPrecision { fp32, bf16 };
+
 struct AttentionDims {
   int64_t batch = 1, heads = 1;
   int64_t q_len = 0, k_len = 0;  // Tq, Tk
   int64_t head_dim = 0;          // D
   float scale = 0.f;             // 0 means 1/sqrt(D)
+  AttentionPrecision precision = AttentionPrecision::fp32;
 };
 
 struct AttentionWindow {
@@ -82,6 +92,13 @@ double attention_forward_flops(const AttentionSpec& spec, const AttentionDims& d
 enum class AttentionIsa { automatic, avx2, avx512 };
 void set_attention_isa(AttentionIsa isa);  // for tests and benchmarks
 const char* attention_isa_name();          // the path in force: "avx512" or "avx2"
+
+// How bf16 mode multiplies: automatic = vdpbf16ps when the CPU has AVX512-BF16 (and the
+// AVX-512 path is in force), else the exact fallback (fp32 FMAs on the rounded operands);
+// fallback forces the latter (for tests: both must agree up to summation order).
+enum class AttentionBf16Dot { automatic, fallback };
+void set_attention_bf16_dot(AttentionBf16Dot dot);
+const char* attention_bf16_dot_name();  // "vdpbf16ps" or "fma" (the path bf16 mode uses now)
 
 // How the backward parallelises a job: whole (one task per job) or split into a key-tile part
 // and a query-tile part (more tasks, 1.4x the work). automatic splits when a pass has fewer

@@ -30,15 +30,6 @@ struct Aligned {  // 64-byte aligned float scratch
   Aligned& operator=(const Aligned&) = delete;
 };
 
-void job_ranges(const SegmentJob& job, int64_t i0, int64_t n, int32_t* lo, int32_t* hi) {
-  if (job.ranges) return job.ranges(i0, n, lo, hi);
-  for (int64_t i = 0; i < n; ++i) {
-    lo[i] = 0;
-    int64_t h = job.causal ? std::clamp<int64_t>(i0 + i + job.causal_shift + 1, 0, job.nk) : job.nk;
-    hi[i] = static_cast<int32_t>(h);
-  }
-}
-
 // Packs the rows [0, n) of x (row stride ld) times optional factors f (stride ldf) times `mul`
 // into out: (n, dp), zero-padding columns d..dp.
 void pack_rows(float* out, const float* x, int64_t ld, const float* f, int64_t ldf, int64_t n, int64_t d,
@@ -165,23 +156,7 @@ void forward_job(const SegmentJob& job, int64_t d, float scale, const TileKernel
       }
       kern.forward(side.rows, qt.p, mt, lo, hi, o.p, lse);
     }
-    // LSE-merge into the running result (rows owned by this job alone within the pass).
-    for (int64_t i = 0; i < mt; ++i) {
-      const float lp = lse[i];
-      if (lp == kNegInf) continue;
-      float* out = job.o + (q0 + i) * job.ldo;
-      float& L = job.lse[(q0 + i) * job.ldl];
-      const float* op = o.p + i * dp;
-      if (L == kNegInf) {
-        std::memcpy(out, op, sizeof(float) * static_cast<size_t>(d));
-        L = lp;
-        continue;
-      }
-      const float mx = std::max(L, lp);
-      const float a = std::exp(L - mx), b = std::exp(lp - mx), inv = 1.f / (a + b);
-      for (int64_t t = 0; t < d; ++t) out[t] = (a * out[t] + b * op[t]) * inv;
-      L = mx + std::log(a + b);
-    }
+    merge_rows(job, q0, mt, d, dp, o.p, lse);
   });
 }
 
@@ -190,65 +165,102 @@ void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKerne
   const int64_t dp = round_up(d, 16), nkp = round_up(job.nk, kTileK), mq = job.mq, mqp = round_up(mq, kTileQ);
   KeySide side;
   prepare_keys(side, job, d, dp);
-  Aligned qn(mqp * dp), qt(mqp * dp), dn(mqp * dp), dt(mqp * dp), dq(mqp * dp), dk(nkp * dp), dv(nkp * dp),
-      l2(mqp), delta(mqp);
-  std::vector<int32_t> lo(static_cast<size_t>(mqp), 0), hi(static_cast<size_t>(mqp), kNoLimit);
+  Aligned qn(mqp * dp), qt(mqp * dp), dn(mqp * dp), dt(mqp * dp), dq(mqp * dp), dk(nkp * dp), dv(nkp * dp);
   pack_rows(qn.p, job.q, job.ldq, job.qf, job.ldqf, mq, d, dp, 1.f);
   zero(qn.p + mq * dp, (mqp - mq) * dp);
   pack_transposed(qt.p, job.q, job.ldq, job.qf, job.ldqf, mq, d, dp, 1.f);
   pack_rows(dn.p, job.dout, job.ldo, nullptr, 0, mq, d, dp, 1.f);
   zero(dn.p + mq * dp, (mqp - mq) * dp);
   pack_transposed(dt.p, job.dout, job.ldo, nullptr, 0, mq, d, dp, 1.f);
-  for (int64_t i = 0; i < mqp; ++i) {
-    // +inf makes P = exp2(s - l2) = 0: padding rows and rows that see no key at all.
-    const float L = i < mq ? job.lse[i * job.ldl] : kNegInf;
-    l2.p[i] = L == kNegInf ? -kNegInf : L * kLog2e;
-    delta.p[i] = i < mq ? job.delta[i * job.ldl] : 0.f;
-  }
-  job_ranges(job, 0, mq, lo.data(), hi.data());
+  const BackwardRows rows = backward_rows(job);
   zero(dq.p, mqp * dp);
   zero(dk.p, nkp * dp);
   zero(dv.p, nkp * dp);
-  const int64_t n_qt = mqp / kTileQ, n_kt = nkp / kTileK;
-  std::vector<TileRange> ranges;
-  for (int64_t t = 0; t < n_qt; ++t)
-    ranges.push_back(tile_range(lo.data() + t * kTileQ, hi.data() + t * kTileQ,
-                                std::min(kTileQ, mq - t * kTileQ), job.nk));
-  BwdSegment seg{&side.rows, mq,    qn.p, qt.p, dn.p, dt.p,          l2.p,           delta.p, lo.data(),
-                 hi.data(),  scale, dq.p, dk.p, dv.p, ranges.data(), BwdPart::fused, 0,       n_kt};
-  if (!split) {
-    kern.backward(seg);
-  } else {
-    // Too few jobs to occupy the threads: dK/dV by key tiles, then dQ by query tiles, each
-    // part recomputing P (1.4x the work, bit-identical results; see BwdPart).
-    constexpr int64_t kChunk = 2;
-    ln::parallel_for(int64_t{0}, (n_kt + kChunk - 1) / kChunk, [&](int64_t c) {
-      BwdSegment part = seg;
-      part.part = BwdPart::keys;
-      part.begin = c * kChunk;
-      part.end = std::min(n_kt, part.begin + kChunk);
-      kern.backward(part);
-    });
-    ln::parallel_for(int64_t{0}, (n_qt + kChunk - 1) / kChunk, [&](int64_t c) {
-      BwdSegment part = seg;
-      part.part = BwdPart::queries;
-      part.begin = c * kChunk;
-      part.end = std::min(n_qt, part.begin + kChunk);
-      kern.backward(part);
-    });
+  BwdSegment seg{&side.rows,
+                 mq,
+                 qn.p,
+                 qt.p,
+                 dn.p,
+                 dt.p,
+                 rows.l2.data(),
+                 rows.delta.data(),
+                 rows.lo.data(),
+                 rows.hi.data(),
+                 scale,
+                 dq.p,
+                 dk.p,
+                 dv.p,
+                 rows.ranges.data()};
+  seg.end = nkp / kTileK;
+  run_segment(seg, kern.backward, mqp / kTileQ, nkp / kTileK, split);
+  add_gradients(job, d, dp, dq.p, dk.p, dv.p);
+}
+
+}  // namespace
+
+void job_ranges(const SegmentJob& job, int64_t i0, int64_t n, int32_t* lo, int32_t* hi) {
+  if (job.ranges) return job.ranges(i0, n, lo, hi);
+  for (int64_t i = 0; i < n; ++i) {
+    lo[i] = 0;
+    int64_t h = job.causal ? std::clamp<int64_t>(i0 + i + job.causal_shift + 1, 0, job.nk) : job.nk;
+    hi[i] = static_cast<int32_t>(h);
   }
-  // Unpack: the kernels worked on the decayed q' = q * qf, k' = k * kf, so dq = qf * dq', ...
-  for (int64_t i = 0; i < mq; ++i) {
+}
+
+void merge_rows(const SegmentJob& job, int64_t q0, int64_t mt, int64_t d, int64_t dp, const float* o,
+                const float* lse) {
+  for (int64_t i = 0; i < mt; ++i) {
+    const float lp = lse[i];
+    if (lp == kNegInf) continue;
+    float* out = job.o + (q0 + i) * job.ldo;
+    float& L = job.lse[(q0 + i) * job.ldl];
+    const float* op = o + i * dp;
+    if (L == kNegInf) {
+      std::memcpy(out, op, sizeof(float) * static_cast<size_t>(d));
+      L = lp;
+      continue;
+    }
+    const float mx = std::max(L, lp);
+    const float a = std::exp(L - mx), b = std::exp(lp - mx), inv = 1.f / (a + b);
+    for (int64_t t = 0; t < d; ++t) out[t] = (a * out[t] + b * op[t]) * inv;
+    L = mx + std::log(a + b);
+  }
+}
+
+BackwardRows backward_rows(const SegmentJob& job) {
+  const int64_t mq = job.mq, mqp = round_up(mq, kTileQ);
+  BackwardRows r;
+  r.l2.resize(static_cast<size_t>(mqp));
+  r.delta.resize(static_cast<size_t>(mqp));
+  r.lo.assign(static_cast<size_t>(mqp), 0);
+  r.hi.assign(static_cast<size_t>(mqp), kNoLimit);
+  for (int64_t i = 0; i < mqp; ++i) {
+    // +inf makes P = exp2(s - l2) = 0: padding rows and rows that see no key at all.
+    const float L = i < mq ? job.lse[i * job.ldl] : kNegInf;
+    r.l2[static_cast<size_t>(i)] = L == kNegInf ? -kNegInf : L * kLog2e;
+    r.delta[static_cast<size_t>(i)] = i < mq ? job.delta[i * job.ldl] : 0.f;
+  }
+  job_ranges(job, 0, mq, r.lo.data(), r.hi.data());
+  for (int64_t t = 0; t < mqp / kTileQ; ++t)
+    r.ranges.push_back(tile_range(r.lo.data() + t * kTileQ, r.hi.data() + t * kTileQ,
+                                  std::min(kTileQ, mq - t * kTileQ), job.nk));
+  return r;
+}
+
+void add_gradients(const SegmentJob& job, int64_t d, int64_t dp, const float* dq, const float* dk,
+                   const float* dv) {
+  // The kernels worked on the decayed q' = q * qf, k' = k * kf, so dq = qf * dq', ...
+  for (int64_t i = 0; i < job.mq; ++i) {
     float* dst = job.dq + i * job.ldq;
-    const float* src = dq.p + i * dp;
+    const float* src = dq + i * dp;
     const float* f = job.qf ? job.qf + i * job.ldqf : nullptr;
     for (int64_t t = 0; t < d; ++t) dst[t] += f ? f[t] * src[t] : src[t];
   }
   for (int64_t j = 0; j < job.nk; ++j) {
     float* dkr = job.dk + j * job.ldk;
     float* dvr = job.dv + j * job.ldk;
-    const float* sk = dk.p + j * dp;
-    const float* sv = dv.p + j * dp;
+    const float* sk = dk + j * dp;
+    const float* sv = dv + j * dp;
     const float* f = job.kf ? job.kf + j * job.ldkf : nullptr;
     for (int64_t t = 0; t < d; ++t) {
       dkr[t] += f ? f[t] * sk[t] : sk[t];
@@ -257,18 +269,24 @@ void backward_job(const SegmentJob& job, int64_t d, float scale, const TileKerne
   }
 }
 
-}  // namespace
-
-void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale) {
+void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale,
+                      AttentionPrecision precision) {
   const TileKernels& kern = tile_kernels();
-  ln::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { forward_job(jobs[j], d, scale, kern); });
+  const bool bf16 = precision == AttentionPrecision::bf16;
+  ln::parallel_for(size_t{0}, jobs.size(), [&](size_t j) {
+    if (bf16)
+      forward_job_bf16(jobs[j], d, scale, kern);
+    else
+      forward_job(jobs[j], d, scale, kern);
+  });
 }
 
 namespace {
 std::atomic<int> g_split{static_cast<int>(AttentionBackwardSplit::automatic)};
 }
 
-void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale) {
+void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale,
+                       AttentionPrecision precision) {
   using BackwardSplit = AttentionBackwardSplit;
   const TileKernels& kern = tile_kernels();
   const auto policy = static_cast<BackwardSplit>(g_split.load());
@@ -278,7 +296,13 @@ void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float sca
                tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   const bool split =
       policy == BackwardSplit::always || (policy == BackwardSplit::automatic && jobs.size() < threads);
-  ln::parallel_for(size_t{0}, jobs.size(), [&](size_t j) { backward_job(jobs[j], d, scale, kern, split); });
+  const bool bf16 = precision == AttentionPrecision::bf16;
+  ln::parallel_for(size_t{0}, jobs.size(), [&](size_t j) {
+    if (bf16)
+      backward_job_bf16(jobs[j], d, scale, kern, split);
+    else
+      backward_job(jobs[j], d, scale, kern, split);
+  });
 }
 
 }  // namespace ln::attn

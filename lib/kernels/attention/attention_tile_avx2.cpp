@@ -1,5 +1,6 @@
-// AVX2+FMA build of the attention tile kernels (attention_tile_impl.inc): the portable
-// baseline every supported x86-64 runs.
+// AVX2+FMA build of the attention tile kernels (attention_tile_impl.inc, and bf16 mode's
+// attention_tile_bf16_impl.inc with the exact fp32-FMA fallback): the portable baseline every
+// supported x86-64 runs.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -66,9 +67,40 @@ struct V {
     return _mm256_blendv_ps(x, _mm256_setzero_ps(),
                             _mm256_cmp_ps(x, _mm256_set1_ps(-__builtin_inff()), _CMP_EQ_OQ));
   }
+  // bf16 helpers: see attention_vec_avx512.inc.
+  using I = __m256i;
+  static I loadi(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static void storei(uint32_t* p, I x) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), x); }
+  static R pair_lo(I x) { return _mm256_castsi256_ps(_mm256_slli_epi32(x, 16)); }
+  static R pair_hi(I x) {
+    return _mm256_castsi256_ps(_mm256_and_si256(x, _mm256_set1_epi32(int(0xffff0000u))));
+  }
+  static I round_bf16(R x) {
+    const I u = _mm256_castps_si256(x);
+    const I odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    const I r = _mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), odd);
+    return _mm256_and_si256(r, _mm256_set1_epi32(int(0xffff0000u)));
+  }
+  static I make_pairs(R lo, R hi) {
+    return _mm256_or_si256(_mm256_srli_epi32(round_bf16(lo), 16), round_bf16(hi));
+  }
+  static void store_bf16(uint32_t* out, R x) {
+    const I t = _mm256_srli_epi32(round_bf16(x), 16);
+    const __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), packed);
+  }
 };
 }  // namespace
 
 #include "kernels/attention/attention_tile_impl.inc"
+
+// After the fp32 body: uses its helpers.
+#include "kernels/attention/attention_tile_bf16_impl.inc"
+
+void forward_tile_bf16(const KeyRowsBf16& keys, const uint32_t* qt, float smul, int64_t mt, const int32_t* lo,
+                       const int32_t* hi, float* o, float* lse) {
+  forward_tile_bf16_t<DotFma>(keys, qt, smul, mt, lo, hi, o, lse);
+}
+void backward_segment_bf16(const BwdSegmentBf16& seg) { backward_segment_bf16_t<DotFma>(seg); }
 
 }  // namespace ln::attn::avx2

@@ -1,6 +1,7 @@
-// AVX-512 build of the attention tile kernels (attention_tile_impl.inc). Only called when the
-// CPU has AVX-512F (see attention_tile.cpp); the rest of the binary stays AVX2.
-// All headers come before the target pragma, so no shared inline code is compiled for AVX-512.
+// AVX-512 build of the attention tile kernels (attention_tile_impl.inc; bf16 mode with the
+// exact fallback, attention_tile_bf16_impl.inc; vdpbf16ps: attention_tile_avx512_bf16.cpp). Only called when
+// the CPU has AVX-512F (see attention_tile.cpp); the rest of the binary stays AVX2. All headers come before
+// the target pragma, so no shared inline code is compiled for AVX-512.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -21,55 +22,20 @@
 #endif
 
 namespace ln::attn::avx512 {
-namespace {
-struct V {
-  using R = __m512;
-  static constexpr int W = 16;
-  static constexpr int MR = 6;  // 6 x 4 accumulators + 4 loads + 1 broadcast of 32 registers
-  static constexpr int NV = 4;
-  static R zero() { return _mm512_setzero_ps(); }
-  static R load(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, R v) { _mm512_storeu_ps(p, v); }
-  static R set1(float x) { return _mm512_set1_ps(x); }
-  static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
-  static R add(R a, R b) { return _mm512_add_ps(a, b); }
-  static R sub(R a, R b) { return _mm512_sub_ps(a, b); }
-  static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
-  static R max(R a, R b) { return _mm512_max_ps(a, b); }
-  static float hmax(R a) { return _mm512_reduce_max_ps(a); }
-  static float hsum(R a) { return _mm512_reduce_add_ps(a); }
-  static float exp2_scalar(float x) { return std::exp2(x); }
-  // 2^x with ~1 ulp error on [-126, 128); below -126 (and -inf) gives exactly 0.
-  static R exp2(R x) {
-    const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-126.f), _CMP_GE_OQ);
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-126.f)), _mm512_set1_ps(127.f));
-    R n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    R f = _mm512_sub_ps(x, n);  // [-0.5, 0.5]
-    // Cephes exp2f minimax polynomial.
-    R p = _mm512_set1_ps(1.535336188319500e-4f);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
-    return _mm512_maskz_mov_ps(ok, _mm512_scalef_ps(p, n));
-  }
-  // Lane i keeps x when lo[i] <= key < hi[i], else becomes -inf.
-  static R keep_visible(R x, const int32_t* lo, const int32_t* hi, int32_t key) {
-    const __m512i k = _mm512_set1_epi32(key);
-    const __mmask16 ok = _mm512_cmple_epi32_mask(_mm512_loadu_si512(lo), k) &
-                         _mm512_cmplt_epi32_mask(k, _mm512_loadu_si512(hi));
-    return _mm512_mask_mov_ps(_mm512_set1_ps(-__builtin_inff()), ok, x);
-  }
-  static R neg_inf_to_zero(R x) {
-    const __mmask16 inf = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-__builtin_inff()), _CMP_EQ_OQ);
-    return _mm512_mask_mov_ps(x, inf, _mm512_setzero_ps());
-  }
-};
-}  // namespace
+#include "kernels/attention/attention_vec_avx512.inc"
 
+// The tile bodies, written against V.
 #include "kernels/attention/attention_tile_impl.inc"
+
+// After the fp32 body: uses its helpers.
+#include "kernels/attention/attention_tile_bf16_impl.inc"
+
+// bf16 mode on AVX-512 CPUs without AVX512-BF16 (or forced, for tests): the exact fallback.
+void forward_tile_bf16(const KeyRowsBf16& keys, const uint32_t* qt, float smul, int64_t mt, const int32_t* lo,
+                       const int32_t* hi, float* o, float* lse) {
+  forward_tile_bf16_t<DotFma>(keys, qt, smul, mt, lo, hi, o, lse);
+}
+void backward_segment_bf16(const BwdSegmentBf16& seg) { backward_segment_bf16_t<DotFma>(seg); }
 
 }  // namespace ln::attn::avx512
 
