@@ -7,8 +7,9 @@
 //         the backward as the bf16 copy its forward multiplied (half the bytes, and the same
 //         numbers the backward would have made). On CPUs without bf16 GEMMs the operands are
 //         rounded to bf16 and multiplied in fp32 (exact: a product of two bf16 values fits
-//         fp32), so the numbers are the same up to summation order. The attention kernel runs
-//         fp32 in both modes (bf16 tiles: not yet).
+//         fp32), so the numbers are the same up to summation order. The attention kernel
+//         follows it: bf16 tiles, fp32 accumulation and softmax statistics
+//         (ops/attention_precision.hpp).
 //
 // The precision is a thread-local setting read by ops when they record themselves; a vjp
 // uses the precision its forward ran with.
