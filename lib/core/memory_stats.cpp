@@ -29,7 +29,7 @@ uint64_t total_ram_bytes() {
 
 void tune_allocator_for_large_tensors() {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, -1);
 }
 
 }  // namespace ln
