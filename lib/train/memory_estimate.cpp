@@ -9,13 +9,11 @@
 
 namespace ln {
 
-namespace {
-std::string gib(uint64_t bytes) {
+std::string gib_text(uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
   return buf;
 }
-}  // namespace
 
 ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute, Precision precision) {
   // Counted from the ops in transformer_block.cpp, per token, in floats. What one layer's plain
@@ -103,21 +101,21 @@ MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameter
 
 std::string MemoryEstimate::table() const {
   std::string out;
-  out += "  parameters   " + std::to_string(parameters) + " (" + gib(weights_bytes) + ")\n";
-  out += "  gradients    " + gib(grads_bytes) + "\n";
-  out += "  optimizer    " + gib(optimizer_bytes) + " (AdamW moments)\n";
-  out += "  activations  " + gib(activations_bytes) + " (one micro-batch)\n";
-  out += "  runtime      " + gib(runtime_bytes) + " (process, token buffers, heap holes)\n";
-  out += "  total        " + gib(total()) + " of " + gib(total_ram_bytes()) + " RAM\n";
+  out += "  parameters   " + std::to_string(parameters) + " (" + gib_text(weights_bytes) + ")\n";
+  out += "  gradients    " + gib_text(grads_bytes) + "\n";
+  out += "  optimizer    " + gib_text(optimizer_bytes) + " (AdamW moments)\n";
+  out += "  activations  " + gib_text(activations_bytes) + " (one micro-batch)\n";
+  out += "  runtime      " + gib_text(runtime_bytes) + " (process, token buffers, heap holes)\n";
+  out += "  total        " + gib_text(total()) + " of " + gib_text(total_ram_bytes()) + " RAM\n";
   return out;
 }
 
-void check_fits_in_memory(const MemoryEstimate& estimate, double fraction) {
+void check_fits_in_memory(const MemoryEstimate& estimate, double fraction, const std::string& remedies) {
   const uint64_t ram = total_ram_bytes();
   LN_CHECK(static_cast<double>(estimate.total()) <= fraction * static_cast<double>(ram),
-           "this configuration needs about ", gib(estimate.total()), " (activations ",
-           gib(estimate.activations_bytes), ") but the machine has ", gib(ram),
-           "; reduce train.batch_size (or raise train.grad_accum), data.seq_len, or the model size");
+           "this configuration needs about ", gib_text(estimate.total()), " (activations ",
+           gib_text(estimate.activations_bytes), ") but the machine has ", gib_text(ram), "; ", remedies,
+           "reduce train.batch_size (or raise train.grad_accum), data.seq_len, or the model size");
 }
 
 }  // namespace ln

@@ -46,6 +46,11 @@ MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameter
                                         Precision precision = Precision::fp32);
 
 // Throws ln::Error when the estimate exceeds `fraction` of the machine's memory.
-void check_fits_in_memory(const MemoryEstimate& estimate, double fraction = 0.9);
+std::string gib_text(uint64_t bytes);  // "1.23 GiB"
+
+// `remedies` leads the advice (e.g. the recompute or precision that would fit), before the
+// batch, length and size it always names.
+void check_fits_in_memory(const MemoryEstimate& estimate, double fraction = 0.9,
+                          const std::string& remedies = "");
 
 }  // namespace ln

@@ -400,7 +400,16 @@ void TrainSession::State::build_model_and_optimizer(const ModelSpec& spec) {
   estimate = estimate_training_memory(spec, LanguageModel::count_parameters(spec), rows, l, tc.recompute,
                                       ForwardOptions{}.mlp_chunk, tc.precision);
   if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
-  check_fits_in_memory(estimate);
+  // Lead with the switches that keep the model as it is: what recompute and bf16 would need.
+  std::string remedies;
+  auto needs = [&](Recompute r, Precision p) {
+    const MemoryEstimate e = estimate_training_memory(spec, LanguageModel::count_parameters(spec), rows, l, r,
+                                                      ForwardOptions{}.mlp_chunk, p);
+    return gib_text(e.total());
+  };
+  if (tc.recompute != Recompute::blocks)
+    remedies += "train.recompute: blocks would need about " + needs(Recompute::blocks, tc.precision) + "; ";
+  check_fits_in_memory(estimate, 0.9, remedies);
   model = std::make_unique<LanguageModel>(spec, static_cast<uint64_t>(tc.seed));
   for (auto& [name, var] : model->parameters()) {
     refs.push_back({name, var, default_decay(name, var.ndim(), tc.decay_norms_and_embeddings)});

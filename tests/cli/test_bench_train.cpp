@@ -99,3 +99,23 @@ TEST_CASE("bench train takes a byte-sized vocabulary (no tokenizer is trained)")
   CHECK(ln::test::read_file(dir / "cfg.log").find("leaves no room beside the 256 byte-fallback pieces") !=
         std::string::npos);
 }
+
+TEST_CASE("a step that cannot fit is refused before allocating, naming the recompute that would need less") {
+  ln::test::TempDir dir;
+  const std::vector<std::string> args = {"bench",     "train",
+                                         "--threads", "1",
+                                         "--steps",   "1",
+                                         "--warmup",  "0",
+                                         "--set",     "model.d_model=256",
+                                         "--set",     "model.layers=4",
+                                         "--set",     "model.heads=16",
+                                         "--set",     "data.seq_len=16777216",
+                                         "--set",     "attention.segments=[2048,16777216]",
+                                         "--set",     "attention.dilations=[1,16]",
+                                         "--set",     "train.recompute=none"};
+  ln::test::ExitStatus bad = ln::test::run_longnet(args, dir / "big.log");
+  CHECK(bad.code == 2);
+  const std::string log = ln::test::read_file(dir / "big.log");
+  CHECK(log.find("this configuration needs about") != std::string::npos);
+  CHECK(log.find("train.recompute: blocks would need about") != std::string::npos);
+}
