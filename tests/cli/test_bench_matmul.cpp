@@ -1,38 +1,16 @@
 // `longnet bench matmul` end to end: one JSON line per (shape, dtype) with the documented
 // keys, and a malformed --shapes is a one-line user error with exit status 2.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "support/process.hpp"
+
 namespace {
 
-struct Run {
-  int status;
-  std::vector<std::string> lines;
-};
-
-Run run(const std::string& args) {
-  std::string cmd = std::string(LONGNET_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  Run r{0, {}};
-  std::string line;
-  for (int ch; (ch = std::fgetc(pipe)) != EOF;) {
-    if (ch == '\n') {
-      r.lines.push_back(line);
-      line.clear();
-    } else {
-      line += static_cast<char>(ch);
-    }
-  }
-  if (!line.empty()) r.lines.push_back(line);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using Run = ln::test::CapturedRun;
+Run run(const std::string& args) { return ln::test::run_longnet_captured(args); }
 
 }  // namespace
 

@@ -7,22 +7,23 @@
 #include "support/temp_dir.hpp"
 #include "train/metrics_log.hpp"
 
+namespace {
+// bench train on a tiny model (C = 16, one block, 2 heads, T = 32), one timed step and no warm-up;
+// `sets` are further --set assignments (a later one wins).
+std::vector<std::string> tiny_bench(const std::vector<std::string>& sets) {
+  std::vector<std::string> args = {"bench", "train", "--threads", "1", "--steps", "1", "--warmup", "0"};
+  for (const char* base : {"model.d_model=16", "model.layers=1", "model.heads=2", "data.seq_len=32",
+                           "attention.segments=[8,16,32]"})
+    args.insert(args.end(), {"--set", base});
+  for (const std::string& set : sets) args.insert(args.end(), {"--set", set});
+  return args;
+}
+}  // namespace
+
 TEST_CASE("bench train honours train.grad_accum") {
   ln::test::TempDir dir;
-  const std::vector<std::string> base = {"bench",     "train",
-                                         "--threads", "1",
-                                         "--steps",   "1",
-                                         "--warmup",  "0",
-                                         "--set",     "model.d_model=16",
-                                         "--set",     "model.layers=1",
-                                         "--set",     "model.heads=2",
-                                         "--set",     "data.seq_len=32",
-                                         "--set",     "attention.segments=[8,16,32]",
-                                         "--set",     "train.batch_size=4"};
   auto with = [&](const std::string& accum) {
-    auto args = base;
-    args.insert(args.end(), {"--set", "train.grad_accum=" + accum});
-    return args;
+    return tiny_bench({"train.batch_size=4", "train.grad_accum=" + accum});
   };
   REQUIRE(ln::test::run_longnet(with("2"), dir / "two.log").code == 0);
   std::string out = ln::test::read_file(dir / "two.log");
@@ -40,19 +41,9 @@ TEST_CASE("bench train honours train.grad_accum") {
 TEST_CASE("bench train honours train.decay_norms_and_embeddings") {
   ln::test::TempDir dir;
   auto run = [&](const std::string& decay_all, const std::string& log) {
-    const std::vector<std::string> args = {"bench",     "train",
-                                           "--threads", "1",
-                                           "--steps",   "1",
-                                           "--warmup",  "0",
-                                           "--set",     "model.d_model=16",
-                                           "--set",     "model.layers=1",
-                                           "--set",     "model.heads=2",
-                                           "--set",     "tokenizer.vocab_size=300",
-                                           "--set",     "model.tie_embeddings=false",
-                                           "--set",     "data.seq_len=32",
-                                           "--set",     "attention.segments=[8,16,32]",
-                                           "--set",     "train.batch_size=2",
-                                           "--set",     "train.decay_norms_and_embeddings=" + decay_all};
+    const std::vector<std::string> args =
+        tiny_bench({"tokenizer.vocab_size=300", "model.tie_embeddings=false", "train.batch_size=2",
+                    "train.decay_norms_and_embeddings=" + decay_all});
     REQUIRE(ln::test::run_longnet(args, dir / log).code == 0);
     const std::string out = ln::test::read_file(dir / log);
     auto line = ln::parse_metrics_line(out.substr(out.find("{\"bench\"")));
@@ -76,17 +67,7 @@ TEST_CASE("bench train takes a byte-sized vocabulary (no tokenizer is trained)")
   // The benchmark command sets tokenizer.vocab_size=256, which a trained tokenizer with
   // byte fallback refuses (256 byte pieces leave no room); bench train's tokens are random ids.
   ln::test::TempDir dir;
-  const std::vector<std::string> args = {"bench",     "train",
-                                         "--threads", "1",
-                                         "--steps",   "1",
-                                         "--warmup",  "0",
-                                         "--set",     "model.d_model=16",
-                                         "--set",     "model.layers=1",
-                                         "--set",     "model.heads=2",
-                                         "--set",     "tokenizer.vocab_size=256",
-                                         "--set",     "data.seq_len=32",
-                                         "--set",     "attention.segments=[8,16,32]",
-                                         "--set",     "train.batch_size=1"};
+  const std::vector<std::string> args = tiny_bench({"tokenizer.vocab_size=256", "train.batch_size=1"});
   REQUIRE(ln::test::run_longnet(args, dir / "v256.log").code == 0);
   const std::string out = ln::test::read_file(dir / "v256.log");
   auto line = ln::parse_metrics_line(out.substr(out.find("{\"bench\"")));
@@ -102,17 +83,9 @@ TEST_CASE("bench train takes a byte-sized vocabulary (no tokenizer is trained)")
 
 TEST_CASE("a step that cannot fit is refused before allocating, naming the recompute that would need less") {
   ln::test::TempDir dir;
-  const std::vector<std::string> args = {"bench",     "train",
-                                         "--threads", "1",
-                                         "--steps",   "1",
-                                         "--warmup",  "0",
-                                         "--set",     "model.d_model=256",
-                                         "--set",     "model.layers=4",
-                                         "--set",     "model.heads=16",
-                                         "--set",     "data.seq_len=16777216",
-                                         "--set",     "attention.segments=[2048,16777216]",
-                                         "--set",     "attention.dilations=[1,16]",
-                                         "--set",     "train.recompute=none"};
+  const std::vector<std::string> args = tiny_bench(
+      {"model.d_model=256", "model.layers=4", "model.heads=16", "data.seq_len=16777216",
+       "attention.segments=[2048,16777216]", "attention.dilations=[1,16]", "train.recompute=none"});
   ln::test::ExitStatus bad = ln::test::run_longnet(args, dir / "big.log");
   CHECK(bad.code == 2);
   const std::string log = ln::test::read_file(dir / "big.log");

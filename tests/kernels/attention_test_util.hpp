@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/attention/attention_kernel.hpp"
+#include "kernels/reference/attention_reference.hpp"
 
 namespace ln::test {
 
@@ -39,6 +40,30 @@ struct AttnCase {
   AttentionDims dims;
   AttentionWindow window;
 };
+
+// The plain-loop multiset reference (kernels/reference/) in double: forward o and lse, and the
+// backward's dq, dk, dv for the seed gradient dout.
+struct ReferenceOutputs {
+  std::vector<double> o, lse, dq, dk, dv;
+};
+inline ReferenceOutputs reference_outputs(const AttnCase& c, const std::vector<float>& q,
+                                          const std::vector<float>& k, const std::vector<float>& v,
+                                          const std::vector<float>& dout) {
+  const AttentionDims& d = c.dims;
+  ReferenceOutputs r;
+  r.o.resize(q.size());
+  r.lse.resize(static_cast<size_t>(d.batch * d.heads * d.q_len));
+  r.dq.resize(q.size());
+  r.dk.resize(k.size());
+  r.dv.resize(v.size());
+  const std::vector<double> qd(q.begin(), q.end()), kd(k.begin(), k.end()), vd(v.begin(), v.end()),
+      dod(dout.begin(), dout.end());
+  reference::attention_forward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), r.o.data(),
+                                        r.lse.data());
+  reference::attention_backward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), dod.data(),
+                                         r.dq.data(), r.dk.data(), r.dv.data());
+  return r;
+}
 
 inline AttentionSpec dilated_spec(std::vector<int64_t> w, std::vector<int64_t> r, bool causal = true,
                                   HeadOffset rule = HeadOffset::mod, PositionKind pos = PositionKind::none) {

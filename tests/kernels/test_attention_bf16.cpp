@@ -194,14 +194,7 @@ TEST_CASE("bf16 mode equals the double reference within bf16 rounding, and reall
   uint64_t seed = 700;
   for (const AttnCase& c : cases()) {
     const Inputs in = inputs_for(c, seed += 10);
-    const auto& d = c.dims;
-    std::vector<double> o(in.q.size()), lse(static_cast<size_t>(d.batch * d.heads * d.q_len)),
-        dq(in.q.size()), dk(in.k.size()), dv(in.v.size());
-    auto qd = to_double(in.q), kd = to_double(in.k), vd = to_double(in.v), dod = to_double(in.dout);
-    reference::attention_forward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), o.data(),
-                                          lse.data());
-    reference::attention_backward_multiset(c.spec, d, c.window, qd.data(), kd.data(), vd.data(), dod.data(),
-                                           dq.data(), dk.data(), dv.data());
+    const ReferenceOutputs ref = reference_outputs(c, in.q, in.k, in.v, in.dout);
     for (auto [isa, dot] : {std::pair{AttentionIsa::automatic, AttentionBf16Dot::automatic},
                             std::pair{AttentionIsa::automatic, AttentionBf16Dot::fallback},
                             std::pair{AttentionIsa::avx2, AttentionBf16Dot::fallback}}) {
@@ -209,7 +202,8 @@ TEST_CASE("bf16 mode equals the double reference within bf16 rounding, and reall
       set_attention_bf16_dot(dot);
       const Outputs b = run(c, in, AttentionPrecision::bf16);
       const Outputs f = run(c, in, AttentionPrecision::fp32);
-      const Errors eb = errors(b, o, lse, dq, dk, dv), ef = errors(f, o, lse, dq, dk, dv);
+      const Errors eb = errors(b, ref.o, ref.lse, ref.dq, ref.dk, ref.dv),
+                   ef = errors(f, ref.o, ref.lse, ref.dq, ref.dk, ref.dv);
       INFO(describe(c), " ", std::string(attention_isa_name()), "/", std::string(attention_bf16_dot_name()),
            " bf16 o ", eb.o, " lse ", eb.lse, " dq ", eb.dq, " dk ", eb.dk, " dv ", eb.dv, " | fp32 ",
            ef.max());

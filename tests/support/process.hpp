@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -69,6 +70,32 @@ inline bool poll_exit(pid_t pid, ExitStatus& status) {
 inline ExitStatus run_longnet(const std::vector<std::string>& args, const std::string& output_path,
                               const std::vector<std::pair<std::string, std::string>>& env = {}) {
   return wait_for(spawn_longnet(args, output_path, env));
+}
+
+// Runs `LONGNET_BINARY args` through the shell and keeps its combined stdout and stderr, line
+// by line (for tests that read a command's JSON lines or its one-line error).
+struct CapturedRun {
+  int status = -1;  // exit status, -1 if it did not exit normally
+  std::vector<std::string> lines;
+};
+inline CapturedRun run_longnet_captured(const std::string& args) {
+  const std::string cmd = std::string(LONGNET_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  CapturedRun r;
+  std::string line;
+  for (int ch; (ch = std::fgetc(pipe)) != EOF;) {
+    if (ch == '\n') {
+      r.lines.push_back(line);
+      line.clear();
+    } else {
+      line += static_cast<char>(ch);
+    }
+  }
+  if (!line.empty()) r.lines.push_back(line);
+  const int raw = ::pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
 }
 
 }  // namespace ln::test

@@ -86,13 +86,16 @@ inline TileRange tile_range(const int32_t* lo, const int32_t* hi, int64_t mt, in
 // pairs in the same order (dk, dv over query tiles ascending, dq over key tiles ascending), so
 // a split run is bit-identical to a fused one.
 enum class BwdPart { fused, keys, queries };
-struct BwdSegment {
-  const KeyRows* keys;
+// One segment's backward, generic over the operand form: Op is float (fp32 mode) or uint32_t
+// (bf16 pairs, below); Keys is the matching key-side struct.
+template <class Op, class Keys>
+struct BwdSegmentOf {
+  const Keys* keys;
   int64_t mq;
-  const float* qn;
-  const float* qt;
-  const float* dn;
-  const float* dt;
+  const Op* qn;
+  const Op* qt;
+  const Op* dn;
+  const Op* dt;
   const float* l2;
   const float* delta;
   const int32_t* lo;
@@ -105,6 +108,7 @@ struct BwdSegment {
   BwdPart part = BwdPart::fused;
   int64_t begin = 0, end = 0;
 };
+using BwdSegment = BwdSegmentOf<float, KeyRows>;
 using BwdSegmentFn = void (*)(const BwdSegment& seg);
 
 // bf16 mode (AttentionPrecision::bf16, attention_tile_bf16_impl.inc). Operands are bf16 (round
@@ -124,25 +128,7 @@ using FwdTileBf16Fn = void (*)(const KeyRowsBf16& keys, const uint32_t* qt, floa
                                const int32_t* lo, const int32_t* hi, float* o, float* lse);
 // BwdSegment with bf16 operands: qn, dn: (mqp / 2, dp) pair rows of Q and dO; qt, dt: per query
 // tile a (dp / 2, kTileQ) block of pair rows of Q^T / dO^T (block t at t * kTileQ * dp / 2).
-struct BwdSegmentBf16 {
-  const KeyRowsBf16* keys;
-  int64_t mq;
-  const uint32_t* qn;
-  const uint32_t* qt;
-  const uint32_t* dn;
-  const uint32_t* dt;
-  const float* l2;
-  const float* delta;
-  const int32_t* lo;
-  const int32_t* hi;
-  float scale;
-  float* dq;
-  float* dk;
-  float* dv;
-  const TileRange* ranges;
-  BwdPart part = BwdPart::fused;
-  int64_t begin = 0, end = 0;
-};
+using BwdSegmentBf16 = BwdSegmentOf<uint32_t, KeyRowsBf16>;
 using BwdSegmentBf16Fn = void (*)(const BwdSegmentBf16& seg);
 
 struct TileKernels {
