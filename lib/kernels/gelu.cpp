@@ -9,6 +9,13 @@ namespace {
 constexpr float kInvSqrt2 = 0.70710678118654752f;
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 constexpr int64_t kBlock = 4096;  // elements per parallel task
+
+// Phi(x) + x * phi(x), with phi(x) = exp(-x²/2) / sqrt(2 pi) taken from erf's own exp.
+inline float gelu_derivative(float v, float& cdf) {
+  float gaussian;  // exp(-(v / sqrt 2)²) = exp(-v² / 2)
+  cdf = 0.5f * (1.0f + vmath::erf_and_gaussian(v * kInvSqrt2, gaussian));
+  return cdf + v * (kInvSqrt2Pi * gaussian);
+}
 }  // namespace
 
 void gelu_forward(const float* x, int64_t n, float* y) {
@@ -27,11 +34,29 @@ void gelu_backward(const float* x, const float* dy, int64_t n, float* dx) {
     int64_t end = b1 * kBlock < n ? b1 * kBlock : n;
 #pragma omp simd
     for (int64_t i = b0 * kBlock; i < end; ++i) {
-      float v = x[i];
-      float cdf = 0.5f * (1.0f + vmath::erf(v * kInvSqrt2));
-      float pdf = kInvSqrt2Pi * vmath::exp(-0.5f * v * v);
-      dx[i] = dy[i] * (cdf + v * pdf);
+      float cdf;
+      dx[i] = dy[i] * gelu_derivative(x[i], cdf);
     }
+  });
+}
+
+void gelu_forward_with_derivative(const float* x, int64_t n, float* y, float* dydx) {
+  par::for_rows((n + kBlock - 1) / kBlock, kBlock * 8, [&](int64_t b0, int64_t b1) {
+    int64_t end = b1 * kBlock < n ? b1 * kBlock : n;
+#pragma omp simd
+    for (int64_t i = b0 * kBlock; i < end; ++i) {
+      float v = x[i], cdf;
+      dydx[i] = gelu_derivative(v, cdf);
+      y[i] = v * cdf;  // = 0.5 v (1 + erf(v / sqrt 2)), the same float gelu_forward gives
+    }
+  });
+}
+
+void gelu_backward_with_derivative(const float* dydx, const float* dy, int64_t n, float* dx) {
+  par::for_rows((n + kBlock - 1) / kBlock, kBlock * 8, [&](int64_t b0, int64_t b1) {
+    int64_t end = b1 * kBlock < n ? b1 * kBlock : n;
+#pragma omp simd
+    for (int64_t i = b0 * kBlock; i < end; ++i) dx[i] = dy[i] * dydx[i];
   });
 }
 

@@ -50,6 +50,28 @@ TEST_CASE("gelu kernel matches the erf reference at awkward lengths") {
   }
 }
 
+TEST_CASE("gelu forward with derivative: y is gelu_forward's, bit for bit; dy * dydx is the backward") {
+  for (int64_t n : {1, 7, 17, 100, 4097, 40001}) {
+    CAPTURE(n);
+    auto x = ln::test::random_vec(n, 33, -8.0f, 8.0f);
+    auto dy = ln::test::random_vec(n, 34);
+    std::vector<float> y(n), fy(n), dydx(n), dx(n), rdx(n), ones(n, 1.0f), rd(n);
+    gelu_forward_with_derivative(x.data(), n, y.data(), dydx.data());
+    gelu_forward(x.data(), n, fy.data());
+    CHECK(y == fy);  // the training forward and eval's forward give the same floats
+    // The derivative itself, against the double reference's dy/dx (its backward with dy = 1).
+    reference::gelu_backward(x.data(), ones.data(), n, rd.data());
+    CHECK(all_close(dydx, rd, 2e-6, 1e-6));
+    gelu_backward_with_derivative(dydx.data(), dy.data(), n, dx.data());
+    reference::gelu_backward(x.data(), dy.data(), n, rdx.data());
+    CHECK(all_close(dx, rdx, 2e-6, 1e-6));
+  }
+  // dx may alias dy.
+  std::vector<float> d = {0.5f, 2.0f}, g = {3.0f, -1.0f};
+  gelu_backward_with_derivative(d.data(), g.data(), 2, g.data());
+  CHECK(g == std::vector<float>{1.5f, -2.0f});
+}
+
 TEST_CASE("gelu hand-computed values and tails") {
   std::vector<float> x = {0.0f, 1.0f, -1.0f, 30.0f, -30.0f};
   std::vector<float> y(x.size());

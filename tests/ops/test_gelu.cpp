@@ -19,6 +19,17 @@ TEST_CASE("gelu is exact-erf GELU (PyTorch F.gelu default)") {
   CHECK(std::abs(gelu(Var(Tensor::from({1.0f}, {1}))).value().item() - 0.8413447f) < 2e-6f);
 }
 
+TEST_CASE("gelu gives the same values with and without grad (the grad path also makes dy/dx)") {
+  Tensor x = ln::test::random_tensor({4, 33}, 3, -6.0f, 6.0f);
+  Var with_grad = gelu(Var(x, true));
+  Tensor without;
+  {
+    NoGradGuard no_grad;
+    without = gelu(Var(x, true)).value();
+  }
+  for (int64_t i = 0; i < x.numel(); ++i) CHECK(with_grad.value().data()[i] == without.data()[i]);
+}
+
 TEST_CASE("gelu gradient") {
   for (Shape s : {Shape{7}, Shape{3, 5}, Shape{1}}) {
     CAPTURE(shape_str(s));
