@@ -13,10 +13,10 @@ uint64_t tensor_bytes_live();
 uint64_t tensor_bytes_peak();
 void reset_tensor_bytes_peak();  // peak := live
 
-// glibc serves blocks above 32 MiB with fresh mmaps and returns them on free, so every
-// training step would page-fault its activations in again (~15% of a step at T = 8K).
-// Keep blocks up to 1 GiB in the heap and never trim its top: a step's peak is the next
-// step's too (at T = 131K trimming re-faulted ~1.3M pages per step).
+// Tensors of 1 MiB and more come from core/tensor_pool.hpp, which keeps their pages across
+// steps. For the smaller blocks left to malloc: glibc serves blocks above 128 KiB (rising to
+// 32 MiB) with fresh mmaps and returns them on free, so every step would page-fault them in
+// again; keep them in the heap and never trim its top, a step's peak being the next step's.
 // Call once at start-up (the longnet binary and the test runner do).
 void tune_allocator_for_large_tensors();
 }  // namespace ln

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
+#include "core/tensor_pool.hpp"
 
 namespace ln {
 
@@ -39,9 +40,7 @@ int64_t shape_numel(const Shape& shape) {
 }
 
 Storage::Storage(size_t bytes) : bytes_(bytes) {
-  // aligned_alloc wants a multiple of the alignment; never ask for 0 bytes.
-  size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
-  data_ = std::aligned_alloc(64, rounded);
+  data_ = tensor_storage_acquire(bytes);  // core/tensor_pool.hpp: large blocks are reused across steps
   if (!data_) {
     LN_FAIL("[tensor] out of memory allocating ", bytes, " bytes (", bytes >> 20,
             " MiB); reduce the batch, sequence length or model size");
@@ -53,7 +52,7 @@ Storage::Storage(size_t bytes) : bytes_(bytes) {
 }
 
 Storage::~Storage() {
-  std::free(data_);
+  tensor_storage_release(data_, bytes_);
   g_live_bytes.fetch_sub(bytes_);
 }
 

@@ -33,8 +33,8 @@ ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute, P
   const double attention_live = (3 + 1 + 1 + sub) * C + H;
   const double attention_grads = 4 * C;
   ActivationFloats f;
-  f.outside_layers = 2 * C + 2;  // embeddings output, final norm output; lse and row loss
-  f.mlp_chunk_per_row = 4 * F + (2 + sub) * F + 3 * C;  // fc1, GELU, their grads [+ sub-LN], x, dy, dx copies
+  f.outside_layers = 2 * C + 2;         // embeddings output, final norm output; lse and row loss
+  f.mlp_chunk_per_row = (4 + sub) * F;  // GELU out and dy/dx, then the grads of both [+ sub-LN out]
   switch (recompute) {
     case Recompute::none:
       // a, h, m, block out; the attention sub-layer's values but its out_proj output.
@@ -88,14 +88,12 @@ MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameter
   const double head_phase = head_rows * V + tokens * 2 * C;
   e.activations_bytes =
       static_cast<uint64_t>(4 * (kept + std::max({attention_phase, mlp_phase, head_phase})));
-  // The process before any tensor (libraries, thread pools), the trainer's token buffers, and
-  // the heap's holes: tensors below 1 GiB live in the malloc heap (core/memory_stats.hpp), and
-  // freed blocks between live ones stay resident, so peak RSS runs ~30% above the peak of live
-  // tensors (measured with `longnet bench train` at T = 8K..64K); once the (T x C) tensors
-  // reach 1 GiB they are mapped and unmapped whole and the holes are small.
-  const bool heap_regime = tokens * C * 4 < static_cast<double>(uint64_t{1} << 30);
-  const double holes = (heap_regime ? 0.3 : 0.05) * static_cast<double>(e.activations_bytes);
-  e.runtime_bytes = (uint64_t{64} << 20) + static_cast<uint64_t>(16 * tokens + holes);
+  // The process before any tensor (libraries, thread pools, oneDNN's kernels), the trainer's
+  // token buffers, and the tensor pool's slack (core/tensor_pool.hpp): blocks idle at the peak
+  // because their size class peaks at another moment. Measured with `longnet bench train`
+  // (T = 8K..64K, recompute none and blocks): peak RSS is the live tensors' peak plus 70-200 MB.
+  const double pool_slack = 0.05 * static_cast<double>(e.activations_bytes);
+  e.runtime_bytes = (uint64_t{64} << 20) + static_cast<uint64_t>(16 * tokens + pool_slack);
   return e;
 }
 
@@ -105,7 +103,7 @@ std::string MemoryEstimate::table() const {
   out += "  gradients    " + gib_text(grads_bytes) + "\n";
   out += "  optimizer    " + gib_text(optimizer_bytes) + " (AdamW moments)\n";
   out += "  activations  " + gib_text(activations_bytes) + " (one micro-batch)\n";
-  out += "  runtime      " + gib_text(runtime_bytes) + " (process, token buffers, heap holes)\n";
+  out += "  runtime      " + gib_text(runtime_bytes) + " (process, token buffers, tensor pool slack)\n";
   out += "  total        " + gib_text(total()) + " of " + gib_text(total_ram_bytes()) + " RAM\n";
   return out;
 }
