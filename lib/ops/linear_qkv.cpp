@@ -50,6 +50,17 @@ void gather_fused(const HeadSplit& g, const float* heads, int64_t s, float* fuse
   });
 }
 
+// Three tensors of one shape (n, ...) one after the other: (3n, ...).
+Tensor stack(const std::array<Tensor, 3>& parts) {
+  Shape shape = parts[0].shape();
+  shape[0] *= 3;
+  Tensor out = Tensor::empty(shape);
+  const int64_t n = parts[0].numel();
+  for (int s = 0; s < 3; ++s)
+    std::memcpy(out.data() + s * n, parts[s].data(), static_cast<size_t>(n) * sizeof(float));
+  return out;
+}
+
 // Rows [s*n, (s+1)*n) of a stacked (3n, ...) tensor, as a tensor of `shape`.
 Tensor third(const Tensor& stacked, int64_t s, const Shape& shape) {
   Tensor t = Tensor::empty(shape);
@@ -94,15 +105,8 @@ QkvHeads linear_qkv(const Var& x, const Var& wq, const Var& wk, const Var& wv, c
   const HeadSplit split{B, T, H, D};
 
   // The stacked weight (3C, C_in) and bias (3C,): rows [s*C, (s+1)*C) are projection s.
-  Tensor w_cat = Tensor::empty({out3, in}), b_cat;
-  for (int s = 0; s < 3; ++s)
-    std::memcpy(w_cat.data() + s * out * in, w[s]->value().data(),
-                static_cast<size_t>(out * in) * sizeof(float));
-  if (has_bias) {
-    b_cat = Tensor::empty({out3});
-    for (int s = 0; s < 3; ++s)
-      std::memcpy(b_cat.data() + s * out, bias[s]->value().data(), static_cast<size_t>(out) * sizeof(float));
-  }
+  const Tensor w_cat = stack({wq.value(), wk.value(), wv.value()});
+  const Tensor b_cat = has_bias ? stack({bq.value(), bk.value(), bv.value()}) : Tensor();
 
   const Precision prec = matmul_precision();  // ops/precision.hpp; the vjp uses the same
   // Operands converted once and reused by the vjp (as in linear_heads.cpp).
@@ -126,7 +130,14 @@ QkvHeads linear_qkv(const Var& x, const Var& wq, const Var& wk, const Var& wv, c
   const bool want_x = x.requires_grad();
   const bool want_w = wq.requires_grad() || wk.requires_grad() || wv.requires_grad();
   const bool want_b = has_bias && (bq.requires_grad() || bk.requires_grad() || bv.requires_grad());
-  const Tensor x_saved = want_w ? x_op : Tensor(), w_saved = want_x ? w_op : Tensor();
+  // For dx the vjp needs the stacked weight. Under bf16 it keeps the bf16 copy the forward made
+  // (as linear_heads keeps its w_op); under fp32 the stack is a copy of the parameters, so it
+  // keeps the parameters' own values (shared, no bytes) and stacks them again when it runs.
+  const Tensor x_saved = want_w ? x_op : Tensor();
+  const Tensor w_saved = want_x && prec != Precision::fp32 ? w_op : Tensor();
+  const std::array<Tensor, 3> w_values = want_x && prec == Precision::fp32
+                                             ? std::array<Tensor, 3>{wq.value(), wk.value(), wv.value()}
+                                             : std::array<Tensor, 3>{};
   auto state = std::make_shared<FusedGrad>();
   std::vector<Var> inputs{x, wq, wk, wv};
   if (has_bias) inputs.insert(inputs.end(), {bq, bk, bv});
@@ -141,7 +152,8 @@ QkvHeads linear_qkv(const Var& x, const Var& wq, const Var& wk, const Var& wv, c
     const Tensor dy_op = matmul_operand(prec, dy);  // one conversion for both products
     if (want_x) {  // dx (R, C_in) = dy (R, 3C) · w_cat (3C, C_in): the three sums inside one GEMM
       grads[0] = Tensor::empty(x_shape);
-      matmul_operands({1, rows, out3, in}, dy_op, w_saved, nullptr, grads[0].data());
+      const Tensor w_use = w_saved.defined() ? w_saved : stack(w_values);
+      matmul_operands({1, rows, out3, in}, dy_op, w_use, nullptr, grads[0].data());
     }
     if (want_w) {  // dw_cat (3C, C_in) = dyᵀ · x, split back into the three weights
       Tensor dw = Tensor::empty({out3, in});
