@@ -16,7 +16,9 @@
 // one shared (rows, 3·C_out) buffer and hands the hub a one-element zero; the topological walk
 // runs the hub after all three (it is their common input), and the hub's vjp runs the fused
 // products. q, k and v are separate values, freed separately when their last handle goes, and
-// nothing big is copied twice.
+// nothing big is copied twice. Consequences: one backward pass serves all three outputs (a
+// second backward() from another of them is refused, as for any graph already used), and a
+// projection whose output got no gradient gets a zero weight gradient, not none.
 #include <cstdint>
 
 #include "autograd/var.hpp"
