@@ -8,7 +8,7 @@
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/gelu.hpp"
-#include "ops/linear_heads.hpp"
+#include "ops/linear_qkv.hpp"
 #include "ops/sequence_parallel_attention.hpp"
 #include "ops/shape.hpp"
 
@@ -35,18 +35,16 @@ SelfAttention::SelfAttention(const ModelSpec& spec)
 Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const {
   // x: (B, T, C); q, k, v: (B, H, T, D)
   const int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2), H = heads_;
-  // One op per projection: the (B, T, C) projection is a temporary, not a graph value, and
-  // q, k come out rotated, so their unrotated copies never exist either. Generation's
-  // observer wants k before rotation: then the attention op rotates as usual.
+  // One op for the three projections (one GEMM with N = 3C; its backward one dx GEMM with
+  // K = 3C that also sums the three, one dW GEMM): the (B, T, 3C) projection is a temporary,
+  // not a graph value, and q, k come out rotated, so their unrotated copies never exist either.
+  // Generation's observer wants k before rotation: then the attention op rotates as usual.
   const bool rotate = attention_.positions != PositionKind::none && !options.kv_observer;
   // Sequence parallel: this rank's T tokens are the global positions [R*T, (R+1)*T).
   const bool split = options.sequence && options.sequence->ranks() > 1;
   const int64_t pos0 = split ? options.sequence->rank() * T : options.position_offset;
-  // x converted once for the three products (under bf16, one bf16 copy kept for their vjps).
-  const Tensor x_op = matmul_operand(matmul_precision(), x.value());
-  Var q = linear_heads(x, q_proj.weight, q_proj.bias, H, rotate, pos0, attention_.rope_base, x_op);
-  Var k = linear_heads(x, k_proj.weight, k_proj.bias, H, rotate, pos0, attention_.rope_base, x_op);
-  Var v = linear_heads(x, v_proj.weight, v_proj.bias, H, false, 0, attention_.rope_base, x_op);
+  auto [q, k, v] = linear_qkv(x, q_proj.weight, k_proj.weight, v_proj.weight, q_proj.bias, k_proj.bias,
+                              v_proj.bias, H, rotate, pos0, attention_.rope_base);
   if (options.kv_observer) options.kv_observer(k.value(), v.value());
   Var o = split ? sequence_parallel_attention(q, k, v, attention_, *options.sequence, rotate)
                 : attention(q, k, v, attention_, pos0, rotate);  // (B, H, T, D)

@@ -13,7 +13,7 @@ namespace ln {
 // applied inside the kernel, per pattern). The T rows are the global positions
 // [position_offset, position_offset + T): segments are laid out on global positions, and keys
 // before position_offset are simply absent. Differentiable in q, k and v (the exact gradient).
-// With `rotated_inputs`, q and k arrive already rotated (ops/linear_heads.hpp rotates them as
+// With `rotated_inputs`, q and k arrive already rotated (ops/linear_qkv.hpp rotates them as
 // it projects, so the unrotated copies never exist): the op skips the rotation and its
 // inverse in the vjp, and only XPOS's decay (in the kernel) still reads spec.positions.
 Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spec,

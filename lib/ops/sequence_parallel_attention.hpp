@@ -17,7 +17,7 @@ namespace ln {
 // Only kind dilated; l must be a multiple of every r, of every w' <= l, and divide every w' > l.
 // Every rank of the group must call it with the same shapes, in the same order.
 // With `rotated_inputs`, q and k arrive already rotated for their global positions R*l + t
-// (ops/linear_heads.hpp with position_offset R*l): the op skips the rotation and its inverse
+// (ops/linear_qkv.hpp with position_offset R*l): the op skips the rotation and its inverse
 // in the vjp, as attention(..., rotated_inputs) does.
 Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spec,
                                 SequenceExchange& exchange, bool rotated_inputs = false);
