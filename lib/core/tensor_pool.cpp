@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -40,10 +41,12 @@ class Pool {
         void* block = it->second.back();
         it->second.pop_back();
         stats_.idle_bytes -= size;
+        peak_in_use_ = std::max(peak_in_use_, stats_.mapped_bytes - stats_.idle_bytes);
         ++stats_.reuses;
         return block;
       }
     }
+    make_room(size);
     void* block = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (block == MAP_FAILED) {
       // Idle blocks of other classes may be what stands in the way: give them back and retry.
@@ -54,6 +57,7 @@ class Pool {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.mapped_bytes += size;
     stats_.peak_mapped_bytes = std::max(stats_.peak_mapped_bytes, stats_.mapped_bytes);
+    peak_in_use_ = std::max(peak_in_use_, stats_.mapped_bytes - stats_.idle_bytes);
     ++stats_.maps;
     return block;
   }
@@ -77,6 +81,28 @@ class Pool {
       for (void* block : blocks) munmap(block, size);
   }
 
+  // Before mapping `size` more: idle blocks are kept only while everything mapped stays within
+  // kSlack of the largest amount ever in use, so memory never exceeds the live tensors' peak
+  // by more than that, whatever sequence of sizes the program asks for. Blocks of the largest
+  // idle classes go first.
+  void make_room(size_t size) {
+    std::vector<std::pair<void*, size_t>> unmap;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const uint64_t in_use = stats_.mapped_bytes - stats_.idle_bytes + size;
+      const uint64_t limit = std::max(peak_in_use_, in_use) / 8 * 9 + kSlackBytes;
+      while (stats_.mapped_bytes + size > limit && !idle_.empty()) {
+        auto largest = std::prev(idle_.end());
+        unmap.emplace_back(largest->second.back(), largest->first);
+        largest->second.pop_back();
+        stats_.idle_bytes -= largest->first;
+        stats_.mapped_bytes -= largest->first;
+        if (largest->second.empty()) idle_.erase(largest);
+      }
+    }
+    for (auto [block, bytes] : unmap) munmap(block, bytes);
+  }
+
   TensorPoolStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
     return stats_;
@@ -84,8 +110,10 @@ class Pool {
 
  private:
   std::mutex mutex_;
+  static constexpr uint64_t kSlackBytes = uint64_t{64} << 20;
   std::map<size_t, std::vector<void*>> idle_;  // size class -> blocks waiting for reuse
   TensorPoolStats stats_;
+  uint64_t peak_in_use_ = 0;  // the most bytes of blocks ever handed out at once
 };
 
 // Never destroyed: tensors held by static objects may be freed after main returns.

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -93,4 +94,30 @@ TEST_CASE("tensors above and below the pool threshold hold their values and coun
     for (int64_t i = 0; i < n; ++i) all_zero = all_zero && z.data()[i] == 0.0f;
     CHECK(all_zero);
   }
+}
+
+TEST_CASE("idle blocks never push the pool past 9/8 of its peak in use plus 64 MiB") {
+  if (!kPooled) return;
+  tensor_pool_release_idle();
+  const uint64_t base = tensor_pool_stats().mapped_bytes;  // blocks other tests still hold
+  // One block at a time, each of a new class: a pool that kept every idle block would map
+  // 40 + 48 + ... + 112 MiB; untouched, they cost address space only.
+  uint64_t largest = 0;
+  for (size_t mib = 40; mib <= 112; mib += 8) {
+    CAPTURE(mib);
+    void* block = tensor_storage_acquire(mib * MiB);
+    REQUIRE(block != nullptr);
+    largest = std::max<uint64_t>(largest, tensor_pool_class_bytes(mib * MiB));
+    const TensorPoolStats s = tensor_pool_stats();
+    CHECK(s.mapped_bytes - base <= (base + largest) / 8 * 9 + 64 * MiB);
+    tensor_storage_release(block, mib * MiB);
+  }
+  // The same sizes again: those still idle are reused, the rest mapped anew, within the bound.
+  const TensorPoolStats before = tensor_pool_stats();
+  for (size_t mib = 40; mib <= 112; mib += 8)
+    tensor_storage_release(tensor_storage_acquire(mib * MiB), mib * MiB);
+  const TensorPoolStats after = tensor_pool_stats();
+  CHECK(after.reuses > before.reuses);
+  CHECK(after.mapped_bytes - base <= (base + largest) / 8 * 9 + 64 * MiB);
+  tensor_pool_release_idle();
 }
