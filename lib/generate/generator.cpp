@@ -19,6 +19,7 @@ Tensor Generator::prompt(const std::vector<int32_t>& ids) {
   for (int32_t id : ids)
     LN_CHECK(id >= 0 && id < model_.spec().vocab_size, "[generate] prompt token id ", id,
              " is outside the model's vocabulary [0, ", model_.spec().vocab_size, ")");
+  PrecisionScope scope(precision_);  // the head's product too, which runs outside the blocks' scope
   ForwardOptions options;
   options.precision = precision_;
   int64_t layer = 0;

@@ -210,7 +210,8 @@ bool KvCache::push(SegmentBuffer& buf, int64_t h, int64_t m, const float* k, con
 void KvCache::push_summary(SummaryBuffer& S, int64_t m, const float* k, const float* v, int64_t head_stride) {
   std::vector<float> kf(static_cast<size_t>(D_));
   decay(kf.data(), m, 0.5 * static_cast<double>(capacity_), true);  // centred on the sequence middle
-  for (int64_t h = 0; h < H_; ++h) S.store(h * S.rows + S.count, D_, k + h * head_stride, kf.data(), v + h * head_stride);
+  for (int64_t h = 0; h < H_; ++h)
+    S.store(h * S.rows + S.count, D_, k + h * head_stride, kf.data(), v + h * head_stride);
   ++S.count;
 }
 
@@ -289,7 +290,8 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
       attend_rows(qs, R.keys16.data() + row0 * D, R.values16.data() + row0 * D, n, D, scale, scores, acc, oh,
                   lse);
     else
-      attend_rows(qs, R.keys.data() + row0 * D, R.values.data() + row0 * D, n, D, scale, scores, acc, oh, lse);
+      attend_rows(qs, R.keys.data() + row0 * D, R.values.data() + row0 * D, n, D, scale, scores, acc, oh,
+                  lse);
   };
   // The decayed query, rounded to bf16 in bf16 mode (the kernel's packing of Q).
   auto query = [&](int64_t h, const float* f, float* qs) {
