@@ -3,7 +3,8 @@
 // does not go through the kernels' window API, whose key layout (the last w_max positions,
 // dense) is not the cache's (per pattern, only each head's sparse keys): see
 // lib/kernels/attention/attention_kernel.hpp. tests/generate/test_kv_cache.cpp holds this loop
-// against the full forward and against the plain-loop reference attention.
+// against the full forward and against the plain-loop reference attention; in bf16 mode,
+// test_kv_cache_bf16.cpp and test_generator_bf16.cpp do.
 #include "generate/kv_cache.hpp"
 
 #include <algorithm>
@@ -102,7 +103,8 @@ int64_t KvCache::Rows::bytes() const {
 }
 
 void KvCache::Rows::store(int64_t i, int64_t D, const float* k, const float* kf, const float* v) {
-  if (!keys16.empty()) {  // bf16: the decayed key rounded once, as the kernel packs it
+  // bf16 (resize made only these): the decayed key rounded once, as the kernel packs it.
+  if (!keys16.empty()) {
     bf16* kd = keys16.data() + i * D;
     bf16* vd = values16.data() + i * D;
     for (int64_t d = 0; d < D; ++d) {

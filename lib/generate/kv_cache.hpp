@@ -24,7 +24,10 @@
 // and values as bf16 (half the bytes) and rounds at the points the kernel's bf16 mode rounds
 // (kernels/attention/attention_kernel.hpp): the decayed query, and the probabilities P before
 // P.V; the products are exact in fp32 and accumulate in fp32, softmax statistics and outputs
-// stay fp32. So decoding computes the function of the bf16 prompt pass.
+// stay fp32. So decoding computes the bf16 forward's function (bit-identical in the tests with
+// RoPE). With XPOS the rounded operands are decayed ones, so there the centres above no longer
+// cancel exactly: a bf16 prompt pass over P < N tokens (centred on P) and a cache of capacity
+// N differ at bf16's rounding level (tests/generate/test_generator_bf16.cpp).
 #include <cstdint>
 #include <vector>
 
