@@ -7,6 +7,8 @@
 // test_kv_cache_bf16.cpp and test_generator_bf16.cpp do.
 #include "generate/kv_cache.hpp"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -50,18 +52,45 @@ float dot(const float* a, const bf16* b, int64_t n) {
   return s;
 }
 
+// The same dot product with vdpbf16ps (AVX512-BF16), the query as bf16 too (exact: it is
+// rounded already); products are exact, sums fp32 in another order (and, as the kernel's
+// vdpbf16ps path, denormal products flush to zero). Only where attention_bf16_dot_name() says
+// "vdpbf16ps", i.e. the CPU has AVX512-BF16 and the kernel's switch allows it.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) float dot_vdpbf16ps(const bf16* a,
+                                                                                    const bf16* b,
+                                                                                    int64_t n) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512(a + i), (__m512bh)_mm512_loadu_si512(b + i));
+  if (i < n) {  // the last n - i < 32 elements; zeros beyond add nothing
+    const __mmask32 m = static_cast<__mmask32>((uint64_t{1} << (n - i)) - 1);
+    acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_maskz_loadu_epi16(m, a + i),
+                           (__m512bh)_mm512_maskz_loadu_epi16(m, b + i));
+  }
+  alignas(64) float lanes[16];  // (not _mm512_reduce_add_ps: GCC 12 warns inside it)
+  _mm512_store_ps(lanes, acc);
+  float sum = 0.f;
+  for (float x : lanes) sum += x;
+  return sum;
+}
+
 // Softmax attention of query qs (D) over rows [0, n) of keys/values (n, D); merges the result
 // (output, log-sum-exp) into (o, lse) by log-sum-exp, the way the kernels merge patterns.
-// T = bf16 (bf16 mode): qs is already rounded; P is rounded before P.V (the kernel's rounding
-// points), its fp32 value goes into the sum, as the kernel's. T = float: all fp32.
+// T = bf16 (bf16 mode): qs is already rounded (q16: the same as bf16 for vdpbf16ps, or null);
+// P is rounded before P.V (the kernel's rounding points), its fp32 value goes into the sum, as
+// the kernel's. T = float: all fp32.
 template <class T>
-void attend_rows(const float* qs, const T* keys, const T* values, int64_t n, int64_t D, float scale,
-                 std::vector<float>& scores, std::vector<float>& acc, float* o, float& lse) {
+void attend_rows(const float* qs, const bf16* q16, const T* keys, const T* values, int64_t n, int64_t D,
+                 float scale, std::vector<float>& scores, std::vector<float>& acc, float* o, float& lse) {
   if (n <= 0) return;
   scores.resize(static_cast<size_t>(n));
   float m = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n; ++j) {
-    scores[j] = scale * dot(qs, keys + j * D, D);
+    if constexpr (std::is_same_v<T, bf16>)
+      scores[j] = scale * (q16 ? dot_vdpbf16ps(q16, keys + j * D, D) : dot(qs, keys + j * D, D));
+    else
+      scores[j] = scale * dot(qs, keys + j * D, D);
     m = std::max(m, scores[j]);
   }
   acc.assign(static_cast<size_t>(D), 0.f);
@@ -285,25 +314,31 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
     if (in_summary(t)) push_summary(S, t, kr.data(), v, D);  // visible from the next block on
   }
   const bool bf16_mode = precision_ == AttentionPrecision::bf16;
-  // Rows [row0, row0 + n) of R against the query qs, in the cache's precision.
-  auto attend_to = [&](const Rows& R, int64_t row0, int64_t n, const float* qs, std::vector<float>& scores,
-                       std::vector<float>& acc, float* oh, float& lse) {
+  // The kernel's choice of bf16 products (set_attention_bf16_dot; vdpbf16ps where the CPU has it).
+  const bool vdp = bf16_mode && std::strcmp(attention_bf16_dot_name(), "vdpbf16ps") == 0;
+  // Rows [row0, row0 + n) of R against the query qs (q16), in the cache's precision.
+  auto attend_to = [&](const Rows& R, int64_t row0, int64_t n, const float* qs, const bf16* q16,
+                       std::vector<float>& scores, std::vector<float>& acc, float* oh, float& lse) {
     if (bf16_mode)
-      attend_rows(qs, R.keys16.data() + row0 * D, R.values16.data() + row0 * D, n, D, scale, scores, acc, oh,
-                  lse);
+      attend_rows(qs, vdp ? q16 : nullptr, R.keys16.data() + row0 * D, R.values16.data() + row0 * D, n, D,
+                  scale, scores, acc, oh, lse);
     else
-      attend_rows(qs, R.keys.data() + row0 * D, R.values.data() + row0 * D, n, D, scale, scores, acc, oh,
-                  lse);
+      attend_rows(qs, nullptr, R.keys.data() + row0 * D, R.values.data() + row0 * D, n, D, scale, scores, acc,
+                  oh, lse);
   };
-  // The decayed query, rounded to bf16 in bf16 mode (the kernel's packing of Q).
-  auto query = [&](int64_t h, const float* f, float* qs) {
+  // The decayed query, rounded to bf16 in bf16 mode (the kernel's packing of Q), also as bf16.
+  auto query = [&](int64_t h, const float* f, float* qs, bf16* q16) {
     for (int64_t d = 0; d < D; ++d) qs[d] = qr[h * D + d] * f[d];
     if (bf16_mode)
-      for (int64_t d = 0; d < D; ++d) qs[d] = bf16_rounded(qs[d]);
+      for (int64_t d = 0; d < D; ++d) {
+        q16[d] = bf16(qs[d]);
+        qs[d] = static_cast<float>(q16[d]);
+      }
   };
   std::atomic<int64_t> read{0};
   auto one_head = [&](int64_t h) {
     std::vector<float> qs(static_cast<size_t>(D)), scores, acc;
+    std::vector<bf16> q16(static_cast<size_t>(bf16_mode ? D : 0));
     float* oh = o + h * D;
     float lse = -std::numeric_limits<float>::infinity();
     int64_t n_read = 0;
@@ -313,14 +348,14 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
       // query at t takes part in this pattern (the same condition: p mod r == g(h)).
       if (!push(buf, h, t, kr.data() + h * D, kf.data() + p * D, v + h * D)) continue;
       const int64_t j = buf.count[h] - 1;
-      query(h, qf.data() + p * D, qs.data());
-      attend_to(buf, h * buf.rows, j + 1, qs.data(), scores, acc, oh, lse);
+      query(h, qf.data() + p * D, qs.data(), q16.data());
+      attend_to(buf, h * buf.rows, j + 1, qs.data(), q16.data(), scores, acc, oh, lse);
       n_read += j + 1;
     }
     if (visible_summary > 0) {
       const SummaryBuffer& S = L.summary;
-      query(h, qf_sum.data(), qs.data());
-      attend_to(S, h * S.rows, visible_summary, qs.data(), scores, acc, oh, lse);
+      query(h, qf_sum.data(), qs.data(), q16.data());
+      attend_to(S, h * S.rows, visible_summary, qs.data(), q16.data(), scores, acc, oh, lse);
       n_read += visible_summary;
     }
     if (lse == -std::numeric_limits<float>::infinity()) std::fill(oh, oh + D, 0.f);  // no key reaches it

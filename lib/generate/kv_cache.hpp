@@ -23,7 +23,8 @@
 // --precision): fp32 stores and multiplies fp32. bf16 stores keys (after rotation and decay)
 // and values as bf16 (half the bytes) and rounds at the points the kernel's bf16 mode rounds
 // (kernels/attention/attention_kernel.hpp): the decayed query, and the probabilities P before
-// P.V; the products are exact in fp32 and accumulate in fp32, softmax statistics and outputs
+// P.V; the products are exact in fp32 and accumulate in fp32 (q.k with vdpbf16ps where the
+// kernel uses it, attention_bf16_dot_name(); else fp32 FMAs), softmax statistics and outputs
 // stay fp32. So decoding computes the bf16 forward's function (bit-identical in the tests with
 // RoPE). With XPOS the rounded operands are decayed ones, so there the centres above no longer
 // cancel exactly: a bf16 prompt pass over P < N tokens (centred on P) and a cache of capacity

@@ -157,6 +157,13 @@ double worst_vs_bound(const Case& c, const std::vector<float>& o, const std::vec
   return w;
 }
 
+// The kernels' switch of bf16 products (vdpbf16ps where the CPU has it, or the fp32-FMA
+// fallback), which the cache follows; restored to automatic when a test case ends.
+struct DotRestore {
+  ~DotRestore() { set_attention_bf16_dot(AttentionBf16Dot::automatic); }
+};
+constexpr AttentionBf16Dot kDots[] = {AttentionBf16Dot::automatic, AttentionBf16Dot::fallback};
+
 // The cases: 6 heads, w_max = 16, N = 40 (two segment boundaries while decoding); D = 24 runs
 // both the 16-wide body and the tail of the bf16 dot product; dense; sparse with summary columns.
 std::vector<Case> cases(PositionKind pos) {
@@ -188,20 +195,25 @@ std::vector<Case> cases(PositionKind pos) {
 // that does not round the query exceeds the bound, 1.15x; one that does not round P fails the
 // u / 8 check.)
 TEST_CASE("bf16 KV cache equals the double reference of its bf16-rounded operands") {
-  for (PositionKind pos : {PositionKind::rope, PositionKind::none}) {
-    for (const Case& c : cases(pos)) {
-      const auto ref_rounded = reference_o(c, true), ref_exact = reference_o(c, false),
-                 bound = reference_o(c, true, true);
-      for (int64_t prompt : {int64_t{1}, int64_t{7}, int64_t{17}}) {
-        const auto o = decoded(c, prompt, AttentionPrecision::bf16);
-        const double tight = worst_vs_bound(c, o, ref_rounded, bound, prompt),
-                     rounded_err = worst(c, o, ref_rounded, prompt), loose = worst(c, o, ref_exact, prompt);
-        INFO(std::string(to_string(c.attention.kind)), " ", std::string(to_string(pos)), " H ", c.H, " D ",
-             c.D, " prompt ", prompt, ": rounded-operand error ", rounded_err, " = ", tight,
-             " of its bound; unrounded error ", loose);
-        CHECK(tight <= 1.0);
-        CHECK(rounded_err > kBf16Unit / 8);
-        CHECK(rounded_err < loose);
+  DotRestore restore;
+  for (AttentionBf16Dot dot : kDots) {
+    set_attention_bf16_dot(dot);
+    for (PositionKind pos : {PositionKind::rope, PositionKind::none}) {
+      for (const Case& c : cases(pos)) {
+        const auto ref_rounded = reference_o(c, true), ref_exact = reference_o(c, false),
+                   bound = reference_o(c, true, true);
+        for (int64_t prompt : {int64_t{1}, int64_t{7}, int64_t{17}}) {
+          const auto o = decoded(c, prompt, AttentionPrecision::bf16);
+          const double tight = worst_vs_bound(c, o, ref_rounded, bound, prompt),
+                       rounded_err = worst(c, o, ref_rounded, prompt), loose = worst(c, o, ref_exact, prompt);
+          INFO(std::string(attention_bf16_dot_name()), " ", std::string(to_string(c.attention.kind)), " ",
+               std::string(to_string(pos)), " H ", c.H, " D ", c.D, " prompt ", prompt,
+               ": rounded-operand error ", rounded_err, " = ", tight, " of its bound; unrounded error ",
+               loose);
+          CHECK(tight <= 1.0);
+          CHECK(rounded_err > kBf16Unit / 8);
+          CHECK(rounded_err < loose);
+        }
       }
     }
   }
@@ -213,18 +225,46 @@ TEST_CASE("bf16 KV cache equals the double reference of its bf16-rounded operand
 // held to 2e-2 of max(1, |o|). And the mode must really round: the error must exceed u / 8 ~
 // 5e-4, which the fp32 cache on the same inputs never approaches (held below 2e-5).
 TEST_CASE("bf16 KV cache is within bf16 rounding of the unrounded reference, and really rounds") {
-  for (PositionKind pos : {PositionKind::xpos, PositionKind::rope, PositionKind::none}) {
-    for (const Case& c : cases(pos)) {
-      const auto ref = reference_o(c, false);
-      for (int64_t prompt : {int64_t{1}, int64_t{16}}) {
-        const double eb = worst(c, decoded(c, prompt, AttentionPrecision::bf16), ref, prompt),
-                     ef = worst(c, decoded(c, prompt, AttentionPrecision::fp32), ref, prompt);
-        INFO(std::string(to_string(c.attention.kind)), " ", std::string(to_string(pos)), " prompt ", prompt,
-             ": bf16 ", eb, ", fp32 ", ef);
-        CHECK(eb <= 2e-2);
-        CHECK(eb > kBf16Unit / 8);
-        CHECK(ef <= 2e-5);
+  DotRestore restore;
+  for (AttentionBf16Dot dot : kDots) {
+    set_attention_bf16_dot(dot);
+    for (PositionKind pos : {PositionKind::xpos, PositionKind::rope, PositionKind::none}) {
+      for (const Case& c : cases(pos)) {
+        const auto ref = reference_o(c, false);
+        for (int64_t prompt : {int64_t{1}, int64_t{16}}) {
+          const double eb = worst(c, decoded(c, prompt, AttentionPrecision::bf16), ref, prompt),
+                       ef = worst(c, decoded(c, prompt, AttentionPrecision::fp32), ref, prompt);
+          INFO(std::string(attention_bf16_dot_name()), " ", std::string(to_string(c.attention.kind)), " ",
+               std::string(to_string(pos)), " prompt ", prompt, ": bf16 ", eb, ", fp32 ", ef);
+          CHECK(eb <= 2e-2);
+          CHECK(eb > kBf16Unit / 8);
+          CHECK(ef <= 2e-5);
+        }
       }
+    }
+  }
+}
+
+// vdpbf16ps (where the CPU has AVX512-BF16) and the fp32-FMA fallback multiply the same bf16
+// operands exactly and differ only in the fp32 summation order (and vdpbf16ps's flush of
+// denormal products): held to 1e-5 of max(1, |o|), ~100 fp32 ulps, as the kernel's two paths
+// (tests/kernels/test_attention_bf16.cpp). On other CPUs both are the fallback.
+TEST_CASE("bf16 KV cache: vdpbf16ps and the exact fallback agree up to fp32 summation order") {
+  DotRestore restore;
+  for (PositionKind pos : {PositionKind::xpos, PositionKind::rope}) {
+    for (const Case& c : cases(pos)) {
+      set_attention_bf16_dot(AttentionBf16Dot::fallback);
+      CHECK(std::string(attention_bf16_dot_name()) == "fma");
+      const auto fallback = decoded(c, 5, AttentionPrecision::bf16);
+      set_attention_bf16_dot(AttentionBf16Dot::automatic);
+      const auto automatic = decoded(c, 5, AttentionPrecision::bf16);
+      double w = 0;
+      for (size_t i = 0; i < automatic.size(); ++i)
+        w = std::max(w, std::abs(static_cast<double>(automatic[i]) - fallback[i]) /
+                            std::max(1.0, std::abs(static_cast<double>(fallback[i]))));
+      INFO(std::string(attention_bf16_dot_name()), " vs fma, ", std::string(to_string(c.attention.kind)), " ",
+           std::string(to_string(pos)), " D ", c.D, ": ", w);
+      CHECK(w <= 1e-5);
     }
   }
 }
@@ -236,7 +276,7 @@ TEST_CASE("bf16 KV cache holds half the bytes") {
     spec.d_model = c.H * c.D;
     spec.layers = 3;
     spec.attention = c.attention;
-    CAPTURE(to_string(c.attention.kind));
+    CAPTURE(std::string(to_string(c.attention.kind)));
     for (int64_t capacity : {int64_t{40}, int64_t{1000}}) {
       const int64_t fp32 = KvCache(spec, capacity).bytes(),
                     bf16 = KvCache(spec, capacity, AttentionPrecision::bf16).bytes();
