@@ -10,7 +10,8 @@
 // interleaved (round-robin) so background load on a shared machine hits them alike. With contexts that are
 // multiples of the longest segment (1024, 16384, 65536), the timed tokens are the last ones of a segment,
 // where a token reads the most keys: the worst case, at the same phase for every context. ms_per_token is the
-// median step; ratio_to_first compares it with the first context's. The model is a checkpoint's, or a
+// median step; ratio_to_first compares it with the first context's. --precision bf16 runs the
+// products in bf16, the KV cache included (cache_bytes halves). The model is a checkpoint's, or a
 // randomly initialised one of a config (its vocabulary from tokenizer.vocab_size unless model.vocab_size is
 // set).
 #include <time.h>
@@ -44,6 +45,7 @@ struct BenchArgs {
   int64_t tokens = 32;
   int64_t warmup = 4;
   uint64_t seed = 1;
+  std::string precision = "fp32";
 };
 
 std::vector<int64_t> parse_contexts(const std::string& text) {
@@ -100,12 +102,18 @@ ln::app::RegisterCommand reg{
        cmd.add_option("--warmup", args->warmup, "Untimed decode steps before them")->capture_default_str();
        cmd.add_option("--seed", args->seed, "Seed of the random context tokens (and of the random model)")
            ->capture_default_str();
+       cmd.add_option("--precision", args->precision,
+                      "Products (linear layers, attention, the KV cache's decoding): fp32, or bf16 with "
+                      "fp32 accumulation")
+           ->check(CLI::IsMember({"fp32", "bf16"}))
+           ->capture_default_str();
        return [args] {
          const BenchArgs& a = *args;
          LN_CHECK(!a.checkpoint.empty() || !a.config.empty(),
                   "[bench generate] give --checkpoint DIR or --config FILE");
          LN_CHECK(a.tokens >= 1 && a.warmup >= 0, "[bench generate] --tokens must be >= 1 and --warmup >= 0");
          const std::vector<int64_t> contexts = parse_contexts(a.contexts);
+         const ln::Precision precision = ln::parse_precision(a.precision);
          std::unique_ptr<ln::LanguageModel> owned;
          std::unique_ptr<ln::TrainedModel> trained;
          const ln::LanguageModel* model = nullptr;
@@ -142,7 +150,7 @@ ln::app::RegisterCommand reg{
            std::mt19937_64 rng(a.seed + static_cast<uint64_t>(context));
            std::vector<int32_t> ids(static_cast<size_t>(run.prompt));
            for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint64_t>(V));
-           run.gen = std::make_unique<ln::Generator>(*model, context);
+           run.gen = std::make_unique<ln::Generator>(*model, context, precision);
            const auto t0 = std::chrono::steady_clock::now();
            run.logits = run.gen->prompt(ids);
            run.prefill_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -186,6 +194,8 @@ ln::app::RegisterCommand reg{
                .add("prefill_tokens_per_s", static_cast<double>(run.prompt) / run.prefill_s)
                .add("keys_read_per_token", static_cast<double>(run.reads) / static_cast<double>(a.tokens))
                .add("cache_mb", static_cast<double>(run.gen->cache().bytes()) / (1 << 20))
+               .add("cache_bytes", run.gen->cache().bytes())
+               .add("precision", a.precision)
                .add("kind", ln::to_string(spec.attention.kind))
                .add_raw("segments", int_list(spec.attention.segments))
                .add_raw("dilations", int_list(spec.attention.dilations))

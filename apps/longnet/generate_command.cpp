@@ -125,7 +125,8 @@ ln::app::RegisterCommand reg{
        cmd.add_flag("--no-display-prompt", args->no_display_prompt,
                     "Print only the generated text, not the prompt");
        cmd.add_option("--precision", args->precision,
-                      "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
+                      "Products (linear layers, attention, the KV cache's decoding): fp32, or bf16 with "
+                      "fp32 accumulation (a bf16 KV cache holds half the bytes)")
            ->check(CLI::IsMember({"fp32", "bf16"}))
            ->capture_default_str();
        return [args, prompt] {
@@ -168,7 +169,8 @@ ln::app::RegisterCommand reg{
          rate(r.prompt_tokens, r.prompt_seconds) << " tokens/s); generated: " << generated << " tokens in ";
          seconds(r.generate_seconds);
          rate(generated, r.generate_seconds)
-             << " tokens/s)" << (r.stopped_at_eos ? ", stopped at end-of-text" : "") << "\n";
+             << " tokens/s)" << (r.stopped_at_eos ? ", stopped at end-of-text" : "") << "; KV cache "
+             << r.cache_bytes << " bytes (" << a.precision << ")\n";
          std::cerr << timing.str();
          return 0;
        };

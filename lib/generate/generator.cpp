@@ -4,8 +4,12 @@
 
 namespace ln {
 
-Generator::Generator(const LanguageModel& model, int64_t capacity)
-    : model_(model), cache_(std::make_unique<KvCache>(model.spec(), capacity)) {}
+Generator::Generator(const LanguageModel& model, int64_t capacity, Precision precision)
+    : model_(model),
+      precision_(precision),
+      cache_(std::make_unique<KvCache>(
+          model.spec(), capacity,
+          precision == Precision::bf16 ? AttentionPrecision::bf16 : AttentionPrecision::fp32)) {}
 
 Tensor Generator::prompt(const std::vector<int32_t>& ids) {
   LN_CHECK(length_ == 0, "[generate] the prompt must come first (", length_, " positions already processed)");
@@ -15,8 +19,9 @@ Tensor Generator::prompt(const std::vector<int32_t>& ids) {
   for (int32_t id : ids)
     LN_CHECK(id >= 0 && id < model_.spec().vocab_size, "[generate] prompt token id ", id,
              " is outside the model's vocabulary [0, ", model_.spec().vocab_size, ")");
+  PrecisionScope scope(precision_);  // the head's product too, which runs outside the blocks' scope
   ForwardOptions options;
-  options.precision = matmul_precision();  // the caller's (longnet generate --precision)
+  options.precision = precision_;
   int64_t layer = 0;
   options.kv_observer = [&](const Tensor& k, const Tensor& v) { cache_->add_prompt_layer(layer++, k, v); };
   Tensor logits = model_.prefill(ids, options);
@@ -26,6 +31,7 @@ Tensor Generator::prompt(const std::vector<int32_t>& ids) {
 
 Tensor Generator::next(int32_t id) {
   LN_CHECK(length_ > 0, "[generate] run the prompt first");
+  PrecisionScope scope(precision_);  // the decode step's linear layers multiply as the prompt's did
   Tensor logits = model_.decode_step(id, length_, *cache_);
   ++length_;
   return logits;

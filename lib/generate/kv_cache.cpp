@@ -3,14 +3,18 @@
 // does not go through the kernels' window API, whose key layout (the last w_max positions,
 // dense) is not the cache's (per pattern, only each head's sparse keys): see
 // lib/kernels/attention/attention_kernel.hpp. tests/generate/test_kv_cache.cpp holds this loop
-// against the full forward and against the plain-loop reference attention.
+// against the full forward and against the plain-loop reference attention; in bf16 mode,
+// test_kv_cache_bf16.cpp and test_generator_bf16.cpp do.
 #include "generate/kv_cache.hpp"
+
+#include <immintrin.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "core/parallel_for.hpp"
@@ -30,15 +34,63 @@ float dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
+inline float widen(float x) { return x; }
+inline float widen(bf16 x) { return __builtin_bit_cast(float, static_cast<uint32_t>(x.bits) << 16); }
+inline float bf16_rounded(float x) { return static_cast<float>(bf16(x)); }
+
+// bf16 mode: a (D) holds bf16-rounded values, so every product a[i] * b[i] is exact in fp32 and
+// only the fp32 summation order differs from the kernel's (as its fallback); 16 independent
+// partial sums so the compiler vectorises the widening and the FMAs.
+float dot(const float* a, const bf16* b, int64_t n) {
+  float acc[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int u = 0; u < 16; ++u) acc[u] += a[i + u] * widen(b[i + u]);
+  for (int u = 0; u < 8; ++u) acc[u] += acc[u + 8];
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i) s += a[i] * widen(b[i]);
+  return s;
+}
+
+// The same dot product with vdpbf16ps (AVX512-BF16), the query as bf16 too (exact: it is
+// rounded already); products are exact, sums fp32 in another order (and, as the kernel's
+// vdpbf16ps path, denormal products flush to zero). Only where attention_bf16_dot_name() says
+// "vdpbf16ps", i.e. the CPU has AVX512-BF16 and the kernel's switch allows it.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) float dot_vdpbf16ps(const bf16* a,
+                                                                                    const bf16* b,
+                                                                                    int64_t n) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512(a + i), (__m512bh)_mm512_loadu_si512(b + i));
+  if (i < n) {  // the last n - i < 32 elements; zeros beyond add nothing
+    const __mmask32 m = static_cast<__mmask32>((uint64_t{1} << (n - i)) - 1);
+    acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_maskz_loadu_epi16(m, a + i),
+                           (__m512bh)_mm512_maskz_loadu_epi16(m, b + i));
+  }
+  alignas(64) float lanes[16];  // (not _mm512_reduce_add_ps: GCC 12 warns inside it)
+  _mm512_store_ps(lanes, acc);
+  float sum = 0.f;
+  for (float x : lanes) sum += x;
+  return sum;
+}
+
 // Softmax attention of query qs (D) over rows [0, n) of keys/values (n, D); merges the result
 // (output, log-sum-exp) into (o, lse) by log-sum-exp, the way the kernels merge patterns.
-void attend_rows(const float* qs, const float* keys, const float* values, int64_t n, int64_t D, float scale,
-                 std::vector<float>& scores, std::vector<float>& acc, float* o, float& lse) {
+// T = bf16 (bf16 mode): qs is already rounded (q16: the same as bf16 for vdpbf16ps, or null);
+// P is rounded before P.V (the kernel's rounding points), its fp32 value goes into the sum, as
+// the kernel's. T = float: all fp32.
+template <class T>
+void attend_rows(const float* qs, const bf16* q16, const T* keys, const T* values, int64_t n, int64_t D,
+                 float scale, std::vector<float>& scores, std::vector<float>& acc, float* o, float& lse) {
   if (n <= 0) return;
   scores.resize(static_cast<size_t>(n));
   float m = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n; ++j) {
-    scores[j] = scale * dot(qs, keys + j * D, D);
+    if constexpr (std::is_same_v<T, bf16>)
+      scores[j] = scale * (q16 ? dot_vdpbf16ps(q16, keys + j * D, D) : dot(qs, keys + j * D, D));
+    else
+      scores[j] = scale * dot(qs, keys + j * D, D);
     m = std::max(m, scores[j]);
   }
   acc.assign(static_cast<size_t>(D), 0.f);
@@ -46,8 +98,9 @@ void attend_rows(const float* qs, const float* keys, const float* values, int64_
   for (int64_t j = 0; j < n; ++j) {
     const float p = std::exp(scores[j] - m);
     sum += p;
-    const float* vj = values + j * D;
-    for (int64_t d = 0; d < D; ++d) acc[d] += p * vj[d];
+    const float pv = std::is_same_v<T, bf16> ? bf16_rounded(p) : p;
+    const T* vj = values + j * D;
+    for (int64_t d = 0; d < D; ++d) acc[d] += pv * widen(vj[d]);
   }
   const float l_new = m + std::log(sum);
   if (lse == -std::numeric_limits<float>::infinity()) {
@@ -63,7 +116,39 @@ void attend_rows(const float* qs, const float* keys, const float* values, int64_
 
 }  // namespace
 
-KvCache::KvCache(const ModelSpec& spec, int64_t capacity) : spec_(spec), capacity_(capacity) {
+void KvCache::Rows::resize(int64_t n, AttentionPrecision precision) {
+  if (precision == AttentionPrecision::bf16) {
+    keys16.resize(static_cast<size_t>(n));
+    values16.resize(static_cast<size_t>(n));
+  } else {
+    keys.resize(static_cast<size_t>(n));
+    values.resize(static_cast<size_t>(n));
+  }
+}
+
+int64_t KvCache::Rows::bytes() const {
+  return static_cast<int64_t>((keys.size() + values.size()) * sizeof(float) +
+                              (keys16.size() + values16.size()) * sizeof(bf16));
+}
+
+void KvCache::Rows::store(int64_t i, int64_t D, const float* k, const float* kf, const float* v) {
+  // bf16 (resize made only these): the decayed key rounded once, as the kernel packs it.
+  if (!keys16.empty()) {
+    bf16* kd = keys16.data() + i * D;
+    bf16* vd = values16.data() + i * D;
+    for (int64_t d = 0; d < D; ++d) {
+      kd[d] = bf16(k[d] * kf[d]);
+      vd[d] = bf16(v[d]);
+    }
+    return;
+  }
+  float* kd = keys.data() + i * D;
+  for (int64_t d = 0; d < D; ++d) kd[d] = k[d] * kf[d];
+  std::memcpy(values.data() + i * D, v, sizeof(float) * static_cast<size_t>(D));
+}
+
+KvCache::KvCache(const ModelSpec& spec, int64_t capacity, AttentionPrecision precision)
+    : spec_(spec), capacity_(capacity), precision_(precision) {
   const AttentionSpec& a = spec.attention;
   H_ = spec.heads;
   D_ = spec.head_dim();
@@ -96,16 +181,14 @@ KvCache::KvCache(const ModelSpec& spec, int64_t capacity) : spec_(spec), capacit
       buf.w = p.w;
       buf.r = p.r;
       buf.rows = (p.w + p.r - 1) / p.r;
-      buf.keys.resize(static_cast<size_t>(H_ * buf.rows * D_));
-      buf.values.resize(buf.keys.size());
+      buf.resize(H_ * buf.rows * D_, precision);
       buf.count.assign(static_cast<size_t>(H_), 0);
       buf.start.assign(static_cast<size_t>(H_), -1);
       layer.patterns.push_back(std::move(buf));
     }
     if (a.kind == AttentionKind::sparse) {
       layer.summary.rows = (capacity / a.sparse_block + 1) * a.sparse_summary;
-      layer.summary.keys.resize(static_cast<size_t>(H_ * layer.summary.rows * D_));
-      layer.summary.values.resize(layer.summary.keys.size());
+      layer.summary.resize(H_ * layer.summary.rows * D_, precision);
     }
   }
   next_.assign(layers_.size(), 0);
@@ -114,11 +197,10 @@ KvCache::KvCache(const ModelSpec& spec, int64_t capacity) : spec_(spec), capacit
 int64_t KvCache::bytes() const {
   int64_t n = 0;
   for (const Layer& layer : layers_) {
-    for (const SegmentBuffer& buf : layer.patterns)
-      n += static_cast<int64_t>(buf.keys.size() + buf.values.size());
-    n += static_cast<int64_t>(layer.summary.keys.size() + layer.summary.values.size());
+    for (const SegmentBuffer& buf : layer.patterns) n += buf.bytes();
+    n += layer.summary.bytes();
   }
-  return n * static_cast<int64_t>(sizeof(float));
+  return n;
 }
 
 void KvCache::decay(float* out, int64_t offset, double centre, bool keys) const {
@@ -152,22 +234,15 @@ bool KvCache::push(SegmentBuffer& buf, int64_t h, int64_t m, const float* k, con
   const int64_t j = buf.count[h]++;
   LN_CHECK(j == (m - s - g) / buf.r && j < buf.rows, "[generate] KV cache out of order at position ", m,
            " (internal error)");
-  float* kd = buf.keys.data() + (h * buf.rows + j) * D_;
-  for (int64_t d = 0; d < D_; ++d) kd[d] = k[d] * kf[d];
-  std::memcpy(buf.values.data() + (h * buf.rows + j) * D_, v, sizeof(float) * static_cast<size_t>(D_));
+  buf.store(h * buf.rows + j, D_, k, kf, v);
   return true;
 }
 
 void KvCache::push_summary(SummaryBuffer& S, int64_t m, const float* k, const float* v, int64_t head_stride) {
   std::vector<float> kf(static_cast<size_t>(D_));
   decay(kf.data(), m, 0.5 * static_cast<double>(capacity_), true);  // centred on the sequence middle
-  for (int64_t h = 0; h < H_; ++h) {
-    float* kd = S.keys.data() + (h * S.rows + S.count) * D_;
-    const float* src = k + h * head_stride;
-    for (int64_t d = 0; d < D_; ++d) kd[d] = src[d] * kf[d];
-    std::memcpy(S.values.data() + (h * S.rows + S.count) * D_, v + h * head_stride,
-                sizeof(float) * static_cast<size_t>(D_));
-  }
+  for (int64_t h = 0; h < H_; ++h)
+    S.store(h * S.rows + S.count, D_, k + h * head_stride, kf.data(), v + h * head_stride);
   ++S.count;
 }
 
@@ -238,9 +313,32 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
     decay(qf_sum.data(), t, 0.5 * static_cast<double>(capacity_), false);
     if (in_summary(t)) push_summary(S, t, kr.data(), v, D);  // visible from the next block on
   }
+  const bool bf16_mode = precision_ == AttentionPrecision::bf16;
+  // The kernel's choice of bf16 products (set_attention_bf16_dot; vdpbf16ps where the CPU has it).
+  const bool vdp = bf16_mode && std::strcmp(attention_bf16_dot_name(), "vdpbf16ps") == 0;
+  // Rows [row0, row0 + n) of R against the query qs (q16), in the cache's precision.
+  auto attend_to = [&](const Rows& R, int64_t row0, int64_t n, const float* qs, const bf16* q16,
+                       std::vector<float>& scores, std::vector<float>& acc, float* oh, float& lse) {
+    if (bf16_mode)
+      attend_rows(qs, vdp ? q16 : nullptr, R.keys16.data() + row0 * D, R.values16.data() + row0 * D, n, D,
+                  scale, scores, acc, oh, lse);
+    else
+      attend_rows(qs, nullptr, R.keys.data() + row0 * D, R.values.data() + row0 * D, n, D, scale, scores, acc,
+                  oh, lse);
+  };
+  // The decayed query, rounded to bf16 in bf16 mode (the kernel's packing of Q), also as bf16.
+  auto query = [&](int64_t h, const float* f, float* qs, bf16* q16) {
+    for (int64_t d = 0; d < D; ++d) qs[d] = qr[h * D + d] * f[d];
+    if (bf16_mode)
+      for (int64_t d = 0; d < D; ++d) {
+        q16[d] = bf16(qs[d]);
+        qs[d] = static_cast<float>(q16[d]);
+      }
+  };
   std::atomic<int64_t> read{0};
   auto one_head = [&](int64_t h) {
     std::vector<float> qs(static_cast<size_t>(D)), scores, acc;
+    std::vector<bf16> q16(static_cast<size_t>(bf16_mode ? D : 0));
     float* oh = o + h * D;
     float lse = -std::numeric_limits<float>::infinity();
     int64_t n_read = 0;
@@ -250,16 +348,14 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
       // query at t takes part in this pattern (the same condition: p mod r == g(h)).
       if (!push(buf, h, t, kr.data() + h * D, kf.data() + p * D, v + h * D)) continue;
       const int64_t j = buf.count[h] - 1;
-      for (int64_t d = 0; d < D; ++d) qs[d] = qr[h * D + d] * qf[p * D + d];
-      attend_rows(qs.data(), buf.keys.data() + h * buf.rows * D, buf.values.data() + h * buf.rows * D, j + 1,
-                  D, scale, scores, acc, oh, lse);
+      query(h, qf.data() + p * D, qs.data(), q16.data());
+      attend_to(buf, h * buf.rows, j + 1, qs.data(), q16.data(), scores, acc, oh, lse);
       n_read += j + 1;
     }
     if (visible_summary > 0) {
       const SummaryBuffer& S = L.summary;
-      for (int64_t d = 0; d < D; ++d) qs[d] = qr[h * D + d] * qf_sum[d];
-      attend_rows(qs.data(), S.keys.data() + h * S.rows * D, S.values.data() + h * S.rows * D,
-                  visible_summary, D, scale, scores, acc, oh, lse);
+      query(h, qf_sum.data(), qs.data(), q16.data());
+      attend_to(S, h * S.rows, visible_summary, qs.data(), q16.data(), scores, acc, oh, lse);
       n_read += visible_summary;
     }
     if (lse == -std::numeric_limits<float>::infinity()) std::fill(oh, oh + D, 0.f);  // no key reaches it

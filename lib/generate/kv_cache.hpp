@@ -18,10 +18,23 @@
 // summary columns from the sequence middle N/2. N is the cache's capacity: the centres cancel
 // in the product, so any N >= the positions used gives the same attention, and with N equal to
 // the full forward's length the factors are the very same floats.
+//
+// Precision (AttentionPrecision, the attention kernel's; Generator passes the one of
+// --precision): fp32 stores and multiplies fp32. bf16 stores keys (after rotation and decay)
+// and values as bf16 (half the bytes) and rounds at the points the kernel's bf16 mode rounds
+// (kernels/attention/attention_kernel.hpp): the decayed query, and the probabilities P before
+// P.V; the products are exact in fp32 and accumulate in fp32 (q.k with vdpbf16ps where the
+// kernel uses it, attention_bf16_dot_name(); else fp32 FMAs), softmax statistics and outputs
+// stay fp32. So decoding computes the bf16 forward's function (bit-identical in the tests with
+// RoPE). With XPOS the rounded operands are decayed ones, so there the centres above no longer
+// cancel exactly: a bf16 prompt pass over P < N tokens (centred on P) and a cache of capacity
+// N differ at bf16's rounding level (tests/generate/test_generator_bf16.cpp).
 #include <cstdint>
 #include <vector>
 
+#include "core/bf16.hpp"
 #include "core/tensor.hpp"
+#include "kernels/attention/attention_kernel.hpp"
 #include "nn/decode.hpp"
 #include "nn/model_spec.hpp"
 
@@ -31,7 +44,7 @@ class KvCache : public DecodeAttention {
  public:
   // capacity: the most positions this cache will hold (prompt + generated tokens); it fixes the
   // segment lengths w' = min(w, capacity), XPOS's centres and the buffer sizes.
-  KvCache(const ModelSpec& spec, int64_t capacity);
+  KvCache(const ModelSpec& spec, int64_t capacity, AttentionPrecision precision = AttentionPrecision::fp32);
 
   // The prompt pass: layer `layer`'s k, v: (1, H, T, D) of positions [0, T), before positions
   // (what ForwardOptions::kv_observer receives). Keeps what position T onwards can read.
@@ -41,6 +54,7 @@ class KvCache : public DecodeAttention {
               float* o) override;
 
   int64_t capacity() const { return capacity_; }
+  AttentionPrecision precision() const { return precision_; }
   // Positions the cache has seen (those of the last layer filled).
   int64_t length() const { return next_.empty() ? 0 : next_.back(); }
   // Bytes of key/value storage held (all layers).
@@ -49,16 +63,24 @@ class KvCache : public DecodeAttention {
   int64_t keys_read() const { return keys_read_; }
 
  private:
-  // One pattern's buffer of one layer: keys (decayed) and values of each head, (H, rows, D).
-  struct SegmentBuffer {
-    int64_t w = 0, r = 1, rows = 0;
+  // Key (decayed) and value rows in the cache's precision: keys/values (fp32) or
+  // keys16/values16 (bf16); the other pair stays empty.
+  struct Rows {
     std::vector<float> keys, values;
+    std::vector<bf16> keys16, values16;
+    void resize(int64_t n, AttentionPrecision precision);
+    int64_t bytes() const;
+    // Row i <- (k * kf, v), D each.
+    void store(int64_t i, int64_t D, const float* k, const float* kf, const float* v);
+  };
+  // One pattern's buffer of one layer: keys (decayed) and values of each head, (H, rows, D).
+  struct SegmentBuffer : Rows {
+    int64_t w = 0, r = 1, rows = 0;
     std::vector<int64_t> count, start;  // per head: keys held, and the segment they belong to
   };
   // Sparse's summary columns of one layer: (H, rows, D), all heads with the same count.
-  struct SummaryBuffer {
+  struct SummaryBuffer : Rows {
     int64_t rows = 0, count = 0;
-    std::vector<float> keys, values;
   };
   struct Layer {
     std::vector<SegmentBuffer> patterns;
@@ -81,6 +103,7 @@ class KvCache : public DecodeAttention {
 
   ModelSpec spec_;
   int64_t capacity_ = 0, H_ = 0, D_ = 0;
+  AttentionPrecision precision_ = AttentionPrecision::fp32;
   std::vector<Pattern> patterns_;  // the dilated patterns (dense: (capacity, 1); sparse: (l, 1))
   std::vector<Layer> layers_;
   std::vector<int64_t> next_;  // per layer: the next position

@@ -54,6 +54,7 @@ GenerationResult generate_text(const LanguageModel& model, const Tokenizer& toke
   const std::string rest = text.flush();
   if (!rest.empty()) emit(rest);
   result.generate_seconds = seconds_since(t0);
+  result.cache_bytes = gen.cache().bytes();
   return result;
 }
 

@@ -24,9 +24,11 @@ struct GenerationResult {
   int64_t prompt_tokens = 0;
   double prompt_seconds = 0;    // the prompt pass (parallel forward + cache fill)
   double generate_seconds = 0;  // sampling and decoding of the generated tokens
+  int64_t cache_bytes = 0;      // the KV cache's key/value storage (KvCache::bytes)
 };
 
-// prompt: token ids (at least one). `emit` receives the generated text piece by piece.
+// prompt: token ids (at least one). `emit` receives the generated text piece by piece. Runs in
+// the caller's precision (ops/precision.hpp: the products, KV cache included).
 GenerationResult generate_text(const LanguageModel& model, const Tokenizer& tokenizer,
                                const std::vector<int32_t>& prompt, const GenerationOptions& options,
                                const std::function<void(std::string_view)>& emit);

@@ -12,6 +12,7 @@
 #include "data/corpus.hpp"
 #include "generate/text_generation.hpp"
 #include "generate/utf8_stream.hpp"
+#include "ops/precision.hpp"
 #include "run/trained_model.hpp"
 #include "tiny_checkpoint.hpp"
 
@@ -125,6 +126,41 @@ TEST_CASE("longnet generate: greedy output is deterministic, stdout holds only t
   CHECK(c.out == text + "\n");
 }
 
+TEST_CASE("longnet generate --precision bf16: the library's bf16 generation, with half the KV cache") {
+  const std::string args = "generate " + checkpoint_arg() +
+                           " --prompt 'the lazy dog' -n 24 --temp 0 --ignore-eos --no-display-prompt";
+  auto bf = run_longnet(args + " --precision bf16");
+  auto fp = run_longnet(args + " --precision fp32");
+  REQUIRE(bf.code == 0);
+  REQUIRE(fp.code == 0);
+  // The cache bytes on the timing line: "...; KV cache N bytes (precision)".
+  auto cache_bytes = [](const std::string& err, const std::string& precision) -> int64_t {
+    const std::string key = "; KV cache ";
+    const size_t at = err.find(key);
+    REQUIRE(at != std::string::npos);
+    size_t used = 0;
+    const int64_t n = std::stoll(err.substr(at + key.size()), &used);
+    CHECK(err.substr(at + key.size() + used, 9 + precision.size()) == " bytes (" + precision + ")");
+    return n;
+  };
+  const int64_t b16 = cache_bytes(bf.err, "bf16"), b32 = cache_bytes(fp.err, "fp32");
+  CHECK(b32 > 0);
+  CHECK(2 * b16 == b32);
+
+  // The same continuation as the library's loop run in bf16 (so the CLI does use it).
+  TrainedModel tm = load_trained_model(ln::test::tiny_checkpoint().run);
+  GenerationOptions options;
+  options.max_tokens = 24;
+  options.ignore_eos = true;
+  options.sampler.temperature = 0;
+  std::string text;
+  PrecisionScope scope(Precision::bf16);
+  GenerationResult r = generate_text(*tm.model, tm.tokenizer, tm.tokenizer.encode("the lazy dog"), options,
+                                     [&](std::string_view s) { text += s; });
+  CHECK(bf.out == text + "\n");
+  CHECK(r.cache_bytes == b16);
+}
+
 TEST_CASE("longnet generate: seeded sampling is reproducible; a random seed is printed and replays") {
   const std::string args =
       "generate " + checkpoint_arg() +
@@ -205,6 +241,19 @@ TEST_CASE("longnet bench generate: one JSON line per context; the work per token
   for (const auto& line : lines) CHECK(line.find("\"ms_per_token\": ") != std::string::npos);
   CHECK(reads(lines[0]) == reads(lines[1]));
   CHECK(reads(lines[0]) > 0);
+  CHECK(lines[0].find("\"precision\": \"fp32\"") != std::string::npos);
+  // bf16: the same work per token in half the cache bytes.
+  auto b = run_longnet("bench generate " + checkpoint_arg() +
+                       " --context 48 --tokens 4 --warmup 1 --precision bf16");
+  REQUIRE(b.code == 0);
+  CHECK(b.out.find("\"precision\": \"bf16\"") != std::string::npos);
+  auto bytes = [](const std::string& line) {
+    const size_t at = line.find("\"cache_bytes\": ");
+    REQUIRE(at != std::string::npos);
+    return std::stoll(line.substr(at + 15));
+  };
+  CHECK(2 * bytes(b.out) == bytes(lines[0]));
+  CHECK(reads(b.out) == reads(lines[0]));
   auto bad = run_longnet("bench generate " + checkpoint_arg() + " --context 4 --tokens 8");
   CHECK(bad.code == 2);
   CHECK(bad.err.find("leaves no prompt") != std::string::npos);
