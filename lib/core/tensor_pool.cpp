@@ -37,9 +37,10 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = idle_.find(size);
-      if (it != idle_.end() && !it->second.empty()) {
+      if (it != idle_.end()) {
         void* block = it->second.back();
         it->second.pop_back();
+        if (it->second.empty()) idle_.erase(it);  // idle_ holds only classes with blocks
         stats_.idle_bytes -= size;
         peak_in_use_ = std::max(peak_in_use_, stats_.mapped_bytes - stats_.idle_bytes);
         ++stats_.reuses;

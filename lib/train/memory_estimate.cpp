@@ -18,7 +18,7 @@ std::string gib_text(uint64_t bytes) {
 ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute, Precision precision) {
   // Counted from the ops in transformer_block.cpp, per token, in floats. What one layer's plain
   // forward leaves for the backward is what the vjps saved (autograd/var.hpp frees the rest):
-  // the attention input a, q, k, v (linear_heads: no separate projection copies, q and k
+  // the attention input a, q, k, v (linear_qkv: no separate projection copies, q and k
   // rotated in place), the attention output and its merged copy, [sub-LN output], the residual
   // sum h, the MLP input and the block output; the MLP hidden (F = mlp_ratio*C) twice (fc1,
   // GELU) [+ sub-LN]; H log-sum-exps; with dropout, two dropped copies. The out_proj and MLP

@@ -121,3 +121,25 @@ TEST_CASE("idle blocks never push the pool past 9/8 of its peak in use plus 64 M
   CHECK(after.mapped_bytes - base <= (base + largest) / 8 * 9 + 64 * MiB);
   tensor_pool_release_idle();
 }
+
+TEST_CASE("a class emptied by reuse is not where room is made (it holds no block to unmap)") {
+  if (!kPooled) return;
+  tensor_pool_release_idle();
+  const uint64_t base = tensor_pool_stats().mapped_bytes;
+  // The largest class: mapped, idle, then taken again, so it has no idle block left.
+  void* big = tensor_storage_acquire(200 * MiB);
+  tensor_storage_release(big, 200 * MiB);
+  void* again = tensor_storage_acquire(200 * MiB);
+  CHECK(again == big);
+  // New classes while it is in use: making room must unmap these idle ones, not the empty class.
+  for (size_t mib = 100; mib <= 180; mib += 16)
+    tensor_storage_release(tensor_storage_acquire(mib * MiB), mib * MiB);
+  const TensorPoolStats s = tensor_pool_stats();
+  // At most `again` and one new block were in use at once.
+  const uint64_t peak_use = tensor_pool_class_bytes(200 * MiB) + tensor_pool_class_bytes(180 * MiB);
+  CHECK(s.mapped_bytes - base <= (base + peak_use) / 8 * 9 + 64 * MiB);
+  CHECK(s.mapped_bytes - s.idle_bytes - base == tensor_pool_class_bytes(200 * MiB));  // `again` only
+  std::memset(again, 3, 200 * MiB);  // still mapped and writable
+  tensor_storage_release(again, 200 * MiB);
+  tensor_pool_release_idle();
+}
