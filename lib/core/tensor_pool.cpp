@@ -83,8 +83,8 @@ class Pool {
   }
 
   // Before mapping `size` more: idle blocks are kept only while everything mapped stays within
-  // kSlack of the largest amount ever in use, so memory never exceeds the live tensors' peak
-  // by more than that, whatever sequence of sizes the program asks for. Blocks of the largest
+  // 9/8 of the most ever in use plus kSlackBytes, so the pool never holds much more than the
+  // live tensors' peak, whatever sequence of sizes the program asks for. Blocks of the largest
   // idle classes go first.
   void make_room(size_t size) {
     std::vector<std::pair<void*, size_t>> unmap;

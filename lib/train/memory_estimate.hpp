@@ -18,7 +18,7 @@ struct MemoryEstimate {
   uint64_t grads_bytes = 0;        // fp32 gradients
   uint64_t optimizer_bytes = 0;    // AdamW: two fp32 moments
   uint64_t activations_bytes = 0;  // peak of what forward keeps plus backward's transient, one micro-batch
-  uint64_t runtime_bytes = 0;      // the process itself (code, thread pools, token buffers) and the tensor pool's slack
+  uint64_t runtime_bytes = 0;      // the process (code, threads, token buffers), tensor pool slack
   uint64_t total() const {
     return weights_bytes + grads_bytes + optimizer_bytes + activations_bytes + runtime_bytes;
   }
