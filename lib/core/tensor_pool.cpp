@@ -13,18 +13,6 @@ namespace ln {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kUsePool = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kUsePool = false;
-#else
-constexpr bool kUsePool = true;
-#endif
-#else
-constexpr bool kUsePool = true;
-#endif
-
 void* heap_block(size_t bytes) {
   // aligned_alloc wants a multiple of the alignment; never ask for 0 bytes.
   return std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));
@@ -135,13 +123,13 @@ size_t tensor_pool_class_bytes(size_t bytes) {
 }
 
 void* tensor_storage_acquire(size_t bytes) {
-  if (!kUsePool || bytes < kPoolMinBytes) return heap_block(bytes);
+  if (!kTensorPoolEnabled || bytes < kPoolMinBytes) return heap_block(bytes);
   return pool().acquire(bytes);
 }
 
 void tensor_storage_release(void* block, size_t bytes) {
   if (!block) return;
-  if (!kUsePool || bytes < kPoolMinBytes) {
+  if (!kTensorPoolEnabled || bytes < kPoolMinBytes) {
     std::free(block);
     return;
   }

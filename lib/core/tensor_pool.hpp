@@ -24,6 +24,19 @@ namespace ln {
 
 inline constexpr size_t kPoolMinBytes = size_t{1} << 20;
 
+// Whether large blocks are pooled in this build (not under ASan or TSan).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kTensorPoolEnabled = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kTensorPoolEnabled = false;
+#else
+inline constexpr bool kTensorPoolEnabled = true;
+#endif
+#else
+inline constexpr bool kTensorPoolEnabled = true;
+#endif
+
 // 64-byte aligned storage of at least `bytes` bytes, or nullptr when the system has no memory.
 void* tensor_storage_acquire(size_t bytes);
 // Returns a block from tensor_storage_acquire(bytes) (the same `bytes`).

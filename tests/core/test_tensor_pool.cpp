@@ -11,17 +11,7 @@
 using namespace ln;
 
 namespace {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kPooled = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kPooled = false;
-#else
-constexpr bool kPooled = true;
-#endif
-#else
-constexpr bool kPooled = true;
-#endif
+constexpr bool kPooled = kTensorPoolEnabled;  // else every block comes from the heap
 constexpr size_t MiB = size_t{1} << 20;
 }  // namespace
 

@@ -20,9 +20,12 @@
 #include "core/error.hpp"
 #include "generate/generator.hpp"
 #include "generate/kv_cache.hpp"
+#include "kv_cache_test_util.hpp"
 #include "nn/language_model.hpp"
 
 using namespace ln;
+
+using ln::test::random_ids;
 
 namespace {
 
@@ -35,22 +38,8 @@ ModelSpec spec_of(AttentionKind kind, std::vector<int64_t> segments, std::vector
   s.layers = 2;
   s.mlp_ratio = 2;
   s.init_std = 0.3f;  // peaked attention: a wrong key set shows in the logits
-  s.attention.kind = kind;
-  s.attention.segments = std::move(segments);
-  s.attention.dilations = std::move(dilations);
-  s.attention.head_offset = rule;
-  s.attention.positions = positions;
-  s.attention.xpos_scale_base = 16.f;  // strong decay over these short sequences
-  s.attention.sparse_block = 8;
-  s.attention.sparse_summary = 3;
+  s.attention = ln::test::attention_of(kind, std::move(segments), std::move(dilations), rule, positions);
   return s;
-}
-
-std::vector<int32_t> random_ids(int64_t n, int32_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<int32_t> ids(static_cast<size_t>(n));
-  for (auto& id : ids) id = static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab));
-  return ids;
 }
 
 // (N, V) logits of the full causal forward.

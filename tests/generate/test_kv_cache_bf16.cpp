@@ -23,10 +23,13 @@
 #include "generate/kv_cache.hpp"
 #include "kernels/attention/positions.hpp"
 #include "kernels/reference/attention_reference.hpp"
+#include "kv_cache_test_util.hpp"
 #include "nn/language_model.hpp"
 #include "ops/precision.hpp"
 
 using namespace ln;
+
+using ln::test::attention_of;
 
 namespace {
 
@@ -42,20 +45,6 @@ std::vector<float> random_floats(int64_t n, uint32_t seed) {
 }
 
 float bf16_round(float x) { return static_cast<float>(bf16(x)); }
-
-AttentionSpec attention_of(AttentionKind kind, std::vector<int64_t> segments, std::vector<int64_t> dilations,
-                           HeadOffset rule, PositionKind positions) {
-  AttentionSpec a;
-  a.kind = kind;
-  a.segments = std::move(segments);
-  a.dilations = std::move(dilations);
-  a.head_offset = rule;
-  a.positions = positions;
-  a.xpos_scale_base = 16.f;  // strong decay over these short sequences
-  a.sparse_block = 8;
-  a.sparse_summary = 3;
-  return a;
-}
 
 struct Case {
   AttentionSpec attention;

@@ -19,8 +19,11 @@
 #include "core/tensor.hpp"
 #include "generate/kv_cache.hpp"
 #include "kernels/reference/attention_reference.hpp"
+#include "kv_cache_test_util.hpp"
 
 using namespace ln;
+
+using ln::test::attention_of;
 
 namespace {
 
@@ -88,20 +91,6 @@ double cache_vs_reference(const AttentionSpec& attention, const AttentionSpec& c
 
 double cache_vs_reference(const AttentionSpec& attention, int64_t H, int64_t D, int64_t N, int64_t prompt) {
   return cache_vs_reference(attention, attention, H, D, N, prompt);
-}
-
-AttentionSpec attention_of(AttentionKind kind, std::vector<int64_t> segments, std::vector<int64_t> dilations,
-                           HeadOffset rule, PositionKind positions) {
-  AttentionSpec a;
-  a.kind = kind;
-  a.segments = std::move(segments);
-  a.dilations = std::move(dilations);
-  a.head_offset = rule;
-  a.positions = positions;
-  a.xpos_scale_base = 16.f;  // strong decay over these short sequences
-  a.sparse_block = 8;
-  a.sparse_summary = 3;
-  return a;
 }
 
 constexpr double kTolerance = 2e-5;
