@@ -46,9 +46,12 @@ int main(int argc, char** argv) {
     if (!command.parent.empty()) {
       auto& group = groups[command.parent];
       if (!group) {
-        group = app.add_subcommand(command.parent, command.parent == "bench"
-                                                       ? "Benchmarks; each prints one JSON object per line"
-                                                       : command.parent);
+        const std::map<std::string, std::string> group_help = {
+            {"bench", "Benchmarks; each prints one JSON object per line"},
+            {"probe", "Does a trained model use its long context? copy at a distance, passkey retrieval"}};
+        const auto help = group_help.find(command.parent);
+        group = app.add_subcommand(command.parent,
+                                   help != group_help.end() ? help->second : command.parent);
         group->require_subcommand(1);
         group->fallthrough();
       }

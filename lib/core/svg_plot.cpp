@@ -158,6 +158,12 @@ void SvgWriter::circle(double x, double y, double r, const std::string& color,
           (attributes.empty() ? "" : " " + attributes) + "/>");
 }
 
+void SvgWriter::rect(double x, double y, double width, double height, const std::string& fill,
+                     const std::string& attributes) {
+  element("<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(width) + "\" height=\"" + px(height) +
+          "\" fill=\"" + fill + "\"" + (attributes.empty() ? "" : " " + attributes) + "/>");
+}
+
 void SvgWriter::text(double x, double y, const std::string& attributes, const std::string& content) {
   element("<text x=\"" + px(x) + "\" y=\"" + px(y) + "\" " + attributes + ">" + xml_escape(content) +
           "</text>");

@@ -59,6 +59,9 @@ class SvgWriter {
   void polyline(const std::vector<std::pair<double, double>>& points, const std::string& color, double width,
                 double opacity);
   void circle(double x, double y, double r, const std::string& color, const std::string& attributes = "");
+  // A filled rectangle with its top-left corner at (x, y) (a heatmap cell).
+  void rect(double x, double y, double width, double height, const std::string& fill,
+            const std::string& attributes = "");
   // `attributes` such as "text-anchor=\"end\" font-size=\"11\""; the text is escaped.
   void text(double x, double y, const std::string& attributes, const std::string& text);
   // A box with its top-left corner at (x, y), `row` pixels per entry.

@@ -46,4 +46,17 @@ void expand_dim(const float* g, int64_t outer, int64_t d, int64_t inner, float* 
   });
 }
 
+void row_argmax(const float* x, int64_t n, int64_t v, int32_t* out) {
+  par::for_rows(n, v, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* row = x + r * v;
+      int64_t best = 0;
+      // `!(row[best] >= row[j])` would let a NaN win; only a strictly larger number moves it.
+      for (int64_t j = 1; j < v; ++j)
+        if (row[j] > row[best] || (row[best] != row[best] && row[j] == row[j])) best = j;
+      out[r] = static_cast<int32_t>(best);
+    }
+  });
+}
+
 }  // namespace ln

@@ -70,6 +70,17 @@ Tensor LanguageModel::token_losses(const std::vector<int32_t>& ids, const std::v
   return head_token_losses(h, head_weight().value(), targets, ignore_index);
 }
 
+HeadScores LanguageModel::token_scores(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
+                                       int64_t B, int64_t T, const ForwardOptions& options,
+                                       int32_t ignore_index) const {
+  LN_CHECK(static_cast<int64_t>(targets.size()) == B * T, "[language_model] got ", targets.size(),
+           " targets for a batch of ", B, " x ", T);
+  NoGradGuard no_grad;
+  Tensor h = hidden(ids, B, T, options).value().reshape({B * T, spec_.d_model});
+  PrecisionScope precision(options.precision);
+  return head_token_scores(h, head_weight().value(), targets, ignore_index);
+}
+
 NamedParameters LanguageModel::parameters() const {
   NamedParameters out;
   tok_embeddings_.parameters("tok_embeddings", out);

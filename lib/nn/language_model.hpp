@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nn/layers.hpp"
+#include "ops/head_loss.hpp"
 #include "nn/model_spec.hpp"
 #include "nn/transformer_block.hpp"
 
@@ -38,6 +39,10 @@ class LanguageModel {
   // chunks (ops/head_loss.hpp), so the (B*T, V) logits never exist; 0 for ignored targets.
   Tensor token_losses(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B,
                       int64_t T, const ForwardOptions& options = {}, int32_t ignore_index = -1) const;
+  // token_losses plus each row's most likely token (greedy decoding's choice); for probes
+  // that ask whether greedy decoding would have produced the targets.
+  HeadScores token_scores(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t B,
+                          int64_t T, const ForwardOptions& options = {}, int32_t ignore_index = -1) const;
   // The head weight (V, C): the tied embedding or output.weight.
   const Var& head_weight() const { return spec_.tie_embeddings ? tok_embeddings_.weight : output_.weight; }
 

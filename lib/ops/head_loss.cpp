@@ -55,15 +55,17 @@ void head_logits(Precision prec, const float* h, const float* w, int64_t rows, i
   matmul_in(prec, {1, rows, c, v, false, true}, h, w, nullptr, logits);
 }
 
-// Forward over every chunk: row_loss and row_lse (either may be null).
+// Forward over every chunk: row_loss, row_lse and row_argmax (any may be null).
 void head_forward(Precision prec, const Tensor& h, const Tensor& w, const std::vector<int32_t>& targets,
-                  int32_t ignore, const HeadDims& d, float* row_loss, float* row_lse) {
+                  int32_t ignore, const HeadDims& d, float* row_loss, float* row_lse,
+                  int32_t* row_best = nullptr) {
   Tensor block = Tensor::empty({std::min(d.chunk, std::max<int64_t>(d.n, 1)), d.v});
   for (int64_t r0 = 0; r0 < d.n; r0 += d.chunk) {
     const int64_t rows = std::min(d.chunk, d.n - r0);
     head_logits(prec, h.data() + r0 * d.c, w.data(), rows, d.c, d.v, block.data());
     softmax_xent_forward(block.data(), targets.data() + r0, rows, d.v, ignore,
                          row_loss ? row_loss + r0 : nullptr, row_lse ? row_lse + r0 : nullptr);
+    if (row_best) row_argmax(block.data(), rows, d.v, row_best + r0);
   }
 }
 
@@ -75,6 +77,15 @@ Tensor head_token_losses(const Tensor& h, const Tensor& weight, const std::vecto
   Tensor row_loss = Tensor::empty({d.n});
   head_forward(matmul_precision(), h, weight, targets, ignore_index, d, row_loss.data(), nullptr);
   return row_loss;
+}
+
+HeadScores head_token_scores(const Tensor& h, const Tensor& weight, const std::vector<int32_t>& targets,
+                             int32_t ignore_index, int64_t chunk) {
+  const HeadDims d = check_head(h, weight, targets, ignore_index, chunk, "head_token_scores");
+  HeadScores out{Tensor::empty({d.n}), std::vector<int32_t>(static_cast<size_t>(d.n))};
+  head_forward(matmul_precision(), h, weight, targets, ignore_index, d, out.loss.data(), nullptr,
+               out.argmax.data());
+  return out;
 }
 
 Var head_cross_entropy(const Var& h, const Var& weight, const std::vector<int32_t>& targets,

@@ -29,4 +29,13 @@ Var head_cross_entropy(const Var& h, const Var& weight, const std::vector<int32_
 Tensor head_token_losses(const Tensor& h, const Tensor& weight, const std::vector<int32_t>& targets,
                          int32_t ignore_index = -1, int64_t chunk = 0);
 
+// head_token_losses plus each row's most likely token (lowest id on ties: greedy decoding's
+// choice), so a caller can tell whether greedy decoding would have produced each target.
+struct HeadScores {
+  Tensor loss;                  // (N), as head_token_losses
+  std::vector<int32_t> argmax;  // (N), for every row, ignored ones included
+};
+HeadScores head_token_scores(const Tensor& h, const Tensor& weight, const std::vector<int32_t>& targets,
+                             int32_t ignore_index = -1, int64_t chunk = 0);
+
 }  // namespace ln

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "kernel_check.hpp"
 #include "kernels/copy_rows.hpp"
 #include "kernels/reduce.hpp"
@@ -41,4 +43,24 @@ TEST_CASE("sum_dim, expand_dim and copy_rows match the reference") {
     reference::copy_rows(x.data() + i, d * i, rc.data(), len, o, len);
     CHECK(c == rc);
   }
+}
+
+TEST_CASE("row_argmax matches the reference: lowest index on ties, NaN never wins") {
+  for (auto [n, v] : std::vector<std::array<int64_t, 2>>{{1, 1}, {3, 7}, {64, 4096}, {300, 33}}) {
+    CAPTURE(n);
+    CAPTURE(v);
+    auto x = ln::test::random_vec(n * v, 113);
+    std::vector<int32_t> got(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+    row_argmax(x.data(), n, v, got.data());
+    reference::row_argmax(x.data(), n, v, want.data());
+    CHECK(got == want);
+  }
+  // Hand-made rows: a tie between 1 and 3 (1 wins), a NaN first (2 wins), all equal (0 wins).
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> x = {0, 5, 1, 5, 2, nan, 1, 3, 2, 0, 4, 4, 4, 4, 4};
+  std::vector<int32_t> got(3), want(3);
+  row_argmax(x.data(), 3, 5, got.data());
+  reference::row_argmax(x.data(), 3, 5, want.data());
+  CHECK(got == std::vector<int32_t>{1, 2, 0});
+  CHECK(want == got);
 }

@@ -62,6 +62,27 @@ TEST_CASE("head_token_losses equals token_losses of the whole logits") {
   CHECK(head_token_losses(hv, wv, targets, 100, 4).data()[4] == 0.0f);
 }
 
+TEST_CASE("head_token_scores: the losses of head_token_losses and each row's argmax of the whole logits") {
+  const int64_t N = 29, C = 6, V = 13;
+  std::vector<int32_t> targets(N);
+  for (int64_t i = 0; i < N; ++i) targets[i] = i == 7 ? -1 : static_cast<int32_t>((i * 4 + 1) % V);
+  Tensor hv = ln::test::random_tensor({N, C}, 9);
+  Tensor wv = ln::test::random_tensor({V, C}, 10);
+  const Tensor logits = linear(Var(hv), Var(wv)).value();
+  for (int64_t chunk : {1, 4, 0}) {
+    CAPTURE(chunk);
+    const HeadScores got = head_token_scores(hv, wv, targets, -1, chunk);
+    check_close(got.loss, head_token_losses(hv, wv, targets, -1, chunk), 0);
+    REQUIRE(got.argmax.size() == static_cast<size_t>(N));
+    for (int64_t i = 0; i < N; ++i) {  // a plain scan of the whole logits row, ignored row included
+      int32_t best = 0;
+      for (int32_t j = 1; j < V; ++j)
+        if (logits.data()[i * V + j] > logits.data()[i * V + best]) best = j;
+      CHECK(got.argmax[static_cast<size_t>(i)] == best);
+    }
+  }
+}
+
 TEST_CASE("head_cross_entropy refuses bad inputs with one located line") {
   Tensor hv = ln::test::random_tensor({4, 3}, 7), wv = ln::test::random_tensor({5, 3}, 8);
   CHECK_THROWS_WITH_AS(head_cross_entropy(Var(hv, true), Var(wv, true), {0, 1, 2}),
