@@ -59,6 +59,9 @@ struct DataConfig {
   double val_fraction = 0.05;
   std::string cache_dir = "data/cache";
   int64_t seq_len = 512;
+  // Synthetic retrieval rows in training (data/retrieval_mixture.hpp): shares of the rows that
+  // repeat passages of their own text far back, and that end in a passkey question.
+  double copy_rows = 0, passkey_rows = 0;
 };
 
 struct TrainConfig {

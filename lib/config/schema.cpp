@@ -271,6 +271,11 @@ std::vector<ConfigKey> build_schema() {
                    "Fraction of documents held out for validation"));
   k.push_back(text(LN_KEY(data, cache_dir), false, "Where tokenized corpora are cached"));
   k.push_back(integer(LN_KEY(data, seq_len), 1, kMaxSize, "Training sequence length T"));
+  k.push_back(real(LN_KEY(data, copy_rows), 0, 1, Ends::closed,
+                   "Share of training rows that repeat passages of their own text far back (teaches "
+                   "retrieval; data/retrieval_mixture.hpp)"));
+  k.push_back(real(LN_KEY(data, passkey_rows), 0, 1, Ends::closed,
+                   "Share of training rows that end in a passkey question about a key told earlier"));
   // train
   k.push_back(integer(LN_KEY(train, steps), 1, kMaxCount, "Optimizer steps"));
   k.push_back(integer(LN_KEY(train, batch_size), 1, kMaxSize, "Sequences per optimizer step"));

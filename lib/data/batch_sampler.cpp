@@ -15,32 +15,6 @@ void check_split(int64_t tokens, int64_t seq_len, const char* split_name) {
 }
 }  // namespace
 
-RangeView::RangeView(const uint32_t* tokens, std::vector<TokenRange> ranges)
-    : tokens_(tokens), ranges_(std::move(ranges)) {
-  for (const TokenRange& r : ranges_) {
-    LN_CHECK(r.begin >= 0 && r.end >= r.begin, "[data] bad token range [", r.begin, ", ", r.end, ")");
-    starts_.push_back(size_);
-    size_ += r.size();
-  }
-}
-
-void RangeView::copy(int64_t offset, int64_t count, int32_t* out) const {
-  LN_CHECK(offset >= 0 && count >= 0 && offset + count <= size_, "[data] window [", offset, ", ",
-           offset + count, ") is outside the split of ", size_, " tokens");
-  // The range holding `offset`: the last one starting at or before it.
-  size_t r = size_t(std::upper_bound(starts_.begin(), starts_.end(), offset) - starts_.begin()) - 1;
-  while (count > 0) {
-    while (ranges_[r].size() == 0 || offset - starts_[r] >= ranges_[r].size()) ++r;
-    const int64_t within = offset - starts_[r];
-    const int64_t take = std::min(count, ranges_[r].size() - within);
-    const uint32_t* src = tokens_ + ranges_[r].begin + within;
-    for (int64_t i = 0; i < take; ++i) out[i] = int32_t(src[i]);
-    out += take;
-    offset += take;
-    count -= take;
-  }
-}
-
 BatchSampler::BatchSampler(const uint32_t* tokens, std::vector<TokenRange> train, int64_t batch,
                            int64_t seq_len, uint64_t seed)
     : view_(tokens, std::move(train)), batch_(batch), seq_(seq_len), seed_(seed) {
@@ -53,10 +27,25 @@ int64_t BatchSampler::row_offset(int64_t step, int64_t row) const {
   return int64_t(uniform_below(counter_hash(seed_, uint64_t(step), uint64_t(row)), starts));
 }
 
+void BatchSampler::mix_in(RetrievalMix mix) {
+  LN_CHECK(mix.copy >= 0 && mix.passkey >= 0 && mix.copy + mix.passkey <= 1, "[data] the mixture's shares (copy ",
+           mix.copy, ", passkey ", mix.passkey, ") must be >= 0 and add up to at most 1");
+  mix_ = std::move(mix);
+}
+
+void BatchSampler::row_tokens(int64_t step, int64_t row, int32_t* window) const {
+  view_.copy(row_offset(step, row), seq_ + 1, window);
+  if (!mix_.any()) return;
+  // The mixture's draws are a stream of their own: the window's offset is the same as without it.
+  constexpr uint64_t kMixStream = 0x6d69787475726521ull;
+  apply_retrieval_mix(mix_, view_, counter_hash(seed_ ^ kMixStream, uint64_t(step), uint64_t(row)), window,
+                      seq_ + 1);
+}
+
 void BatchSampler::fill(int64_t step, int32_t* inputs, int32_t* targets, int64_t first_row) const {
   std::vector<int32_t> window(size_t(seq_ + 1));
   for (int64_t b = 0; b < batch_; ++b) {
-    view_.copy(row_offset(step, first_row + b), seq_ + 1, window.data());
+    row_tokens(step, first_row + b, window.data());
     std::copy(window.begin(), window.end() - 1, inputs + b * seq_);
     std::copy(window.begin() + 1, window.end(), targets + b * seq_);
   }

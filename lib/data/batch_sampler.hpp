@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "data/range_view.hpp"
+#include "data/retrieval_mixture.hpp"
 #include "data/split.hpp"
 
 namespace ln {
@@ -19,21 +21,6 @@ struct Batch {
   int64_t seq = 0;               // T
   std::vector<int32_t> inputs;   // (B, T): window[0 .. T)
   std::vector<int32_t> targets;  // (B, T): window[1 .. T+1)
-};
-
-// Several token ranges read as one sequence.
-class RangeView {
- public:
-  RangeView(const uint32_t* tokens, std::vector<TokenRange> ranges);
-  int64_t size() const { return size_; }
-  // out[0 .. count) = view[offset .. offset + count)
-  void copy(int64_t offset, int64_t count, int32_t* out) const;
-
- private:
-  const uint32_t* tokens_;
-  std::vector<TokenRange> ranges_;
-  std::vector<int64_t> starts_;  // view offset of each range
-  int64_t size_ = 0;
 };
 
 class BatchSampler {
@@ -49,11 +36,18 @@ class BatchSampler {
   // Start of row `row`'s window in the joined train split.
   int64_t row_offset(int64_t step, int64_t row) const;
   int64_t split_tokens() const { return view_.size(); }
+  // From now on, rows are mixed as `mix` says (data/retrieval_mixture.hpp); without it every
+  // row is its window as it is.
+  void mix_in(RetrievalMix mix);
 
  private:
+  // The T + 1 tokens of row `row` of step `step`, the mixture applied.
+  void row_tokens(int64_t step, int64_t row, int32_t* window) const;
+
   RangeView view_;
   int64_t batch_, seq_;
   uint64_t seed_;
+  RetrievalMix mix_;
 };
 
 class SequentialBatches {

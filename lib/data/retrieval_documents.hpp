@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "data/batch_sampler.hpp"
+#include "data/range_view.hpp"
 
 namespace ln {
 

@@ -1,0 +1,78 @@
+#include "data/retrieval_mixture.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace ln {
+
+MixedRow mixed_row_kind(const RetrievalMix& mix, uint64_t row_seed) {
+  DrawStream draw(row_seed);
+  const double u = draw.unit();
+  if (u < mix.copy) return MixedRow::copy;
+  if (u < mix.copy + mix.passkey) return MixedRow::passkey;
+  return MixedRow::natural;
+}
+
+namespace {
+
+void add_copies(DrawStream& draw, int32_t* window, int64_t length) {
+  const int64_t events = 1 + length / 4096;
+  const int64_t longest = std::min<int64_t>(512, length / 4);
+  if (longest < 16) return;  // too short a row to hold a passage twice with room between
+  // A copy never overwrites an earlier copy's source, so every repeat keeps its first
+  // occurrence (it may shorten an earlier repeat, which stays a repeat).
+  std::vector<std::pair<int64_t, int64_t>> sources;  // [begin, end)
+  for (int64_t e = 0; e < events; ++e) {
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      const double lo = std::log(16.0), hi = std::log(static_cast<double>(longest));
+      const int64_t n = std::clamp<int64_t>(std::llround(std::exp(lo + (hi - lo) * draw.unit())), 16, longest);
+      const int64_t delta = draw.between(n, length - n);
+      const int64_t d = draw.between(delta, length - n);
+      const bool clobbers = std::any_of(sources.begin(), sources.end(),
+                                        [&](const auto& src) { return d < src.second && src.first < d + n; });
+      if (clobbers) continue;
+      std::memmove(window + d, window + (d - delta), static_cast<size_t>(n) * sizeof(int32_t));
+      sources.emplace_back(d - delta, d - delta + n);
+      break;
+    }
+  }
+}
+
+void add_passkey(const RetrievalMix& mix, const RangeView& text, DrawStream& draw, int32_t* window,
+                 int64_t length) {
+  const int64_t shortest = std::min<int64_t>(256, length);
+  const int64_t l = draw.between(shortest, length);
+  const int64_t digits = draw.between(4, 6);
+  const double depth = draw.unit();
+  const uint64_t seed = draw.bits();
+  // The template, the key and some haystack must fit, else the row keeps its text. " " + the
+  // key encodes to at most digits + 1 ids (an ASCII character is one piece or one byte token).
+  if (l < passkey_fixed_tokens(mix.passkey_template, digits + 1) + 16) return;
+  const PasskeyDocument doc = make_passkey_document(text, mix.passkey_template, l, depth, digits, seed);
+  std::copy(doc.tokens.begin(), doc.tokens.end(), window + (length - l));
+}
+
+}  // namespace
+
+MixedRow apply_retrieval_mix(const RetrievalMix& mix, const RangeView& text, uint64_t row_seed,
+                             int32_t* window, int64_t length) {
+  DrawStream draw(row_seed);
+  const double u = draw.unit();  // mixed_row_kind's draw
+  if (u < mix.copy) {
+    add_copies(draw, window, length);
+    return MixedRow::copy;
+  }
+  if (u < mix.copy + mix.passkey) {
+    LN_CHECK(mix.passkey_template.encode, "[data] passkey rows need the passkey template (the run's tokenizer)");
+    add_passkey(mix, text, draw, window, length);
+    return MixedRow::passkey;
+  }
+  return MixedRow::natural;
+}
+
+}  // namespace ln

@@ -1,0 +1,38 @@
+#pragma once
+// Synthetic retrieval rows mixed into the training windows (data.copy_rows, data.passkey_rows):
+// what teaches a small model to use context thousands of tokens back. Every row is still a
+// window of T + 1 tokens of the train split; then
+//   a copy row (share `copy`) repeats passages of its own text further on: 1 + (T + 1) / 4096
+//     times, a passage of n tokens (log-uniform in [16, min(512, (T + 1) / 4)]) starting at s
+//     overwrites the tokens at d = s + Δ, with the distance Δ uniform in [n, T + 1 - n], so
+//     that most copies reach far back (three quarters beyond T / 4);
+//   a passkey row (share `passkey`) ends in a passkey document (data/retrieval_documents.hpp)
+//     of L tokens, L uniform in [min(256, T + 1), T + 1], a key of 4 to 6 digits told at a
+//     uniform depth of a haystack drawn elsewhere from the train split;
+//   the others are left as they are.
+// A row's kind and shape are a function of (seed, step, row) alone, like its window, so resume
+// stays exact and data-parallel ranks build the same rows.
+#include <cstdint>
+
+#include "data/range_view.hpp"
+#include "data/retrieval_documents.hpp"
+
+namespace ln {
+
+struct RetrievalMix {
+  double copy = 0, passkey = 0;      // shares of rows, copy + passkey <= 1
+  PasskeyTemplate passkey_template;  // encoded with the run's tokenizer; needed when passkey > 0
+  bool any() const { return copy > 0 || passkey > 0; }
+};
+
+enum class MixedRow { natural, copy, passkey };
+
+// The kind of the row whose draws come from `row_seed`.
+MixedRow mixed_row_kind(const RetrievalMix& mix, uint64_t row_seed);
+
+// Applies the mixture to one row: `window` holds T + 1 tokens of `text` (the train split) and
+// becomes the row's tokens. Returns the row's kind.
+MixedRow apply_retrieval_mix(const RetrievalMix& mix, const RangeView& text, uint64_t row_seed,
+                             int32_t* window, int64_t length);
+
+}  // namespace ln
