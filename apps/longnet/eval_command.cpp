@@ -58,6 +58,9 @@ ln::app::RegisterCommand reg{
            ->check(ln::app::integer_in(0, 65536));
        cmd.add_option("--by-position", args->settings.by_position,
                       "Write loss by position in the window to PREFIX.json and PREFIX.svg");
+       cmd.add_option("--per-token", args->settings.per_token,
+                      "Write every scored prediction (file, index, position, token, piece, loss in nats) to "
+                      "this tab-separated file, to build your own probes (eval/token_loss_file.hpp)");
        cmd.add_flag("--json", args->json, "Print one JSON object on stdout instead of the table");
        cmd.add_flag("-q,--quiet", args->quiet, "No progress line on stderr");
        cmd.add_flag(
@@ -107,6 +110,11 @@ ln::app::RegisterCommand reg{
              if (!parent.empty()) std::filesystem::create_directories(parent, ec);
              LN_CHECK(!ec, "--by-position ", s.by_position, ": cannot create the directory ", parent.string(),
                       ": ", ec.message());
+           }
+           if (!s.per_token.empty()) {
+             const auto parent = std::filesystem::absolute(s.per_token).parent_path();
+             LN_CHECK(std::filesystem::is_directory(parent), "--per-token ", s.per_token, ": the folder ",
+                      parent.string(), " does not exist");
            }
            LN_CHECK(context >= 1, "--context is ", context,
                     "; give a window of at least 1 token (default: the training seq_len)");

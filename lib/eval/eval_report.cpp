@@ -113,6 +113,7 @@ std::string format_eval_text(const EvalReport& report) {
       "windows (each window's tokens one cluster); bits/byte = total loss / ln 2 / the file's UTF-8 bytes "
       "(.jsonl: its texts' bytes)\n";
   for (const auto& path : report.position_files) out += "wrote " + path + "\n";
+  if (!report.per_token_file.empty()) out += "wrote " + report.per_token_file + "\n";
   char tail[96];
   std::snprintf(tail, sizeof tail, "%.1f s", report.seconds);
   out += "evaluated in " + std::string(tail) + "\n";
@@ -162,6 +163,7 @@ std::string format_eval_json(const EvalReport& report) {
       .add_raw("notes", notes + "]")
       .add_raw("methods", methods)
       .add_raw("position_files", position_files + "]")
+      .add("per_token_file", report.per_token_file)
       .add("seconds", report.seconds)
       .str();
 }

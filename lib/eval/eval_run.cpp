@@ -13,6 +13,7 @@
 #include "eval/eval_progress.hpp"
 #include "eval/eval_text.hpp"
 #include "eval/position_plot.hpp"
+#include "eval/token_loss_file.hpp"
 #include "eval/validation_split.hpp"
 
 namespace ln {
@@ -161,13 +162,15 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
                          (plan.methods.size() > 1 ? " " + method.name : std::string()));
       const int64_t before = work_done;
       FileResult file{display_path(text.path), text.bytes, text.documents, {}};
+      // --per-token keeps the last method's losses: sliding when asked for, else non-overlapping.
+      const bool keep = !settings.per_token.empty() && &planned == &plan.methods.back();
       file.result = evaluate_stream(
           model, text.tokens, planned.windows[f], report.batch,
           [&](int64_t done, const LossStats& so_far) {
             work_done = before + done;
             progress.update(work_done, so_far.mean_loss());
           },
-          &grid.sequence());
+          &grid.sequence(), keep);
       method.all.loss.merge(file.result.loss);
       method.all.by_position.merge(file.result.by_position);
       method.all.windows += file.result.windows;
@@ -180,9 +183,17 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
   progress.finish();
 }
 
-EvalReport finish_eval_report(const EvalSettings& settings, EvalPlan& plan) {
+EvalReport finish_eval_report(const TrainedModel& trained, const EvalSettings& settings, EvalPlan& plan) {
   EvalReport& report = plan.report;
   const std::vector<EvalText>& texts = plan.texts;
+  if (!settings.per_token.empty() && dist::world_rank() == 0 && !report.methods.empty()) {
+    const MethodResult& method = report.methods.back();
+    std::vector<TokenLossStream> streams;
+    for (size_t f = 0; f < texts.size(); ++f)
+      streams.push_back({method.files[f].path, &texts[f].tokens, &method.files[f].result});
+    write_token_losses(settings.per_token, method.name, report.context, method.stride, streams, trained.tokenizer);
+    report.per_token_file = settings.per_token;
+  }
   if (!settings.by_position.empty() && dist::world_rank() == 0 && !report.methods.empty()) {
     const MethodResult& chunked = report.methods.front();  // positions 1 .. context, all of them
     PositionPlotData plot;
@@ -210,7 +221,7 @@ EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings) {
   const auto t0 = std::chrono::steady_clock::now();
   EvalPlan plan = plan_eval(trained, settings);
   run_eval_plan(trained, settings, plan);
-  EvalReport report = finish_eval_report(settings, plan);
+  EvalReport report = finish_eval_report(trained, settings, plan);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

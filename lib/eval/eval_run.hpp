@@ -23,6 +23,8 @@ struct EvalSettings {
   int64_t stride = -1;            // < 0: the context (0 is an error)
   int64_t batch = 1;              // windows per forward
   std::string by_position;        // output prefix for PREFIX.json / PREFIX.svg; empty: none
+  // A TSV file of every scored prediction (eval/token_loss_file.hpp); empty: none.
+  std::string per_token;
   bool progress = true;           // progress line on stderr
   int64_t sequence_parallel = 1;  // parallel.sequence: ranks that split each window (mpirun)
 };
@@ -50,6 +52,7 @@ struct EvalReport {
   std::vector<MethodResult> methods;
   std::vector<std::string> notes;           // e.g. context longer than the training length
   std::vector<std::string> position_files;  // written by --by-position
+  std::string per_token_file;               // written by --per-token
   double seconds = 0;
 };
 
@@ -82,8 +85,8 @@ EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings);
 void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, EvalPlan& plan);
 
 // Report: the by-position outputs (settings.by_position, rank 0 only) into
-// report.position_files; returns the finished report.
-EvalReport finish_eval_report(const EvalSettings& settings, EvalPlan& plan);
+// report.position_files, the per-token file (settings.per_token); returns the finished report.
+EvalReport finish_eval_report(const TrainedModel& trained, const EvalSettings& settings, EvalPlan& plan);
 
 // plan_eval, run_eval_plan and finish_eval_report in turn, with the wall time in report.seconds.
 EvalReport run_eval(const TrainedModel& trained, const EvalSettings& settings);

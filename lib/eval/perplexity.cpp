@@ -103,9 +103,15 @@ size_t batch_end(const std::vector<EvalWindow>& windows, size_t i, int64_t batch
 
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
                              const std::vector<EvalWindow>& windows, int64_t batch,
-                             const EvalProgressFn& progress, SequenceExchange* sequence) {
+                             const EvalProgressFn& progress, SequenceExchange* sequence,
+                             bool keep_token_losses) {
   check_windows(tokens, windows, batch, model.spec().vocab_size);
   StreamResult result;
+  if (keep_token_losses) {
+    const size_t predictions = tokens.empty() ? 0 : tokens.size() - 1;
+    result.token_loss.assign(predictions, std::nanf(""));
+    result.token_position.assign(predictions, 0);
+  }
   struct Sums {
     int64_t n = 0;
     double s = 0, s2 = 0;
@@ -118,6 +124,11 @@ StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32
     score_batch(
         model, tokens, windows, i, end - i,
         [&](size_t w, int64_t j, float loss) {
+          if (keep_token_losses) {
+            const size_t t = static_cast<size_t>(windows[w].begin + j);  // prediction t + 1
+            result.token_loss[t] = loss;
+            result.token_position[t] = static_cast<int32_t>(j + 1);
+          }
           const double l = loss;
           Sums& t = total[w - i];
           t.n += 1, t.s += l, t.s2 += l * l;

@@ -23,6 +23,10 @@ struct StreamResult {
   PositionBuckets by_position;
   int64_t windows = 0;
   int64_t input_tokens = 0;  // tokens run through the model (>= scored, for sliding windows)
+  // With keep_token_losses: every prediction's loss in stream order (index t - 1 holds
+  // prediction t) and its position in the window that scored it (tokens of history).
+  std::vector<float> token_loss;
+  std::vector<int32_t> token_position;
 };
 
 // Called after every forward with the input tokens processed so far in this call and the
@@ -39,7 +43,8 @@ using EvalProgressFn = std::function<void(int64_t input_tokens_done, const LossS
 // result. Windows that do not split run whole on every rank.
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
                              const std::vector<EvalWindow>& windows, int64_t batch,
-                             const EvalProgressFn& progress = {}, SequenceExchange* sequence = nullptr);
+                             const EvalProgressFn& progress = {}, SequenceExchange* sequence = nullptr,
+                             bool keep_token_losses = false);
 
 // Per-prediction losses in stream order (index t-1 holds prediction t), each scored by the
 // window that scores it; for tests and tools that want the raw numbers.

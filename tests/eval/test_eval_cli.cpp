@@ -218,3 +218,48 @@ TEST_CASE("longnet eval: a checkpoint whose tokenizer was replaced is refused") 
   CHECK(contains(r.err, "tokenizer was replaced"));
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
+
+TEST_CASE("longnet eval --per-token: every prediction of the last method, the library's losses, JSON-escaped pieces") {
+  test::TrainedRun& run = test::trained_run();
+  const std::string path = run.dir / "per_token.tsv";
+  const Run r = longnet("eval -m " + run.run_dir + " -f " + run.heldout + " -c 32 --stride 8 --per-token " + path +
+                        " --json -q");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(contains(r.out, "\"per_token_file\":"));
+  TrainedModel trained = load_trained_model(run.run_dir);
+  const EvalText text = read_eval_text(run.heldout, trained.tokenizer, DocumentSeparator::file);
+  // The sliding method's losses, prediction by prediction (stream_token_losses scores each
+  // prediction with the window that scores it).
+  const std::vector<double> want =
+      stream_token_losses(*trained.model, text.tokens, plan_windows(int64_t(text.tokens.size()), 32, 8), 1);
+  const std::string tsv = test::read_file(path);
+  std::vector<std::string> lines;
+  for (size_t a = 0, b; a < tsv.size(); a = b + 1) {
+    b = tsv.find('\n', a);
+    lines.push_back(tsv.substr(a, b - a));
+  }
+  REQUIRE(lines.size() == want.size() + 2);
+  CHECK(contains(lines[0], "sliding windows, context 32, stride 8"));
+  CHECK(lines[1] == "file\tindex\tposition\ttoken\tpiece\tloss");
+  for (size_t t = 0; t < want.size(); ++t) {
+    CAPTURE(t);
+    std::vector<std::string> cols;
+    for (size_t a = 0, b = 0; b != std::string::npos; a = b + 1) {
+      b = lines[t + 2].find('\t', a);
+      cols.push_back(lines[t + 2].substr(a, b == std::string::npos ? b : b - a));
+    }
+    REQUIRE(cols.size() == 6);
+    CHECK(std::stoll(cols[1]) == int64_t(t + 1));
+    CHECK(std::stoi(cols[3]) == text.tokens[t + 1]);
+    CHECK(cols[4].front() == '"');
+    CHECK(std::stod(cols[5]) == doctest::Approx(want[t]).epsilon(1e-5));
+    // History: the first window scores rows 1..32, later windows their last 8 (>= 25 tokens back).
+    const int64_t position = std::stoll(cols[2]);
+    CHECK((t < 32 ? position == int64_t(t + 1) : position >= 25));
+  }
+  // A folder that does not exist is refused before any work.
+  const Run bad = longnet("eval -m " + run.run_dir + " -f " + run.heldout + " --per-token /nonexistent/x.tsv -q");
+  CHECK(bad.code == 2);
+  CHECK(contains(bad.err, "--per-token /nonexistent/x.tsv: the folder /nonexistent does not exist"));
+}
