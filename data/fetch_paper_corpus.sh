@@ -9,16 +9,21 @@
 #   - Jane Austen's six novels, from Debian's r-cran-janeaustenr 1.0.0-1 (the novels as an R
 #     data file; data/rdb_strings.py reads it without R);
 #   - the King James Bible, from Debian's bible-kjv-text 4.38 (compressed text) printed with the
-#     `bible` program of bible-kjv 4.38, one file per book (66).
+#     `bible` program of bible-kjv 4.38, one file per book (66);
+#   - source code, as the paper's Table 2 was trained on: the Go 1.19 standard library from
+#     Debian's golang-1.19-src 1.19.8-2 (BSD-3-Clause), every .go file under src/ except tests,
+#     testdata, vendored and cmd/ code and files marked "Code generated ... DO NOT EDIT", one
+#     document per file, named after its path (net/http/server.go -> go/net_http_server.go).
 # The .deb files are fetched with `apt-get download` (no installation; nothing runs as a
 # maintainer script), their sha256 checked against the values below, and unpacked with
 # dpkg-deb into a temporary folder.
 #
 # Result (DEST/.complete is written last; a second run with it present does nothing):
-#   DEST/train/sotu/*.txt (230), DEST/train/austen/*.txt (5), DEST/train/kjv/*.txt (65)
-#   DEST/test/*.txt: the held-out documents, chosen once and for all (HELD_OUT below): long
-#   ones, so that a 32K-token window has real history: Persuasion (~110K tokens), Isaiah and
-#   the longest addresses.
+#   DEST/train/sotu/*.txt (230), DEST/train/austen/*.txt (5), DEST/train/kjv/*.txt (65),
+#   DEST/train/go/*.go (about 1,750)
+#   DEST/test/*: the held-out documents, chosen once and for all (HELD_OUT below): long ones,
+#   so that a 32K-token window has real history: Persuasion (~110K tokens), Isaiah, the longest
+#   addresses, and net/http's server.go and transport.go.
 set -euo pipefail
 
 readonly JANEAUSTENR_DEB="r-cran-janeaustenr_1.0.0-1_all.deb"
@@ -27,9 +32,11 @@ readonly KJV_TEXT_DEB="bible-kjv-text_4.38_all.deb"
 readonly KJV_TEXT_SHA256="d61b6aad4c51ba9e2800b825325fa6a09e99a0d02a9bb6dc4724fcc4995a1b7a"
 readonly KJV_DEB="bible-kjv_4.38_amd64.deb"
 readonly KJV_SHA256="75a49c032a6efa9faa2beb4a9acb70974380122906329d0e100de36cc88ff02d"
-# Held out, as <source>/<file>: never trained on, evaluated by `make paper`.
-readonly HELD_OUT="austen/persuasion.txt kjv/23_isaiah.txt sotu/1946_harry_s_truman_d.txt sotu/1981_jimmy_carter_d.txt"
-readonly MARKER_VERSION="paper-corpus-1"
+readonly GO_SRC_DEB="golang-1.19-src_1.19.8-2_all.deb"
+readonly GO_SRC_SHA256="2dfa82fe4f08f4e0193c532e561af4c91871f5235608f04f2bb8d57bb288df5a"
+# Held out, as <source>/<file>: never trained on, evaluated by `make paper` and `make retrieval`.
+readonly HELD_OUT="austen/persuasion.txt kjv/23_isaiah.txt sotu/1946_harry_s_truman_d.txt sotu/1981_jimmy_carter_d.txt go/net_http_server.go go/net_http_transport.go"
+readonly MARKER_VERSION="paper-corpus-2"
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dest="${1:-${script_dir}/paper}"
@@ -73,6 +80,7 @@ fetch_deb() {  # package file sha256
 fetch_deb r-cran-janeaustenr "${JANEAUSTENR_DEB}" "${JANEAUSTENR_SHA256}"
 fetch_deb bible-kjv-text "${KJV_TEXT_DEB}" "${KJV_TEXT_SHA256}"
 fetch_deb bible-kjv "${KJV_DEB}" "${KJV_SHA256}"
+fetch_deb golang-1.19-src "${GO_SRC_DEB}" "${GO_SRC_SHA256}"
 echo "fetch_paper_corpus: .deb files verified (sha256)"
 
 # 3. Austen: one file per novel.
@@ -94,11 +102,27 @@ books=$(find "${work}/kjv" -name '*.txt' | wc -l)
 novels=$(find "${work}/austen" -name '*.txt' | wc -l)
 [[ "${novels}" -eq 6 ]] || die "expected Austen's 6 novels, found ${novels}"
 
-# 5. Split by document, then swap the folder in and write the marker last.
-mkdir -p "${work}/out/train/sotu" "${work}/out/train/austen" "${work}/out/train/kjv" "${work}/out/test"
+# 5. Go: the standard library's own code, one document per file (no tests, test data, vendored
+# or cmd/ code, nor generated tables, which are long runs of numbers).
+go_src="${work}/unpacked/usr/share/go-1.19/src"
+[[ -d "${go_src}" ]] || die "golang-1.19-src holds no usr/share/go-1.19/src"
+mkdir -p "${work}/go"
+(cd "${go_src}" && find . -name '*.go' ! -name '*_test.go' ! -path '*/testdata/*' ! -path '*/vendor/*' \
+   ! -path './cmd/*' | LC_ALL=C sort) | while read -r f; do
+  head -c 4096 "${go_src}/${f}" | grep -q '^// Code generated .* DO NOT EDIT' && continue
+  name="${f#./}"
+  cp "${go_src}/${f}" "${work}/go/${name//\//_}"
+done
+sources=$(find "${work}/go" -name '*.go' | wc -l)
+[[ "${sources}" -gt 1000 ]] || die "expected over 1,000 Go source files, found ${sources}"
+
+# 6. Split by document, then swap the folder in and write the marker last.
+mkdir -p "${work}/out/train/sotu" "${work}/out/train/austen" "${work}/out/train/kjv" "${work}/out/train/go" \
+  "${work}/out/test"
 cp "${work}/sotu/"*.txt "${work}/out/train/sotu/"
 cp "${work}/austen/"*.txt "${work}/out/train/austen/"
 cp "${work}/kjv/"*.txt "${work}/out/train/kjv/"
+cp "${work}/go/"*.go "${work}/out/train/go/"
 for doc in ${HELD_OUT}; do
   [[ -f "${work}/out/train/${doc}" ]] || die "held-out document ${doc} is not in the corpus"
   mv "${work}/out/train/${doc}" "${work}/out/test/${doc%%/*}_${doc#*/}"
@@ -107,5 +131,5 @@ rm -rf "${dest}"
 mkdir -p "$(dirname "${dest}")"
 mv "${work}/out" "${dest}"
 echo "${MARKER_VERSION}" >"${marker}"
-echo "fetch_paper_corpus: $(find "${dest}/train" -name '*.txt' | wc -l) training documents ($(cat "${dest}"/train/*/*.txt | wc -c) bytes)," \
-     "$(find "${dest}/test" -name '*.txt' | wc -l) held out ($(cat "${dest}"/test/*.txt | wc -c) bytes) in ${dest}"
+echo "fetch_paper_corpus: $(find "${dest}/train" -type f | wc -l) training documents ($(cat "${dest}"/train/*/* | wc -c) bytes)," \
+     "$(find "${dest}/test" -type f | wc -l) held out ($(cat "${dest}"/test/* | wc -c) bytes) in ${dest}"

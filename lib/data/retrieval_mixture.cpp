@@ -21,7 +21,7 @@ MixedRow mixed_row_kind(const RetrievalMix& mix, uint64_t row_seed) {
 namespace {
 
 void add_copies(DrawStream& draw, int32_t* window, int64_t length) {
-  const int64_t events = 1 + length / 4096;
+  const int64_t events = std::max<int64_t>(1, length / 512);
   const int64_t longest = std::min<int64_t>(512, length / 4);
   if (longest < 16) return;  // too short a row to hold a passage twice with room between
   // A copy never overwrites an earlier copy's source, so every repeat keeps its first

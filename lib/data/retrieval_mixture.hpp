@@ -2,10 +2,11 @@
 // Synthetic retrieval rows mixed into the training windows (data.copy_rows, data.passkey_rows):
 // what teaches a small model to use context thousands of tokens back. Every row is still a
 // window of T + 1 tokens of the train split; then
-//   a copy row (share `copy`) repeats passages of its own text further on: 1 + (T + 1) / 4096
-//     times, a passage of n tokens (log-uniform in [16, min(512, (T + 1) / 4)]) starting at s
-//     overwrites the tokens at d = s + Δ, with the distance Δ uniform in [n, T + 1 - n], so
-//     that most copies reach far back (three quarters beyond T / 4);
+//   a copy row (share `copy`) repeats passages of its own text further on, (T + 1) / 512 times
+//     (at least once; about a quarter of the row ends up repeated): a passage of n tokens
+//     (log-uniform in [16, min(512, (T + 1) / 4)]) starting at s overwrites the tokens at
+//     d = s + Δ, with the distance Δ uniform in [n, T + 1 - n], so that most copies reach far
+//     back (three quarters beyond T / 4);
 //   a passkey row (share `passkey`) ends in a passkey document (data/retrieval_documents.hpp)
 //     of L tokens, L uniform in [min(256, T + 1), T + 1], a key of 4 to 6 digits told at a
 //     uniform depth of a haystack drawn elsewhere from the train split;

@@ -51,7 +51,7 @@ std::vector<int32_t> row_of(const Batch& b, int64_t row) {
 
 TEST_CASE("mixture: copy rows repeat passages of 16..512 tokens of their own text, at a distance >= the passage") {
   const auto tokens = numbered(200000);
-  const int64_t T = 8191;  // rows of 8192 tokens: 1 + 8192 / 4096 = 3 copies each
+  const int64_t T = 8191;  // rows of 8192 tokens: 8192 / 512 = 16 copies each
   BatchSampler sampler(tokens.data(), {{0, 200000}}, 8, T, 7);
   BatchSampler plain(tokens.data(), {{0, 200000}}, 8, T, 7);
   sampler.mix_in({1.0, 0.0, {}});
@@ -88,9 +88,10 @@ TEST_CASE("mixture: copy rows repeat passages of 16..512 tokens of their own tex
       }
     }
   }
-  // 32 rows x 3 copies (a later copy may overwrite or split an earlier one).
-  CHECK(copies >= 80);
-  CHECK(copies <= 110);
+  // 32 rows x 16 copies (a copy that would clobber a source is redrawn up to 4 times, then
+  // dropped; a later copy may split or shorten an earlier one).
+  CHECK(copies >= 400);
+  CHECK(copies <= 700);
   CHECK(far * 10 >= copies * 6);  // about three quarters reach beyond T / 4
 }
 
