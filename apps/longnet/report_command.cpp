@@ -1,11 +1,13 @@
 // `longnet report paper DIR`: REPORT.md and loss_by_position.svg of a `make paper` run
-// (eval/paper_report.hpp says what it reads).
+// (eval/paper_report.hpp says what it reads); `longnet report retrieval DIR`: REPORT.md of a
+// `make retrieval` run (probe/retrieval_report.hpp).
 #include <iostream>
 #include <memory>
 
 #include "command_registry.hpp"
 #include "core/file_io.hpp"
 #include "eval/paper_report.hpp"
+#include "probe/retrieval_report.hpp"
 
 namespace {
 
@@ -15,18 +17,24 @@ struct ReportOptions {
 };
 
 ln::app::RegisterCommand reg{
-    {"", "report", "Write the report of a make paper run (REPORT.md and an SVG)", [](CLI::App& cmd) {
+    {"", "report", "Write the report of a make paper or make retrieval run (REPORT.md)", [](CLI::App& cmd) {
        auto opts = std::make_shared<ReportOptions>();
-       cmd.add_option("kind", opts->kind, "What to report on: paper")
+       cmd.add_option("kind", opts->kind, "What to report on: paper (make paper) or retrieval (make retrieval)")
            ->required()
-           ->check(CLI::IsMember({"paper"}));
-       cmd.add_option("dir", opts->paper.dir, "The run's folder (make paper: runs/paper)")
+           ->check(CLI::IsMember({"paper", "retrieval"}));
+       cmd.add_option("dir", opts->paper.dir, "The run's folder (runs/paper, runs/retrieval)")
            ->required()
            ->check(CLI::ExistingDirectory);
        cmd.add_option("--contexts", opts->paper.contexts, "Evaluation contexts, in table order")
            ->delimiter(',')
            ->default_str("2048,8192,32768");
        return [opts] {
+         if (opts->kind == "retrieval") {
+           const std::string md = opts->paper.dir + "/REPORT.md";
+           ln::write_file_atomic(md, ln::build_retrieval_report(opts->paper.dir));
+           std::cout << "report: wrote " << md << "\n";
+           return 0;
+         }
          const ln::PaperReport report = ln::build_paper_report(opts->paper);
          const std::string md = opts->paper.dir + "/REPORT.md",
                            svg = opts->paper.dir + "/loss_by_position.svg";

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# `make retrieval` (issue 18): does a LongNet trained here use context thousands of tokens back?
+# Trains configs/retrieval/longnet-8k.yaml and configs/retrieval/dense-2k.yaml on the long-context
+# corpus (data/fetch_paper_corpus.sh) with the synthetic retrieval mixture (data.copy_rows,
+# data.passkey_rows), then probes both on the corpus's held-out documents, which no model
+# trained on:
+#   - copy at distance D (`longnet probe copy`): the LongNet at its training length, and with
+#     --extend-patterns beyond it; the dense model through a window of its 2,048 training tokens;
+#   - passkey retrieval (`longnet probe passkey`) over lengths x depths, with its heatmap.
+# Writes runs/retrieval/{longnet-8k,dense-2k}/ (the runs), runs/retrieval/probes/*.json|svg|txt
+# and runs/retrieval/REPORT.md (`longnet report retrieval`).
+#
+# Environment (the Makefile passes its variables of the same names):
+#   RETRIEVAL_OUT      the folder (default runs/retrieval)
+#   RETRIEVAL_SAMPLES  samples per probe cell (default 10; a smoke run may use 2)
+#   RETRIEVAL_STEPS    override train.steps of both models (a smoke run; default: the configs')
+#   LONGNET            the binary (default build/longnet)
+# Re-running resumes: finished models are not trained again, probes newer than their model's
+# last checkpoint are kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out="${RETRIEVAL_OUT:-runs/retrieval}"
+samples="${RETRIEVAL_SAMPLES:-10}"
+longnet="${LONGNET:-build/longnet}"
+die() { echo "retrieval: $*" >&2; exit 2; }
+[[ "${samples}" =~ ^[1-9][0-9]*$ ]] || die "RETRIEVAL_SAMPLES is '${samples}'; give a count >= 1"
+[[ -z "${RETRIEVAL_STEPS:-}" || "${RETRIEVAL_STEPS}" =~ ^[1-9][0-9]*$ ]] ||
+  die "RETRIEVAL_STEPS is '${RETRIEVAL_STEPS}'; give a step count >= 1 (or leave it unset)"
+[[ -x "${longnet}" ]] || die "${longnet} is missing; run make build first"
+
+data/fetch_paper_corpus.sh
+heldout="data/paper/test"
+mkdir -p "${out}/probes"
+start=$(date +%s)
+
+train() {  # name [extra --set ...]
+  local name="$1"; shift
+  local sets=(--set "train.out_dir=${out}/${name}")
+  [[ -n "${RETRIEVAL_STEPS:-}" ]] && sets+=(--set "train.steps=${RETRIEVAL_STEPS}" --set "train.warmup_steps=1")
+  local t0; t0=$(date +%s)
+  "${longnet}" train "configs/retrieval/${name}.yaml" "${sets[@]}" "$@"
+  local prev=0
+  [[ -f "${out}/${name}/retrieval_train_seconds" ]] && prev="$(cat "${out}/${name}/retrieval_train_seconds")"
+  echo $(( prev + $(date +%s) - t0 )) >"${out}/${name}/retrieval_train_seconds"
+}
+
+# The LongNet first: it trains the tokenizer, which the dense model shares.
+train longnet-8k
+train dense-2k --set "tokenizer.model=${out}/longnet-8k/tokenizer.model"
+
+probe() {  # model kind tag [flags ...]
+  local model="$1" kind="$2" tag="$3"; shift 3
+  local dest="${out}/probes/${model}.${kind}${tag}"
+  local last; last="$(ls -d "${out}/${model}"/step-* | tail -n 1)"
+  [[ -f "${dest}.json" && "${dest}.json" -nt "${last}" ]] && return 0
+  echo "retrieval: probe ${kind}${tag} of ${model}"
+  "${longnet}" probe "${kind}" -m "${out}/${model}" -f "${heldout}" --samples "${samples}" --precision bf16 \
+    --json -q "$@" >"${dest}.json.tmp"
+  mv "${dest}.json.tmp" "${dest}.json"
+}
+
+# Copy: distances from 64 to past the training length (the 8K model extended to 16K windows).
+copy_distances="64,256,1024,2048,4096,7672"
+probe longnet-8k copy "" --distances "${copy_distances}"
+probe longnet-8k copy .ext --distances "${copy_distances},8192,12000" --extend-patterns
+probe dense-2k copy .w2048 --distances "${copy_distances}" --window 2048
+# Passkey: 1K..8K at the training length, 16K and 32K with the schedule continued.
+probe longnet-8k passkey "" --lengths 1024,2048,4096,8192 --svg "${out}/probes/longnet-8k.passkey.svg"
+probe longnet-8k passkey .ext --lengths 16384,32768 --extend-patterns --svg "${out}/probes/longnet-8k.passkey.ext.svg"
+probe dense-2k passkey .w2048 --lengths 1024,2048,4096,8192 --window 2048 --svg "${out}/probes/dense-2k.passkey.w2048.svg"
+
+"${longnet}" report retrieval "${out}"
+echo "retrieval: done in $(( $(date +%s) - start )) s after the build"
