@@ -60,8 +60,9 @@ struct DataConfig {
   std::string cache_dir = "data/cache";
   int64_t seq_len = 512;
   // Synthetic retrieval rows in training (data/retrieval_mixture.hpp): shares of the rows that
-  // repeat passages of their own text far back, and that end in a passkey question.
-  double copy_rows = 0, passkey_rows = 0;
+  // repeat passages of their own text far back, that end in a passkey question, and that are
+  // random runs each repeated (learnable only by copying).
+  double copy_rows = 0, passkey_rows = 0, induction_rows = 0;
 };
 
 struct TrainConfig {

@@ -102,9 +102,11 @@ void check_train(const Config& c) {
 
 void check_data(const Config& c) {
   const DataConfig& d = c.data;
-  LN_CHECK(d.copy_rows + d.passkey_rows <= 1, at(c, {"data.copy_rows", "data.passkey_rows"}),
-           "data.copy_rows (", format_number(d.copy_rows), ") and data.passkey_rows (",
-           format_number(d.passkey_rows), ") are shares of the same rows and must add up to at most 1");
+  LN_CHECK(d.copy_rows + d.passkey_rows + d.induction_rows <= 1,
+           at(c, {"data.copy_rows", "data.passkey_rows", "data.induction_rows"}), "data.copy_rows (",
+           format_number(d.copy_rows), "), data.passkey_rows (", format_number(d.passkey_rows),
+           ") and data.induction_rows (", format_number(d.induction_rows),
+           ") are shares of the same rows and must add up to at most 1");
   LN_CHECK(d.copy_rows == 0 || d.seq_len >= 63, at(c, {"data.copy_rows", "data.seq_len"}),
            "data.copy_rows needs rows of at least 64 tokens to repeat a passage of 16 in (data.seq_len is ",
            d.seq_len, ")");

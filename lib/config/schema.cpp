@@ -276,6 +276,9 @@ std::vector<ConfigKey> build_schema() {
                    "retrieval; data/retrieval_mixture.hpp)"));
   k.push_back(real(LN_KEY(data, passkey_rows), 0, 1, Ends::closed,
                    "Share of training rows that end in a passkey question about a key told earlier"));
+  k.push_back(real(LN_KEY(data, induction_rows), 0, 1, Ends::closed,
+                   "Share of training rows made of random token runs, each repeated: learnable only by "
+                   "copying, they teach it fastest"));
   // train
   k.push_back(integer(LN_KEY(train, steps), 1, kMaxCount, "Optimizer steps"));
   k.push_back(integer(LN_KEY(train, batch_size), 1, kMaxSize, "Sequences per optimizer step"));

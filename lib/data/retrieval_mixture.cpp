@@ -15,6 +15,7 @@ MixedRow mixed_row_kind(const RetrievalMix& mix, uint64_t row_seed) {
   const double u = draw.unit();
   if (u < mix.copy) return MixedRow::copy;
   if (u < mix.copy + mix.passkey) return MixedRow::passkey;
+  if (u < mix.copy + mix.passkey + mix.induction) return MixedRow::induction;
   return MixedRow::natural;
 }
 
@@ -57,6 +58,26 @@ void add_passkey(const RetrievalMix& mix, const RangeView& text, DrawStream& dra
   std::copy(doc.tokens.begin(), doc.tokens.end(), window + (length - l));
 }
 
+void add_induction_runs(DrawStream& draw, int32_t* window, int64_t length) {
+  const std::vector<int32_t> pool(window, window + length);  // the text's tokens, drawn without order
+  auto random_token = [&] { return pool[static_cast<size_t>(draw.below(length))]; };
+  const double lo = std::log(8.0), hi = std::log(256.0);
+  int64_t at = 0;
+  while (at < length) {
+    const int64_t room = length - at;
+    if (room < 2 * 8) {  // too little left for a run and its repeat: random tokens
+      for (; at < length; ++at) window[at] = random_token();
+      break;
+    }
+    const int64_t m = std::min<int64_t>(room / 2, std::llround(std::exp(lo + (hi - lo) * draw.unit())));
+    const int64_t gap = std::min<int64_t>(room - 2 * m, draw.below(m));
+    for (int64_t i = 0; i < m; ++i) window[at + i] = random_token();
+    for (int64_t i = 0; i < gap; ++i) window[at + m + i] = random_token();
+    std::copy(window + at, window + at + m, window + at + m + gap);
+    at += 2 * m + gap;
+  }
+}
+
 }  // namespace
 
 MixedRow apply_retrieval_mix(const RetrievalMix& mix, const RangeView& text, uint64_t row_seed,
@@ -71,6 +92,10 @@ MixedRow apply_retrieval_mix(const RetrievalMix& mix, const RangeView& text, uin
     LN_CHECK(mix.passkey_template.encode, "[data] passkey rows need the passkey template (the run's tokenizer)");
     add_passkey(mix, text, draw, window, length);
     return MixedRow::passkey;
+  }
+  if (u < mix.copy + mix.passkey + mix.induction) {
+    add_induction_runs(draw, window, length);
+    return MixedRow::induction;
   }
   return MixedRow::natural;
 }

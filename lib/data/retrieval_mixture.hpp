@@ -1,5 +1,6 @@
 #pragma once
-// Synthetic retrieval rows mixed into the training windows (data.copy_rows, data.passkey_rows):
+// Synthetic retrieval rows mixed into the training windows (data.copy_rows, data.passkey_rows,
+// data.induction_rows):
 // what teaches a small model to use context thousands of tokens back. Every row is still a
 // window of T + 1 tokens of the train split; then
 //   a copy row (share `copy`) repeats passages of its own text further on, (T + 1) / 512 times
@@ -10,6 +11,11 @@
 //   a passkey row (share `passkey`) ends in a passkey document (data/retrieval_documents.hpp)
 //     of L tokens, L uniform in [min(256, T + 1), T + 1], a key of 4 to 6 digits told at a
 //     uniform depth of a haystack drawn elsewhere from the train split;
+//   an induction row (share `induction`) is runs of tokens drawn at random from the row's own
+//     window (so with the text's token frequencies but no order), each followed by a gap of
+//     fewer random tokens than the run and then by the run again: the second copy can only be
+//     predicted by copying, the fastest way a model learns to copy (induction heads, Olsson et
+//     al. 2022). Runs are log-uniform in [8, 256] tokens;
 //   the others are left as they are.
 // A row's kind and shape are a function of (seed, step, row) alone, like its window, so resume
 // stays exact and data-parallel ranks build the same rows.
@@ -21,12 +27,12 @@
 namespace ln {
 
 struct RetrievalMix {
-  double copy = 0, passkey = 0;      // shares of rows, copy + passkey <= 1
+  double copy = 0, passkey = 0, induction = 0;  // shares of rows, adding up to at most 1
   PasskeyTemplate passkey_template;  // encoded with the run's tokenizer; needed when passkey > 0
-  bool any() const { return copy > 0 || passkey > 0; }
+  bool any() const { return copy > 0 || passkey > 0 || induction > 0; }
 };
 
-enum class MixedRow { natural, copy, passkey };
+enum class MixedRow { natural, copy, passkey, induction };
 
 // The kind of the row whose draws come from `row_seed`.
 MixedRow mixed_row_kind(const RetrievalMix& mix, uint64_t row_seed);

@@ -331,8 +331,9 @@ void TrainSession::State::set_up(const Config& given) {
   // The sampler fills one micro-batch at a time: rows m*micro .. (m+1)*micro-1 of the step's
   // global batch (a row is a function of (seed, step, row), so accumulation changes nothing).
   sampler.emplace(data->tokens.tokens(), data->split.train, micro, T, static_cast<uint64_t>(tc.seed));
-  if (config.data.copy_rows > 0 || config.data.passkey_rows > 0)
-    sampler->mix_in({config.data.copy_rows, config.data.passkey_rows, passkey_template(data->tokenizer)});
+  if (config.data.copy_rows > 0 || config.data.passkey_rows > 0 || config.data.induction_rows > 0)
+    sampler->mix_in({config.data.copy_rows, config.data.passkey_rows, config.data.induction_rows,
+                     passkey_template(data->tokenizer)});
 
   ModelSpec spec = model_spec_from_config(config, data->tokenizer.vocab_size());
   resolved_yaml = resolved_config_yaml(config, spec.vocab_size);
