@@ -12,9 +12,9 @@
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
 #include "eval/extend_patterns.hpp"
-#include "eval/perplexity.hpp"
 #include "ops/precision.hpp"
 #include "run/trained_model.hpp"
+#include "score/perplexity.hpp"
 
 namespace {
 

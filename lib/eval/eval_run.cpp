@@ -109,9 +109,14 @@ EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings) {
     int64_t documents = 0;
     for (const auto& t : texts) documents += t.documents;
     std::ostringstream note;
-    note << "validation split: the " << documents << " held-out documents of data.train (data.val_fraction "
-         << trained.config.data.val_fraction << ", train.seed " << trained.config.train.seed
-         << "), as training chose them";
+    note << "validation split: the ";
+    if (documents > 0) {
+      note << documents << " held-out documents";
+    } else {  // a one-document corpus (score/held_out.hpp)
+      note << "last " << texts.front().predictions() << " tokens of the one document";
+    }
+    note << " of data.train (data.val_fraction " << trained.config.data.val_fraction << ", train.seed "
+         << trained.config.train.seed << "), as training chose them";
     report.notes.push_back(note.str());
   }
   if (!settings.data.empty()) {

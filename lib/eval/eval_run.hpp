@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "eval/eval_text.hpp"
-#include "eval/perplexity.hpp"
-#include "eval/windows.hpp"
 #include "run/trained_model.hpp"
+#include "score/perplexity.hpp"
+#include "score/windows.hpp"
 
 namespace ln {
 

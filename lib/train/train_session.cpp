@@ -26,6 +26,7 @@
 #include "run/model_builder.hpp"
 #include "run/run_state.hpp"
 #include "run/trained_model.hpp"
+#include "score/held_out.hpp"
 #include "train/adamw.hpp"
 #include "train/batch_plan.hpp"
 #include "train/grad_clip.hpp"
@@ -39,7 +40,6 @@
 #include "train/run_folder.hpp"
 #include "train/sharded_loss.hpp"
 #include "train/stop_signal.hpp"
-#include "train/validation.hpp"
 
 #ifndef LONGNET_VERSION
 #define LONGNET_VERSION "unknown"
@@ -612,12 +612,17 @@ TrainSession::StepStats TrainSession::train_step() {
 ValidationResult TrainSession::validate(bool whole) {
   State& s = *s_;
   ValidationResult val;
-  // Distributed: each window split over the sequence group (validation.hpp); every data
+  // Distributed: each window split over the sequence group (score/held_out.hpp); every data
   // replica computes the same value.
   SequenceExchange* sequence = &s.grid->sequence();
-  if (whole) val = split_validation_loss(*s.model, *s.data, s.T, sequence);
-  whole = whole && val.tokens > 0;  // a single-document corpus has no per-file streams
-  if (!whole) val = validation_loss(*s.model, *s.data, s.micro, s.T, s.config.train.eval_batches, sequence);
+  const RunData& data = *s.data;
+  if (whole) {
+    val = score_held_out(*s.model, held_out_streams(data.tokens, data.split, data.tokenizer.eos_id()), s.T,
+                         sequence);
+  } else {
+    val = score_held_out_subset(*s.model, data.tokens, data.split, s.micro, s.T, s.config.train.eval_batches,
+                                sequence);
+  }
   s.result.val_loss = val.loss;
   s.result.val_tokens = val.tokens;
   s.result.val_split_tokens = val.split_tokens;

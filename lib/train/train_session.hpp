@@ -25,10 +25,10 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "score/held_out.hpp"
 #include "train/batch_plan.hpp"
 #include "train/memory_estimate.hpp"
 #include "train/trainer.hpp"
-#include "train/validation.hpp"
 
 namespace ln {
 
@@ -59,7 +59,7 @@ class TrainSession {
   };
   StepStats train_step();
   // whole: the entire split, as `longnet eval --validation-split` scores it; otherwise the
-  // fixed subset of train.eval_batches batches (validation.hpp).
+  // fixed subset of train.eval_batches batches (score/held_out.hpp).
   ValidationResult validate(bool whole);
   void save();    // a checkpoint of the current step (rank 0 writes it; every rank calls it)
   void finish();  // the summary row; saves first if this session trained and never saved

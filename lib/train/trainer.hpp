@@ -44,7 +44,7 @@ struct TrainResult {
   int64_t step = 0;               // steps completed
   double train_loss = 0;          // last step's loss (NaN if no step ran)
   double val_loss = 0;            // last validation loss (NaN if none was run)
-  int64_t val_tokens = 0;         // predictions the last validation scored (validation.hpp)
+  int64_t val_tokens = 0;         // predictions the last validation scored (score/held_out.hpp)
   int64_t val_split_tokens = 0;   // tokens in the whole validation split
   bool val_whole_split = false;   // val_loss scored the whole split like `eval --validation-split`
   std::string checkpoint;         // newest checkpoint written

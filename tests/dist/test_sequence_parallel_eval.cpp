@@ -4,8 +4,8 @@
 
 #include "dist/process_grid.hpp"
 #include "dist_test_util.hpp"
-#include "eval/perplexity.hpp"
-#include "eval/windows.hpp"
+#include "score/perplexity.hpp"
+#include "score/windows.hpp"
 
 using namespace ln;
 using namespace ln::test;

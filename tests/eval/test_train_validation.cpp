@@ -64,3 +64,51 @@ TEST_CASE("the final validation of training equals eval --validation-split to 1e
   CHECK(std::fabs(r.val_loss - m.all.loss.mean_loss()) < 1e-6);
   CHECK(std::fabs(vals[1].number("val_loss", 0) - m.all.loss.mean_loss()) < 1e-6);
 }
+
+// Issue 20 point 2: with one training file (one document) the held-out part is the tail of that
+// document. Training's final validation scored the whole file (training tokens too, "(N of M
+// validation tokens, all)" with N >> M) while eval --validation-split refused the run. Both now
+// read the held-out streams of score/held_out.hpp: only the tail is scored, and the two agree.
+TEST_CASE("a one-document corpus: the final validation scores only the held-out tail and equals eval") {
+  test::TempDir dir;
+  test::write_corpus(dir / "corpus", "only", 1, 200, 7);
+  Config c;
+  c.model.d_model = 32;
+  c.model.layers = 1;
+  c.model.heads = 2;
+  c.model.mlp_ratio = 2;
+  c.attention.segments = {8, 16};
+  c.attention.dilations = {1, 2};
+  c.tokenizer.vocab_size = 300;
+  c.data.train = {dir / "corpus"};
+  c.data.cache_dir = dir / "cache";
+  c.data.seq_len = 16;
+  c.data.val_fraction = 0.05;
+  c.train.steps = 2;
+  c.train.batch_size = 2;
+  c.train.warmup_steps = 1;
+  c.train.eval_every = 2;
+  c.train.eval_batches = 1;
+  c.train.save_every = 0;
+  c.train.out_dir = dir / "run";
+  validate_config(c);
+  TrainOptions quiet;
+  quiet.quiet = true;
+  TrainResult r = train(c, quiet);
+  REQUIRE(r.val_whole_split);
+  CHECK(r.val_split_tokens > 0);
+  CHECK(r.val_tokens == r.val_split_tokens);  // the held-out tokens, each predicted once
+
+  TrainedModel trained = load_trained_model(c.train.out_dir);
+  EvalSettings settings;
+  settings.validation_split = true;
+  settings.progress = false;
+  EvalReport report = run_eval(trained, settings);
+  REQUIRE(!report.methods.empty());
+  const MethodResult& m = report.methods.front();
+  REQUIRE(m.files.size() == 1);
+  CHECK(m.files[0].documents == 0);  // a part of the one document
+  CHECK(m.files[0].bytes > 0);
+  CHECK(m.all.loss.tokens() == r.val_split_tokens);
+  CHECK(r.val_loss == m.all.loss.mean_loss());  // the same scorer on the same streams
+}

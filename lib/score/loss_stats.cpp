@@ -1,4 +1,4 @@
-#include "eval/loss_stats.hpp"
+#include "score/loss_stats.hpp"
 
 #include <bit>
 #include <cmath>

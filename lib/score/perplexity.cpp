@@ -1,4 +1,4 @@
-#include "eval/perplexity.hpp"
+#include "score/perplexity.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,7 @@
 #pragma once
-// Scoring a token stream with a language model over planned windows (eval/windows.hpp):
+// Scoring a token stream with a language model over planned windows (score/windows.hpp):
 // every scored prediction's loss −log p(token | history) in nats, accumulated per window
-// (the standard error's clusters, eval/loss_stats.hpp) and per position bucket.
+// (the standard error's clusters, score/loss_stats.hpp) and per position bucket.
 //
 // Every window is an independent sequence starting at position 0 (ForwardOptions
 // position_offset 0), exactly like a training window: the model never sees a window as the
@@ -11,10 +11,10 @@
 #include <functional>
 #include <vector>
 
-#include "eval/loss_stats.hpp"
-#include "eval/windows.hpp"
 #include "kernels/sequence_exchange.hpp"
 #include "nn/language_model.hpp"
+#include "score/loss_stats.hpp"
+#include "score/windows.hpp"
 
 namespace ln {
 

@@ -1,4 +1,4 @@
-#include "eval/windows.hpp"
+#include "score/windows.hpp"
 
 #include <algorithm>
 
