@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <new>
+#include <string>
 
 #include "cli_checks.hpp"
 #include "cli_help.hpp"
@@ -13,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
+#include "core/version.hpp"
 #include "dist/mpi_session.hpp"
 #include "dist/process_grid.hpp"
 
@@ -29,7 +31,7 @@ int main(int argc, char** argv) {
   ln::dist::MpiSession mpi;  // after the re-exec above; a no-op unless launched by mpirun
 
   CLI::App app{"longnet: train, evaluate and sample long-context LongNet language models on CPUs"};
-  app.set_version_flag("--version", "longnet 0.1.0");
+  app.set_version_flag("--version", std::string("longnet ") + ln::kLongnetVersion);
   app.require_subcommand(1);
   app.fallthrough();  // global flags (--threads) may follow the subcommand
   int threads = 0;

@@ -77,8 +77,15 @@ ModelSpec model_spec_from_config(const Config& config, int64_t tokenizer_vocab_s
   spec.norm_eps = static_cast<float>(m.norm_eps);
   spec.init_std = static_cast<float>(m.init_std);
 
+  spec.attention = attention_spec_from_config(config);
+  spec.validate();
+  return spec;
+}
+
+AttentionSpec attention_spec_from_config(const Config& config) {
+  const ModelConfig& m = config.model;
   const AttentionConfig& a = config.attention;
-  AttentionSpec& att = spec.attention;
+  AttentionSpec att;
   att.kind = a.kind;
   att.segments = a.segments;
   att.dilations = a.dilations;
@@ -90,8 +97,7 @@ ModelSpec model_spec_from_config(const Config& config, int64_t tokenizer_vocab_s
   att.rope_base = static_cast<float>(m.rope_base);
   att.xpos_gamma = static_cast<float>(m.xpos_gamma);
   att.xpos_scale_base = static_cast<float>(m.xpos_scale_base);
-  spec.validate();
-  return spec;
+  return att;
 }
 
 }  // namespace ln

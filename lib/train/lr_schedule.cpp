@@ -24,6 +24,10 @@ void validate_lr_schedule(const LrSchedule& s, const std::string& where) {
            "; use a finite value > 0");
 }
 
+LrSchedule lr_schedule_of(const TrainConfig& tc) {
+  return LrSchedule{tc.schedule, tc.lr, tc.min_lr, tc.warmup_steps, tc.steps, tc.poly_power};
+}
+
 double learning_rate(int64_t step, const LrSchedule& s) {
   LN_CHECK(step >= 0, "[learning_rate] step is ", step, "; steps count from 0");
   if (step < s.warmup_steps) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "config/lr_schedule_kind.hpp"
 #include "run/lr_anchor.hpp"
 
@@ -32,7 +33,11 @@ struct LrSchedule {
   int64_t warmup_steps = 0;
   int64_t total_steps = 1;
   double power = 1.0;  // exponent of "polynomial"
+  bool operator==(const LrSchedule&) const = default;
 };
+
+// The schedule train.* describes (schedule, lr, min_lr, warmup_steps, steps, poly_power).
+LrSchedule lr_schedule_of(const TrainConfig& tc);
 
 // The kind called `text` (its names: kLrScheduleKindNames), else ln::Error
 //   "[lr_schedule] kind 'cosin' is not a schedule; use one of cosine, linear, polynomial, constant".

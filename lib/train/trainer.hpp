@@ -3,7 +3,7 @@
 // gradient accumulation, clipping, periodic validation, checkpoints and exact resume.
 //
 // The life of a run (train.out_dir):
-//   - it is locked for the whole call (run_folder.hpp): a second trainer is refused at once;
+//   - it is locked for the whole call (run/run_folder.hpp): a second trainer is refused at once;
 //   - resume (auto) takes the newest intact checkpoint. Its config wins (run_config.hpp): a
 //     different model/data/tokenizer is refused; train.* changes need --set and continue the
 //     LR schedule from the current step (lr_schedule.hpp, LrAnchor);

@@ -1,4 +1,4 @@
-#include "train/run_folder.hpp"
+#include "run/run_folder.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -8,8 +8,13 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "run/checkpoint.hpp"
 
 namespace ln {
@@ -104,10 +109,79 @@ int remove_tmp_files(const std::string& dir, bool only_dead_pids) {
 
 }  // namespace
 
+int remove_stale_temporaries(const std::string& run_dir) {
+  std::error_code ec;
+  if (!fs::is_directory(run_dir, ec)) return 0;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
+    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) stale.push_back(entry.path());
+  }
+  for (const auto& path : stale) fs::remove_all(path, ec);
+  return static_cast<int>(stale.size());
+}
+
 int remove_stale_run_files(const std::string& run_dir) {
   return remove_stale_temporaries(run_dir) + remove_tmp_files(run_dir, false);
 }
 
 int remove_dead_writers_files(const std::string& dir) { return remove_tmp_files(dir, true); }
+
+std::string set_aside_damaged_checkpoint(const std::string& dir) {
+  const fs::path from(dir);
+  const std::string base = "damaged-" + from.filename().string();
+  fs::path to = from.parent_path() / base;
+  for (int i = 2; fs::exists(to); ++i) to = from.parent_path() / (base + "." + std::to_string(i));
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  LN_CHECK(!ec, "[checkpoint] cannot move the damaged checkpoint ", dir, " aside to ", to.string(), ": ",
+           ec.message());
+  fsync_directory(from.parent_path().string());
+  return to.string();
+}
+
+std::string choose_resume_checkpoint(const std::string& run_dir, const std::string& mode) {
+  const auto existing = list_checkpoints(run_dir);
+  if (mode == "never") {
+    LN_CHECK(existing.empty(), "--resume never starts a new run, but ", run_dir, " already holds ",
+             existing.size(), " checkpoint(s) (newest ", fs::path(existing.back().path).filename().string(),
+             "); choose a new train.out_dir (--set train.out_dir=DIR), or move the old run away yourself");
+    return "";
+  }
+  std::vector<std::pair<std::string, std::string>> damaged;  // path, problem (newest first)
+  std::optional<std::string> latest;
+  for (auto it = existing.rbegin(); it != existing.rend(); ++it) {
+    if (auto problem = checkpoint_problem(it->path)) {
+      damaged.emplace_back(it->path, *problem);
+    } else if (!latest) {
+      latest = it->path;
+    }
+  }
+  std::string dir;
+  if (mode == "auto") {
+    if (!latest) {
+      if (existing.empty()) return "";
+      std::string reasons;
+      for (const auto& [path, problem] : damaged) {
+        reasons += (reasons.empty() ? "" : "; ") + fs::path(path).filename().string() + ": " + problem;
+      }
+      LN_FAIL(
+          "no intact checkpoint in ", run_dir, "; ", damaged.size(), " damaged: ", reasons,
+          "; nothing was changed. Use --resume never with a new train.out_dir to start over, or restore a "
+          "checkpoint");
+    }
+    dir = *latest;
+  } else {
+    dir = mode;
+    LN_CHECK(fs::is_directory(dir), "--resume ", dir,
+             " is not a checkpoint directory; use auto, never or a step-* dir");
+    if (auto problem = checkpoint_problem(dir)) LN_FAIL("cannot resume from ", dir, ": ", *problem);
+  }
+  for (const auto& [path, problem] : damaged) {
+    const std::string aside = set_aside_damaged_checkpoint(path);
+    std::cerr << "warning: damaged checkpoint " << fs::path(path).filename().string() << " (" << problem
+              << ") moved aside to " << aside << "; resuming from " << dir << "\n";
+  }
+  return dir;
+}
 
 }  // namespace ln
