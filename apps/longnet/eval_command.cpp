@@ -7,12 +7,12 @@
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "data/corpus.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
 #include "eval/extend_patterns.hpp"
 #include "ops/precision.hpp"
+#include "parallel/mpi_session.hpp"
+#include "parallel/process_grid.hpp"
 #include "run/trained_model.hpp"
 #include "score/perplexity.hpp"
 
@@ -74,7 +74,7 @@ ln::app::RegisterCommand reg{
        return [args] {
          ln::PrecisionScope precision(ln::parse_precision(args->precision));
          {
-           ln::dist::SymmetricErrorScope symmetric;  // every rank parses the same flags
+           ln::parallel::SymmetricErrorScope symmetric;  // every rank parses the same flags
            for (const std::string& o : args->overrides) {
              const std::string key = "parallel.sequence=";
              LN_CHECK(o.rfind(key, 0) == 0 && o.size() > key.size() &&
@@ -95,7 +95,7 @@ ln::app::RegisterCommand reg{
          {
            // The flags, in their own words, before any work (the library checks the same settings
            // again, naming settings rather than flags).
-           ln::dist::SymmetricErrorScope symmetric;
+           ln::parallel::SymmetricErrorScope symmetric;
            const ln::EvalSettings& s = args->settings;
            LN_CHECK(s.batch >= 1, "--batch is ", s.batch, "; give at least 1 window per forward");
            LN_CHECK(!s.data.empty() || s.validation_split,
@@ -124,7 +124,7 @@ ln::app::RegisterCommand reg{
            }
          }
          {
-           ln::dist::SymmetricErrorScope symmetric;
+           ln::parallel::SymmetricErrorScope symmetric;
            const int64_t limit = ln::max_eval_context(trained.model->spec());
            LN_CHECK(context <= limit, "--context ", context,
                     " is too long for this model (XPOS decay over so many "
@@ -133,7 +133,7 @@ ln::app::RegisterCommand reg{
          }
          args->settings.progress = !args->quiet;
          ln::EvalReport report = ln::run_eval(trained, args->settings);
-         if (ln::dist::world_rank() != 0) return 0;  // rank 0 alone reports
+         if (ln::parallel::world_rank() != 0) return 0;  // rank 0 alone reports
          if (args->json) {
            std::cout << ln::format_eval_json(report) << std::endl;
          } else {

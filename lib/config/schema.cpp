@@ -307,7 +307,7 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(choice(LN_KEY(train, precision), kPrecisionNames,
                      "Linear-layer GEMMs: fp32, or bf16 operands with fp32 accumulation (weights, "
                      "optimizer, norms, softmax and loss stay fp32; attention runs fp32)"));
-  // parallel (lib/dist; launch with mpirun -np W, W a multiple of parallel.sequence)
+  // parallel (lib/parallel; launch with mpirun -np W, W a multiple of parallel.sequence)
   k.push_back(integer(LN_KEY(parallel, sequence), 1, 1 << 20,
                       "Ranks that split each sequence (DESIGN §4); data-parallel replicas = ranks / this"));
   return k;

@@ -8,12 +8,12 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "data/corpus.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
 #include "eval/eval_progress.hpp"
 #include "eval/eval_text.hpp"
 #include "eval/position_plot.hpp"
 #include "eval/validation_split.hpp"
+#include "parallel/mpi_session.hpp"
+#include "parallel/process_grid.hpp"
 
 namespace ln {
 
@@ -151,7 +151,7 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
   EvalReport& report = plan.report;
   const std::vector<EvalText>& texts = plan.texts;
   // Under mpirun: each window split over parallel.sequence ranks; rank 0 reports and writes.
-  dist::ProcessGrid grid(settings.sequence_parallel);
+  parallel::ProcessGrid grid(settings.sequence_parallel);
   EvalProgress progress(plan.total_work, settings.progress && grid.is_root());
   int64_t work_done = 0;
   for (const EvalPlan::Method& planned : plan.methods) {
@@ -188,7 +188,7 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
 EvalReport finish_eval_report(const EvalSettings& settings, EvalPlan& plan) {
   EvalReport& report = plan.report;
   const std::vector<EvalText>& texts = plan.texts;
-  if (!settings.by_position.empty() && dist::world_rank() == 0 && !report.methods.empty()) {
+  if (!settings.by_position.empty() && parallel::world_rank() == 0 && !report.methods.empty()) {
     const MethodResult& chunked = report.methods.front();  // positions 1 .. context, all of them
     PositionPlotData plot;
     plot.context = report.context;

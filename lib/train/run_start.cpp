@@ -19,7 +19,7 @@ std::optional<ResumePoint> load_resume_point(const std::string& run_dir, const s
   point.dir = dir;
   point.checkpoint = read_checkpoint(dir);
   point.state = read_run_state(point.checkpoint.state_json, dir + "/state.json");
-  dist::SymmetricErrorScope symmetric;  // every rank read the same files
+  parallel::SymmetricErrorScope symmetric;  // every rank read the same files
   if (auto bad = non_finite_tensor(point.checkpoint.model)) {
     LN_FAIL("checkpoint ", dir, " holds non-finite weights (tensor '", *bad,
             "' has NaN or Inf); resume from an "
@@ -40,7 +40,7 @@ void resolve_resumed(RunStart& start, const Config& given, const TrainOptions& o
   const ResumePoint& resume = *start.resume;
   start.step = resume.state.step;
   const int64_t step = start.step;
-  dist::SymmetricErrorScope symmetric;  // the same files and arguments on every rank
+  parallel::SymmetricErrorScope symmetric;  // the same files and arguments on every rank
   ResumedConfig resolved =
       resolve_resumed_config(resume.state.config, given, options.overrides, options.config_given, resume.dir);
   start.config = resolved.config;
@@ -68,12 +68,13 @@ void resolve_resumed(RunStart& start, const Config& given, const TrainOptions& o
 
 }  // namespace
 
-void check_sequence_grid(const Config& config, dist::ProcessGrid& grid) {
-  dist::SymmetricErrorScope symmetric;
+void check_sequence_grid(const Config& config, parallel::ProcessGrid& grid) {
+  parallel::SymmetricErrorScope symmetric;
   check_sequence_split(attention_spec_from_config(config), config.data.seq_len, grid.sequence_size());
 }
 
-void start_run(RunStart& start, const Config& given, const TrainOptions& options, dist::ProcessGrid& grid) {
+void start_run(RunStart& start, const Config& given, const TrainOptions& options,
+               parallel::ProcessGrid& grid) {
   const std::string& run_dir = given.train.out_dir;
   // Rank 0 takes the lock, cleans the leftovers and chooses the checkpoint (moving damaged
   // ones aside); then every rank reads it.

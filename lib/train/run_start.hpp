@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "dist/process_grid.hpp"
+#include "parallel/process_grid.hpp"
 #include "run/checkpoint.hpp"
 #include "run/lr_anchor.hpp"
 #include "run/run_folder.hpp"
@@ -41,10 +41,11 @@ struct RunStart {
 };
 
 // Steps 1 to 3 above. ln::Error on a busy folder, no intact checkpoint, a refused config change.
-void start_run(RunStart& start, const Config& given, const TrainOptions& options, dist::ProcessGrid& grid);
+void start_run(RunStart& start, const Config& given, const TrainOptions& options,
+               parallel::ProcessGrid& grid);
 
 // ln::Error (the same line on every rank) when config's sequence does not split over the grid's
 // sequence group (ops/sequence_parallel_attention.hpp).
-void check_sequence_grid(const Config& config, dist::ProcessGrid& grid);
+void check_sequence_grid(const Config& config, parallel::ProcessGrid& grid);
 
 }  // namespace ln

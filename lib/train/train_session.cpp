@@ -9,8 +9,8 @@
 #include "core/error.hpp"
 #include "core/file_io.hpp"
 #include "core/threading.hpp"
-#include "dist/process_grid.hpp"
 #include "nn/language_model.hpp"
+#include "parallel/process_grid.hpp"
 #include "run/model_builder.hpp"
 #include "run/trained_model.hpp"
 #include "train/adamw.hpp"
@@ -35,7 +35,7 @@ struct TrainSession::State {
   TrainOptions options;
   // Distributed (mpirun): the data x sequence grid; rank 0 alone takes the lock and writes the
   // run folder (ranks may share one file system), every rank reads it.
-  std::unique_ptr<dist::ProcessGrid> grid;
+  std::unique_ptr<parallel::ProcessGrid> grid;
   bool writer = true;
   std::string run_dir;
   RunStart start;  // lock, resume point, the config this run trains with
@@ -85,7 +85,7 @@ void TrainSession::State::enter_grid(const Config& given) {
   // The grid first: a world that is not a multiple of parallel.sequence, or a sequence that
   // does not split, is refused before any file is touched (the same line on every rank). On a
   // resume without --config the split is checked later, against the run's own config.
-  grid = std::make_unique<dist::ProcessGrid>(given.parallel.sequence);
+  grid = std::make_unique<parallel::ProcessGrid>(given.parallel.sequence);
   writer = grid->is_root();
   if (!writer) options.quiet = true;  // rank 0 alone reports
   if (options.config_given) check_sequence_grid(given, *grid);
@@ -143,7 +143,7 @@ void TrainSession::State::announce_start() {
 // The new run uses the source's tokenizer, so its spec is the run's spec.
 void TrainSession::State::load_init_source() {
   if (start.resume || options.init_from.empty()) return;
-  dist::SymmetricErrorScope symmetric;  // every rank reads the same source
+  parallel::SymmetricErrorScope symmetric;  // every rank reads the same source
   source.emplace(load_trained_model(options.init_from));
   spec = model_spec_from_config(config(), source->tokenizer.vocab_size());
   std::string differing;
@@ -167,7 +167,7 @@ void TrainSession::State::load_data() {
   if (!writer) data.emplace(prepare_run_data(config(), run_dir, tokenizer_from, options.quiet));
   if (start.resume) {
     const RunState& state = start.resume->state;
-    dist::SymmetricErrorScope symmetric;
+    parallel::SymmetricErrorScope symmetric;
     LN_CHECK(data->tokenizer.sha256() == state.tokenizer_sha256, start.resume->dir,
              "/tokenizer.model has sha256 ", data->tokenizer.sha256().substr(0, 12),
              "... but the run was trained with ", state.tokenizer_sha256.substr(0, 12),
@@ -203,7 +203,7 @@ void TrainSession::State::build_model_and_optimizer() {
       std::make_unique<AdamW>(refs, AdamWOptions{tc.lr, tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
   params = param_vars(refs);
   schedule = lr_schedule_of(tc);
-  dist::SymmetricErrorScope symmetric;
+  parallel::SymmetricErrorScope symmetric;
   validate_lr_schedule(schedule, "train");
 }
 
@@ -234,7 +234,7 @@ void TrainSession::State::restore_or_begin() {
 
 void TrainSession::State::set_up_synthetic(const Config& given) {
   // One process, nothing read or written: no lock, resume, data, tokenizer, metrics or plot.
-  grid = std::make_unique<dist::ProcessGrid>(given.parallel.sequence);
+  grid = std::make_unique<parallel::ProcessGrid>(given.parallel.sequence);
   writer = false;
   options.quiet = true;
   start.config = given;

@@ -63,7 +63,7 @@ class TrainSession {
   ValidationResult validate(bool whole);
   void save();    // a checkpoint of the current step (rank 0 writes it; every rank calls it)
   void finish();  // the summary row; saves first if this session trained and never saved
-  // Distributed runs (mpirun, lib/dist): every rank drives its own session in lockstep; rank 0
+  // Distributed runs (mpirun, lib/parallel): every rank drives its own session in lockstep; rank 0
   // alone writes the run folder and reports. any_rank is a collective: true when `flag` is
   // true on some rank (so every rank stops at the same step); `flag` itself in one process.
   bool any_rank(bool flag);

@@ -5,7 +5,7 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
-#include "dist/gradient_sum.hpp"
+#include "parallel/gradient_sum.hpp"
 #include "train/grad_clip.hpp"
 #include "train/sharded_loss.hpp"
 
@@ -50,7 +50,7 @@ std::pair<Var, double> micro_batch_loss(const StepParts& p, const std::vector<in
 // starts as soon as its gradient is final, overlapping the rest of the backward, so every rank
 // ends with identical gradients.
 void backward_with_gradient_sum(const StepParts& p, Var& loss, const Tensor& seed) {
-  dist::GradientSum sum(p.grid);
+  parallel::GradientSum sum(p.grid);
   std::unordered_set<const VarImpl*> pending;
   for (const Var& param : p.params) pending.insert(param.impl().get());
   loss.backward(seed, [&](VarImpl& leaf) {
@@ -66,14 +66,14 @@ void backward_with_gradient_sum(const StepParts& p, Var& loss, const Tensor& see
 
 }  // namespace
 
-BatchGeometry plan_geometry(const Config& config, dist::ProcessGrid& grid) {
+BatchGeometry plan_geometry(const Config& config, parallel::ProcessGrid& grid) {
   const TrainConfig& tc = config.train;
   BatchGeometry g;
   // Sequences per optimizer step, split into grad_accum micro-batches.
   g.T = config.data.seq_len;
   const int64_t sequences = tc.batch_tokens > 0 ? tc.batch_tokens / g.T : tc.batch_size;
   {
-    dist::SymmetricErrorScope symmetric;  // the same checks fail the same way on every rank
+    parallel::SymmetricErrorScope symmetric;  // the same checks fail the same way on every rank
     LN_CHECK(sequences % tc.grad_accum == 0, "train.grad_accum (", tc.grad_accum, ") must divide the ",
              sequences, " sequences of a step (train.batch_size or batch_tokens / seq_len)");
     g.plan =

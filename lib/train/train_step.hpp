@@ -13,8 +13,8 @@
 
 #include "autograd/var.hpp"
 #include "config/config.hpp"
-#include "dist/process_grid.hpp"
 #include "nn/language_model.hpp"
+#include "parallel/process_grid.hpp"
 #include "train/adamw.hpp"
 #include "train/batch_plan.hpp"
 #include "train/batch_source.hpp"
@@ -29,7 +29,7 @@ struct BatchGeometry {
 
 // ln::Error (the same line on every rank) when train.grad_accum does not divide the step's
 // sequences or the micro-batch does not split over the data-parallel replicas.
-BatchGeometry plan_geometry(const Config& config, dist::ProcessGrid& grid);
+BatchGeometry plan_geometry(const Config& config, parallel::ProcessGrid& grid);
 
 struct TrainStepStats {
   double loss = 0, lr = 0, grad_norm = 0;
@@ -44,7 +44,7 @@ struct StepParts {
   const BatchSource& batches;
   const BatchGeometry& geometry;
   const TrainConfig& tc;
-  dist::ProcessGrid& grid;
+  parallel::ProcessGrid& grid;
 };
 
 // Optimizer step `step` at learning rate `lr`. `last_checkpoint` names the checkpoint to fall

@@ -8,11 +8,11 @@
 #include <cstdint>
 #include <string>
 
-#include "dist/gradient_sum.hpp"
-#include "dist/process_grid.hpp"
-#include "dist_test_util.hpp"
 #include "nn/language_model.hpp"
 #include "ops/precision.hpp"
+#include "parallel/gradient_sum.hpp"
+#include "parallel/process_grid.hpp"
+#include "parallel_test_util.hpp"
 #include "train/sharded_loss.hpp"
 
 using namespace ln;
@@ -45,7 +45,7 @@ std::vector<int32_t> tokens(int64_t n, uint64_t seed, int64_t vocab) {
 }
 
 void check_grid(int64_t P, HeadOffset rule, PositionKind pos) {
-  dist::ProcessGrid grid(P);
+  parallel::ProcessGrid grid(P);
   const ModelSpec spec = tiny_spec(rule, pos);
   const int64_t B = 4, T = 64, l = T / P, rows = B / grid.data_size();
   auto ids = tokens(B * T, 5, spec.vocab_size), targets = tokens(B * T, 6, spec.vocab_size);
@@ -89,7 +89,7 @@ void check_grid(int64_t P, HeadOffset rule, PositionKind pos) {
     LanguageModel again(spec, 11);
     ShardedLoss second = sharded_loss(again, rank_part(ids, T, first, rows, start, l),
                                       rank_part(targets, T, first, rows, start, l), rows, l, {}, grid);
-    dist::GradientSum sum(grid, 64);
+    parallel::GradientSum sum(grid, 64);
     second.loss.backward(Tensor::full({}, 1.f), [&](VarImpl& leaf) { sum.ready(leaf.grad); });
     sum.finish();
     auto a = again.parameters(), b = model.parameters();
@@ -108,7 +108,7 @@ void check_grid(int64_t P, HeadOffset rule, PositionKind pos) {
 }  // namespace
 
 TEST_CASE("the model's loss and every parameter gradient on a data x sequence grid equal one process") {
-  const int64_t world = dist::ProcessGrid(1).world_size();
+  const int64_t world = parallel::ProcessGrid(1).world_size();
   for (int64_t P = 1; P <= world; ++P) {
     if (world % P != 0 || 4 % (world / P) != 0) continue;
     for (HeadOffset rule : {HeadOffset::mod, HeadOffset::block})
@@ -122,7 +122,7 @@ namespace {
 // single-process loss and gradients under `reference`. Returns the worst relative gradient error.
 double sharded_vs_single(int64_t P, PositionKind pos, const ForwardOptions& options,
                          const ForwardOptions& reference, double loss_tolerance) {
-  dist::ProcessGrid grid(P);
+  parallel::ProcessGrid grid(P);
   const ModelSpec spec = tiny_spec(HeadOffset::mod, pos);
   const int64_t B = 4, T = 64, l = T / P, rows = B / grid.data_size();
   auto ids = tokens(B * T, 7, spec.vocab_size), targets = tokens(B * T, 8, spec.vocab_size);
@@ -155,7 +155,7 @@ double sharded_vs_single(int64_t P, PositionKind pos, const ForwardOptions& opti
 }  // namespace
 
 TEST_CASE("sequence parallelism with recomputation (attention, blocks) equals one process without it") {
-  const int64_t world = dist::ProcessGrid(1).world_size();
+  const int64_t world = parallel::ProcessGrid(1).world_size();
   for (Recompute mode : {Recompute::attention, Recompute::blocks})
     for (PositionKind pos : {PositionKind::rope, PositionKind::xpos}) {
       ForwardOptions options;
@@ -172,7 +172,7 @@ TEST_CASE("sequence parallelism with bf16 GEMMs equals one process in bf16") {
   // Both sides round the same operands to bf16 and accumulate in fp32; only the GEMMs' row
   // blocking differs (each rank multiplies l rows, one process B*T), so the sums may differ in
   // their last fp32 bits. A missing or mis-positioned exchange is off by >= 1e-2.
-  const int64_t world = dist::ProcessGrid(1).world_size();
+  const int64_t world = parallel::ProcessGrid(1).world_size();
   ForwardOptions bf16;
   bf16.precision = Precision::bf16;
   ForwardOptions bf16_blocks = bf16;

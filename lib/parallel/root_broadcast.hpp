@@ -4,9 +4,9 @@
 // world of one) it does nothing.
 #include <string>
 
-namespace ln::dist {
+namespace ln::parallel {
 
 // Collective over the world: every rank calls it; afterwards `text` is rank 0's on every rank.
 void broadcast_from_root(std::string& text);
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

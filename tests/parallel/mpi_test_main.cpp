@@ -10,12 +10,12 @@
 
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
-#include "dist/mpi_session.hpp"
+#include "parallel/mpi_session.hpp"
 
 int main(int argc, char** argv) {
   ln::configure_openmp_environment(argc, argv);
   ln::tune_allocator_for_large_tensors();
-  ln::dist::MpiSession mpi;
+  ln::parallel::MpiSession mpi;
   ln::set_threads(1);
   doctest::Context context;
   // --threads=1 is ours (run_mpi.sh passes it); the rest goes to doctest.
@@ -23,11 +23,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i)
     if (std::strncmp(argv[i], "--threads", 9) != 0) args.push_back(argv[i]);
   context.applyCommandLine(static_cast<int>(args.size()), args.data());
-  if (ln::dist::world_rank() != 0) context.setOption("no-intro", true);
+  if (ln::parallel::world_rank() != 0) context.setOption("no-intro", true);
   int failed = context.run() != 0 ? 1 : 0;
-  if (ln::dist::mpi_active()) MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  if (ln::dist::world_rank() == 0)
-    std::cout << "distributed tests on " << ln::dist::world_size()
+  if (ln::parallel::mpi_active()) MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (ln::parallel::world_rank() == 0)
+    std::cout << "distributed tests on " << ln::parallel::world_size()
               << " rank(s): " << (failed ? "FAILED" : "passed") << "\n";
   return failed;
 }

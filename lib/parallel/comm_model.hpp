@@ -8,7 +8,7 @@
 
 #include "kernels/attention/attention_spec.hpp"
 
-namespace ln::dist {
+namespace ln::parallel {
 
 struct RankTraffic {
   int64_t fwd_sent = 0, fwd_recv = 0, bwd_sent = 0, bwd_recv = 0;  // bytes, one layer
@@ -29,4 +29,4 @@ double modelled_forward_flops(const AttentionSpec& spec, int64_t B, int64_t H, i
 // sparsified keys are `base` rows per head whatever N: (base, 1), (4*base, 4), (N, N/base).
 AttentionSpec constant_ratio_patterns(int64_t N, int64_t base);
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

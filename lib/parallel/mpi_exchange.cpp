@@ -1,13 +1,13 @@
-#include "dist/mpi_exchange.hpp"
+#include "parallel/mpi_exchange.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 
 #include "core/error.hpp"
-#include "dist/mpi_session.hpp"
+#include "parallel/mpi_session.hpp"
 
-namespace ln::dist {
+namespace ln::parallel {
 
 namespace {
 double now_s() {
@@ -21,7 +21,7 @@ void wait_all(std::vector<MPI_Request>& requests, const char* what) {
   if (requests.empty()) return;
   LN_CHECK(
       MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE) == MPI_SUCCESS,
-      "[dist] ", what, " failed in MPI_Waitall");
+      "[parallel] ", what, " failed in MPI_Waitall");
   requests.clear();
 }
 
@@ -33,7 +33,7 @@ void post(std::vector<MPI_Request>& requests, bool send, float* data, int64_t co
     const int rc =
         send ? MPI_Isend(data + at, n, MPI_FLOAT, peer, static_cast<int>(tag), comm, &requests.back())
              : MPI_Irecv(data + at, n, MPI_FLOAT, peer, static_cast<int>(tag), comm, &requests.back());
-    LN_CHECK(rc == MPI_SUCCESS, "[dist] MPI_I", send ? "send" : "recv", " to rank ", peer, " failed");
+    LN_CHECK(rc == MPI_SUCCESS, "[parallel] MPI_I", send ? "send" : "recv", " to rank ", peer, " failed");
   }
 }
 }  // namespace
@@ -116,4 +116,4 @@ void MpiSequenceExchange::segment_reduce_scatter(const float* pieces, float* min
   std::memcpy(mine, sum.data(), count * sizeof(float));
 }
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

@@ -1,11 +1,11 @@
-#include "dist/comm_plot.hpp"
+#include "parallel/comm_plot.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/svg_plot.hpp"
 
-namespace ln::dist {
+namespace ln::parallel {
 
 std::string comm_model_svg(const std::vector<CommPoint>& points, const std::string& subtitle) {
   const int W = 760, H = 440;
@@ -54,4 +54,4 @@ std::string comm_model_svg(const std::vector<CommPoint>& points, const std::stri
   return svg.finish();
 }
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

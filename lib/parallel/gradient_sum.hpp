@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "core/tensor.hpp"
-#include "dist/process_grid.hpp"
+#include "parallel/process_grid.hpp"
 
-namespace ln::dist {
+namespace ln::parallel {
 
 class GradientSum {
  public:
@@ -35,4 +35,4 @@ class GradientSum {
   double seconds_ = 0;
 };
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

@@ -1,4 +1,4 @@
-#include "dist/process_grid.hpp"
+#include "parallel/process_grid.hpp"
 
 #include <mpi.h>
 
@@ -9,10 +9,10 @@
 #include <map>
 
 #include "core/error.hpp"
-#include "dist/mpi_exchange.hpp"
-#include "dist/mpi_session.hpp"
+#include "parallel/mpi_exchange.hpp"
+#include "parallel/mpi_session.hpp"
 
-namespace ln::dist {
+namespace ln::parallel {
 
 namespace {
 int g_symmetric = 0;
@@ -40,8 +40,8 @@ struct ProcessGrid::Comms {
 ProcessGrid::ProcessGrid(int64_t sequence) : sequence_(sequence), comms_(std::make_unique<Comms>()) {
   SymmetricErrorScope symmetric;
   LN_CHECK(sequence >= 1, "parallel.sequence is ", sequence, "; use 1 or more ranks per sequence");
-  world_rank_ = dist::world_rank();
-  world_size_ = dist::world_size();
+  world_rank_ = parallel::world_rank();
+  world_size_ = parallel::world_size();
   LN_CHECK(sequence == 1 || mpi_active(), "parallel.sequence = ", sequence,
            " needs a launch by mpirun, but longnet runs as one process; use mpirun -np ", sequence,
            " longnet ... (or parallel.sequence: 1)");
@@ -69,7 +69,7 @@ void ProcessGrid::sum_world(double* values, int64_t n) {
   const double t0 = now_s();
   LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) ==
                MPI_SUCCESS,
-           "[dist] MPI_Allreduce of ", n, " values failed");
+           "[parallel] MPI_Allreduce of ", n, " values failed");
   comms_->gradient_stats.seconds += now_s() - t0;
   comms_->gradient_stats.bytes_sent += n * 8;
   comms_->gradient_stats.bytes_recv += n * 8;
@@ -91,7 +91,7 @@ void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
       float* p = const_cast<float*>(grads[first].data());
       LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, p, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) ==
                    MPI_SUCCESS,
-               "[dist] gradient all-reduce failed");
+               "[parallel] gradient all-reduce failed");
     } else {
       bucket.resize(static_cast<size_t>(n));
       int64_t at = 0;
@@ -101,7 +101,7 @@ void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
       }
       LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, bucket.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM,
                              MPI_COMM_WORLD) == MPI_SUCCESS,
-               "[dist] gradient all-reduce failed");
+               "[parallel] gradient all-reduce failed");
       at = 0;
       for (size_t i = first; i < last; ++i) {
         std::memcpy(const_cast<float*>(grads[i].data()), bucket.data() + at,
@@ -120,4 +120,4 @@ void ProcessGrid::barrier() {
   if (world_size_ > 1) MPI_Barrier(MPI_COMM_WORLD);
 }
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

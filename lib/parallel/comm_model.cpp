@@ -1,8 +1,8 @@
-#include "dist/comm_model.hpp"
+#include "parallel/comm_model.hpp"
 
 #include <algorithm>
 
-namespace ln::dist {
+namespace ln::parallel {
 
 RankTraffic modelled_traffic(const AttentionSpec& spec, int64_t B, int64_t H, int64_t D, int64_t N, int64_t P,
                              int64_t R) {
@@ -44,4 +44,4 @@ AttentionSpec constant_ratio_patterns(int64_t N, int64_t base) {
   return s;
 }
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

@@ -1,4 +1,4 @@
-#include "dist/gradient_sum.hpp"
+#include "parallel/gradient_sum.hpp"
 
 #include <mpi.h>
 
@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 
-namespace ln::dist {
+namespace ln::parallel {
 
 namespace {
 double now_s() {
@@ -46,11 +46,11 @@ void GradientSum::launch() {
   Bucket& b = buckets_.back();
   if (b.launched || b.data.empty()) return;
   const double t0 = now_s();
-  LN_CHECK(b.data.size() < (size_t{1} << 31), "[dist] a gradient bucket of ", b.data.size(),
+  LN_CHECK(b.data.size() < (size_t{1} << 31), "[parallel] a gradient bucket of ", b.data.size(),
            " floats is too large for one MPI call");
   LN_CHECK(MPI_Iallreduce(MPI_IN_PLACE, b.data.data(), static_cast<int>(b.data.size()), MPI_FLOAT, MPI_SUM,
                           MPI_COMM_WORLD, &b.request) == MPI_SUCCESS,
-           "[dist] gradient all-reduce failed to start");
+           "[parallel] gradient all-reduce failed to start");
   b.launched = true;
   CommStats& stats = grid_.gradient_stats();
   stats.bytes_sent += static_cast<int64_t>(b.data.size()) * 4;
@@ -72,7 +72,8 @@ void GradientSum::finish() {
   const double t0 = now_s();
   for (Bucket& b : buckets_) {
     if (b.request != MPI_REQUEST_NULL)
-      LN_CHECK(MPI_Wait(&b.request, MPI_STATUS_IGNORE) == MPI_SUCCESS, "[dist] gradient all-reduce failed");
+      LN_CHECK(MPI_Wait(&b.request, MPI_STATUS_IGNORE) == MPI_SUCCESS,
+               "[parallel] gradient all-reduce failed");
     size_t at = 0;
     for (Tensor& g : b.grads) {
       std::memcpy(g.data(), b.data.data() + at, g.numel() * sizeof(float));
@@ -84,4 +85,4 @@ void GradientSum::finish() {
   seconds_ = 0;
 }
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

@@ -7,11 +7,11 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
-#include "dist_test_util.hpp"
 #include "ops/attention.hpp"
 #include "ops/sequence_parallel_attention.hpp"
+#include "parallel/mpi_session.hpp"
+#include "parallel/process_grid.hpp"
+#include "parallel_test_util.hpp"
 
 using namespace ln;
 using namespace ln::test;
@@ -42,7 +42,7 @@ Grads run(const Var& q, const Var& k, const Var& v, Var out, const std::vector<f
 }
 
 void check_case(int64_t P, const AttentionSpec& spec) {
-  dist::ProcessGrid grid(P);
+  parallel::ProcessGrid grid(P);
   const int64_t B = 2, H = 4, N = 64, D = 8, l = N / P, R = grid.sequence_rank();
   // The same whole-sequence inputs on every rank; data-parallel replicas use other data.
   const uint64_t seed = 100 + 7 * static_cast<uint64_t>(grid.data_rank());
@@ -76,7 +76,7 @@ std::vector<int64_t> sequence_sizes(int64_t world) {
 }  // namespace
 
 TEST_CASE("sequence-parallel attention equals the single-process op, forward and every input gradient") {
-  const int64_t world = dist::ProcessGrid(1).world_size();
+  const int64_t world = parallel::ProcessGrid(1).world_size();
   if (world == 1)
     MESSAGE("one rank: only the P = 1 path runs; ctest runs this binary under mpirun -np 2 and 4");
   for (int64_t P : sequence_sizes(world))
@@ -87,7 +87,7 @@ TEST_CASE("sequence-parallel attention equals the single-process op, forward and
 }
 
 TEST_CASE("a segment of 3 ranks at P = 4: the last, short segment is one rank alone") {
-  const int64_t world = dist::ProcessGrid(1).world_size();
+  const int64_t world = parallel::ProcessGrid(1).world_size();
   if (world % 4 != 0) return;
   for (bool causal : {true, false}) {
     // N = 64, l = 16: w = 48 groups ranks {0, 1, 2} and {3}; its last segment [48, 64) is short.
@@ -99,7 +99,7 @@ TEST_CASE("a segment of 3 ranks at P = 4: the last, short segment is one rank al
 }
 
 TEST_CASE("a bad grid or a sequence that does not split gives one clear line") {
-  const int64_t world = dist::ProcessGrid(1).world_size();
+  const int64_t world = parallel::ProcessGrid(1).world_size();
   auto message_of = [](auto&& fn) {
     try {
       fn();
@@ -108,9 +108,10 @@ TEST_CASE("a bad grid or a sequence that does not split gives one clear line") {
     }
     return std::string();
   };
-  const std::string grid_error = message_of([&] { dist::ProcessGrid grid(world + 1); });
-  CHECK(grid_error.find(!dist::mpi_active() ? "needs a launch by mpirun"
-                                            : "is not a multiple of parallel.sequence") != std::string::npos);
+  const std::string grid_error = message_of([&] { parallel::ProcessGrid grid(world + 1); });
+  CHECK(grid_error.find(!parallel::mpi_active()
+                            ? "needs a launch by mpirun"
+                            : "is not a multiple of parallel.sequence") != std::string::npos);
 
   AttentionSpec spec = make_spec(true, HeadOffset::mod, PositionKind::none);
   CHECK(message_of([&] { check_sequence_split(spec, 64, 4); }).empty());

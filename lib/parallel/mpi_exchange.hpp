@@ -9,10 +9,10 @@
 #include <map>
 #include <vector>
 
-#include "dist/process_grid.hpp"
 #include "kernels/sequence_exchange.hpp"
+#include "parallel/process_grid.hpp"
 
-namespace ln::dist {
+namespace ln::parallel {
 
 class MpiSequenceExchange final : public SequenceExchange {
  public:
@@ -35,4 +35,4 @@ class MpiSequenceExchange final : public SequenceExchange {
   CommStats stats_;
 };
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace ln::dist {
+namespace ln::parallel {
 
 struct CommPoint {
   int64_t ranks = 0, seq = 0;
@@ -17,4 +17,4 @@ struct CommPoint {
 // A self-contained SVG document (log2 x: N, log10 y: bytes).
 std::string comm_model_svg(const std::vector<CommPoint>& points, const std::string& subtitle);
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

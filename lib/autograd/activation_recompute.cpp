@@ -1,4 +1,4 @@
-#include "autograd/checkpoint.hpp"
+#include "autograd/activation_recompute.hpp"
 
 #include <algorithm>
 #include <cstring>

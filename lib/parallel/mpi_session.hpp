@@ -1,11 +1,11 @@
 #pragma once
 // MPI's lifetime for one process. longnet starts MPI only when a launcher (mpirun) started it:
-// run plainly, it is a world of one and never touches MPI, exactly as before lib/dist existed.
+// run plainly, it is a world of one and never touches MPI, exactly as before lib/parallel existed.
 // Create the session after the OpenMP re-exec (core/threading): exec keeps the environment
 // mpirun gave the process, and MPI_Init must run in the final process image.
 #include <cstdint>
 
-namespace ln::dist {
+namespace ln::parallel {
 
 class MpiSession {
  public:
@@ -26,4 +26,4 @@ int64_t world_size();  // 1 without MPI
 // blocked in a collective and would wait forever). Does nothing without MPI or with one rank.
 void abort_world(int code);
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
-#include "dist_test_util.hpp"
+#include "parallel/mpi_session.hpp"
+#include "parallel/process_grid.hpp"
+#include "parallel_test_util.hpp"
 #include "run/safetensors.hpp"
 #include "support/temp_dir.hpp"
 #include "train/metrics_log.hpp"
@@ -28,7 +28,7 @@ namespace {
 
 // Every rank gets rank 0's string (a temporary directory made by rank 0).
 std::string from_root(std::string text) {
-  if (!dist::mpi_active()) return text;
+  if (!parallel::mpi_active()) return text;
   int n = static_cast<int>(text.size());
   MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
   text.resize(static_cast<size_t>(n));
@@ -114,10 +114,10 @@ void check_same_run(const std::string& got, const std::string& want) {
 TEST_CASE(
     "3 training steps on every data x sequence grid equal the single-process run, and resume across world "
     "sizes") {
-  const int64_t world = dist::world_size();
+  const int64_t world = parallel::world_size();
   std::unique_ptr<TempDir> owned;
   std::string dir;
-  if (dist::world_rank() == 0) {
+  if (parallel::world_rank() == 0) {
     owned = std::make_unique<TempDir>();
     dir = owned->path().string();
     write_corpus(dir + "/corpus", "doc", 6, 200, 3);
@@ -149,12 +149,12 @@ TEST_CASE(
       c.train.recompute = parse_recompute(mode);
       TrainResult result = train(c, TrainOptions{"never", true, 0});
       CHECK(result.step == 3);
-      dist::ProcessGrid(1).barrier();
-      if (dist::world_rank() == 0) {
+      parallel::ProcessGrid(1).barrier();
+      if (parallel::world_rank() == 0) {
         INFO("grid ", world / P, " x ", P, ", recompute ", mode);
         check_same_run(c.train.out_dir, single);
       }
-      dist::ProcessGrid(1).barrier();
+      parallel::ProcessGrid(1).barrier();
     }
   }
   if (world > 1) {
@@ -164,14 +164,14 @@ TEST_CASE(
     c.train.steps = 4;
     c.parallel.sequence = world;
     c.train.out_dir = dir + "/resumed";
-    if (dist::world_rank() == 0) fs::copy(single, c.train.out_dir, fs::copy_options::recursive);
-    dist::ProcessGrid(1).barrier();
+    if (parallel::world_rank() == 0) fs::copy(single, c.train.out_dir, fs::copy_options::recursive);
+    parallel::ProcessGrid(1).barrier();
     c.tokenizer.model = "";
     // A run folder owns its config: a longer schedule is asked for with --set; parallel.* is
     // how the run is launched, never compared.
     train(c, TrainOptions{"auto", true, 0, {"train.steps=4"}});
-    dist::ProcessGrid(1).barrier();
-    if (dist::world_rank() == 0) {
+    parallel::ProcessGrid(1).barrier();
+    if (parallel::world_rank() == 0) {
       Config ref = tiny_config(dir, "single");
       ref.train.steps = 4;
       write_file(dir + "/single4.yaml", config_to_yaml(ref));
@@ -189,6 +189,6 @@ TEST_CASE(
         CHECK(relative_error(a[i].second, b[i].second) < (rounding_only ? 1e-4 : 1e-5));
       }
     }
-    dist::ProcessGrid(1).barrier();
+    parallel::ProcessGrid(1).barrier();
   }
 }

@@ -11,7 +11,7 @@
 #include "core/tensor.hpp"
 #include "kernels/sequence_exchange.hpp"
 
-namespace ln::dist {
+namespace ln::parallel {
 
 // Bytes this rank sent and received and the wall time it spent inside communication calls.
 struct CommStats {
@@ -68,4 +68,4 @@ class SymmetricErrorScope {
 // True inside a SymmetricErrorScope, or after an error has propagated out of one.
 bool errors_are_symmetric();
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

@@ -1,4 +1,4 @@
-#include "dist/mpi_session.hpp"
+#include "parallel/mpi_session.hpp"
 
 #include <mpi.h>
 
@@ -6,7 +6,7 @@
 
 #include "core/error.hpp"
 
-namespace ln::dist {
+namespace ln::parallel {
 
 namespace {
 bool g_active = false;
@@ -60,4 +60,4 @@ void abort_world(int code) {
   if (g_active && world_size() > 1) MPI_Abort(MPI_COMM_WORLD, code);
 }
 
-}  // namespace ln::dist
+}  // namespace ln::parallel

@@ -2,8 +2,8 @@
 // token exactly as one process does, windows that do not split included (they run whole).
 #include <doctest/doctest.h>
 
-#include "dist/process_grid.hpp"
-#include "dist_test_util.hpp"
+#include "parallel/process_grid.hpp"
+#include "parallel_test_util.hpp"
 #include "score/perplexity.hpp"
 #include "score/windows.hpp"
 
@@ -11,7 +11,7 @@ using namespace ln;
 using namespace ln::test;
 
 TEST_CASE("sequence-parallel evaluation returns the single-process per-token losses") {
-  const int64_t world = dist::ProcessGrid(1).world_size();
+  const int64_t world = parallel::ProcessGrid(1).world_size();
   ModelSpec spec;
   spec.vocab_size = 29;
   spec.d_model = 16;
@@ -31,7 +31,7 @@ TEST_CASE("sequence-parallel evaluation returns the single-process per-token los
   const StreamResult single = evaluate_stream(model, tokens, windows, 2);
   for (int64_t P = 2; P <= world; ++P) {
     if (world % P != 0) continue;
-    dist::ProcessGrid grid(P);
+    parallel::ProcessGrid grid(P);
     const StreamResult split = evaluate_stream(model, tokens, windows, 2, {}, &grid.sequence());
     INFO("P = ", P, " rank ", grid.world_rank());
     CHECK(split.loss.tokens() == single.loss.tokens());

@@ -3,31 +3,31 @@
 // the busiest rank's bytes stay flat as N and P grow together.
 #include <doctest/doctest.h>
 
-#include "dist/comm_model.hpp"
-#include "dist/process_grid.hpp"
-#include "dist_test_util.hpp"
 #include "ops/sequence_parallel_attention.hpp"
+#include "parallel/comm_model.hpp"
+#include "parallel/process_grid.hpp"
+#include "parallel_test_util.hpp"
 
 using namespace ln;
 using namespace ln::test;
 
 TEST_CASE("measured bytes per rank equal the analytic model") {
-  const int64_t world = dist::ProcessGrid(1).world_size();
+  const int64_t world = parallel::ProcessGrid(1).world_size();
   for (int64_t P = 2; P <= world; ++P) {
     if (world % P != 0) continue;
     for (bool causal : {true, false}) {
-      dist::ProcessGrid grid(P);
+      parallel::ProcessGrid grid(P);
       const int64_t B = 1, H = 2, D = 4, l = 32, N = P * l, R = grid.sequence_rank();
-      AttentionSpec spec = dist::constant_ratio_patterns(N, 8);
+      AttentionSpec spec = parallel::constant_ratio_patterns(N, 8);
       spec.causal = causal;
       Var q(Tensor::from(same_random(B * H * l * D, 1 + R), {B, H, l, D}), true);
       Var k(Tensor::from(same_random(B * H * l * D, 2 + R), {B, H, l, D}), true);
       Var v(Tensor::from(same_random(B * H * l * D, 3 + R), {B, H, l, D}), true);
-      dist::CommStats& stats = grid.sequence_stats();
+      parallel::CommStats& stats = grid.sequence_stats();
       Var o = sequence_parallel_attention(q, k, v, spec, grid.sequence());
-      const dist::CommStats fwd = stats;
+      const parallel::CommStats fwd = stats;
       o.backward(Tensor::full(o.shape(), 1.f));
-      const dist::RankTraffic want = dist::modelled_traffic(spec, B, H, D, N, P, R);
+      const parallel::RankTraffic want = parallel::modelled_traffic(spec, B, H, D, N, P, R);
       INFO("P = ", P, " rank ", R, " causal ", causal);
       CHECK(fwd.bytes_sent == want.fwd_sent);
       CHECK(fwd.bytes_recv == want.fwd_recv);
@@ -45,8 +45,8 @@ TEST_CASE("with w/r constant the busiest rank's traffic is flat as N and P grow 
   int64_t previous = 0;
   for (int64_t P = 2; P <= 4096; P *= 2) {
     const int64_t N = P * 262144;
-    const AttentionSpec spec = dist::constant_ratio_patterns(N, 8192);
-    const auto last = dist::modelled_traffic(spec, 1, 4, 64, N, P, P - 1);
+    const AttentionSpec spec = parallel::constant_ratio_patterns(N, 8192);
+    const auto last = parallel::modelled_traffic(spec, 1, 4, 64, N, P, P - 1);
     CHECK(last.fwd_recv == (P - 1) * (16 * 1024 * 1024 / P));  // (P-1)/P * 16 MiB
     CHECK(last.fwd_recv < 16 * 1024 * 1024);
     CHECK(last.fwd_recv >= previous);
