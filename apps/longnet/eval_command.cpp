@@ -6,11 +6,11 @@
 #include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "core/precision.hpp"
 #include "data/corpus.hpp"
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
 #include "eval/extend_patterns.hpp"
-#include "ops/precision.hpp"
 #include "parallel/mpi_session.hpp"
 #include "parallel/process_grid.hpp"
 #include "run/trained_model.hpp"
@@ -67,12 +67,12 @@ ln::app::RegisterCommand reg{
            "the context, so a model trained at N attends over a longer prompt (eval/extend_patterns.hpp)");
        cmd.add_option("--precision", args->precision,
                       "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
-           ->check(CLI::IsMember({"fp32", "bf16"}))
+           ->check(CLI::IsMember(ln::enum_names(ln::kPrecisionNames)))
            ->capture_default_str();
        cmd.add_option("--set", args->overrides,
                       "parallel.sequence=P: split each window over P ranks (launch with mpirun -np P)");
        return [args] {
-         ln::PrecisionScope precision(ln::parse_precision(args->precision));
+         args->settings.precision = ln::parse_precision(args->precision);  // passed to the scorer
          {
            ln::parallel::SymmetricErrorScope symmetric;  // every rank parses the same flags
            for (const std::string& o : args->overrides) {

@@ -39,7 +39,7 @@ Tensor copy_rows_of(const Tensor& t, int64_t r0, int64_t r1, int64_t width) {
 Var chunked_rows(const VarFn& fn, const Var& x, int64_t chunk, const char* name) {
   LN_CHECK(x.defined() && x.ndim() >= 1, "[", name, "] input must be (..., C)");
   LN_CHECK(chunk >= 1, "[", name, "] chunk is ", chunk, " rows; it must be at least 1");
-  LN_CHECK(x.value().dtype() == DType::f32, "[", name, "] input must be f32");
+  LN_CHECK(x.value().dtype() == Precision::fp32, "[", name, "] input must be f32");
   const int64_t width = x.dim(-1);
   const int64_t rows = width > 0 ? x.numel() / width : 0;
   const bool record = grad_enabled() && x.requires_grad();

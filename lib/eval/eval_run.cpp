@@ -172,7 +172,7 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
             work_done = before + done;
             progress.update(work_done, so_far.mean_loss());
           },
-          &grid.sequence());
+          &grid.sequence(), settings.precision);
       method.all.loss.merge(file.result.loss);
       method.all.by_position.merge(file.result.by_position);
       method.all.windows += file.result.windows;

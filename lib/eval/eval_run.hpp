@@ -25,6 +25,7 @@ struct EvalSettings {
   std::string by_position;        // output prefix for PREFIX.json / PREFIX.svg; empty: none
   bool progress = true;           // progress line on stderr
   int64_t sequence_parallel = 1;  // parallel.sequence: ranks that split each window (mpirun)
+  Precision precision = Precision::fp32;  // of the model's products (--precision)
 };
 
 struct FileResult {

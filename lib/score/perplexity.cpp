@@ -31,8 +31,8 @@ bool splits(const LanguageModel& model, SequenceExchange* sequence, int64_t T) {
 // on_row(window index, row j, loss) for every scored row.
 template <typename OnRow>
 void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
-                 const std::vector<EvalWindow>& windows, size_t first, size_t count, OnRow&& on_row,
-                 SequenceExchange* sequence = nullptr) {
+                 const std::vector<EvalWindow>& windows, size_t first, size_t count, Precision precision,
+                 OnRow&& on_row, SequenceExchange* sequence = nullptr) {
   const int64_t B = static_cast<int64_t>(count), T = windows[first].length;
   std::vector<int32_t> ids(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
   for (int64_t b = 0; b < B; ++b) {
@@ -46,7 +46,7 @@ void score_batch(const LanguageModel& model, const std::vector<int32_t>& tokens,
   }
   // The head runs in row chunks: no (B*T, V) logits, so one window can be 1M tokens long.
   ForwardOptions fwd;
-  fwd.precision = matmul_precision();  // the caller's (longnet eval --precision)
+  fwd.precision = precision;
   std::vector<float> row_loss(static_cast<size_t>(B * T));
   if (splits(model, sequence, T)) {
     // This rank's slice of every window, then everyone's row losses: (P, B, l) -> (B, T).
@@ -103,7 +103,8 @@ size_t batch_end(const std::vector<EvalWindow>& windows, size_t i, int64_t batch
 
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
                              const std::vector<EvalWindow>& windows, int64_t batch,
-                             const EvalProgressFn& progress, SequenceExchange* sequence) {
+                             const EvalProgressFn& progress, SequenceExchange* sequence,
+                             Precision precision) {
   check_windows(tokens, windows, batch, model.spec().vocab_size);
   StreamResult result;
   struct Sums {
@@ -116,7 +117,7 @@ StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32
     std::vector<Sums> total(end - i);
     std::vector<std::vector<Sums>> buckets(end - i);
     score_batch(
-        model, tokens, windows, i, end - i,
+        model, tokens, windows, i, end - i, precision,
         [&](size_t w, int64_t j, float loss) {
           const double l = loss;
           Sums& t = total[w - i];
@@ -143,12 +144,13 @@ StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32
 }
 
 std::vector<double> stream_token_losses(const LanguageModel& model, const std::vector<int32_t>& tokens,
-                                        const std::vector<EvalWindow>& windows, int64_t batch) {
+                                        const std::vector<EvalWindow>& windows, int64_t batch,
+                                        Precision precision) {
   check_windows(tokens, windows, batch, model.spec().vocab_size);
   std::vector<double> losses(tokens.empty() ? 0 : tokens.size() - 1, std::nan(""));
   for (size_t i = 0; i < windows.size();) {
     const size_t end = batch_end(windows, i, batch);
-    score_batch(model, tokens, windows, i, end - i, [&](size_t w, int64_t j, float loss) {
+    score_batch(model, tokens, windows, i, end - i, precision, [&](size_t w, int64_t j, float loss) {
       losses[static_cast<size_t>(windows[w].begin + j)] = loss;  // prediction begin + j + 1
     });
     i = end;

@@ -13,6 +13,7 @@
 
 #include "kernels/sequence_exchange.hpp"
 #include "nn/language_model.hpp"
+#include "ops/precision.hpp"
 #include "score/loss_stats.hpp"
 #include "score/windows.hpp"
 
@@ -37,14 +38,19 @@ using EvalProgressFn = std::function<void(int64_t input_tokens_done, const LossS
 // arguments; each window whose length splits over the group (check_sequence_split) is run as
 // P slices, one per rank, and the per-token losses are gathered, so every rank returns the same
 // result. Windows that do not split run whole on every rank.
+//
+// precision: of the model's products (eval --precision); by default the caller's thread's
+// (ops/precision.hpp).
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
                              const std::vector<EvalWindow>& windows, int64_t batch,
-                             const EvalProgressFn& progress = {}, SequenceExchange* sequence = nullptr);
+                             const EvalProgressFn& progress = {}, SequenceExchange* sequence = nullptr,
+                             Precision precision = matmul_precision());
 
 // Per-prediction losses in stream order (index t-1 holds prediction t), each scored by the
 // window that scores it; for tests and tools that want the raw numbers.
 std::vector<double> stream_token_losses(const LanguageModel& model, const std::vector<int32_t>& tokens,
-                                        const std::vector<EvalWindow>& windows, int64_t batch);
+                                        const std::vector<EvalWindow>& windows, int64_t batch,
+                                        Precision precision = matmul_precision());
 
 // Refuses (ln::Error naming --context) a context the model's attention cannot run: XPOS's decay
 // factors must stay inside fp32 over a whole segment (dilated) or sequence (dense, sparse).
