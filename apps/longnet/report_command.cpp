@@ -5,7 +5,7 @@
 
 #include "command_registry.hpp"
 #include "core/file_io.hpp"
-#include "eval/paper_report.hpp"
+#include "report/paper_report.hpp"
 
 namespace {
 

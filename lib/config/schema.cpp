@@ -253,7 +253,7 @@ std::vector<ConfigKey> build_schema() {
   // tokenizer
   k.push_back(text(LN_KEY(tokenizer, model), true,
                    "SentencePiece model file; empty: train one into the run dir from data.train"));
-  k.push_back(choice(LN_KEY(tokenizer, type), {"bpe", "unigram"}, "SentencePiece algorithm when training"));
+  k.push_back(choice(LN_KEY(tokenizer, type), kTokenizerTypeNames, "SentencePiece algorithm when training"));
   k.push_back(integer(LN_KEY(tokenizer, vocab_size), 8, kMaxSize, "Vocabulary size when training"));
   k.push_back(boolean(LN_KEY(tokenizer, byte_fallback), "Unknown characters become UTF-8 byte pieces"));
   k.push_back(integer(LN_KEY(tokenizer, sample_sentences), 1, kMaxCount,

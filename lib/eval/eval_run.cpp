@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/number_format.hpp"
 #include "data/corpus.hpp"
 #include "eval/eval_progress.hpp"
 #include "eval/eval_text.hpp"
@@ -19,16 +20,10 @@ namespace ln {
 
 namespace {
 
-std::string list_text(const std::vector<int64_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
 std::string attention_text(const AttentionSpec& a) {
   std::string s = to_string(a.kind);
   if (a.kind == AttentionKind::dilated)
-    s += " segments " + list_text(a.segments) + " dilations " + list_text(a.dilations);
+    s += " segments " + format_int_list(a.segments) + " dilations " + format_int_list(a.dilations);
   if (a.kind == AttentionKind::sparse) {
     s += " block " + std::to_string(a.sparse_block) + " summary " + std::to_string(a.sparse_summary);
   }

@@ -2,10 +2,10 @@
 
 #include <iostream>
 
+#include "config/lr_schedule.hpp"
 #include "core/error.hpp"
 #include "ops/sequence_parallel_attention.hpp"
 #include "run/model_builder.hpp"
-#include "train/lr_schedule.hpp"
 #include "train/rank_agreement.hpp"
 #include "train/run_config.hpp"
 

@@ -5,7 +5,7 @@
 //   2. every rank reads that checkpoint (refusing non-finite weights or optimizer state);
 //   3. the config the run trains with: the given one for a new run; on resume the run's own
 //      with the accepted changes (run_config.hpp), which are printed, and the learning-rate
-//      anchor when they change the schedule (run/lr_anchor.hpp).
+//      anchor when they change the schedule (config/lr_schedule.hpp).
 // The sequence split of the config over the process grid is checked once
 // (check_sequence_grid): before the folder is touched when a config was given, else on the
 // config resolved here.
@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/lr_schedule.hpp"
 #include "parallel/process_grid.hpp"
 #include "run/checkpoint.hpp"
-#include "run/lr_anchor.hpp"
 #include "run/run_folder.hpp"
 #include "run/run_state.hpp"
 #include "train/trainer.hpp"

@@ -6,8 +6,10 @@
 #include <iostream>
 #include <optional>
 
+#include "config/lr_schedule.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
+#include "core/number_format.hpp"
 #include "core/threading.hpp"
 #include "nn/language_model.hpp"
 #include "parallel/process_grid.hpp"
@@ -15,7 +17,6 @@
 #include "run/trained_model.hpp"
 #include "train/adamw.hpp"
 #include "train/batch_source.hpp"
-#include "train/lr_schedule.hpp"
 #include "train/memory_estimate.hpp"
 #include "train/rank_agreement.hpp"
 #include "train/run_data.hpp"
@@ -192,7 +193,7 @@ void TrainSession::State::build_model_and_optimizer() {
   std::string remedies;
   if (tc.recompute != Recompute::blocks) {
     remedies += "train.recompute: blocks would need about " +
-                gib_text(estimate_with(Recompute::blocks, tc.precision).total()) + "; ";
+                format_gib(estimate_with(Recompute::blocks, tc.precision).total()) + "; ";
   }
   check_fits_in_memory(estimate, 0.9, remedies);
   model = std::make_unique<LanguageModel>(*spec, static_cast<uint64_t>(tc.seed));

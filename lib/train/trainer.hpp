@@ -6,7 +6,7 @@
 //   - it is locked for the whole call (run/run_folder.hpp): a second trainer is refused at once;
 //   - resume (auto) takes the newest intact checkpoint. Its config wins (run_config.hpp): a
 //     different model/data/tokenizer is refused; train.* changes need --set and continue the
-//     LR schedule from the current step (lr_schedule.hpp, LrAnchor);
+//     LR schedule from the current step (config/lr_schedule.hpp, LrAnchor);
 //   - a run already at train.steps is "finished": nothing is loaded or written;
 //   - when checkpoints exist but none verifies, nothing is touched: training refuses to start;
 //     otherwise damaged checkpoints are moved aside (damaged-step-N), never overwritten or

@@ -11,6 +11,7 @@
 #include <numbers>
 
 #include "config/config.hpp"
+#include "config/lr_schedule.hpp"
 #include "core/error.hpp"
 #include "run/checkpoint.hpp"
 #include "run/run_folder.hpp"
@@ -18,7 +19,6 @@
 #include "run/trained_model.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_run.hpp"
-#include "train/lr_schedule.hpp"
 #include "train/metrics_log.hpp"
 #include "train/trainer.hpp"
 

@@ -1,4 +1,4 @@
-#include "eval/paper_report.hpp"
+#include "report/paper_report.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
+#include "core/number_format.hpp"
 #include "core/svg_plot.hpp"
 
 namespace ln {
@@ -51,15 +52,6 @@ std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
-}
-
-std::string thousands(int64_t v) {
-  std::string s = std::to_string(v), out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
-  }
-  return out;
 }
 
 std::string ctx_label(int64_t c) {
@@ -193,57 +185,39 @@ std::string order_text(std::vector<std::pair<std::string, double>> v) {
   return s;
 }
 
-}  // namespace
-
-PaperReport build_paper_report(const PaperReportOptions& options) {
-  const std::string manifest = options.dir + "/paper.jsonl";
-  LN_CHECK(fs::exists(manifest), "report paper: ", manifest,
-           " does not exist; run make paper (it writes it)");
-  LN_CHECK(!options.contexts.empty(), "report paper: no contexts given");
-  PaperReport out;
-
+// DIR/paper.jsonl: the run line and one line per model.
+struct Manifest {
+  std::string path;
   JsonValue run;
   std::vector<JsonValue> models;
-  {
-    std::istringstream in(read_text(manifest));
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      JsonValue v = parse_json(line, manifest + " line " + std::to_string(n));
-      if (v.find("model"))
-        models.push_back(std::move(v));
-      else if (v.find("budget_minutes"))
-        run = std::move(v);
-    }
-  }
-  LN_CHECK(!models.empty(), "report paper: ", manifest, " names no model; run make paper");
+};
 
-  const std::string ev = options.dir + "/eval/";
+Manifest read_manifest(const std::string& dir) {
+  Manifest m;
+  m.path = dir + "/paper.jsonl";
+  std::istringstream in(read_text(m.path));
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    JsonValue v = parse_json(line, m.path + " line " + std::to_string(n));
+    if (v.find("model"))
+      m.models.push_back(std::move(v));
+    else if (v.find("budget_minutes"))
+      m.run = std::move(v);
+  }
+  LN_CHECK(!m.models.empty(), "report paper: ", m.path, " names no model; run make paper");
+  return m;
+}
+
+// Every measurement: per model a plain row and, when any was measured, an extended-patterns row.
+struct Table {
+  std::vector<int64_t> contexts;
   std::vector<Row> rows;
-  std::map<std::string, JsonValue*> info;
-  for (JsonValue& m : models) {
-    Row plain;
-    plain.model = plain.label = str(m, "model");
-    info[plain.model] = &m;
-    Row ext{plain.model, plain.model + ", extended patterns", true, {}};
-    bool any_ext = false;
-    for (int64_t c : options.contexts) {
-      const std::string base = ev + plain.model + ".c" + std::to_string(c);
-      Cell p = read_eval(base + ".json");
-      if (!p.present) out.missing.push_back(base + ".json");
-      Cell e = read_eval(base + ".ext.json");
-      any_ext = any_ext || e.present;
-      plain.cells.push_back(p);
-      ext.cells.push_back(e);
-    }
-    rows.push_back(plain);
-    if (any_ext) rows.push_back(ext);
-  }
 
-  // Per model: the facts any of its evals recorded.
-  auto first_cell = [&](const std::string& model) {
+  // The facts any of a model's plain evals recorded.
+  Cell first_cell(const std::string& model) const {
     for (const Row& r : rows) {
       if (r.model != model || r.extended) continue;
       for (const Cell& c : r.cells) {
@@ -251,94 +225,165 @@ PaperReport build_paper_report(const PaperReportOptions& options) {
       }
     }
     return Cell{};
-  };
+  }
+};
 
-  std::ostringstream md;
+Table read_table(const Manifest& manifest, const std::string& ev, const std::vector<int64_t>& contexts,
+                 std::vector<std::string>& missing) {
+  Table table;
+  table.contexts = contexts;
+  for (const JsonValue& m : manifest.models) {
+    Row plain;
+    plain.model = plain.label = str(m, "model");
+    Row ext{plain.model, plain.model + ", extended patterns", true, {}};
+    bool any_ext = false;
+    for (int64_t c : contexts) {
+      const std::string base = ev + plain.model + ".c" + std::to_string(c);
+      Cell p = read_eval(base + ".json");
+      if (!p.present) missing.push_back(base + ".json");
+      Cell e = read_eval(base + ".ext.json");
+      any_ext = any_ext || e.present;
+      plain.cells.push_back(p);
+      ext.cells.push_back(e);
+    }
+    table.rows.push_back(plain);
+    if (any_ext) table.rows.push_back(ext);
+  }
+  return table;
+}
+
+// The budget line and whether every measurement scores the same tokens.
+void write_header(std::ostringstream& md, const Manifest& manifest, const Table& table) {
   md << "# Does dilated attention pay off? (`make paper`)\n\n";
   md << "Issue 10: the paper's Table 2 on a CPU budget. Every number below was measured by this run "
         "(`longnet eval --json` files under `eval/`); a cell without a measurement says so.\n\n";
+  const JsonValue& run = manifest.run;
   if (run.find("budget_minutes")) {
-    md << "- Budget: " << fmt("%g", num(run, "budget_minutes", manifest)) << " min per model at a nominal "
-       << fmt("%g", num(run, "nominal_gflops", manifest))
-       << " GFLOP/s = " << fmt("%.3g", num(run, "budget_flops", manifest))
+    md << "- Budget: " << fmt("%g", num(run, "budget_minutes", manifest.path))
+       << " min per model at a nominal " << fmt("%g", num(run, "nominal_gflops", manifest.path))
+       << " GFLOP/s = " << fmt("%.3g", num(run, "budget_flops", manifest.path))
        << " training FLOPs per model (steps = budget / FLOPs per step, from `longnet flops`).\n";
     if (!str(run, "eval_files").empty()) md << "- Held-out documents: " << str(run, "eval_files") << "\n";
   }
-  {
-    std::vector<int64_t> counts;  // distinct scored-token counts over every measurement
-    for (const Row& r : rows) {
-      for (const Cell& c : r.cells) {
-        if (c.present && std::find(counts.begin(), counts.end(), c.tokens) == counts.end())
-          counts.push_back(c.tokens);
-      }
-    }
-    if (counts.size() == 1) {
-      md << "- Every model and context scores the same " << thousands(counts[0])
-         << " held-out tokens (non-overlapping windows of the context; each file its own stream).\n";
-    } else if (counts.size() > 1) {
-      md << "- **Warning:** the measurements score different numbers of tokens (";
-      for (size_t i = 0; i < counts.size(); ++i) md << (i ? ", " : "") << thousands(counts[i]);
-      md << "): the models do not share one tokenizer, so compare bits per byte, not perplexity.\n";
+  std::vector<int64_t> counts;  // distinct scored-token counts over every measurement
+  for (const Row& r : table.rows) {
+    for (const Cell& c : r.cells) {
+      if (c.present && std::find(counts.begin(), counts.end(), c.tokens) == counts.end())
+        counts.push_back(c.tokens);
     }
   }
-  md << "\n## Perplexity (± 1 standard error)\n\n| model | trained at |";
-  for (int64_t c : options.contexts) md << " " << ctx_label(c) << " |";
-  md << "\n| --- | ---: |";
-  for (size_t i = 0; i < options.contexts.size(); ++i) md << " ---: |";
+  if (counts.size() == 1) {
+    md << "- Every model and context scores the same " << format_thousands(counts[0])
+       << " held-out tokens (non-overlapping windows of the context; each file its own stream).\n";
+  } else if (counts.size() > 1) {
+    md << "- **Warning:** the measurements score different numbers of tokens (";
+    for (size_t i = 0; i < counts.size(); ++i) md << (i ? ", " : "") << format_thousands(counts[i]);
+    md << "): the models do not share one tokenizer, so compare bits per byte, not perplexity.\n";
+  }
+}
+
+// One cell of the perplexity or bits-per-byte table.
+std::string cell_text(const Table& table, const Row& r, size_t i, bool bpb) {
+  const Cell& c = r.cells[i];
+  if (c.present) return bpb ? fmt("%.3f", c.bpb) : fmt("%.2f", c.ppl) + " ± " + fmt("%.2f", c.ppl_se);
+  if (r.extended) {
+    const Cell base = table.first_cell(r.model);
+    if (base.present && table.contexts[i] <= base.train_seq_len) return "= plain";
+  }
+  return "not measured";
+}
+
+void write_context_columns(std::ostringstream& md, const Table& table, const char* rule) {
+  for (int64_t c : table.contexts) md << " " << ctx_label(c) << " |";
+  md << "\n" << rule;
+  for (size_t i = 0; i < table.contexts.size(); ++i) md << " ---: |";
   md << "\n";
-  auto cell_text = [&](const Row& r, size_t i, bool bpb) -> std::string {
-    const Cell& c = r.cells[i];
-    if (c.present) return bpb ? fmt("%.3f", c.bpb) : fmt("%.2f", c.ppl) + " ± " + fmt("%.2f", c.ppl_se);
-    if (r.extended) {
-      const Cell base = first_cell(r.model);
-      if (base.present && options.contexts[i] <= base.train_seq_len) return "= plain";
-    }
-    return "not measured";
-  };
-  for (const Row& r : rows) {
-    const Cell base = first_cell(r.model);
-    md << "| " << r.label << " | " << (base.present ? thousands(base.train_seq_len) : "?") << " |";
-    for (size_t i = 0; i < r.cells.size(); ++i) md << " " << cell_text(r, i, false) << " |";
+}
+
+void write_quality_tables(std::ostringstream& md, const Table& table) {
+  md << "\n## Perplexity (± 1 standard error)\n\n| model | trained at |";
+  write_context_columns(md, table, "| --- | ---: |");
+  for (const Row& r : table.rows) {
+    const Cell base = table.first_cell(r.model);
+    md << "| " << r.label << " | " << (base.present ? format_thousands(base.train_seq_len) : "?") << " |";
+    for (size_t i = 0; i < r.cells.size(); ++i) md << " " << cell_text(table, r, i, false) << " |";
     md << "\n";
   }
   md << "\n\"= plain\": at or below the training length the widest segment already covers the context, so "
         "`--extend-patterns` changes nothing.\n\n## Bits per byte\n\n| model |";
-  for (int64_t c : options.contexts) md << " " << ctx_label(c) << " |";
-  md << "\n| --- |";
-  for (size_t i = 0; i < options.contexts.size(); ++i) md << " ---: |";
-  md << "\n";
-  for (const Row& r : rows) {
+  write_context_columns(md, table, "| --- |");
+  for (const Row& r : table.rows) {
     md << "| " << r.label << " |";
-    for (size_t i = 0; i < r.cells.size(); ++i) md << " " << cell_text(r, i, true) << " |";
+    for (size_t i = 0; i < r.cells.size(); ++i) md << " " << cell_text(table, r, i, true) << " |";
     md << "\n";
   }
+}
 
+void write_compute(std::ostringstream& md, const Manifest& manifest, const Table& table) {
   md << "\n## Compute\n\nTraining FLOPs per step count the matmuls (3x forward) and the attention pairs each "
         "kind visits (3.5x forward), as `longnet flops` prints them; FLOPs spent = steps done x FLOPs per "
         "step.\n\n"
         "| model | attention | parameters | tokens / step | FLOPs / step | steps done (planned) | FLOPs "
         "spent | "
         "training wall time | eval time |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
-  for (const JsonValue& m : models) {
+  const std::string& where = manifest.path;
+  for (const JsonValue& m : manifest.models) {
     const std::string name = str(m, "model");
-    const Cell c = first_cell(name);
+    const Cell c = table.first_cell(name);
     double eval_seconds = 0;
-    for (const Row& r : rows) {
+    for (const Row& r : table.rows) {
       if (r.model == name) {
         for (const Cell& x : r.cells) eval_seconds += x.present ? x.seconds : 0;
       }
     }
-    const double per_step = num(m, "flops_per_step", manifest);
+    const double per_step = num(m, "flops_per_step", where);
     md << "| " << name << " | " << (c.present ? c.attention : "?") << " | "
-       << (c.present ? thousands(c.parameters) : "?") << " | "
-       << thousands(static_cast<int64_t>(num(m, "tokens_per_step", manifest))) << " | "
-       << fmt("%.3g", per_step) << " | " << (c.present ? thousands(c.step) : "?") << " ("
-       << thousands(static_cast<int64_t>(num(m, "steps_planned", manifest))) << ") | "
+       << (c.present ? format_thousands(c.parameters) : "?") << " | "
+       << format_thousands(static_cast<int64_t>(num(m, "tokens_per_step", where))) << " | "
+       << fmt("%.3g", per_step) << " | " << (c.present ? format_thousands(c.step) : "?") << " ("
+       << format_thousands(static_cast<int64_t>(num(m, "steps_planned", where))) << ") | "
        << (c.present ? fmt("%.3g", per_step * static_cast<double>(c.step)) : "?") << " | "
-       << duration(num(m, "train_seconds", manifest)) << " | " << duration(eval_seconds) << " |\n";
+       << duration(num(m, "train_seconds", where)) << " | " << duration(eval_seconds) << " |\n";
   }
+}
 
-  // The paper's ordering, as a hypothesis to check.
+// One row of the ordering table: the paper's order at this context (when it has one) beside
+// this run's, plain and with extended patterns.
+void write_ordering_row(std::ostringstream& md, const Table& table, size_t i) {
+  int paper_col = -1;
+  for (int k = 0; k < 3; ++k) {
+    if (table.contexts[i] == (int64_t{2048} << (2 * k))) paper_col = k;
+  }
+  std::vector<std::pair<std::string, double>> paper, plain, ext;
+  bool complete = true;
+  for (const PaperRow& p : kPaper) {
+    const Row* pr = nullptr;
+    const Row* er = nullptr;
+    for (const Row& r : table.rows) {
+      if (r.model == p.model) (r.extended ? er : pr) = &r;
+    }
+    if (paper_col >= 0) paper.emplace_back(p.model, p.ppl[paper_col]);
+    if (!pr || !pr->cells[i].present) {
+      complete = false;
+      continue;
+    }
+    plain.emplace_back(p.model, pr->cells[i].ppl);
+    const bool use_ext = er && er->cells[i].present;
+    ext.emplace_back(p.model, use_ext ? er->cells[i].ppl : pr->cells[i].ppl);
+  }
+  const std::string po = paper_col >= 0 ? order_text(paper) : "-";
+  md << "| " << ctx_label(table.contexts[i]) << " | " << po << " | ";
+  if (!complete) {
+    md << "not measured | - | not measured | - |\n";
+    return;
+  }
+  auto same = [&](const std::string& order) { return paper_col < 0 ? "-" : order == po ? "yes" : "no"; };
+  const std::string a = order_text(plain), b = order_text(ext);
+  md << a << " | " << same(a) << " | " << b << " | " << same(b) << " |\n";
+}
+
+// The paper's ordering, as a hypothesis to check.
+void write_ordering(std::ostringstream& md, const Table& table) {
   md << "\n## The paper's ordering, checked\n\nThe paper (Table 2): ";
   for (size_t k = 0; k < 3; ++k) {
     md << (k ? "; " : "") << kPaper[k].model << " " << fmt("%.2f", kPaper[k].ppl[0]) << " / "
@@ -349,51 +394,13 @@ PaperReport build_paper_report(const PaperReportOptions& options) {
         "| context | paper | this run | same order? | this run, LongNet with extended patterns | same order? "
         "|\n"
         "| --- | --- | --- | --- | --- | --- |\n";
-  for (size_t i = 0; i < options.contexts.size(); ++i) {
-    int paper_col = -1;
-    for (int k = 0; k < 3; ++k) {
-      if (options.contexts[i] == (int64_t{2048} << (2 * k))) paper_col = k;
-    }
-    std::vector<std::pair<std::string, double>> paper, plain, ext;
-    bool complete = true;
-    for (const PaperRow& p : kPaper) {
-      const Row* pr = nullptr;
-      const Row* er = nullptr;
-      for (const Row& r : rows) {
-        if (r.model == p.model) (r.extended ? er : pr) = &r;
-      }
-      if (paper_col >= 0) paper.emplace_back(p.model, p.ppl[paper_col]);
-      if (!pr || !pr->cells[i].present) {
-        complete = false;
-        continue;
-      }
-      plain.emplace_back(p.model, pr->cells[i].ppl);
-      const bool use_ext = er && er->cells[i].present;
-      ext.emplace_back(p.model, use_ext ? er->cells[i].ppl : pr->cells[i].ppl);
-    }
-    const std::string po = paper_col >= 0 ? order_text(paper) : "-";
-    md << "| " << ctx_label(options.contexts[i]) << " | " << po << " | ";
-    if (!complete) {
-      md << "not measured | - | not measured | - |\n";
-      continue;
-    }
-    const std::string a = order_text(plain), b = order_text(ext);
-    md << a << " | "
-       << (paper_col < 0 ? "-"
-           : a == po     ? "yes"
-                         : "no")
-       << " | " << b << " | "
-       << (paper_col < 0 ? "-"
-           : b == po     ? "yes"
-                         : "no")
-       << " |\n";
-  }
+  for (size_t i = 0; i < table.contexts.size(); ++i) write_ordering_row(md, table, i);
+}
 
-  // Loss by position at the largest context.
-  const int64_t cmax = *std::max_element(options.contexts.begin(), options.contexts.end());
-  std::vector<Curve> curves;
-  std::vector<int64_t> marks;
-  for (const Row& r : rows) {
+// Loss by position at the largest context: the curves, and the training lengths to mark.
+void read_curves(const Table& table, const std::string& ev, int64_t cmax, std::vector<Curve>& curves,
+                 std::vector<int64_t>& marks, std::vector<std::string>& missing) {
+  for (const Row& r : table.rows) {
     Curve c;
     c.label = r.label;
     c.dashed = r.extended;
@@ -402,13 +409,37 @@ PaperReport build_paper_report(const PaperReportOptions& options) {
     if (read_curve(path, c))
       curves.push_back(std::move(c));
     else if (!r.extended)
-      out.missing.push_back(path);
-    const Cell base = first_cell(r.model);
+      missing.push_back(path);
+    const Cell base = table.first_cell(r.model);
     if (!r.extended && base.present &&
         std::find(marks.begin(), marks.end(), base.train_seq_len) == marks.end()) {
       marks.push_back(base.train_seq_len);
     }
   }
+}
+
+}  // namespace
+
+PaperReport build_paper_report(const PaperReportOptions& options) {
+  const std::string manifest_path = options.dir + "/paper.jsonl";
+  LN_CHECK(fs::exists(manifest_path), "report paper: ", manifest_path,
+           " does not exist; run make paper (it writes it)");
+  LN_CHECK(!options.contexts.empty(), "report paper: no contexts given");
+  const Manifest manifest = read_manifest(options.dir);
+  PaperReport out;
+  const std::string ev = options.dir + "/eval/";
+  const Table table = read_table(manifest, ev, options.contexts, out.missing);
+
+  std::ostringstream md;
+  write_header(md, manifest, table);
+  write_quality_tables(md, table);
+  write_compute(md, manifest, table);
+  write_ordering(md, table);
+
+  const int64_t cmax = *std::max_element(options.contexts.begin(), options.contexts.end());
+  std::vector<Curve> curves;
+  std::vector<int64_t> marks;
+  read_curves(table, ev, cmax, curves, marks, out.missing);
   out.svg = render_curves(curves, cmax, marks);
   md << "\n## Loss by position (" << ctx_label(cmax)
      << " windows)\n\n![loss by position](loss_by_position.svg)\n\n"

@@ -1,8 +1,9 @@
-#include "train/lr_schedule.hpp"
+#include "config/lr_schedule.hpp"
 
 #include <cmath>
 #include <numbers>
 
+#include "config/config.hpp"
 #include "core/error.hpp"
 
 namespace ln {

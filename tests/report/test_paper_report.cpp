@@ -1,4 +1,4 @@
-// eval/paper_report: REPORT.md from a fixed, hand-written `make paper` folder.
+// report/paper_report: REPORT.md from a fixed, hand-written `make paper` folder.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "eval/paper_report.hpp"
+#include "report/paper_report.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
 

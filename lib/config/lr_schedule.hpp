@@ -1,5 +1,10 @@
 #pragma once
-// Learning-rate schedules: linear warm-up, then a decay to min_lr at total_steps.
+// Learning-rate schedules, in one home: the kinds (train.schedule) and their names, the
+// formulas, validation, and the anchor a resume keeps when the schedule changes (state.json,
+// run/run_state.hpp). Declared in lib/config, the lowest layer that needs them: the config schema
+// takes the kinds' names from here, lib/run stores the anchor, lib/train asks for the rate.
+//
+// Linear warm-up, then a decay to min_lr at total_steps.
 //
 // `step` is the 0-based index of the optimizer step about to be taken (the first update uses
 // learning_rate(0, s)). With W = warmup_steps, N = total_steps:
@@ -20,11 +25,25 @@
 #include <string>
 #include <vector>
 
-#include "config/config.hpp"
-#include "config/lr_schedule_kind.hpp"
-#include "run/lr_anchor.hpp"
+#include "core/enum_names.hpp"
 
 namespace ln {
+
+enum class LrScheduleKind { cosine, linear, polynomial, constant };
+// The names: the only list of them (core/enum_names.hpp), the default first.
+inline constexpr EnumName<LrScheduleKind> kLrScheduleKindNames[] = {
+    {"cosine", LrScheduleKind::cosine},
+    {"linear", LrScheduleKind::linear},
+    {"polynomial", LrScheduleKind::polynomial},
+    {"constant", LrScheduleKind::constant}};
+
+// Where a schedule changed on resume was anchored (learning_rate with an anchor, below).
+struct LrAnchor {
+  int64_t step = 0;  // the resumed step s0
+  double lr = 0;     // the learning rate the previous schedule gave at s0
+};
+
+struct TrainConfig;
 
 struct LrSchedule {
   LrScheduleKind kind = LrScheduleKind::cosine;
@@ -65,7 +84,7 @@ double learning_rate(int64_t step, const LrSchedule& schedule);
 //
 // So the LR at s0 equals the previous schedule's, and the new decay reaches min_lr at the new
 // train.steps. A later change anchors again, at its own step, on this continued curve.
-// (struct LrAnchor lives in run/lr_anchor.hpp: state.json records it.)
+// (struct LrAnchor above: state.json records it.)
 
 // learning_rate(step, schedule) when there is no anchor; the continued curve above otherwise
 // (ln::Error if step < anchor->step).

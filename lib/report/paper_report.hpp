@@ -14,6 +14,9 @@
 //                                      numbers are the extended ones by construction)
 //   DIR/eval/MODEL.cCONTEXT[.ext].pos.json  `--by-position` tables at the largest context
 // Outputs: the Markdown text (the caller writes DIR/REPORT.md) and DIR/loss_by_position.svg.
+//
+// lib/report holds reports over finished runs' outputs: it reads files, scores nothing, and sits
+// above the layers that measure (score, eval), needing only core.
 #include <cstdint>
 #include <string>
 #include <vector>
