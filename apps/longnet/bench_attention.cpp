@@ -100,7 +100,7 @@ double now_ms() {
 
 // Compares the kernel with the double reference at a small T; returns the worst relative error.
 double check_against_reference(const AttentionSpec& spec, int64_t heads, int64_t head_dim, int64_t T,
-                               AttentionPrecision precision) {
+                               Precision precision) {
   AttentionDims dims;
   dims.precision = precision;
   dims.batch = 1;
@@ -157,10 +157,11 @@ int run(const Options& opt) {
     LN_CHECK(opt.isa == "auto", "[bench attention] --isa is '", opt.isa,
              "'; valid values: auto, avx2, avx512");
 
-  LN_CHECK(opt.precision == "fp32" || opt.precision == "bf16", "[bench attention] --precision is '",
-           opt.precision, "'; valid values: fp32, bf16");
-  const bool bf16_mode = opt.precision == "bf16";
-  const AttentionPrecision precision = bf16_mode ? AttentionPrecision::bf16 : AttentionPrecision::fp32;
+  const auto chosen = enum_from_name(kPrecisionNames, opt.precision);
+  LN_CHECK(chosen, "[bench attention] --precision is '", opt.precision,
+           "'; valid values: ", enum_names_text(kPrecisionNames));
+  const Precision precision = *chosen;
+  const bool bf16_mode = precision == Precision::bf16;
 
   if (opt.matmul_reference > 0) {
     // The machine's matmul rate in this same run, in the same precision (fp32: oneDNN sgemm;
@@ -193,7 +194,7 @@ int run(const Options& opt) {
     std::cout << JsonObject()
                      .add("kind", "matmul_reference")
                      .add("m", m)
-                     .add("precision", opt.precision)
+                     .add("precision", precision_name(precision))
                      .add("ms", ms)
                      .add("gflops", flops / (ms * 1e6))
                      .add("cpu_ms", cms)
@@ -227,7 +228,7 @@ int run(const Options& opt) {
                        .add("head_dim", opt.head_dim)
                        .add("max_rel_error", err)
                        .add("isa", attention_isa_name())
-                       .add("precision", opt.precision)
+                       .add("precision", precision_name(precision))
                        .str()
                 << std::endl;
       if (!ok) return 1;
@@ -298,7 +299,7 @@ int run(const Options& opt) {
             .add("batch", opt.batch)
             .add("threads", threads())
             .add("isa", attention_isa_name())
-            .add("precision", opt.precision)
+            .add("precision", precision_name(precision))
             .add("bf16_dot", bf16_mode ? attention_bf16_dot_name() : "none")
             .add("repeats", opt.repeats)
             .add_raw("segments", join(spec.kind == AttentionKind::dilated ? segs : std::vector<int64_t>{}))

@@ -23,11 +23,11 @@
 #include "core/file_io.hpp"
 #include "core/json.hpp"
 #include "core/threading.hpp"
-#include "dist/comm_model.hpp"
-#include "dist/comm_plot.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
 #include "ops/sequence_parallel_attention.hpp"
+#include "parallel/comm_model.hpp"
+#include "parallel/comm_plot.hpp"
+#include "parallel/mpi_session.hpp"
+#include "parallel/process_grid.hpp"
 
 namespace ln::app {
 namespace {
@@ -67,18 +67,19 @@ JsonObject base_line(const Options& o, int64_t P, int64_t R, const char* pass, b
 }
 
 int run_model(const Options& o) {
-  std::vector<dist::CommPoint> points;
+  std::vector<parallel::CommPoint> points;
   for (int64_t P = 1; P <= o.max_ranks; P *= 2) {
     const int64_t N = P * o.tokens_per_rank, R = P - 1;
-    const AttentionSpec spec = dist::constant_ratio_patterns(N, o.ratio);
+    const AttentionSpec spec = parallel::constant_ratio_patterns(N, o.ratio);
     check_sequence_split(spec, N, P);
-    const dist::RankTraffic t = dist::modelled_traffic(spec, o.batch, o.heads, o.head_dim, N, P, R);
-    const double flops = dist::modelled_forward_flops(spec, o.batch, o.heads, o.head_dim, N, P);
+    const parallel::RankTraffic t = parallel::modelled_traffic(spec, o.batch, o.heads, o.head_dim, N, P, R);
+    const double flops = parallel::modelled_forward_flops(spec, o.batch, o.heads, o.head_dim, N, P);
     const double messages = static_cast<double>(P > 1 ? std::min<int64_t>(P - 1, R) : 0);
     // For contrast: the same segments' keys and values gathered whole (every r = 1).
     AttentionSpec whole = spec;
     std::fill(whole.dilations.begin(), whole.dilations.end(), 1);
-    const dist::RankTraffic dense = dist::modelled_traffic(whole, o.batch, o.heads, o.head_dim, N, P, R);
+    const parallel::RankTraffic dense =
+        parallel::modelled_traffic(whole, o.batch, o.heads, o.head_dim, N, P, R);
     points.push_back({P, N, static_cast<double>(t.fwd_recv), static_cast<double>(dense.fwd_recv)});
     for (int pass = 0; pass < 2; ++pass) {
       const int64_t sent = pass == 0 ? t.fwd_sent : t.bwd_sent, recv = pass == 0 ? t.fwd_recv : t.bwd_recv;
@@ -98,42 +99,42 @@ int run_model(const Options& o) {
     }
   }
   if (!o.svg.empty()) {
-    write_file_atomic(
-        o.svg, dist::comm_model_svg(points, std::to_string(o.tokens_per_rank) + " tokens per rank, w/r = " +
-                                                std::to_string(o.ratio) + ", H = " + std::to_string(o.heads) +
-                                                ", D = " + std::to_string(o.head_dim) + ", fp32, causal"));
+    write_file_atomic(o.svg, parallel::comm_model_svg(
+                                 points, std::to_string(o.tokens_per_rank) + " tokens per rank, w/r = " +
+                                             std::to_string(o.ratio) + ", H = " + std::to_string(o.heads) +
+                                             ", D = " + std::to_string(o.head_dim) + ", fp32, causal"));
   }
   return 0;
 }
 
 int run_measured(const Options& o) {
-  const int64_t P = dist::world_size();
-  dist::ProcessGrid grid(P);
+  const int64_t P = parallel::world_size();
+  parallel::ProcessGrid grid(P);
   const int64_t R = grid.sequence_rank(), l = o.tokens_per_rank, N = P * l;
   const int64_t B = o.batch, H = o.heads, D = o.head_dim;
-  const AttentionSpec spec = dist::constant_ratio_patterns(N, o.ratio);
+  const AttentionSpec spec = parallel::constant_ratio_patterns(N, o.ratio);
   {
-    dist::SymmetricErrorScope symmetric;
+    parallel::SymmetricErrorScope symmetric;
     check_sequence_split(spec, N, P);
   }
   const Shape shape{B, H, l, D};
   Var q(random_tensor(shape, 10 + R), true), k(random_tensor(shape, 20 + R), true),
       v(random_tensor(shape, 30 + R), true);
   Tensor seed = random_tensor(shape, 40 + R);
-  dist::CommStats& stats = grid.sequence_stats();
+  parallel::CommStats& stats = grid.sequence_stats();
   // Per pass: bytes sent, received, compute ms, comm ms (the median repeat's times).
   std::vector<std::vector<double>> runs;
   auto now = [] { return std::chrono::steady_clock::now(); };
   for (int rep = 0; rep <= o.repeats; ++rep) {  // repeat 0 warms up
     grid.barrier();
-    const dist::CommStats s0 = stats;
+    const parallel::CommStats s0 = stats;
     const auto t0 = now();
     Var out = sequence_parallel_attention(q, k, v, spec, grid.sequence());
     const auto t1 = now();
-    const dist::CommStats s1 = stats;
+    const parallel::CommStats s1 = stats;
     out.backward(seed);
     const auto t2 = now();
-    const dist::CommStats s2 = stats;
+    const parallel::CommStats s2 = stats;
     const double fwd_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
     const double bwd_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
     const double fwd_comm = (s1.seconds - s0.seconds) * 1e3, bwd_comm = (s2.seconds - s1.seconds) * 1e3;
@@ -152,7 +153,7 @@ int run_measured(const Options& o) {
   grid.sum_world(all.data(), static_cast<int64_t>(all.size()));
   if (!grid.is_root()) return 0;
   for (int64_t r = 0; r < P; ++r) {
-    const dist::RankTraffic want = dist::modelled_traffic(spec, B, H, D, N, P, r);
+    const parallel::RankTraffic want = parallel::modelled_traffic(spec, B, H, D, N, P, r);
     for (int pass = 0; pass < 2; ++pass) {
       const double* m = all.data() + r * 8 + pass * 4;
       const double total_ms = m[2] + m[3];

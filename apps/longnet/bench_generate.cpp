@@ -105,7 +105,7 @@ ln::app::RegisterCommand reg{
        cmd.add_option("--precision", args->precision,
                       "Products (linear layers, attention, the KV cache's decoding): fp32, or bf16 with "
                       "fp32 accumulation")
-           ->check(CLI::IsMember({"fp32", "bf16"}))
+           ->check(CLI::IsMember(ln::enum_names(ln::kPrecisionNames)))
            ->capture_default_str();
        return [args] {
          const BenchArgs& a = *args;

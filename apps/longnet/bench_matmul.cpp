@@ -1,6 +1,6 @@
 // `longnet bench matmul`: GFLOP/s of the oneDNN matmul kernel (kernels/matmul_dnnl.hpp) at
 // the model's GEMM shapes. One JSON object per (shape, dtype, layout) on stdout:
-//   {"bench":"matmul","m":4096,"k":256,"n":256,"dtype":"f32","layout":"nn","threads":2,
+//   {"bench":"matmul","m":4096,"k":256,"n":256,"dtype":"fp32","layout":"nn","threads":2,
 //    "ms":1.9,"ms_min":1.8,"gflops":282.1,"repeats":10,"omp_wait_policy":"PASSIVE",...}
 // `ms` is the median of the timed repeats (after warm-up calls that build the primitive and
 // fault in the buffers); gflops = 2·M·K·N / ms, gflops_best the same for the fastest call.
@@ -27,7 +27,7 @@ using ln::Tensor;
 
 struct Options {
   std::string shapes = "4096x256x256,4096x512x512,4096x1024x1024,1024x1024x1024";
-  std::string dtypes = "f32";
+  std::string dtypes = "fp32";
   std::string layouts = "nn";
   int repeats = 10;
   int warmup = 2;
@@ -59,7 +59,7 @@ Dims parse_shape(const std::string& text) {
   return d;
 }
 
-Tensor random_input(int64_t count, uint64_t seed, ln::DType dtype) {
+Tensor random_input(int64_t count, uint64_t seed, ln::Precision dtype) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   Tensor t = Tensor::empty({count});
@@ -67,17 +67,17 @@ Tensor random_input(int64_t count, uint64_t seed, ln::DType dtype) {
   return t.to(dtype);
 }
 
-void run_one(const Options& o, Dims d, ln::DType dtype, const std::string& layout) {
+void run_one(const Options& o, Dims d, ln::Precision dtype, const std::string& layout) {
   ln::MatmulShape shape{1, d.m, d.k, d.n, layout[0] == 't', layout[1] == 't'};
   ln::JsonObject line;
   line.add("bench", "matmul")
       .add("m", d.m)
       .add("k", d.k)
       .add("n", d.n)
-      .add("dtype", ln::dtype_name(dtype))
+      .add("dtype", ln::precision_name(dtype))
       .add("layout", layout)
       .add("threads", ln::threads());
-  bool bf16 = dtype == ln::DType::bf16;
+  bool bf16 = dtype == ln::Precision::bf16;
   if (bf16 && !ln::matmul_bf16_supported()) {
     line.add("skipped", "oneDNN has no bf16 matmul on this CPU (needs AVX-512)");
     std::cout << line.str() << std::endl;
@@ -117,11 +117,13 @@ int run(const Options& o) {
   std::vector<Dims> dims;
   for (const std::string& s : split(o.shapes, ',')) dims.push_back(parse_shape(s));
   LN_CHECK(!dims.empty(), "[bench matmul] --shapes is empty; e.g. --shapes 4096x512x512");
-  std::vector<ln::DType> dtypes;
+  std::vector<ln::Precision> dtypes;
   for (const std::string& s : split(o.dtypes, ',')) {
-    LN_CHECK(s == "f32" || s == "bf16", "[bench matmul] --dtype '", s,
-             "' is not f32 or bf16; e.g. --dtype f32,bf16");
-    dtypes.push_back(s == "f32" ? ln::DType::f32 : ln::DType::bf16);
+    // The precision names (core/precision.hpp); "f32", oneDNN's spelling, is taken for fp32.
+    const auto dtype = ln::enum_from_name(ln::kPrecisionNames, s == "f32" ? "fp32" : s);
+    LN_CHECK(dtype, "[bench matmul] --dtype '", s, "' is not one of ",
+             ln::enum_names_text(ln::kPrecisionNames), "; e.g. --dtype fp32,bf16");
+    dtypes.push_back(*dtype);
   }
   std::vector<std::string> layouts = split(o.layouts, ',');
   for (const std::string& s : layouts)
@@ -129,7 +131,7 @@ int run(const Options& o) {
              "' is not one of nn, nt, tn, tt (t = that operand stored transposed)");
   LN_CHECK(o.repeats >= 1, "[bench matmul] --repeats must be at least 1");
   for (Dims d : dims)
-    for (ln::DType dtype : dtypes)
+    for (ln::Precision dtype : dtypes)
       for (const std::string& layout : layouts) run_one(o, d, dtype, layout);
   return 0;
 }
@@ -139,7 +141,8 @@ ln::app::RegisterCommand reg{
        auto o = std::make_shared<Options>();
        cmd.add_option("--shapes", o->shapes, "Comma-separated MxKxN list (C = A·B, A is MxK)")
            ->capture_default_str();
-       cmd.add_option("--dtype", o->dtypes, "Input type(s): f32, bf16 or f32,bf16 (output is f32)")
+       cmd.add_option("--dtype", o->dtypes,
+                      "Input precision(s): fp32, bf16 or fp32,bf16 (f32 is read as fp32; output is fp32)")
            ->capture_default_str();
        cmd.add_option("--layout", o->layouts,
                       "Operand layouts: nn, nt (B stored NxK, as a Linear forward), "

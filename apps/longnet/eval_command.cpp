@@ -6,15 +6,15 @@
 #include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
+#include "core/precision.hpp"
 #include "data/corpus.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
 #include "eval/eval_report.hpp"
 #include "eval/eval_run.hpp"
 #include "eval/extend_patterns.hpp"
-#include "eval/perplexity.hpp"
-#include "ops/precision.hpp"
+#include "parallel/mpi_session.hpp"
+#include "parallel/process_grid.hpp"
 #include "run/trained_model.hpp"
+#include "score/perplexity.hpp"
 
 namespace {
 
@@ -70,14 +70,14 @@ ln::app::RegisterCommand reg{
            "the context, so a model trained at N attends over a longer prompt (eval/extend_patterns.hpp)");
        cmd.add_option("--precision", args->precision,
                       "Linear-layer GEMMs: fp32, or bf16 with fp32 accumulation")
-           ->check(CLI::IsMember({"fp32", "bf16"}))
+           ->check(CLI::IsMember(ln::enum_names(ln::kPrecisionNames)))
            ->capture_default_str();
        cmd.add_option("--set", args->overrides,
                       "parallel.sequence=P: split each window over P ranks (launch with mpirun -np P)");
        return [args] {
-         ln::PrecisionScope precision(ln::parse_precision(args->precision));
+         args->settings.precision = ln::parse_precision(args->precision);  // passed to the scorer
          {
-           ln::dist::SymmetricErrorScope symmetric;  // every rank parses the same flags
+           ln::parallel::SymmetricErrorScope symmetric;  // every rank parses the same flags
            for (const std::string& o : args->overrides) {
              const std::string key = "parallel.sequence=";
              LN_CHECK(o.rfind(key, 0) == 0 && o.size() > key.size() &&
@@ -98,7 +98,7 @@ ln::app::RegisterCommand reg{
          {
            // The flags, in their own words, before any work (the library checks the same settings
            // again, naming settings rather than flags).
-           ln::dist::SymmetricErrorScope symmetric;
+           ln::parallel::SymmetricErrorScope symmetric;
            const ln::EvalSettings& s = args->settings;
            LN_CHECK(s.batch >= 1, "--batch is ", s.batch, "; give at least 1 window per forward");
            LN_CHECK(!s.data.empty() || s.validation_split,
@@ -132,7 +132,7 @@ ln::app::RegisterCommand reg{
            }
          }
          {
-           ln::dist::SymmetricErrorScope symmetric;
+           ln::parallel::SymmetricErrorScope symmetric;
            const int64_t limit = ln::max_eval_context(trained.model->spec());
            LN_CHECK(context <= limit, "--context ", context,
                     " is too long for this model (XPOS decay over so many "
@@ -141,7 +141,7 @@ ln::app::RegisterCommand reg{
          }
          args->settings.progress = !args->quiet;
          ln::EvalReport report = ln::run_eval(trained, args->settings);
-         if (ln::dist::world_rank() != 0) return 0;  // rank 0 alone reports
+         if (ln::parallel::world_rank() != 0) return 0;  // rank 0 alone reports
          if (args->json) {
            std::cout << ln::format_eval_json(report) << std::endl;
          } else {

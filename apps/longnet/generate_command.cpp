@@ -127,11 +127,11 @@ ln::app::RegisterCommand reg{
        cmd.add_option("--precision", args->precision,
                       "Products (linear layers, attention, the KV cache's decoding): fp32, or bf16 with "
                       "fp32 accumulation (a bf16 KV cache holds half the bytes)")
-           ->check(CLI::IsMember({"fp32", "bf16"}))
+           ->check(CLI::IsMember(ln::enum_names(ln::kPrecisionNames)))
            ->capture_default_str();
        return [args, prompt] {
          GenerateArgs& a = *args;
-         ln::PrecisionScope precision(ln::parse_precision(a.precision));
+         a.options.precision = ln::parse_precision(a.precision);  // passed to the Generator
          const std::string text = read_prompt(a, prompt->count() > 0);
          ln::validate_sampler_options(a.options.sampler, kSamplerFlags);
          LN_CHECK(a.options.max_tokens >= 0, "-n is ", a.options.max_tokens,

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <new>
+#include <string>
 
 #include "cli_checks.hpp"
 #include "cli_help.hpp"
@@ -13,8 +14,9 @@
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
+#include "core/version.hpp"
+#include "parallel/mpi_session.hpp"
+#include "parallel/process_grid.hpp"
 
 namespace ln::app {
 std::vector<Command>& command_registry() {
@@ -26,10 +28,10 @@ std::vector<Command>& command_registry() {
 int main(int argc, char** argv) {
   ln::configure_openmp_environment(argc, argv);
   ln::tune_allocator_for_large_tensors();
-  ln::dist::MpiSession mpi;  // after the re-exec above; a no-op unless launched by mpirun
+  ln::parallel::MpiSession mpi;  // after the re-exec above; a no-op unless launched by mpirun
 
   CLI::App app{"longnet: train, evaluate and sample long-context LongNet language models on CPUs"};
-  app.set_version_flag("--version", "longnet 0.1.0");
+  app.set_version_flag("--version", std::string("longnet ") + ln::kLongnetVersion);
   app.require_subcommand(1);
   app.fallthrough();  // global flags (--threads) may follow the subcommand
   int threads = 0;
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
 
   const ln::app::CommandPath path = ln::app::find_command_path(app, argc, argv);
   // Under mpirun every rank parses the same arguments: rank 0 alone prints a parse error.
-  const bool root = ln::dist::world_rank() == 0;
+  const bool root = ln::parallel::world_rank() == 0;
   if (!path.unknown.empty()) {
     if (root) std::cerr << "longnet: error: " << ln::app::describe_unknown_command(path) << "\n";
     return 2;
@@ -89,33 +91,33 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const ln::Error& e) {
     const std::string text = verbose ? std::string(e.what()) : e.message();
-    if (ln::dist::world_size() > 1 && !ln::dist::errors_are_symmetric()) {
+    if (ln::parallel::world_size() > 1 && !ln::parallel::errors_are_symmetric()) {
       // This rank failed alone; the others may wait in a collective: end the whole job.
-      std::cerr << "longnet: error (rank " << ln::dist::world_rank() << "): " << text << "\n";
-      ln::dist::abort_world(2);
+      std::cerr << "longnet: error (rank " << ln::parallel::world_rank() << "): " << text << "\n";
+      ln::parallel::abort_world(2);
     }
-    if (ln::dist::world_rank() == 0) std::cerr << "longnet: error: " << text << "\n";
+    if (ln::parallel::world_rank() == 0) std::cerr << "longnet: error: " << text << "\n";
     return 2;
   } catch (const std::filesystem::filesystem_error& e) {
     // A file-system failure not caught closer to its cause: still one line, as a user error.
     // Under mpirun only rank 0 touches the run folder, so this rank failed alone: end the job.
-    if (ln::dist::world_size() > 1)
-      std::cerr << "longnet: error (rank " << ln::dist::world_rank() << "): ";
+    if (ln::parallel::world_size() > 1)
+      std::cerr << "longnet: error (rank " << ln::parallel::world_rank() << "): ";
     else
       std::cerr << "longnet: error: ";
     std::cerr << e.code().message();
     if (!e.path1().empty()) std::cerr << ": '" << e.path1().string() << "'";
     if (!e.path2().empty()) std::cerr << " -> '" << e.path2().string() << "'";
     std::cerr << "; check that the path exists and is writable\n";
-    ln::dist::abort_world(2);
+    ln::parallel::abort_world(2);
     return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "longnet: error: out of memory; reduce the batch size, sequence length or model size\n";
-    ln::dist::abort_world(2);  // under mpirun the other ranks may wait in a collective
+    ln::parallel::abort_world(2);  // under mpirun the other ranks may wait in a collective
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "longnet: internal error: " << e.what() << "\n";
-    ln::dist::abort_world(1);
+    ln::parallel::abort_world(1);
     return 1;
   }
 }

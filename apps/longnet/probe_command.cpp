@@ -11,7 +11,7 @@
 #include "core/file_io.hpp"
 #include "data/corpus.hpp"
 #include "eval/eval_text.hpp"
-#include "eval/perplexity.hpp"
+#include "score/perplexity.hpp"
 #include "ops/precision.hpp"
 #include "probe/copy_probe.hpp"
 #include "probe/passkey_probe.hpp"

@@ -1,13 +1,13 @@
 // `longnet report paper DIR`: REPORT.md and loss_by_position.svg of a `make paper` run
-// (eval/paper_report.hpp says what it reads); `longnet report retrieval DIR`: REPORT.md of a
-// `make retrieval` run (probe/retrieval_report.hpp).
+// (report/paper_report.hpp says what it reads); `longnet report retrieval DIR`: REPORT.md of a
+// `make retrieval` run (report/retrieval_report.hpp).
 #include <iostream>
 #include <memory>
 
 #include "command_registry.hpp"
 #include "core/file_io.hpp"
-#include "eval/paper_report.hpp"
-#include "probe/retrieval_report.hpp"
+#include "report/paper_report.hpp"
+#include "report/retrieval_report.hpp"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include "cli_checks.hpp"
 #include "command_registry.hpp"
 #include "config/config.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
+#include "parallel/mpi_session.hpp"
+#include "parallel/process_grid.hpp"
 #include "train/trainer.hpp"
 
 namespace {
@@ -42,10 +42,10 @@ ln::app::RegisterCommand reg{
            "checkpoint or run dir; the model shape must match");
        return [args] {
          ln::Config config = [&] {
-           ln::dist::SymmetricErrorScope symmetric;  // every rank reads the same config
+           ln::parallel::SymmetricErrorScope symmetric;  // every rank reads the same config
            return ln::load_config(args->config, args->overrides);
          }();
-         const bool root = ln::dist::world_rank() == 0;  // under mpirun, rank 0 alone reports
+         const bool root = ln::parallel::world_rank() == 0;  // under mpirun, rank 0 alone reports
          ln::TrainOptions options{args->resume,    args->quiet || !root,  args->stop_after,
                                   args->overrides, !args->config.empty(), args->init_from};
          ln::TrainResult result = ln::train(config, options);

@@ -3,7 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "autograd/checkpoint.hpp"
+#include "autograd/activation_recompute.hpp"
 #include "core/error.hpp"
 
 namespace ln {

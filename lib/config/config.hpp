@@ -18,8 +18,9 @@
 // The enums of the choice keys, each with its one table of names (core/enum_names.hpp). The
 // config parses every choice once, at load: code above reads enums, never choice strings, and
 // the layers below (kernels, ops, nn, data) never see a Config.
-#include "config/lr_schedule_kind.hpp"
+#include "config/lr_schedule.hpp"
 #include "data/corpus.hpp"
+#include "data/tokenizer.hpp"
 #include "kernels/attention/attention_spec.hpp"
 #include "nn/recompute.hpp"
 #include "ops/precision.hpp"
@@ -45,8 +46,8 @@ struct AttentionConfig {
 };
 
 struct TokenizerConfig {
-  std::string model = "";    // path; empty: train one into the run dir from data.train
-  std::string type = "bpe";  // bpe | unigram
+  std::string model = "";  // path; empty: train one into the run dir from data.train
+  TokenizerType type = TokenizerType::bpe;
   int64_t vocab_size = 4096;
   bool byte_fallback = true;
   int64_t sample_sentences = 300000;
@@ -161,6 +162,10 @@ void apply_override(Config& config, const std::string& assignment);
 // segments ascending, grad_accum dividing the batch, vocab sizes, min_lr <= lr, ... Each error
 // names the file:line (or --set) where the offending key was given.
 void validate_config(const Config& config);
+
+// The attention spec the config describes (attention.* and model.positions, rope_base,
+// xpos_*), as the kernels see it; validate_config checks it with attention_spec_problem.
+AttentionSpec attention_spec_from_config(const Config& config);
 
 // ---- printing ---------------------------------------------------------------------------
 

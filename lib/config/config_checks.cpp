@@ -1,8 +1,10 @@
 // validate_config: every check that involves more than one key (or a value the schema's range
 // cannot express), run once at config load, so that a config `longnet config` accepts also builds
-// a model and trains. The model, kernels and trainer keep their own checks for callers that do
-// not come through a config; these mirror them (lib/kernels/attention/attention_spec.cpp,
-// lib/train/batch_plan.cpp, lib/data/tokenizer.cpp) with the config's file:line.
+// a model and trains. The attention rules are not repeated here: attention_spec_problem
+// (kernels/attention/attention_spec.hpp) is the one list, and this file points its answer at the
+// config's file:line. The trainer and tokenizer keep their own checks for callers that do not
+// come through a config; the others here mirror them (lib/train/batch_plan.cpp,
+// lib/data/tokenizer.cpp).
 #include <algorithm>
 #include <initializer_list>
 
@@ -16,54 +18,30 @@ namespace {
 
 // Where to point for a problem involving `keys`: the first of them the user set (its file:line
 // or --set), else the config as a whole.
-std::string at(const Config& c, std::initializer_list<const char*> keys) {
-  for (const char* key : keys) {
+template <class Keys>
+std::string at_keys(const Config& c, const Keys& keys) {
+  for (const auto& key : keys) {
     auto it = c.origin.find(key);
     if (it != c.origin.end()) return it->second + ": ";
   }
   return "config " + c.source + ": ";
 }
+std::string at(const Config& c, std::initializer_list<const char*> keys) { return at_keys(c, keys); }
 
 void check_model(const Config& c) {
   const ModelConfig& m = c.model;
   LN_CHECK(m.d_model % m.heads == 0, at(c, {"model.heads", "model.d_model"}), "model.d_model (", m.d_model,
            ") must be a multiple of model.heads (", m.heads, "); change one of them");
-  const int64_t head_dim = m.d_model / m.heads;
-  LN_CHECK(m.positions == PositionKind::none || head_dim % 2 == 0,
-           at(c, {"model.heads", "model.d_model", "model.positions"}),
-           "model.positions: ", to_string(m.positions),
-           " rotates pairs of channels, so the head dim d_model/heads (", head_dim,
-           ") must be even; change d_model or heads, or use positions: none");
   LN_CHECK(
       m.vocab_size != 1, at(c, {"model.vocab_size"}),
       "model.vocab_size is 1; a language model needs at least 2 tokens (use 0 for the tokenizer's size)");
-  LN_CHECK(m.positions != PositionKind::xpos || m.xpos_gamma > 0,
-           at(c, {"model.xpos_gamma", "model.positions"}), "model.xpos_gamma is ",
-           format_number(m.xpos_gamma),
-           " but XPOS needs gamma > 0 (its decay divides by it); use e.g. 0.4, or positions: rope");
 }
 
+// The one list of attention rules (kernels/attention/attention_spec.hpp), located here.
 void check_attention(const Config& c) {
-  const AttentionConfig& a = c.attention;
-  LN_CHECK(a.segments.size() == a.dilations.size(), at(c, {"attention.dilations", "attention.segments"}),
-           "attention.segments has ", a.segments.size(), " entries but attention.dilations has ",
-           a.dilations.size(), "; give one dilation per segment");
-  if (a.kind == AttentionKind::dilated) {
-    for (size_t i = 0; i < a.segments.size(); ++i) {
-      LN_CHECK(a.dilations[i] <= a.segments[i], at(c, {"attention.dilations", "attention.segments"}),
-               "attention.dilations[", i, "] = ", a.dilations[i],
-               " is larger than its segment attention.segments[", i, "] = ", a.segments[i],
-               "; use a dilation <= the segment length");
-      LN_CHECK(i == 0 || a.segments[i] >= a.segments[i - 1], at(c, {"attention.segments"}),
-               "attention.segments must be ascending but attention.segments[", i, "] = ", a.segments[i],
-               " < attention.segments[", i - 1, "] = ", a.segments[i - 1],
-               "; sort the patterns by segment length (and their dilations with them)");
-    }
-  }
-  if (a.kind == AttentionKind::sparse) {
-    LN_CHECK(a.sparse_summary <= a.sparse_block,
-             at(c, {"attention.sparse_summary", "attention.sparse_block"}), "attention.sparse_summary (",
-             a.sparse_summary, ") must not exceed attention.sparse_block (", a.sparse_block, ")");
+  const int64_t heads = c.model.heads, head_dim = c.model.d_model / c.model.heads;
+  if (auto problem = attention_spec_problem(attention_spec_from_config(c), heads, head_dim)) {
+    LN_FAIL(at_keys(c, problem->keys), problem->message);
   }
 }
 
@@ -120,6 +98,24 @@ void validate_config(const Config& c) {
   check_tokenizer(c);
   check_data(c);
   check_train(c);
+}
+
+AttentionSpec attention_spec_from_config(const Config& config) {
+  const ModelConfig& m = config.model;
+  const AttentionConfig& a = config.attention;
+  AttentionSpec att;
+  att.kind = a.kind;
+  att.segments = a.segments;
+  att.dilations = a.dilations;
+  att.head_offset = a.head_offset;
+  att.causal = a.causal;
+  att.sparse_block = a.sparse_block;
+  att.sparse_summary = a.sparse_summary;
+  att.positions = m.positions;
+  att.rope_base = static_cast<float>(m.rope_base);
+  att.xpos_gamma = static_cast<float>(m.xpos_gamma);
+  att.xpos_scale_base = static_cast<float>(m.xpos_scale_base);
+  return att;
 }
 
 }  // namespace ln

@@ -253,7 +253,7 @@ std::vector<ConfigKey> build_schema() {
   // tokenizer
   k.push_back(text(LN_KEY(tokenizer, model), true,
                    "SentencePiece model file; empty: train one into the run dir from data.train"));
-  k.push_back(choice(LN_KEY(tokenizer, type), {"bpe", "unigram"}, "SentencePiece algorithm when training"));
+  k.push_back(choice(LN_KEY(tokenizer, type), kTokenizerTypeNames, "SentencePiece algorithm when training"));
   k.push_back(integer(LN_KEY(tokenizer, vocab_size), 8, kMaxSize, "Vocabulary size when training"));
   k.push_back(boolean(LN_KEY(tokenizer, byte_fallback), "Unknown characters become UTF-8 byte pieces"));
   k.push_back(integer(LN_KEY(tokenizer, sample_sentences), 1, kMaxCount,
@@ -315,7 +315,7 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(choice(LN_KEY(train, precision), kPrecisionNames,
                      "Linear-layer GEMMs: fp32, or bf16 operands with fp32 accumulation (weights, "
                      "optimizer, norms, softmax and loss stay fp32; attention runs fp32)"));
-  // parallel (lib/dist; launch with mpirun -np W, W a multiple of parallel.sequence)
+  // parallel (lib/parallel; launch with mpirun -np W, W a multiple of parallel.sequence)
   k.push_back(integer(LN_KEY(parallel, sequence), 1, 1 << 20,
                       "Ranks that split each sequence (DESIGN §4); data-parallel replicas = ranks / this"));
   return k;

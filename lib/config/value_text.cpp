@@ -43,32 +43,12 @@ bool in_range(const ConfigKey& key, double value) {
   return true;
 }
 
-std::string format_number(double value) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  std::string text(buf, end);
-  // "3e-04" -> "3e-4", "1e+12" -> "1e12": same value, easier to read.
-  size_t e = text.find('e');
-  if (e != std::string::npos) {
-    std::string mantissa = text.substr(0, e), exponent = text.substr(e + 1);
-    bool negative = exponent[0] == '-';
-    if (exponent[0] == '-' || exponent[0] == '+') exponent.erase(0, 1);
-    exponent.erase(0, std::min(exponent.find_first_not_of('0'), exponent.size() - 1));
-    text = mantissa + "e" + (negative ? "-" : "") + exponent;
-  }
-  return text;
-}
-
 std::string format_text(int64_t value) { return std::to_string(value); }
 std::string format_text(double value) { return format_number(value); }
 std::string format_text(bool value) { return value ? "true" : "false"; }
 std::string format_text(const std::string& value) { return value.empty() ? "\"\"" : value; }
 
-std::string format_text(const std::vector<int64_t>& value) {
-  std::string out = "[";
-  for (size_t i = 0; i < value.size(); ++i) out += (i ? ", " : "") + std::to_string(value[i]);
-  return out + "]";
-}
+std::string format_text(const std::vector<int64_t>& value) { return format_int_list(value); }
 
 std::string format_text(const std::vector<std::string>& value) {
   std::string out = "[";

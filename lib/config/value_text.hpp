@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/number_format.hpp"
 
 namespace ln {
 
@@ -15,8 +16,7 @@ std::optional<double> parse_real(const std::string& text);
 std::optional<bool> parse_bool(const std::string& text);  // true/false, yes/no, on/off
 bool in_range(const ConfigKey& key, double value);
 
-// Shortest text that reads back to exactly the same double ("0.001", "1e-08", "10000").
-std::string format_number(double value);
+// format_number (the shortest text that reads back as the same double): core/number_format.hpp.
 
 // Table text.
 std::string format_text(int64_t value);

@@ -1,5 +1,7 @@
 #include "core/number_format.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -50,6 +52,51 @@ std::string format_lr(double lr) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1e", lr);
   return buf;
+}
+
+std::string format_number(double value) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  std::string text(buf, end);
+  // "3e-04" -> "3e-4", "1e+12" -> "1e12": same value, easier to read.
+  size_t e = text.find('e');
+  if (e != std::string::npos) {
+    std::string mantissa = text.substr(0, e), exponent = text.substr(e + 1);
+    bool negative = exponent[0] == '-';
+    if (exponent[0] == '-' || exponent[0] == '+') exponent.erase(0, 1);
+    exponent.erase(0, std::min(exponent.find_first_not_of('0'), exponent.size() - 1));
+    text = mantissa + "e" + (negative ? "-" : "") + exponent;
+  }
+  return text;
+}
+
+std::string format_fixed(double value, int digits) {
+  if (!std::isfinite(value)) return "-";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
+  return buf;
+}
+
+std::string format_thousands(int64_t value) {
+  const std::string digits = std::to_string(value);
+  std::string s;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') s.push_back(',');
+    s.push_back(digits[i]);
+  }
+  return s;
+}
+
+std::string format_gib(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
+  return buf;
+}
+
+std::string format_int_list(const std::vector<int64_t>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
+  return out + "]";
 }
 
 }  // namespace ln

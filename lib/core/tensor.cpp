@@ -21,9 +21,6 @@ uint64_t tensor_bytes_live() { return g_live_bytes.load(); }
 uint64_t tensor_bytes_peak() { return g_peak_bytes.load(); }
 void reset_tensor_bytes_peak() { g_peak_bytes.store(g_live_bytes.load()); }
 
-size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
-const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "f32" : "bf16"; }
-
 std::string shape_str(const Shape& shape) {
   std::string out = "(";
   for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
@@ -56,16 +53,16 @@ Storage::~Storage() {
   g_live_bytes.fetch_sub(bytes_);
 }
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+Tensor Tensor::empty(const Shape& shape, Precision dtype) {
   Tensor t;
   t.shape_ = shape;
   t.numel_ = shape_numel(shape);
   t.dtype_ = dtype;
-  t.storage_ = std::make_shared<Storage>(static_cast<size_t>(t.numel_) * dtype_size(dtype));
+  t.storage_ = std::make_shared<Storage>(static_cast<size_t>(t.numel_) * precision_bytes(dtype));
   return t;
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype) {
+Tensor Tensor::zeros(const Shape& shape, Precision dtype) {
   Tensor t = empty(shape, dtype);
   std::memset(t.raw(), 0, t.bytes());
   return t;
@@ -93,12 +90,14 @@ int64_t Tensor::dim(int i) const {
 }
 
 float* Tensor::data() {
-  LN_CHECK(dtype_ == DType::f32, "[tensor] asked for f32 data of a ", dtype_name(dtype_), " tensor");
+  LN_CHECK(dtype_ == Precision::fp32, "[tensor] asked for fp32 data of a ", precision_name(dtype_),
+           " tensor");
   return static_cast<float*>(raw());
 }
 const float* Tensor::data() const { return const_cast<Tensor*>(this)->data(); }
 bf16* Tensor::data_bf16() {
-  LN_CHECK(dtype_ == DType::bf16, "[tensor] asked for bf16 data of a ", dtype_name(dtype_), " tensor");
+  LN_CHECK(dtype_ == Precision::bf16, "[tensor] asked for bf16 data of a ", precision_name(dtype_),
+           " tensor");
   return static_cast<bf16*>(raw());
 }
 const bf16* Tensor::data_bf16() const { return const_cast<Tensor*>(this)->data_bf16(); }
@@ -143,10 +142,10 @@ Tensor Tensor::clone() const {
   return t;
 }
 
-Tensor Tensor::to(DType dtype) const {
+Tensor Tensor::to(Precision dtype) const {
   if (dtype == dtype_) return *this;
   Tensor t = empty(shape_, dtype);
-  if (dtype == DType::bf16) {
+  if (dtype == Precision::bf16) {
     const float* src = data();
     bf16* dst = t.data_bf16();
     for (int64_t i = 0; i < numel_; ++i) dst[i] = bf16(src[i]);

@@ -11,14 +11,11 @@
 #include <vector>
 
 #include "core/bf16.hpp"
+#include "core/precision.hpp"
 
 namespace ln {
 
 using Shape = std::vector<int64_t>;
-
-enum class DType : uint8_t { f32, bf16 };
-size_t dtype_size(DType dtype);
-const char* dtype_name(DType dtype);
 
 std::string shape_str(const Shape& shape);  // "(2, 3, 4)"
 int64_t shape_numel(const Shape& shape);
@@ -43,8 +40,8 @@ class Tensor {
  public:
   Tensor() = default;
 
-  static Tensor empty(const Shape& shape, DType dtype = DType::f32);
-  static Tensor zeros(const Shape& shape, DType dtype = DType::f32);
+  static Tensor empty(const Shape& shape, Precision dtype = Precision::fp32);
+  static Tensor zeros(const Shape& shape, Precision dtype = Precision::fp32);
   static Tensor full(const Shape& shape, float value);
   static Tensor from(const std::vector<float>& values, const Shape& shape);
   static Tensor scalar(float value) { return full({}, value); }
@@ -55,8 +52,8 @@ class Tensor {
   // Size of dimension i; negative i counts from the end (dim(-1) is the last).
   int64_t dim(int i) const;
   int64_t numel() const { return numel_; }
-  DType dtype() const { return dtype_; }
-  size_t bytes() const { return static_cast<size_t>(numel_) * dtype_size(dtype_); }
+  Precision dtype() const { return dtype_; }
+  size_t bytes() const { return static_cast<size_t>(numel_) * precision_bytes(dtype_); }
 
   // Typed access; throws if the dtype does not match.
   float* data();
@@ -73,7 +70,7 @@ class Tensor {
   // Same buffer, new shape (numel must match). One dimension may be -1 (inferred).
   Tensor reshape(const Shape& shape) const;
   Tensor clone() const;
-  Tensor to(DType dtype) const;  // converting copy (or this tensor if already that dtype)
+  Tensor to(Precision dtype) const;  // converting copy (or this tensor if already that dtype)
   void fill(float value);
   void zero();
   // this += other (same shape, f32).
@@ -87,7 +84,7 @@ class Tensor {
   std::shared_ptr<Storage> storage_;
   Shape shape_;
   int64_t numel_ = 0;
-  DType dtype_ = DType::f32;
+  Precision dtype_ = Precision::fp32;
 };
 
 }  // namespace ln

@@ -1,8 +1,7 @@
 #include "data/piece_encode.hpp"
 
 #include "core/error.hpp"
-#include "core/parallel_for.hpp"
-#include "data/tokenizer.hpp"
+#include "data/document_encoder.hpp"
 
 namespace ln {
 
@@ -47,22 +46,15 @@ std::vector<std::string_view> cut_text_pieces(std::string_view text, size_t max_
 std::vector<int32_t> encode_in_pieces(const Tokenizer& tokenizer, std::string_view text,
                                       const std::function<void(size_t, size_t)>& progress,
                                       size_t max_piece_bytes) {
-  const std::vector<std::string_view> pieces = cut_text_pieces(text, max_piece_bytes);
+  const bool report = progress && text.size() > kBatchBytes;
   std::vector<int32_t> out;
-  size_t done_bytes = 0;
-  for (size_t first = 0; first < pieces.size();) {
-    // One batch: pieces up to kBatchBytes, encoded in parallel, appended in order.
-    size_t last = first, bytes = 0;
-    while (last < pieces.size() && (last == first || bytes + pieces[last].size() <= kBatchBytes)) {
-      bytes += pieces[last++].size();
-    }
-    std::vector<std::vector<int32_t>> encoded(last - first);
-    ln::parallel_for(first, last, [&](size_t i) { tokenizer.encode_append(pieces[i], encoded[i - first]); });
-    for (const auto& ids : encoded) out.insert(out.end(), ids.begin(), ids.end());
-    done_bytes += bytes;
-    first = last;
-    if (progress && text.size() > kBatchBytes) progress(done_bytes, text.size());
-  }
+  DocumentEncoder encoder(tokenizer, out, kBatchBytes, {{}, [&](uint64_t done) {
+                                                          if (report) progress(done, text.size());
+                                                        }});
+  for (std::string_view piece : cut_text_pieces(text, max_piece_bytes)) encoder.add_text(piece);
+  const uint64_t before = encoder.encoded_bytes();
+  encoder.flush();
+  if (report && encoder.encoded_bytes() > before) progress(encoder.encoded_bytes(), text.size());
   return out;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Tokenizing a long text in bounded time: cut it into pieces the way the corpus reader does
 // (lib/data/corpus.hpp: lines, and a long line cut just after whitespace), encode the pieces in
-// parallel a megabyte at a time, and concatenate. So a prompt gets exactly the tokens the
+// parallel a megabyte at a time with the one document encoder (data/document_encoder.hpp), and
+// concatenate. So a prompt gets exactly the tokens the
 // training token cache and eval give the same text (per-line encoding: README "How longnet eval
 // scores a text"); a single call on a megabyte without newlines is what this avoids (its time
 // grows faster than the length). A line of more than `max_piece_bytes`

@@ -1,7 +1,10 @@
 #pragma once
-// SHA-256 (FIPS 180-4): one-shot over a buffer, streamed over a file, or incremental.
-// Used to fingerprint tokenizer models, corpus files and checkpoint files; the hex digest
-// (64 lowercase characters) is what headers and manifests record.
+// SHA-256 (FIPS 180-4): one-shot over a buffer, streamed over a file, or incremental; the
+// hashing itself is Nettle's (nettle-dev, <nettle/sha2.h>). Used to fingerprint tokenizer
+// models, corpus files and checkpoint files; the hex digest (64 lowercase characters) is what
+// headers and manifests record.
+#include <nettle/sha2.h>
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -19,11 +22,7 @@ class Sha256 {
   std::string hex_digest();
 
  private:
-  void compress(const uint8_t* block);
-  std::array<uint32_t, 8> state_;
-  std::array<uint8_t, 64> buffer_;
-  size_t buffered_ = 0;
-  uint64_t total_bytes_ = 0;
+  sha256_ctx ctx_;
   bool finished_ = false;
 };
 

@@ -12,7 +12,7 @@
 #include <iostream>
 
 #include "core/error.hpp"
-#include "core/parallel_for.hpp"
+#include "data/document_encoder.hpp"
 #include "data/sha256.hpp"
 #include "data/token_file_format.hpp"
 #include "data/tokenizer.hpp"
@@ -116,57 +116,6 @@ class TokenWriter {
   std::vector<int32_t> buffer_;
   uint64_t written_ = 0;
   uint64_t checksum_ = kChecksumSeed;
-};
-
-// Encodes pieces of text in parallel, a few MB at a time, and writes their tokens in corpus
-// order: SentencePiece encodes well under 1 MB/s per thread, so this is the slow part of a
-// build. Memory is bounded by the chunk size, whatever the corpus size.
-class ChunkEncoder {
- public:
-  ChunkEncoder(const Tokenizer& tokenizer, TokenWriter& writer, std::vector<uint64_t>& offsets,
-               size_t chunk_bytes)
-      : tokenizer_(tokenizer),
-        writer_(writer),
-        offsets_(offsets),
-        eos_(tokenizer.eos_id()),
-        chunk_bytes_(chunk_bytes) {}
-  void add_text(std::string_view text) {
-    items_.push_back({std::string(text), false});
-    bytes_ += text.size();
-    if (bytes_ >= chunk_bytes_) flush();
-  }
-  void end_document() { items_.push_back({std::string(), true}); }
-  void flush() {
-    std::vector<std::vector<int32_t>> encoded(items_.size());
-    ln::parallel_for(size_t{0}, items_.size(), [&](size_t i) {
-      if (!items_[i].document_end) tokenizer_.encode_append(items_[i].text, encoded[i]);
-    });
-    for (size_t i = 0; i < items_.size(); ++i) {
-      auto& buffer = writer_.buffer();
-      if (items_[i].document_end) {
-        buffer.push_back(eos_);
-        offsets_.push_back(writer_.count());
-      } else {
-        buffer.insert(buffer.end(), encoded[i].begin(), encoded[i].end());
-      }
-      writer_.maybe_flush();
-    }
-    items_.clear();
-    bytes_ = 0;
-  }
-
- private:
-  struct Item {
-    std::string text;
-    bool document_end;
-  };
-  const Tokenizer& tokenizer_;
-  TokenWriter& writer_;
-  std::vector<uint64_t>& offsets_;
-  int32_t eos_;
-  size_t chunk_bytes_;
-  std::vector<Item> items_;
-  size_t bytes_ = 0;
 };
 
 }  // namespace
@@ -309,7 +258,11 @@ void build_token_file(const std::vector<std::string>& files, const Tokenizer& to
     TokenWriter writer(out, tmp);
     std::vector<uint64_t> offsets = {0};
     std::vector<TokenSource> sources;
-    ChunkEncoder encoder(tokenizer, writer, offsets, std::max<size_t>(chunk_bytes, 1));
+    // Tokens go into the writer's buffer, written away after each chunk; each document end
+    // records the offset after its EOS.
+    DocumentEncoder encoder(
+        tokenizer, writer.buffer(), chunk_bytes,
+        {[&] { offsets.push_back(writer.count()); }, [&](uint64_t) { writer.maybe_flush(); }});
     uint64_t documents = 0;
     for (const std::string& path : files) {
       TokenSource source;

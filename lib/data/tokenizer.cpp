@@ -138,10 +138,16 @@ Tokenizer Tokenizer::load(const std::string& model_path) {
   return tokenizer;
 }
 
+TokenizerType parse_tokenizer_type(const std::string& text) {
+  if (auto type = enum_from_name(kTokenizerTypeNames, text)) return *type;
+  LN_FAIL("[tokenizer] model type '", text, "' is not supported; use ",
+          enum_names_text(kTokenizerTypeNames, " or "));
+}
+
+const char* to_string(TokenizerType type) { return enum_name(kTokenizerTypeNames, type); }
+
 Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vector<std::string>& corpus_files,
                            const std::string& out_model_path) {
-  LN_CHECK(options.model_type == "bpe" || options.model_type == "unigram", "[tokenizer] model type '",
-           options.model_type, "' is not supported; use bpe or unigram");
   LN_CHECK(options.byte_fallback || options.vocab_size >= 8, "[tokenizer] vocab size ", options.vocab_size,
            " is too small; use at least 8");
   LN_CHECK(!options.byte_fallback || options.vocab_size > 259, "[tokenizer] vocab size ", options.vocab_size,
@@ -154,7 +160,7 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
   const unsigned threads = options.num_threads > 0 ? unsigned(options.num_threads)
                                                    : std::max(1u, std::thread::hardware_concurrency());
   std::unordered_map<std::string, std::string> args = {
-      {"model_type", options.model_type},
+      {"model_type", to_string(options.model_type)},
       {"vocab_size", std::to_string(options.vocab_size)},
       {"byte_fallback", options.byte_fallback ? "true" : "false"},
       {"character_coverage", std::to_string(options.character_coverage)},
@@ -204,8 +210,8 @@ Tokenizer Tokenizer::load_or_train(const std::string& model_path, const Tokenize
                                    const std::vector<std::string>& corpus_files) {
   std::error_code ec;
   if (fs::exists(model_path, ec)) return load(model_path);
-  std::cerr << "training tokenizer: " << options.model_type << ", vocab " << options.vocab_size << ", "
-            << corpus_files.size() << " files -> " << model_path << std::endl;
+  std::cerr << "training tokenizer: " << to_string(options.model_type) << ", vocab " << options.vocab_size
+            << ", " << corpus_files.size() << " files -> " << model_path << std::endl;
   return train(options, corpus_files, model_path);
 }
 

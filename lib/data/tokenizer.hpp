@@ -16,14 +16,24 @@
 #include <string_view>
 #include <vector>
 
+#include "core/enum_names.hpp"
+
 namespace sentencepiece {
 class SentencePieceProcessor;
 }
 
 namespace ln {
 
+// SentencePiece's training algorithm (tokenizer.type).
+enum class TokenizerType { bpe, unigram };
+// The names: the only list of them (core/enum_names.hpp), the default first.
+inline constexpr EnumName<TokenizerType> kTokenizerTypeNames[] = {{"bpe", TokenizerType::bpe},
+                                                                  {"unigram", TokenizerType::unigram}};
+TokenizerType parse_tokenizer_type(const std::string& text);  // ln::Error for another name
+const char* to_string(TokenizerType type);
+
 struct TokenizerTrainOptions {
-  std::string model_type = "bpe";  // bpe | unigram
+  TokenizerType model_type = TokenizerType::bpe;
   int32_t vocab_size = 8000;
   bool byte_fallback = true;
   double character_coverage = 0.9995;

@@ -11,30 +11,13 @@ namespace ln {
 
 namespace {
 
-std::string fixed(double v, int digits) {
-  if (!std::isfinite(v)) return "-";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 // "30.3 ± 0.4", with digits matched to the standard error's size.
 std::string ppl_text(const LossStats& s) {
   const double p = s.perplexity(), se = s.perplexity_se();
   if (!std::isfinite(p)) return "-";
-  if (!std::isfinite(se)) return fixed(p, 2);
+  if (!std::isfinite(se)) return format_fixed(p, 2);
   const int digits = se >= 10 ? 0 : se >= 1 ? 1 : se >= 0.1 ? 2 : 3;
-  return fixed(p, digits) + " \u00b1 " + fixed(se, digits);
-}
-
-std::string grouped(int64_t v) {  // 1,234,567
-  const std::string digits = std::to_string(v);
-  std::string s;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') s.push_back(',');
-    s.push_back(digits[i]);
-  }
-  return s;
+  return format_fixed(p, digits) + " \u00b1 " + format_fixed(se, digits);
 }
 
 // Display width of UTF-8 text: code points (the ± sign is one column, three bytes).
@@ -82,14 +65,14 @@ std::string format_eval_text(const EvalReport& report) {
     std::vector<std::vector<std::string>> rows = {
         {"file", "bytes", "tokens", "loss (nats)", "perplexity", "bits/byte"}};
     for (const FileResult& f : m.files) {
-      rows.push_back({f.path, grouped(f.bytes), grouped(f.result.loss.tokens()),
-                      fixed(f.result.loss.mean_loss(), 4), ppl_text(f.result.loss),
-                      fixed(bits_per_byte(f.result.loss.loss_sum(), f.bytes), 4)});
+      rows.push_back({f.path, format_thousands(f.bytes), format_thousands(f.result.loss.tokens()),
+                      format_fixed(f.result.loss.mean_loss(), 4), ppl_text(f.result.loss),
+                      format_fixed(bits_per_byte(f.result.loss.loss_sum(), f.bytes), 4)});
     }
     if (m.files.size() > 1) {
-      rows.push_back({"all " + std::to_string(m.files.size()) + " files", grouped(m.bytes),
-                      grouped(m.all.loss.tokens()), fixed(m.all.loss.mean_loss(), 4), ppl_text(m.all.loss),
-                      fixed(bits_per_byte(m.all.loss.loss_sum(), m.bytes), 4)});
+      rows.push_back({"all " + std::to_string(m.files.size()) + " files", format_thousands(m.bytes),
+                      format_thousands(m.all.loss.tokens()), format_fixed(m.all.loss.mean_loss(), 4),
+                      ppl_text(m.all.loss), format_fixed(bits_per_byte(m.all.loss.loss_sum(), m.bytes), 4)});
     }
     std::vector<size_t> widths(rows[0].size(), 0);
     for (const auto& row : rows) {

@@ -7,29 +7,24 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/number_format.hpp"
 #include "data/corpus.hpp"
-#include "dist/mpi_session.hpp"
-#include "dist/process_grid.hpp"
 #include "eval/eval_progress.hpp"
 #include "eval/eval_text.hpp"
 #include "eval/position_plot.hpp"
 #include "eval/token_loss_file.hpp"
 #include "eval/validation_split.hpp"
+#include "parallel/mpi_session.hpp"
+#include "parallel/process_grid.hpp"
 
 namespace ln {
 
 namespace {
 
-std::string list_text(const std::vector<int64_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
 std::string attention_text(const AttentionSpec& a) {
   std::string s = to_string(a.kind);
   if (a.kind == AttentionKind::dilated)
-    s += " segments " + list_text(a.segments) + " dilations " + list_text(a.dilations);
+    s += " segments " + format_int_list(a.segments) + " dilations " + format_int_list(a.dilations);
   if (a.kind == AttentionKind::sparse) {
     s += " block " + std::to_string(a.sparse_block) + " summary " + std::to_string(a.sparse_summary);
   }
@@ -110,9 +105,14 @@ EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings) {
     int64_t documents = 0;
     for (const auto& t : texts) documents += t.documents;
     std::ostringstream note;
-    note << "validation split: the " << documents << " held-out documents of data.train (data.val_fraction "
-         << trained.config.data.val_fraction << ", train.seed " << trained.config.train.seed
-         << "), as training chose them";
+    note << "validation split: the ";
+    if (documents > 0) {
+      note << documents << " held-out documents";
+    } else {  // a one-document corpus (score/held_out.hpp)
+      note << "last " << texts.front().predictions() << " tokens of the one document";
+    }
+    note << " of data.train (data.val_fraction " << trained.config.data.val_fraction << ", train.seed "
+         << trained.config.train.seed << "), as training chose them";
     report.notes.push_back(note.str());
   }
   if (!settings.data.empty()) {
@@ -147,7 +147,7 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
   EvalReport& report = plan.report;
   const std::vector<EvalText>& texts = plan.texts;
   // Under mpirun: each window split over parallel.sequence ranks; rank 0 reports and writes.
-  dist::ProcessGrid grid(settings.sequence_parallel);
+  parallel::ProcessGrid grid(settings.sequence_parallel);
   EvalProgress progress(plan.total_work, settings.progress && grid.is_root());
   int64_t work_done = 0;
   for (const EvalPlan::Method& planned : plan.methods) {
@@ -170,7 +170,7 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
             work_done = before + done;
             progress.update(work_done, so_far.mean_loss());
           },
-          &grid.sequence(), keep);
+          &grid.sequence(), settings.precision, keep);
       method.all.loss.merge(file.result.loss);
       method.all.by_position.merge(file.result.by_position);
       method.all.windows += file.result.windows;
@@ -186,7 +186,7 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
 EvalReport finish_eval_report(const TrainedModel& trained, const EvalSettings& settings, EvalPlan& plan) {
   EvalReport& report = plan.report;
   const std::vector<EvalText>& texts = plan.texts;
-  if (!settings.per_token.empty() && dist::world_rank() == 0 && !report.methods.empty()) {
+  if (!settings.per_token.empty() && parallel::world_rank() == 0 && !report.methods.empty()) {
     const MethodResult& method = report.methods.back();
     std::vector<TokenLossStream> streams;
     for (size_t f = 0; f < texts.size(); ++f)
@@ -194,7 +194,7 @@ EvalReport finish_eval_report(const TrainedModel& trained, const EvalSettings& s
     write_token_losses(settings.per_token, method.name, report.context, method.stride, streams, trained.tokenizer);
     report.per_token_file = settings.per_token;
   }
-  if (!settings.by_position.empty() && dist::world_rank() == 0 && !report.methods.empty()) {
+  if (!settings.by_position.empty() && parallel::world_rank() == 0 && !report.methods.empty()) {
     const MethodResult& chunked = report.methods.front();  // positions 1 .. context, all of them
     PositionPlotData plot;
     plot.context = report.context;

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "eval/eval_text.hpp"
-#include "eval/perplexity.hpp"
-#include "eval/windows.hpp"
 #include "run/trained_model.hpp"
+#include "score/perplexity.hpp"
+#include "score/windows.hpp"
 
 namespace ln {
 
@@ -27,6 +27,7 @@ struct EvalSettings {
   std::string per_token;
   bool progress = true;           // progress line on stderr
   int64_t sequence_parallel = 1;  // parallel.sequence: ranks that split each window (mpirun)
+  Precision precision = Precision::fp32;  // of the model's products (--precision)
 };
 
 struct FileResult {

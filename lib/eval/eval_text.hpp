@@ -1,11 +1,10 @@
 #pragma once
 // One evaluation file as a token stream, tokenized exactly as the training token cache does
-// (lib/data/token_file.cpp): the file is cut into documents (data.document_separator of the
-// model's config), each document's pieces are encoded one by one and concatenated, and every
-// document ends with EOS. One EOS is put in front as well, so that the file's first token
-// is predicted too (from "a document starts here", as every document after the first one is
-// in training) and the loss covers all of the file's tokens: bits per byte then divides the
-// loss of the whole text by the whole text's bytes.
+// (data/document_encoder.hpp, the one encoder): the file is cut into documents (data.document_separator of
+// the model's config), each document's pieces are encoded one by one and concatenated, and every document
+// ends with EOS. One EOS is put in front as well, so that the file's first token is predicted too (from "a
+// document starts here", as every document after the first one is in training) and the loss covers all of the
+// file's tokens: bits per byte then divides the loss of the whole text by the whole text's bytes.
 #include <cstdint>
 #include <functional>
 #include <string>

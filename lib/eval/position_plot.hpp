@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "eval/loss_stats.hpp"
+#include "score/loss_stats.hpp"
 
 namespace ln {
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "data/tokenizer.hpp"
-#include "eval/perplexity.hpp"
+#include "score/perplexity.hpp"
 
 namespace ln {
 

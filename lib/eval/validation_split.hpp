@@ -1,12 +1,13 @@
 #pragma once
-// The run's own held-out text: the validation documents of data.train, chosen exactly as
-// training chose them (the token cache of data.train, split_by_document with
-// data.val_fraction and train.seed), grouped by the file they come from.
+// The run's own held-out text as evaluation texts: the held-out streams of data.train
+// (score/held_out.hpp, the one definition training's validation reads too), chosen exactly as
+// training chose them (the token cache of data.train, split_by_document with data.val_fraction
+// and train.seed), one EvalText per source file.
 //
-// Each group is one EvalText: EOS, then its documents in order, each ending with EOS (the
-// same tokens training's validation windows read). Its bytes are the file's size when all of
-// the file is held out (data.document_separator: file, the usual case), else the UTF-8 bytes
-// of the held-out documents' text (blank separator lines not counted).
+// Each EvalText's tokens are the stream's: one token of context, then the held-out tokens. Its
+// bytes are the file's size when all of the file is held out (data.document_separator: file, the
+// usual case), else the UTF-8 bytes of the held-out documents' text (blank separator lines not
+// counted), or, for the held-out tail of a one-document corpus, of the tail's text.
 #include <vector>
 
 #include "eval/eval_text.hpp"
@@ -15,8 +16,7 @@
 namespace ln {
 
 // ln::Error when data.train is missing (relative paths are resolved from the working
-// directory, as in training), when the run has no validation split (data.val_fraction 0), or
-// when the corpus is a single document (its validation part is a token range, not text).
+// directory, as in training) or when the run has no validation split (data.val_fraction 0).
 // May rebuild the token cache (saying so on stderr) when it is missing or stale.
 std::vector<EvalText> validation_split_texts(const TrainedModel& trained);
 

@@ -7,9 +7,8 @@ namespace ln {
 Generator::Generator(const LanguageModel& model, int64_t capacity, Precision precision)
     : model_(model),
       precision_(precision),
-      cache_(std::make_unique<KvCache>(
-          model.spec(), capacity,
-          precision == Precision::bf16 ? AttentionPrecision::bf16 : AttentionPrecision::fp32)) {}
+      cache_(std::make_unique<KvCache>(model.spec(), capacity,
+                                       precision == Precision::bf16 ? Precision::bf16 : Precision::fp32)) {}
 
 Tensor Generator::prompt(const std::vector<int32_t>& ids) {
   LN_CHECK(length_ == 0, "[generate] the prompt must come first (", length_, " positions already processed)");

@@ -116,8 +116,8 @@ void attend_rows(const float* qs, const bf16* q16, const T* keys, const T* value
 
 }  // namespace
 
-void KvCache::Rows::resize(int64_t n, AttentionPrecision precision) {
-  if (precision == AttentionPrecision::bf16) {
+void KvCache::Rows::resize(int64_t n, Precision precision) {
+  if (precision == Precision::bf16) {
     keys16.resize(static_cast<size_t>(n));
     values16.resize(static_cast<size_t>(n));
   } else {
@@ -147,7 +147,7 @@ void KvCache::Rows::store(int64_t i, int64_t D, const float* k, const float* kf,
   std::memcpy(values.data() + i * D, v, sizeof(float) * static_cast<size_t>(D));
 }
 
-KvCache::KvCache(const ModelSpec& spec, int64_t capacity, AttentionPrecision precision)
+KvCache::KvCache(const ModelSpec& spec, int64_t capacity, Precision precision)
     : spec_(spec), capacity_(capacity), precision_(precision) {
   const AttentionSpec& a = spec.attention;
   H_ = spec.heads;
@@ -313,7 +313,7 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
     decay(qf_sum.data(), t, 0.5 * static_cast<double>(capacity_), false);
     if (in_summary(t)) push_summary(S, t, kr.data(), v, D);  // visible from the next block on
   }
-  const bool bf16_mode = precision_ == AttentionPrecision::bf16;
+  const bool bf16_mode = precision_ == Precision::bf16;
   // The kernel's choice of bf16 products (set_attention_bf16_dot; vdpbf16ps where the CPU has it).
   const bool vdp = bf16_mode && std::strcmp(attention_bf16_dot_name(), "vdpbf16ps") == 0;
   // Rows [row0, row0 + n) of R against the query qs (q16), in the cache's precision.

@@ -19,7 +19,7 @@
 // in the product, so any N >= the positions used gives the same attention, and with N equal to
 // the full forward's length the factors are the very same floats.
 //
-// Precision (AttentionPrecision, the attention kernel's; Generator passes the one of
+// Precision (Precision, the attention kernel's; Generator passes the one of
 // --precision): fp32 stores and multiplies fp32. bf16 stores keys (after rotation and decay)
 // and values as bf16 (half the bytes) and rounds at the points the kernel's bf16 mode rounds
 // (kernels/attention/attention_kernel.hpp): the decayed query, and the probabilities P before
@@ -44,7 +44,7 @@ class KvCache : public DecodeAttention {
  public:
   // capacity: the most positions this cache will hold (prompt + generated tokens); it fixes the
   // segment lengths w' = min(w, capacity), XPOS's centres and the buffer sizes.
-  KvCache(const ModelSpec& spec, int64_t capacity, AttentionPrecision precision = AttentionPrecision::fp32);
+  KvCache(const ModelSpec& spec, int64_t capacity, Precision precision = Precision::fp32);
 
   // The prompt pass: layer `layer`'s k, v: (1, H, T, D) of positions [0, T), before positions
   // (what ForwardOptions::kv_observer receives). Keeps what position T onwards can read.
@@ -54,7 +54,7 @@ class KvCache : public DecodeAttention {
               float* o) override;
 
   int64_t capacity() const { return capacity_; }
-  AttentionPrecision precision() const { return precision_; }
+  Precision precision() const { return precision_; }
   // Positions the cache has seen (those of the last layer filled).
   int64_t length() const { return next_.empty() ? 0 : next_.back(); }
   // Bytes of key/value storage held (all layers).
@@ -68,7 +68,7 @@ class KvCache : public DecodeAttention {
   struct Rows {
     std::vector<float> keys, values;
     std::vector<bf16> keys16, values16;
-    void resize(int64_t n, AttentionPrecision precision);
+    void resize(int64_t n, Precision precision);
     int64_t bytes() const;
     // Row i <- (k * kf, v), D each.
     void store(int64_t i, int64_t D, const float* k, const float* kf, const float* v);
@@ -103,7 +103,7 @@ class KvCache : public DecodeAttention {
 
   ModelSpec spec_;
   int64_t capacity_ = 0, H_ = 0, D_ = 0;
-  AttentionPrecision precision_ = AttentionPrecision::fp32;
+  Precision precision_ = Precision::fp32;
   std::vector<Pattern> patterns_;  // the dilated patterns (dense: (capacity, 1); sparse: (l, 1))
   std::vector<Layer> layers_;
   std::vector<int64_t> next_;  // per layer: the next position

@@ -30,7 +30,8 @@ GenerationResult generate_text(const LanguageModel& model, const Tokenizer& toke
 
   auto t0 = std::chrono::steady_clock::now();
   // The last sampled token is never fed back, so prompt + max_tokens positions suffice.
-  Generator gen(model, result.prompt_tokens + std::max<int64_t>(options.max_tokens, 1));
+  Generator gen(model, result.prompt_tokens + std::max<int64_t>(options.max_tokens, 1),
+                options.precision.value_or(matmul_precision()));
   Tensor logits = gen.prompt(prompt);
   result.prompt_seconds = seconds_since(t0);
 

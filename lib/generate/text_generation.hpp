@@ -3,6 +3,7 @@
 // text streamed through a callback as soon as it forms whole UTF-8 characters.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct GenerationOptions {
   int64_t max_tokens = 128;  // -n
   bool ignore_eos = false;   // never sample end-of-text (its logit is set to -inf)
   SamplerOptions sampler;
+  // The products, KV cache included (--precision); empty: the caller's (ops/precision.hpp).
+  std::optional<Precision> precision;
 };
 
 struct GenerationResult {
@@ -28,7 +31,7 @@ struct GenerationResult {
 };
 
 // prompt: token ids (at least one). `emit` receives the generated text piece by piece. Runs in
-// the caller's precision (ops/precision.hpp: the products, KV cache included).
+// options.precision, else the caller's.
 GenerationResult generate_text(const LanguageModel& model, const Tokenizer& tokenizer,
                                const std::vector<int32_t>& prompt, const GenerationOptions& options,
                                const std::function<void(std::string_view)>& emit);

@@ -1,6 +1,6 @@
 #pragma once
 // The communication a sequence-parallel attention needs (DESIGN §4), as an interface: the
-// attention op (lib/ops/sequence_parallel_attention) calls it, lib/dist implements it on MPI,
+// attention op (lib/ops/sequence_parallel_attention) calls it, lib/parallel implements it on MPI,
 // and tests may implement it in one process. Pointers and sizes only, like the kernels.
 //
 // The P ranks of a sequence group hold consecutive slices of one sequence: rank R holds the

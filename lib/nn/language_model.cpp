@@ -124,7 +124,7 @@ void LanguageModel::load_parameters(const std::vector<std::pair<std::string, Ten
     const Tensor& src = *it->second;
     LN_CHECK(src.shape() == var.shape(), "[load] ", source, ": '", name, "' has shape ",
              shape_str(src.shape()), " but the model expects ", shape_str(var.shape()));
-    Tensor f32 = src.to(DType::f32);
+    Tensor f32 = src.to(Precision::fp32);
     std::memcpy(var.value().data(), f32.data(), f32.bytes());
     by_name.erase(it);
   }

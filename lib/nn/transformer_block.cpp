@@ -1,6 +1,6 @@
 #include "nn/transformer_block.hpp"
 
-#include "autograd/checkpoint.hpp"
+#include "autograd/activation_recompute.hpp"
 #include "core/error.hpp"
 #include "core/splitmix64.hpp"
 #include "nn/init.hpp"

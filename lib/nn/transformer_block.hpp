@@ -62,7 +62,7 @@ class Mlp {
   Mlp() = default;
   explicit Mlp(const ModelSpec& spec);
   Var operator()(const Var& x) const;  // (B, T, C) -> (B, T, C)
-  // The same, in token chunks of `chunk` rows (autograd/checkpoint.hpp, chunked_rows).
+  // The same, in token chunks of `chunk` rows (autograd/activation_recompute.hpp, chunked_rows).
   Var chunked(const Var& x, int64_t chunk) const;
   void parameters(const std::string& prefix, NamedParameters& out) const;
 

@@ -5,7 +5,7 @@
 #include "core/error.hpp"
 #include "kernels/attention/attention_kernel.hpp"
 #include "kernels/attention/positions.hpp"
-#include "ops/attention_precision.hpp"
+#include "ops/precision.hpp"
 
 namespace ln {
 
@@ -26,9 +26,9 @@ Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spe
            "[attention] q, k, v must have the same shape (B, H, T, D) "
            "but got q ",
            shape_str(q.shape()), ", k ", shape_str(k.shape()), ", v ", shape_str(v.shape()));
-  LN_CHECK(
-      q.value().dtype() == DType::f32 && k.value().dtype() == DType::f32 && v.value().dtype() == DType::f32,
-      "[attention] q, k, v must be f32");
+  LN_CHECK(q.value().dtype() == Precision::fp32 && k.value().dtype() == Precision::fp32 &&
+               v.value().dtype() == Precision::fp32,
+           "[attention] q, k, v must be f32");
   LN_CHECK(position_offset >= 0, "[attention] position_offset is ", position_offset, "; it must be >= 0");
   const int64_t B = q.dim(0), H = q.dim(1), T = q.dim(2), D = q.dim(3);
   // The spec was validated when it was built (ModelSpec::validate, LanguageModel); the
@@ -46,7 +46,7 @@ Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spe
   // bf16 when the model multiplies in bf16 (train/eval/generate precision); the vjp below runs
   // with the forward's dims, so in the forward's precision.
   const AttentionDims dims{
-      .batch = B, .heads = H, .q_len = T, .k_len = T, .head_dim = D, .precision = attention_precision()};
+      .batch = B, .heads = H, .q_len = T, .k_len = T, .head_dim = D, .precision = matmul_precision()};
   const AttentionWindow window{.q_start = position_offset, .k_start = position_offset};
   Tensor o = Tensor::empty(q.shape());
   Tensor lse = Tensor::empty({B, H, T});

@@ -16,7 +16,8 @@ struct XentDims {
 XentDims check_xent(const Tensor& logits, const std::vector<int32_t>& targets, int32_t ignore_index,
                     const char* op) {
   LN_CHECK(logits.defined() && logits.ndim() >= 1, "[", op, "] logits must be (N, V)");
-  LN_CHECK(logits.dtype() == DType::f32, "[", op, "] logits are ", dtype_name(logits.dtype()), "; need f32");
+  LN_CHECK(logits.dtype() == Precision::fp32, "[", op, "] logits are ", precision_name(logits.dtype()),
+           "; need fp32");
   const int64_t v = logits.dim(-1);
   LN_CHECK(v > 0, "[", op, "] logits ", shape_str(logits.shape()), " have no vocabulary dim");
   const int64_t n = logits.numel() / v;

@@ -9,8 +9,8 @@ namespace {
 
 void check_input(const Var& v, const char* op, const char* which) {
   LN_CHECK(v.defined(), "[", op, "] input ", which, " is an empty Var");
-  LN_CHECK(v.value().dtype() == DType::f32, "[", op, "] input ", which, " is ", dtype_name(v.value().dtype()),
-           "; elementwise ops take f32 (convert with Tensor::to)");
+  LN_CHECK(v.value().dtype() == Precision::fp32, "[", op, "] input ", which, " is ",
+           precision_name(v.value().dtype()), "; elementwise ops take f32 (convert with Tensor::to)");
 }
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const Shape& out_shape) {

@@ -10,8 +10,8 @@ namespace ln {
 Var embedding(const Var& weight, const std::vector<int32_t>& ids, const Shape& ids_shape) {
   LN_CHECK(weight.defined() && weight.ndim() == 2, "[embedding] weight must be (V, C), got ",
            weight.defined() ? shape_str(weight.shape()) : "an empty Var");
-  LN_CHECK(weight.value().dtype() == DType::f32, "[embedding] weight is ", dtype_name(weight.value().dtype()),
-           "; embedding takes an f32 table");
+  LN_CHECK(weight.value().dtype() == Precision::fp32, "[embedding] weight is ",
+           precision_name(weight.value().dtype()), "; embedding takes an f32 table");
   const int64_t n = static_cast<int64_t>(ids.size());
   LN_CHECK(shape_numel(ids_shape) == n, "[embedding] ids_shape ", shape_str(ids_shape), " holds ",
            shape_numel(ids_shape), " ids but ", n, " were given");

@@ -7,7 +7,8 @@ namespace ln {
 
 Var gelu(const Var& x) {
   LN_CHECK(x.defined(), "[gelu] input is an empty Var");
-  LN_CHECK(x.value().dtype() == DType::f32, "[gelu] x is ", dtype_name(x.value().dtype()), "; need f32");
+  LN_CHECK(x.value().dtype() == Precision::fp32, "[gelu] x is ", precision_name(x.value().dtype()),
+           "; need fp32");
   Tensor y = Tensor::empty(x.shape());
   if (!grad_enabled() || !x.requires_grad()) {
     gelu_forward(x.value().data(), x.numel(), y.data());

@@ -28,7 +28,7 @@ struct HeadDims {
 HeadDims check_head(const Tensor& h, const Tensor& w, const std::vector<int32_t>& targets, int32_t ignore,
                     int64_t chunk, const char* op) {
   LN_CHECK(h.defined() && w.defined(), "[", op, "] hidden states and weight must be defined");
-  LN_CHECK(h.dtype() == DType::f32 && w.dtype() == DType::f32, "[", op,
+  LN_CHECK(h.dtype() == Precision::fp32 && w.dtype() == Precision::fp32, "[", op,
            "] needs f32 hidden states and weight");
   LN_CHECK(w.ndim() == 2, "[", op, "] weight ", shape_str(w.shape()), " must be (V, C)");
   const int64_t c = w.dim(1), v = w.dim(0);

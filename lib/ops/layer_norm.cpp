@@ -9,7 +9,8 @@ namespace {
 // Checks x (..., C) and a (C) parameter; returns C.
 int64_t check_norm_inputs(const Var& x, const Var& weight, const Var& bias, float eps, const char* op) {
   LN_CHECK(x.defined() && x.ndim() >= 1, "[", op, "] x must have at least one dim");
-  LN_CHECK(x.value().dtype() == DType::f32, "[", op, "] x is ", dtype_name(x.value().dtype()), "; need f32");
+  LN_CHECK(x.value().dtype() == Precision::fp32, "[", op, "] x is ", precision_name(x.value().dtype()),
+           "; need fp32");
   const int64_t c = x.dim(-1);
   LN_CHECK(c > 0, "[", op, "] x ", shape_str(x.shape()), " has an empty last dim");
   LN_CHECK(weight.defined() && weight.shape() == Shape{c}, "[", op, "] weight must be (", c, ",) to match x ",

@@ -13,8 +13,9 @@ namespace ln {
 namespace {
 
 void check_f32(const char* op, const char* name, const Var& v) {
-  LN_CHECK(v.value().dtype() == DType::f32, "[", op, "] ", name, " ", shape_str(v.shape()), " is ",
-           dtype_name(v.value().dtype()), "; this op takes f32 tensors, convert with .to(DType::f32)");
+  LN_CHECK(v.value().dtype() == Precision::fp32, "[", op, "] ", name, " ", shape_str(v.shape()), " is ",
+           precision_name(v.value().dtype()),
+           "; this op takes fp32 tensors, convert with .to(Precision::fp32)");
 }
 
 }  // namespace

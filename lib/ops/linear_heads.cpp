@@ -16,14 +16,14 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
   LN_CHECK(x.ndim() == 3, "[linear_heads] x ", shape_str(x.shape()), " must be (B, T, C_in)");
   LN_CHECK(weight.ndim() == 2 && weight.dim(1) == x.dim(2), "[linear_heads] weight ",
            shape_str(weight.shape()), " must be (C_out, ", x.dim(2), ") for x ", shape_str(x.shape()));
-  LN_CHECK(x.value().dtype() == DType::f32 && weight.value().dtype() == DType::f32,
+  LN_CHECK(x.value().dtype() == Precision::fp32 && weight.value().dtype() == Precision::fp32,
            "[linear_heads] x and weight must be f32");
   const int64_t B = x.dim(0), T = x.dim(1), in = x.dim(2), out = weight.dim(0);
   LN_CHECK(heads >= 1 && out % heads == 0, "[linear_heads] ", out, " output features do not split into ",
            heads, " heads");
   const bool has_bias = bias.defined();
   if (has_bias) {
-    LN_CHECK(bias.ndim() == 1 && bias.dim(0) == out && bias.value().dtype() == DType::f32,
+    LN_CHECK(bias.ndim() == 1 && bias.dim(0) == out && bias.value().dtype() == Precision::fp32,
              "[linear_heads] bias ", shape_str(bias.shape()), " must be f32 (", out, ",)");
   }
   const int64_t H = heads, D = out / heads, rows = B * T;
@@ -33,7 +33,7 @@ Var linear_heads(const Var& x, const Var& weight, const Var& bias, int64_t heads
   const Tensor x_op = x_operand.defined() ? x_operand : matmul_operand(prec, x.value());
   const Tensor w_op = matmul_operand(prec, weight.value());
   LN_CHECK(x_op.numel() == x.numel() && x_op.dtype() == w_op.dtype(), "[linear_heads] x_operand (",
-           dtype_name(x_op.dtype()), ", ", x_op.numel(),
+           precision_name(x_op.dtype()), ", ", x_op.numel(),
            " elements) is not x as this precision multiplies it");
   Tensor y;
   {

@@ -82,11 +82,11 @@ QkvHeads linear_qkv(const Var& x, const Var& wq, const Var& wk, const Var& wv, c
   LN_CHECK(x.defined() && wq.defined() && wk.defined() && wv.defined(),
            "[linear_qkv] x and the three weights must be defined");
   LN_CHECK(x.ndim() == 3, "[linear_qkv] x ", shape_str(x.shape()), " must be (B, T, C_in)");
-  LN_CHECK(x.value().dtype() == DType::f32, "[linear_qkv] x must be f32");
+  LN_CHECK(x.value().dtype() == Precision::fp32, "[linear_qkv] x must be f32");
   const int64_t B = x.dim(0), T = x.dim(1), in = x.dim(2), out = wq.dim(0);
   for (int s = 0; s < 3; ++s) {
     const Var& ws = *w[s];
-    LN_CHECK(ws.ndim() == 2 && ws.dim(0) == out && ws.dim(1) == in && ws.value().dtype() == DType::f32,
+    LN_CHECK(ws.ndim() == 2 && ws.dim(0) == out && ws.dim(1) == in && ws.value().dtype() == Precision::fp32,
              "[linear_qkv] weight ", "qkv"[s], " ", shape_str(ws.shape()), " must be f32 (", out, ", ", in,
              ") for x ", shape_str(x.shape()), " (all three weights share a shape)");
   }
@@ -95,8 +95,8 @@ QkvHeads linear_qkv(const Var& x, const Var& wq, const Var& wk, const Var& wv, c
            "[linear_qkv] pass all three biases or none");
   for (int s = 0; s < 3 && has_bias; ++s) {
     const Var& bs = *bias[s];
-    LN_CHECK(bs.ndim() == 1 && bs.dim(0) == out && bs.value().dtype() == DType::f32, "[linear_qkv] bias ",
-             "qkv"[s], " ", shape_str(bs.shape()), " must be f32 (", out, ",)");
+    LN_CHECK(bs.ndim() == 1 && bs.dim(0) == out && bs.value().dtype() == Precision::fp32,
+             "[linear_qkv] bias ", "qkv"[s], " ", shape_str(bs.shape()), " must be f32 (", out, ",)");
   }
   LN_CHECK(heads >= 1 && out % heads == 0, "[linear_qkv] ", out, " output features do not split into ", heads,
            " heads");

@@ -8,25 +8,18 @@
 //         numbers the backward would have made). On CPUs without bf16 GEMMs the operands are
 //         rounded to bf16 and multiplied in fp32 (exact: a product of two bf16 values fits
 //         fp32), so the numbers are the same up to summation order. The attention kernel
-//         follows it: bf16 tiles, fp32 accumulation and softmax statistics
-//         (ops/attention_precision.hpp).
+//         follows it: bf16 tiles, fp32 accumulation and softmax statistics (the same
+//         Precision, core/precision.hpp, passed in AttentionDims).
 //
 // The precision is a thread-local setting read by ops when they record themselves; a vjp
 // uses the precision its forward ran with.
 #include <string>
 
-#include "core/enum_names.hpp"
+#include "core/precision.hpp"
 #include "core/tensor.hpp"
 #include "kernels/matmul_dnnl.hpp"
 
 namespace ln {
-
-enum class Precision { fp32, bf16 };
-// The names (train.precision, --precision): the only list of them (core/enum_names.hpp).
-inline constexpr EnumName<Precision> kPrecisionNames[] = {{"fp32", Precision::fp32},
-                                                          {"bf16", Precision::bf16}};
-Precision parse_precision(const std::string& text);  // "fp32" | "bf16"
-const char* precision_name(Precision p);
 
 Precision matmul_precision();  // the current thread's (fp32 unless a scope says otherwise)
 

@@ -12,7 +12,7 @@
 #include "core/error.hpp"
 #include "kernels/attention/attention_kernel.hpp"
 #include "kernels/attention/positions.hpp"
-#include "ops/attention_precision.hpp"
+#include "ops/precision.hpp"
 
 namespace ln {
 
@@ -140,7 +140,7 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
   Tensor vv = v.value();
 
   // The kernel's precision follows the model's (ops/precision.hpp); the vjp keeps the forward's.
-  const AttentionPrecision precision = attention_precision();
+  const Precision precision = matmul_precision();
   auto plans = std::make_shared<std::vector<PatternPlan>>(plan_patterns(spec, N, l, R, P));
   // The gathered, sparsified keys and values of each long pattern, saved for the backward.
   std::vector<Tensor> kg(plans->size()), vg(plans->size());

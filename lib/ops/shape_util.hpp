@@ -11,7 +11,7 @@ namespace ln::shape {
 // The input of a shape or reduction op must be a defined f32 Var; `op` names the caller.
 inline void check_f32(const Var& x, const char* op) {
   LN_CHECK(x.defined(), "[", op, "] input is an empty Var");
-  LN_CHECK(x.value().dtype() == DType::f32, "[", op, "] input is ", dtype_name(x.value().dtype()),
+  LN_CHECK(x.value().dtype() == Precision::fp32, "[", op, "] input is ", precision_name(x.value().dtype()),
            "; this op takes f32");
 }
 

@@ -7,7 +7,8 @@ namespace ln {
 
 Var softmax(const Var& x) {
   LN_CHECK(x.defined() && x.ndim() >= 1, "[softmax] x must have at least one dim");
-  LN_CHECK(x.value().dtype() == DType::f32, "[softmax] x is ", dtype_name(x.value().dtype()), "; need f32");
+  LN_CHECK(x.value().dtype() == Precision::fp32, "[softmax] x is ", precision_name(x.value().dtype()),
+           "; need fp32");
   const int64_t c = x.dim(-1);
   LN_CHECK(c > 0, "[softmax] x ", shape_str(x.shape()), " has an empty last dim");
   const int64_t n = x.numel() / c;

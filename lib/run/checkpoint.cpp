@@ -13,6 +13,7 @@
 #include "core/json.hpp"
 #include "core/json_reader.hpp"
 #include "data/sha256.hpp"
+#include "run/run_folder.hpp"
 
 namespace ln {
 
@@ -308,30 +309,6 @@ std::optional<std::string> non_finite_tensor(const NamedTensors& tensors) {
     }
   }
   return std::nullopt;
-}
-
-std::string set_aside_damaged_checkpoint(const std::string& dir) {
-  const fs::path from(dir);
-  const std::string base = "damaged-" + from.filename().string();
-  fs::path to = from.parent_path() / base;
-  for (int i = 2; fs::exists(to); ++i) to = from.parent_path() / (base + "." + std::to_string(i));
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  LN_CHECK(!ec, "[checkpoint] cannot move the damaged checkpoint ", dir, " aside to ", to.string(), ": ",
-           ec.message());
-  fsync_directory(from.parent_path().string());
-  return to.string();
-}
-
-int remove_stale_temporaries(const std::string& run_dir) {
-  std::error_code ec;
-  if (!fs::is_directory(run_dir, ec)) return 0;
-  std::vector<fs::path> stale;
-  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
-    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) stale.push_back(entry.path());
-  }
-  for (const auto& path : stale) remove_quietly(path);
-  return static_cast<int>(stale.size());
 }
 
 }  // namespace ln

@@ -11,7 +11,8 @@
 // fsynced. Reading verifies the manifest first; a damaged checkpoint is refused with its path
 // and the reason, and `latest_intact_checkpoint` falls back to the newest one that verifies.
 // One writer per run directory (rank 0): stale `.tmp-*` directories are taken as crash
-// leftovers, ignored by every reader and deleted by the next write or prune.
+// leftovers, ignored by every reader and deleted by the next write or prune
+// (remove_stale_temporaries, run/run_folder.hpp: the run folder's housekeeping).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -71,13 +72,5 @@ void prune_checkpoints(const std::string& run_dir, int64_t keep_last);
 
 // The name of the first tensor holding a NaN or an infinity, or nullopt.
 std::optional<std::string> non_finite_tensor(const NamedTensors& tensors);
-
-// Renames a damaged checkpoint `step-N` to `damaged-step-N` (or `damaged-step-N.2`, ...) in
-// its run directory, so neither a new save of step N nor pruning touches its bytes. Returns
-// the new path.
-std::string set_aside_damaged_checkpoint(const std::string& dir);
-
-// Deletes `.tmp-*` directories left by a crash. Returns how many were removed.
-int remove_stale_temporaries(const std::string& run_dir);
 
 }  // namespace ln

@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/number_format.hpp"
 
 namespace ln {
 
@@ -16,11 +17,7 @@ std::string text_of(float v) {
   out << v;
   return out.str();
 }
-std::string text_of(const std::vector<int64_t>& v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + std::to_string(v[i]);
-  return out + "]";
-}
+std::string text_of(const std::vector<int64_t>& v) { return format_int_list(v); }
 template <typename E>
 std::string text_of(E v) requires std::is_enum_v<E> {
   return to_string(v);
@@ -77,19 +74,7 @@ ModelSpec model_spec_from_config(const Config& config, int64_t tokenizer_vocab_s
   spec.norm_eps = static_cast<float>(m.norm_eps);
   spec.init_std = static_cast<float>(m.init_std);
 
-  const AttentionConfig& a = config.attention;
-  AttentionSpec& att = spec.attention;
-  att.kind = a.kind;
-  att.segments = a.segments;
-  att.dilations = a.dilations;
-  att.head_offset = a.head_offset;
-  att.causal = a.causal;
-  att.sparse_block = a.sparse_block;
-  att.sparse_summary = a.sparse_summary;
-  att.positions = m.positions;
-  att.rope_base = static_cast<float>(m.rope_base);
-  att.xpos_gamma = static_cast<float>(m.xpos_gamma);
-  att.xpos_scale_base = static_cast<float>(m.xpos_scale_base);
+  spec.attention = attention_spec_from_config(config);
   spec.validate();
   return spec;
 }

@@ -11,6 +11,7 @@ namespace ln {
 
 // vocab_size: the tokenizer's, used when model.vocab_size is 0.
 ModelSpec model_spec_from_config(const Config& config, int64_t tokenizer_vocab_size);
+// (Its attention part is config/config.hpp's attention_spec_from_config.)
 
 // "Same model?", decided on the typed specs (never on YAML text): every field that decides
 // what trained weights mean or how they are used, as "d_model (256 in a, 128 in b)", in a fixed

@@ -16,13 +16,13 @@
 // masks splitmix64(seed, step, micro-step, layer, site); (seed, step) restores them all.
 // elapsed_s is the training wall time of every session up to this step (metrics.jsonl's
 // elapsed_s continues from it). lr_anchor_* is present once the schedule was changed on resume
-// (lr_schedule.hpp, LrAnchor); doubles that must round-trip are written with 17 digits.
+// (config/lr_schedule.hpp, LrAnchor); doubles that must round-trip are written with 17 digits.
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "config/config.hpp"
-#include "run/lr_anchor.hpp"
+#include "config/lr_schedule.hpp"
 
 namespace ln {
 

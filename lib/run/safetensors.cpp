@@ -21,7 +21,7 @@ namespace {
 
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference implementation's limit
 
-const char* safetensors_dtype(DType dtype) { return dtype == DType::f32 ? "F32" : "BF16"; }
+const char* safetensors_dtype(Precision dtype) { return dtype == Precision::fp32 ? "F32" : "BF16"; }
 
 std::string u64_le(uint64_t value) {
   std::string out(8, '\0');
@@ -31,7 +31,7 @@ std::string u64_le(uint64_t value) {
 
 struct Entry {
   std::string name;
-  DType dtype;
+  Precision dtype;
   Shape shape;
   uint64_t begin, end;
 };
@@ -155,11 +155,11 @@ SafetensorsFile load_safetensors(const std::string& path) {
     const JsonValue* offsets = value.find("data_offsets");
     LN_CHECK(dtype && shape && offsets, tensor_at, " needs dtype, shape and data_offsets");
     LN_CHECK(dtype->is_string(), tensor_at, ": dtype must be a string");
-    Entry entry{name, DType::f32, {}, 0, 0};
+    Entry entry{name, Precision::fp32, {}, 0, 0};
     if (dtype->text == "F32") {
-      entry.dtype = DType::f32;
+      entry.dtype = Precision::fp32;
     } else if (dtype->text == "BF16") {
-      entry.dtype = DType::bf16;
+      entry.dtype = Precision::bf16;
     } else {
       static const std::set<std::string> known = {"BOOL", "U8",  "I8",  "I16", "U16",     "F16",    "I32",
                                                   "U32",  "I64", "U64", "F64", "F8_E4M3", "F8_E5M2"};
@@ -186,7 +186,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
     LN_CHECK(*begin <= *end, tensor_at, ": data_offsets [", *begin, ", ", *end, "] end before they begin");
     LN_CHECK(*end <= data_len, tensor_at, ": data_offsets [", *begin, ", ", *end,
              "] run past the end of the data (", data_len, " bytes); the file is truncated or corrupt");
-    uint64_t want = numel * dtype_size(entry.dtype);
+    uint64_t want = numel * precision_bytes(entry.dtype);
     LN_CHECK(*end - *begin == want, tensor_at, ": shape ", shape_str(entry.shape), " of ", dtype->text,
              " needs ", want, " bytes but data_offsets [", *begin, ", ", *end, "] hold ", *end - *begin);
     entry.begin = *begin;

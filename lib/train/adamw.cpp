@@ -107,8 +107,8 @@ AdamW::AdamW(std::vector<ParamRef> params, AdamWOptions options)
              "' appears twice; each parameter must be listed once");
     LN_CHECK(p.param.defined() && p.param.value().defined(), "[AdamW] parameter '", p.name,
              "' is an empty Var");
-    LN_CHECK(p.param.value().dtype() == DType::f32, "[AdamW] parameter '", p.name, "' is ",
-             dtype_name(p.param.value().dtype()), "; AdamW updates fp32 parameters only");
+    LN_CHECK(p.param.value().dtype() == Precision::fp32, "[AdamW] parameter '", p.name, "' is ",
+             precision_name(p.param.value().dtype()), "; AdamW updates fp32 parameters only");
     Slot slot;
     slot.exp_avg = Tensor::zeros(p.param.shape());
     slot.exp_avg_sq = Tensor::zeros(p.param.shape());
@@ -127,9 +127,9 @@ void AdamW::step(double lr) {
     Tensor& value = p.param.value();
     LN_CHECK(grad.shape() == value.shape(), "[AdamW::step] gradient of '", p.name, "' has shape ",
              shape_str(grad.shape()), " but the parameter has ", shape_str(value.shape()));
-    LN_CHECK(grad.dtype() == DType::f32, "[AdamW::step] gradient of '", p.name, "' is ",
-             dtype_name(grad.dtype()), "; expected f32");
-    LN_CHECK(value.dtype() == DType::f32, "[AdamW::step] parameter '", p.name,
+    LN_CHECK(grad.dtype() == Precision::fp32, "[AdamW::step] gradient of '", p.name, "' is ",
+             precision_name(grad.dtype()), "; expected fp32");
+    LN_CHECK(value.dtype() == Precision::fp32, "[AdamW::step] parameter '", p.name,
              "' is no longer f32; AdamW updates fp32 parameters only");
     Slot& s = slots_[i];
     s.step += 1;
@@ -184,9 +184,10 @@ std::vector<std::pair<std::string, Tensor>> AdamW::state() const {
 namespace {
 
 int64_t read_step(const std::string& name, const Tensor& t) {
-  LN_CHECK(t.defined() && t.numel() == 1 && t.dtype() == DType::f32, "[AdamW::load_state] '", name,
-           "' must be a one-element f32 step count, got ",
-           t.defined() ? shape_str(t.shape()) + " " + dtype_name(t.dtype()) : std::string("an empty tensor"));
+  LN_CHECK(
+      t.defined() && t.numel() == 1 && t.dtype() == Precision::fp32, "[AdamW::load_state] '", name,
+      "' must be a one-element f32 step count, got ",
+      t.defined() ? shape_str(t.shape()) + " " + precision_name(t.dtype()) : std::string("an empty tensor"));
   const float f = t.item();
   LN_CHECK(std::isfinite(f) && f >= 0 && f == std::floor(f), "[AdamW::load_state] '", name, "' is ", f,
            "; a step count must be a whole number >= 0");
@@ -217,7 +218,7 @@ void AdamW::load_state(const std::vector<std::pair<std::string, Tensor>>& state)
     const Shape& shape = params_[i].param.shape();
     auto moment = [&](const std::string& key) {
       const Tensor& t = take(key);
-      LN_CHECK(t.defined() && t.dtype() == DType::f32, "[AdamW::load_state] '", key, "' must be f32");
+      LN_CHECK(t.defined() && t.dtype() == Precision::fp32, "[AdamW::load_state] '", key, "' must be f32");
       LN_CHECK(t.shape() == shape, "[AdamW::load_state] '", key, "' has shape ", shape_str(t.shape()),
                " but parameter '", name, "' has ", shape_str(shape),
                "; the checkpoint was written for a different model configuration");

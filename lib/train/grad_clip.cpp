@@ -55,7 +55,7 @@ double sum_squares(const float* x, int64_t begin, int64_t end) {
 
 const float* grad_data(const Var& p, const char* where) {
   const Tensor& g = p.grad();
-  LN_CHECK(g.dtype() == DType::f32, "[", where, "] a gradient is ", dtype_name(g.dtype()),
+  LN_CHECK(g.dtype() == Precision::fp32, "[", where, "] a gradient is ", precision_name(g.dtype()),
            "; gradients must be f32");
   return g.data();
 }
@@ -85,7 +85,8 @@ double clip_grad_norm(const std::vector<Var>& params, double max_norm) {
 
 bool all_finite(const Tensor& t) {
   if (!t.defined()) return true;
-  LN_CHECK(t.dtype() == DType::f32, "[all_finite] tensor is ", dtype_name(t.dtype()), "; expected f32");
+  LN_CHECK(t.dtype() == Precision::fp32, "[all_finite] tensor is ", precision_name(t.dtype()),
+           "; expected fp32");
   const float* x = t.data();
   std::atomic<bool> ok{true};
   for_each_chunk(t.numel(), [&](int64_t, int64_t begin, int64_t end) {

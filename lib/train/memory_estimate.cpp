@@ -5,15 +5,10 @@
 
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
+#include "core/number_format.hpp"
 #include "ops/head_loss.hpp"
 
 namespace ln {
-
-std::string gib_text(uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
-  return buf;
-}
 
 ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute, Precision precision) {
   // Counted from the ops in transformer_block.cpp, per token, in floats. What one layer's plain
@@ -99,20 +94,20 @@ MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameter
 
 std::string MemoryEstimate::table() const {
   std::string out;
-  out += "  parameters   " + std::to_string(parameters) + " (" + gib_text(weights_bytes) + ")\n";
-  out += "  gradients    " + gib_text(grads_bytes) + "\n";
-  out += "  optimizer    " + gib_text(optimizer_bytes) + " (AdamW moments)\n";
-  out += "  activations  " + gib_text(activations_bytes) + " (one micro-batch)\n";
-  out += "  runtime      " + gib_text(runtime_bytes) + " (process, token buffers, tensor pool slack)\n";
-  out += "  total        " + gib_text(total()) + " of " + gib_text(total_ram_bytes()) + " RAM\n";
+  out += "  parameters   " + std::to_string(parameters) + " (" + format_gib(weights_bytes) + ")\n";
+  out += "  gradients    " + format_gib(grads_bytes) + "\n";
+  out += "  optimizer    " + format_gib(optimizer_bytes) + " (AdamW moments)\n";
+  out += "  activations  " + format_gib(activations_bytes) + " (one micro-batch)\n";
+  out += "  runtime      " + format_gib(runtime_bytes) + " (process, token buffers, tensor pool slack)\n";
+  out += "  total        " + format_gib(total()) + " of " + format_gib(total_ram_bytes()) + " RAM\n";
   return out;
 }
 
 void check_fits_in_memory(const MemoryEstimate& estimate, double fraction, const std::string& remedies) {
   const uint64_t ram = total_ram_bytes();
   LN_CHECK(static_cast<double>(estimate.total()) <= fraction * static_cast<double>(ram),
-           "this configuration needs about ", gib_text(estimate.total()), " (activations ",
-           gib_text(estimate.activations_bytes), ") but the machine has ", gib_text(ram), "; ", remedies,
+           "this configuration needs about ", format_gib(estimate.total()), " (activations ",
+           format_gib(estimate.activations_bytes), ") but the machine has ", format_gib(ram), "; ", remedies,
            "reduce train.batch_size (or raise train.grad_accum), data.seq_len, or the model size");
 }
 

@@ -46,7 +46,6 @@ MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameter
                                         Precision precision = Precision::fp32);
 
 // Throws ln::Error when the estimate exceeds `fraction` of the machine's memory.
-std::string gib_text(uint64_t bytes);  // "1.23 GiB"
 
 // `remedies` leads the advice (e.g. the recompute or precision that would fit), before the
 // batch, length and size it always names.

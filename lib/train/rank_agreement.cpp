@@ -3,11 +3,11 @@
 #include <exception>
 
 #include "core/error.hpp"
-#include "dist/broadcast.hpp"
+#include "parallel/root_broadcast.hpp"
 
 namespace ln {
 
-std::string root_first(dist::ProcessGrid& grid, const std::function<std::string()>& on_root) {
+std::string root_first(parallel::ProcessGrid& grid, const std::function<std::string()>& on_root) {
   if (grid.world_size() == 1) return on_root();
   std::string text, error;
   std::exception_ptr failure;
@@ -22,17 +22,17 @@ std::string root_first(dist::ProcessGrid& grid, const std::function<std::string(
       error = std::string("rank 0 failed: ") + e.what();
     }
   }
-  dist::broadcast_from_root(error);
+  parallel::broadcast_from_root(error);
   if (!error.empty()) {
-    dist::SymmetricErrorScope symmetric;  // the same error on every rank: printed once
+    parallel::SymmetricErrorScope symmetric;  // the same error on every rank: printed once
     if (failure) std::rethrow_exception(failure);
     LN_FAIL(error);
   }
-  dist::broadcast_from_root(text);
+  parallel::broadcast_from_root(text);
   return text;
 }
 
-bool any_rank(dist::ProcessGrid& grid, bool flag) {
+bool any_rank(parallel::ProcessGrid& grid, bool flag) {
   if (grid.world_size() == 1) return flag;
   double any = flag ? 1.0 : 0.0;
   grid.sum_world(&any, 1);

@@ -8,7 +8,7 @@ namespace ln {
 
 ShardedLoss sharded_loss(const LanguageModel& model, const std::vector<int32_t>& ids,
                          const std::vector<int32_t>& targets, int64_t B, int64_t l, ForwardOptions options,
-                         dist::ProcessGrid& grid, int32_t ignore_index) {
+                         parallel::ProcessGrid& grid, int32_t ignore_index) {
   options.sequence = &grid.sequence();
   Var local = model.loss(ids, targets, B, l, options, ignore_index);  // mean over this rank's tokens
   const double mine = static_cast<double>(

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "autograd/var.hpp"
-#include "dist/process_grid.hpp"
 #include "nn/language_model.hpp"
+#include "parallel/process_grid.hpp"
 
 namespace ln {
 
@@ -22,7 +22,7 @@ struct ShardedLoss {
 // ids, targets: (B, l), this rank's part; options.sequence is set by this function from the grid.
 ShardedLoss sharded_loss(const LanguageModel& model, const std::vector<int32_t>& ids,
                          const std::vector<int32_t>& targets, int64_t B, int64_t l, ForwardOptions options,
-                         dist::ProcessGrid& grid, int32_t ignore_index = -1);
+                         parallel::ProcessGrid& grid, int32_t ignore_index = -1);
 
 // Rows [first, first + rows) of a (B, T) batch, tokens [start, start + l) of each: a rank's part.
 std::vector<int32_t> rank_part(const std::vector<int32_t>& batch, int64_t T, int64_t first, int64_t rows,

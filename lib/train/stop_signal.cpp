@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
-#include "dist/mpi_session.hpp"
+#include "parallel/mpi_session.hpp"
 
 namespace ln {
 
@@ -49,7 +49,7 @@ struct StopSignalScope::Saved {
 
 StopSignalScope::StopSignalScope() : saved_(new Saved) {
   clear_stop_request();
-  g_quiet.store(dist::world_rank() != 0);
+  g_quiet.store(parallel::world_rank() != 0);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;

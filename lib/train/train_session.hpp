@@ -12,23 +12,26 @@
 //   }
 //   s.finish();                                      // the summary row
 //
-// Hooks: train_step() has one place where the step's gradients are complete before clipping
-// and the optimizer (marked HOOK in the source; a distributed run has summed them there). Once
-// set up, every file the run writes goes through the write_* members of the implementation
-// (config.yaml and the run header, metrics rows, checkpoints with their rotation, loss.svg).
-// Set-up itself also touches the folder: it takes the lock, removes crash leftovers, moves
-// damaged checkpoints aside, rewrites metrics.jsonl on resume and may train the tokenizer into
-// it. Under mpirun rank 0 alone does all of that (the only lock holder: ranks may share one
-// file system, and a second holder would be refused) and the other ranks only read.
+// The session is a few rooms, each its own file: the run folder and the config it trains with
+// (run_start.hpp over run/run_folder.hpp: lock, crash leftovers, resume choice, damaged
+// checkpoints), the data and the batch source (run_data.hpp, batch_source.hpp: corpus windows,
+// or bench train's random tokens), the step (train_step.hpp) and the reporting (run_report.hpp:
+// config.yaml, metrics.jsonl, loss.svg). Checkpoints are written here.
+//
+// Hooks: the step has one place where the step's gradients are complete before clipping and the
+// optimizer (marked HOOK in train_step.cpp; a distributed run has summed them there). Under
+// mpirun rank 0 alone takes the lock and writes the folder (the only lock holder: ranks may
+// share one file system, and a second holder would be refused); the other ranks only read.
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "config/config.hpp"
+#include "score/held_out.hpp"
 #include "train/batch_plan.hpp"
 #include "train/memory_estimate.hpp"
+#include "train/train_step.hpp"
 #include "train/trainer.hpp"
-#include "train/validation.hpp"
 
 namespace ln {
 
@@ -53,17 +56,14 @@ class TrainSession {
   bool has_validation() const;     // the run has a validation split
   double session_seconds() const;  // since the first step of this session
 
-  struct StepStats {
-    double loss = 0, lr = 0, grad_norm = 0;
-    double forward_s = 0, backward_s = 0;  // wall time of the step's forwards and backwards
-  };
+  using StepStats = TrainStepStats;  // loss, lr, grad_norm, forward_s, backward_s (train_step.hpp)
   StepStats train_step();
   // whole: the entire split, as `longnet eval --validation-split` scores it; otherwise the
-  // fixed subset of train.eval_batches batches (validation.hpp).
+  // fixed subset of train.eval_batches batches (score/held_out.hpp).
   ValidationResult validate(bool whole);
   void save();    // a checkpoint of the current step (rank 0 writes it; every rank calls it)
   void finish();  // the summary row; saves first if this session trained and never saved
-  // Distributed runs (mpirun, lib/dist): every rank drives its own session in lockstep; rank 0
+  // Distributed runs (mpirun, lib/parallel): every rank drives its own session in lockstep; rank 0
   // alone writes the run folder and reports. any_rank is a collective: true when `flag` is
   // true on some rank (so every rank stops at the same step); `flag` itself in one process.
   bool any_rank(bool flag);

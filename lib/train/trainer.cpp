@@ -5,7 +5,7 @@
 #include <iostream>
 #include <optional>
 
-#include "dist/mpi_session.hpp"
+#include "parallel/mpi_session.hpp"
 #include "train/progress.hpp"
 #include "train/stop_signal.hpp"
 #include "train/train_session.hpp"
@@ -15,7 +15,7 @@ namespace ln {
 TrainResult train(const Config& given, const TrainOptions& given_options) {
   // Under mpirun every rank calls this; rank 0 alone reports (and writes, TrainSession).
   TrainOptions options = given_options;
-  options.quiet = options.quiet || dist::world_rank() != 0;
+  options.quiet = options.quiet || parallel::world_rank() != 0;
   // From here a SIGINT/SIGTERM is a graceful stop, during set-up too (a signal before the
   // first step ends the call with nothing written).
   StopSignalScope signals;

@@ -3,10 +3,10 @@
 // gradient accumulation, clipping, periodic validation, checkpoints and exact resume.
 //
 // The life of a run (train.out_dir):
-//   - it is locked for the whole call (run_folder.hpp): a second trainer is refused at once;
+//   - it is locked for the whole call (run/run_folder.hpp): a second trainer is refused at once;
 //   - resume (auto) takes the newest intact checkpoint. Its config wins (run_config.hpp): a
 //     different model/data/tokenizer is refused; train.* changes need --set and continue the
-//     LR schedule from the current step (lr_schedule.hpp, LrAnchor);
+//     LR schedule from the current step (config/lr_schedule.hpp, LrAnchor);
 //   - a run already at train.steps is "finished": nothing is loaded or written;
 //   - when checkpoints exist but none verifies, nothing is touched: training refuses to start;
 //     otherwise damaged checkpoints are moved aside (damaged-step-N), never overwritten or
@@ -44,7 +44,7 @@ struct TrainResult {
   int64_t step = 0;               // steps completed
   double train_loss = 0;          // last step's loss (NaN if no step ran)
   double val_loss = 0;            // last validation loss (NaN if none was run)
-  int64_t val_tokens = 0;         // predictions the last validation scored (validation.hpp)
+  int64_t val_tokens = 0;         // predictions the last validation scored (score/held_out.hpp)
   int64_t val_split_tokens = 0;   // tokens in the whole validation split
   bool val_whole_split = false;   // val_loss scored the whole split like `eval --validation-split`
   std::string checkpoint;         // newest checkpoint written

@@ -258,7 +258,7 @@ TEST_CASE("config_to_yaml round-trips every key exactly") {
   c.attention.head_offset = HeadOffset::block;
   c.attention.causal = false;
   c.tokenizer.model = "my dir/tok: \"quoted\" #not a comment.model";
-  c.tokenizer.type = "unigram";
+  c.tokenizer.type = TokenizerType::unigram;
   c.tokenizer.byte_fallback = false;
   c.data.train = {"a b.txt", "c,d", "- e"};
   c.data.document_separator = DocumentSeparator::blank_line;

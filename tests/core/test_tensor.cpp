@@ -39,9 +39,9 @@ TEST_CASE("bf16 round-trips and rounds to nearest even") {
   // 1 + 3*2^-8 lies between 1+2^-7 and 1+2^-6... rounds to even mantissa 1+2^-6.
   CHECK(static_cast<float>(bf16(1.0f + 3.0f / 256)) == 1.0f + 1.0f / 64);
   Tensor t = Tensor::from({0.5f, 3.0f, -7.25f}, {3});
-  Tensor back = t.to(DType::bf16).to(DType::f32);
+  Tensor back = t.to(Precision::bf16).to(Precision::fp32);
   CHECK(back.to_vector() == t.to_vector());
-  CHECK_THROWS_AS(t.to(DType::bf16).data(), Error);
+  CHECK_THROWS_AS(t.to(Precision::bf16).data(), Error);
 }
 
 TEST_CASE("errors carry a message and a relative source location") {

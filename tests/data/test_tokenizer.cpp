@@ -19,7 +19,7 @@ namespace {
 
 ln::TokenizerTrainOptions small_options(const char* type = "bpe", int vocab = 400) {
   ln::TokenizerTrainOptions options;
-  options.model_type = type;
+  options.model_type = ln::parse_tokenizer_type(type);
   options.vocab_size = vocab;
   options.num_threads = 2;
   return options;

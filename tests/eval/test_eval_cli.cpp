@@ -13,11 +13,11 @@
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
 #include "eval/eval_text.hpp"
-#include "eval/perplexity.hpp"
 #include "eval/validation_split.hpp"
 #include "eval_fixture.hpp"
 #include "run/checkpoint.hpp"
 #include "run/trained_model.hpp"
+#include "score/perplexity.hpp"
 #include "support/text_checks.hpp"
 
 using namespace ln;

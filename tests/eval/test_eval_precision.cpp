@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "core/memory_stats.hpp"
-#include "eval/perplexity.hpp"
 #include "ops/precision.hpp"
+#include "score/perplexity.hpp"
 
 using namespace ln;
 

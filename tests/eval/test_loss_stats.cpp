@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "eval/loss_stats.hpp"
+#include "score/loss_stats.hpp"
 
 using namespace ln;
 

@@ -7,7 +7,7 @@
 
 #include "autograd/var.hpp"
 #include "core/error.hpp"
-#include "eval/perplexity.hpp"
+#include "score/perplexity.hpp"
 #include "support/text_checks.hpp"
 
 using namespace ln;

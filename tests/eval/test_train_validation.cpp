@@ -14,9 +14,10 @@
 
 using namespace ln;
 
-TEST_CASE("the final validation of training equals eval --validation-split to 1e-6") {
-  test::TempDir dir;
-  test::write_corpus(dir / "corpus", "part", 6, 90, 40);
+namespace {
+
+// A tiny dilated model on dir/corpus, validated every 2 steps (one batch) and at the end.
+Config tiny_config(const test::TempDir& dir, double val_fraction, int64_t steps) {
   Config c;
   c.model.d_model = 32;
   c.model.layers = 1;
@@ -28,8 +29,8 @@ TEST_CASE("the final validation of training equals eval --validation-split to 1e
   c.data.train = {dir / "corpus"};
   c.data.cache_dir = dir / "cache";
   c.data.seq_len = 16;
-  c.data.val_fraction = 0.34;  // two of the six files
-  c.train.steps = 4;
+  c.data.val_fraction = val_fraction;
+  c.train.steps = steps;
   c.train.batch_size = 2;
   c.train.warmup_steps = 1;
   c.train.eval_every = 2;
@@ -37,9 +38,31 @@ TEST_CASE("the final validation of training equals eval --validation-split to 1e
   c.train.save_every = 0;
   c.train.out_dir = dir / "run";
   validate_config(c);
+  return c;
+}
+
+TrainResult train_quietly(const Config& c) {
   TrainOptions quiet;
   quiet.quiet = true;
-  TrainResult r = train(c, quiet);
+  return train(c, quiet);
+}
+
+// `longnet eval --validation-split` of the run in `run_dir`, as a library call.
+EvalReport eval_validation_split(const std::string& run_dir) {
+  TrainedModel trained = load_trained_model(run_dir);
+  EvalSettings settings;
+  settings.validation_split = true;
+  settings.progress = false;
+  return run_eval(trained, settings);
+}
+
+}  // namespace
+
+TEST_CASE("the final validation of training equals eval --validation-split to 1e-6") {
+  test::TempDir dir;
+  test::write_corpus(dir / "corpus", "part", 6, 90, 40);
+  const Config c = tiny_config(dir, 0.34, 4);  // two of the six files held out
+  TrainResult r = train_quietly(c);
   REQUIRE(r.val_whole_split);
 
   std::vector<MetricsRecord> vals;
@@ -51,11 +74,7 @@ TEST_CASE("the final validation of training equals eval --validation-split to 1e
   CHECK(vals[0].number("val_tokens", 0) == 2 * 16);
   CHECK(vals[1].strings.at("scope") == "split");  // step 4, the end: every prediction
 
-  TrainedModel trained = load_trained_model(c.train.out_dir);
-  EvalSettings settings;
-  settings.validation_split = true;
-  settings.progress = false;
-  EvalReport report = run_eval(trained, settings);
+  const EvalReport report = eval_validation_split(c.train.out_dir);
   REQUIRE(!report.methods.empty());
   const MethodResult& m = report.methods.front();
   REQUIRE(m.name == "non_overlapping");
@@ -63,4 +82,27 @@ TEST_CASE("the final validation of training equals eval --validation-split to 1e
   CHECK(r.val_tokens == m.all.loss.tokens());
   CHECK(std::fabs(r.val_loss - m.all.loss.mean_loss()) < 1e-6);
   CHECK(std::fabs(vals[1].number("val_loss", 0) - m.all.loss.mean_loss()) < 1e-6);
+}
+
+// Issue 20 point 2: with one training file (one document) the held-out part is the tail of that
+// document. Training's final validation scored the whole file (training tokens too, "(N of M
+// validation tokens, all)" with N >> M) while eval --validation-split refused the run. Both now
+// read the held-out streams of score/held_out.hpp: only the tail is scored, and the two agree.
+TEST_CASE("a one-document corpus: the final validation scores only the held-out tail and equals eval") {
+  test::TempDir dir;
+  test::write_corpus(dir / "corpus", "only", 1, 200, 7);
+  const Config c = tiny_config(dir, 0.05, 2);
+  TrainResult r = train_quietly(c);
+  REQUIRE(r.val_whole_split);
+  CHECK(r.val_split_tokens > 0);
+  CHECK(r.val_tokens == r.val_split_tokens);  // the held-out tokens, each predicted once
+
+  const EvalReport report = eval_validation_split(c.train.out_dir);
+  REQUIRE(!report.methods.empty());
+  const MethodResult& m = report.methods.front();
+  REQUIRE(m.files.size() == 1);
+  CHECK(m.files[0].documents == 0);  // a part of the one document
+  CHECK(m.files[0].bytes > 0);
+  CHECK(m.all.loss.tokens() == r.val_split_tokens);
+  CHECK(r.val_loss == m.all.loss.mean_loss());  // the same scorer on the same streams
 }

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "eval/windows.hpp"
+#include "score/windows.hpp"
 #include "support/text_checks.hpp"
 
 using namespace ln;

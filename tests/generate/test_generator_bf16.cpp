@@ -73,8 +73,7 @@ std::vector<float> decoded_logits(const LanguageModel& model, const std::vector<
   std::vector<float> out(static_cast<size_t>(N * V), 0.f);
   Generator gen(model, N, p);
   REQUIRE(gen.precision() == p);
-  REQUIRE(gen.cache().precision() ==
-          (p == Precision::bf16 ? AttentionPrecision::bf16 : AttentionPrecision::fp32));
+  REQUIRE(gen.cache().precision() == (p == Precision::bf16 ? Precision::bf16 : Precision::fp32));
   Tensor l = gen.prompt(std::vector<int32_t>(ids.begin(), ids.begin() + prompt));
   std::copy_n(l.data(), V, out.data() + (prompt - 1) * V);
   for (int64_t t = prompt; t < N; ++t) {
@@ -145,7 +144,7 @@ TEST_CASE("Generator precision: the caller's by default, fixed at construction")
     PrecisionScope scope(Precision::bf16);
     Generator gen(model, 8);
     CHECK(gen.precision() == Precision::bf16);
-    CHECK(gen.cache().precision() == AttentionPrecision::bf16);
+    CHECK(gen.cache().precision() == Precision::bf16);
   }
   // A bf16 Generator used outside any scope still runs in bf16: the same logits as one used
   // inside a bf16 scope, and not those of an fp32 one.

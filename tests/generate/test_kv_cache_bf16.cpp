@@ -1,4 +1,4 @@
-// bf16 mode of the KV cache (KvCache with AttentionPrecision::bf16, what `longnet generate
+// bf16 mode of the KV cache (KvCache with Precision::bf16, what `longnet generate
 // --precision bf16` decodes with): keys and values stored as bf16, the decayed query and the
 // probabilities P rounded to bf16 where the attention kernel's bf16 mode rounds them, products
 // exact and sums in fp32. Checked three ways:
@@ -60,7 +60,7 @@ struct Case {
 
 // The cache's outputs (H, N, D) for rows [prompt, N): the prompt's k/v as the prompt pass hands
 // them over, then one token at a time (rows before the prompt stay 0).
-std::vector<float> decoded(const Case& c, int64_t prompt, AttentionPrecision precision) {
+std::vector<float> decoded(const Case& c, int64_t prompt, Precision precision) {
   ModelSpec spec;
   spec.heads = c.H;
   spec.d_model = c.H * c.D;
@@ -192,7 +192,7 @@ TEST_CASE("bf16 KV cache equals the double reference of its bf16-rounded operand
         const auto ref_rounded = reference_o(c, true), ref_exact = reference_o(c, false),
                    bound = reference_o(c, true, true);
         for (int64_t prompt : {int64_t{1}, int64_t{7}, int64_t{17}}) {
-          const auto o = decoded(c, prompt, AttentionPrecision::bf16);
+          const auto o = decoded(c, prompt, Precision::bf16);
           const double tight = worst_vs_bound(c, o, ref_rounded, bound, prompt),
                        rounded_err = worst(c, o, ref_rounded, prompt), loose = worst(c, o, ref_exact, prompt);
           INFO(std::string(attention_bf16_dot_name()), " ", std::string(to_string(c.attention.kind)), " ",
@@ -221,8 +221,8 @@ TEST_CASE("bf16 KV cache is within bf16 rounding of the unrounded reference, and
       for (const Case& c : cases(pos)) {
         const auto ref = reference_o(c, false);
         for (int64_t prompt : {int64_t{1}, int64_t{16}}) {
-          const double eb = worst(c, decoded(c, prompt, AttentionPrecision::bf16), ref, prompt),
-                       ef = worst(c, decoded(c, prompt, AttentionPrecision::fp32), ref, prompt);
+          const double eb = worst(c, decoded(c, prompt, Precision::bf16), ref, prompt),
+                       ef = worst(c, decoded(c, prompt, Precision::fp32), ref, prompt);
           INFO(std::string(attention_bf16_dot_name()), " ", std::string(to_string(c.attention.kind)), " ",
                std::string(to_string(pos)), " prompt ", prompt, ": bf16 ", eb, ", fp32 ", ef);
           CHECK(eb <= 2e-2);
@@ -244,9 +244,9 @@ TEST_CASE("bf16 KV cache: vdpbf16ps and the exact fallback agree up to fp32 summ
     for (const Case& c : cases(pos)) {
       set_attention_bf16_dot(AttentionBf16Dot::fallback);
       CHECK(std::string(attention_bf16_dot_name()) == "fma");
-      const auto fallback = decoded(c, 5, AttentionPrecision::bf16);
+      const auto fallback = decoded(c, 5, Precision::bf16);
       set_attention_bf16_dot(AttentionBf16Dot::automatic);
-      const auto automatic = decoded(c, 5, AttentionPrecision::bf16);
+      const auto automatic = decoded(c, 5, Precision::bf16);
       double w = 0;
       for (size_t i = 0; i < automatic.size(); ++i)
         w = std::max(w, std::abs(static_cast<double>(automatic[i]) - fallback[i]) /
@@ -268,7 +268,7 @@ TEST_CASE("bf16 KV cache holds half the bytes") {
     CAPTURE(std::string(to_string(c.attention.kind)));
     for (int64_t capacity : {int64_t{40}, int64_t{1000}}) {
       const int64_t fp32 = KvCache(spec, capacity).bytes(),
-                    bf16 = KvCache(spec, capacity, AttentionPrecision::bf16).bytes();
+                    bf16 = KvCache(spec, capacity, Precision::bf16).bytes();
       CHECK(fp32 > 0);
       CHECK(bf16 * 2 == fp32);
     }
@@ -281,5 +281,5 @@ TEST_CASE("bf16 KV cache holds half the bytes") {
   spec.layers = 3;
   spec.attention =
       attention_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos);
-  CHECK(KvCache(spec, 1'000'000, AttentionPrecision::bf16).bytes() == 3 * 6 * 12 * 24 * 2 * 2);
+  CHECK(KvCache(spec, 1'000'000, Precision::bf16).bytes() == 3 * 6 * 12 * 24 * 2 * 2);
 }

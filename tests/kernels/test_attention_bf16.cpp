@@ -1,4 +1,4 @@
-// bf16 mode of the attention kernels (AttentionPrecision::bf16): the vdpbf16ps path against the
+// bf16 mode of the attention kernels (Precision::bf16): the vdpbf16ps path against the
 // exact fallback, both against the double reference, and proof that the mode really rounds.
 #include <doctest/doctest.h>
 
@@ -29,7 +29,7 @@ Inputs inputs_for(const AttnCase& c, uint64_t seed) {
           random_floats(nq, seed + 3)};
 }
 
-Outputs run(const AttnCase& c, const Inputs& in, AttentionPrecision precision) {
+Outputs run(const AttnCase& c, const Inputs& in, Precision precision) {
   AttentionDims d = c.dims;
   d.precision = precision;
   Outputs out;
@@ -158,18 +158,18 @@ TEST_CASE("bf16 mode: vdpbf16ps and the exact fallback agree up to fp32 summatio
     const Inputs in = inputs_for(c, seed += 10);
     set_attention_isa(AttentionIsa::automatic);
     set_attention_bf16_dot(AttentionBf16Dot::automatic);
-    const Outputs native = run(c, in, AttentionPrecision::bf16);
+    const Outputs native = run(c, in, Precision::bf16);
     set_attention_bf16_dot(AttentionBf16Dot::fallback);
-    const Outputs fallback = run(c, in, AttentionPrecision::bf16);
+    const Outputs fallback = run(c, in, Precision::bf16);
     set_attention_isa(AttentionIsa::avx2);
-    const Outputs avx2 = run(c, in, AttentionPrecision::bf16);
+    const Outputs avx2 = run(c, in, Precision::bf16);
     // The split backward (key-tile and query-tile parts) is bit-identical to the fused one.
     set_attention_isa(AttentionIsa::automatic);
     set_attention_bf16_dot(AttentionBf16Dot::automatic);
     set_attention_backward_split(AttentionBackwardSplit::always);
-    const Outputs split = run(c, in, AttentionPrecision::bf16);
+    const Outputs split = run(c, in, Precision::bf16);
     set_attention_backward_split(AttentionBackwardSplit::never);
-    const Outputs fused = run(c, in, AttentionPrecision::bf16);
+    const Outputs fused = run(c, in, Precision::bf16);
     set_attention_backward_split(AttentionBackwardSplit::automatic);
     const Errors e1 = errors(native, fallback), e2 = errors(avx2, fallback);
     INFO(describe(c), " native-fallback o ", e1.o, " lse ", e1.lse, " dq ", e1.dq, " dk ", e1.dk, " dv ",
@@ -200,8 +200,8 @@ TEST_CASE("bf16 mode equals the double reference within bf16 rounding, and reall
                             std::pair{AttentionIsa::avx2, AttentionBf16Dot::fallback}}) {
       set_attention_isa(isa);
       set_attention_bf16_dot(dot);
-      const Outputs b = run(c, in, AttentionPrecision::bf16);
-      const Outputs f = run(c, in, AttentionPrecision::fp32);
+      const Outputs b = run(c, in, Precision::bf16);
+      const Outputs f = run(c, in, Precision::fp32);
       const Errors eb = errors(b, ref.o, ref.lse, ref.dq, ref.dk, ref.dv),
                    ef = errors(f, ref.o, ref.lse, ref.dq, ref.dk, ref.dv);
       INFO(describe(c), " ", std::string(attention_isa_name()), "/", std::string(attention_bf16_dot_name()),

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "autograd/checkpoint.hpp"
+#include "autograd/activation_recompute.hpp"
 #include "autograd/var.hpp"
 #include "core/memory_stats.hpp"
 #include "nn/language_model.hpp"

@@ -20,7 +20,7 @@ struct KernelRun {
 
 // The kernel called directly (no rotation: positions none) in the given precision.
 KernelRun kernel_run(const AttentionSpec& spec, const Tensor& q, const Tensor& k, const Tensor& v,
-                     const Tensor& g, AttentionPrecision precision) {
+                     const Tensor& g, Precision precision) {
   const AttentionDims dims{.batch = q.dim(0),
                            .heads = q.dim(1),
                            .q_len = q.dim(2),
@@ -49,8 +49,8 @@ TEST_CASE("attention under a bf16 scope runs the kernel's bf16 mode, forward and
   const Shape shape{1, 2, 70, 16};
   Tensor qt = test::random_tensor(shape, 1), kt = test::random_tensor(shape, 2),
          vt = test::random_tensor(shape, 3), gt = test::random_tensor(shape, 4);
-  const KernelRun b16 = kernel_run(spec, qt, kt, vt, gt, AttentionPrecision::bf16);
-  const KernelRun f32 = kernel_run(spec, qt, kt, vt, gt, AttentionPrecision::fp32);
+  const KernelRun b16 = kernel_run(spec, qt, kt, vt, gt, Precision::bf16);
+  const KernelRun f32 = kernel_run(spec, qt, kt, vt, gt, Precision::fp32);
   REQUIRE(b16.o != f32.o);  // the two modes differ on these inputs
 
   for (Precision p : {Precision::bf16, Precision::fp32}) {

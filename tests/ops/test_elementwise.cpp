@@ -84,7 +84,7 @@ TEST_CASE("elementwise errors name the op") {
   CHECK_THROWS_AS(add(a, b), ln::Error);
   CHECK_THROWS_AS(sub(a, Var(Tensor::zeros({2, 4}))), ln::Error);
   CHECK_THROWS_AS(mul(a, Var()), ln::Error);
-  CHECK_THROWS_AS(add(a, Var(Tensor::zeros({4}, DType::bf16))), ln::Error);
+  CHECK_THROWS_AS(add(a, Var(Tensor::zeros({4}, Precision::bf16))), ln::Error);
   CHECK_THROWS_AS(scale(Var(), 1.0f), ln::Error);
   try {
     mul(a, b);

@@ -152,6 +152,6 @@ TEST_CASE("matmul and linear errors name the op and both shapes") {
   e = error_of([&] { linear(Var(random_tensor({2, 7}, 7)), w, Var(random_tensor({4}, 8))); });
   CHECK(e.find("[linear] bias (4,)") != std::string::npos);
 
-  e = error_of([&] { linear(Var(random_tensor({2, 7}, 7).to(DType::bf16)), w); });
+  e = error_of([&] { linear(Var(random_tensor({2, 7}, 7).to(Precision::bf16)), w); });
   CHECK(e.find("bf16") != std::string::npos);
 }

@@ -28,7 +28,7 @@ CheckpointData sample(int64_t step, const std::string& tokenizer_path) {
   Tensor w = Tensor::empty({4, 3});
   for (int64_t i = 0; i < w.numel(); ++i)
     w.data()[i] = static_cast<float>(step) + 0.5f * static_cast<float>(i);
-  data.model = {{"tok_embeddings.weight", w}, {"norm.weight", Tensor::full({3}, 1.0f).to(DType::bf16)}};
+  data.model = {{"tok_embeddings.weight", w}, {"norm.weight", Tensor::full({3}, 1.0f).to(Precision::bf16)}};
   data.optimizer = {{"tok_embeddings.weight.exp_avg", Tensor::full({4, 3}, 0.25f)},
                     {"step", Tensor::scalar(static_cast<float>(step))}};
   data.model_metadata = {{"format", "pt"}};

@@ -15,8 +15,8 @@ using test::TempDir;
 
 namespace {
 
-Tensor filled(const Shape& shape, DType dtype, float start) {
-  Tensor t = Tensor::empty(shape, DType::f32);
+Tensor filled(const Shape& shape, Precision dtype, float start) {
+  Tensor t = Tensor::empty(shape, Precision::fp32);
   for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = start + 0.25f * static_cast<float>(i) - 3.0f;
   return t.to(dtype);
 }
@@ -48,12 +48,12 @@ std::string f32_bytes(std::initializer_list<float> values) {
 TEST_CASE("safetensors round trip: f32, bf16, 0-d, empty tensors and metadata") {
   TempDir dir;
   NamedTensors tensors = {
-      {"layers.0.attn.q_proj.weight", filled({3, 5}, DType::f32, 1)},
-      {"tok_embeddings.weight", filled({7, 2}, DType::bf16, 2)},
+      {"layers.0.attn.q_proj.weight", filled({3, 5}, Precision::fp32, 1)},
+      {"tok_embeddings.weight", filled({7, 2}, Precision::bf16, 2)},
       {"scalar", Tensor::scalar(-1.5f)},
       {"empty", Tensor::zeros({0, 4})},
-      {"empty_bf16", Tensor::zeros({2, 0, 3}, DType::bf16)},
-      {"last", filled({1}, DType::bf16, 9)},
+      {"empty_bf16", Tensor::zeros({2, 0, 3}, Precision::bf16)},
+      {"last", filled({1}, Precision::bf16, 9)},
   };
   std::map<std::string, std::string> metadata = {{"format", "pt"},
                                                  {"note", "quote \" backslash \\ newline \n ünï"}};
@@ -70,7 +70,7 @@ TEST_CASE("safetensors round trip: f32, bf16, 0-d, empty tensors and metadata") 
   CHECK(file.metadata == metadata);
   CHECK(file.at("scalar").shape().empty());
   CHECK(file.at("scalar").item() == -1.5f);
-  CHECK(file.at("empty_bf16").dtype() == DType::bf16);
+  CHECK(file.at("empty_bf16").dtype() == Precision::bf16);
   CHECK(file.contains("last"));
   CHECK(!file.contains("missing"));
   CHECK(contains(error_of([&] { file.at("missing"); }), path + " has no tensor 'missing'"));
@@ -93,7 +93,7 @@ TEST_CASE("safetensors round trip: f32, bf16, 0-d, empty tensors and metadata") 
 TEST_CASE("safetensors writer produces exactly the bytes of the format") {
   TempDir dir;
   Tensor x = Tensor::from({1.0f, -2.0f}, {2});
-  Tensor h = Tensor::from({1.0f}, {1}).to(DType::bf16);
+  Tensor h = Tensor::from({1.0f}, {1}).to(Precision::bf16);
   save_safetensors(dir / "t.safetensors", {{"x", x}, {"h", h}}, {{"a", "b"}});
   // Header: 134 bytes of JSON + 2 spaces = 136 = 0x88; data: 1.0f, -2.0f, bf16 1.0.
   std::string expected = std::string("\x88\0\0\0\0\0\0\0", 8) +

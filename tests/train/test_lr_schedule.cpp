@@ -3,8 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "config/lr_schedule.hpp"
 #include "core/error.hpp"
-#include "train/lr_schedule.hpp"
 
 using namespace ln;
 using doctest::Approx;

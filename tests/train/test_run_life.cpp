@@ -11,15 +11,15 @@
 #include <numbers>
 
 #include "config/config.hpp"
+#include "config/lr_schedule.hpp"
 #include "core/error.hpp"
 #include "run/checkpoint.hpp"
+#include "run/run_folder.hpp"
 #include "run/safetensors.hpp"
 #include "run/trained_model.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_run.hpp"
-#include "train/lr_schedule.hpp"
 #include "train/metrics_log.hpp"
-#include "train/run_folder.hpp"
 #include "train/trainer.hpp"
 
 using namespace ln;

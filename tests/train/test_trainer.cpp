@@ -10,11 +10,11 @@
 #include "core/error.hpp"
 #include "run/checkpoint.hpp"
 #include "run/safetensors.hpp"
+#include "score/held_out.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_run.hpp"
 #include "train/metrics_log.hpp"
 #include "train/trainer.hpp"
-#include "train/validation.hpp"
 
 using namespace ln;
 namespace fs = std::filesystem;

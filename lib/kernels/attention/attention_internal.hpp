@@ -12,7 +12,7 @@
 // at any row stride), and the online softmax runs down the key axis with the queries across
 // the SIMD lanes, so no horizontal reductions. Operands are zero-padded to dp = round_up(D, 16)
 // columns. Two builds of the same template code: attention_tile_avx512.cpp, _avx2.cpp.
-// bf16 mode (AttentionPrecision::bf16) has its own tile bodies (attention_tile_bf16_impl.inc:
+// bf16 mode (Precision::bf16) has its own tile bodies (attention_tile_bf16_impl.inc:
 // the same products on bf16 operands in pair layouts, the same fp32 softmax), built with the
 // exact fp32-FMA fallback in both of those files and with vdpbf16ps in
 // attention_tile_avx512_bf16.cpp; its jobs pack their operands in attention_segments_bf16.cpp.
@@ -111,7 +111,7 @@ struct BwdSegmentOf {
 using BwdSegment = BwdSegmentOf<float, KeyRows>;
 using BwdSegmentFn = void (*)(const BwdSegment& seg);
 
-// bf16 mode (AttentionPrecision::bf16, attention_tile_bf16_impl.inc). Operands are bf16 (round
+// bf16 mode (Precision::bf16, attention_tile_bf16_impl.inc). Operands are bf16 (round
 // to nearest even) held in uint32 "pairs" (element 2p in the low half), the form vdpbf16ps
 // multiplies. "bf16 rows" of a matrix: row i is its dp / 2 pairs (columns 2p, 2p + 1); "pair
 // rows": row p holds, for every column t, the pair (row 2p, row 2p + 1) of column t.
@@ -195,12 +195,10 @@ struct SegmentJob {
 
 // Forward over a pass: for every job, attends its query rows to its keys and LSE-merges the
 // result into (o, lse). d: head dim; scale: softmax scale.
-void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale,
-                      AttentionPrecision precision);
+void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale, Precision precision);
 // Backward over a pass: adds every job's contribution to dq, dk, dv, given the final o/lse
 // (through lse and delta = rowsum(dout * o)).
-void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale,
-                       AttentionPrecision precision);
+void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale, Precision precision);
 
 // What one job's fp32 (attention_segments.cpp) and bf16 (attention_segments_bf16.cpp) paths share.
 // Visible key range [lo, hi) of the job's query rows i0 .. i0 + n - 1.

@@ -38,6 +38,7 @@
 // rotate q and k with global positions first (kernels/attention/positions.hpp).
 #include <cstdint>
 
+#include "core/precision.hpp"
 #include "kernels/attention/attention_spec.hpp"
 
 namespace ln {
@@ -48,15 +49,15 @@ namespace ln {
 // accumulate in fp32 (vdpbf16ps where the CPU has AVX512-BF16, else fp32 FMAs on the same
 // rounded operands, which is exact: a bf16 x bf16 product fits fp32). Scores are scaled in
 // fp32 after the product; softmax statistics (max, sum, lse), the o accumulators and every
-// output stay fp32. The ops layer sets it from matmul_precision().
-enum class AttentionPrecision { fp32, bf16 };
+// output stay fp32 (AttentionDims::precision, core/precision.hpp). The ops layer passes the
+// model's matmul precision.
 
 struct AttentionDims {
   int64_t batch = 1, heads = 1;
   int64_t q_len = 0, k_len = 0;  // Tq, Tk
   int64_t head_dim = 0;          // D
   float scale = 0.f;             // 0 means 1/sqrt(D)
-  AttentionPrecision precision = AttentionPrecision::fp32;
+  Precision precision = Precision::fp32;
 };
 
 struct AttentionWindow {

@@ -269,10 +269,9 @@ void add_gradients(const SegmentJob& job, int64_t d, int64_t dp, const float* dq
   }
 }
 
-void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale,
-                      AttentionPrecision precision) {
+void run_forward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale, Precision precision) {
   const TileKernels& kern = tile_kernels();
-  const bool bf16 = precision == AttentionPrecision::bf16;
+  const bool bf16 = precision == Precision::bf16;
   ln::parallel_for(size_t{0}, jobs.size(), [&](size_t j) {
     if (bf16)
       forward_job_bf16(jobs[j], d, scale, kern);
@@ -285,8 +284,7 @@ namespace {
 std::atomic<int> g_split{static_cast<int>(AttentionBackwardSplit::automatic)};
 }
 
-void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale,
-                       AttentionPrecision precision) {
+void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float scale, Precision precision) {
   using BackwardSplit = AttentionBackwardSplit;
   const TileKernels& kern = tile_kernels();
   const auto policy = static_cast<BackwardSplit>(g_split.load());
@@ -296,7 +294,7 @@ void run_backward_pass(const std::vector<SegmentJob>& jobs, int64_t d, float sca
                tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   const bool split =
       policy == BackwardSplit::always || (policy == BackwardSplit::automatic && jobs.size() < threads);
-  const bool bf16 = precision == AttentionPrecision::bf16;
+  const bool bf16 = precision == Precision::bf16;
   ln::parallel_for(size_t{0}, jobs.size(), [&](size_t j) {
     if (bf16)
       backward_job_bf16(jobs[j], d, scale, kern, split);

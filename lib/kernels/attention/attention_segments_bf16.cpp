@@ -1,4 +1,4 @@
-// bf16 mode of one segment job (AttentionPrecision::bf16): packs the operands once -- key rows
+// bf16 mode of one segment job (Precision::bf16): packs the operands once -- key rows
 // per job, query rows per tile (forward) or per job (backward) -- as bf16 in the layouts the
 // tile kernels multiply (attention_internal.hpp, KeyRowsBf16), rounding each operand to nearest
 // even after XPOS decay; then runs bf16 tile kernels (vdpbf16ps or the exact fallback) and the

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "core/error.hpp"
@@ -39,59 +40,112 @@ int64_t attention_warnings_printed() {
   return static_cast<int64_t>(g_warned.size());
 }
 
-void validate_attention_spec(const AttentionSpec& spec, int64_t heads, int64_t head_dim) {
-  LN_CHECK(heads >= 1, "[attention] model.heads is ", heads, "; use at least 1 head");
-  LN_CHECK(head_dim >= 1, "[attention] head dimension is ", head_dim, "; use at least 1");
-  if (spec.positions != PositionKind::none) {
-    LN_CHECK(head_dim % 2 == 0, "[attention] model.positions: ", to_string(spec.positions),
-             " rotates pairs of dimensions but the head dimension is ", head_dim,
-             " (odd); use an even head dimension or model.positions: none");
-  }
-  if (spec.positions == PositionKind::rope || spec.positions == PositionKind::xpos) {
-    LN_CHECK(spec.rope_base > 0 && std::isfinite(spec.rope_base), "[attention] model.rope_base is ",
-             spec.rope_base, "; use a positive number such as 10000");
-  }
-  if (spec.positions == PositionKind::xpos) {
-    LN_CHECK(spec.xpos_gamma > 0 && std::isfinite(spec.xpos_gamma), "[attention] model.xpos_gamma is ",
-             spec.xpos_gamma, "; use a positive number such as 0.4");
-    LN_CHECK(spec.xpos_scale_base > 0 && std::isfinite(spec.xpos_scale_base),
-             "[attention] model.xpos_scale_base is ", spec.xpos_scale_base,
-             "; use a positive number such as 512");
-  }
-  if (spec.kind == AttentionKind::sparse) {
-    LN_CHECK(spec.sparse_block >= 1, "[attention] attention.sparse_block is ", spec.sparse_block,
-             "; use a block length >= 1 such as 128");
-    LN_CHECK(spec.sparse_summary >= 1 && spec.sparse_summary <= spec.sparse_block,
-             "[attention] attention.sparse_summary is ", spec.sparse_summary,
-             "; use a value in [1, attention.sparse_block = ", spec.sparse_block, "]");
-  }
-  if (spec.kind != AttentionKind::dilated) return;
+namespace {
 
-  LN_CHECK(!spec.segments.empty(),
-           "[attention] attention.segments is empty; give at least one "
-           "segment length, e.g. [2048, 4096]");
-  LN_CHECK(!spec.dilations.empty(),
-           "[attention] attention.dilations is empty; give one dilation "
-           "per segment, e.g. [1, 2]");
-  LN_CHECK(spec.segments.size() == spec.dilations.size(), "[attention] attention.segments has ",
-           spec.segments.size(), " entries but attention.dilations has ", spec.dilations.size(),
-           "; give one dilation per segment length");
+using Problem = AttentionSpecProblem;
+
+// The rules that involve the positions and the sparse kind (attention_spec_problem's first half).
+std::optional<Problem> position_or_sparse_problem(const AttentionSpec& spec, int64_t head_dim) {
+  if (spec.positions != PositionKind::none && head_dim % 2 != 0) {
+    return Problem{{"model.heads", "model.d_model", "model.positions"},
+                   detail::concat("model.positions: ", to_string(spec.positions),
+                                  " rotates pairs of channels but the head dimension is ", head_dim,
+                                  " (odd): the head dim d_model/heads (", head_dim,
+                                  ") must be even; change d_model or heads, or use positions: none")};
+  }
+  const bool rotates = spec.positions == PositionKind::rope || spec.positions == PositionKind::xpos;
+  if (rotates && !(spec.rope_base > 0 && std::isfinite(spec.rope_base))) {
+    return Problem{
+        {"model.rope_base"},
+        detail::concat("model.rope_base is ", spec.rope_base, "; use a positive number such as 10000")};
+  }
+  if (spec.positions == PositionKind::xpos && !(spec.xpos_gamma > 0 && std::isfinite(spec.xpos_gamma))) {
+    return Problem{{"model.xpos_gamma", "model.positions"},
+                   detail::concat("model.xpos_gamma is ", spec.xpos_gamma,
+                                  " but XPOS needs gamma > 0 (its decay divides by it); use e.g. 0.4, or "
+                                  "positions: rope")};
+  }
+  if (spec.positions == PositionKind::xpos &&
+      !(spec.xpos_scale_base > 0 && std::isfinite(spec.xpos_scale_base))) {
+    return Problem{{"model.xpos_scale_base"},
+                   detail::concat("model.xpos_scale_base is ", spec.xpos_scale_base,
+                                  "; use a positive number such as 512")};
+  }
+  if (spec.kind != AttentionKind::sparse) return std::nullopt;
+  if (spec.sparse_block < 1) {
+    return Problem{{"attention.sparse_block"},
+                   detail::concat("attention.sparse_block is ", spec.sparse_block,
+                                  "; use a block length >= 1 such as 128")};
+  }
+  if (spec.sparse_summary < 1 || spec.sparse_summary > spec.sparse_block) {
+    return Problem{{"attention.sparse_summary", "attention.sparse_block"},
+                   detail::concat("attention.sparse_summary (", spec.sparse_summary,
+                                  ") must not exceed attention.sparse_block (", spec.sparse_block,
+                                  ") nor be below 1: attention.sparse_summary is ", spec.sparse_summary,
+                                  "; use a value in [1, ", spec.sparse_block, "]")};
+  }
+  return std::nullopt;
+}
+
+// The patterns (w_p, r_p) of the dilated kind.
+std::optional<Problem> pattern_problem(const AttentionSpec& spec) {
+  if (spec.segments.size() != spec.dilations.size()) {
+    return Problem{{"attention.dilations", "attention.segments"},
+                   detail::concat("attention.segments has ", spec.segments.size(),
+                                  " entries but attention.dilations has ", spec.dilations.size(),
+                                  "; give one dilation per segment")};
+  }
+  if (spec.kind != AttentionKind::dilated) return std::nullopt;
   for (size_t i = 0; i < spec.segments.size(); ++i) {
-    int64_t w = spec.segments[i], r = spec.dilations[i];
-    LN_CHECK(w >= 1, "[attention] attention.segments[", i, "] is ", w, "; segment lengths must be >= 1");
-    LN_CHECK(r >= 1, "[attention] attention.dilations[", i, "] is ", r, "; dilations must be >= 1");
-    LN_CHECK(r <= w, "[attention] attention.dilations[", i, "] = ", r,
-             " is larger than its segment "
-             "attention.segments[",
-             i, "] = ", w, "; use a dilation <= the segment length");
-    if (i > 0) {
-      LN_CHECK(w >= spec.segments[i - 1],
-               "[attention] attention.segments must be ascending but "
-               "attention.segments[",
-               i, "] = ", w, " < attention.segments[", i - 1, "] = ", spec.segments[i - 1],
-               "; sort the patterns by segment length");
+    const int64_t w = spec.segments[i], r = spec.dilations[i];
+    if (w < 1) {
+      return Problem{{"attention.segments"},
+                     detail::concat("attention.segments[", i, "] is ", w, "; segment lengths must be >= 1")};
+    }
+    if (r < 1) {
+      return Problem{{"attention.dilations"},
+                     detail::concat("attention.dilations[", i, "] is ", r, "; dilations must be >= 1")};
+    }
+    if (r > w) {
+      return Problem{{"attention.dilations", "attention.segments"},
+                     detail::concat("attention.dilations[", i, "] = ", r,
+                                    " is larger than its segment attention.segments[", i, "] = ", w,
+                                    "; use a dilation <= the segment length")};
+    }
+    if (i > 0 && w < spec.segments[i - 1]) {
+      return Problem{{"attention.segments"},
+                     detail::concat("attention.segments must be ascending but attention.segments[", i,
+                                    "] = ", w, " < attention.segments[", i - 1, "] = ", spec.segments[i - 1],
+                                    "; sort the patterns by segment length (and their dilations with them)")};
     }
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<AttentionSpecProblem> attention_spec_problem(const AttentionSpec& spec, int64_t heads,
+                                                           int64_t head_dim) {
+  if (heads < 1)
+    return Problem{{"model.heads"}, detail::concat("model.heads is ", heads, "; use at least 1 head")};
+  if (head_dim < 1) {
+    return Problem{{"model.d_model", "model.heads"},
+                   detail::concat("head dimension is ", head_dim, "; use at least 1")};
+  }
+  if (auto problem = position_or_sparse_problem(spec, head_dim)) return problem;
+  if (spec.kind == AttentionKind::dilated && spec.segments.empty()) {
+    return Problem{{"attention.segments"},
+                   "attention.segments is empty; give at least one segment length, e.g. [2048, 4096]"};
+  }
+  if (spec.kind == AttentionKind::dilated && spec.dilations.empty()) {
+    return Problem{{"attention.dilations"},
+                   "attention.dilations is empty; give one dilation per segment, e.g. [1, 2]"};
+  }
+  return pattern_problem(spec);
+}
+
+void validate_attention_spec(const AttentionSpec& spec, int64_t heads, int64_t head_dim) {
+  if (auto problem = attention_spec_problem(spec, heads, head_dim)) LN_FAIL("[attention] ", problem->message);
   for (const std::string& warning : attention_spec_warnings(spec, heads)) {
     std::lock_guard<std::mutex> lock(g_warn_mutex);
     if (g_warned.insert(warning).second) std::cerr << warning << "\n";

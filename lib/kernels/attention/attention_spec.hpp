@@ -5,6 +5,7 @@
 //   model.positions / rope_base / xpos_gamma / xpos_scale_base
 // onto these fields one to one.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,21 @@ struct AttentionSpec {
   float xpos_scale_base = 512.f;
 };
 
-// Throws ln::Error with one line naming the config key (e.g. "attention.segments[2]").
-// Prints (once per process and pattern) a warning when a dilation exceeds the head count.
+// The rules an attention spec must satisfy, in one place: heads and head dim, positions (an
+// even head dim to rotate, positive rope_base, xpos_gamma and xpos_scale_base), the sparse
+// block and summary, one dilation per segment, and for the dilated kind every pattern (w >= 1,
+// 1 <= r <= w, segments ascending). The config layer calls it at load (pointing at the first
+// of `keys` the user set) and validate_attention_spec for every other caller.
+struct AttentionSpecProblem {
+  std::vector<std::string> keys;  // the config keys involved
+  std::string message;            // one line naming them, e.g. "attention.segments[2] is 0; ..."
+};
+// The first problem of `spec` for a model of `heads` heads of `head_dim`, or nullopt.
+std::optional<AttentionSpecProblem> attention_spec_problem(const AttentionSpec& spec, int64_t heads,
+                                                           int64_t head_dim);
+
+// Throws ln::Error "[attention] <message>" for the first problem. Prints (once per process and
+// pattern) a warning when a dilation exceeds the head count.
 void validate_attention_spec(const AttentionSpec& spec, int64_t heads, int64_t head_dim);
 // The warnings validate_attention_spec would print (empty when none); for tests and tools.
 std::vector<std::string> attention_spec_warnings(const AttentionSpec& spec, int64_t heads);

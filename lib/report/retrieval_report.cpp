@@ -1,0 +1,106 @@
+#include "report/retrieval_report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/file_io.hpp"
+#include "core/json_reader.hpp"
+#include "core/number_format.hpp"
+#include "report/probe_tables.hpp"
+
+namespace ln {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The last "summary" row of a run's metrics.jsonl: one table row about the model.
+std::string model_row(const fs::path& run) {
+  std::string row = "| " + run.filename().string() + " |";
+  const fs::path metrics = run / "metrics.jsonl";
+  if (!fs::exists(metrics)) return row + " no metrics.jsonl | | | |\n";
+  const std::string text = read_file(metrics.string());
+  std::string last;
+  for (size_t a = 0, b; a < text.size(); a = b + 1) {
+    b = text.find('\n', a);
+    if (b == std::string::npos) b = text.size();
+    const std::string line = text.substr(a, b - a);
+    if (line.find("\"summary\"") != std::string::npos) last = line;
+  }
+  if (last.empty()) return row + " no summary row yet | | | |\n";
+  const JsonValue s = parse_json(last, metrics.string());
+  auto field = [&](const char* key) { return s.find(key) ? s.find(key)->text : std::string("?"); };
+  std::string seconds = "?";
+  if (fs::exists(run / "retrieval_train_seconds")) {
+    std::string t = read_file((run / "retrieval_train_seconds").string());
+    t.erase(std::remove(t.begin(), t.end(), '\n'), t.end());
+    seconds = format_duration(std::stod(t));
+  }
+  const double best = std::stod(field("best_val_loss") == "?" ? "nan" : field("best_val_loss"));
+  char loss[32];
+  std::snprintf(loss, sizeof loss, "%.3f", best);
+  return row + " " + field("step") + " | " + format_count(std::stod(field("tokens"))) + " | " + seconds + " | " +
+         loss + " |\n";
+}
+
+std::vector<ProbeColumn> columns_of(const fs::path& probes, const std::string& kind) {
+  std::vector<std::string> paths;
+  if (fs::is_directory(probes)) {
+    for (const auto& e : fs::directory_iterator(probes)) {
+      const std::string name = e.path().filename().string();
+      if (e.path().extension() == ".json" && name.find("." + kind) != std::string::npos) paths.push_back(e.path());
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<ProbeColumn> out;
+  for (const std::string& p : paths) out.push_back({probe_label(p), p});
+  return out;
+}
+
+}  // namespace
+
+std::string build_retrieval_report(const std::string& dir) {
+  const fs::path root(dir), probes = root / "probes";
+  std::ostringstream md;
+  md << "# Does a model trained here use its long context?\n\n"
+     << "`make retrieval` (scripts/retrieval.sh): the models below trained on `data/paper/train` with "
+        "synthetic retrieval rows mixed in (`data.copy_rows`, `data.passkey_rows`), then probed on "
+        "`data/paper/test`, documents none of them trained on.\n\n";
+  md << "| model | steps | tokens | training time | best validation loss |\n| --- | ---: | ---: | ---: | ---: |\n";
+  std::vector<fs::path> runs;
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.is_directory() && fs::exists(e.path() / "config.yaml")) runs.push_back(e.path());
+  std::sort(runs.begin(), runs.end());
+  for (const fs::path& run : runs) md << model_row(run);
+
+  md << "\n## Copy at a distance\n\n"
+     << "A passage of held-out text repeated after D tokens of the text that follows it: its mean loss "
+        "over the same passage's loss at the same place when it is new (`longnet probe copy`). 1 means the "
+        "first copy is not used, 0 a perfect copy. Each distance averages its samples over gaps D .. D+7, "
+        "every alignment of dilated attention.\n\n";
+  const std::vector<ProbeColumn> copy = columns_of(probes, "copy");
+  md << (copy.empty() ? std::string("No copy probe was run.\n") : copy_ratio_table(copy));
+
+  md << "\n## Passkey retrieval\n\n"
+     << "A random key told at depth p of L tokens of held-out text, asked for at the end (`longnet probe "
+        "passkey`): the share of keys greedy decoding writes whole, over every depth, and the worst "
+        "depth's.\n\n";
+  const std::vector<ProbeColumn> passkey = columns_of(probes, "passkey");
+  md << (passkey.empty() ? std::string("No passkey probe was run.\n") : passkey_accuracy_table(passkey));
+  std::vector<std::string> pictures;
+  if (fs::is_directory(probes))
+    for (const auto& e : fs::directory_iterator(probes))
+      if (e.path().extension() == ".svg") pictures.push_back("probes/" + e.path().filename().string());
+  std::sort(pictures.begin(), pictures.end());
+  if (!pictures.empty()) {
+    md << "\nHeatmaps (length across, depth down):\n\n";
+    for (const std::string& p : pictures) md << "![" << p << "](" << p << ")\n";
+  }
+  return md.str();
+}
+
+}  // namespace ln
