@@ -52,8 +52,7 @@ int main(int argc, char** argv) {
             {"bench", "Benchmarks; each prints one JSON object per line"},
             {"probe", "Does a trained model use its long context? copy at a distance, passkey retrieval"}};
         const auto help = group_help.find(command.parent);
-        group = app.add_subcommand(command.parent,
-                                   help != group_help.end() ? help->second : command.parent);
+        group = app.add_subcommand(command.parent, help != group_help.end() ? help->second : command.parent);
         group->require_subcommand(1);
         group->fallthrough();
       }

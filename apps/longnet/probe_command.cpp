@@ -11,12 +11,12 @@
 #include "core/file_io.hpp"
 #include "data/corpus.hpp"
 #include "eval/eval_text.hpp"
-#include "score/perplexity.hpp"
 #include "ops/precision.hpp"
 #include "probe/copy_probe.hpp"
 #include "probe/passkey_probe.hpp"
 #include "probe/probe_report.hpp"
 #include "run/trained_model.hpp"
+#include "score/perplexity.hpp"
 
 namespace {
 
@@ -83,7 +83,8 @@ Loaded load(const ProbeArgs& args) {
   out.text = std::make_unique<ln::RangeView>(out.stream.data(),
                                              std::vector<ln::TokenRange>{{0, int64_t(out.stream.size())}});
   const int64_t trained_length = t.config.data.seq_len;
-  out.context = args.context > 0 ? args.context : (args.extend_patterns ? 4 * trained_length : trained_length);
+  out.context =
+      args.context > 0 ? args.context : (args.extend_patterns ? 4 * trained_length : trained_length);
   ln::ProbeHeader& h = out.header;
   h.checkpoint = t.dir;
   h.step = t.step;
@@ -156,17 +157,20 @@ ln::app::RegisterCommand copy_reg{
          settings.seed = args->common.seed;
          settings.alignments = args->alignments;
          settings.window = args->common.window;
-         settings.distances = !args->distances.empty()
-                                  ? args->distances
-                                  : ln::default_copy_distances(loaded.context, settings.passage, settings.alignments);
-         LN_CHECK(!settings.distances.empty(), "a passage of ", settings.passage, " tokens twice does not fit a ",
-                  loaded.context, "-token window; use a smaller --passage or a larger --context");
+         settings.distances =
+             !args->distances.empty()
+                 ? args->distances
+                 : ln::default_copy_distances(loaded.context, settings.passage, settings.alignments);
+         LN_CHECK(!settings.distances.empty(), "a passage of ", settings.passage,
+                  " tokens twice does not fit a ", loaded.context,
+                  "-token window; use a smaller --passage or a larger --context");
          for (int64_t d : settings.distances)
-           ln::check_eval_context(loaded.trained.model->spec(), 1 + 2 * settings.passage + d + settings.alignments - 1);
+           ln::check_eval_context(loaded.trained.model->spec(),
+                                  1 + 2 * settings.passage + d + settings.alignments - 1);
          ln::ProbeModels models(*loaded.trained.model, args->common.extend_patterns,
                                 ln::parse_precision(args->common.precision));
-         const auto rows = ln::run_copy_probe(models, *loaded.text, loaded.trained.tokenizer.eos_id(), settings,
-                                              progress_line("copy", args->common.quiet));
+         const auto rows = ln::run_copy_probe(models, *loaded.text, loaded.trained.tokenizer.eos_id(),
+                                              settings, progress_line("copy", args->common.quiet));
          loaded.header.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
          if (args->common.json)
            std::cout << ln::copy_probe_json(loaded.header, settings, rows) << std::endl;
@@ -191,8 +195,9 @@ ln::app::RegisterCommand passkey_reg{
      [](CLI::App& cmd) -> ln::app::RunFn {
        auto args = std::make_shared<PasskeyArgs>();
        add_common_flags(cmd, args->common);
-       cmd.add_option("--lengths", args->lengths,
-                      "Window lengths L in tokens, comma-separated (default: 1024, 2048, ... up to the context)")
+       cmd.add_option(
+              "--lengths", args->lengths,
+              "Window lengths L in tokens, comma-separated (default: 1024, 2048, ... up to the context)")
            ->delimiter(',')
            ->check(CLI::Range(int64_t{16}, int64_t{1} << 24));
        cmd.add_option("--depths", args->depths,
@@ -209,12 +214,13 @@ ln::app::RegisterCommand passkey_reg{
          const auto t0 = std::chrono::steady_clock::now();
          if (!args->svg.empty()) {  // fail now, not after the work; the file itself is written at the end
            const auto parent = std::filesystem::absolute(args->svg).parent_path();
-           LN_CHECK(std::filesystem::is_directory(parent), "--svg ", args->svg, ": the folder ", parent.string(),
-                    " does not exist");
+           LN_CHECK(std::filesystem::is_directory(parent), "--svg ", args->svg, ": the folder ",
+                    parent.string(), " does not exist");
          }
          Loaded loaded = load(args->common);
          ln::PasskeyProbeSettings settings;
-         settings.lengths = !args->lengths.empty() ? args->lengths : ln::default_passkey_lengths(loaded.context);
+         settings.lengths =
+             !args->lengths.empty() ? args->lengths : ln::default_passkey_lengths(loaded.context);
          settings.depths = !args->depths.empty() ? args->depths : ln::default_passkey_depths();
          settings.samples = args->common.samples > 0 ? args->common.samples : 10;
          settings.digits = args->digits;

@@ -19,7 +19,8 @@ struct ReportOptions {
 ln::app::RegisterCommand reg{
     {"", "report", "Write the report of a make paper or make retrieval run (REPORT.md)", [](CLI::App& cmd) {
        auto opts = std::make_shared<ReportOptions>();
-       cmd.add_option("kind", opts->kind, "What to report on: paper (make paper) or retrieval (make retrieval)")
+       cmd.add_option("kind", opts->kind,
+                      "What to report on: paper (make paper) or retrieval (make retrieval)")
            ->required()
            ->check(CLI::IsMember({"paper", "retrieval"}));
        cmd.add_option("dir", opts->paper.dir, "The run's folder (runs/paper, runs/retrieval)")

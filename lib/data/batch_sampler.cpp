@@ -28,9 +28,10 @@ int64_t BatchSampler::row_offset(int64_t step, int64_t row) const {
 }
 
 void BatchSampler::mix_in(RetrievalMix mix) {
-  LN_CHECK(mix.copy >= 0 && mix.passkey >= 0 && mix.induction >= 0 && mix.copy + mix.passkey + mix.induction <= 1,
-           "[data] the mixture's shares (copy ", mix.copy, ", passkey ", mix.passkey, ", induction ", mix.induction,
-           ") must be >= 0 and add up to at most 1");
+  LN_CHECK(
+      mix.copy >= 0 && mix.passkey >= 0 && mix.induction >= 0 && mix.copy + mix.passkey + mix.induction <= 1,
+      "[data] the mixture's shares (copy ", mix.copy, ", passkey ", mix.passkey, ", induction ",
+      mix.induction, ") must be >= 0 and add up to at most 1");
   mix_ = std::move(mix);
 }
 

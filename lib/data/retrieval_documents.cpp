@@ -42,8 +42,8 @@ CopyDocument make_copy_document(const RangeView& text, int64_t passage, int64_t 
   const int64_t n = passage, d = gap, size = text.size();
   LN_CHECK(n >= 1, "[copy] the passage must hold at least 1 token, got ", n);
   LN_CHECK(d >= 0, "[copy] the gap must be >= 0 tokens, got ", d);
-  LN_CHECK(size >= copy_document_min_text(n, d), "[copy] the text holds ", size, " tokens; a passage of ",
-           n, " tokens repeated after ", d, " more needs at least ", copy_document_min_text(n, d),
+  LN_CHECK(size >= copy_document_min_text(n, d), "[copy] the text holds ", size, " tokens; a passage of ", n,
+           " tokens repeated after ", d, " more needs at least ", copy_document_min_text(n, d),
            " (the passage, the gap and another passage of the same length)");
   DrawStream draw(seed);
   // P F is text [a, a + n + d); Q starts at c in [0, a - n] or [a + n + d, size - n], so it
@@ -108,8 +108,9 @@ std::string passkey_digits(uint64_t bits, int64_t digits) {
 }
 
 int64_t passkey_fixed_tokens(const PasskeyTemplate& pieces, int64_t key_tokens) {
-  return 1 + static_cast<int64_t>(pieces.needle_lead.size() + pieces.needle_middle.size() +
-                                  pieces.needle_tail.size() + pieces.question.size()) +
+  return 1 +
+         static_cast<int64_t>(pieces.needle_lead.size() + pieces.needle_middle.size() +
+                              pieces.needle_tail.size() + pieces.question.size()) +
          3 * key_tokens;
 }
 

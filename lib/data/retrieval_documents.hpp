@@ -33,9 +33,9 @@ class DrawStream {
  public:
   explicit DrawStream(uint64_t seed) : seed_(seed) {}
   uint64_t bits();
-  int64_t below(int64_t n);           // uniform in [0, n), n >= 1
+  int64_t below(int64_t n);                 // uniform in [0, n), n >= 1
   int64_t between(int64_t lo, int64_t hi);  // uniform in [lo, hi]
-  double unit();                      // uniform in [0, 1)
+  double unit();                            // uniform in [0, 1)
 
  private:
   uint64_t seed_;

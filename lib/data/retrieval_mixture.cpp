@@ -31,7 +31,8 @@ void add_copies(DrawStream& draw, int32_t* window, int64_t length) {
   for (int64_t e = 0; e < events; ++e) {
     for (int attempt = 0; attempt < 4; ++attempt) {
       const double lo = std::log(16.0), hi = std::log(static_cast<double>(longest));
-      const int64_t n = std::clamp<int64_t>(std::llround(std::exp(lo + (hi - lo) * draw.unit())), 16, longest);
+      const int64_t n =
+          std::clamp<int64_t>(std::llround(std::exp(lo + (hi - lo) * draw.unit())), 16, longest);
       const int64_t delta = draw.between(n, length - n);
       const int64_t d = draw.between(delta, length - n);
       const bool clobbers = std::any_of(sources.begin(), sources.end(),
@@ -89,7 +90,8 @@ MixedRow apply_retrieval_mix(const RetrievalMix& mix, const RangeView& text, uin
     return MixedRow::copy;
   }
   if (u < mix.copy + mix.passkey) {
-    LN_CHECK(mix.passkey_template.encode, "[data] passkey rows need the passkey template (the run's tokenizer)");
+    LN_CHECK(mix.passkey_template.encode,
+             "[data] passkey rows need the passkey template (the run's tokenizer)");
     add_passkey(mix, text, draw, window, length);
     return MixedRow::passkey;
   }

@@ -28,7 +28,7 @@ namespace ln {
 
 struct RetrievalMix {
   double copy = 0, passkey = 0, induction = 0;  // shares of rows, adding up to at most 1
-  PasskeyTemplate passkey_template;  // encoded with the run's tokenizer; needed when passkey > 0
+  PasskeyTemplate passkey_template;             // encoded with the run's tokenizer; needed when passkey > 0
   bool any() const { return copy > 0 || passkey > 0 || induction > 0; }
 };
 

@@ -191,7 +191,8 @@ EvalReport finish_eval_report(const TrainedModel& trained, const EvalSettings& s
     std::vector<TokenLossStream> streams;
     for (size_t f = 0; f < texts.size(); ++f)
       streams.push_back({method.files[f].path, &texts[f].tokens, &method.files[f].result});
-    write_token_losses(settings.per_token, method.name, report.context, method.stride, streams, trained.tokenizer);
+    write_token_losses(settings.per_token, method.name, report.context, method.stride, streams,
+                       trained.tokenizer);
     report.per_token_file = settings.per_token;
   }
   if (!settings.by_position.empty() && parallel::world_rank() == 0 && !report.methods.empty()) {

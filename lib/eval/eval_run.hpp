@@ -25,8 +25,8 @@ struct EvalSettings {
   std::string by_position;        // output prefix for PREFIX.json / PREFIX.svg; empty: none
   // A TSV file of every scored prediction (eval/token_loss_file.hpp); empty: none.
   std::string per_token;
-  bool progress = true;           // progress line on stderr
-  int64_t sequence_parallel = 1;  // parallel.sequence: ranks that split each window (mpirun)
+  bool progress = true;                   // progress line on stderr
+  int64_t sequence_parallel = 1;          // parallel.sequence: ranks that split each window (mpirun)
   Precision precision = Precision::fp32;  // of the model's products (--precision)
 };
 

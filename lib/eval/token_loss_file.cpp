@@ -26,12 +26,13 @@ void write_token_losses(const std::string& path, const std::string& method, int6
       std::string piece = tokenizer.decode_piece(token);
       if (find_invalid_utf8(piece) >= 0) {
         char hex[16];
-        std::snprintf(hex, sizeof hex, "<0x%02X>", static_cast<unsigned>(static_cast<unsigned char>(piece[0])));
+        std::snprintf(hex, sizeof hex, "<0x%02X>",
+                      static_cast<unsigned>(static_cast<unsigned char>(piece[0])));
         piece = hex;
       }
       std::snprintf(number, sizeof number, "%.6f", static_cast<double>(loss));
-      out += s.path + "\t" + std::to_string(t + 1) + "\t" + std::to_string(s.result->token_position[t]) + "\t" +
-             std::to_string(token) + "\t" + json_escape(piece) + "\t" + number + "\n";
+      out += s.path + "\t" + std::to_string(t + 1) + "\t" + std::to_string(s.result->token_position[t]) +
+             "\t" + std::to_string(token) + "\t" + json_escape(piece) + "\t" + number + "\n";
     }
   }
   write_file_atomic(path, out);

@@ -1,6 +1,7 @@
 #pragma once
 // Sums: over everything (to a scalar) and along one dimension, plus the broadcast back that
-// their gradients need; and each row's argmax. Deterministic for any thread count (fixed chunks, see parallel.hpp).
+// their gradients need; and each row's argmax. Deterministic for any thread count (fixed chunks, see
+// parallel.hpp).
 #include <cstdint>
 
 namespace ln {

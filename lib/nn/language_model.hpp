@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "nn/layers.hpp"
-#include "ops/head_loss.hpp"
 #include "nn/model_spec.hpp"
 #include "nn/transformer_block.hpp"
+#include "ops/head_loss.hpp"
 
 namespace ln {
 

@@ -25,7 +25,8 @@ std::vector<CopyProbeRow> run_copy_probe(ProbeModels& models, const RangeView& t
   LN_CHECK(settings.samples >= 1, "[copy probe] give at least 1 sample per distance, got ", settings.samples);
   LN_CHECK(settings.alignments >= 1, "[copy probe] alignments must be >= 1, got ", settings.alignments);
   LN_CHECK(settings.window == 0 || settings.window > settings.passage, "[copy probe] a window of ",
-           settings.window, " tokens cannot hold the passage of ", settings.passage, " and the token before it");
+           settings.window, " tokens cannot hold the passage of ", settings.passage,
+           " and the token before it");
   for (int64_t d : settings.distances) {
     LN_CHECK(d >= 0, "[copy probe] a distance must be >= 0 tokens, got ", d);
     const int64_t need = copy_document_min_text(settings.passage, d + settings.alignments - 1);
@@ -43,7 +44,8 @@ std::vector<CopyProbeRow> run_copy_probe(ProbeModels& models, const RangeView& t
     for (int64_t s = 0; s < settings.samples; ++s) {
       const int64_t gap = row.distance + s % settings.alignments;
       const CopyDocument doc = make_copy_document(
-          text, n, gap, eos, counter_hash(settings.seed, static_cast<uint64_t>(row.distance), static_cast<uint64_t>(s)));
+          text, n, gap, eos,
+          counter_hash(settings.seed, static_cast<uint64_t>(row.distance), static_cast<uint64_t>(s)));
       const int64_t length = static_cast<int64_t>(doc.repeat.size());
       const int64_t cut = settings.window > 0 ? std::max<int64_t>(0, length - settings.window) : 0;
       const WindowScores scores =

@@ -28,7 +28,7 @@ struct CopyProbeSettings {
   int64_t passage = 256;           // n
   int64_t samples = 8;             // per distance
   uint64_t seed = 1;
-  int64_t alignments = 8;          // sample s adds s mod alignments to D (1: D exactly)
+  int64_t alignments = 8;  // sample s adds s mod alignments to D (1: D exactly)
   // > 0: at most this many tokens of history, as a model with a window of W tokens sees them:
   // a longer document is cut from the left (the second P stays at its end). 0: the whole
   // document is one window.
@@ -39,8 +39,8 @@ struct CopyProbeRow {
   int64_t distance = 0;
   int64_t longest = 0;  // the longest window run for this distance (tokens)
   int64_t samples = 0, predictions = 0;
-  double loss_new = 0, loss_repeat = 0;  // mean nats per scored prediction
-  double ratio = 0;                      // loss_repeat / loss_new
+  double loss_new = 0, loss_repeat = 0;      // mean nats per scored prediction
+  double ratio = 0;                          // loss_repeat / loss_new
   double greedy_new = 0, greedy_repeat = 0;  // share of predictions greedy decoding gets right
 };
 

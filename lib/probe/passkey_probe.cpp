@@ -18,9 +18,11 @@ std::vector<int64_t> default_passkey_lengths(int64_t longest) {
 std::vector<double> default_passkey_depths() { return {0.0, 0.25, 0.5, 0.75, 1.0}; }
 
 std::vector<PasskeyCell> run_passkey_probe(ProbeModels& models, const RangeView& text,
-                                           const PasskeyTemplate& pieces, const PasskeyProbeSettings& settings,
+                                           const PasskeyTemplate& pieces,
+                                           const PasskeyProbeSettings& settings,
                                            const std::function<void(int64_t, int64_t)>& progress) {
-  LN_CHECK(!settings.lengths.empty() && !settings.depths.empty(), "[passkey probe] no lengths or depths to probe");
+  LN_CHECK(!settings.lengths.empty() && !settings.depths.empty(),
+           "[passkey probe] no lengths or depths to probe");
   LN_CHECK(settings.samples >= 1, "[passkey probe] give at least 1 sample per cell, got ", settings.samples);
   for (double p : settings.depths)
     LN_CHECK(p >= 0 && p <= 1, "[passkey probe] a depth must be in [0, 1], got ", p);
@@ -42,12 +44,13 @@ std::vector<PasskeyCell> run_passkey_probe(ProbeModels& models, const RangeView&
       for (int64_t s = 0; s < settings.samples; ++s) {
         const uint64_t seed = counter_hash(settings.seed, static_cast<uint64_t>(length),
                                            static_cast<uint64_t>(di * 1000003 + static_cast<size_t>(s)));
-        by_length[li].push_back({cells.size(), make_passkey_document(text, pieces, length, cell.depth,
-                                                                     settings.digits, seed)});
+        by_length[li].push_back(
+            {cells.size(), make_passkey_document(text, pieces, length, cell.depth, settings.digits, seed)});
         const PasskeyDocument& doc = by_length[li].back().doc;
         LN_CHECK(settings.window == 0 || settings.window >= length - doc.answer + 1 +
-                                                               static_cast<int64_t>(pieces.question.size()),
-                 "[passkey probe] a window of ", settings.window, " tokens cannot hold the question and the key (",
+                                                                static_cast<int64_t>(pieces.question.size()),
+                 "[passkey probe] a window of ", settings.window,
+                 " tokens cannot hold the question and the key (",
                  length - doc.answer + static_cast<int64_t>(pieces.question.size()), " tokens)");
       }
       cells.push_back(cell);
@@ -81,7 +84,8 @@ std::vector<PasskeyCell> run_passkey_probe(ProbeModels& models, const RangeView&
     }
     if (progress) progress(static_cast<int64_t>(li + 1), static_cast<int64_t>(by_length.size()));
   }
-  for (PasskeyCell& cell : cells) cell.accuracy = static_cast<double>(cell.found) / static_cast<double>(cell.samples);
+  for (PasskeyCell& cell : cells)
+    cell.accuracy = static_cast<double>(cell.found) / static_cast<double>(cell.samples);
   return cells;
 }
 

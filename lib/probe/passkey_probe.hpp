@@ -41,7 +41,8 @@ std::vector<double> default_passkey_depths();                   // 0, 0.25, 0.5,
 // Cells in order: every depth of the first length, then the next length. `progress(done,
 // total)` after each length.
 std::vector<PasskeyCell> run_passkey_probe(ProbeModels& models, const RangeView& text,
-                                           const PasskeyTemplate& pieces, const PasskeyProbeSettings& settings,
+                                           const PasskeyTemplate& pieces,
+                                           const PasskeyProbeSettings& settings,
                                            const std::function<void(int64_t, int64_t)>& progress = {});
 
 }  // namespace ln

@@ -29,11 +29,12 @@ std::string file_names(const std::vector<std::string>& paths) {
 std::string header_lines(const std::string& probe, const ProbeHeader& h) {
   std::string s = probe + " probe: " + h.checkpoint + " (step " + std::to_string(h.step) + ", trained at " +
                   std::to_string(h.train_seq_len) + " tokens; " + h.attention + ")\n";
-  s += "text: " + file_names(h.text) + " (" + std::to_string(h.text_tokens) + " tokens); precision " +
-       h.precision + "; seed " + std::to_string(h.seed) +
-       (h.extend_patterns ? "; --extend-patterns: windows longer than the widest segment continue the schedule"
-                          : "") +
-       "\n";
+  s +=
+      "text: " + file_names(h.text) + " (" + std::to_string(h.text_tokens) + " tokens); precision " +
+      h.precision + "; seed " + std::to_string(h.seed) +
+      (h.extend_patterns ? "; --extend-patterns: windows longer than the widest segment continue the schedule"
+                         : "") +
+      "\n";
   return s;
 }
 
@@ -115,9 +116,11 @@ std::string copy_probe_json(const ProbeHeader& header, const CopyProbeSettings& 
 std::string passkey_probe_table(const ProbeHeader& header, const PasskeyProbeSettings& settings,
                                 const std::vector<PasskeyCell>& cells) {
   std::string s = header_lines("passkey", header);
-  s += "a key of " + std::to_string(settings.digits) + " digits at depth p of a window of L tokens, asked for " +
-       "at the end; " + std::to_string(settings.samples) + " samples per cell" +
-       (settings.window > 0 ? "; at most " + std::to_string(settings.window) + " tokens of history" : "") + "\n";
+  s += "a key of " + std::to_string(settings.digits) +
+       " digits at depth p of a window of L tokens, asked for " + "at the end; " +
+       std::to_string(settings.samples) + " samples per cell" +
+       (settings.window > 0 ? "; at most " + std::to_string(settings.window) + " tokens of history" : "") +
+       "\n";
   auto grid = [&](const char* title, auto&& value) {
     std::string g = std::string(title) + "\n";
     char cell[64];
@@ -195,11 +198,12 @@ std::string passkey_heatmap_svg(const ProbeHeader& header, const PasskeyProbeSet
   const int height = static_cast<int>(std::max<size_t>(360, 150 + 44 * nd));
   SvgWriter svg(width, height);
   PlotArea area = PlotArea::with_margins(width, height);
-  svg.heading(width / 2.0, "Passkey retrieval: " + std::filesystem::path(header.checkpoint).filename().string(),
-              "step " + std::to_string(header.step) + " \u00b7 trained at " + std::to_string(header.train_seq_len) +
-                  " tokens \u00b7 " + std::to_string(settings.samples) + " keys of " +
-                  std::to_string(settings.digits) + " digits per cell" +
-                  (header.extend_patterns ? " \u00b7 extended patterns" : ""));
+  svg.heading(width / 2.0,
+              "Passkey retrieval: " + std::filesystem::path(header.checkpoint).filename().string(),
+              "step " + std::to_string(header.step) + " \u00b7 trained at " +
+                  std::to_string(header.train_seq_len) + " tokens \u00b7 " +
+                  std::to_string(settings.samples) + " keys of " + std::to_string(settings.digits) +
+                  " digits per cell" + (header.extend_patterns ? " \u00b7 extended patterns" : ""));
   const double cw = area.width / static_cast<double>(nl), ch = area.height / static_cast<double>(nd);
   for (size_t li = 0; li < nl; ++li) {
     for (size_t di = 0; di < nd; ++di) {
@@ -212,7 +216,8 @@ std::string passkey_heatmap_svg(const ProbeHeader& header, const PasskeyProbeSet
   }
   for (size_t li = 0; li < nl; ++li)
     svg.text(area.left + cw * (static_cast<double>(li) + 0.5), area.bottom() + 18,
-             "text-anchor=\"middle\" font-size=\"11\"", tick_label(static_cast<double>(settings.lengths[li])));
+             "text-anchor=\"middle\" font-size=\"11\"",
+             tick_label(static_cast<double>(settings.lengths[li])));
   for (size_t di = 0; di < nd; ++di)
     svg.text(area.left - 8, area.top + ch * (static_cast<double>(di) + 0.5) + 4,
              "text-anchor=\"end\" font-size=\"11\"", printf_text("%.0f%%", 100 * settings.depths[di]));

@@ -15,9 +15,9 @@ struct ProbeHeader {
   std::string checkpoint;
   int64_t step = 0;
   int64_t train_seq_len = 0;
-  std::string attention;    // e.g. "dilated segments [2048, 4096, 8192] dilations [1, 2, 4]"
+  std::string attention;  // e.g. "dilated segments [2048, 4096, 8192] dilations [1, 2, 4]"
   bool extend_patterns = false;
-  std::string precision;    // fp32 | bf16
+  std::string precision;          // fp32 | bf16
   std::vector<std::string> text;  // the files the probes drew from
   int64_t text_tokens = 0;
   uint64_t seed = 1;

@@ -31,10 +31,12 @@ class ProbeModels {
 struct WindowScores {
   int64_t rows = 0, length = 0;  // B windows of T tokens
   // (B, T - 1): prediction j of window b is token j + 1 given tokens [0, j].
-  std::vector<float> loss;       // −ln p(token) in nats
-  std::vector<uint8_t> greedy;   // 1 when the token is the argmax (greedy decoding's choice)
+  std::vector<float> loss;      // −ln p(token) in nats
+  std::vector<uint8_t> greedy;  // 1 when the token is the argmax (greedy decoding's choice)
   float loss_at(int64_t b, int64_t j) const { return loss[static_cast<size_t>(b * (length - 1) + j)]; }
-  bool greedy_at(int64_t b, int64_t j) const { return greedy[static_cast<size_t>(b * (length - 1) + j)] != 0; }
+  bool greedy_at(int64_t b, int64_t j) const {
+    return greedy[static_cast<size_t>(b * (length - 1) + j)] != 0;
+  }
 };
 
 // Runs the windows (all of one length T >= 2) in one forward, positions from 0 as eval does.

@@ -85,7 +85,10 @@ std::string copy_ratio_table(const std::vector<ProbeColumn>& columns) {
     s += "| " + std::to_string(d) + " |";
     for (size_t c = 0; c < columns.size(); ++c) {
       auto it = ratio[c].find(d);
-      s += " " + (!present[c] ? std::string("missing") : it == ratio[c].end() ? "\u2013" : fixed(it->second, 3)) +
+      s += " " +
+           (!present[c]            ? std::string("missing")
+            : it == ratio[c].end() ? "\u2013"
+                                   : fixed(it->second, 3)) +
            " |";
     }
     s += "\n";
@@ -124,8 +127,10 @@ std::string passkey_accuracy_table(const std::vector<ProbeColumn>& columns) {
       std::string cell = !present[c] ? "missing" : it == sums[c].end() ? "\u2013" : "";
       if (cell.empty()) {
         const Sums& v = it->second;
-        cell = fixed(100.0 * static_cast<double>(v.found) / static_cast<double>(std::max<int64_t>(1, v.samples)), 0) +
-               "% (worst depth " + fixed(100.0 * v.worst, 0) + "%)";
+        cell =
+            fixed(100.0 * static_cast<double>(v.found) / static_cast<double>(std::max<int64_t>(1, v.samples)),
+                  0) +
+            "% (worst depth " + fixed(100.0 * v.worst, 0) + "%)";
       }
       s += " " + cell + " |";
     }

@@ -43,8 +43,8 @@ std::string model_row(const fs::path& run) {
   const double best = std::stod(field("best_val_loss") == "?" ? "nan" : field("best_val_loss"));
   char loss[32];
   std::snprintf(loss, sizeof loss, "%.3f", best);
-  return row + " " + field("step") + " | " + format_count(std::stod(field("tokens"))) + " | " + seconds + " | " +
-         loss + " |\n";
+  return row + " " + field("step") + " | " + format_count(std::stod(field("tokens"))) + " | " + seconds +
+         " | " + loss + " |\n";
 }
 
 std::vector<ProbeColumn> columns_of(const fs::path& probes, const std::string& kind) {
@@ -52,7 +52,8 @@ std::vector<ProbeColumn> columns_of(const fs::path& probes, const std::string& k
   if (fs::is_directory(probes)) {
     for (const auto& e : fs::directory_iterator(probes)) {
       const std::string name = e.path().filename().string();
-      if (e.path().extension() == ".json" && name.find("." + kind) != std::string::npos) paths.push_back(e.path());
+      if (e.path().extension() == ".json" && name.find("." + kind) != std::string::npos)
+        paths.push_back(e.path());
     }
   }
   std::sort(paths.begin(), paths.end());
@@ -70,7 +71,8 @@ std::string build_retrieval_report(const std::string& dir) {
      << "`make retrieval` (scripts/retrieval.sh): the models below trained on `data/paper/train` with "
         "synthetic retrieval rows mixed in (`data.copy_rows`, `data.passkey_rows`), then probed on "
         "`data/paper/test`, documents none of them trained on.\n\n";
-  md << "| model | steps | tokens | training time | best validation loss |\n| --- | ---: | ---: | ---: | ---: |\n";
+  md << "| model | steps | tokens | training time | best validation loss |\n| --- | ---: | ---: | ---: | "
+        "---: |\n";
   std::vector<fs::path> runs;
   for (const auto& e : fs::directory_iterator(root))
     if (e.is_directory() && fs::exists(e.path() / "config.yaml")) runs.push_back(e.path());

@@ -103,8 +103,8 @@ size_t batch_end(const std::vector<EvalWindow>& windows, size_t i, int64_t batch
 
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
                              const std::vector<EvalWindow>& windows, int64_t batch,
-                             const EvalProgressFn& progress, SequenceExchange* sequence,
-                             Precision precision, bool keep_token_losses) {
+                             const EvalProgressFn& progress, SequenceExchange* sequence, Precision precision,
+                             bool keep_token_losses) {
   check_windows(tokens, windows, batch, model.spec().vocab_size);
   StreamResult result;
   if (keep_token_losses) {

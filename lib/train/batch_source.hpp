@@ -24,7 +24,8 @@ class BatchSource {
  public:
   // Micro-batches of `micro` rows of T tokens from the train split of `data` (which must outlive
   // the source), mixed as `mix` says.
-  static BatchSource corpus(const RunData& data, const DataConfig& mix, int64_t micro, int64_t T, uint64_t seed);
+  static BatchSource corpus(const RunData& data, const DataConfig& mix, int64_t micro, int64_t T,
+                            uint64_t seed);
   static BatchSource random_tokens(int64_t vocab, int64_t micro, int64_t T);
 
   // inputs, targets: (micro, T). Micro-batch m of the `accum` of optimizer step `step`: rows

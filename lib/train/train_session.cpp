@@ -113,8 +113,8 @@ void TrainSession::State::set_up(const Config& given) {
   load_init_source();
   load_data();
   geometry = plan_geometry(config(), *grid);
-  batches.emplace(
-      BatchSource::corpus(*data, config().data, geometry.micro, geometry.T, static_cast<uint64_t>(config().train.seed)));
+  batches.emplace(BatchSource::corpus(*data, config().data, geometry.micro, geometry.T,
+                                      static_cast<uint64_t>(config().train.seed)));
   if (!spec) spec = model_spec_from_config(config(), data->tokenizer.vocab_size());
   resolved_yaml = resolved_config_yaml(config(), spec->vocab_size);
   build_model_and_optimizer();

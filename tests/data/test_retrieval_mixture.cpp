@@ -50,7 +50,8 @@ std::vector<int32_t> row_of(const Batch& b, int64_t row) {
 
 }  // namespace
 
-TEST_CASE("mixture: copy rows repeat passages of 16..512 tokens of their own text, at a distance >= the passage") {
+TEST_CASE(
+    "mixture: copy rows repeat passages of 16..512 tokens of their own text, at a distance >= the passage") {
   const auto tokens = numbered(200000);
   const int64_t T = 8191;  // rows of 8192 tokens: 8192 / 512 = 16 copies each
   BatchSampler sampler(tokens.data(), {{0, 200000}}, 8, T, 7);

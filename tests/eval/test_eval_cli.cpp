@@ -219,11 +219,13 @@ TEST_CASE("longnet eval: a checkpoint whose tokenizer was replaced is refused") 
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
 
-TEST_CASE("longnet eval --per-token: every prediction of the last method, the library's losses, JSON-escaped pieces") {
+TEST_CASE(
+    "longnet eval --per-token: every prediction of the last method, the library's losses, JSON-escaped "
+    "pieces") {
   test::TrainedRun& run = test::trained_run();
   const std::string path = run.dir / "per_token.tsv";
-  const Run r = longnet("eval -m " + run.run_dir + " -f " + run.heldout + " -c 32 --stride 8 --per-token " + path +
-                        " --json -q");
+  const Run r = longnet("eval -m " + run.run_dir + " -f " + run.heldout + " -c 32 --stride 8 --per-token " +
+                        path + " --json -q");
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(contains(r.out, "\"per_token_file\":"));
@@ -259,7 +261,8 @@ TEST_CASE("longnet eval --per-token: every prediction of the last method, the li
     CHECK((t < 32 ? position == int64_t(t + 1) : position >= 25));
   }
   // A folder that does not exist is refused before any work.
-  const Run bad = longnet("eval -m " + run.run_dir + " -f " + run.heldout + " --per-token /nonexistent/x.tsv -q");
+  const Run bad =
+      longnet("eval -m " + run.run_dir + " -f " + run.heldout + " --per-token /nonexistent/x.tsv -q");
   CHECK(bad.code == 2);
   CHECK(contains(bad.err, "--per-token /nonexistent/x.tsv: the folder /nonexistent does not exist"));
 }

@@ -47,11 +47,12 @@ TEST_CASE("longnet probe copy: one row per distance in the JSON, the table's col
   REQUIRE(rows.size() == 2);
   CHECK(rows[0].find("distance")->text == "3");
   CHECK(rows[1].find("distance")->text == "20");
-  CHECK(rows[1].find("window")->text == "35");  // 1 + 6 + (20 + 2) + 6
+  CHECK(rows[1].find("window")->text == "35");       // 1 + 6 + (20 + 2) + 6
   CHECK(rows[0].find("predictions")->text == "15");  // 3 samples x 5
   for (const JsonValue& row : rows) {
     const double ratio = std::stod(row.find("ratio")->text);
-    CHECK(ratio == doctest::Approx(std::stod(row.find("loss_repeat")->text) / std::stod(row.find("loss_new")->text)));
+    CHECK(ratio ==
+          doctest::Approx(std::stod(row.find("loss_repeat")->text) / std::stod(row.find("loss_new")->text)));
   }
   // The table, and windows past the widest segment with the schedule continued.
   const Run t = longnet("probe copy -m " + run.run_dir + " -f " + run.heldout +
@@ -83,8 +84,8 @@ TEST_CASE("longnet probe passkey: cells by length and depth, the heatmap SVG") {
 
 TEST_CASE("longnet probe: refusals are one line with status 2, and write nothing") {
   test::TrainedRun& run = test::trained_run();
-  const Run short_text = longnet("probe copy -m " + run.run_dir + " -f " + run.heldout +
-                                 " --passage 200 --distances 100000 -q");
+  const Run short_text =
+      longnet("probe copy -m " + run.run_dir + " -f " + run.heldout + " --passage 200 --distances 100000 -q");
   CHECK(short_text.code == 2);
   CHECK(contains(short_text.err, "give more text or smaller distances"));
   const Run no_folder = longnet("probe passkey -m " + run.run_dir + " -f " + run.heldout +

@@ -74,9 +74,9 @@ TEST_CASE("copy probe: the losses are the model's own on the documents, and the 
     double repeat = 0, fresh = 0;
     int64_t count = 0;
     for (int64_t smp = 0; smp < s.samples; ++smp) {
-      const CopyDocument doc =
-          make_copy_document(text.view, 6, s.distances[k] + smp % 2, 2,
-                             counter_hash(9, static_cast<uint64_t>(s.distances[k]), static_cast<uint64_t>(smp)));
+      const CopyDocument doc = make_copy_document(
+          text.view, 6, s.distances[k] + smp % 2, 2,
+          counter_hash(9, static_cast<uint64_t>(s.distances[k]), static_cast<uint64_t>(smp)));
       const auto lr = direct_losses(model, doc.repeat), lc = direct_losses(model, doc.control);
       for (int64_t i = 1; i < 6; ++i) {
         repeat += lr[static_cast<size_t>(doc.second + i - 1)];
@@ -148,7 +148,8 @@ TEST_CASE("passkey probe: log-probability and greedy success are the model's own
       double logprob = 0;
       int64_t found = 0;
       for (int64_t smp = 0; smp < 3; ++smp) {
-        const uint64_t seed = counter_hash(4, static_cast<uint64_t>(s.lengths[li]), di * 1000003 + static_cast<uint64_t>(smp));
+        const uint64_t seed =
+            counter_hash(4, static_cast<uint64_t>(s.lengths[li]), di * 1000003 + static_cast<uint64_t>(smp));
         const PasskeyDocument doc = make_passkey_document(text.view, t, s.lengths[li], s.depths[di], 4, seed);
         const auto losses = direct_losses(model, doc.tokens);
         // Greedy: every key token is the argmax of its row of logits.

@@ -77,7 +77,8 @@ TEST_CASE("a copy document is [EOS] P F P, its control [EOS] Q F P, with Q apart
     CHECK(c + 7 <= 500);
   }
   // The same seed gives the same document; another seed another passage.
-  const CopyDocument x = make_copy_document(text.view, 7, 30, 2, 5), y = make_copy_document(text.view, 7, 30, 2, 5);
+  const CopyDocument x = make_copy_document(text.view, 7, 30, 2, 5),
+                     y = make_copy_document(text.view, 7, 30, 2, 5);
   CHECK(x.repeat == y.repeat);
   CHECK(x.control == y.control);
   CHECK(make_copy_document(text.view, 7, 30, 2, 6).repeat != x.repeat);
@@ -96,7 +97,9 @@ TEST_CASE("a copy document fits a text of exactly 2n + D tokens and refuses a sh
   CHECK(test::contains(e, "at least 19"));
 }
 
-TEST_CASE("a passkey window is exactly L tokens: the needle at the depth, the key spliced in twice and at the end") {
+TEST_CASE(
+    "a passkey window is exactly L tokens: the needle at the depth, the key spliced in twice and at the "
+    "end") {
   const Numbered text(5000);
   const PasskeyTemplate t = char_template();
   for (double depth : {0.0, 0.3, 1.0}) {
@@ -114,21 +117,25 @@ TEST_CASE("a passkey window is exactly L tokens: the needle at the depth, the ke
     // The haystack before the needle is consecutive text, and so is the part after it.
     const int32_t first = doc.tokens[1];
     const int64_t before = doc.needle - 1;
-    if (before > 0) CHECK(std::vector<int32_t>(doc.tokens.begin() + 1, doc.tokens.begin() + doc.needle) == slice(first - 100, before));
-    const std::vector<int32_t> needle =
-        join({t.needle_lead, key, t.needle_middle, key, t.needle_tail});
-    CHECK(std::vector<int32_t>(doc.tokens.begin() + doc.needle, doc.tokens.begin() + doc.needle + int64_t(needle.size())) == needle);
+    if (before > 0)
+      CHECK(std::vector<int32_t>(doc.tokens.begin() + 1, doc.tokens.begin() + doc.needle) ==
+            slice(first - 100, before));
+    const std::vector<int32_t> needle = join({t.needle_lead, key, t.needle_middle, key, t.needle_tail});
+    CHECK(std::vector<int32_t>(doc.tokens.begin() + doc.needle,
+                               doc.tokens.begin() + doc.needle + int64_t(needle.size())) == needle);
     // The answer is the key's ids, after the question, ending the window.
     CHECK(doc.answer == 400 - static_cast<int64_t>(key.size()));
     CHECK(std::vector<int32_t>(doc.tokens.begin() + doc.answer, doc.tokens.end()) == key);
-    CHECK(std::vector<int32_t>(doc.tokens.begin() + doc.answer - int64_t(t.question.size()), doc.tokens.begin() + doc.answer) == t.question);
+    CHECK(std::vector<int32_t>(doc.tokens.begin() + doc.answer - int64_t(t.question.size()),
+                               doc.tokens.begin() + doc.answer) == t.question);
   }
   const PasskeyDocument a = make_passkey_document(text.view, t, 400, 0.5, 5, 3);
   CHECK(a.tokens == make_passkey_document(text.view, t, 400, 0.5, 5, 3).tokens);
   CHECK(a.key != make_passkey_document(text.view, t, 400, 0.5, 5, 4).key);
 }
 
-TEST_CASE("passkey refusals: a window too short for the template, a text too short for the haystack, a bad depth") {
+TEST_CASE(
+    "passkey refusals: a window too short for the template, a text too short for the haystack, a bad depth") {
   const Numbered text(100);
   const PasskeyTemplate t = char_template();
   CHECK(test::contains(test::error_of([&] { make_passkey_document(text.view, t, 50, 0.5, 5, 1); }),
