@@ -33,6 +33,8 @@ struct ModelConfig {
   PositionKind positions = PositionKind::xpos;
   double rope_base = 10000, xpos_gamma = 0.4, xpos_scale_base = 512;
   bool subln = false, tie_embeddings = true;
+  int64_t kv_conv = 1;
+  bool tie_qk_init = false;
   double dropout = 0.0, norm_eps = 1e-5, init_std = 0.02;
 };
 

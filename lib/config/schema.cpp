@@ -231,6 +231,11 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(boolean(LN_KEY(model, subln),
                       "MAGNETO Sub-LN: extra LayerNorms before attention out-proj and MLP fc2, scaled init"));
   k.push_back(boolean(LN_KEY(model, tie_embeddings), "Output head shares the token embedding matrix"));
+  k.push_back(integer(LN_KEY(model, kv_conv), 1, 64,
+                      "Width of a short causal convolution over time on each head's keys and values "
+                      "(1: none): lets a key carry the tokens just before it (DESIGN §8)"));
+  k.push_back(boolean(LN_KEY(model, tie_qk_init),
+                      "k_proj starts as a copy of q_proj, so attention starts out matching equal content"));
   k.push_back(real(LN_KEY(model, dropout), 0, 1, Ends::open_hi, "Dropout probability (training only)"));
   k.push_back(real(LN_KEY(model, norm_eps), 0, 1, Ends::open_lo, "LayerNorm epsilon"));
   k.push_back(real(LN_KEY(model, init_std), 0, 10, Ends::open_lo, "Std of the normal weight init"));

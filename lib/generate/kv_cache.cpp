@@ -148,7 +148,7 @@ void KvCache::Rows::store(int64_t i, int64_t D, const float* k, const float* kf,
 }
 
 KvCache::KvCache(const ModelSpec& spec, int64_t capacity, Precision precision)
-    : spec_(spec), capacity_(capacity), precision_(precision) {
+    : spec_(spec), capacity_(capacity), precision_(precision), conv_history_(spec) {
   const AttentionSpec& a = spec.attention;
   H_ = spec.heads;
   D_ = spec.head_dim();

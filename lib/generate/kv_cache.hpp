@@ -35,6 +35,7 @@
 #include "core/bf16.hpp"
 #include "core/tensor.hpp"
 #include "kernels/attention/attention_kernel.hpp"
+#include "nn/conv_history.hpp"
 #include "nn/decode.hpp"
 #include "nn/model_spec.hpp"
 
@@ -61,6 +62,8 @@ class KvCache : public DecodeAttention {
   int64_t bytes() const;
   // (query, key) dot products computed by attend() so far, over all layers and heads.
   int64_t keys_read() const { return keys_read_; }
+  // model.kv_conv's raw rows (nn/conv_history.hpp); empty for a model without it.
+  ConvHistory* conv_history() override { return &conv_history_; }
 
  private:
   // Key (decayed) and value rows in the cache's precision: keys/values (fp32) or
@@ -108,6 +111,7 @@ class KvCache : public DecodeAttention {
   std::vector<Layer> layers_;
   std::vector<int64_t> next_;  // per layer: the next position
   int64_t keys_read_ = 0;
+  ConvHistory conv_history_;
 };
 
 }  // namespace ln

@@ -8,6 +8,7 @@
 
 #include "autograd/var.hpp"
 #include "core/error.hpp"
+#include "nn/conv_history.hpp"
 #include "nn/language_model.hpp"
 #include "nn/transformer_block.hpp"
 #include "ops/elementwise.hpp"
@@ -20,6 +21,13 @@ Var SelfAttention::decode(const Var& x, int64_t layer, int64_t position, DecodeA
   // x: (1, 1, C); with B = T = 1 the (B, T, H, D) layout of the projections is just (H, D).
   const int64_t C = x.dim(2);
   Var q = q_proj(x), k = k_proj(x), v = v_proj(x);
+  if (k_conv.defined()) {  // fresh tensors, no graph (NoGradGuard): convolved in place
+    ConvHistory* history = attend.conv_history();
+    LN_CHECK(history,
+             "[decode] this model has model.kv_conv > 1 but the decoder keeps no convolution history");
+    history->convolve(layer, k_conv.value().data(), v_conv.value().data(), k.value().data(),
+                      v.value().data());
+  }
   Tensor o = Tensor::empty({1, 1, C});
   attend.attend(layer, position, q.value().data(), k.value().data(), v.value().data(), o.data());
   Var merged(o);

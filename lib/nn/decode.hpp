@@ -6,6 +6,8 @@
 
 namespace ln {
 
+class ConvHistory;  // nn/conv_history.hpp
+
 class DecodeAttention {
  public:
   virtual ~DecodeAttention() = default;
@@ -14,6 +16,9 @@ class DecodeAttention {
   // are the attention op's in the forward) -> o: (H, D). Adds the token's k, v to the cache.
   virtual void attend(int64_t layer, int64_t position, const float* q, const float* k, const float* v,
                       float* o) = 0;
+  // The raw k, v rows model.kv_conv's convolution reads (DESIGN §8); null for a cache that
+  // does not keep them (then a model with kv_conv > 1 cannot decode with it).
+  virtual ConvHistory* conv_history() { return nullptr; }
 };
 
 }  // namespace ln

@@ -29,10 +29,20 @@ LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
       return name.size() >= std::strlen(suffix) &&
              name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0;
     };
+    if (ends_with("_conv.taps")) continue;  // 0: the convolution starts as the identity
     const bool residual = ends_with("out_proj.weight") || ends_with("fc2.weight");
     const bool scaled = spec.subln && (residual || ends_with("v_proj.weight") || ends_with("fc1.weight"));
     init_normal(var.value(), (residual ? residual_std : std) * (scaled ? magneto : 1.0), seed, name);
   }
+  // Tied q/k init: every head's score starts as q_i . k_j = a_i W W^T a_j, largest where the
+  // two positions hold the same content: attention starts out matching tokens, the first step of
+  // the copy circuit (DESIGN §8). Only the start is tied; the two train apart.
+  if (spec.tie_qk_init)
+    for (auto& layer : layers_) {
+      const Tensor q = layer.attn.q_proj.weight.value();
+      Tensor k = layer.attn.k_proj.weight.value();
+      std::memcpy(k.data(), q.data(), sizeof(float) * static_cast<size_t>(q.numel()));
+    }
 }
 
 Var LanguageModel::hidden(const std::vector<int32_t>& ids, int64_t B, int64_t T,
@@ -102,6 +112,7 @@ int64_t LanguageModel::count_parameters(const ModelSpec& spec) {
                       + 4 * (C * C + C)             // q, k, v, out projections
                       + (C * F + F) + (F * C + C);  // fc1, fc2
   if (spec.subln) per_layer += 2 * C + 2 * F;       // inner norms
+  per_layer += 2 * (spec.kv_conv - 1) * C;          // k and v convolution taps
   int64_t total = spec.vocab_size * C + spec.layers * per_layer + 2 * C;
   if (!spec.tie_embeddings) total += spec.vocab_size * C;
   return total;
@@ -139,6 +150,7 @@ void ModelSpec::validate() const {
   LN_CHECK(layers >= 1, "model.layers must be at least 1, got ", layers);
   LN_CHECK(mlp_ratio >= 1, "model.mlp_ratio must be at least 1, got ", mlp_ratio);
   LN_CHECK(dropout >= 0.0f && dropout < 1.0f, "model.dropout must be in [0, 1), got ", dropout);
+  LN_CHECK(kv_conv >= 1 && kv_conv <= 64, "model.kv_conv must be in [1, 64], got ", kv_conv);
   validate_attention_spec(attention, heads, head_dim());
 }
 

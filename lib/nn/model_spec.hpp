@@ -17,6 +17,11 @@ struct ModelSpec {
   AttentionSpec attention;  // kind, patterns, positions
   bool subln = false;       // MAGNETO: extra LayerNorm inside attention and MLP
   bool tie_embeddings = true;
+  // Width K of the short causal convolution over time on each head's keys and values (1: none;
+  // DESIGN §8): key t also carries keys t-1 .. t-K+1, so a query can find content far back
+  // AND read what followed it, however the dilated pattern's residues fall.
+  int64_t kv_conv = 1;
+  bool tie_qk_init = false;  // k_proj starts as a copy of q_proj (DESIGN §8)
   float dropout = 0.0f;
   float norm_eps = 1e-5f;
   float init_std = 0.02f;

@@ -5,6 +5,7 @@
 #include "core/splitmix64.hpp"
 #include "nn/init.hpp"
 #include "ops/attention.hpp"
+#include "ops/causal_conv.hpp"
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/gelu.hpp"
@@ -30,6 +31,10 @@ SelfAttention::SelfAttention(const ModelSpec& spec)
       heads_(spec.heads),
       subln_(spec.subln) {
   if (subln_) inner_norm = LayerNorm(spec.d_model, spec.norm_eps);
+  if (spec.kv_conv > 1) {
+    k_conv = Var(Tensor::zeros({spec.kv_conv - 1, spec.d_model}), true);
+    v_conv = Var(Tensor::zeros({spec.kv_conv - 1, spec.d_model}), true);
+  }
 }
 
 Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const {
@@ -38,14 +43,28 @@ Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const
   // One op for the three projections (one GEMM with N = 3C; its backward one dx GEMM with
   // K = 3C that also sums the three, one dW GEMM): the (B, T, 3C) projection is a temporary,
   // not a graph value, and q, k come out rotated, so their unrotated copies never exist either.
-  // Generation's observer wants k before rotation: then the attention op rotates as usual.
-  const bool rotate = attention_.positions != PositionKind::none && !options.kv_observer;
+  // Generation's observer wants k before rotation, and the convolution (DESIGN §8) mixes
+  // keys before rotation, so each key keeps the rotation of its own position: in both cases
+  // the attention op rotates as usual.
+  const bool convolve = k_conv.defined();
+  const bool rotate = attention_.positions != PositionKind::none && !options.kv_observer && !convolve;
   // Sequence parallel: this rank's T tokens are the global positions [R*T, (R+1)*T).
   const bool split = options.sequence && options.sequence->ranks() > 1;
+  LN_CHECK(
+      !(split && convolve),
+      "model.kv_conv > 1 with sequence parallelism (parallel.sequence > 1) is not "
+      "yet supported: the convolution would need the previous rank's last keys; use parallel.sequence: 1");
   const int64_t pos0 = split ? options.sequence->rank() * T : options.position_offset;
   auto [q, k, v] = linear_qkv(x, q_proj.weight, k_proj.weight, v_proj.weight, q_proj.bias, k_proj.bias,
                               v_proj.bias, H, rotate, pos0, attention_.rope_base);
-  if (options.kv_observer) options.kv_observer(k.value(), v.value());
+  if (convolve) {
+    Var k_in = k, v_in = v;
+    k = causal_conv(k_in, k_conv);
+    v = causal_conv(v_in, v_conv);
+    if (options.kv_observer) options.kv_observer(k.value(), v.value(), k_in.value(), v_in.value());
+  } else if (options.kv_observer) {
+    options.kv_observer(k.value(), v.value(), k.value(), v.value());
+  }
   Var o = split ? sequence_parallel_attention(q, k, v, attention_, *options.sequence, rotate)
                 : attention(q, k, v, attention_, pos0, rotate);  // (B, H, T, D)
   Var merged = reshape(transpose(o, 1, 2), {B, T, C});
@@ -59,6 +78,10 @@ void SelfAttention::parameters(const std::string& prefix, NamedParameters& out) 
   v_proj.parameters(prefix + ".v_proj", out);
   if (subln_) inner_norm.parameters(prefix + ".inner_norm", out);
   out_proj.parameters(prefix + ".out_proj", out);
+  if (k_conv.defined()) {
+    out.emplace_back(prefix + ".k_conv.taps", k_conv);
+    out.emplace_back(prefix + ".v_conv.taps", v_conv);
+  }
 }
 
 Mlp::Mlp(const ModelSpec& spec)

@@ -25,7 +25,9 @@ struct ForwardOptions {
   uint64_t dropout_seed = 0;    // with `train`: a pure function of (run seed, step, micro-step)
   // Generation's prompt pass: when set, every attention layer calls it once, in layer order,
   // with its k and v: (B, H, T, D), before positions are applied (lib/generate fills its cache).
-  std::function<void(const Tensor& k, const Tensor& v)> kv_observer;
+  // With model.kv_conv > 1, k and v are the convolution's outputs (what attention reads) and
+  // k_in, v_in its inputs (what decoding's ConvHistory needs); otherwise k_in, v_in are k, v.
+  std::function<void(const Tensor& k, const Tensor& v, const Tensor& k_in, const Tensor& v_in)> kv_observer;
   Recompute recompute = Recompute::none;
   // Rows per MLP chunk when the MLP runs in token chunks (recompute != none, or no grad):
   // (chunk x mlp_ratio*C) is the largest MLP intermediate that exists.
@@ -51,6 +53,7 @@ class SelfAttention {
 
   Linear q_proj, k_proj, v_proj, out_proj;
   LayerNorm inner_norm;  // subln only
+  Var k_conv, v_conv;    // model.kv_conv > 1 only: taps (K-1, C), ops/causal_conv.hpp
  private:
   AttentionSpec attention_;
   int64_t heads_ = 0;

@@ -40,6 +40,7 @@ std::vector<std::string> model_differences(const ModelSpec& a, const ModelSpec& 
   field("model.mlp_ratio", a.mlp_ratio, b.mlp_ratio);
   field("model.subln", a.subln, b.subln);
   field("model.tie_embeddings", a.tie_embeddings, b.tie_embeddings);
+  field("model.kv_conv", a.kv_conv, b.kv_conv);
   field("model.norm_eps", a.norm_eps, b.norm_eps);
   field("model.init_std", a.init_std, b.init_std);
   const AttentionSpec &p = a.attention, &q = b.attention;
@@ -70,6 +71,8 @@ ModelSpec model_spec_from_config(const Config& config, int64_t tokenizer_vocab_s
   spec.mlp_ratio = m.mlp_ratio;
   spec.subln = m.subln;
   spec.tie_embeddings = m.tie_embeddings;
+  spec.kv_conv = m.kv_conv;
+  spec.tie_qk_init = m.tie_qk_init;
   spec.dropout = static_cast<float>(m.dropout);
   spec.norm_eps = static_cast<float>(m.norm_eps);
   spec.init_std = static_cast<float>(m.init_std);

@@ -75,6 +75,7 @@ bool default_decay(const std::string& param_name, int ndim, bool decay_norms_and
   if (param_name.find("norm") != std::string::npos) return false;
   if (param_name.find("embeddings") != std::string::npos) return false;
   if (ends_with(param_name, ".bias")) return false;
+  if (ends_with(param_name, "_conv.taps")) return false;  // mixing weights around the identity, like gains
   return true;
 }
 

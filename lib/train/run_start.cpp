@@ -71,6 +71,10 @@ void resolve_resumed(RunStart& start, const Config& given, const TrainOptions& o
 void check_sequence_grid(const Config& config, parallel::ProcessGrid& grid) {
   parallel::SymmetricErrorScope symmetric;
   check_sequence_split(attention_spec_from_config(config), config.data.seq_len, grid.sequence_size());
+  LN_CHECK(
+      config.model.kv_conv == 1 || grid.sequence_size() == 1, "model.kv_conv (", config.model.kv_conv,
+      ") with parallel.sequence > 1 is not yet supported: the convolution would need the previous rank's "
+      "last keys; use parallel.sequence: 1 (data parallelism works)");
 }
 
 void start_run(RunStart& start, const Config& given, const TrainOptions& options,

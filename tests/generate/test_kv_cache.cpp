@@ -84,6 +84,11 @@ Diff compare(const std::vector<float>& full, const std::vector<float>& dec, int6
 void check_exact(const ModelSpec& spec, int64_t N, const std::vector<int64_t>& prompts,
                  int64_t extra_capacity = 0) {
   LanguageModel model(spec, 7);
+  // model.kv_conv's taps start at 0 (the identity): give them weight so the history matters.
+  for (auto& [name, var] : model.parameters())
+    if (name.find("_conv.taps") != std::string::npos)
+      for (int64_t i = 0; i < var.numel(); ++i)
+        var.value().data()[i] = 0.5f * std::sin(1.3f * i + 0.1f * name.size());
   const auto ids = random_ids(N, static_cast<int32_t>(spec.vocab_size), 11);
   const auto full = full_logits(model, ids);
   for (int64_t prompt : prompts) {
@@ -132,6 +137,18 @@ TEST_CASE("dilated: other pattern sets") {
     check_exact(s, 40, {3, 20});
     check_exact(s, 40, {3, 20}, 50);  // capacity 90: other XPOS centres, the same attention
   }
+  SUBCASE("model.kv_conv: the convolution's raw k, v rows carry over from the prompt into decoding") {
+    for (int64_t K : {2, 5}) {
+      CAPTURE(K);
+      ModelSpec s =
+          spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::rope);
+      s.kv_conv = K;
+      check_exact(s, 40, {1, 3, 16, 33});
+      s.attention =
+          ln::test::attention_of(AttentionKind::dense, {16}, {1}, HeadOffset::mod, PositionKind::xpos);
+      check_exact(s, 25, {1, 4, 12});
+    }
+  }
   SUBCASE("sub-LayerNorm and an untied head") {
     ModelSpec s = spec_of(AttentionKind::dilated, {4, 8}, {1, 2}, HeadOffset::mod, PositionKind::xpos);
     s.subln = true;
@@ -164,7 +181,9 @@ TEST_CASE("the exactness check sees a wrong cache (mutations)") {
     KvCache cache(cache_spec, N);
     ForwardOptions options;
     int64_t layer = 0;
-    options.kv_observer = [&](const Tensor& k, const Tensor& v) { cache.add_prompt_layer(layer++, k, v); };
+    options.kv_observer = [&](const Tensor& k, const Tensor& v, const Tensor&, const Tensor&) {
+      cache.add_prompt_layer(layer++, k, v);
+    };
     (void)model.prefill(std::vector<int32_t>(ids.begin(), ids.begin() + prompt), options);
     for (int64_t t = prompt; t < N; ++t)
       std::copy_n(model.decode_step(ids[t], t, cache).data(), V, out.data() + t * V);

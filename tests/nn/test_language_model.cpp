@@ -110,9 +110,12 @@ TEST_CASE("the model is causal for every attention kind") {
 TEST_CASE("loss gradients of every parameter match finite differences") {
   // fp32 central differences of a scalar loss ~3.4 with eps 1e-2: rounding error
   // ~ 2^-24 * 3.4 / 1e-2 ~ 2e-5 and truncation ~ 1e-5, far below a wrong gradient.
-  for (bool subln : {false, true}) {
-    CAPTURE(subln);
-    LanguageModel model(tiny_spec(AttentionKind::dilated, subln, !subln), 5);
+  for (int variant : {0, 1, 2}) {
+    CAPTURE(variant);
+    const bool subln = variant == 1;
+    ModelSpec spec = tiny_spec(AttentionKind::dilated, subln, !subln);
+    if (variant == 2) spec.kv_conv = 3;  // the convolution's taps and what flows through them
+    LanguageModel model(spec, 5);
     // Larger-than-default weights so every path carries signal.
     for (auto& [name, var] : model.parameters()) {
       float* p = var.value().data();
@@ -176,4 +179,58 @@ TEST_CASE("invalid model specs are refused before allocation") {
   spec = tiny_spec(AttentionKind::dilated);
   spec.vocab_size = 1;
   CHECK_THROWS_AS(LanguageModel(spec, 1), Error);
+}
+
+TEST_CASE(
+    "model.kv_conv: zero taps at init leave the model's function unchanged; taps are counted and named") {
+  ModelSpec plain = tiny_spec(AttentionKind::dilated), conv = plain;
+  conv.kv_conv = 4;
+  LanguageModel a(plain, 9), b(conv, 9);
+  CHECK(b.parameter_count() == a.parameter_count() + 2 * 2 * 3 * 16);  // L * (k, v) * (K-1) * C
+  CHECK(LanguageModel::count_parameters(conv) == b.parameter_count());
+  int taps = 0;
+  for (auto& [name, var] : b.parameters())
+    if (name.find("_conv.taps") != std::string::npos) {
+      ++taps;
+      CHECK(var.shape() == Shape{3, 16});
+      for (float v : var.value().to_vector()) CHECK(v == 0.0f);
+    }
+  CHECK(taps == 4);
+  NoGradGuard no_grad;
+  const auto ids = token_ids(13, 29);
+  const auto la = a.logits(ids, 1, 13).value().to_vector(), lb = b.logits(ids, 1, 13).value().to_vector();
+  REQUIRE(la.size() == lb.size());
+  for (size_t i = 0; i < la.size(); ++i) CHECK(lb[i] == doctest::Approx(la[i]).epsilon(1e-5));
+  // Non-zero taps change later positions only through earlier keys: position 0 has none.
+  for (auto& [name, var] : b.parameters())
+    if (name.find("_conv.taps") != std::string::npos)
+      for (int64_t i = 0; i < var.numel(); ++i) var.value().data()[i] = 0.5f;
+  const auto lc = b.logits(ids, 1, 13).value().to_vector();
+  for (int64_t v = 0; v < 29; ++v) CHECK(lc[v] == doctest::Approx(la[v]).epsilon(1e-5));
+  double moved = 0;
+  for (size_t i = 29; i < la.size(); ++i) moved = std::max(moved, double(std::abs(lc[i] - la[i])));
+  CHECK(moved > 1e-4);
+  ModelSpec bad = plain;
+  bad.kv_conv = 0;
+  CHECK_THROWS_AS(LanguageModel(bad, 1), ln::Error);
+}
+
+TEST_CASE("model.tie_qk_init: k_proj starts as q_proj's copy, every other weight as without it") {
+  ModelSpec plain = tiny_spec(AttentionKind::dilated), tied = plain;
+  tied.tie_qk_init = true;
+  LanguageModel a(plain, 4), b(tied, 4);
+  auto pa = a.parameters(), pb = b.parameters();
+  REQUIRE(pa.size() == pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    CAPTURE(pa[i].first);
+    const std::string& name = pa[i].first;
+    if (name.find("k_proj.weight") != std::string::npos) {
+      const std::string q = name.substr(0, name.find("k_proj")) + "q_proj.weight";
+      for (auto& [n, v] : pb)
+        if (n == q) CHECK(pb[i].second.value().to_vector() == v.value().to_vector());
+      CHECK(pb[i].second.value().to_vector() != pa[i].second.value().to_vector());
+    } else {
+      CHECK(pb[i].second.value().to_vector() == pa[i].second.value().to_vector());
+    }
+  }
 }

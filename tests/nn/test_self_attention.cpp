@@ -98,7 +98,7 @@ TEST_CASE("SelfAttention with the fused projection equals the three separate pro
 
     // Generation's observer sees k and v before any rotation, as the separate projections make them.
     std::vector<Tensor> seen;
-    options.kv_observer = [&](const Tensor& k_seen, const Tensor& v_seen) {
+    options.kv_observer = [&](const Tensor& k_seen, const Tensor& v_seen, const Tensor&, const Tensor&) {
       seen = {k_seen.clone(), v_seen.clone()};
     };
     NoGradGuard no_grad;
