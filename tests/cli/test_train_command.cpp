@@ -8,8 +8,10 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "run/checkpoint.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "train/metrics_log.hpp"
 
 using namespace ln;
 namespace fs = std::filesystem;
@@ -135,3 +137,45 @@ TEST_CASE("a file-system error no command catches is still one line with status 
   CHECK(out.find("internal error") == std::string::npos);
   CHECK(std::count(out.begin(), out.end(), '\n') == 1);
 }
+
+TEST_CASE("an unreadable newest checkpoint is an error, not damage: nothing is moved aside or redone") {
+  test::TempDir dir;
+  const std::string config = write_config(dir, "run", 4);  // a checkpoint every step, keep_last 3
+  REQUIRE(test::run_longnet({"train", "-c", config, "-q", "--threads", "1"}, dir / "first.log").code == 0);
+  const std::string newest = dir / "run/step-000000004";
+  const std::string weights = newest + "/model.safetensors";
+  fs::permissions(weights, fs::perms::none);
+  const test::SpawnOptions strict{true};  // the modes bind even when the tests run as root
+  const std::string refused = "longnet: error: [checkpoint] cannot read " + weights + ": Permission denied";
+
+  test::ExitStatus resume =
+      test::run_longnet({"train", "-c", config, "--set", "train.steps=6", "-q", "--threads", "1"},
+                        dir / "resume.log", {}, strict);
+  std::string out = test::read_file(dir / "resume.log");
+  INFO(out);
+  CHECK(resume.code == 2);
+  CHECK(out.rfind(refused, 0) == 0);
+  CHECK(out.find("not damage") != std::string::npos);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+  CHECK(fs::exists(weights));  // not moved aside
+  CHECK_FALSE(fs::exists(dir / "run/damaged-step-000000004"));
+  CHECK_FALSE(fs::exists(dir / "run/step-000000005"));
+
+  // A reader says the same instead of quietly loading an older checkpoint.
+  test::ExitStatus eval =
+      test::run_longnet({"eval", "-m", dir / "run", "-f", dir / "corpus", "-q", "--threads", "1"},
+                        dir / "eval.log", {}, strict);
+  out = test::read_file(dir / "eval.log");
+  CHECK(eval.code == 2);
+  CHECK(out.rfind(refused, 0) == 0);
+
+  // Readable again, the run resumes from step 4: no step is redone.
+  fs::permissions(weights, fs::perms::owner_read | fs::perms::owner_write);
+  REQUIRE(test::run_longnet({"train", "-c", config, "--set", "train.steps=6", "--threads", "1"},
+                            dir / "again.log", {}, strict)
+              .code == 0);
+  out = test::read_file(dir / "again.log");
+  INFO(out);
+  CHECK(out.find("resuming from " + newest + " (step 4)") != std::string::npos);
+}
+
