@@ -152,7 +152,8 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
            " is too small; use at least 8");
   LN_CHECK(!options.byte_fallback || options.vocab_size > 259, "[tokenizer] vocab size ", options.vocab_size,
            " leaves no room beside the 256 byte-fallback pieces and unk/bos/eos; "
-           "use a vocab size of at least 300, or turn byte_fallback off");
+           "use a larger vocab size (259 plus one piece per distinct character of the corpus), or turn "
+           "byte_fallback off");
   LN_CHECK(options.input_sentence_size > 0 && options.max_sentence_length >= 16,
            "[tokenizer] input_sentence_size must be > 0 and max_sentence_length >= 16");
   LN_CHECK(!corpus_files.empty(), "[tokenizer] no corpus files to train the tokenizer on");

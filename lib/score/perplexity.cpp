@@ -14,7 +14,7 @@ namespace ln {
 namespace {
 
 // The limit the attention op enforces (ops/attention.cpp): e^x must stay well inside fp32.
-constexpr double kMaxXposLog = 80.0;
+constexpr double kMaxXposLog = kXposMaxLogFactor;
 
 // True when windows of length T run split over the sequence group (else whole on every rank).
 bool splits(const LanguageModel& model, SequenceExchange* sequence, int64_t T) {
