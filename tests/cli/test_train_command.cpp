@@ -179,3 +179,39 @@ TEST_CASE("an unreadable newest checkpoint is an error, not damage: nothing is m
   CHECK(out.find("resuming from " + newest + " (step 4)") != std::string::npos);
 }
 
+TEST_CASE("a tokenizer that cannot be trained is one line with the right advice, no SentencePiece log") {
+  test::TempDir dir;
+  // 400 distinct characters (CJK), each frequent: they need more pieces than vocab_size 300.
+  std::string text;
+  for (int line = 0; line < 200; ++line) {
+    for (int i = 0; i < 400; i += 1 + line % 3) {
+      const char32_t cp = 0x4E00 + static_cast<char32_t>(i);
+      text += static_cast<char>(0xE0 | (cp >> 12));
+      text += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      text += static_cast<char>(0x80 | (cp & 0x3F));
+      if (i % 7 == 0) text += ' ';
+    }
+    text += "\n";
+  }
+  test::write_file(dir / "corpus/cjk.txt", text);
+  const std::string config = write_config(dir, "run", 1);
+  test::ExitStatus r = test::run_longnet({"train", "-c", config, "-q", "--threads", "1"}, dir / "out.log");
+  const std::string out = test::read_file(dir / "out.log");
+  INFO(out);
+  CHECK(r.code == 2);
+  // The announcement of the tokenizer's training, then the error: nothing of SentencePiece's own.
+  const std::string announced =
+      "training tokenizer: bpe, vocab 300, 1 files -> " + (dir / "run/tokenizer.model") + "\n";
+  REQUIRE(out.rfind(announced, 0) == 0);
+  CHECK(
+      out.find(
+          "longnet: error: [tokenizer] tokenizer.vocab_size 300 is too small for this corpus: its "
+          "characters (tokenizer.character_coverage 0.9995) and the 256 byte pieces and unk/bos/eos need ") ==
+      announced.size());
+  CHECK(out.find("use a larger tokenizer.vocab_size (at least ") != std::string::npos);
+  CHECK(out.find("smaller") == std::string::npos);
+  CHECK(out.find(".cc(") == std::string::npos);  // no SentencePiece source location or log line
+  CHECK(out.find("Internal") == std::string::npos);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 2);
+}
+
