@@ -10,7 +10,9 @@
 #include <string>
 
 #include "autograd/var.hpp"
+#include "core/json.hpp"
 #include "core/json_reader.hpp"
+#include "data/piece_encode.hpp"
 #include "run/trained_model.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
@@ -240,7 +242,7 @@ TEST_CASE("user errors are one line without a source location unless --verbose o
   CHECK(!contains(data.err, "data.corpus"));
   const Run stdin_data = longnet("eval -m " + quote(fr.run) + " -f - < /dev/null");
   CHECK(stdin_data.code == 2);
-  CHECK(contains(stdin_data.err, "not supported yet"));
+  CHECK(contains(stdin_data.err, "eval -f -: standard input was empty"));
 }
 
 namespace {
@@ -326,3 +328,23 @@ TEST_CASE("the README's description of eval reproduces longnet eval's numbers") 
     CHECK(std::stod(file.find("mean_loss")->text) == doctest::Approx(sum / double(count)).epsilon(1e-5));
   }
 }
+
+TEST_CASE("eval -f - scores standard input") {
+  const FrontDoorRun& fr = front_door_run();
+  REQUIRE(fr.train.code == 0);
+  const std::string text = fr.dir.write("heldout/stdin.txt", "the quick brown fox jumps over a lazy dog.\n");
+  auto mean_loss = [](const Run& r) {
+    const ln::JsonValue v = ln::parse_json(r.out, "eval --json");
+    return v.find("methods")->items[0].find("all")->find("mean_loss")->text;
+  };
+  const Run file = longnet("eval -m " + quote(fr.run) + " -f " + quote(text) + " -c 16 --json -q");
+  const Run piped = longnet("eval -m " + quote(fr.run) + " -f - -c 16 --json -q < " + quote(text));
+  INFO(piped.err);
+  REQUIRE(piped.code == 0);
+  CHECK(mean_loss(piped) == mean_loss(file));
+  CHECK(contains(piped.out, "\"path\": \"<stdin>\""));
+  const Run empty = longnet("eval -m " + quote(fr.run) + " -f - -q < /dev/null");
+  CHECK(empty.code == 2);
+  CHECK(contains(empty.err, "eval -f -: standard input was empty"));
+}
+
