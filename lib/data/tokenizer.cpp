@@ -310,6 +310,12 @@ std::string Tokenizer::decode_piece(int32_t id) const {
   return text;
 }
 
+std::string Tokenizer::piece(int32_t id) const {
+  LN_CHECK(id >= 0 && id < vocab_size(), "[tokenizer] token id ", id, " is outside the vocabulary [0, ",
+           vocab_size(), ") of ", path_);
+  return processor_->IdToPiece(id);
+}
+
 int32_t Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
 int32_t Tokenizer::eos_id() const { return processor_->eos_id(); }
 int32_t Tokenizer::bos_id() const { return processor_->bos_id(); }
