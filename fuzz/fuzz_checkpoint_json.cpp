@@ -1,6 +1,7 @@
 // Fuzz target: the JSON files of a checkpoint. The input is written as MANIFEST.json into a
-// checkpoint directory and verified (checkpoint_problem must report, never throw or crash: a
-// file name in the manifest must never lead outside the directory), then read as state.json
+// checkpoint directory and verified (checkpoint_problem must report content problems, never
+// throw or crash: a file name in the manifest must never lead outside the directory; only an
+// unreadable file, which the fuzzer never makes, is an error), then read as state.json
 // through read_run_state, the one reader (format, version, fields, config).
 #include <unistd.h>
 

@@ -31,6 +31,31 @@ std::vector<std::string> option_names(const CommandPath& path) {
   return names;
 }
 
+// llama.cpp flags a user may bring along where this command has nothing of the same meaning
+// (those whose meaning matches are accepted as aliases: --n-predict, --ctx-size, --file): what
+// to do instead.
+struct ForeignFlag {
+  const char* command;
+  const char* flag;
+  const char* hint;
+};
+constexpr const char* kNoContext =
+    "generate has no context size to set: the model reads the whole prompt (the last 16K tokens of a longer "
+    "one) and what it generates, and the dilated KV cache keeps only each pattern's current segment; to "
+    "score "
+    "text at a context length use longnet eval -c N";
+constexpr const char* kNoTokens =
+    "eval generates nothing: -n/--n-predict belongs to longnet generate; eval's window length is "
+    "-c/--context";
+constexpr const char* kNoPrompt =
+    "eval scores text files (-f FILE, - for standard input) and takes no prompt; longnet generate -p TEXT "
+    "continues one";
+constexpr ForeignFlag kForeignFlags[] = {
+    {"generate", "-c", kNoContext}, {"generate", "--ctx-size", kNoContext},
+    {"eval", "-n", kNoTokens},      {"eval", "--n-predict", kNoTokens},
+    {"eval", "-p", kNoPrompt},      {"eval", "--prompt", kNoPrompt},
+};
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
@@ -123,7 +148,14 @@ std::string describe_parse_error(const CLI::ParseError& error, const CommandPath
     for (const std::string& extra : extras) {
       if (extra.size() < 2 || extra[0] != '-') continue;
       const std::string flag = extra.substr(0, extra.find('='));
-      const std::string best = closest_name(flag, names);
+      const std::string command = path.apps.back()->get_name();
+      for (const ForeignFlag& foreign : kForeignFlags) {
+        if (command == foreign.command && flag == foreign.flag)
+          return "unknown option " + flag + " for " + command_line_name(path) + ": " + foreign.hint + help;
+      }
+      // One letter is no typo of another ("-c" is not "-h"): no suggestion for a short option.
+      const bool short_option = flag.size() == 2 && flag[1] != '-';
+      const std::string best = short_option ? std::string() : closest_name(flag, names);
       return "unknown option " + flag + " for " + command_line_name(path) +
              (best.empty() ? "" : "; did you mean " + best + "?") + help;
     }

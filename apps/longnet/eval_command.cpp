@@ -1,11 +1,22 @@
 // longnet eval: perplexity (and bits per byte) of a trained model on held-out text files.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli_checks.hpp"
 #include "command_registry.hpp"
+#include "core/bounded_read.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "core/precision.hpp"
 #include "data/corpus.hpp"
 #include "eval/eval_report.hpp"
@@ -15,8 +26,36 @@
 #include "parallel/process_grid.hpp"
 #include "run/trained_model.hpp"
 #include "score/perplexity.hpp"
+#include "train/stop_signal.hpp"
 
 namespace {
+
+// Standard input (`eval -f -`), read whole (bounded) into a temporary file that the scorer reads
+// like any other text; removed when the command ends.
+struct StdinCopy {
+  std::string path;
+  StdinCopy() {
+    ln::BoundedReadOptions read;
+    read.what = "eval -f - (standard input)";
+    read.max_bytes = size_t(1) << 30;
+    read.allow_stdin = true;
+    read.limit_hint = "save the text to a file and pass its path";
+    const std::string text = ln::read_bounded("-", read);
+    LN_CHECK(!text.empty(), "eval -f -: standard input was empty; pipe some UTF-8 text in");
+    std::string name = (std::filesystem::temp_directory_path() / "longnet-stdin-XXXXXX").string();
+    const int fd = ::mkstemp(name.data());
+    LN_CHECK(fd >= 0, "eval -f -: cannot create a temporary file in ", name, ": ", std::strerror(errno));
+    ::close(fd);
+    path = name;
+    ln::write_file_atomic(path, text);
+  }
+  ~StdinCopy() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+  StdinCopy(const StdinCopy&) = delete;
+  StdinCopy& operator=(const StdinCopy&) = delete;
+};
 
 struct EvalArgs {
   std::string checkpoint;
@@ -36,16 +75,15 @@ ln::app::RegisterCommand reg{
        cmd.add_option("-m,--checkpoint,--model", args->checkpoint,
                       "Run directory (its newest intact checkpoint) or one step-* checkpoint directory")
            ->required();
-       cmd.add_option("-f,--data", args->settings.data,
+       cmd.add_option("-f,--data,--file", args->settings.data,
                       "Held-out text: files, directories and/or globs (quoted, e.g. 'texts/*.txt'); .jsonl "
-                      "files use each "
-                      "line's \"text\" field (repeatable)")
+                      "files use each line's \"text\" field; - reads standard input (repeatable)")
            ->expected(1, -1);
        cmd.add_flag(
            "--validation-split", args->settings.validation_split,
            "Also evaluate the run's own validation documents (data.train split as in training; run from the "
            "directory training ran in)");
-       cmd.add_option("-c,--context", args->settings.context,
+       cmd.add_option("-c,--context,--ctx-size", args->settings.context,
                       "Window length in tokens (default: the training seq_len; may exceed it)")
            ->check(ln::app::integer_in(0, 1 << 24));
        cmd.add_option(
@@ -57,7 +95,8 @@ ln::app::RegisterCommand reg{
            ->default_val(1)
            ->check(ln::app::integer_in(0, 65536));
        cmd.add_option("--by-position", args->settings.by_position,
-                      "Write loss by position in the window to PREFIX.json and PREFIX.svg");
+                      "Write loss by position in the window to PREFIX.json and PREFIX.svg (a .svg or .json "
+                      "ending given is taken off: x.svg writes x.svg and x.json)");
        cmd.add_option("--per-token", args->settings.per_token,
                       "Write every scored prediction (file, index, position, token, piece, loss in nats) to "
                       "this tab-separated file, to build your own probes (eval/token_loss_file.hpp)");
@@ -85,11 +124,24 @@ ln::app::RegisterCommand reg{
                       "eval --set takes only parallel.sequence=P (a positive integer), got '", o, "'");
              args->settings.sequence_parallel = std::stoll(o.substr(key.size()));
            }
-           for (const std::string& source : args->settings.data) {
-             LN_CHECK(source != "-",
-                      "eval -f -: scoring text from stdin is not supported yet; save it to a file and pass "
-                      "its path (or a folder, or a quoted glob)");
-           }
+           const bool from_stdin = std::find(args->settings.data.begin(), args->settings.data.end(), "-") !=
+                                   args->settings.data.end();
+           LN_CHECK(
+               !from_stdin || ln::parallel::world_size() == 1,
+               "eval -f - reads standard input in one process only; under mpirun save the text to a file "
+               "and pass its path");
+         }
+         std::string& prefix = args->settings.by_position;  // x.svg and x.json, never x.svg.svg
+         for (const char* ending : {".svg", ".json"}) {
+           if (prefix.size() > std::strlen(ending) && prefix.ends_with(ending))
+             prefix.resize(prefix.size() - std::strlen(ending));
+         }
+         // eval -f -: standard input, read once into a temporary file that the scorer reads.
+         std::optional<StdinCopy> stdin_copy;
+         if (std::find(args->settings.data.begin(), args->settings.data.end(), "-") !=
+             args->settings.data.end()) {
+           stdin_copy.emplace();
+           args->settings.stdin_copy = stdin_copy->path;
          }
          ln::TrainedModel trained = ln::load_trained_model(args->checkpoint);
          const int64_t context =
@@ -122,7 +174,18 @@ ln::app::RegisterCommand reg{
                     "; give a stride of at least 1 token (default: the context)");
            LN_CHECK(stride <= context, "--stride ", stride, " is larger than --context ", context,
                     "; tokens between windows would never be scored; use a stride <= the context");
-           if (!s.data.empty()) args->settings.data = ln::list_corpus_files(s.data, "--data");
+           if (!s.data.empty()) {  // files, folders and globs expanded now; "-" stays in its place
+             std::vector<std::string> expanded;
+             for (const std::string& entry : s.data) {
+               if (entry == "-") {
+                 expanded.push_back(entry);
+                 continue;
+               }
+               for (std::string& file : ln::list_corpus_files({entry}, "--data"))
+                 expanded.push_back(std::move(file));
+             }
+             args->settings.data = std::move(expanded);
+           }
          }
          if (args->extend_patterns) {
            try {
@@ -140,14 +203,24 @@ ln::app::RegisterCommand reg{
                     limit);
          }
          args->settings.progress = !args->quiet;
-         ln::EvalReport report = ln::run_eval(trained, args->settings);
+         const auto t0 = std::chrono::steady_clock::now();
+         ln::EvalPlan plan = ln::plan_eval(trained, args->settings);
+         // Ctrl-C while scoring (one process): stop, and report what was scored so far.
+         std::optional<ln::StopSignalScope> signals;
+         if (ln::parallel::world_size() == 1) {
+           signals.emplace("stopping: printing what was scored so far", "aborting");
+           args->settings.stop = [] { return ln::stop_requested(); };
+         }
+         ln::run_eval_plan(trained, args->settings, plan);
+         ln::EvalReport report = ln::finish_eval_report(trained, args->settings, plan);
+         report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
          if (ln::parallel::world_rank() != 0) return 0;  // rank 0 alone reports
          if (args->json) {
            std::cout << ln::format_eval_json(report) << std::endl;
          } else {
            std::cout << ln::format_eval_text(report) << std::flush;
          }
-         return 0;
+         return report.partial ? 128 + SIGINT : 0;
        };
      }}};
 

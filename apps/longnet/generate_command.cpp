@@ -1,6 +1,9 @@
 // longnet generate: continue a prompt with a trained model, streaming the text to stdout as it
 // is produced; the seed (when random), the model and the timings go to stderr, so stdout
 // carries only text and pipes cleanly. Sampler order: generate/sampler.hpp.
+#include <unistd.h>
+
+#include <csignal>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -18,6 +21,7 @@
 #include "generate/text_generation.hpp"
 #include "ops/precision.hpp"
 #include "run/trained_model.hpp"
+#include "train/stop_signal.hpp"
 
 namespace {
 
@@ -97,10 +101,11 @@ ln::app::RegisterCommand reg{
                       "Run directory (its newest intact checkpoint) or a step-* checkpoint")
            ->required();
        auto* prompt = cmd.add_option("-p,--prompt", args->prompt, "Text to continue");
-       auto* prompt_file = cmd.add_option("-f,--prompt-file", args->prompt_file,
+       auto* prompt_file = cmd.add_option("-f,--prompt-file,--file", args->prompt_file,
                                           "File whose text (UTF-8) is the prompt; - reads standard input");
        prompt->excludes(prompt_file);
-       cmd.add_option("-n,--tokens", o.max_tokens, "Tokens to generate (stops earlier at end-of-text)")
+       cmd.add_option("-n,--tokens,--n-predict", o.max_tokens,
+                      "Tokens to generate (stops earlier at end-of-text)")
            ->capture_default_str()
            ->check(ln::app::integer_in(0, kMaxTokens));
        cmd.add_option("--temp", o.sampler.temperature, "Temperature; 0 = greedy (argmax)")
@@ -150,11 +155,23 @@ ln::app::RegisterCommand reg{
            a.options.sampler.seed = static_cast<uint64_t>(a.seed);
          }
 
-         if (!a.no_display_prompt) std::cout << text << std::flush;
+         // The last character written: a terminal gets a final newline when the text lacks one;
+         // a pipe or file gets exactly the text (no newline the model did not write).
+         char last = '\n';
+         if (!a.no_display_prompt) {
+           std::cout << text << std::flush;
+           last = text.back();
+         }
+         // Ctrl-C: stop, keep the text so far, and print the timings.
+         ln::StopSignalScope signals("stopping: printing the timings", "aborting");
+         a.options.stop = [] { return ln::stop_requested(); };
          ln::GenerationResult r =
-             ln::generate_text(*tm.model, tm.tokenizer, ids, a.options,
-                               [](std::string_view piece) { std::cout << piece << std::flush; });
-         std::cout << "\n" << std::flush;
+             ln::generate_text(*tm.model, tm.tokenizer, ids, a.options, [&last](std::string_view piece) {
+               std::cout << piece << std::flush;
+               last = piece.back();
+             });
+         if (::isatty(STDOUT_FILENO) && last != '\n') std::cout << "\n";
+         std::cout << std::flush;
          std::ostringstream timing;
          timing.setf(std::ios::fixed);
          auto seconds = [&](double x) -> std::ostream& {
@@ -169,10 +186,11 @@ ln::app::RegisterCommand reg{
          rate(r.prompt_tokens, r.prompt_seconds) << " tokens/s); generated: " << generated << " tokens in ";
          seconds(r.generate_seconds);
          rate(generated, r.generate_seconds)
-             << " tokens/s)" << (r.stopped_at_eos ? ", stopped at end-of-text" : "") << "; KV cache "
-             << r.cache_bytes << " bytes (" << a.precision << ")\n";
+             << " tokens/s)" << (r.stopped_at_eos ? ", stopped at end-of-text" : "")
+             << (r.interrupted ? ", interrupted (partial)" : "") << "; KV cache " << r.cache_bytes
+             << " bytes (" << a.precision << ")\n";
          std::cerr << timing.str();
-         return 0;
+         return r.interrupted ? 128 + SIGINT : 0;
        };
      }}};
 

@@ -41,6 +41,13 @@ int main(int argc, char** argv) {
   app.add_option("-t,--threads", threads, "Threads for every pool (TBB and oneDNN); 0 = all cores")
       ->check(ln::app::integer_in(0, 4096));
 
+  // The global options are the top-level app's; every command's --help lists them too.
+  const auto global_help = [] {
+    return std::string(
+        "Global options (before or after the command):\n"
+        "  -t,--threads INT     Threads for every pool (TBB and oneDNN); 0 = all cores\n"
+        "  --verbose            Errors also name the source line that raised them (or set LONGNET_DEBUG=1)");
+  };
   std::map<std::string, CLI::App*> groups;
   std::vector<std::pair<CLI::App*, ln::app::RunFn>> commands;
   for (auto& command : ln::app::command_registry()) {
@@ -55,11 +62,13 @@ int main(int argc, char** argv) {
         group = app.add_subcommand(command.parent, help != group_help.end() ? help->second : command.parent);
         group->require_subcommand(1);
         group->fallthrough();
+        group->footer(global_help);
       }
       parent = group;
     }
     CLI::App* sub = parent->add_subcommand(command.name, command.help);
     sub->fallthrough();
+    sub->footer(global_help);
     commands.emplace_back(sub, command.setup(*sub));
   }
 

@@ -43,7 +43,14 @@ ln::app::RegisterCommand reg{
        return [args] {
          ln::Config config = [&] {
            ln::parallel::SymmetricErrorScope symmetric;  // every rank reads the same config
-           return ln::load_config(args->config, args->overrides);
+           if (!args->config.empty()) return ln::load_config(args->config, args->overrides);
+           // No config: resume the run in train.out_dir. The --set overrides only locate it
+           // here (train.out_dir, parallel.*); the run's own config, with them applied, is the
+           // one validated (train/run_config.hpp), not the built-in defaults.
+           ln::Config located;
+           located.source = "--set";
+           for (const auto& assignment : args->overrides) ln::apply_override(located, assignment);
+           return located;
          }();
          const bool root = ln::parallel::world_rank() == 0;  // under mpirun, rank 0 alone reports
          ln::TrainOptions options{args->resume,    args->quiet || !root,  args->stop_after,

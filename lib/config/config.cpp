@@ -282,8 +282,26 @@ void apply_override(Config& config, const std::string& assignment) {
   const ConfigKey* key = find_config_key(name);
   if (!key) unknown_key(name, location);
 
+  const bool list = key->type == KeyType::integer_list || key->type == KeyType::text_list;
+  if (list && !value.empty() && (value.front() == '[' || value.front() == '"' || value.front() == '\'')) {
+    // A YAML flow list or a quoted item, read as in a config file: '["/x", "*.txt"]' is two
+    // paths without their quotes, ['a,b'] one item with a comma in it.
+    const int comma_line = line_of_stray_comma(value);
+    LN_CHECK(comma_line == 0, location, ": not valid YAML: a ',' outside [ ] (e.g. --set '", name,
+             "=[a, b]')");
+    YAML::Node node;
+    try {
+      node = YAML::Load(value);
+    } catch (const YAML::Exception& e) {
+      LN_FAIL(location, ": not valid YAML: ", e.msg,
+              " (a list is written [a, b], quoted items as ['*.txt'])");
+    }
+    assign_from_yaml(config, *key, node, location);
+    config.origin[key->name] = location;
+    return;
+  }
   RawValue raw;
-  if (key->type == KeyType::integer_list || key->type == KeyType::text_list) {
+  if (list) {
     // "[1,2,4]", "1,2,4" or "[]".
     raw.is_list = true;
     std::string body = value;

@@ -6,6 +6,7 @@
 // come through a config; the others here mirror them (lib/train/batch_plan.cpp,
 // lib/data/tokenizer.cpp).
 #include <algorithm>
+#include <cmath>
 #include <initializer_list>
 
 #include "config/config.hpp"
@@ -40,18 +41,47 @@ void check_model(const Config& c) {
 // The one list of attention rules (kernels/attention/attention_spec.hpp), located here.
 void check_attention(const Config& c) {
   const int64_t heads = c.model.heads, head_dim = c.model.d_model / c.model.heads;
-  if (auto problem = attention_spec_problem(attention_spec_from_config(c), heads, head_dim)) {
+  const AttentionSpec spec = attention_spec_from_config(c);
+  // A positive scale below float's range (1e-300) reaches the kernels as 0: said below, as too small.
+  const bool below_float = c.model.xpos_scale_base > 0 && spec.xpos_scale_base == 0;
+  if (auto problem = attention_spec_problem(spec, heads, head_dim); problem && !below_float) {
     LN_FAIL(at_keys(c, problem->keys), problem->message);
+  }
+  // XPOS's decay factors over a training window must stay inside fp32, as the attention op
+  // checks at every call (ops/attention.cpp); a tiny scale base (1e-300 is 0 as a float)
+  // would pass the schema's range and fail at the first step.
+  if (spec.positions == PositionKind::xpos) {
+    const double log_factor = xpos_max_log_factor(spec, head_dim, c.data.seq_len);
+    if (!(log_factor < kXposMaxLogFactor)) {
+      AttentionSpec unit = spec;
+      unit.xpos_scale_base = 1;
+      const double smallest = xpos_max_log_factor(unit, head_dim, c.data.seq_len) / kXposMaxLogFactor;
+      LN_FAIL(at(c, {"model.xpos_scale_base", "data.seq_len", "attention.segments"}),
+              "model.xpos_scale_base (", format_number(c.model.xpos_scale_base),
+              ") is too small for data.seq_len ", c.data.seq_len,
+              ": XPOS decay factors would leave fp32; use model.xpos_scale_base >= ",
+              format_number(std::ceil(smallest * 1000) / 1000),
+              " (the default is 512), or model.positions: rope");
+    }
   }
 }
 
 void check_tokenizer(const Config& c) {
   const TokenizerConfig& t = c.tokenizer;
   if (!t.model.empty()) return;  // an existing model: its size is what it is
-  LN_CHECK(!t.byte_fallback || t.vocab_size > 259, at(c, {"tokenizer.vocab_size", "tokenizer.byte_fallback"}),
-           "tokenizer.vocab_size (", t.vocab_size,
-           ") leaves no room beside the 256 byte-fallback pieces and "
-           "unk/bos/eos; use at least 300, or tokenizer.byte_fallback: false");
+  LN_CHECK(
+      !t.byte_fallback || t.vocab_size > 259, at(c, {"tokenizer.vocab_size", "tokenizer.byte_fallback"}),
+      "tokenizer.vocab_size (", t.vocab_size,
+      ") leaves no room beside the 256 byte-fallback pieces and unk/bos/eos; it needs 259 plus one piece "
+      "per distinct character of the corpus (a few hundred for English prose): use the default 4096, or "
+      "tokenizer.byte_fallback: false");
+  // SentencePiece's own limits, which it checks only when training starts.
+  LN_CHECK(t.character_coverage >= 0.98, at(c, {"tokenizer.character_coverage"}),
+           "tokenizer.character_coverage (", format_number(t.character_coverage),
+           ") is below 0.98, SentencePiece's lowest; use a value in [0.98, 1] (the default is 0.9995)");
+  LN_CHECK(t.sample_sentences > 100, at(c, {"tokenizer.sample_sentences"}), "tokenizer.sample_sentences (",
+           t.sample_sentences,
+           ") must be more than 100, SentencePiece's lowest; use e.g. 300000 (the default)");
   LN_CHECK(c.model.vocab_size == 0 || c.model.vocab_size >= t.vocab_size, at(c, {"model.vocab_size"}),
            "model.vocab_size (", c.model.vocab_size, ") is smaller than tokenizer.vocab_size (", t.vocab_size,
            "), so some token ids have no embedding; use model.vocab_size: 0");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/number_format.hpp"
 #include "data/corpus.hpp"
 #include "data/sha256.hpp"
 
@@ -103,6 +105,40 @@ class CorpusSentenceIterator : public sentencepiece::SentenceIterator {
   int64_t sentences_ = 0;
 };
 
+// SentencePiece's status text ("Internal: src/trainer_interface.cc(592) [(...) <= (...)] Vocabulary
+// size is smaller than required_chars. 300 vs 346. Increase vocab_size or decrease
+// character_coverage with --character_coverage option.") as one line in the config's words.
+std::string training_failure(const std::string& status, const TokenizerTrainOptions& o) {
+  const std::string vocab = "tokenizer.vocab_size " + std::to_string(o.vocab_size);
+  long long have = 0, need = 0;
+  if (const size_t at = status.find("required_chars.");
+      at != std::string::npos &&
+      std::sscanf(status.c_str() + at, "required_chars. %lld vs %lld", &have, &need) == 2) {
+    return vocab + " is too small for this corpus: its characters (tokenizer.character_coverage " +
+           format_number(o.character_coverage) + ") and the " +
+           (o.byte_fallback ? "256 byte pieces and " : "") + "unk/bos/eos need " + std::to_string(need) +
+           " pieces; use a larger tokenizer.vocab_size (at least " + std::to_string(need) + ")";
+  }
+  if (const size_t at = status.find("Vocabulary size too high");
+      at != std::string::npos && std::sscanf(status.c_str() + at,
+                                             "Vocabulary size too high (%lld). "
+                                             "Please set it to a value <= %lld",
+                                             &have, &need) == 2) {
+    return vocab + " is more than this corpus can fill (at most " + std::to_string(need) +
+           " pieces); use a smaller tokenizer.vocab_size (at most " + std::to_string(need) +
+           "), or train on more text";
+  }
+  if (status.find("pieces_size()") != std::string::npos) {
+    return vocab +
+           " is more than this corpus can fill with pieces; use a smaller tokenizer.vocab_size, or "
+           "train on more text";
+  }
+  // Anything else: SentencePiece's message without its source location and condition.
+  std::string text = status;
+  if (const size_t bracket = text.find("] "); bracket != std::string::npos) text = text.substr(bracket + 2);
+  return "SentencePiece could not train a tokenizer on this corpus: " + text;
+}
+
 }  // namespace
 
 Tokenizer Tokenizer::load(const std::string& model_path) {
@@ -152,7 +188,8 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
            " is too small; use at least 8");
   LN_CHECK(!options.byte_fallback || options.vocab_size > 259, "[tokenizer] vocab size ", options.vocab_size,
            " leaves no room beside the 256 byte-fallback pieces and unk/bos/eos; "
-           "use a vocab size of at least 300, or turn byte_fallback off");
+           "use a larger vocab size (259 plus one piece per distinct character of the corpus), or turn "
+           "byte_fallback off");
   LN_CHECK(options.input_sentence_size > 0 && options.max_sentence_length >= 16,
            "[tokenizer] input_sentence_size must be > 0 and max_sentence_length >= 16");
   LN_CHECK(!corpus_files.empty(), "[tokenizer] no corpus files to train the tokenizer on");
@@ -169,8 +206,9 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
       {"max_sentence_length", std::to_string(options.max_sentence_length)},
       {"normalization_rule_name", options.normalization_rule},
       {"num_threads", std::to_string(threads)},
-      // INFO logging (the whole spec and per-iteration progress) only when asked for.
-      {"minloglevel", options.verbose ? "0" : "1"},
+      // SentencePiece's own log (the whole spec, per-iteration progress, warnings) only when
+      // asked for: its failures come back as a status, which training_failure words for the user.
+      {"minloglevel", options.verbose ? "0" : "3"},
   };
   if (options.keep_whitespace) {
     args["remove_extra_whitespaces"] = "false";
@@ -185,8 +223,7 @@ Tokenizer Tokenizer::train(const TokenizerTrainOptions& options, const std::vect
   const auto status = sentencepiece::SentencePieceTrainer::Train(args, &sentences, &model_bytes);
   if (!sentences.error().empty()) LN_FAIL(sentences.error());
   LN_CHECK(sentences.sentences() > 0, "[tokenizer] the corpus has no text to train a tokenizer on");
-  LN_CHECK(status.ok(), "[tokenizer] SentencePiece training failed: ", status.ToString(),
-           "; for a small corpus use a smaller data.tokenizer vocab size");
+  LN_CHECK(status.ok(), "[tokenizer] ", training_failure(status.ToString(), options));
   LN_CHECK(!model_bytes.empty(), "[tokenizer] SentencePiece training produced no model");
 
   // Write under a temporary name and rename, so a crash never leaves half a model behind.
@@ -271,6 +308,12 @@ std::string Tokenizer::decode_piece(int32_t id) const {
     }
   }
   return text;
+}
+
+std::string Tokenizer::piece(int32_t id) const {
+  LN_CHECK(id >= 0 && id < vocab_size(), "[tokenizer] token id ", id, " is outside the vocabulary [0, ",
+           vocab_size(), ") of ", path_);
+  return processor_->IdToPiece(id);
 }
 
 int32_t Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }

@@ -78,6 +78,9 @@ class Tokenizer {
   // control tokens (bos/eos) are empty, <unk> is " ⁇ ".
   std::string decode_piece(int32_t id) const;
 
+  // SentencePiece's own text of a piece ("▁the", "<0x0A>", "</s>"), as `longnet tokenize` shows it.
+  std::string piece(int32_t id) const;
+
   int32_t vocab_size() const;
   int32_t eos_id() const;
   int32_t bos_id() const;

@@ -99,7 +99,7 @@ std::string format_eval_text(const EvalReport& report) {
   if (!report.per_token_file.empty()) out += "wrote " + report.per_token_file + "\n";
   char tail[96];
   std::snprintf(tail, sizeof tail, "%.1f s", report.seconds);
-  out += "evaluated in " + std::string(tail) + "\n";
+  out += "evaluated in " + std::string(tail) + (report.partial ? " (partial: interrupted)" : "") + "\n";
   return out;
 }
 
@@ -148,6 +148,7 @@ std::string format_eval_json(const EvalReport& report) {
       .add_raw("position_files", position_files + "]")
       .add("per_token_file", report.per_token_file)
       .add("seconds", report.seconds)
+      .add("partial", report.partial)
       .str();
 }
 

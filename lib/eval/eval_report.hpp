@@ -12,7 +12,7 @@ std::string format_eval_text(const EvalReport& report);
 // train_seq_len, context, stride, batch, context_exceeds_training, notes, methods[] {method,
 // context, stride, files[] {path, bytes, documents, tokens, windows, input_tokens, mean_loss,
 // loss_se, perplexity, perplexity_se, se_method, bits_per_byte}, all {same without path}},
-// position_files, seconds.
+// position_files, per_token_file, seconds, partial (true when Ctrl-C stopped it early).
 std::string format_eval_json(const EvalReport& report);
 
 }  // namespace ln

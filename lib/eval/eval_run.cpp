@@ -115,20 +115,35 @@ EvalPlan plan_eval(const TrainedModel& trained, const EvalSettings& settings) {
          << trained.config.train.seed << "), as training chose them";
     report.notes.push_back(note.str());
   }
-  if (!settings.data.empty()) {
-    for (const std::string& path : list_corpus_files(settings.data, "the eval data")) {
-      // A large file takes a while to tokenize before the first window is scored: say so.
-      bool shown = false;
-      texts.push_back(read_eval_text(path, trained.tokenizer, separator, [&](uint64_t done, uint64_t total) {
-        if (!settings.progress) return;
-        std::fprintf(stderr, "tokenizing %s: %d%%\n", path.c_str(),
-                     int(100.0 * double(done) / double(total)));
-        shown = true;
-      }));
-      if (shown)
-        std::fprintf(stderr, "tokenizing %s: done, %zu tokens\n", path.c_str(), texts.back().tokens.size());
+  auto read_text = [&](const std::string& path, const std::string& name) {
+    // A large file takes a while to tokenize before the first window is scored: say so.
+    bool shown = false;
+    texts.push_back(read_eval_text(path, trained.tokenizer, separator, [&](uint64_t done, uint64_t total) {
+      if (!settings.progress) return;
+      std::fprintf(stderr, "tokenizing %s: %d%%\n", name.c_str(), int(100.0 * double(done) / double(total)));
+      shown = true;
+    }));
+    texts.back().path = name;
+    if (shown)
+      std::fprintf(stderr, "tokenizing %s: done, %zu tokens\n", name.c_str(), texts.back().tokens.size());
+  };
+  // In the order given: "-" is standard input (its copy), the rest files, folders and globs.
+  std::vector<std::string> sources;
+  auto flush_sources = [&] {
+    if (sources.empty()) return;
+    for (const std::string& path : list_corpus_files(sources, "the eval data")) read_text(path, path);
+    sources.clear();
+  };
+  for (const std::string& entry : settings.data) {
+    if (entry != "-") {
+      sources.push_back(entry);
+      continue;
     }
+    flush_sources();
+    LN_CHECK(!settings.stdin_copy.empty(), "[eval] data '-' (standard input) needs its copy in stdin_copy");
+    read_text(settings.stdin_copy, "<stdin>");
   }
+  flush_sources();
 
   plan.methods.push_back({"non_overlapping", report.context, {}});
   if (report.stride < report.context) plan.methods.push_back({"sliding", report.stride, {}});
@@ -149,8 +164,11 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
   // Under mpirun: each window split over parallel.sequence ranks; rank 0 reports and writes.
   parallel::ProcessGrid grid(settings.sequence_parallel);
   EvalProgress progress(plan.total_work, settings.progress && grid.is_root());
-  int64_t work_done = 0;
+  int64_t work_done = 0, windows_done = 0, windows_planned = 0;
+  for (const EvalPlan::Method& planned : plan.methods)
+    for (const auto& windows : planned.windows) windows_planned += static_cast<int64_t>(windows.size());
   for (const EvalPlan::Method& planned : plan.methods) {
+    if (report.partial) break;
     MethodResult method;
     method.name = planned.name;
     method.context = report.context;
@@ -170,22 +188,40 @@ void run_eval_plan(const TrainedModel& trained, const EvalSettings& settings, Ev
             work_done = before + done;
             progress.update(work_done, so_far.mean_loss());
           },
-          &grid.sequence(), settings.precision, keep);
+          &grid.sequence(), settings.precision, keep, settings.stop);
+      windows_done += file.result.windows;
       method.all.loss.merge(file.result.loss);
       method.all.by_position.merge(file.result.by_position);
       method.all.windows += file.result.windows;
       method.all.input_tokens += file.result.input_tokens;
       method.bytes += file.bytes;
+      const bool stopped = file.result.stopped || (settings.stop && f + 1 < texts.size() && settings.stop());
       method.files.push_back(std::move(file));
+      if (stopped) {
+        report.partial = true;
+        break;
+      }
     }
     report.methods.push_back(std::move(method));
   }
   progress.finish();
+  if (report.partial) {
+    report.notes.push_back(
+        "partial: interrupted after " + std::to_string(windows_done) + " of " +
+        std::to_string(windows_planned) +
+        " windows; the numbers below cover only the windows scored (a file's bytes, and so "
+        "its bits per byte, are the whole file's)");
+  }
 }
 
 EvalReport finish_eval_report(const TrainedModel& trained, const EvalSettings& settings, EvalPlan& plan) {
   EvalReport& report = plan.report;
   const std::vector<EvalText>& texts = plan.texts;
+  if (report.partial) {  // the outputs of a whole evaluation only
+    if (!settings.per_token.empty() || !settings.by_position.empty())
+      report.notes.push_back("partial: --by-position and --per-token files were not written");
+    return std::move(report);
+  }
   if (!settings.per_token.empty() && parallel::world_rank() == 0 && !report.methods.empty()) {
     const MethodResult& method = report.methods.back();
     std::vector<TokenLossStream> streams;

@@ -6,6 +6,7 @@
 // (--stride S) in addition when S < context. With S == context the sliding plan is the
 // non-overlapping one (eval/windows.hpp), so it is not run twice.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,9 @@
 namespace ln {
 
 struct EvalSettings {
-  std::vector<std::string> data;  // files and/or directories (list_corpus_files)
+  std::vector<std::string> data;  // files and/or directories (list_corpus_files); "-": stdin_copy
+  // What standard input held (`eval -f -`), saved to a file by the caller; reported as "<stdin>".
+  std::string stdin_copy;
   bool validation_split = false;  // also the run's own validation documents (eval/validation_split.hpp)
   int64_t context = -1;           // < 0: the training seq_len (0 is an error)
   int64_t stride = -1;            // < 0: the context (0 is an error)
@@ -28,6 +31,9 @@ struct EvalSettings {
   bool progress = true;                   // progress line on stderr
   int64_t sequence_parallel = 1;          // parallel.sequence: ranks that split each window (mpirun)
   Precision precision = Precision::fp32;  // of the model's products (--precision)
+  // Asked after every forward (one process only): true stops the scoring there and the report
+  // holds what was scored so far, marked partial (eval's Ctrl-C). Empty: never stops.
+  std::function<bool()> stop;
 };
 
 struct FileResult {
@@ -55,6 +61,7 @@ struct EvalReport {
   std::vector<std::string> position_files;  // written by --by-position
   std::string per_token_file;               // written by --per-token
   double seconds = 0;
+  bool partial = false;  // settings.stop ended the scoring early: only the windows scored so far
 };
 
 // The three stages of an evaluation. Flag wording ("--batch", "--data") belongs to the CLI

@@ -39,6 +39,10 @@ GenerationResult generate_text(const LanguageModel& model, const Tokenizer& toke
   std::vector<int32_t> history = prompt;
   Utf8Stream text;
   for (int64_t i = 0; i < options.max_tokens; ++i) {
+    if (options.stop && options.stop()) {
+      result.interrupted = true;
+      break;
+    }
     if (options.ignore_eos && eos >= 0 && eos < V)
       logits.data()[eos] = -std::numeric_limits<float>::infinity();
     const int32_t id = sampler.sample(logits.data(), V, history);

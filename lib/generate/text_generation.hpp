@@ -19,11 +19,15 @@ struct GenerationOptions {
   SamplerOptions sampler;
   // The products, KV cache included (--precision); empty: the caller's (ops/precision.hpp).
   std::optional<Precision> precision;
+  // Asked before every token: true ends the generation there (generate's Ctrl-C); the text so
+  // far has been emitted. Empty: never stops.
+  std::function<bool()> stop;
 };
 
 struct GenerationResult {
   std::vector<int32_t> tokens;  // generated (eos not included)
   bool stopped_at_eos = false;
+  bool interrupted = false;  // options.stop ended it before max_tokens
   int64_t prompt_tokens = 0;
   double prompt_seconds = 0;    // the prompt pass (parallel forward + cache fill)
   double generate_seconds = 0;  // sampling and decoding of the generated tokens

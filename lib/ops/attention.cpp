@@ -34,7 +34,7 @@ Var attention(const Var& q, const Var& k, const Var& v, const AttentionSpec& spe
   // The spec was validated when it was built (ModelSpec::validate, LanguageModel); the
   // kernel checks its call. Only the shapes are checked here, on every call.
   const double xpos_log = xpos_max_log_factor(spec, D, position_offset + T);
-  LN_CHECK(xpos_log < 80.0, "[attention] XPOS decay over a ",
+  LN_CHECK(xpos_log < kXposMaxLogFactor, "[attention] XPOS decay over a ",
            spec.kind == AttentionKind::dilated ? "segment" : "sequence", " of ", position_offset + T,
            " positions needs factors up to e^", static_cast<int64_t>(xpos_log),
            ", beyond fp32; use kind dilated with segments <= ~64K, or model.positions: rope");

@@ -1,11 +1,16 @@
 #include "run/checkpoint.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -36,6 +41,38 @@ int64_t step_of(const std::string& name) {
   return step;
 }
 
+// A file of the checkpoint that exists but cannot be read is an access problem (permissions, a
+// failing disk), not damage: the caller stops with this, and nothing is moved aside.
+[[noreturn]] void access_error(const fs::path& path, const std::string& reason) {
+  LN_FAIL("[checkpoint] cannot read ", path.string(), ": ", reason,
+          "; that is an access problem, not damage, so nothing was moved or changed: fix the permissions "
+          "(or the disk) and run again");
+}
+
+// Whether `path` is a regular file: false when it is missing or something else; an access
+// error when the folder cannot be searched (permission denied).
+bool regular_file_present(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted ||
+      ec == std::errc::io_error)
+    access_error(path, ec.message());
+  return fs::is_regular_file(status);
+}
+
+// Runs `read` on a file known to exist; any failure to open or read it is an access error.
+template <class Read>
+auto read_present_file(const fs::path& path, Read read) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) access_error(path, std::strerror(errno));
+  ::close(fd);
+  try {
+    return read(path.string());
+  } catch (const Error& e) {
+    access_error(path, e.message());
+  }
+}
+
 struct ManifestFile {
   std::string name;
   uint64_t bytes;
@@ -57,13 +94,13 @@ std::string manifest_json(int64_t step, const std::vector<ManifestFile>& files) 
 // Parses and checks the manifest; returns the problem, or fills `step` and `files`.
 std::optional<std::string> read_manifest(const fs::path& dir, int64_t& step,
                                          std::vector<ManifestFile>& files) {
-  std::error_code ec;
   fs::path path = dir / kManifest;
-  if (!fs::is_regular_file(path, ec))
+  if (!regular_file_present(path))
     return std::string(kManifest) + " is missing (the checkpoint was never finished)";
+  const std::string text = read_present_file(path, [](const std::string& p) { return read_file(p); });
   JsonValue root;
   try {
-    root = parse_json(read_file(path.string()), kManifest);
+    root = parse_json(text, kManifest);
   } catch (const Error& e) {
     return e.message();
   }
@@ -206,19 +243,14 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
   }
   for (const auto& file : files) {
     fs::path path = fs::path(dir) / file.name;
-    if (!fs::is_regular_file(path, ec)) return file.name + " is missing";
+    if (!regular_file_present(path)) return file.name + " is missing";
     uint64_t size = fs::file_size(path, ec);
-    if (ec) return file.name + " cannot be read: " + ec.message();
+    if (ec) access_error(path, ec.message());
     if (size != file.bytes) {
       return file.name + " is " + std::to_string(size) + " bytes, the manifest says " +
              std::to_string(file.bytes) + (size < file.bytes ? " (truncated)" : "");
     }
-    std::string sha;
-    try {
-      sha = sha256_file(path.string());
-    } catch (const Error& e) {
-      return e.message();
-    }
+    const std::string sha = read_present_file(path, [](const std::string& p) { return sha256_file(p); });
     if (sha != file.sha256) {
       return file.name + " has sha256 " + sha.substr(0, 12) + "..., the manifest says " +
              file.sha256.substr(0, 12) + "... (the file is damaged)";
@@ -229,8 +261,10 @@ std::optional<std::string> checkpoint_problem(const std::string& dir) {
   // like a finished run at step 1000.
   const fs::path state_path = fs::path(dir) / "state.json";
   std::optional<uint64_t> state_step;
+  const std::string state_text =
+      read_present_file(state_path, [](const std::string& p) { return read_file(p); });
   try {
-    JsonValue state = parse_json(read_file(state_path.string()), "state.json");
+    JsonValue state = parse_json(state_text, "state.json");
     if (const JsonValue* s = state.is_object() ? state.find("step") : nullptr) {
       state_step = s->as_uint();
       if (!state_step) return std::string("state.json has a malformed step");
@@ -288,18 +322,67 @@ std::optional<std::string> latest_intact_checkpoint(const std::string& run_dir,
   return std::nullopt;
 }
 
-void prune_checkpoints(const std::string& run_dir, int64_t keep_last) {
+void prune_checkpoints(const std::string& run_dir, int64_t keep_last, const std::string& keep,
+                       const std::function<bool(const std::string& dir)>& belongs) {
   remove_stale_temporaries(run_dir);
   if (keep_last <= 0) return;
   auto all = list_checkpoints(run_dir);
+  if (belongs) std::erase_if(all, [&](const CheckpointEntry& e) { return !belongs(e.path); });
   if (static_cast<int64_t>(all.size()) <= keep_last) return;
+  std::error_code ec;
   for (size_t i = 0; i + keep_last < all.size(); ++i) {
+    if (!keep.empty() && fs::equivalent(all[i].path, keep, ec)) continue;
+    // A reader holds its checkpoint with a shared lock: take it exclusively first, or leave the
+    // checkpoint for a later prune. Held exclusively, nobody can start reading it.
+    const int fd = ::open(all[i].path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) continue;  // gone already
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+      ::close(fd);
+      continue;
+    }
     // Rename first, so a crash mid-delete leaves a .tmp- leftover, never a half checkpoint.
     fs::path doomed = fs::path(run_dir) / (".tmp-pruned-" + fs::path(all[i].path).filename().string());
     std::error_code ec;
     fs::rename(all[i].path, doomed, ec);
     remove_quietly(ec ? fs::path(all[i].path) : doomed);
+    ::close(fd);
   }
+}
+
+std::optional<CheckpointHold> CheckpointHold::take(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    access_error(dir, std::strerror(errno));
+  }
+  // Busy: pruning holds it and is deleting it. (A file system without flock holds nothing.)
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  // Still under its name? Pruning renames only while it holds the lock, so once this reader's
+  // lock is in place a checkpoint that still has its name keeps it.
+  struct stat held {};
+  struct stat named {};
+  if (::fstat(fd, &held) != 0 || ::stat(dir.c_str(), &named) != 0 || held.st_dev != named.st_dev ||
+      held.st_ino != named.st_ino) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  return CheckpointHold(fd);
+}
+
+CheckpointHold& CheckpointHold::operator=(CheckpointHold&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+CheckpointHold::~CheckpointHold() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 std::optional<std::string> non_finite_tensor(const NamedTensors& tensors) {

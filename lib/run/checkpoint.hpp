@@ -13,7 +13,19 @@
 // One writer per run directory (rank 0): stale `.tmp-*` directories are taken as crash
 // leftovers, ignored by every reader and deleted by the next write or prune
 // (remove_stale_temporaries, run/run_folder.hpp: the run folder's housekeeping).
+//
+// Readers (eval, generate, --init-from) run while a trainer saves and prunes. A reader holds
+// the checkpoint it loads (CheckpointHold: a shared flock(2) on the step-N directory, taken
+// while it still has its name); pruning takes each doomed checkpoint's lock exclusively before
+// it renames it out of the step-* namespace and deletes it, and leaves a held one for a later
+// prune. So a reader always loads a complete checkpoint: the one it holds, or, when pruning
+// took it first, the next newest (load_trained_model lists again).
+//
+// Only content damage makes a checkpoint damaged. An I/O error while verifying it (permission
+// denied, EIO) is an ln::Error of its own ("cannot read ...: Permission denied"), never a
+// damage reason: resume must not move a readable-later checkpoint aside.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,7 +64,9 @@ std::string write_checkpoint(const std::string& run_dir, int64_t step, const Che
 
 // Why the checkpoint at `dir` cannot be trusted ("model.safetensors is 96 bytes, the manifest
 // says 120"), or nullopt when every file matches its manifest entry and the steps in the
-// directory name, MANIFEST.json and state.json (when it has one) agree.
+// directory name, MANIFEST.json and state.json (when it has one) agree. A file that exists but
+// cannot be read (permission denied, an I/O error) is not damage: ln::Error "[checkpoint]
+// cannot read <path>: <reason>; ...".
 std::optional<std::string> checkpoint_problem(const std::string& dir);
 
 // Verifies, then loads. ln::Error "[checkpoint] <dir> is damaged: <reason>; ..." on failure.
@@ -67,8 +81,30 @@ std::optional<std::string> latest_intact_checkpoint(const std::string& run_dir,
                                                     std::vector<std::string>* skipped = nullptr);
 
 // Deletes all but the newest `keep_last` checkpoints (by step; keep_last <= 0 keeps all), and
-// any stale `.tmp-*` directories.
-void prune_checkpoints(const std::string& run_dir, int64_t keep_last);
+// any stale `.tmp-*` directories. A checkpoint a reader holds (CheckpointHold) is kept this
+// time; a later prune deletes it. `keep` (a checkpoint path, when given) is never deleted: the
+// one a trainer just wrote stays even when the folder holds checkpoints of larger steps.
+// `belongs` (when given) tells the run's own checkpoints: the others (one copied in from
+// another run) are neither counted nor deleted.
+void prune_checkpoints(const std::string& run_dir, int64_t keep_last, const std::string& keep = "",
+                       const std::function<bool(const std::string& dir)>& belongs = {});
+
+// A reader's hold on one checkpoint directory: while it lives, pruning neither renames nor
+// deletes the directory. take() returns nullopt when `dir` is gone (pruned meanwhile) or is
+// being pruned right now; the caller then looks for the next newest checkpoint.
+class CheckpointHold {
+ public:
+  static std::optional<CheckpointHold> take(const std::string& dir);
+  CheckpointHold(CheckpointHold&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  CheckpointHold& operator=(CheckpointHold&& other) noexcept;
+  CheckpointHold(const CheckpointHold&) = delete;
+  CheckpointHold& operator=(const CheckpointHold&) = delete;
+  ~CheckpointHold();
+
+ private:
+  explicit CheckpointHold(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 // The name of the first tensor holding a NaN or an infinity, or nullopt.
 std::optional<std::string> non_finite_tensor(const NamedTensors& tensors);

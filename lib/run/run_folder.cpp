@@ -60,8 +60,9 @@ bool process_alive(const std::string& pid) {
 
 }  // namespace
 
-RunFolderLock::RunFolderLock(const std::string& run_dir) {
+RunFolderLock::RunFolderLock(const std::string& run_dir) : run_dir_(run_dir) {
   std::error_code ec;
+  created_ = !fs::exists(run_dir, ec);
   fs::create_directories(run_dir, ec);
   LN_CHECK(!ec, "cannot create train.out_dir '", run_dir, "': ", ec.message(),
            "; choose a writable train.out_dir (--set train.out_dir=DIR)");
@@ -86,6 +87,21 @@ RunFolderLock::RunFolderLock(const std::string& run_dir) {
 
 RunFolderLock::~RunFolderLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+void RunFolderLock::release_unused_folder() {
+  if (fd_ < 0) return;
+  std::error_code ec;
+  bool only_lock = created_;
+  for (const auto& entry : fs::directory_iterator(run_dir_, ec)) {
+    if (entry.path().filename() != kLockFile) only_lock = false;
+  }
+  if (only_lock && !ec) {
+    fs::remove(fs::path(run_dir_) / kLockFile, ec);
+    if (!ec) fs::remove(run_dir_, ec);
+  }
+  ::close(fd_);
+  fd_ = -1;
 }
 
 namespace {

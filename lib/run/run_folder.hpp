@@ -8,7 +8,8 @@
 //   "run folder runs/x in use by pid 4242 (another longnet train); wait for it or stop it"
 // The kernel drops the lock when the holder dies (even by SIGKILL), so a crash never leaves the
 // folder locked; the file itself stays (deleting it would race with a new holder). Readers
-// (eval, generate) never take the lock: checkpoints are renamed into place whole.
+// (eval, generate) never take this lock: checkpoints are renamed into place whole, and a reader
+// holds the one checkpoint it loads against pruning (CheckpointHold, run/checkpoint.hpp).
 //
 // remove_stale_run_files deletes what a killed trainer leaves behind. Only the lock holder may
 // call it on the run folder: every temporary there is then a leftover.
@@ -24,7 +25,14 @@ class RunFolderLock {
   RunFolderLock(const RunFolderLock&) = delete;
   RunFolderLock& operator=(const RunFolderLock&) = delete;
 
+  // For a start that was refused: when this lock created the folder and it still holds nothing
+  // but train.lock, removes both (while still holding the lock), so a refused start leaves no
+  // folder behind. Otherwise does nothing. Then releases the lock.
+  void release_unused_folder();
+
  private:
+  std::string run_dir_;
+  bool created_ = false;  // the folder did not exist before this lock
   int fd_ = -1;
 };
 

@@ -18,11 +18,16 @@ struct TrainedModel {
   ModelSpec spec;  // the model built from it, with the tokenizer's vocabulary
   Tokenizer tokenizer;
   std::unique_ptr<LanguageModel> model;
+  std::string tokenizer_bytes;  // the tokenizer model file (--init-from copies it into the new run)
 };
 
 // Refuses (ln::Error, one line naming the path) a damaged checkpoint, a run directory
 // without an intact one, weights holding NaN or Inf, and a tokenizer whose sha256 differs from the one
 // recorded in state.json.
 TrainedModel load_trained_model(const std::string& run_or_checkpoint_dir);
+
+// Only the tokenizer of the checkpoint load_trained_model would load (verified the same way),
+// without reading the weights; or the tokenizer model file itself when given one.
+Tokenizer load_trained_tokenizer(const std::string& run_checkpoint_or_tokenizer);
 
 }  // namespace ln

@@ -14,7 +14,7 @@ namespace ln {
 namespace {
 
 // The limit the attention op enforces (ops/attention.cpp): e^x must stay well inside fp32.
-constexpr double kMaxXposLog = 80.0;
+constexpr double kMaxXposLog = kXposMaxLogFactor;
 
 // True when windows of length T run split over the sequence group (else whole on every rank).
 bool splits(const LanguageModel& model, SequenceExchange* sequence, int64_t T) {
@@ -104,7 +104,7 @@ size_t batch_end(const std::vector<EvalWindow>& windows, size_t i, int64_t batch
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
                              const std::vector<EvalWindow>& windows, int64_t batch,
                              const EvalProgressFn& progress, SequenceExchange* sequence, Precision precision,
-                             bool keep_token_losses) {
+                             bool keep_token_losses, const std::function<bool()>& stop) {
   check_windows(tokens, windows, batch, model.spec().vocab_size);
   StreamResult result;
   if (keep_token_losses) {
@@ -149,6 +149,10 @@ StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32
     }
     if (progress) progress(result.input_tokens, result.loss);
     i = end;
+    if (i < windows.size() && stop && stop()) {
+      result.stopped = true;
+      break;
+    }
   }
   return result;
 }

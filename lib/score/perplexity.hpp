@@ -28,6 +28,7 @@ struct StreamResult {
   // prediction t) and its position in the window that scored it (tokens of history).
   std::vector<float> token_loss;
   std::vector<int32_t> token_position;
+  bool stopped = false;  // `stop` ended the scoring early: the windows above are the ones scored
 };
 
 // Called after every forward with the input tokens processed so far in this call and the
@@ -44,11 +45,13 @@ using EvalProgressFn = std::function<void(int64_t input_tokens_done, const LossS
 // result. Windows that do not split run whole on every rank.
 //
 // precision: of the model's products (eval --precision); by default the caller's thread's
-// (ops/precision.hpp).
+// (ops/precision.hpp). stop (one process only: ranks would disagree): asked after every
+// forward; true ends the scoring there, with result.stopped set (eval's Ctrl-C).
 StreamResult evaluate_stream(const LanguageModel& model, const std::vector<int32_t>& tokens,
                              const std::vector<EvalWindow>& windows, int64_t batch,
                              const EvalProgressFn& progress = {}, SequenceExchange* sequence = nullptr,
-                             Precision precision = matmul_precision(), bool keep_token_losses = false);
+                             Precision precision = matmul_precision(), bool keep_token_losses = false,
+                             const std::function<bool()>& stop = {});
 
 // Per-prediction losses in stream order (index t-1 holds prediction t), each scored by the
 // window that scores it; for tests and tools that want the raw numbers.

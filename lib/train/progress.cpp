@@ -49,6 +49,12 @@ void ProgressLine::update(int64_t step, double loss, double lr, int64_t tokens) 
 
 void ProgressLine::update_at(double now, int64_t step, double loss, double lr, int64_t tokens) {
   tokens_ += static_cast<double>(tokens);
+  if (!timed_) {
+    // The session's first step pays one-time costs (oneDNN's primitives, first-touch memory):
+    // timing from it predicted a demo of 7 minutes at 48. The speed is measured from its end.
+    timed_ = true;
+    window_.clear();
+  }
   window_.push_back({now, step, tokens_});
   while (window_.size() > kWindow + 1) window_.pop_front();
   const Sample& a = window_.front();

@@ -5,7 +5,10 @@
 // stderr is a file or pipe (CI, `2> log`), it prints one plain line every `log_every` steps
 // and at the last step, so logs stay readable. Speed and ETA come from a sliding window of
 // the last 20 updates (not from the start of the run, which includes warm-up costs), counted
-// only over the steps of this process (a resumed run does not claim the earlier steps).
+// only over the steps of this process (a resumed run does not claim the earlier steps). The
+// session's first step is never timed: it pays one-time costs (oneDNN primitives, first-touch
+// memory) several times a step's, so the first line shows "? tok/s | ETA ?" and the speed is
+// measured from the end of that step.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -58,7 +61,8 @@ class ProgressLine {
   int log_every_;
   FILE* out_;
   bool tty_;
-  bool live_ = false;  // a live line is on screen without its newline
+  bool live_ = false;   // a live line is on screen without its newline
+  bool timed_ = false;  // the first update (the untimed first step) has been seen
   double tokens_ = 0;
   std::deque<Sample> window_;
   ProgressStats last_;

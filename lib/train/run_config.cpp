@@ -45,6 +45,13 @@ bool is_run_identity_key(const std::string& key) {
   return section != "train" || key == "train.seed";
 }
 
+std::vector<ConfigChange> identity_changes(const Config& before, const Config& after) {
+  std::vector<ConfigChange> out;
+  for (auto& change : config_changes(before, after))
+    if (is_run_identity_key(change.key)) out.push_back(std::move(change));
+  return out;
+}
+
 std::string override_key(const std::string& assignment) {
   return trim(assignment.substr(0, assignment.find('=')));
 }

@@ -33,6 +33,10 @@ std::vector<ConfigChange> config_changes(const Config& before, const Config& aft
 // True for keys that decide what the weights, the data or the split are (refused on resume).
 bool is_run_identity_key(const std::string& key);
 
+// The changes of config_changes(before, after) in run identity keys only: empty when a
+// checkpoint trained with `after` belongs to a run configured as `before`.
+std::vector<ConfigChange> identity_changes(const Config& before, const Config& after);
+
 // The key of a "--set key=value" assignment ("train.steps").
 std::string override_key(const std::string& assignment);
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -20,6 +21,9 @@ std::atomic<bool> g_quiet{false};  // under mpirun, ranks other than 0 (mpirun s
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
               "signal handlers need lock-free atomics");
 
+// The first signal's messages, composed when a scope is installed (a handler may not format).
+char g_int_text[256], g_term_text[256], g_abort_text[128];
+
 void say(const char* text) {
   if (g_quiet.load()) return;
   // write(2) is async-signal-safe; a short write to a terminal is not worth a retry loop here.
@@ -32,12 +36,10 @@ extern "C" void on_stop_signal(int sig) {
   if (before == 0) {
     g_signal.store(sig);
     g_requested.store(true);
-    say(sig == SIGINT
-            ? "\nlongnet: SIGINT received: finishing this step and saving; press Ctrl-C again to abort\n"
-            : "\nlongnet: SIGTERM received: finishing this step and saving; send it again to abort\n");
+    say(sig == SIGINT ? g_int_text : g_term_text);
     return;
   }
-  say("\nlongnet: second signal received: aborting without saving\n");
+  say(g_abort_text);
   ::_exit(128 + sig);
 }
 
@@ -47,8 +49,13 @@ struct StopSignalScope::Saved {
   struct sigaction old_int, old_term;
 };
 
-StopSignalScope::StopSignalScope() : saved_(new Saved) {
+StopSignalScope::StopSignalScope(const char* doing, const char* aborting) : saved_(new Saved) {
   clear_stop_request();
+  std::snprintf(g_int_text, sizeof g_int_text,
+                "\nlongnet: SIGINT received: %s; press Ctrl-C again to abort\n", doing);
+  std::snprintf(g_term_text, sizeof g_term_text, "\nlongnet: SIGTERM received: %s; send it again to abort\n",
+                doing);
+  std::snprintf(g_abort_text, sizeof g_abort_text, "\nlongnet: second signal received: %s\n", aborting);
   g_quiet.store(parallel::world_rank() != 0);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);

@@ -16,7 +16,11 @@ namespace ln {
 
 class StopSignalScope {
  public:
-  StopSignalScope();
+  // `doing`: what the first signal starts, for its message ("finishing this step and saving" by
+  // default; eval and generate stop early and print what they have); `aborting`: what the second
+  // one does.
+  explicit StopSignalScope(const char* doing = "finishing this step and saving",
+                           const char* aborting = "aborting without saving");
   ~StopSignalScope();
   StopSignalScope(const StopSignalScope&) = delete;
   StopSignalScope& operator=(const StopSignalScope&) = delete;

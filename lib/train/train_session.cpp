@@ -19,6 +19,7 @@
 #include "train/batch_source.hpp"
 #include "train/memory_estimate.hpp"
 #include "train/rank_agreement.hpp"
+#include "train/run_config.hpp"
 #include "train/run_data.hpp"
 #include "train/run_report.hpp"
 #include "train/run_start.hpp"
@@ -130,10 +131,6 @@ void TrainSession::State::set_up(const Config& given) {
 }
 
 void TrainSession::State::announce_start() {
-  if (start.resume && !options.init_from.empty() && !options.quiet) {
-    std::cerr << "note: " << run_dir
-              << " already has a checkpoint, so --init-from is not applied: resuming it\n";
-  }
   if (writer)
     remove_dead_writers_files(config().data.cache_dir);  // e.g. a token cache a killed run was writing
   // The config actually used (on resume: the run's own, with the accepted changes).
@@ -157,11 +154,14 @@ void TrainSession::State::load_init_source() {
 }
 
 void TrainSession::State::load_data() {
+  // --init-from: the new run keeps the source's tokenizer at its top level, as a run that
+  // trained its own does (the bytes were read with the weights: the source may be pruned since).
   const std::string tokenizer_from = start.resume ? start.resume->checkpoint.tokenizer_path
-                                     : source     ? source->dir + "/tokenizer.model"
+                                     : source     ? run_dir + "/tokenizer.model"
                                                   : std::string();
   // Rank 0 first (it may train the tokenizer and fill the token cache), then the others read.
   root_first(*grid, [&] {
+    if (source) write_file_atomic(tokenizer_from, source->tokenizer_bytes);
     data.emplace(prepare_run_data(config(), run_dir, tokenizer_from, options.quiet));
     return std::string();
   });
@@ -270,7 +270,15 @@ void TrainSession::State::write_checkpoint_files() {
   ckpt.state_json = run_state_json(state);
   ckpt.tokenizer_bytes = tokenizer_bytes;
   result.checkpoint = write_checkpoint(run_dir, step, ckpt);
-  prune_checkpoints(run_dir, config().train.keep_last);
+  // Only this run's checkpoints are pruned: one copied in from another run is the user's.
+  prune_checkpoints(run_dir, config().train.keep_last, result.checkpoint, [&](const std::string& dir) {
+    try {
+      const RunState other = read_run_state(read_file(dir + "/state.json"), dir + "/state.json");
+      return identity_changes(config(), other.config).empty();
+    } catch (const Error&) {
+      return false;  // unreadable or damaged: not pruned
+    }
+  });
   report->checkpoint_row(step, result.checkpoint, state.elapsed_s);
 }
 
@@ -279,8 +287,14 @@ TrainSession::TrainSession(const Config& config, const TrainOptions& options)
   s_->options = options;
   if (options.synthetic_data) {
     s_->set_up_synthetic(config);
-  } else {
+    return;
+  }
+  try {
     s_->set_up(config);
+  } catch (...) {
+    // A refused start leaves no folder holding only train.lock behind.
+    if (s_->start.lock) s_->start.lock->release_unused_folder();
+    throw;
   }
 }
 

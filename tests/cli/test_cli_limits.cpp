@@ -66,8 +66,9 @@ TEST_CASE("absurd counts are refused as typed, with the accepted range") {
 TEST_CASE("a path the OS refuses is one clear line, not an internal error") {
   ln::test::TempDir dir;
   const std::string file = dir.write("a_file", "x");
+  const std::string config = dir.write("c.yaml", "model:\n  layers: 1\n");
   // train prints its resolved config to stderr first; the error is its last line.
-  const Run r = run("train --set train.out_dir=" + file + "/run --set data.train=" + file);
+  const Run r = run("train -c " + config + " --set train.out_dir=" + file + "/run --set data.train=" + file);
   CAPTURE(r.output);
   CHECK(r.status == 2);
   CHECK(r.output.find("internal error") == std::string::npos);

@@ -10,7 +10,9 @@
 #include <string>
 
 #include "autograd/var.hpp"
+#include "core/json.hpp"
 #include "core/json_reader.hpp"
+#include "data/piece_encode.hpp"
 #include "run/trained_model.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
@@ -240,7 +242,7 @@ TEST_CASE("user errors are one line without a source location unless --verbose o
   CHECK(!contains(data.err, "data.corpus"));
   const Run stdin_data = longnet("eval -m " + quote(fr.run) + " -f - < /dev/null");
   CHECK(stdin_data.code == 2);
-  CHECK(contains(stdin_data.err, "not supported yet"));
+  CHECK(contains(stdin_data.err, "eval -f -: standard input was empty"));
 }
 
 namespace {
@@ -325,4 +327,98 @@ TEST_CASE("the README's description of eval reproduces longnet eval's numbers") 
     CHECK(file.find("tokens")->text == std::to_string(count));
     CHECK(std::stod(file.find("mean_loss")->text) == doctest::Approx(sum / double(count)).epsilon(1e-5));
   }
+}
+
+TEST_CASE("every command's --help lists the global -t/--threads and --verbose") {
+  for (const char* command : {"train", "eval", "generate", "tokenize", "config", "flops", "bench",
+                              "bench train", "bench generate", "probe copy", "report paper"}) {
+    CAPTURE(command);
+    const Run r = longnet(std::string(command) + " --help");
+    CHECK(r.code == 0);
+    CHECK(contains(r.out, "Global options (before or after the command):"));
+    CHECK(contains(r.out, "-t,--threads INT"));
+    CHECK(contains(r.out, "--verbose"));
+  }
+}
+
+TEST_CASE("llama.cpp's flags: the long names that mean the same are accepted, the others explained") {
+  const FrontDoorRun& fr = front_door_run();
+  REQUIRE(fr.train.code == 0);
+  // generate -c: no "did you mean -h?", but what generate does instead.
+  const Run c = longnet("generate -m " + quote(fr.run) + " -p hi -c 4096");
+  CHECK(c.code == 2);
+  CHECK(count(c.err, "\n") == 1);
+  CHECK_FALSE(contains(c.err, "did you mean"));
+  CHECK(contains(c.err, "unknown option -c for longnet generate: generate has no context size to set"));
+  CHECK(contains(longnet("generate -m x -p hi --ctx-size 4096").err, "generate has no context size to set"));
+  CHECK(contains(longnet("eval -m x -f y -n 5").err, "eval generates nothing"));
+  // A one-letter typo is no typo of another letter.
+  CHECK_FALSE(contains(longnet("eval -m x -f y -x 5").err, "did you mean"));
+
+  // --n-predict and --file for generate, --ctx-size and --file for eval: the same as -n, -f, -c.
+  const std::string prompt = fr.dir.write("prompt.txt", "the quick brown");
+  const Run n_short = longnet("generate -m " + quote(fr.run) + " -f " + quote(prompt) + " -n 5 -s 3");
+  const Run n_long =
+      longnet("generate -m " + quote(fr.run) + " --file " + quote(prompt) + " --n-predict 5 -s 3");
+  INFO(n_long.err);
+  CHECK(n_long.code == 0);
+  CHECK(n_long.out == n_short.out);
+  const std::string text = fr.dir.write("heldout/llama.txt", "the lazy dog runs away from the small cat.\n");
+  const Run e_short = longnet("eval -m " + quote(fr.run) + " -f " + quote(text) + " -c 16 --json -q");
+  const Run e_long =
+      longnet("eval -m " + quote(fr.run) + " --file " + quote(text) + " --ctx-size 16 --json -q");
+  REQUIRE(e_long.code == 0);
+  REQUIRE(e_short.code == 0);
+  auto scored = [](const Run& r) {  // the report without its timing
+    return r.out.substr(0, r.out.find("\"seconds\""));
+  };
+  CHECK(scored(e_long) == scored(e_short));
+}
+
+TEST_CASE("eval -f - scores standard input") {
+  const FrontDoorRun& fr = front_door_run();
+  REQUIRE(fr.train.code == 0);
+  const std::string text = fr.dir.write("heldout/stdin.txt", "the quick brown fox jumps over a lazy dog.\n");
+  auto mean_loss = [](const Run& r) {
+    const ln::JsonValue v = ln::parse_json(r.out, "eval --json");
+    return v.find("methods")->items[0].find("all")->find("mean_loss")->text;
+  };
+  const Run file = longnet("eval -m " + quote(fr.run) + " -f " + quote(text) + " -c 16 --json -q");
+  const Run piped = longnet("eval -m " + quote(fr.run) + " -f - -c 16 --json -q < " + quote(text));
+  INFO(piped.err);
+  REQUIRE(piped.code == 0);
+  CHECK(mean_loss(piped) == mean_loss(file));
+  CHECK(contains(piped.out, "\"path\": \"<stdin>\""));
+  const Run empty = longnet("eval -m " + quote(fr.run) + " -f - -q < /dev/null");
+  CHECK(empty.code == 2);
+  CHECK(contains(empty.err, "eval -f -: standard input was empty"));
+}
+
+TEST_CASE("longnet tokenize shows ids and pieces as generate encodes the text") {
+  const FrontDoorRun& fr = front_door_run();
+  REQUIRE(fr.train.code == 0);
+  const ln::TrainedModel tm = ln::load_trained_model(fr.run);
+  const std::string text = "the quick\nfox \xc3\xa9";
+  const std::vector<int32_t> ids = ln::encode_in_pieces(tm.tokenizer, text);  // as generate encodes a prompt
+  const Run r = longnet("tokenize -m " + quote(fr.run) + " -p " + quote(text));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  std::string expected;
+  for (int32_t id : ids)
+    expected += std::to_string(id) + "\t" + ln::json_escape(tm.tokenizer.piece(id)) + "\n";
+  CHECK(r.out == expected);
+  CHECK(contains(r.out, "\"<0x0A>\""));  // the newline is a byte piece
+  CHECK(r.err == std::to_string(ids.size()) + " tokens, " + std::to_string(text.size()) + " bytes\n");
+  const Run only_ids =
+      longnet("tokenize -m " + quote(fr.run) + " -f - --ids < " + quote(fr.dir.write("t.txt", text)));
+  std::string list = "[";
+  for (size_t i = 0; i < ids.size(); ++i) list += (i ? ", " : "") + std::to_string(ids[i]);
+  CHECK(only_ids.out == list + "]\n");
+  // The tokenizer file itself works too.
+  CHECK(longnet("tokenize -m " + quote(fr.run + "/tokenizer.model") + " -p " + quote(text)).out == expected);
+  const Run missing = longnet("tokenize -m " + quote(fr.dir / "nowhere") + " -p hi");
+  CHECK(missing.code == 2);
+  CHECK(contains(missing.err,
+                 "is neither a folder nor a file; give a run directory (train.out_dir), one of its "
+                 "step-* checkpoints or a tokenizer .model file"));
 }

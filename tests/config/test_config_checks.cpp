@@ -191,3 +191,64 @@ TEST_CASE("a stray ',' outside brackets is refused before yaml-cpp, which never 
   CHECK(c.data.train == std::vector<std::string>{"a,b", "c ,d"});
   CHECK(c.data.cache_dir == "x,y");
 }
+
+TEST_CASE(
+    "configs train refused are refused at load: SentencePiece's limits and an XPOS scale that leaves fp32") {
+  struct Case {
+    std::string yaml, expect;
+  };
+  const std::vector<Case> cases = {
+      {"tokenizer:\n  character_coverage: 0.5\n",
+       "configs/x.yaml:2: tokenizer.character_coverage (0.5) is below 0.98, SentencePiece's lowest; use a "
+       "value in "
+       "[0.98, 1]"},
+      {"tokenizer:\n  sample_sentences: 100\n",
+       "configs/x.yaml:2: tokenizer.sample_sentences (100) must be more than 100, SentencePiece's lowest"},
+      {"model:\n  xpos_scale_base: 1e-300\n",
+       "configs/x.yaml:2: model.xpos_scale_base (1e-300) is too small for data.seq_len 512: XPOS decay "
+       "factors "
+       "would leave fp32; use model.xpos_scale_base >= "},
+      {"model:\n  xpos_scale_base: 0.5\n", "configs/x.yaml:2: model.xpos_scale_base (0.5) is too small"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.yaml);
+    const std::string error = error_of([&] { parse_config_yaml(c.yaml, "configs/x.yaml"); });
+    CAPTURE(error);
+    CHECK(error.rfind(c.expect, 0) == 0);
+  }
+  // The bound is the attention op's own: the smallest scale the message names trains, a bit
+  // less does not (the op refuses it at the first forward).
+  const std::string error = error_of([&] { parse_config_yaml("model:\n  xpos_scale_base: 1\n", "x"); });
+  const double smallest = std::stod(error.substr(error.find(">= ") + 3));
+  CHECK_NOTHROW(load_config("", {"model.xpos_scale_base=" + std::to_string(smallest)}));
+  Config below = parsed_unvalidated("model:\n  xpos_scale_base: " + std::to_string(smallest * 0.99) + "\n");
+  const AttentionSpec spec = attention_spec_from_config(below);
+  CHECK(xpos_max_log_factor(spec, below.model.d_model / below.model.heads, below.data.seq_len) >=
+        kXposMaxLogFactor);
+  // The limits themselves load; a configured tokenizer model makes the tokenizer keys moot.
+  CHECK_NOTHROW(load_config("", {"tokenizer.character_coverage=0.98", "tokenizer.sample_sentences=101"}));
+  CHECK_NOTHROW(load_config("", {"tokenizer.character_coverage=0.5", "tokenizer.model=x.model"}));
+  // The vocabulary advice no longer names a size that can fail on a real corpus.
+  const std::string vocab = error_of([&] { load_config("", {"tokenizer.vocab_size=259"}); });
+  CHECK(contains(vocab, "one piece per distinct character of the corpus"));
+  CHECK_FALSE(contains(vocab, "use at least 300"));
+}
+
+TEST_CASE("--set reads YAML flow lists: quoted items keep no quotes, as in a config file") {
+  Config c = load_config("", {"data.train=[\"/x\", 'texts/*.txt', \"a,b\"]"});
+  CHECK(c.data.train == std::vector<std::string>{"/x", "texts/*.txt", "a,b"});
+  CHECK(load_config("", {"data.train=['*.txt', texts/]"}).data.train ==
+        std::vector<std::string>{"*.txt", "texts/"});
+  CHECK(load_config("", {"data.train='*.txt'"}).data.train == std::vector<std::string>{"*.txt"});
+  CHECK(load_config("", {"attention.segments=[64, 128, 512]", "attention.dilations=[1, 2, 4]"})
+            .attention.segments == std::vector<int64_t>{64, 128, 512});
+  // The same result as the YAML file's form.
+  Config from_file = parse_config_yaml("data:\n  train: [\"/x\", 'texts/*.txt']\n", "x");
+  CHECK(load_config("", {"data.train=[\"/x\", 'texts/*.txt']"}).data.train == from_file.data.train);
+  // A quoted number is a string, as in a file; broken YAML is one located line.
+  CHECK(contains(error_of([&] { load_config("", {"attention.dilations=[\"1\", 2, 4]"}); }),
+                 "--set attention.dilations=[\"1\", 2, 4]: attention.dilations must be a list of integers"));
+  CHECK(error_of([&] {
+          load_config("", {"data.train=['a'"});
+        }).rfind("--set data.train=['a': not valid YAML", 0) == 0);
+}

@@ -18,6 +18,7 @@
 #include "run/checkpoint.hpp"
 #include "run/trained_model.hpp"
 #include "score/perplexity.hpp"
+#include "support/process.hpp"
 #include "support/text_checks.hpp"
 
 using namespace ln;
@@ -265,4 +266,51 @@ TEST_CASE(
       longnet("eval -m " + run.run_dir + " -f " + run.heldout + " --per-token /nonexistent/x.tsv -q");
   CHECK(bad.code == 2);
   CHECK(contains(bad.err, "--per-token /nonexistent/x.tsv: the folder /nonexistent does not exist"));
+}
+
+TEST_CASE("longnet eval: Ctrl-C prints what was scored so far, marked partial, with the time") {
+  test::TrainedRun& run = test::trained_run();
+  const std::string long_text = run.dir / "long/long.txt";
+  if (!std::filesystem::exists(long_text)) test::write_file(long_text, test::generated_text(4000, 5));
+  for (const bool json : {false, true}) {
+    CAPTURE(json);
+    std::vector<std::string> args = {"eval", "-m",       run.run_dir, "-f",        long_text, "-c",
+                                     "16",   "--stride", "1",         "--threads", "1"};
+    if (json) args.push_back("--json");
+    const std::string log = run.dir / (json ? "ctrl-c-json.log" : "ctrl-c.log");
+    const pid_t pid = test::spawn_longnet(args, log);
+    REQUIRE(test::wait_for_handler(pid, SIGINT, 60000));  // installed once the text is tokenized
+    ::usleep(300000);
+    ::kill(pid, SIGINT);
+    const test::ExitStatus status = test::wait_for(pid);
+    const std::string out = test::read_file(log);
+    INFO(out.substr(0, 3000));
+    CHECK(status.code == 128 + SIGINT);
+    CHECK(contains(out, "longnet: SIGINT received: stopping: printing what was scored so far"));
+    CHECK(contains(out, "partial: interrupted after "));
+    if (json) {
+      const size_t brace = out.find("{\"checkpoint\"");
+      REQUIRE(brace != std::string::npos);
+      const JsonValue report = parse_json(out.substr(brace, out.find('\n', brace) - brace), "eval --json");
+      CHECK(report.find("partial")->boolean);
+      const JsonValue& file = report.find("methods")->items[0].find("files")->items[0];
+      CHECK(std::stoll(file.find("tokens")->text) > 0);  // what was scored so far
+      CHECK(std::stod(report.find("seconds")->text) > 0);
+    } else {
+      CHECK(contains(out, "long.txt"));
+      CHECK(contains(out, " s (partial: interrupted)\n"));
+    }
+  }
+}
+
+TEST_CASE("longnet eval --by-position x.svg writes x.svg and x.json, not x.svg.svg") {
+  test::TrainedRun& run = test::trained_run();
+  const Run r = longnet("eval --checkpoint " + run.run_dir + " --data " + run.heldout + " --by-position " +
+                        (run.dir / "named/curve.svg") + " -q");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(std::filesystem::exists(run.dir / "named/curve.svg"));
+  CHECK(std::filesystem::exists(run.dir / "named/curve.json"));
+  CHECK_FALSE(std::filesystem::exists(run.dir / "named/curve.svg.svg"));
+  CHECK_FALSE(std::filesystem::exists(run.dir / "named/curve.svg.json"));
 }

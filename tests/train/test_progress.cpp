@@ -111,3 +111,16 @@ TEST_CASE("the speed window forgets old steps") {
   CHECK(p.last().tokens_per_s == doctest::Approx(100));
   CHECK(p.last().eta_s == doctest::Approx(960));
 }
+
+TEST_CASE("the first step is not timed: its one-time costs do not become the ETA") {
+  Capture cap;
+  ProgressLine p(300, 1, cap.f, 0);
+  // The demo: a first step of 9.6 s (oneDNN primitives, first-touch memory), then 0.9 s a step.
+  p.update_at(9.6, 1, 8.3, 1e-4, 4096);
+  CHECK(p.last().eta_s < 0);  // unknown, not 299 x 9.6 s = 47m50s
+  CHECK(p.last().tokens_per_s < 0);
+  CHECK(cap.text().find("? tok/s | ETA ?") != std::string::npos);
+  p.update_at(10.5, 2, 8.1, 1e-4, 4096);
+  CHECK(p.last().eta_s == doctest::Approx(298 * 0.9));
+  CHECK(p.last().tokens_per_s == doctest::Approx(4096 / 0.9));
+}

@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "run/checkpoint.hpp"
 #include "run/run_folder.hpp"
+#include "run/run_state.hpp"
 #include "run/safetensors.hpp"
 #include "run/trained_model.hpp"
 #include "support/temp_dir.hpp"
@@ -404,4 +405,31 @@ TEST_CASE("metrics.jsonl: a kind on every row, a run header, cumulative elapsed_
   Config stored = parse_config_yaml(weights.metadata.at("config"), "metadata");
   CHECK(stored.model.vocab_size == weights.at("tok_embeddings.weight").shape()[0]);
   CHECK(stored.model.layers == 2);
+}
+
+TEST_CASE("elapsed_s keeps the time the run spent after its last checkpoint when it resumes") {
+  test::TempDir dir;
+  Config c = tiny_config(dir, "run");
+  REQUIRE(train(c, quiet("auto", 3)).step == 3);
+  // After the checkpoint at step 3 the run went on (its final validation, or steps a crash lost):
+  // metrics.jsonl holds that time. Here it is made long, so that the resumed rows must show it.
+  const std::string metrics = c.train.out_dir + "/metrics.jsonl";
+  {
+    std::ofstream out(metrics, std::ios::app);
+    out << "{\"kind\": \"train\", \"step\": 3, \"loss\": 3.0, \"lr\": 0.001, \"grad_norm\": 1.0, \"tokens\": "
+           "192, "
+           "\"elapsed_s\": 1000.0}\n";
+  }
+  train(c, quiet());
+  bool resumed = false;
+  for (const auto& row : read_metrics(metrics)) {
+    if (row.strings.count("kind") && row.strings.at("kind") == "train" && row.number("step", 0) > 3) {
+      resumed = true;
+      CHECK(row.number("elapsed_s", 0) > 1000.0);
+    }
+  }
+  CHECK(resumed);
+  const auto checkpoint = read_run_state(
+      test::read_file(c.train.out_dir + "/" + checkpoint_dir_name(6) + "/state.json"), "state.json");
+  CHECK(checkpoint.elapsed_s > 1000.0);
 }

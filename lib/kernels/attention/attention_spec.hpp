@@ -84,5 +84,8 @@ const char* to_string(PositionKind kind);
 // The largest |exponent| of XPOS's decay, (w'/2) / scale_base * |ln zeta_min|, over the
 // segments a sequence of length seq_len uses; fp32 holds e^x for |x| < ~87.
 double xpos_max_log_factor(const AttentionSpec& spec, int64_t head_dim, int64_t seq_len);
+// The bound every caller holds xpos_max_log_factor below: the attention op, eval's context,
+// the KV cache and the config's check at data.seq_len.
+inline constexpr double kXposMaxLogFactor = 80.0;
 
 }  // namespace ln
