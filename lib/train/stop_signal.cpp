@@ -16,7 +16,8 @@ namespace {
 std::atomic<int> g_signals{0};  // how many stop signals arrived
 std::atomic<int> g_signal{0};   // the first one
 std::atomic<bool> g_requested{false};
-std::atomic<bool> g_quiet{false};  // under mpirun, ranks other than 0 (mpirun signals them all)
+std::atomic<bool> g_quiet{false};        // under mpirun, ranks other than 0 (mpirun signals them all)
+std::atomic<bool> g_distributed{false};  // more than one rank: a save needs every rank
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
               "signal handlers need lock-free atomics");
 
@@ -32,9 +33,18 @@ extern "C" void on_stop_signal(int sig) {
   if (before == 0) {
     g_signal.store(sig);
     g_requested.store(true);
-    say(sig == SIGINT
-            ? "\nlongnet: SIGINT received: finishing this step and saving; press Ctrl-C again to abort\n"
-            : "\nlongnet: SIGTERM received: finishing this step and saving; send it again to abort\n");
+    // Distributed, mpirun also sends SIGTERM when another rank died: then no step finishes and
+    // nothing is saved, so promise no save; the trainer says "saved ..." once it has.
+    if (g_distributed.load())
+      say(sig == SIGINT
+              ? "\nlongnet: SIGINT received: stopping after this step; the checkpoint is saved only "
+                "if every rank gets there\n"
+              : "\nlongnet: SIGTERM received: stopping after this step; the checkpoint is saved "
+                "only if every rank gets there\n");
+    else
+      say(sig == SIGINT
+              ? "\nlongnet: SIGINT received: finishing this step and saving; press Ctrl-C again to abort\n"
+              : "\nlongnet: SIGTERM received: finishing this step and saving; send it again to abort\n");
     return;
   }
   say("\nlongnet: second signal received: aborting without saving\n");
@@ -50,6 +60,7 @@ struct StopSignalScope::Saved {
 StopSignalScope::StopSignalScope() : saved_(new Saved) {
   clear_stop_request();
   g_quiet.store(parallel::world_rank() != 0);
+  g_distributed.store(parallel::world_size() > 1);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;
