@@ -1,6 +1,7 @@
 // The communication `bench dist --model` prints equals what the MPI exchange measures, byte for
-// byte, on every rank, forward and backward, causal and bidirectional; and with w/r constant
-// the busiest rank's bytes stay flat as N and P grow together.
+// byte and message for message, on every rank, forward and backward, causal and bidirectional;
+// with w/r constant the busiest rank's bytes stay flat as N and P grow together, and its
+// messages (the fan-in) grow as log2 P.
 #include <doctest/doctest.h>
 
 #include "ops/sequence_parallel_attention.hpp"
@@ -33,6 +34,10 @@ TEST_CASE("measured bytes per rank equal the analytic model") {
       CHECK(fwd.bytes_recv == want.fwd_recv);
       CHECK(stats.bytes_sent - fwd.bytes_sent == want.bwd_sent);
       CHECK(stats.bytes_recv - fwd.bytes_recv == want.bwd_recv);
+      CHECK(fwd.messages_sent == want.fwd_messages_sent);
+      CHECK(fwd.messages_recv == want.fwd_messages_recv);
+      CHECK(stats.messages_sent - fwd.messages_sent == want.fwd_messages_recv);
+      CHECK(stats.messages_recv - fwd.messages_recv == want.fwd_messages_sent);
       CHECK(want.fwd_recv + want.fwd_sent > 0);
     }
   }
@@ -51,5 +56,11 @@ TEST_CASE("with w/r constant the busiest rank's traffic is flat as N and P grow 
     CHECK(last.fwd_recv < 16 * 1024 * 1024);
     CHECK(last.fwd_recv >= previous);
     previous = last.fwd_recv;
+    // One long pattern spans the whole group: the last rank hears from log2 P senders (a flat
+    // fan-in would be P - 1), in log2 P rounds (the other patterns are local at l = 262144).
+    int64_t log2P = 0;
+    while ((int64_t{1} << log2P) < P) ++log2P;
+    CHECK(last.fwd_messages_recv == log2P);
+    CHECK(last.rounds == log2P);
   }
 }
