@@ -91,7 +91,7 @@ void GradientSum::finish() {
   buckets_.clear();
   const double t1 = now_s();
   grid_.gradient_stats().seconds += seconds_ + (t1 - t0);
-  if (first_launch_ > 0) grid_.gradient_stats().flight_seconds += t1 - first_launch_;
+  if (first_launch_ > 0) grid_.gradient_stats().add_flight(first_launch_, t1);
   seconds_ = 0;
   first_launch_ = 0;
 }

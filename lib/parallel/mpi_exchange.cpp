@@ -125,8 +125,11 @@ class MpiPending final : public SequenceExchange::Pending, public Progressing {
     }
     finished_ = true;
     if (registered_) unregister_progress(this);
-    stats_.seconds += now_s() - t0;
-    stats_.flight_seconds += done_at_ - start_;
+    const double t1 = now_s();
+    stats_.seconds += t1 - t0;
+    // In flight until its completion was seen: by the progress thread before this wait began
+    // (all of it hidden), or else by this wait, whose whole length is then in flight too.
+    stats_.add_flight(start_, done_at_ <= t0 ? done_at_ : t1);
     LN_CHECK(error_.empty(), error_);
   }
 

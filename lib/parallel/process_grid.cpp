@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <mutex>
 
 #include "core/error.hpp"
 #include "parallel/mpi_exchange.hpp"
@@ -44,6 +45,19 @@ CommStats CommStats::operator-(const CommStats& o) const {
   d.messages_sent -= o.messages_sent, d.messages_recv -= o.messages_recv;
   d.seconds -= o.seconds, d.flight_seconds -= o.flight_seconds;
   return d;
+}
+
+double FlightClock::count(double start, double done) {
+  const double counted = std::max(0.0, done - std::max(start, until_));
+  until_ = std::max(until_, done);
+  return counted;
+}
+
+void CommStats::add_flight(double start, double done) {
+  static std::mutex mutex;
+  static FlightClock clock;  // every exchange of this process
+  std::lock_guard lock(mutex);
+  flight_seconds += clock.count(start, done);
 }
 
 struct ProcessGrid::Comms {
@@ -92,8 +106,9 @@ void ProcessGrid::sum_world(double* values, int64_t n) {
                  MPI_SUCCESS,
              "[parallel] MPI_Allreduce of ", n, " values failed");
   }
-  comms_->gradient_stats.seconds += now_s() - t0;
-  comms_->gradient_stats.flight_seconds += now_s() - t0;
+  const double t1 = now_s();
+  comms_->gradient_stats.seconds += t1 - t0;
+  comms_->gradient_stats.add_flight(t0, t1);
   ++comms_->gradient_stats.messages_sent, ++comms_->gradient_stats.messages_recv;
   comms_->gradient_stats.bytes_sent += n * 8;
   comms_->gradient_stats.bytes_recv += n * 8;
