@@ -15,7 +15,8 @@
 // compute time from --gflops and communication time from --bandwidth and --latency-us per
 // round (assumptions, printed in every line), the part of it not hidden behind the local
 // patterns' compute (exposed_ms), and the training memory of one rank (train_bytes_per_rank:
-// train/memory_estimate.hpp for a model of --layers layers, C = heads * head_dim, --vocab).
+// train/memory_estimate.hpp for a model of --layers layers, C = heads * head_dim, --vocab,
+// --recompute).
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +29,7 @@
 #include "core/file_io.hpp"
 #include "core/json.hpp"
 #include "core/threading.hpp"
+#include "nn/recompute.hpp"
 #include "ops/sequence_parallel_attention.hpp"
 #include "parallel/comm_model.hpp"
 #include "parallel/comm_plot.hpp"
@@ -45,6 +47,7 @@ struct Options {
   int64_t max_ranks = 4096;
   double gflops = 20, bandwidth_gbs = 10, latency_us = 5;
   int64_t layers = 12, vocab = 32000;  // --model's training-memory estimate
+  std::string recompute = "none";      // ... and what its forward keeps (train.recompute)
   std::string svg;                     // --model: also write the curve here
 };
 
@@ -99,8 +102,9 @@ uint64_t train_bytes_per_rank(const Options& o, const AttentionSpec& spec, int64
   m.attention = spec;
   const int64_t C = m.d_model;
   const int64_t parameters = o.vocab * C + o.layers * (4 * C * C + 8 * C * C + 13 * C) + 2 * C;
-  MemoryEstimate e = estimate_training_memory(m, parameters, o.batch, N / P, Recompute::none);
-  add_sequence_parallel_memory(e, m, o.batch, N, P, Recompute::none, false);
+  const Recompute recompute = parse_recompute(o.recompute);
+  MemoryEstimate e = estimate_training_memory(m, parameters, o.batch, N / P, recompute);
+  add_sequence_parallel_memory(e, m, o.batch, N, P, recompute, false);
   return e.total();
 }
 
@@ -146,6 +150,7 @@ int run_model(const Options& o) {
                        .add("train_bytes_per_rank", train_bytes)
                        .add("train_model_layers", o.layers)
                        .add("train_model_vocab", o.vocab)
+                       .add("train_recompute", o.recompute)
                        .add("assumed_gflops_per_rank", o.gflops)
                        .add("assumed_bandwidth_gbs", o.bandwidth_gbs)
                        .add("assumed_latency_us", o.latency_us)
@@ -276,6 +281,17 @@ RegisterCommand reg{
                       "Model: layers of the model whose training memory per rank is printed")
            ->check(CLI::PositiveNumber);
        cmd.add_option("--vocab", o->vocab, "Model: vocabulary of that model")->check(CLI::PositiveNumber);
+       cmd.add_option("--recompute", o->recompute,
+                      "Model: what that model's forward keeps (train.recompute: none, attention, blocks)")
+           ->capture_default_str()
+           ->check([](const std::string& name) {  // refused before any line is printed
+             try {
+               parse_recompute(name);
+               return std::string();
+             } catch (const std::exception& e) {
+               return std::string(e.what());
+             }
+           });
        return [o] { return o->model ? run_model(*o) : run_measured(*o); };
      }}};
 
