@@ -5,15 +5,17 @@
 # cores than ranks the times are indicative only; bytes and messages are exact). Prints the JSON
 # lines, then a markdown table: `bench dist` of the last rank of the sequence (causal: it
 # receives the most), `bench train` of the busiest rank (maxima over the world).
-# usage: scripts/weak_scaling.sh [LONGNET_BINARY] [TOKENS_PER_RANK]
-longnet="${1:-build/longnet}"; l="${2:-2048}"
+# usage: scripts/weak_scaling.sh [LONGNET_BINARY] [TOKENS_PER_RANK] [REPEATS]
+# (REPEATS: timed repeats of bench dist and timed steps of bench train, 5 by default; the test
+# takes 1, since it checks only bytes, messages and memory)
+longnet="${1:-build/longnet}"; l="${2:-2048}"; n="${3:-5}"
 out=$(mktemp -d) || exit 1
 trap 'rm -rf "$out"' EXIT
 run() { mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_WAIT_POLICY=PASSIVE -np "$@"; }
 for P in 1 2 4 8; do
   T=$((P * l))
-  run "$P" "$longnet" bench dist --threads 1 --tokens-per-rank "$l" --ratio 256 --repeats 5 >>"$out/dist.jsonl" || exit 1
-  run "$P" "$longnet" bench train --threads 1 --steps 5 --warmup 1 --set parallel.sequence="$P" \
+  run "$P" "$longnet" bench dist --threads 1 --tokens-per-rank "$l" --ratio 256 --repeats "$n" >>"$out/dist.jsonl" || exit 1
+  run "$P" "$longnet" bench train --threads 1 --steps "$n" --warmup 1 --set parallel.sequence="$P" \
     --set data.seq_len="$T" --set train.batch_size=1 --set model.d_model=64 --set model.layers=2 \
     --set model.heads=4 --set tokenizer.vocab_size=256 --set "attention.segments=[256,1024,$T]" \
     --set "attention.dilations=[1,4,$((T / 256))]" 2>/dev/null >>"$out/train.jsonl" || exit 1

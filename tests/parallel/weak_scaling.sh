@@ -11,7 +11,7 @@ if ! command -v mpirun >/dev/null 2>&1; then
 fi
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
-sh "$src/scripts/weak_scaling.sh" "$longnet" 2048 >"$out" 2>&1 || { echo "FAIL: the script failed:"; cat "$out"; exit 1; }
+sh "$src/scripts/weak_scaling.sh" "$longnet" 2048 1 >"$out" 2>&1 || { echo "FAIL: the script failed:"; cat "$out"; exit 1; }
 # The table's rows: | P | T | ... | bytes recv fwd (6) | messages recv fwd (7) | ... | train estimate per rank (15) |
 awk -F'|' '
   /^\| [0-9]/ {
