@@ -1,5 +1,6 @@
 // longnet bench train: tokens/s of a full training step (forward, backward, AdamW) for a
-// config's model on random tokens, so no corpus or tokenizer is needed. One JSON line. A step
+// config's model on random tokens, so no corpus or tokenizer is needed. One JSON line (under
+// mpirun, from rank 0, with the grid and the busiest rank's communication per step). A step
 // is train.grad_accum micro-batches, as in `longnet train`; fwd_ms/bwd_ms sum over them. It
 // drives the trainer's TrainSession (train/train_session.hpp, synthetic_data), so the step
 // timed is exactly the step `longnet train` takes (geometry, weight-decay groups, schedule).
@@ -15,6 +16,7 @@
 #include "core/memory_stats.hpp"
 #include "core/threading.hpp"
 #include "nn/language_model.hpp"
+#include "parallel/mpi_session.hpp"
 #include "train/train_session.hpp"
 
 namespace {
@@ -47,7 +49,8 @@ int run(const BenchTrainArgs& args) {
   const int64_t T = config.data.seq_len;
   const int64_t B = plan.sequences(), micro = plan.micro_batch;
 
-  std::vector<double> fwd, bwd, opt, total;
+  std::vector<double> fwd, bwd, opt, total, exposed, hidden;
+  ln::TrainSession::StepStats last;
   for (int64_t s = 0; s < args.warmup + args.steps; ++s) {
     auto t0 = std::chrono::steady_clock::now();
     const ln::TrainSession::StepStats st = session.train_step();
@@ -55,10 +58,18 @@ int run(const BenchTrainArgs& args) {
     if (s < args.warmup) continue;
     fwd.push_back(st.forward_s);
     bwd.push_back(st.backward_s);
+    exposed.push_back(st.comm_exposed_s);
+    hidden.push_back(std::max(0.0, st.comm_flight_s - st.comm_exposed_s));
+    last = st;
     opt.push_back(t_all - st.forward_s - st.backward_s);
-    total.push_back(t_all);
+    // Distributed, the step is as long as its slowest rank (st.step_s is the world's maximum);
+    // in one process it is this process's time, the optimizer and the bookkeeping included.
+    total.push_back(st.world > 1 ? st.step_s : t_all);
   }
   const double step_s = ln::median(total);
+  // Under mpirun (parallel.sequence = P, the world W): every rank steps, rank 0 prints; the
+  // communication figures are the busiest rank's (TrainSession::train_step).
+  if (ln::parallel::world_rank() != 0) return 0;
   std::cout << ln::JsonObject()
                    .add("bench", "train")
                    .add("config", config.source)
@@ -88,6 +99,14 @@ int run(const BenchTrainArgs& args) {
                         static_cast<double>(ln::peak_rss_bytes()) / static_cast<double>(B * T))
                    .add("tensor_peak_bytes", ln::tensor_bytes_peak())
                    .add("estimate_bytes", session.memory_estimate().total())
+                   .add("world", last.world)
+                   .add("sequence", last.sequence_ranks)
+                   .add("tokens_per_rank", B * T / last.world)
+                   .add("comm_exposed_ms", 1e3 * ln::median(exposed))
+                   .add("comm_hidden_ms", 1e3 * ln::median(hidden))
+                   .add("comm_bytes_recv", last.comm_bytes_recv)
+                   .add("comm_messages_recv", last.comm_messages_recv)
+                   .add("gradient_bytes", last.gradient_bytes)
                    .str()
             << std::endl;
   return 0;

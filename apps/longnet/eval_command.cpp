@@ -24,6 +24,7 @@
 #include "eval/extend_patterns.hpp"
 #include "parallel/mpi_session.hpp"
 #include "parallel/process_grid.hpp"
+#include "parallel/watchdog.hpp"
 #include "run/trained_model.hpp"
 #include "score/perplexity.hpp"
 #include "train/stop_signal.hpp"
@@ -112,16 +113,27 @@ ln::app::RegisterCommand reg{
            ->check(CLI::IsMember(ln::enum_names(ln::kPrecisionNames)))
            ->capture_default_str();
        cmd.add_option("--set", args->overrides,
-                      "parallel.sequence=P: split each window over P ranks (launch with mpirun -np P)");
+                      "parallel.sequence=P: split each window over P ranks (launch with mpirun -np P); "
+                      "parallel.timeout_s=S: the deadline of every wait for other ranks");
        return [args] {
          args->settings.precision = ln::parse_precision(args->precision);  // passed to the scorer
          {
            ln::parallel::SymmetricErrorScope symmetric;  // every rank parses the same flags
            for (const std::string& o : args->overrides) {
-             const std::string key = "parallel.sequence=";
+             const std::string key = "parallel.sequence=", timeout = "parallel.timeout_s=";
+             if (o.rfind(timeout, 0) == 0) {
+               char* end = nullptr;
+               const double s = std::strtod(o.c_str() + timeout.size(), &end);
+               LN_CHECK(end && *end == '\0' && s > 0 && s <= 1e7,
+                        "eval --set parallel.timeout_s takes seconds in (0, 1e7], got '", o, "'");
+               ln::parallel::set_wait_timeout(s);
+               continue;
+             }
              LN_CHECK(o.rfind(key, 0) == 0 && o.size() > key.size() &&
                           o.find_first_not_of("0123456789", key.size()) == std::string::npos,
-                      "eval --set takes only parallel.sequence=P (a positive integer), got '", o, "'");
+                      "eval --set takes only parallel.sequence=P (a positive integer) or "
+                      "parallel.timeout_s=S, got '",
+                      o, "'");
              args->settings.sequence_parallel = std::stoll(o.substr(key.size()));
            }
            const bool from_stdin = std::find(args->settings.data.begin(), args->settings.data.end(), "-") !=

@@ -87,6 +87,7 @@ struct TrainConfig {
 // Distributed runs (mpirun): ranks per sequence; the world's other factor is data parallelism.
 struct ParallelConfig {
   int64_t sequence = 1;
+  double timeout_s = 600;  // the deadline of every wait (parallel/watchdog.hpp)
 };
 
 struct Config {

@@ -323,6 +323,8 @@ std::vector<ConfigKey> build_schema() {
   // parallel (lib/parallel; launch with mpirun -np W, W a multiple of parallel.sequence)
   k.push_back(integer(LN_KEY(parallel, sequence), 1, 1 << 20,
                       "Ranks that split each sequence (DESIGN §4); data-parallel replicas = ranks / this"));
+  k.push_back(real(LN_KEY(parallel, timeout_s), 0, 1e7, Ends::open_lo,
+                   "Deadline of every wait for other ranks (seconds): a rank silent longer ends the job"));
   return k;
 }
 

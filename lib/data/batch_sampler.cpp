@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "data/counter_rng.hpp"
+#include "data/token_buffer.hpp"
 
 namespace ln {
 
@@ -45,11 +46,25 @@ void BatchSampler::row_tokens(int64_t step, int64_t row, int32_t* window) const 
 }
 
 void BatchSampler::fill(int64_t step, int32_t* inputs, int32_t* targets, int64_t first_row) const {
-  std::vector<int32_t> window(size_t(seq_ + 1));
-  for (int64_t b = 0; b < batch_; ++b) {
-    row_tokens(step, first_row + b, window.data());
-    std::copy(window.begin(), window.end() - 1, inputs + b * seq_);
-    std::copy(window.begin() + 1, window.end(), targets + b * seq_);
+  fill_slice(step, first_row, batch_, 0, seq_, inputs, targets);
+}
+
+void BatchSampler::fill_slice(int64_t step, int64_t first_row, int64_t rows, int64_t start, int64_t length,
+                              int32_t* inputs, int32_t* targets) const {
+  LN_CHECK(start >= 0 && length >= 1 && start + length <= seq_, "[data] slice [", start, ", ", start + length,
+           ") is outside rows of ", seq_, " tokens");
+  const bool whole = mix_.any();
+  TokenBuffer window(whole ? seq_ + 1 : length + 1);
+  for (int64_t b = 0; b < rows; ++b) {
+    const int32_t* w = window.data();
+    if (whole) {
+      row_tokens(step, first_row + b, window.data());
+      w += start;
+    } else {
+      view_.copy(row_offset(step, first_row + b) + start, length + 1, window.data());
+    }
+    std::copy(w, w + length, inputs + b * length);
+    std::copy(w + 1, w + length + 1, targets + b * length);
   }
 }
 

@@ -32,6 +32,13 @@ class BatchSampler {
   // function of (seed, step, row) alone, so data-parallel ranks or accumulation micro-batches
   // take disjoint row ranges of one global batch (e.g. first_row = rank * B).
   void fill(int64_t step, int32_t* inputs, int32_t* targets, int64_t first_row = 0) const;
+  // inputs, targets: (rows, length): tokens [start, start + length) of rows first_row ..
+  // first_row + rows - 1 of step `step` (a sequence-parallel rank's part: DESIGN §4). Reads only
+  // length + 1 tokens a row, unless the mixture is active: a mixed row's content depends on the
+  // whole row, so then each row is built whole (T + 1 tokens, one row at a time) and sliced.
+  void fill_slice(int64_t step, int64_t first_row, int64_t rows, int64_t start, int64_t length,
+                  int32_t* inputs, int32_t* targets) const;
+  bool rewrites_rows() const { return mix_.any(); }
   Batch batch(int64_t step, int64_t first_row = 0) const;
   // Start of row `row`'s window in the joined train split.
   int64_t row_offset(int64_t step, int64_t row) const;

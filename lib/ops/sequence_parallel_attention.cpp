@@ -146,6 +146,21 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
   std::vector<Tensor> kg(plans->size()), vg(plans->size());
   Tensor o = Tensor::zeros(q.shape());
   Tensor lse = Tensor::full({B, H, l}, -INFINITY);
+  // Every long pattern's exchange is posted first and flies while the local patterns compute
+  // (segments ascend, so the local patterns come first and the mixing order stays the order
+  // of the patterns).
+  std::vector<Tensor> mine(plans->size()), got(plans->size());
+  std::vector<std::unique_ptr<SequenceExchange::Pending>> gathers(plans->size());
+  for (size_t p = 0; p < plans->size(); ++p) {
+    const PatternPlan& plan = (*plans)[p];
+    if (plan.group == 1) continue;
+    const int64_t piece = B * H * (l / plan.r) * D;
+    mine[p] = Tensor::empty({2, piece});  // k then v: one exchange per pattern
+    sparsify(kr.data(), mine[p].data(), spec, B, H, l, D, plan.r);
+    sparsify(vv.data(), mine[p].data() + piece, spec, B, H, l, D, plan.r);
+    got[p] = Tensor::empty({plan.n_ranks, 2, piece});
+    gathers[p] = exchange.start_gather(mine[p].data(), got[p].data(), 2 * piece, plan.group, spec.causal);
+  }
   for (size_t p = 0; p < plans->size(); ++p) {
     const PatternPlan& plan = (*plans)[p];
     AttentionDims dims{.batch = B, .heads = H, .q_len = l, .k_len = l, .head_dim = D, .precision = precision};
@@ -153,17 +168,15 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
     const float *kp = kr.data(), *vp = vv.data();
     if (plan.group > 1) {
       const int64_t n = l / plan.r, piece = B * H * n * D;
-      Tensor mine = Tensor::empty({2, piece});  // k then v: one exchange per pattern
-      sparsify(kr.data(), mine.data(), spec, B, H, l, D, plan.r);
-      sparsify(vv.data(), mine.data() + piece, spec, B, H, l, D, plan.r);
-      Tensor got = Tensor::empty({plan.n_ranks, 2, piece});
-      exchange.segment_gather(mine.data(), got.data(), 2 * piece, plan.group, spec.causal);
+      gathers[p]->finish();
       kg[p] = Tensor::empty({B, H, plan.n_ranks * n, D});
       vg[p] = Tensor::empty({B, H, plan.n_ranks * n, D});
       for (int64_t i = 0; i < plan.n_ranks; ++i) {  // (ranks, 2, B, H, n, D) -> two (B, H, ranks*n, D)
-        copy_piece(got.data() + (2 * i) * piece, kg[p].data(), i, plan.n_ranks, B * H, n, D, true);
-        copy_piece(got.data() + (2 * i + 1) * piece, vg[p].data(), i, plan.n_ranks, B * H, n, D, true);
+        copy_piece(got[p].data() + (2 * i) * piece, kg[p].data(), i, plan.n_ranks, B * H, n, D, true);
+        copy_piece(got[p].data() + (2 * i + 1) * piece, vg[p].data(), i, plan.n_ranks, B * H, n, D, true);
       }
+      got[p] = Tensor();
+      mine[p] = Tensor();
       dims.k_len = plan.n_ranks * n;
       win.k_start = plan.first * l;
       win.keys_sparsified = true;
@@ -177,16 +190,18 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
   return make_result(o, {q, k, v}, "sequence_parallel_attention", [=](const Tensor& grad) {
     Tensor g = grad;
     Tensor dq = Tensor::zeros(qr.shape()), dk = Tensor::zeros(kr.shape()), dv = Tensor::zeros(vv.shape());
+    // The long patterns first: each one's reduce-scatter starts as soon as its keys' gradients
+    // are known and flies while the next patterns (the local ones last, the bulk of the work)
+    // compute; their sums are added to dk, dv at the end, after the local patterns' (the same
+    // order as one pattern at a time).
+    std::vector<Tensor> pieces(plans->size()), mine(plans->size());
+    std::vector<std::unique_ptr<SequenceExchange::Pending>> scatters(plans->size());
     for (size_t p = 0; p < plans->size(); ++p) {
       const PatternPlan& plan = (*plans)[p];
+      if (plan.group == 1) continue;
       AttentionDims dims{
           .batch = B, .heads = H, .q_len = l, .k_len = l, .head_dim = D, .precision = precision};
       AttentionWindow win{.q_start = pos0, .k_start = pos0, .seq_len = N, .accumulate = true};
-      if (plan.group == 1) {
-        attention_backward(plan.one, dims, win, qr.data(), kr.data(), vv.data(), o.data(), lse.data(),
-                           g.data(), dq.data(), dk.data(), dv.data());
-        continue;
-      }
       const int64_t n = l / plan.r, piece = B * H * n * D;
       dims.k_len = plan.n_ranks * n;
       win.k_start = plan.first * l;
@@ -194,15 +209,30 @@ Var sequence_parallel_attention(const Var& q, const Var& k, const Var& v, const 
       Tensor dkg = Tensor::zeros(kg[p].shape()), dvg = Tensor::zeros(vg[p].shape());
       attention_backward(plan.one, dims, win, qr.data(), kg[p].data(), vg[p].data(), o.data(), lse.data(),
                          g.data(), dq.data(), dkg.data(), dvg.data());
-      Tensor pieces = Tensor::empty({plan.n_ranks, 2, piece});
+      pieces[p] = Tensor::empty({plan.n_ranks, 2, piece});
       for (int64_t i = 0; i < plan.n_ranks; ++i) {
-        copy_piece(pieces.data() + (2 * i) * piece, dkg.data(), i, plan.n_ranks, B * H, n, D, false);
-        copy_piece(pieces.data() + (2 * i + 1) * piece, dvg.data(), i, plan.n_ranks, B * H, n, D, false);
+        copy_piece(pieces[p].data() + (2 * i) * piece, dkg.data(), i, plan.n_ranks, B * H, n, D, false);
+        copy_piece(pieces[p].data() + (2 * i + 1) * piece, dvg.data(), i, plan.n_ranks, B * H, n, D, false);
       }
-      Tensor mine = Tensor::empty({2, piece});
-      ex->segment_reduce_scatter(pieces.data(), mine.data(), 2 * piece, plan.group, spec.causal);
-      unsparsify_add(mine.data(), dk.data(), spec, B, H, l, D, plan.r);
-      unsparsify_add(mine.data() + piece, dv.data(), spec, B, H, l, D, plan.r);
+      mine[p] = Tensor::empty({2, piece});
+      scatters[p] =
+          ex->start_reduce_scatter(pieces[p].data(), mine[p].data(), 2 * piece, plan.group, spec.causal);
+    }
+    for (size_t p = 0; p < plans->size(); ++p) {
+      const PatternPlan& plan = (*plans)[p];
+      if (plan.group > 1) continue;
+      AttentionDims dims{
+          .batch = B, .heads = H, .q_len = l, .k_len = l, .head_dim = D, .precision = precision};
+      AttentionWindow win{.q_start = pos0, .k_start = pos0, .seq_len = N, .accumulate = true};
+      attention_backward(plan.one, dims, win, qr.data(), kr.data(), vv.data(), o.data(), lse.data(), g.data(),
+                         dq.data(), dk.data(), dv.data());
+    }
+    for (size_t p = 0; p < plans->size(); ++p) {
+      if (!scatters[p]) continue;
+      const int64_t piece = B * H * (l / (*plans)[p].r) * D;
+      scatters[p]->finish();
+      unsparsify_add(mine[p].data(), dk.data(), spec, B, H, l, D, (*plans)[p].r);
+      unsparsify_add(mine[p].data() + piece, dv.data(), spec, B, H, l, D, (*plans)[p].r);
     }
     if (rotate) {  // the rotation is orthogonal: its vjp rotates back
       rotate_pairs(dq.data(), dq.data(), B * H, l, D, pos0, spec.rope_base, true);

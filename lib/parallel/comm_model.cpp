@@ -11,14 +11,26 @@ RankTraffic modelled_traffic(const AttentionSpec& spec, int64_t B, int64_t H, in
   for (size_t p = 0; p < spec.segments.size(); ++p) {
     const int64_t w = std::min(spec.segments[p], N), r = spec.dilations[p];
     if (w <= l) continue;  // local
-    const int64_t G = w / l, first = R / G * G, end = std::min(first + G, P);
-    const int64_t piece = 2 * B * H * (l / r) * D * 4;               // k and v, fp32
-    const int64_t from = spec.causal ? R - first : end - first - 1;  // pieces received
-    const int64_t to = spec.causal ? end - 1 - R : end - first - 1;  // ranks my piece goes to
-    t.fwd_recv += from * piece;
-    t.fwd_sent += to * piece;
-    t.bwd_sent += from * piece;  // the gradients go back the way the keys came
-    t.bwd_recv += to * piece;
+    const int64_t first = R / (w / l) * (w / l), G = std::min(first + w / l, P) - first, j = R - first;
+    const int64_t piece = 2 * B * H * (l / r) * D * 4;  // k and v, fp32
+    int64_t sent = 0, recv = 0, messages_sent = 0, messages_recv = 0;
+    for (int64_t d = 1; d < G; d *= 2) {  // round k, d = 2^k
+      ++t.rounds;
+      if (spec.causal) {
+        if (j + d < G) sent += std::min(d, j + 1), ++messages_sent;
+        if (j - d >= 0) ++messages_recv;
+      } else {
+        ++messages_sent, ++messages_recv;
+      }
+    }
+    recv = spec.causal ? j : G - 1;
+    if (!spec.causal) sent = G - 1;
+    t.fwd_recv += recv * piece;
+    t.fwd_sent += sent * piece;
+    t.bwd_sent += recv * piece;  // the gradients go back the way the keys came
+    t.bwd_recv += sent * piece;
+    t.fwd_messages_sent += messages_sent;
+    t.fwd_messages_recv += messages_recv;
   }
   return t;
 }

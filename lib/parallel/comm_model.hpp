@@ -12,11 +12,17 @@ namespace ln::parallel {
 
 struct RankTraffic {
   int64_t fwd_sent = 0, fwd_recv = 0, bwd_sent = 0, bwd_recv = 0;  // bytes, one layer
+  int64_t fwd_messages_sent = 0, fwd_messages_recv = 0;            // the backward's are swapped
+  int64_t rounds = 0;  // sequential rounds of the exchange, summed over the long patterns
 };
 
 // Rank R of P holding l = N / P positions of B sequences, H heads of D dims, fp32 keys and
-// values. Causal: a rank receives the pieces of the earlier ranks of its segment; bidirectional:
-// of every other rank of its segment. The backward moves the same pieces the other way.
+// values; each long pattern's piece is 2*B*H*(l/r)*D*4 bytes (k and v). The exchange runs in
+// rounds (parallel/mpi_exchange.hpp); for rank j of a segment of G ranks (G cut short by P):
+//   causal: receives j pieces in floor(log2 j) + 1 messages (none for j = 0); sends, in each
+//     round k with j + 2^k < G, min(2^k, j + 1) pieces;
+//   bidirectional: sends and receives G - 1 pieces in ceil(log2 G) messages each way.
+// The backward moves the same pieces the other way.
 RankTraffic modelled_traffic(const AttentionSpec& spec, int64_t B, int64_t H, int64_t D, int64_t N, int64_t P,
                              int64_t R);
 

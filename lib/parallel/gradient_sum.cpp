@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "parallel/watchdog.hpp"
 
 namespace ln::parallel {
 
@@ -27,7 +28,10 @@ GradientSum::GradientSum(ProcessGrid& grid, int64_t bucket_floats)
 
 GradientSum::~GradientSum() {
   for (Bucket& b : buckets_)
-    if (b.launched && b.request != MPI_REQUEST_NULL) MPI_Wait(&b.request, MPI_STATUS_IGNORE);
+    if (b.launched && b.request != MPI_REQUEST_NULL) {
+      WaitScope wait("the gradient all-reduce");
+      MPI_Wait(&b.request, MPI_STATUS_IGNORE);
+    }
 }
 
 void GradientSum::ready(const Tensor& grad) {
@@ -55,6 +59,8 @@ void GradientSum::launch() {
   CommStats& stats = grid_.gradient_stats();
   stats.bytes_sent += static_cast<int64_t>(b.data.size()) * 4;
   stats.bytes_recv += static_cast<int64_t>(b.data.size()) * 4;
+  ++stats.messages_sent, ++stats.messages_recv;
+  if (first_launch_ == 0) first_launch_ = t0;
   seconds_ += now_s() - t0;
 }
 
@@ -71,9 +77,11 @@ void GradientSum::finish() {
   if (!buckets_.empty()) launch();
   const double t0 = now_s();
   for (Bucket& b : buckets_) {
-    if (b.request != MPI_REQUEST_NULL)
+    if (b.request != MPI_REQUEST_NULL) {
+      WaitScope wait("the gradient all-reduce");
       LN_CHECK(MPI_Wait(&b.request, MPI_STATUS_IGNORE) == MPI_SUCCESS,
                "[parallel] gradient all-reduce failed");
+    }
     size_t at = 0;
     for (Tensor& g : b.grads) {
       std::memcpy(g.data(), b.data.data() + at, g.numel() * sizeof(float));
@@ -81,8 +89,11 @@ void GradientSum::finish() {
     }
   }
   buckets_.clear();
-  grid_.gradient_stats().seconds += seconds_ + (now_s() - t0);
+  const double t1 = now_s();
+  grid_.gradient_stats().seconds += seconds_ + (t1 - t0);
+  if (first_launch_ > 0) grid_.gradient_stats().add_flight(first_launch_, t1);
   seconds_ = 0;
+  first_launch_ = 0;
 }
 
 }  // namespace ln::parallel

@@ -1,10 +1,13 @@
 #pragma once
 // Gradient all-reduce overlapped with the backward pass (data and sequence parallelism): the
 // trainer hands over each parameter's gradient as soon as it is final (Var::backward's
-// leaf_done); gradients are packed in completion order into buckets of ~16 MB, and a full
-// bucket's sum over the world starts at once (MPI_Iallreduce) while the backward goes on. The
-// sums are elementwise, so the result does not depend on the bucketing and is identical on
-// every rank. Without MPI (a world of one) every call does nothing.
+// leaf_done); gradients are packed in completion order into buckets, and a full bucket's sum
+// over the world starts at once (MPI_Iallreduce) while the backward goes on (the watchdog
+// thread keeps it progressing, watchdog.hpp). The trainer sizes buckets at one layer's
+// parameters (train_step.cpp), so the shipped models' sums start layer by layer during the
+// backward; the default, 2^22 floats (16 MB), bounds the extra memory of big models. The sums
+// are elementwise, so the result does not depend on the bucketing and is identical on every
+// rank. Without MPI (a world of one) every call does nothing.
 #include <cstdint>
 #include <vector>
 
@@ -32,7 +35,8 @@ class GradientSum {
   ProcessGrid& grid_;
   int64_t bucket_floats_;
   std::vector<Bucket> buckets_;  // the last one is filling
-  double seconds_ = 0;
+  double seconds_ = 0;           // inside MPI calls before finish()
+  double first_launch_ = 0;      // the first bucket's start
 };
 
 }  // namespace ln::parallel

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "parallel/watchdog.hpp"
 
 namespace ln::parallel {
 
@@ -25,18 +26,29 @@ MpiSession::MpiSession() {
   MPI_Initialized(&initialized);
   if (initialized) return;
   int provided = 0;
-  // Funneled: only the main thread calls MPI (TBB workers only compute).
-  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  // The main thread communicates; the watchdog thread (watchdog.hpp) pings, drives progress
+  // and aborts, concurrently: MPI_THREAD_MULTIPLE. TBB workers only compute.
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
   // Errors come back as codes we turn into ln::Error instead of aborting inside MPI.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   g_active = true;
+  // Without MPI_THREAD_MULTIPLE the deadlines are checked inside the main thread's waits only.
+  if (world_size() > 1) start_watchdog(provided == MPI_THREAD_MULTIPLE);
 }
 
 MpiSession::~MpiSession() {
   if (!g_active) return;
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
+  if (!finalized) {
+    if (world_size() > 1) {
+      // MPI_Finalize waits for every rank without a deadline: meet them here first, with one.
+      WaitScope wait("every rank to finish (MPI_Finalize)");
+      MPI_Barrier(MPI_COMM_WORLD);
+    }
+    stop_watchdog();
+    MPI_Finalize();
+  }
   g_active = false;
 }
 

@@ -7,10 +7,12 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <mutex>
 
 #include "core/error.hpp"
 #include "parallel/mpi_exchange.hpp"
 #include "parallel/mpi_session.hpp"
+#include "parallel/watchdog.hpp"
 
 namespace ln::parallel {
 
@@ -30,6 +32,34 @@ SymmetricErrorScope::~SymmetricErrorScope() {
 }
 bool errors_are_symmetric() { return g_symmetric > 0 || g_last_symmetric; }
 
+CommStats& CommStats::operator+=(const CommStats& o) {
+  bytes_sent += o.bytes_sent, bytes_recv += o.bytes_recv;
+  messages_sent += o.messages_sent, messages_recv += o.messages_recv;
+  seconds += o.seconds, flight_seconds += o.flight_seconds;
+  return *this;
+}
+
+CommStats CommStats::operator-(const CommStats& o) const {
+  CommStats d = *this;
+  d.bytes_sent -= o.bytes_sent, d.bytes_recv -= o.bytes_recv;
+  d.messages_sent -= o.messages_sent, d.messages_recv -= o.messages_recv;
+  d.seconds -= o.seconds, d.flight_seconds -= o.flight_seconds;
+  return d;
+}
+
+double FlightClock::count(double start, double done) {
+  const double counted = std::max(0.0, done - std::max(start, until_));
+  until_ = std::max(until_, done);
+  return counted;
+}
+
+void CommStats::add_flight(double start, double done) {
+  static std::mutex mutex;
+  static FlightClock clock;  // every exchange of this process
+  std::lock_guard lock(mutex);
+  flight_seconds += clock.count(start, done);
+}
+
 struct ProcessGrid::Comms {
   MPI_Comm sequence = MPI_COMM_NULL;
   std::unique_ptr<MpiSequenceExchange> exchange;
@@ -37,8 +67,10 @@ struct ProcessGrid::Comms {
   std::vector<float> bucket;
 };
 
-ProcessGrid::ProcessGrid(int64_t sequence) : sequence_(sequence), comms_(std::make_unique<Comms>()) {
+ProcessGrid::ProcessGrid(int64_t sequence, double timeout_s)
+    : sequence_(sequence), comms_(std::make_unique<Comms>()) {
   SymmetricErrorScope symmetric;
+  if (timeout_s > 0) set_wait_timeout(timeout_s);
   LN_CHECK(sequence >= 1, "parallel.sequence is ", sequence, "; use 1 or more ranks per sequence");
   world_rank_ = parallel::world_rank();
   world_size_ = parallel::world_size();
@@ -49,6 +81,7 @@ ProcessGrid::ProcessGrid(int64_t sequence) : sequence_(sequence), comms_(std::ma
            " MPI ranks is not a multiple of parallel.sequence (", sequence,
            "); launch mpirun -np with a multiple of ", sequence, " or change parallel.sequence");
   if (mpi_active()) {
+    WaitScope wait("every rank to form the process grid (MPI_Comm_split)");
     MPI_Comm_split(MPI_COMM_WORLD, static_cast<int>(data_rank()), static_cast<int>(sequence_rank()),
                    &comms_->sequence);
   }
@@ -67,12 +100,26 @@ CommStats& ProcessGrid::gradient_stats() { return comms_->gradient_stats; }
 void ProcessGrid::sum_world(double* values, int64_t n) {
   if (world_size_ == 1) return;
   const double t0 = now_s();
-  LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) ==
-               MPI_SUCCESS,
-           "[parallel] MPI_Allreduce of ", n, " values failed");
-  comms_->gradient_stats.seconds += now_s() - t0;
+  {
+    WaitScope wait("a sum over every rank (the loss, a stop flag)");
+    LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) ==
+                 MPI_SUCCESS,
+             "[parallel] MPI_Allreduce of ", n, " values failed");
+  }
+  const double t1 = now_s();
+  comms_->gradient_stats.seconds += t1 - t0;
+  comms_->gradient_stats.add_flight(t0, t1);
+  ++comms_->gradient_stats.messages_sent, ++comms_->gradient_stats.messages_recv;
   comms_->gradient_stats.bytes_sent += n * 8;
   comms_->gradient_stats.bytes_recv += n * 8;
+}
+
+void ProcessGrid::max_world(double* values, int64_t n) {
+  if (world_size_ == 1) return;
+  WaitScope wait("a maximum over every rank (a report)");
+  LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) ==
+               MPI_SUCCESS,
+           "[parallel] MPI_Allreduce (max) of ", n, " values failed");
 }
 
 void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
@@ -87,6 +134,7 @@ void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
     while (last < grads.size() && (last == first || n + grads[last].numel() <= kBucket))
       n += grads[last++].numel();
     const double t0 = now_s();
+    WaitScope wait("the gradient all-reduce");
     if (last == first + 1) {
       float* p = const_cast<float*>(grads[first].data());
       LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, p, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) ==
@@ -117,7 +165,9 @@ void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
 }
 
 void ProcessGrid::barrier() {
-  if (world_size_ > 1) MPI_Barrier(MPI_COMM_WORLD);
+  if (world_size_ == 1) return;
+  WaitScope wait("every rank to reach a barrier");
+  MPI_Barrier(MPI_COMM_WORLD);
 }
 
 }  // namespace ln::parallel

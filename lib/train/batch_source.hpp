@@ -28,9 +28,19 @@ class BatchSource {
                             uint64_t seed);
   static BatchSource random_tokens(int64_t vocab, int64_t micro, int64_t T);
 
-  // inputs, targets: (micro, T). Micro-batch m of the `accum` of optimizer step `step`: rows
-  // m*micro .. (m+1)*micro - 1 of the step's global batch.
-  void fill(int64_t step, int64_t m, int64_t accum, int32_t* inputs, int32_t* targets) const;
+  // The same over tokens already in memory (tests): `train` ranges of `tokens`.
+  static BatchSource windows(const uint32_t* tokens, std::vector<TokenRange> train, RetrievalMix mix,
+                             int64_t micro, int64_t T, uint64_t seed);
+
+  // inputs, targets: (rows, l). Micro-batch m of the `accum` of optimizer step `step` is rows
+  // m*micro .. (m+1)*micro - 1 of the step's global batch; this fills its rows first_row ..
+  // first_row + rows - 1, tokens [start, start + l) of each: one rank's part (DESIGN §4; the
+  // whole micro-batch in one process). Only that part is read (the sampler's scratch is one
+  // row's slice), except that rows a retrieval mixture rewrites are built whole, one at a time.
+  void fill(int64_t step, int64_t m, int64_t accum, int64_t first_row, int64_t rows, int64_t start, int64_t l,
+            int32_t* inputs, int32_t* targets) const;
+  // True when rows are built whole before they are sliced (a mixture is active).
+  bool builds_whole_rows() const { return sampler_ && sampler_->rewrites_rows(); }
 
  private:
   BatchSource(int64_t micro, int64_t T) : micro_(micro), T_(T) {}

@@ -94,6 +94,24 @@ MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameter
   return e;
 }
 
+void add_sequence_parallel_memory(MemoryEstimate& e, const ModelSpec& spec, int64_t rows, int64_t T,
+                                  int64_t P, Recompute recompute, bool whole_rows) {
+  if (P <= 1) return;
+  const int64_t l = T / P;
+  double gathered = 0;  // floats, one layer
+  for (size_t p = 0; p < spec.attention.segments.size(); ++p) {
+    const int64_t w = std::min(spec.attention.segments[p], T), r = spec.attention.dilations[p];
+    if (w <= l) continue;
+    const double G = static_cast<double>(std::min(w / l, P));
+    gathered += 2 * G * static_cast<double>(rows * spec.heads * (l / r) * spec.head_dim());
+  }
+  const double layers_kept = recompute == Recompute::none ? static_cast<double>(spec.layers) : 1.0;
+  // Kept ones, plus one layer's received pieces and its own pieces in flight (forward) or the
+  // pieces going back (backward): about twice one layer's gathered keys.
+  e.activations_bytes += static_cast<uint64_t>(4 * gathered * (layers_kept + 2));
+  if (whole_rows) e.runtime_bytes += static_cast<uint64_t>(4 * (T + 1));
+}
+
 std::string MemoryEstimate::table() const {
   std::string out;
   out += "  parameters   " + std::to_string(parameters) + " (" + format_gib(weights_bytes) + ")\n";

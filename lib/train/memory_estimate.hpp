@@ -45,6 +45,14 @@ MemoryEstimate estimate_training_memory(const ModelSpec& spec, int64_t parameter
                                         int64_t mlp_chunk = ForwardOptions{}.mlp_chunk,
                                         Precision precision = Precision::fp32);
 
+// Sequence parallelism (DESIGN §4), per rank of P holding `rows` rows of T / P tokens: the long
+// patterns' gathered keys and values (the busiest rank, the last of its segments: G pieces of
+// rows*H*(l/r)*D floats, k and v), kept for the backward in every layer under recompute none and
+// in one layer otherwise, plus one layer's exchange buffers in flight; and, when the sampler
+// builds rows whole (a retrieval mixture), one row of T + 1 tokens. Adds to e.
+void add_sequence_parallel_memory(MemoryEstimate& e, const ModelSpec& spec, int64_t rows, int64_t T,
+                                  int64_t P, Recompute recompute, bool whole_rows);
+
 // Throws ln::Error when the estimate exceeds `fraction` of the machine's memory.
 
 // `remedies` leads the advice (e.g. the recompute or precision that would fit), before the

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "parallel/root_broadcast.hpp"
+#include "parallel/watchdog.hpp"
 
 namespace ln {
 
@@ -12,6 +13,7 @@ std::string root_first(parallel::ProcessGrid& grid, const std::function<std::str
   std::string text, error;
   std::exception_ptr failure;
   if (grid.is_root()) {
+    parallel::SoloPhase alone("rank 0's set-up work (run folder, tokenizer, token cache)");
     try {
       text = on_root();
     } catch (const Error& e) {

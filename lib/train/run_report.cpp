@@ -1,5 +1,6 @@
 #include "train/run_report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
@@ -72,7 +73,16 @@ void RunReport::train_row(int64_t step, const TrainStepStats& st, int64_t tokens
                 .add("lr", st.lr)
                 .add("grad_norm", st.grad_norm)
                 .add("tokens", tokens)
-                .add("elapsed_s", elapsed_s));
+                .add("elapsed_s", elapsed_s)
+                .add("step_s", st.step_s)
+                .add("world", st.world)
+                .add("sequence", st.sequence_ranks)
+                .add("data", st.world / st.sequence_ranks)
+                .add("comm_exposed_s", st.comm_exposed_s)
+                .add("comm_hidden_s", std::max(0.0, st.comm_flight_s - st.comm_exposed_s))
+                .add("comm_bytes_recv", st.comm_bytes_recv)
+                .add("comm_messages_recv", st.comm_messages_recv)
+                .add("gradient_bytes", st.gradient_bytes));
 }
 
 void RunReport::val_row(int64_t step, const ValidationResult& val, bool whole_split) {

@@ -7,7 +7,11 @@
 // Rows (metrics_log.hpp):
 //   {"kind": "run", "step", "version", "config_sha256", "threads", "isa", "start_time", "resumed_from",
 //   "init_from"}
-//   {"kind": "train", "step", "loss", "lr", "grad_norm", "tokens", "elapsed_s"}
+//   {"kind": "train", "step", "loss", "lr", "grad_norm", "tokens", "elapsed_s", "step_s", the grid
+//    ("world", "sequence", "data": ranks, ranks per sequence, replicas) and the busiest rank's
+//    communication in the step ("comm_exposed_s": waited for; "comm_hidden_s": in flight behind
+//    compute, an upper bound of what the overlap saved; "comm_bytes_recv", "comm_messages_recv":
+//    the sequence exchange; "gradient_bytes": the sums over the world)}
 //   {"kind": "val", "step", "val_loss", "val_ppl", "scope": "split" | "subset", "val_tokens",
 //   "val_split_tokens"}
 //   {"kind": "checkpoint", "step", "path", "elapsed_s"}

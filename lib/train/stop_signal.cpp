@@ -17,7 +17,8 @@ namespace {
 std::atomic<int> g_signals{0};  // how many stop signals arrived
 std::atomic<int> g_signal{0};   // the first one
 std::atomic<bool> g_requested{false};
-std::atomic<bool> g_quiet{false};  // under mpirun, ranks other than 0 (mpirun signals them all)
+std::atomic<bool> g_quiet{false};        // under mpirun, ranks other than 0 (mpirun signals them all)
+std::atomic<bool> g_distributed{false};  // more than one rank: a save needs every rank
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
               "signal handlers need lock-free atomics");
 
@@ -51,12 +52,17 @@ struct StopSignalScope::Saved {
 
 StopSignalScope::StopSignalScope(const char* doing, const char* aborting) : saved_(new Saved) {
   clear_stop_request();
+  // Distributed, mpirun also sends SIGTERM when another rank died: then no step finishes and
+  // nothing is saved, so training promises no save; the trainer says "saved ..." once it has.
+  if (parallel::world_size() > 1 && std::strcmp(doing, "finishing this step and saving") == 0)
+    doing = "stopping after this step; the checkpoint is saved only if every rank gets there";
   std::snprintf(g_int_text, sizeof g_int_text,
                 "\nlongnet: SIGINT received: %s; press Ctrl-C again to abort\n", doing);
   std::snprintf(g_term_text, sizeof g_term_text, "\nlongnet: SIGTERM received: %s; send it again to abort\n",
                 doing);
   std::snprintf(g_abort_text, sizeof g_abort_text, "\nlongnet: second signal received: %s\n", aborting);
   g_quiet.store(parallel::world_rank() != 0);
+  g_distributed.store(parallel::world_size() > 1);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;

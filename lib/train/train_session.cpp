@@ -13,6 +13,7 @@
 #include "core/threading.hpp"
 #include "nn/language_model.hpp"
 #include "parallel/process_grid.hpp"
+#include "parallel/watchdog.hpp"
 #include "run/model_builder.hpp"
 #include "run/trained_model.hpp"
 #include "train/adamw.hpp"
@@ -81,13 +82,20 @@ struct TrainSession::State {
   void announce_baseline();
   void restore_or_begin();
   void write_checkpoint_files();
+  // What a rank that ends the job on a missed deadline says of the run folder (watchdog.hpp).
+  void note_last_checkpoint() const {
+    parallel::set_abort_note(result.checkpoint.empty()
+                                 ? "No checkpoint of this run was written yet"
+                                 : "The last checkpoint, " + result.checkpoint +
+                                       ", is intact; run the same command again to resume from it");
+  }
 };
 
 void TrainSession::State::enter_grid(const Config& given) {
   // The grid first: a world that is not a multiple of parallel.sequence, or a sequence that
   // does not split, is refused before any file is touched (the same line on every rank). On a
   // resume without --config the split is checked later, against the run's own config.
-  grid = std::make_unique<parallel::ProcessGrid>(given.parallel.sequence);
+  grid = std::make_unique<parallel::ProcessGrid>(given.parallel.sequence, given.parallel.timeout_s);
   writer = grid->is_root();
   if (!writer) options.quiet = true;  // rank 0 alone reports
   if (options.config_given) check_sequence_grid(given, *grid);
@@ -104,6 +112,7 @@ void TrainSession::State::set_up(const Config& given) {
     result.checkpoint = start.resume->dir;
     result.step = step;
   }
+  note_last_checkpoint();
   if (start.finished) {
     finished_already = result.finished_already = true;
     return;
@@ -116,6 +125,11 @@ void TrainSession::State::set_up(const Config& given) {
   geometry = plan_geometry(config(), *grid);
   batches.emplace(BatchSource::corpus(*data, config().data, geometry.micro, geometry.T,
                                       static_cast<uint64_t>(config().train.seed)));
+  if (batches->builds_whole_rows() && grid->sequence_size() > 1 && !options.quiet)
+    std::cerr << "note: the retrieval mixture (data.copy_rows, passkey_rows, induction_rows) rewrites whole "
+                 "rows, so each rank builds every row of its micro-batch whole ("
+              << geometry.T + 1 << " tokens, one row at a time) and keeps its slice of " << geometry.l
+              << "\n";
   if (!spec) spec = model_spec_from_config(config(), data->tokenizer.vocab_size());
   resolved_yaml = resolved_config_yaml(config(), spec->vocab_size);
   build_model_and_optimizer();
@@ -184,8 +198,11 @@ void TrainSession::State::build_model_and_optimizer() {
   // Per rank: its rows of the micro-batch and its slice of each sequence.
   const int64_t parameters = LanguageModel::count_parameters(*spec);
   auto estimate_with = [&](Recompute r, Precision p) {
-    return estimate_training_memory(*spec, parameters, geometry.rows, geometry.l, r,
-                                    ForwardOptions{}.mlp_chunk, p);
+    MemoryEstimate e = estimate_training_memory(*spec, parameters, geometry.rows, geometry.l, r,
+                                                ForwardOptions{}.mlp_chunk, p);
+    add_sequence_parallel_memory(e, *spec, geometry.rows, geometry.T, grid->sequence_size(), r,
+                                 batches->builds_whole_rows());
+    return e;
   };
   estimate = estimate_with(tc.recompute, tc.precision);
   if (!options.quiet) std::cerr << "memory estimate:\n" << estimate.table();
@@ -203,6 +220,9 @@ void TrainSession::State::build_model_and_optimizer() {
   optimizer =
       std::make_unique<AdamW>(refs, AdamWOptions{tc.lr, tc.beta1, tc.beta2, tc.adam_eps, tc.weight_decay});
   params = param_vars(refs);
+  std::vector<std::string> names;
+  for (const ParamRef& ref : refs) names.push_back(ref.name);
+  geometry.bucket_floats = layer_bucket_floats(params, names);
   schedule = lr_schedule_of(tc);
   parallel::SymmetricErrorScope symmetric;
   validate_lr_schedule(schedule, "train");
@@ -235,7 +255,7 @@ void TrainSession::State::restore_or_begin() {
 
 void TrainSession::State::set_up_synthetic(const Config& given) {
   // One process, nothing read or written: no lock, resume, data, tokenizer, metrics or plot.
-  grid = std::make_unique<parallel::ProcessGrid>(given.parallel.sequence);
+  grid = std::make_unique<parallel::ProcessGrid>(given.parallel.sequence, given.parallel.timeout_s);
   writer = false;
   options.quiet = true;
   start.config = given;
@@ -252,8 +272,10 @@ void TrainSession::State::set_up_synthetic(const Config& given) {
 void TrainSession::State::write_checkpoint_files() {
   if (!writer) {  // every rank holds the same weights and optimizer state: rank 0 writes them
     result.checkpoint = (fs::path(run_dir) / checkpoint_dir_name(step)).string();
+    note_last_checkpoint();
     return;
   }
+  parallel::SoloPhase alone("rank 0 writing a checkpoint");
   CheckpointData ckpt;
   ckpt.model = model->named_tensors();
   ckpt.optimizer = optimizer->state();
@@ -280,6 +302,7 @@ void TrainSession::State::write_checkpoint_files() {
     }
   });
   report->checkpoint_row(step, result.checkpoint, state.elapsed_s);
+  note_last_checkpoint();
 }
 
 TrainSession::TrainSession(const Config& config, const TrainOptions& options)
@@ -325,7 +348,26 @@ TrainSession::StepStats TrainSession::train_step() {
   State& s = *s_;
   const StepParts parts{*s.model, *s.optimizer, s.params, *s.batches, s.geometry, s.config().train, *s.grid};
   const double lr = learning_rate(s.step, s.schedule, s.start.anchor);
-  const StepStats st = run_train_step(parts, s.step, lr, s.result.checkpoint);
+  const auto t0 = std::chrono::steady_clock::now();
+  StepStats st = run_train_step(parts, s.step, lr, s.result.checkpoint);
+  st.step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  st.world = s.grid->world_size();
+  st.sequence_ranks = s.grid->sequence_size();
+  if (st.world > 1) {  // the busiest rank's figures
+    double busiest[6] = {st.step_s,
+                         st.sequence.seconds + st.gradients.seconds,
+                         st.sequence.flight_seconds + st.gradients.flight_seconds,
+                         static_cast<double>(st.sequence.bytes_recv),
+                         static_cast<double>(st.sequence.messages_recv),
+                         static_cast<double>(st.gradients.bytes_recv)};
+    s.grid->max_world(busiest, 6);
+    st.step_s = busiest[0];
+    st.comm_exposed_s = busiest[1];
+    st.comm_flight_s = busiest[2];
+    st.comm_bytes_recv = static_cast<int64_t>(busiest[3]);
+    st.comm_messages_recv = static_cast<int64_t>(busiest[4]);
+    st.gradient_bytes = static_cast<int64_t>(busiest[5]);
+  }
   ++s.step;
   s.result.step = s.step;
   s.result.train_loss = st.loss;

@@ -1,10 +1,12 @@
 #include "train/train_step.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "data/token_buffer.hpp"
 #include "parallel/gradient_sum.hpp"
 #include "train/grad_clip.hpp"
 #include "train/sharded_loss.hpp"
@@ -26,8 +28,8 @@ std::string fallback_text(const std::string& last_checkpoint) {
 // The forward of micro-batch m: the loss to backpropagate and its value, the mean over the whole
 // micro-batch (the same on every rank). Distributed: this rank's rows and token slice, its loss
 // scaled so that the world's sum is that mean.
-std::pair<Var, double> micro_batch_loss(const StepParts& p, const std::vector<int32_t>& inputs,
-                                        const std::vector<int32_t>& targets, int64_t step, int64_t m) {
+std::pair<Var, double> micro_batch_loss(const StepParts& p, const TokenBuffer& inputs,
+                                        const TokenBuffer& targets, int64_t step, int64_t m) {
   const BatchGeometry& g = p.geometry;
   ForwardOptions fwd;
   fwd.train = true;
@@ -36,13 +38,11 @@ std::pair<Var, double> micro_batch_loss(const StepParts& p, const std::vector<in
   fwd.dropout_seed = static_cast<uint64_t>(p.tc.seed) * 0x9e3779b97f4a7c15ull +
                      static_cast<uint64_t>(step * g.plan.accum_steps + m);
   if (p.grid.world_size() == 1) {
-    Var loss = p.model.loss(inputs, targets, g.micro, g.T, fwd);
+    Var loss = p.model.loss(inputs.tokens(), targets.tokens(), g.micro, g.T, fwd);
     const double value = loss.value().item();
     return {loss, value};
   }
-  ShardedLoss part = sharded_loss(p.model, rank_part(inputs, g.T, g.first_row, g.rows, g.first_token, g.l),
-                                  rank_part(targets, g.T, g.first_row, g.rows, g.first_token, g.l), g.rows,
-                                  g.l, fwd, p.grid);
+  ShardedLoss part = sharded_loss(p.model, inputs.tokens(), targets.tokens(), g.rows, g.l, fwd, p.grid);
   return {part.loss, part.value};
 }
 
@@ -50,7 +50,7 @@ std::pair<Var, double> micro_batch_loss(const StepParts& p, const std::vector<in
 // starts as soon as its gradient is final, overlapping the rest of the backward, so every rank
 // ends with identical gradients.
 void backward_with_gradient_sum(const StepParts& p, Var& loss, const Tensor& seed) {
-  parallel::GradientSum sum(p.grid);
+  parallel::GradientSum sum(p.grid, p.geometry.bucket_floats);
   std::unordered_set<const VarImpl*> pending;
   for (const Var& param : p.params) pending.insert(param.impl().get());
   loss.backward(seed, [&](VarImpl& leaf) {
@@ -92,6 +92,15 @@ BatchGeometry plan_geometry(const Config& config, parallel::ProcessGrid& grid) {
   return g;
 }
 
+int64_t layer_bucket_floats(const std::vector<Var>& params, const std::vector<std::string>& names) {
+  // The parameters of layers.0 (every layer has the same): one all-reduce per layer, started
+  // while the backward goes on through the layers below it.
+  int64_t layer = 0;
+  for (size_t i = 0; i < params.size(); ++i)
+    if (names[i].rfind("layers.0.", 0) == 0) layer += params[i].value().numel();
+  return std::clamp<int64_t>(layer, 1024, int64_t{1} << 22);
+}
+
 TrainStepStats run_train_step(const StepParts& p, int64_t step, double lr,
                               const std::string& last_checkpoint) {
   const BatchGeometry& g = p.geometry;
@@ -99,9 +108,11 @@ TrainStepStats run_train_step(const StepParts& p, int64_t step, double lr,
   TrainStepStats st;
   st.lr = lr;
   p.optimizer.zero_grad();
-  std::vector<int32_t> inputs(static_cast<size_t>(g.micro * g.T)), targets(inputs.size());
+  const parallel::CommStats sequence0 = p.grid.sequence_stats(), gradients0 = p.grid.gradient_stats();
+  // This rank's part of each micro-batch only: (rows, l), l = T / P (DESIGN §4).
+  TokenBuffer inputs(g.rows * g.l), targets(g.rows * g.l);
   for (int64_t m = 0; m < accum; ++m) {
-    p.batches.fill(step, m, accum, inputs.data(), targets.data());
+    p.batches.fill(step, m, accum, g.first_row, g.rows, g.first_token, g.l, inputs.data(), targets.data());
     const auto forward_start = Clock::now();
     auto [loss, value] = micro_batch_loss(p, inputs, targets, step, m);
     const auto backward_start = Clock::now();
@@ -127,6 +138,8 @@ TrainStepStats run_train_step(const StepParts& p, int64_t step, double lr,
            "; stopping. The last good checkpoint is ", fallback_text(last_checkpoint),
            "; try a lower train.lr or train.grad_clip");
   p.optimizer.step(lr);
+  st.sequence = p.grid.sequence_stats() - sequence0;
+  st.gradients = p.grid.gradient_stats() - gradients0;
   return st;
 }
 

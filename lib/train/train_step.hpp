@@ -25,15 +25,28 @@ struct BatchGeometry {
   BatchPlan plan;
   int64_t T = 0, micro = 0;
   int64_t rows = 0, l = 0, first_row = 0, first_token = 0;
+  int64_t bucket_floats = int64_t{1} << 22;  // gradient all-reduce buckets (layer_bucket_floats)
 };
 
 // ln::Error (the same line on every rank) when train.grad_accum does not divide the step's
 // sequences or the micro-batch does not split over the data-parallel replicas.
 BatchGeometry plan_geometry(const Config& config, parallel::ProcessGrid& grid);
 
+// Floats per gradient bucket: one layer's parameters (names as LanguageModel::parameters gives
+// them, "layers.0. ..."), within [1024, 2^22].
+int64_t layer_bucket_floats(const std::vector<Var>& params, const std::vector<std::string>& names);
+
 struct TrainStepStats {
   double loss = 0, lr = 0, grad_norm = 0;
   double forward_s = 0, backward_s = 0;  // wall time of the step's forwards and backwards
+  // Distributed: what this rank's communication moved during the step (the sequence exchange
+  // and the sums over the world), its exposed time (waited for) and its time in flight.
+  parallel::CommStats sequence, gradients;
+  // The busiest rank's figures (maxima over the world, TrainSession::train_step): step time,
+  // communication exposed and in flight, sequence-exchange bytes and messages received.
+  double step_s = 0, comm_exposed_s = 0, comm_flight_s = 0;
+  int64_t comm_bytes_recv = 0, comm_messages_recv = 0, gradient_bytes = 0;
+  int64_t world = 1, sequence_ranks = 1;
 };
 
 // What a step works on; the session owns all of it.

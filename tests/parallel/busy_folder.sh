@@ -13,16 +13,8 @@ out=$(mktemp -d) || exit 1
 bg=""
 cleanup() { if [ -n "$bg" ]; then kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null; fi; rm -rf "$out"; }
 trap cleanup EXIT
-mkdir "$out/corpus"
-i=0
-while [ $i -lt 6 ]; do
-  j=0; : > "$out/corpus/doc$i.txt"
-  while [ $j -lt 60 ]; do
-    echo "the cat $i sat on mat $j and the dog ran far away under a blue sky with sun $((i * j))" >> "$out/corpus/doc$i.txt"
-    j=$((j + 1))
-  done
-  i=$((i + 1))
-done
+. "$(dirname "$0")/tiny_corpus.sh"
+tiny_corpus "$out/corpus" || exit 1
 cat > "$out/tiny.yaml" <<YAML
 model: {d_model: 16, layers: 2, heads: 4, mlp_ratio: 2, dropout: 0}
 attention: {segments: [8, 16, 32, 64], dilations: [1, 2, 2, 4]}
