@@ -152,19 +152,24 @@ void TrainSession::State::announce_start() {
 }
 
 // --init-from: the source's weights and tokenizer; its model shape must match the config's.
+// The attention (attention.*) may change: its patterns carry no weights, so a model can form
+// its copy circuit dense and short and continue dilated and long (docs/retrieval.md).
 // The new run uses the source's tokenizer, so its spec is the run's spec.
 void TrainSession::State::load_init_source() {
   if (start.resume || options.init_from.empty()) return;
   parallel::SymmetricErrorScope symmetric;  // every rank reads the same source
   source.emplace(load_trained_model(options.init_from));
   spec = model_spec_from_config(config(), source->tokenizer.vocab_size());
-  std::string differing;
+  std::string differing, attention;
   for (const auto& d : model_differences(source->spec, *spec, "the source", "now")) {
-    differing += (differing.empty() ? "" : ", ") + d;
+    std::string& list = d.rfind("attention.", 0) == 0 ? attention : differing;
+    list += (list.empty() ? "" : ", ") + d;
   }
   LN_CHECK(differing.empty(), "cannot --init-from ", source->dir,
            ": its model has a different shape: ", differing,
-           "; use the source's model and attention settings (only model.dropout may differ)");
+           "; use the source's model settings (attention.* and model.dropout may differ)");
+  if (!attention.empty() && !options.quiet && grid->is_root())
+    std::cerr << "--init-from: the same weights with another attention: " << attention << "\n";
 }
 
 void TrainSession::State::load_data() {

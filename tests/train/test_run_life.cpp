@@ -364,6 +364,24 @@ TEST_CASE("--init-from starts a new run at step 0 from the source's weights and 
           train(wrong, ow);
         }).find("its model has a different shape: model.layers (2 in the source, 3 now)") !=
         std::string::npos);
+
+  // Attention patterns carry no weights: a dilated source continues as a dense model (and back),
+  // the curriculum of docs/retrieval.md. The weights arrive unchanged.
+  Config dense = tiny_config(dir, "dense");
+  dense.attention.kind = AttentionKind::dense;
+  dense.train.steps = 1;
+  dense.train.warmup_steps = 0;
+  dense.train.lr = 1e-12;
+  dense.train.min_lr = 0;
+  dense.train.eval_every = 0;
+  validate_config(dense);
+  TrainResult c = train(dense, o);
+  CHECK(c.step == 1);
+  const auto wc = weights_of(c.checkpoint);
+  REQUIRE(wc.size() == wa.size());
+  double dense_diff = 0;
+  for (size_t i = 0; i < wa.size(); ++i) dense_diff = std::max(dense_diff, double(std::fabs(wa[i] - wc[i])));
+  CHECK(dense_diff < 1e-6);
 }
 
 TEST_CASE("metrics.jsonl: a kind on every row, a run header, cumulative elapsed_s, a summary") {
