@@ -34,6 +34,7 @@ BatchGeometry plan_geometry(const Config& config, parallel::ProcessGrid& grid);
 struct TrainStepStats {
   double loss = 0, lr = 0, grad_norm = 0;
   double forward_s = 0, backward_s = 0;  // wall time of the step's forwards and backwards
+  double step_s = 0;                     // wall time of the whole step (TrainSession::train_step)
 };
 
 // What a step works on; the session owns all of it.

@@ -1,5 +1,6 @@
-// `longnet bench peak` (kernels/fma_peak.hpp). Short runs on a shared machine: the fields are
-// checked, never a speed.
+// `longnet bench peak` (kernels/fma_peak.hpp) and the MFU fields of `bench train`
+// (train/mfu.hpp). Short runs on a shared machine: the fields and the arithmetic are checked,
+// never a speed.
 #include <doctest/doctest.h>
 
 #include <sstream>
@@ -46,4 +47,22 @@ TEST_CASE("bench peak prints one line per dtype and thread count, checked agains
   CHECK(bad.code == 2);
   CHECK(ln::test::read_file(dir / "bad.log").find("--dtype 'fp16' is not one of fp32, bf16") !=
         std::string::npos);
+}
+
+TEST_CASE("bench train reports MFU against the peak it was given") {
+  ln::test::TempDir dir;
+  std::vector<std::string> args = {"bench",    "train", "--threads",     "1",  "--steps", "1",
+                                   "--warmup", "0",     "--peak-gflops", "250"};
+  for (const char* set : {"model.d_model=16", "model.layers=1", "model.heads=2", "data.seq_len=32",
+                          "attention.segments=[8,16,32]", "train.batch_size=2"})
+    args.insert(args.end(), {"--set", set});
+  REQUIRE(ln::test::run_longnet(args, dir / "train.log").code == 0);
+  const auto lines = bench_lines(ln::test::read_file(dir / "train.log"));
+  REQUIRE(lines.size() == 1);
+  const ln::MetricsRecord& l = lines[0];
+  CHECK(l.strings.at("peak_source") == "--peak-gflops");
+  CHECK(l.number("peak_gflops", 0) == 250);
+  const double flops = l.number("model_flops_per_step", 0), step_s = l.number("step_ms", 0) / 1e3;
+  CHECK(flops > 0);
+  CHECK(l.number("mfu", 0) == doctest::Approx(flops / step_s / 250e9).epsilon(1e-6));
 }
