@@ -103,6 +103,7 @@ paper-deps:
 
 # A short benchmark suite (a few minutes); every line printed is one JSON object.
 bench: build
+	$(BUILD_DIR)/longnet bench peak
 	$(BUILD_DIR)/longnet bench matmul
 	$(BUILD_DIR)/longnet bench attention --seq 16384,65536 --kind dilated --pass fwd,bwd --matmul-reference 2048 --check
 	$(BUILD_DIR)/longnet bench train --config configs/default.yaml

@@ -4,6 +4,7 @@
 // is train.grad_accum micro-batches, as in `longnet train`; fwd_ms/bwd_ms sum over them. It
 // drives the trainer's TrainSession (train/train_session.hpp, synthetic_data), so the step
 // timed is exactly the step `longnet train` takes (geometry, weight-decay groups, schedule).
+// mfu: the step's model FLOPs (`longnet flops`) per second over the peak (train/mfu.hpp).
 #include <algorithm>
 #include <chrono>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "core/threading.hpp"
 #include "nn/language_model.hpp"
 #include "parallel/mpi_session.hpp"
+#include "train/mfu.hpp"
 #include "train/train_session.hpp"
 
 namespace {
@@ -26,6 +28,7 @@ struct BenchTrainArgs {
   std::vector<std::string> overrides;
   int64_t steps = 5;
   int64_t warmup = 2;
+  double peak_gflops = 0;  // > 0: MFU divides by this instead of measuring
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -70,6 +73,9 @@ int run(const BenchTrainArgs& args) {
   // Under mpirun (parallel.sequence = P, the world W): every rank steps, rank 0 prints; the
   // communication figures are the busiest rank's (TrainSession::train_step).
   if (ln::parallel::world_rank() != 0) return 0;
+  // After the steps: the peak probe never shares the machine with the timed step.
+  const ln::MfuMeter mfu = ln::mfu_meter(spec, plan, config.train.precision, ln::threads(),
+                                         ln::parallel::world_size(), args.peak_gflops);
   std::cout << ln::JsonObject()
                    .add("bench", "train")
                    .add("config", config.source)
@@ -88,6 +94,11 @@ int run(const BenchTrainArgs& args) {
                    .add("steps", args.steps)
                    .add("tokens_per_s", static_cast<double>(B * T) / step_s)
                    .add("step_ms", 1e3 * step_s)
+                   .add("mfu", mfu.of_step(step_s))
+                   .add("model_flops_per_step", mfu.model_flops_per_step())
+                   .add("peak_gflops", mfu.peak_flops_per_s() / 1e9)
+                   .add("peak_source", mfu.peak.source)
+                   .add("peak_isa", mfu.peak.isa)
                    .add("fwd_ms", 1e3 * ln::median(fwd))
                    .add("bwd_ms", 1e3 * ln::median(bwd))
                    .add("opt_ms", 1e3 * ln::median(opt))
@@ -123,6 +134,10 @@ ln::app::RegisterCommand reg{
            ->allow_extra_args(false);
        cmd.add_option("--steps", args->steps, "Timed steps (median reported)")->check(CLI::PositiveNumber);
        cmd.add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
+       cmd.add_option("--peak-gflops", args->peak_gflops,
+                      "Peak GFLOP/s MFU divides by (default: measured, as `longnet bench peak`; or "
+                      "LONGNET_PEAK_GFLOPS)")
+           ->check(CLI::PositiveNumber);
        return [args] { return run(*args); };
      }}};
 

@@ -24,7 +24,8 @@ std::string format_progress(const ProgressStats& p) {
   }
   return "step " + std::to_string(p.step) + "/" + std::to_string(p.total_steps) + " | loss " + loss +
          " | ppl " + ppl_text + " | lr " + format_lr(p.lr) + " | " +
-         (p.tokens_per_s >= 0 ? format_count(p.tokens_per_s) : std::string("?")) + " tok/s | ETA " +
+         (p.tokens_per_s >= 0 ? format_count(p.tokens_per_s) : std::string("?")) + " tok/s | " +
+         (p.mfu >= 0 ? "MFU " + format_fixed(100 * p.mfu, 1) + "% | " : std::string()) + "ETA " +
          format_duration(p.eta_s);
 }
 
@@ -41,6 +42,11 @@ ProgressLine::~ProgressLine() { finish(); }
 
 double ProgressLine::now_s() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - origin_).count();
+}
+
+void ProgressLine::set_mfu(double flops_per_token, double peak_flops_per_s) {
+  flops_per_token_ = flops_per_token;
+  peak_flops_per_s_ = peak_flops_per_s;
 }
 
 void ProgressLine::update(int64_t step, double loss, double lr, int64_t tokens) {
@@ -62,6 +68,7 @@ void ProgressLine::update_at(double now, int64_t step, double loss, double lr, i
   last_ = ProgressStats{step, total_, loss, lr, -1, -1};
   if (dt > 0) {
     last_.tokens_per_s = (tokens_ - a.tokens) / dt;
+    if (peak_flops_per_s_ > 0) last_.mfu = last_.tokens_per_s * flops_per_token_ / peak_flops_per_s_;
     if (step > a.step)
       last_.eta_s = static_cast<double>(std::max<int64_t>(0, total_ - step)) * dt / (step - a.step);
   }

@@ -1,6 +1,6 @@
 #pragma once
 // The live training progress line:
-//   step 120/1000 | loss 3.412 | ppl 30.3 | lr 8.0e-04 | 12.3k tok/s | ETA 4m12s
+//   step 120/1000 | loss 3.412 | ppl 30.3 | lr 8.0e-04 | 12.3k tok/s | MFU 41.2% | ETA 4m12s
 // On a terminal it is redrawn in place ("\r" + erase-to-end-of-line) after every step; when
 // stderr is a file or pipe (CI, `2> log`), it prints one plain line every `log_every` steps
 // and at the last step, so logs stay readable. Speed and ETA come from a sliding window of
@@ -24,6 +24,7 @@ struct ProgressStats {
   double loss = 0, lr = 0;
   double tokens_per_s = -1;  // < 0: unknown (shown as "?")
   double eta_s = -1;         // < 0: unknown
+  double mfu = -1;           // a fraction of the peak (train/mfu.hpp); < 0: not shown
 };
 // One progress line without a newline. ppl = exp(loss), shown with format_count.
 std::string format_progress(const ProgressStats& stats);
@@ -40,6 +41,8 @@ class ProgressLine {
   void update(int64_t step, double loss, double lr, int64_t tokens);
   // The same with an explicit clock reading in seconds (tests).
   void update_at(double now_s, int64_t step, double loss, double lr, int64_t tokens);
+  // Show MFU from the speed: model FLOPs per token over the peak's FLOPs per second.
+  void set_mfu(double flops_per_token, double peak_flops_per_s);
   // Prints a whole line (e.g. validation results) without garbling the live line.
   void message(const std::string& line);
   // Ends the live line with a newline (terminal mode); safe to call twice.
@@ -64,6 +67,7 @@ class ProgressLine {
   bool live_ = false;   // a live line is on screen without its newline
   bool timed_ = false;  // the first update (the untimed first step) has been seen
   double tokens_ = 0;
+  double flops_per_token_ = 0, peak_flops_per_s_ = 0;  // set_mfu
   std::deque<Sample> window_;
   ProgressStats last_;
   std::string last_line_;

@@ -53,36 +53,45 @@ void RunReport::header(const std::string& resolved_yaml, int64_t step, const std
                        const std::string& init_from) {
   if (!writer_) return;
   write_file_atomic(run_dir_ + "/config.yaml", resolved_yaml);
-  write_row(JsonObject()
-                .add("kind", "run")
-                .add("step", step)
-                .add("version", kLongnetVersion)
-                .add("config_sha256", sha256_hex(resolved_yaml))
-                .add("threads", int64_t{threads()})
-                .add("isa", std::string(attention_isa_name()))
-                .add("start_time", utc_now())
-                .add("resumed_from", resumed_from)
-                .add("init_from", init_from));
+  JsonObject row;
+  row.add("kind", "run")
+      .add("step", step)
+      .add("version", kLongnetVersion)
+      .add("config_sha256", sha256_hex(resolved_yaml))
+      .add("threads", int64_t{threads()})
+      .add("isa", std::string(attention_isa_name()))
+      .add("start_time", utc_now())
+      .add("resumed_from", resumed_from)
+      .add("init_from", init_from);
+  if (mfu_) {
+    row.add("peak_gflops", mfu_->peak_flops_per_s() / 1e9)
+        .add("peak_source", mfu_->peak.source)
+        .add("peak_isa", mfu_->peak.isa)
+        .add("peak_processes", mfu_->processes);
+  }
+  write_row(row);
 }
 
 void RunReport::train_row(int64_t step, const TrainStepStats& st, int64_t tokens, double elapsed_s) {
-  write_row(JsonObject()
-                .add("kind", "train")
-                .add("step", step)
-                .add("loss", st.loss)
-                .add("lr", st.lr)
-                .add("grad_norm", st.grad_norm)
-                .add("tokens", tokens)
-                .add("elapsed_s", elapsed_s)
-                .add("step_s", st.step_s)
-                .add("world", st.world)
-                .add("sequence", st.sequence_ranks)
-                .add("data", st.world / st.sequence_ranks)
-                .add("comm_exposed_s", st.comm_exposed_s)
-                .add("comm_hidden_s", std::max(0.0, st.comm_flight_s - st.comm_exposed_s))
-                .add("comm_bytes_recv", st.comm_bytes_recv)
-                .add("comm_messages_recv", st.comm_messages_recv)
-                .add("gradient_bytes", st.gradient_bytes));
+  JsonObject row;
+  row.add("kind", "train")
+      .add("step", step)
+      .add("loss", st.loss)
+      .add("lr", st.lr)
+      .add("grad_norm", st.grad_norm)
+      .add("tokens", tokens)
+      .add("elapsed_s", elapsed_s)
+      .add("step_s", st.step_s);
+  if (mfu_) row.add("mfu", mfu_->of_step(st.step_s)).add("peak_gflops", mfu_->peak_flops_per_s() / 1e9);
+  row.add("world", st.world)
+      .add("sequence", st.sequence_ranks)
+      .add("data", st.world / st.sequence_ranks)
+      .add("comm_exposed_s", st.comm_exposed_s)
+      .add("comm_hidden_s", std::max(0.0, st.comm_flight_s - st.comm_exposed_s))
+      .add("comm_bytes_recv", st.comm_bytes_recv)
+      .add("comm_messages_recv", st.comm_messages_recv)
+      .add("gradient_bytes", st.gradient_bytes);
+  write_row(row);
 }
 
 void RunReport::val_row(int64_t step, const ValidationResult& val, bool whole_split) {

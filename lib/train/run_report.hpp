@@ -6,12 +6,15 @@
 //
 // Rows (metrics_log.hpp):
 //   {"kind": "run", "step", "version", "config_sha256", "threads", "isa", "start_time", "resumed_from",
-//   "init_from"}
-//   {"kind": "train", "step", "loss", "lr", "grad_norm", "tokens", "elapsed_s", "step_s", the grid
-//    ("world", "sequence", "data": ranks, ranks per sequence, replicas) and the busiest rank's
-//    communication in the step ("comm_exposed_s": waited for; "comm_hidden_s": in flight behind
-//    compute, an upper bound of what the overlap saved; "comm_bytes_recv", "comm_messages_recv":
-//    the sequence exchange; "gradient_bytes": the sums over the world)}
+//   "init_from", "peak_gflops", "peak_source", "peak_isa", "peak_processes"}
+//   {"kind": "train", "step", "loss", "lr", "grad_norm", "tokens", "elapsed_s", "step_s", "mfu",
+//    "peak_gflops", the grid ("world", "sequence", "data": ranks, ranks per sequence, replicas)
+//    and the busiest rank's communication in the step ("comm_exposed_s": waited for;
+//    "comm_hidden_s": in flight behind compute, an upper bound of what the overlap saved;
+//    "comm_bytes_recv", "comm_messages_recv": the sequence exchange; "gradient_bytes": the sums
+//    over the world)}
+// The peak_* and mfu fields come with set_mfu (train/mfu.hpp): mfu is this step's model FLOPs
+// over its wall time (the slowest rank's), as a fraction of peak_gflops.
 //   {"kind": "val", "step", "val_loss", "val_ppl", "scope": "split" | "subset", "val_tokens",
 //   "val_split_tokens"}
 //   {"kind": "checkpoint", "step", "path", "elapsed_s"}
@@ -24,6 +27,7 @@
 
 #include "score/held_out.hpp"
 #include "train/metrics_log.hpp"
+#include "train/mfu.hpp"
 #include "train/train_step.hpp"
 
 namespace ln {
@@ -35,6 +39,8 @@ class RunReport {
   // A new run truncates metrics.jsonl; a resumed one keeps its rows up to `step` and takes the
   // best validation loss so far from them.
   void open(bool resumed, int64_t step);
+  // MFU in the run row (the peak) and the train rows; before header().
+  void set_mfu(const MfuMeter& meter) { mfu_ = meter; }
   // config.yaml (the resolved config) and the run row.
   void header(const std::string& resolved_yaml, int64_t step, const std::string& resumed_from,
               const std::string& init_from);
@@ -55,6 +61,7 @@ class RunReport {
   std::string run_dir_;
   bool writer_;
   std::optional<MetricsLog> metrics_;
+  std::optional<MfuMeter> mfu_;
   double best_val_ = std::numeric_limits<double>::infinity();
   int64_t best_val_step_ = -1;
 };

@@ -19,6 +19,7 @@
 #include "train/adamw.hpp"
 #include "train/batch_source.hpp"
 #include "train/memory_estimate.hpp"
+#include "train/mfu.hpp"
 #include "train/rank_agreement.hpp"
 #include "train/run_config.hpp"
 #include "train/run_data.hpp"
@@ -63,6 +64,7 @@ struct TrainSession::State {
   MemoryEstimate estimate;
 
   std::optional<RunReport> report;
+  std::optional<MfuMeter> mfu;  // the writer's (train/mfu.hpp)
   std::chrono::steady_clock::time_point started;
 
   const Config& config() const { return start.config; }
@@ -81,6 +83,7 @@ struct TrainSession::State {
   void build_model_and_optimizer();
   void announce_baseline();
   void restore_or_begin();
+  void set_up_mfu();
   void write_checkpoint_files();
   // What a rank that ends the job on a missed deadline says of the run folder (watchdog.hpp).
   void note_last_checkpoint() const {
@@ -254,8 +257,23 @@ void TrainSession::State::restore_or_begin() {
     if (source) model->load_parameters(source->model->named_tensors(), source->dir + "/model.safetensors");
     report->open(false, step);
   }
+  set_up_mfu();
   report->header(resolved_yaml, step, start.resume ? start.resume->dir : std::string(),
                  source ? source->dir : std::string());
+}
+
+// MFU's denominator, once per process (about 0.1 s; LONGNET_PEAK_GFLOPS skips it). Only the
+// writer reports, so only the writer measures.
+void TrainSession::State::set_up_mfu() {
+  if (!writer) return;
+  mfu = mfu_meter(*spec, geometry.plan, config().train.precision, threads(), grid->world_size());
+  report->set_mfu(*mfu);
+  if (!options.quiet) {
+    std::cerr << "mfu: " << format_count(mfu->model_flops_per_step())
+              << " model FLOPs per step (`longnet flops`) over the " << describe_peak(mfu->peak)
+              << (grid->world_size() > 1 ? " per process" : "")
+              << (mfu->peak.source == "measured" ? "; LONGNET_PEAK_GFLOPS=G gives it instead" : "") << "\n";
+  }
 }
 
 void TrainSession::State::set_up_synthetic(const Config& given) {
@@ -338,6 +356,7 @@ bool TrainSession::has_validation() const { return s_->data && !s_->data->split.
 const TrainResult& TrainSession::result() const { return s_->result; }
 const LanguageModel& TrainSession::model() const { return *s_->model; }
 const MemoryEstimate& TrainSession::memory_estimate() const { return s_->estimate; }
+const MfuMeter* TrainSession::mfu() const { return s_->mfu ? &*s_->mfu : nullptr; }
 int64_t TrainSession::decayed_parameters() const {
   int64_t n = 0;
   for (const ParamRef& ref : s_->refs)

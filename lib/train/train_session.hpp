@@ -30,6 +30,7 @@
 #include "score/held_out.hpp"
 #include "train/batch_plan.hpp"
 #include "train/memory_estimate.hpp"
+#include "train/mfu.hpp"
 #include "train/train_step.hpp"
 #include "train/trainer.hpp"
 
@@ -73,6 +74,8 @@ class TrainSession {
   // What was built (bench train reports them). Valid unless finished_already()/stopped_in_setup().
   const LanguageModel& model() const;
   const MemoryEstimate& memory_estimate() const;
+  // MFU (train/mfu.hpp): the writer's meter, nullptr on other ranks and in bench train.
+  const MfuMeter* mfu() const;
   int64_t decayed_parameters() const;  // elements AdamW applies weight decay to
 
  private:

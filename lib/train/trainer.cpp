@@ -25,6 +25,8 @@ TrainResult train(const Config& given, const TrainOptions& given_options) {
 
   std::optional<ProgressLine> progress;
   if (!options.quiet) progress.emplace(tc.steps, static_cast<int>(tc.log_every), stderr, -1, session.step());
+  if (progress && session.mfu())
+    progress->set_mfu(session.mfu()->flops_per_token(), session.mfu()->peak_flops_per_s());
   auto say = [&](const std::string& line) {
     if (progress) progress->message(line);
   };

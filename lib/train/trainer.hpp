@@ -15,7 +15,8 @@
 //     checkpoint's weights and tokenizer.
 //
 // metrics.jsonl rows carry "kind": run (one per session: version, config sha256, threads,
-// ISA, start time), train, val, checkpoint, and summary (end of a session). elapsed_s is the
+// ISA, start time, the peak MFU divides by), train (with mfu, train/mfu.hpp), val, checkpoint,
+// and summary (end of a session). elapsed_s is the
 // training wall time summed over every session of the run.
 #include <cstdint>
 #include <string>

@@ -4,21 +4,12 @@
 
 #include "kernels/attention/attention_internal.hpp"
 #include "kernels/attention/attention_kernel.hpp"
+#include "kernels/cpu_features.hpp"
 
 namespace ln {
 namespace {
 std::atomic<int> g_isa{static_cast<int>(AttentionIsa::automatic)};
 std::atomic<int> g_bf16_dot{static_cast<int>(AttentionBf16Dot::automatic)};
-
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-}
-bool cpu_has_avx512_bf16() {
-  __builtin_cpu_init();
-  return cpu_has_avx512() && __builtin_cpu_supports("avx512bf16");
-}
 
 const attn::TileKernels kAvx512Bf16{
     attn::avx512::forward_tile,          attn::avx512::backward_segment,          "avx512",
