@@ -9,10 +9,10 @@
 #include <cstdint>
 #include <iostream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "comma_list.hpp"
 #include "command_registry.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -33,20 +33,12 @@ struct Options {
   int warmup = 2;
 };
 
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> parts;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, sep);)
-    if (!part.empty()) parts.push_back(part);
-  return parts;
-}
-
 struct Dims {
   int64_t m, k, n;
 };
 
 Dims parse_shape(const std::string& text) {
-  std::vector<std::string> parts = split(text, 'x');
+  std::vector<std::string> parts = ln::app::split_items(text, 'x');
   Dims d{0, 0, 0};
   bool ok = parts.size() == 3;
   try {
@@ -115,17 +107,17 @@ void run_one(const Options& o, Dims d, ln::Precision dtype, const std::string& l
 
 int run(const Options& o) {
   std::vector<Dims> dims;
-  for (const std::string& s : split(o.shapes, ',')) dims.push_back(parse_shape(s));
+  for (const std::string& s : ln::app::split_items(o.shapes, ',')) dims.push_back(parse_shape(s));
   LN_CHECK(!dims.empty(), "[bench matmul] --shapes is empty; e.g. --shapes 4096x512x512");
   std::vector<ln::Precision> dtypes;
-  for (const std::string& s : split(o.dtypes, ',')) {
+  for (const std::string& s : ln::app::split_items(o.dtypes, ',')) {
     // The precision names (core/precision.hpp); "f32", oneDNN's spelling, is taken for fp32.
     const auto dtype = ln::enum_from_name(ln::kPrecisionNames, s == "f32" ? "fp32" : s);
     LN_CHECK(dtype, "[bench matmul] --dtype '", s, "' is not one of ",
              ln::enum_names_text(ln::kPrecisionNames), "; e.g. --dtype fp32,bf16");
     dtypes.push_back(*dtype);
   }
-  std::vector<std::string> layouts = split(o.layouts, ',');
+  std::vector<std::string> layouts = ln::app::split_items(o.layouts, ',');
   for (const std::string& s : layouts)
     LN_CHECK(s == "nn" || s == "nt" || s == "tn" || s == "tt", "[bench matmul] --layout '", s,
              "' is not one of nn, nt, tn, tt (t = that operand stored transposed)");

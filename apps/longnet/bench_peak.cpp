@@ -7,10 +7,10 @@
 // disturbed on a shared machine), gflops_median the median one.
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "comma_list.hpp"
 #include "command_registry.hpp"
 #include "core/enum_names.hpp"
 #include "core/error.hpp"
@@ -29,14 +29,6 @@ struct PeakArgs {
   bool check = false;
 };
 
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> parts;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, sep);)
-    if (!part.empty()) parts.push_back(part);
-  return parts;
-}
-
 // The probe's loop against its plain-loop twin on a few rounds (values that round, for FMA).
 bool loop_matches_reference(const ln::PeakLoop& loop) {
   const bool dot = std::string(loop.op) == "dot";
@@ -54,7 +46,7 @@ bool loop_matches_reference(const ln::PeakLoop& loop) {
 
 int run(const PeakArgs& args) {
   std::vector<ln::Precision> dtypes;
-  for (const std::string& s : split(args.dtypes, ',')) {
+  for (const std::string& s : ln::app::split_items(args.dtypes, ',')) {
     const auto dtype = ln::enum_from_name(ln::kPrecisionNames, s);
     LN_CHECK(dtype, "[bench peak] --dtype '", s, "' is not one of ", ln::enum_names_text(ln::kPrecisionNames),
              "; e.g. --dtype fp32,bf16");

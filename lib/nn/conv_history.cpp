@@ -9,6 +9,7 @@ namespace ln {
 ConvHistory::ConvHistory(const ModelSpec& spec)
     : taps_(spec.kv_conv - 1), C_(spec.d_model), H_(spec.heads), D_(spec.head_dim()) {
   if (taps_ <= 0) return;
+  raw_.assign(static_cast<size_t>(2 * C_), 0.0f);
   layers_.resize(static_cast<size_t>(spec.layers));
   for (Rows& r : layers_) {
     r.k.assign(static_cast<size_t>(taps_ * C_), 0.0f);
@@ -34,14 +35,15 @@ void ConvHistory::add_prompt_layer(int64_t layer, const Tensor& k_in, const Tens
            "[conv_history] the prompt's k, v must be (1, ", H_, ", T, ", D_, "), got ",
            shape_str(k_in.shape()));
   const int64_t T = k_in.dim(2);
-  std::vector<float> k(static_cast<size_t>(C_)), v(static_cast<size_t>(C_));
+  float* k = raw_.data();
+  float* v = raw_.data() + C_;
   for (int64_t t = std::max<int64_t>(0, T - taps_); t < T; ++t) {  // oldest first: the newest ends in row 0
     for (int64_t h = 0; h < H_; ++h)
       for (int64_t d = 0; d < D_; ++d) {
         k[h * D_ + d] = k_in.data()[(h * T + t) * D_ + d];
         v[h * D_ + d] = v_in.data()[(h * T + t) * D_ + d];
       }
-    push(layers_[layer], k.data(), v.data());
+    push(layers_[layer], k, v);
   }
 }
 
@@ -49,7 +51,10 @@ void ConvHistory::convolve(int64_t layer, const float* k_taps, const float* v_ta
   LN_CHECK(taps_ > 0 && layer >= 0 && layer < static_cast<int64_t>(layers_.size()), "[conv_history] layer ",
            layer, " has no convolution");
   Rows& rows = layers_[layer];
-  std::vector<float> k_raw(k, k + C_), v_raw(v, v + C_);
+  float* k_raw = raw_.data();  // kept for push(), since k and v are overwritten
+  float* v_raw = raw_.data() + C_;
+  std::copy(k, k + C_, k_raw);
+  std::copy(v, v + C_, v_raw);
   // The forward kernel's order: the token itself, then taps s = 1, 2, ... (row s-1 = t-s).
   for (int64_t s = 1; s <= rows.count; ++s) {
     const float* kp = rows.k.data() + (s - 1) * C_;
@@ -61,7 +66,7 @@ void ConvHistory::convolve(int64_t layer, const float* k_taps, const float* v_ta
       v[c] += wv[c] * vp[c];
     }
   }
-  push(rows, k_raw.data(), v_raw.data());
+  push(rows, k_raw, v_raw);
 }
 
 }  // namespace ln

@@ -30,6 +30,7 @@ class ConvHistory {
   void push(Rows& rows, const float* k, const float* v) const;
   int64_t taps_ = 0, C_ = 0, H_ = 0, D_ = 0;
   std::vector<Rows> layers_;
+  std::vector<float> raw_;  // (2, C): a token's raw k and v while they are convolved in place
 };
 
 }  // namespace ln
