@@ -21,10 +21,8 @@ trap cleanup EXIT
 . "$(dirname "$0")/tiny_corpus.sh"
 tiny_corpus "$out/corpus" || exit 1
 timeout_s=6
-cat > "$out/tiny.yaml" <<YAML
-model: {d_model: 16, layers: 2, heads: 4, mlp_ratio: 2, dropout: 0}
-attention: {segments: [8, 16, 32, 64], dilations: [1, 2, 2, 4]}
-tokenizer: {vocab_size: 300}
+tiny_model > "$out/tiny.yaml"
+cat >> "$out/tiny.yaml" <<YAML
 data: {train: [$out/corpus], cache_dir: $out/cache, seq_len: 48, val_fraction: 0.2}
 train: {steps: 1000000, batch_size: 2, lr: 0.003, warmup_steps: 1, eval_every: 0, save_every: 5, out_dir: $out/run}
 parallel: {sequence: 3, timeout_s: $timeout_s}

@@ -12,3 +12,11 @@ tiny_corpus() {
     i=$((i + 1))
   done
 }
+
+# tiny_model prints the YAML of the 2-layer model these tests train (model, attention,
+# tokenizer); each test adds its own data, train and parallel lines.
+tiny_model() {
+  echo "model: {d_model: 16, layers: 2, heads: 4, mlp_ratio: 2, dropout: 0}"
+  echo "attention: {segments: [8, 16, 32, 64], dilations: [1, 2, 2, 4]}"
+  echo "tokenizer: {vocab_size: 300}"
+}

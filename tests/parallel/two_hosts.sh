@@ -41,10 +41,8 @@ AGENT
 chmod +x "$out/agent.sh"
 . "$(dirname "$0")/tiny_corpus.sh"
 tiny_corpus "$out/corpus" || exit 1
-cat > "$out/tiny.yaml" <<YAML
-model: {d_model: 16, layers: 2, heads: 4, mlp_ratio: 2, dropout: 0}
-attention: {segments: [8, 16, 32, 64], dilations: [1, 2, 2, 4]}
-tokenizer: {vocab_size: 300}
+tiny_model > "$out/tiny.yaml"
+cat >> "$out/tiny.yaml" <<YAML
 data: {train: [$out/corpus], cache_dir: $out/cache, seq_len: 64, val_fraction: 0.2}
 train: {steps: 3, batch_size: 4, lr: 0.003, warmup_steps: 1, eval_every: 0, save_every: 0}
 parallel: {timeout_s: 60}
