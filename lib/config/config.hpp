@@ -20,8 +20,10 @@
 // the layers below (kernels, ops, nn, data) never see a Config.
 #include "config/lr_schedule.hpp"
 #include "data/corpus.hpp"
+#include "data/retrieval_mixture.hpp"
 #include "data/tokenizer.hpp"
 #include "kernels/attention/attention_spec.hpp"
+#include "nn/model_spec.hpp"
 #include "nn/recompute.hpp"
 #include "ops/precision.hpp"
 
@@ -34,6 +36,7 @@ struct ModelConfig {
   double rope_base = 10000, xpos_gamma = 0.4, xpos_scale_base = 512;
   bool subln = false, tie_embeddings = true;
   int64_t kv_conv = 1;
+  KvConvInit kv_conv_init = KvConvInit::identity;
   bool tie_qk_init = false;
   double dropout = 0.0, norm_eps = 1e-5, init_std = 0.02;
 };
@@ -66,6 +69,7 @@ struct DataConfig {
   // repeat passages of their own text far back, that end in a passkey question, and that are
   // random runs each repeated (learnable only by copying).
   double copy_rows = 0, passkey_rows = 0, induction_rows = 0;
+  InductionTokens induction_tokens = InductionTokens::window;
 };
 
 struct TrainConfig {

@@ -36,6 +36,10 @@ void check_model(const Config& c) {
   LN_CHECK(
       m.vocab_size != 1, at(c, {"model.vocab_size"}),
       "model.vocab_size is 1; a language model needs at least 2 tokens (use 0 for the tokenizer's size)");
+  LN_CHECK(m.kv_conv > 1 || m.kv_conv_init == KvConvInit::identity,
+           at(c, {"model.kv_conv_init", "model.kv_conv"}),
+           "model.kv_conv_init is box but model.kv_conv is 1 (no convolution, no taps to start at 1); "
+           "set model.kv_conv to 4, say, or drop model.kv_conv_init");
 }
 
 // The one list of attention rules (kernels/attention/attention_spec.hpp), located here.
@@ -118,6 +122,10 @@ void check_data(const Config& c) {
   LN_CHECK(d.copy_rows == 0 || d.seq_len >= 63, at(c, {"data.copy_rows", "data.seq_len"}),
            "data.copy_rows needs rows of at least 64 tokens to repeat a passage of 16 in (data.seq_len is ",
            d.seq_len, ")");
+  LN_CHECK(d.induction_tokens == InductionTokens::window || d.induction_rows > 0,
+           at(c, {"data.induction_tokens", "data.induction_rows"}),
+           "data.induction_tokens is uniform but data.induction_rows is 0, so there are no induction rows "
+           "to draw for; set data.induction_rows (0.1, say) or drop data.induction_tokens");
 }
 
 }  // namespace

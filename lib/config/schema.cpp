@@ -234,6 +234,9 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(integer(LN_KEY(model, kv_conv), 1, 64,
                       "Width of a short causal convolution over time on each head's keys and values "
                       "(1: none): lets a key carry the tokens just before it (DESIGN §8)"));
+  k.push_back(choice(LN_KEY(model, kv_conv_init), kKvConvInitNames,
+                     "How the kv_conv taps start: identity (0: as without it) or box (1: each key "
+                     "and value starts as the sum of itself and the K-1 before it; DESIGN §8)"));
   k.push_back(boolean(LN_KEY(model, tie_qk_init),
                       "k_proj starts as a copy of q_proj, so attention starts out matching equal content"));
   k.push_back(real(LN_KEY(model, dropout), 0, 1, Ends::open_hi, "Dropout probability (training only)"));
@@ -284,6 +287,9 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(real(LN_KEY(data, induction_rows), 0, 1, Ends::closed,
                    "Share of training rows made of random token runs, each repeated: learnable only by "
                    "copying, they teach it fastest"));
+  k.push_back(choice(LN_KEY(data, induction_tokens), kInductionTokensNames,
+                     "Where induction rows draw their tokens: window (the row's own text, its frequencies) "
+                     "or uniform (every piece alike: only the copy predicts them)"));
   // train
   k.push_back(integer(LN_KEY(train, steps), 1, kMaxCount, "Optimizer steps"));
   k.push_back(integer(LN_KEY(train, batch_size), 1, kMaxSize, "Sequences per optimizer step"));

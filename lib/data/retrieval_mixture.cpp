@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "data/tokenizer.hpp"
 
 namespace ln {
 
@@ -59,9 +60,12 @@ void add_passkey(const RetrievalMix& mix, const RangeView& text, DrawStream& dra
   std::copy(doc.tokens.begin(), doc.tokens.end(), window + (length - l));
 }
 
-void add_induction_runs(DrawStream& draw, int32_t* window, int64_t length) {
-  const std::vector<int32_t> pool(window, window + length);  // the text's tokens, drawn without order
-  auto random_token = [&] { return pool[static_cast<size_t>(draw.below(length))]; };
+void add_induction_runs(const std::vector<int32_t>& pieces, DrawStream& draw, int32_t* window,
+                        int64_t length) {
+  // The text's tokens drawn without order, or every piece alike.
+  const std::vector<int32_t> pool = pieces.empty() ? std::vector<int32_t>(window, window + length) : pieces;
+  const auto n = static_cast<int64_t>(pool.size());
+  auto random_token = [&] { return pool[static_cast<size_t>(draw.below(n))]; };
   const double lo = std::log(8.0), hi = std::log(256.0);
   int64_t at = 0;
   while (at < length) {
@@ -81,6 +85,13 @@ void add_induction_runs(DrawStream& draw, int32_t* window, int64_t length) {
 
 }  // namespace
 
+std::vector<int32_t> induction_pieces(const Tokenizer& tokenizer) {
+  std::vector<int32_t> ids;
+  for (int32_t id = 0; id < tokenizer.vocab_size(); ++id)
+    if (id != tokenizer.unk_id() && id != tokenizer.bos_id() && id != tokenizer.eos_id()) ids.push_back(id);
+  return ids;
+}
+
 MixedRow apply_retrieval_mix(const RetrievalMix& mix, const RangeView& text, uint64_t row_seed,
                              int32_t* window, int64_t length) {
   DrawStream draw(row_seed);
@@ -96,7 +107,7 @@ MixedRow apply_retrieval_mix(const RetrievalMix& mix, const RangeView& text, uin
     return MixedRow::passkey;
   }
   if (u < mix.copy + mix.passkey + mix.induction) {
-    add_induction_runs(draw, window, length);
+    add_induction_runs(mix.induction_pieces, draw, window, length);
     return MixedRow::induction;
   }
   return MixedRow::natural;

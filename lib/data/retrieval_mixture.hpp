@@ -12,7 +12,9 @@
 //     of L tokens, L uniform in [min(256, T + 1), T + 1], a key of 4 to 6 digits told at a
 //     uniform depth of a haystack drawn elsewhere from the train split;
 //   an induction row (share `induction`) is runs of tokens drawn at random from the row's own
-//     window (so with the text's token frequencies but no order), each followed by a gap of
+//     window (so with the text's token frequencies but no order; or, with
+//     data.induction_tokens: uniform, from the whole vocabulary alike, so that nothing but the
+//     copy predicts any of them), each followed by a gap of
 //     fewer random tokens than the run and then by the run again: the second copy can only be
 //     predicted by copying, the fastest way a model learns to copy (induction heads, Olsson et
 //     al. 2022). Runs are log-uniform in [8, 256] tokens;
@@ -20,19 +22,32 @@
 // A row's kind and shape are a function of (seed, step, row) alone, like its window, so resume
 // stays exact and data-parallel ranks build the same rows.
 #include <cstdint>
+#include <vector>
 
+#include "core/enum_names.hpp"
 #include "data/range_view.hpp"
 #include "data/retrieval_documents.hpp"
 
 namespace ln {
 
+// Where an induction row's random tokens come from (data.induction_tokens).
+enum class InductionTokens { window, uniform };
+inline constexpr EnumName<InductionTokens> kInductionTokensNames[] = {{"window", InductionTokens::window},
+                                                                      {"uniform", InductionTokens::uniform}};
+
 struct RetrievalMix {
   double copy = 0, passkey = 0, induction = 0;  // shares of rows, adding up to at most 1
   PasskeyTemplate passkey_template;             // encoded with the run's tokenizer; needed when passkey > 0
+  // Empty: induction runs draw from the row's own window; else uniformly from these ids (every
+  // piece of the vocabulary but the control ones: induction_pieces()).
+  std::vector<int32_t> induction_pieces;
   bool any() const { return copy > 0 || passkey > 0 || induction > 0; }
 };
 
 enum class MixedRow { natural, copy, passkey, induction };
+
+// The ids uniform induction rows draw from: 0 .. vocab_size - 1 without unk, bos and eos.
+std::vector<int32_t> induction_pieces(const Tokenizer& tokenizer);
 
 // The kind of the row whose draws come from `row_seed`.
 MixedRow mixed_row_kind(const RetrievalMix& mix, uint64_t row_seed);

@@ -29,7 +29,10 @@ LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
       return name.size() >= std::strlen(suffix) &&
              name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0;
     };
-    if (ends_with("_conv.taps")) continue;  // 0: the convolution starts as the identity
+    if (ends_with("_conv.taps")) {  // identity: 0; box: 1 (model.kv_conv_init)
+      if (spec.kv_conv_init == KvConvInit::box) var.value().fill(1.0f);
+      continue;
+    }
     const bool residual = ends_with("out_proj.weight") || ends_with("fc2.weight");
     const bool scaled = spec.subln && (residual || ends_with("v_proj.weight") || ends_with("fc1.weight"));
     init_normal(var.value(), (residual ? residual_std : std) * (scaled ? magneto : 1.0), seed, name);
@@ -151,6 +154,9 @@ void ModelSpec::validate() const {
   LN_CHECK(mlp_ratio >= 1, "model.mlp_ratio must be at least 1, got ", mlp_ratio);
   LN_CHECK(dropout >= 0.0f && dropout < 1.0f, "model.dropout must be in [0, 1), got ", dropout);
   LN_CHECK(kv_conv >= 1 && kv_conv <= 64, "model.kv_conv must be in [1, 64], got ", kv_conv);
+  LN_CHECK(kv_conv > 1 || kv_conv_init == KvConvInit::identity,
+           "model.kv_conv_init is box but model.kv_conv is 1 (no convolution, no taps to start at 1); "
+           "set model.kv_conv to 4, say, or leave kv_conv_init at identity");
   validate_attention_spec(attention, heads, head_dim());
 }
 

@@ -4,9 +4,19 @@
 #include <cstdint>
 #include <string>
 
+#include "core/enum_names.hpp"
 #include "kernels/attention/attention_spec.hpp"
 
 namespace ln {
+
+// How the key/value convolution's taps start (model.kv_conv_init, DESIGN §8):
+//   identity: taps 0, the model starts as without the convolution;
+//   box:      taps 1, each key and value starts as the sum of itself and the K-1 before it, so
+//             that from the first step a query matching a token also matches the K-1 keys after
+//             it, whatever residue a dilated pattern leaves them at.
+enum class KvConvInit { identity, box };
+inline constexpr EnumName<KvConvInit> kKvConvInitNames[] = {{"identity", KvConvInit::identity},
+                                                            {"box", KvConvInit::box}};
 
 struct ModelSpec {
   int64_t vocab_size = 0;
@@ -21,6 +31,7 @@ struct ModelSpec {
   // DESIGN §8): key t also carries keys t-1 .. t-K+1, so a query can find content far back
   // AND read what followed it, however the dilated pattern's residues fall.
   int64_t kv_conv = 1;
+  KvConvInit kv_conv_init = KvConvInit::identity;
   bool tie_qk_init = false;  // k_proj starts as a copy of q_proj (DESIGN §8)
   float dropout = 0.0f;
   float norm_eps = 1e-5f;

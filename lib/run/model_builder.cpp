@@ -72,6 +72,7 @@ ModelSpec model_spec_from_config(const Config& config, int64_t tokenizer_vocab_s
   spec.subln = m.subln;
   spec.tie_embeddings = m.tie_embeddings;
   spec.kv_conv = m.kv_conv;
+  spec.kv_conv_init = m.kv_conv_init;
   spec.tie_qk_init = m.tie_qk_init;
   spec.dropout = static_cast<float>(m.dropout);
   spec.norm_eps = static_cast<float>(m.norm_eps);

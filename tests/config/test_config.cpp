@@ -52,7 +52,7 @@ TEST_CASE("defaults: load_config with no file is the struct defaults, and the sc
         parse_config_yaml(key.section() + ":\n  " + key.leaf() + ": " + key.to_yaml(probe), "probe");
     CHECK(key.format(round) == key.default_text());
   }
-  CHECK(names.size() == 64);
+  CHECK(names.size() == 66);
   CHECK(config_sections() ==
         std::vector<std::string>{"model", "attention", "tokenizer", "data", "train", "parallel"});
 }
@@ -237,6 +237,13 @@ TEST_CASE("cross-field checks") {
   CHECK(contains(set_error("model.vocab_size=100"),
                  "model.vocab_size (100) is smaller than tokenizer.vocab_size (4096)"));
   CHECK(contains(set_error("data.val_fraction=0"), "nothing to validate on"));
+  CHECK(contains(set_error("model.kv_conv_init=box"),
+                 "model.kv_conv_init is box but model.kv_conv is 1 (no convolution, no taps to start at 1)"));
+  CHECK(load_config("", {"model.kv_conv=4", "model.kv_conv_init=box"}).model.kv_conv_init == KvConvInit::box);
+  CHECK(contains(set_error("data.induction_tokens=uniform"),
+                 "data.induction_tokens is uniform but data.induction_rows is 0"));
+  CHECK(load_config("", {"data.induction_rows=0.2", "data.induction_tokens=uniform"}).data.induction_tokens ==
+        InductionTokens::uniform);
   CHECK(contains(yaml_error("model:\n  d_model: 250\n"), "configs/x.yaml:2: model.d_model (250)"));
 }
 

@@ -56,7 +56,7 @@ TEST_CASE(
   const int64_t T = 8191;  // rows of 8192 tokens: 8192 / 512 = 16 copies each
   BatchSampler sampler(tokens.data(), {{0, 200000}}, 8, T, 7);
   BatchSampler plain(tokens.data(), {{0, 200000}}, 8, T, 7);
-  sampler.mix_in({1.0, 0.0, 0.0, {}});
+  sampler.mix_in({1.0, 0.0, 0.0, {}, {}});
   int64_t copies = 0, far = 0;
   for (int64_t step = 0; step < 4; ++step) {
     const Batch mixed = sampler.batch(step), natural = plain.batch(step);
@@ -102,7 +102,7 @@ TEST_CASE("mixture: a passkey row ends in the question and the key told in a nee
   const PasskeyTemplate t = char_template();
   const int64_t T = 2047;
   BatchSampler sampler(tokens.data(), {{0, 100000}}, 16, T, 3);
-  sampler.mix_in({0.0, 1.0, 0.0, t});
+  sampler.mix_in({0.0, 1.0, 0.0, t, {}});
   const Batch batch = sampler.batch(5);
   int64_t short_rows = 0;
   for (int64_t b = 0; b < 16; ++b) {
@@ -135,11 +135,11 @@ TEST_CASE("mixture: rows keep their kind shares, their windows, and are a functi
   const auto tokens = numbered(50000);
   const int64_t T = 511, B = 400;
   BatchSampler mixed(tokens.data(), {{0, 50000}}, B, T, 11);
-  mixed.mix_in({0.5, 0.2, 0.0, char_template()});
+  mixed.mix_in({0.5, 0.2, 0.0, char_template(), {}});
   const Batch a = mixed.batch(3);
   // Filling from another first row gives the same rows (data-parallel ranks, accumulation).
   BatchSampler one(tokens.data(), {{0, 50000}}, 1, T, 11);
-  one.mix_in({0.5, 0.2, 0.0, char_template()});
+  one.mix_in({0.5, 0.2, 0.0, char_template(), {}});
   for (int64_t r : {0, 17, 399}) CHECK(row_of(one.batch(3, r), 0) == row_of(a, r));
   // Kinds: a copy row has a repeated token, a passkey row an EOS; natural rows neither.
   int64_t copy = 0, passkey = 0;
@@ -162,12 +162,32 @@ TEST_CASE("mixture: rows keep their kind shares, their windows, and are a functi
   CHECK(passkey < B * 0.2 + 30);
 }
 
+// Walks an induction row's runs: the row is covered by [run, gap, run] blocks, run lengths
+// 8..256, gaps shorter than their run; read back greedily (the next m tokens repeat after gap
+// g). Checks that most of the row is a run or its repeat.
+void check_runs_repeat(const std::vector<int32_t>& row) {
+  const auto n = static_cast<int64_t>(row.size());
+  int64_t at = 0, covered = 0;
+  while (at + 16 <= n) {
+    bool found = false;
+    for (int64_t m = std::min<int64_t>(256, (n - at) / 2); m >= 8 && !found; --m)
+      for (int64_t g = 0; g < m && at + 2 * m + g <= n && !found; ++g)
+        if (std::equal(row.begin() + at, row.begin() + at + m, row.begin() + at + m + g)) {
+          covered += 2 * m;
+          at += 2 * m + g;
+          found = true;
+        }
+    REQUIRE(found);
+  }
+  CHECK(covered * 10 >= n * 6);
+}
+
 TEST_CASE("mixture: an induction row is runs of the window's own tokens, each repeated after a shorter gap") {
   const auto tokens = numbered(100000);
   const int64_t T = 2047;
   BatchSampler sampler(tokens.data(), {{0, 100000}}, 6, T, 5);
   BatchSampler plain(tokens.data(), {{0, 100000}}, 6, T, 5);
-  sampler.mix_in({0.0, 0.0, 1.0, {}});
+  sampler.mix_in({0.0, 0.0, 1.0, {}, {}});
   const Batch mixed = sampler.batch(2), base = plain.batch(2);
   for (int64_t b = 0; b < 6; ++b) {
     CAPTURE(b);
@@ -175,20 +195,35 @@ TEST_CASE("mixture: an induction row is runs of the window's own tokens, each re
     // Every token comes from the row's own window.
     const std::set<int32_t> own(window.begin(), window.end());
     for (int32_t t : row) CHECK(own.count(t) == 1);
-    // Walk the runs: the row is covered by [run, gap, run] blocks, run lengths 8..256, gaps
-    // shorter than their run; read back greedily: the next m tokens repeat after gap g.
-    int64_t at = 0, covered = 0;
-    while (at + 16 <= T + 1) {
-      bool found = false;
-      for (int64_t m = std::min<int64_t>(256, (T + 1 - at) / 2); m >= 8 && !found; --m)
-        for (int64_t g = 0; g < m && at + 2 * m + g <= T + 1 && !found; ++g)
-          if (std::equal(row.begin() + at, row.begin() + at + m, row.begin() + at + m + g)) {
-            covered += 2 * m;
-            at += 2 * m + g;
-            found = true;
-          }
-      REQUIRE(found);
+    check_runs_repeat(row);
+  }
+}
+
+TEST_CASE("mixture: uniform induction rows draw every piece alike, never the window's text") {
+  const auto tokens = numbered(100000);  // ids 1000 and up
+  const int64_t T = 4095;
+  std::vector<int32_t> pieces(50);
+  std::iota(pieces.begin(), pieces.end(), 3);  // ids 3 .. 52
+  BatchSampler sampler(tokens.data(), {{0, 100000}}, 4, T, 9);
+  RetrievalMix mix{0.0, 0.0, 1.0, {}, pieces};
+  sampler.mix_in(mix);
+  const Batch mixed = sampler.batch(0);
+  std::map<int32_t, int64_t> counts;
+  for (int64_t b = 0; b < 4; ++b) {
+    CAPTURE(b);
+    const std::vector<int32_t> row = row_of(mixed, b);
+    for (int32_t t : row) {
+      REQUIRE(t >= 3);
+      REQUIRE(t <= 52);
+      ++counts[t];
     }
-    CHECK(covered * 10 >= (T + 1) * 6);  // most of the row is a run or its repeat
+    check_runs_repeat(row);
+  }
+  // 16,384 draws over 50 ids: every id appears, none more than twice its share (copies double
+  // a run's tokens, so shares are uneven, but not by that much).
+  CHECK(counts.size() == 50);
+  for (auto [id, count] : counts) {
+    CAPTURE(id);
+    CHECK(count < 2 * 4 * (T + 1) / 50);
   }
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "data/retrieval_mixture.hpp"
 #include "data/sha256.hpp"
 #include "data/tokenizer.hpp"
 #include "support/temp_dir.hpp"
@@ -70,6 +71,11 @@ TEST_CASE("tokenizer: train bpe, load, round trip with non-ASCII and byte fallba
   CHECK(trained.unk_id() == 0);
   CHECK(trained.bos_id() == 1);
   CHECK(trained.eos_id() == 2);
+  // Uniform induction rows draw from every piece but these three (data.induction_tokens).
+  const std::vector<int32_t> pieces = ln::induction_pieces(trained);
+  REQUIRE(pieces.size() == 397);
+  CHECK(pieces.front() == 3);
+  CHECK(pieces.back() == 399);
   CHECK(trained.path() == dir / "tok/model.model");
   CHECK(trained.sha256() == ln::sha256_file(dir / "tok/model.model"));
 

@@ -215,6 +215,32 @@ TEST_CASE(
   CHECK_THROWS_AS(LanguageModel(bad, 1), ln::Error);
 }
 
+TEST_CASE("model.kv_conv_init box: every tap starts at 1, every other weight as with identity taps") {
+  ModelSpec identity = tiny_spec(AttentionKind::dilated);
+  identity.kv_conv = 3;
+  ModelSpec box = identity;
+  box.kv_conv_init = KvConvInit::box;
+  LanguageModel a(identity, 6), b(box, 6);
+  auto pa = a.parameters(), pb = b.parameters();
+  REQUIRE(pa.size() == pb.size());
+  int taps = 0;
+  for (size_t i = 0; i < pa.size(); ++i) {
+    CAPTURE(pa[i].first);
+    if (pa[i].first.find("_conv.taps") != std::string::npos) {
+      ++taps;
+      for (float v : pb[i].second.value().to_vector()) CHECK(v == 1.0f);
+      pa[i].second.value().fill(1.0f);  // by hand: the identity model becomes the box one
+    }
+    CHECK(pb[i].second.value().to_vector() == pa[i].second.value().to_vector());
+  }
+  CHECK(taps == 4);
+  NoGradGuard no_grad;
+  const auto ids = token_ids(11, 29);
+  CHECK(a.logits(ids, 1, 11).value().to_vector() == b.logits(ids, 1, 11).value().to_vector());
+  box.kv_conv = 1;  // no taps to start at 1
+  CHECK_THROWS_WITH_AS(LanguageModel(box, 1), doctest::Contains("model.kv_conv_init is box"), Error);
+}
+
 TEST_CASE("model.tie_qk_init: k_proj starts as q_proj's copy, every other weight as without it") {
   ModelSpec plain = tiny_spec(AttentionKind::dilated), tied = plain;
   tied.tie_qk_init = true;
