@@ -36,10 +36,8 @@ void check_model(const Config& c) {
   LN_CHECK(
       m.vocab_size != 1, at(c, {"model.vocab_size"}),
       "model.vocab_size is 1; a language model needs at least 2 tokens (use 0 for the tokenizer's size)");
-  LN_CHECK(m.kv_conv > 1 || m.kv_conv_init == KvConvInit::identity,
-           at(c, {"model.kv_conv_init", "model.kv_conv"}),
-           "model.kv_conv_init is box but model.kv_conv is 1 (no convolution, no taps to start at 1); "
-           "set model.kv_conv to 4, say, or drop model.kv_conv_init");
+  const char* conv_problem = kv_conv_init_problem(m.kv_conv, m.kv_conv_init);
+  LN_CHECK(conv_problem == nullptr, at(c, {"model.kv_conv_init", "model.kv_conv"}), conv_problem);
 }
 
 // The one list of attention rules (kernels/attention/attention_spec.hpp), located here.

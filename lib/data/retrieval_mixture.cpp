@@ -62,8 +62,10 @@ void add_passkey(const RetrievalMix& mix, const RangeView& text, DrawStream& dra
 
 void add_induction_runs(const std::vector<int32_t>& pieces, DrawStream& draw, int32_t* window,
                         int64_t length) {
-  // The text's tokens drawn without order, or every piece alike.
-  const std::vector<int32_t> pool = pieces.empty() ? std::vector<int32_t>(window, window + length) : pieces;
+  // The text's tokens drawn without order, or every piece alike (not copied per row).
+  const std::vector<int32_t> own =
+      pieces.empty() ? std::vector<int32_t>(window, window + length) : std::vector<int32_t>{};
+  const std::vector<int32_t>& pool = pieces.empty() ? own : pieces;
   const auto n = static_cast<int64_t>(pool.size());
   auto random_token = [&] { return pool[static_cast<size_t>(draw.below(n))]; };
   const double lo = std::log(8.0), hi = std::log(256.0);

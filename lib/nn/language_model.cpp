@@ -154,9 +154,8 @@ void ModelSpec::validate() const {
   LN_CHECK(mlp_ratio >= 1, "model.mlp_ratio must be at least 1, got ", mlp_ratio);
   LN_CHECK(dropout >= 0.0f && dropout < 1.0f, "model.dropout must be in [0, 1), got ", dropout);
   LN_CHECK(kv_conv >= 1 && kv_conv <= 64, "model.kv_conv must be in [1, 64], got ", kv_conv);
-  LN_CHECK(kv_conv > 1 || kv_conv_init == KvConvInit::identity,
-           "model.kv_conv_init is box but model.kv_conv is 1 (no convolution, no taps to start at 1); "
-           "set model.kv_conv to 4, say, or leave kv_conv_init at identity");
+  const char* conv_problem = kv_conv_init_problem(kv_conv, kv_conv_init);
+  LN_CHECK(conv_problem == nullptr, conv_problem);
   validate_attention_spec(attention, heads, head_dim());
 }
 

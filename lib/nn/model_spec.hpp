@@ -17,6 +17,13 @@ namespace ln {
 enum class KvConvInit { identity, box };
 inline constexpr EnumName<KvConvInit> kKvConvInitNames[] = {{"identity", KvConvInit::identity},
                                                             {"box", KvConvInit::box}};
+// The one rule between model.kv_conv and model.kv_conv_init (ModelSpec::validate and the config's
+// check, which adds the file and line): the message, or nullptr when they agree.
+inline const char* kv_conv_init_problem(int64_t kv_conv, KvConvInit init) {
+  if (kv_conv > 1 || init == KvConvInit::identity) return nullptr;
+  return "model.kv_conv_init is box but model.kv_conv is 1 (no convolution, no taps to start at 1); "
+         "set model.kv_conv to 4, say, or leave model.kv_conv_init at identity";
+}
 
 struct ModelSpec {
   int64_t vocab_size = 0;
