@@ -70,6 +70,7 @@ struct DataConfig {
   // random runs each repeated (learnable only by copying).
   double copy_rows = 0, passkey_rows = 0, induction_rows = 0;
   InductionTokens induction_tokens = InductionTokens::window;
+  InductionReach induction_reach = InductionReach::near;
 };
 
 struct TrainConfig {

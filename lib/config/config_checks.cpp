@@ -124,6 +124,14 @@ void check_data(const Config& c) {
            at(c, {"data.induction_tokens", "data.induction_rows"}),
            "data.induction_tokens is uniform but data.induction_rows is 0, so there are no induction rows "
            "to draw for; set data.induction_rows (0.1, say) or drop data.induction_tokens");
+  LN_CHECK(d.induction_reach == InductionReach::near || d.induction_rows > 0,
+           at(c, {"data.induction_reach", "data.induction_rows"}),
+           "data.induction_reach is far but data.induction_rows is 0, so there are no induction rows "
+           "to place; set data.induction_rows (0.1, say) or drop data.induction_reach");
+  LN_CHECK(d.induction_reach == InductionReach::near || d.seq_len >= 63,
+           at(c, {"data.induction_reach", "data.seq_len"}),
+           "data.induction_reach far places runs as copy rows do and needs rows of at least 64 tokens "
+           "(data.seq_len is ", d.seq_len, ")");
 }
 
 }  // namespace

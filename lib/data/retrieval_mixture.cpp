@@ -60,14 +60,19 @@ void add_passkey(const RetrievalMix& mix, const RangeView& text, DrawStream& dra
   std::copy(doc.tokens.begin(), doc.tokens.end(), window + (length - l));
 }
 
-void add_induction_runs(const std::vector<int32_t>& pieces, DrawStream& draw, int32_t* window,
-                        int64_t length) {
+void add_induction_runs(const std::vector<int32_t>& pieces, InductionReach reach, DrawStream& draw,
+                        int32_t* window, int64_t length) {
   // The text's tokens drawn without order, or every piece alike (not copied per row).
   const std::vector<int32_t> own =
       pieces.empty() ? std::vector<int32_t>(window, window + length) : std::vector<int32_t>{};
   const std::vector<int32_t>& pool = pieces.empty() ? own : pieces;
   const auto n = static_cast<int64_t>(pool.size());
   auto random_token = [&] { return pool[static_cast<size_t>(draw.below(n))]; };
+  if (reach == InductionReach::far) {
+    for (int64_t at = 0; at < length; ++at) window[at] = random_token();
+    add_copies(draw, window, length);
+    return;
+  }
   const double lo = std::log(8.0), hi = std::log(256.0);
   int64_t at = 0;
   while (at < length) {
@@ -109,7 +114,7 @@ MixedRow apply_retrieval_mix(const RetrievalMix& mix, const RangeView& text, uin
     return MixedRow::passkey;
   }
   if (u < mix.copy + mix.passkey + mix.induction) {
-    add_induction_runs(mix.induction_pieces, draw, window, length);
+    add_induction_runs(mix.induction_pieces, mix.induction_reach, draw, window, length);
     return MixedRow::induction;
   }
   return MixedRow::natural;

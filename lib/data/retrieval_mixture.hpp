@@ -17,7 +17,11 @@
 //     copy predicts any of them), each followed by a gap of
 //     fewer random tokens than the run and then by the run again: the second copy can only be
 //     predicted by copying, the fastest way a model learns to copy (induction heads, Olsson et
-//     al. 2022). Runs are log-uniform in [8, 256] tokens;
+//     al. 2022). Runs are log-uniform in [8, 256] tokens, so every repeat is within 512 tokens;
+//     with data.induction_reach: far the row is random tokens throughout and its runs are
+//     placed as a copy row places its passages (distances uniform over the row, most of them
+//     thousands of tokens back at T = 8K): what a dilated model needs to learn to copy through
+//     its far patterns, which the near runs never reach;
 //   the others are left as they are.
 // A row's kind and shape are a function of (seed, step, row) alone, like its window, so resume
 // stays exact and data-parallel ranks build the same rows.
@@ -35,12 +39,18 @@ enum class InductionTokens { window, uniform };
 inline constexpr EnumName<InductionTokens> kInductionTokensNames[] = {{"window", InductionTokens::window},
                                                                       {"uniform", InductionTokens::uniform}};
 
+// How far back an induction row's repeats lie (data.induction_reach).
+enum class InductionReach { near, far };
+inline constexpr EnumName<InductionReach> kInductionReachNames[] = {{"near", InductionReach::near},
+                                                                    {"far", InductionReach::far}};
+
 struct RetrievalMix {
   double copy = 0, passkey = 0, induction = 0;  // shares of rows, adding up to at most 1
   PasskeyTemplate passkey_template;             // encoded with the run's tokenizer; needed when passkey > 0
   // Empty: induction runs draw from the row's own window; else uniformly from these ids (every
   // piece of the vocabulary but the control ones: induction_pieces()).
   std::vector<int32_t> induction_pieces;
+  InductionReach induction_reach = InductionReach::near;
   bool any() const { return copy > 0 || passkey > 0 || induction > 0; }
 };
 

@@ -52,7 +52,7 @@ TEST_CASE("defaults: load_config with no file is the struct defaults, and the sc
         parse_config_yaml(key.section() + ":\n  " + key.leaf() + ": " + key.to_yaml(probe), "probe");
     CHECK(key.format(round) == key.default_text());
   }
-  CHECK(names.size() == 66);
+  CHECK(names.size() == 67);
   CHECK(config_sections() ==
         std::vector<std::string>{"model", "attention", "tokenizer", "data", "train", "parallel"});
 }
@@ -244,6 +244,11 @@ TEST_CASE("cross-field checks") {
                  "data.induction_tokens is uniform but data.induction_rows is 0"));
   CHECK(load_config("", {"data.induction_rows=0.2", "data.induction_tokens=uniform"}).data.induction_tokens ==
         InductionTokens::uniform);
+  CHECK(contains(set_error("data.induction_reach=far"), "data.induction_reach is far but data.induction_rows is 0"));
+  CHECK(contains(error_of([] { load_config("", {"data.induction_reach=far", "data.induction_rows=0.5", "data.seq_len=32"}); }),
+                 "needs rows of at least 64 tokens (data.seq_len is 32)"));
+  CHECK(load_config("", {"data.induction_rows=0.2", "data.induction_reach=far"}).data.induction_reach ==
+        InductionReach::far);
   CHECK(contains(yaml_error("model:\n  d_model: 250\n"), "configs/x.yaml:2: model.d_model (250)"));
 }
 

@@ -227,3 +227,51 @@ TEST_CASE("mixture: uniform induction rows draw every piece alike, never the win
     CHECK(count < 2 * 4 * (T + 1) / 50);
   }
 }
+
+TEST_CASE("mixture: far induction rows are random pieces throughout, their runs repeated far back as copies") {
+  const auto tokens = numbered(100000);
+  const int64_t T = 8191;
+  // A pool so large that two adjacent random draws recur by chance about once in 300 rows:
+  // every recurring pair of tokens is a placed repeat.
+  std::vector<int32_t> pieces(1000000);
+  std::iota(pieces.begin(), pieces.end(), 200000);
+  BatchSampler sampler(tokens.data(), {{0, 100000}}, 4, T, 11);
+  RetrievalMix mix{0.0, 0.0, 1.0, {}, pieces, InductionReach::far};
+  sampler.mix_in(mix);
+  const Batch mixed = sampler.batch(3);
+  int64_t runs = 0, far = 0, repeated = 0;
+  for (int64_t b = 0; b < 4; ++b) {
+    CAPTURE(b);
+    const std::vector<int32_t> row = row_of(mixed, b);
+    for (int32_t t : row) REQUIRE(t >= 200000);  // no token of the window's text is left
+    std::map<std::pair<int32_t, int32_t>, int64_t> first_seen;
+    std::vector<int64_t> delta(row.size(), 0);  // 0: the pair at i is new
+    for (size_t i = 0; i + 1 < row.size(); ++i) {
+      auto [it, fresh] = first_seen.emplace(std::make_pair(row[i], row[i + 1]), int64_t(i));
+      if (!fresh) delta[i] = int64_t(i) - it->second;
+    }
+    // Maximal stretches of one distance: a run and where its copy lies.
+    for (size_t i = 0; i < delta.size();) {
+      if (delta[i] == 0) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < delta.size() && delta[j] == delta[i]) ++j;
+      const int64_t n = int64_t(j - i) + 1;  // pairs i .. j-1 cover tokens i .. j
+      CHECK(n <= 512);
+      CHECK(delta[i] >= n);  // a copy never overlaps its source
+      runs += 1;
+      far += delta[i] > (T + 1) / 4;
+      repeated += n;
+      i = j;
+    }
+  }
+  // 4 rows x 16 runs (redrawn or dropped when they would clobber a source, split when a later
+  // one lands inside): repeats reach across the row, most of them beyond T / 4, unlike the near
+  // runs (within 512 tokens).
+  CHECK(runs >= 50);
+  CHECK(runs <= 100);
+  CHECK(far * 10 >= runs * 6);
+  CHECK(repeated * 100 >= 15 * 4 * (T + 1));  // about a quarter of the rows' tokens are repeats
+}
