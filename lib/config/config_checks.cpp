@@ -131,7 +131,8 @@ void check_data(const Config& c) {
   LN_CHECK(d.induction_reach == InductionReach::near || d.seq_len >= 63,
            at(c, {"data.induction_reach", "data.seq_len"}),
            "data.induction_reach far places runs as copy rows do and needs rows of at least 64 tokens "
-           "(data.seq_len is ", d.seq_len, ")");
+           "(data.seq_len is ",
+           d.seq_len, ")");
 }
 
 }  // namespace

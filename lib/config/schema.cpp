@@ -290,9 +290,10 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(choice(LN_KEY(data, induction_tokens), kInductionTokensNames,
                      "Where induction rows draw their tokens: window (the row's own text, its frequencies) "
                      "or uniform (every piece alike: only the copy predicts them)"));
-  k.push_back(choice(LN_KEY(data, induction_reach), kInductionReachNames,
-                     "Where induction rows repeat their runs: near (each run again after a shorter gap, "
-                     "within 512 tokens) or far (placed as copy rows place passages, anywhere back in the row)"));
+  k.push_back(
+      choice(LN_KEY(data, induction_reach), kInductionReachNames,
+             "Where induction rows repeat their runs: near (each run again after a shorter gap, "
+             "within 512 tokens) or far (placed as copy rows place passages, anywhere back in the row)"));
   // train
   k.push_back(integer(LN_KEY(train, steps), 1, kMaxCount, "Optimizer steps"));
   k.push_back(integer(LN_KEY(train, batch_size), 1, kMaxSize, "Sequences per optimizer step"));

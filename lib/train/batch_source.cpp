@@ -8,7 +8,10 @@ BatchSource BatchSource::corpus(const RunData& data, const DataConfig& mix, int6
                                 uint64_t seed) {
   RetrievalMix rows;
   if (mix.copy_rows > 0 || mix.passkey_rows > 0 || mix.induction_rows > 0)
-    rows = {mix.copy_rows, mix.passkey_rows, mix.induction_rows, passkey_template(data.tokenizer),
+    rows = {mix.copy_rows,
+            mix.passkey_rows,
+            mix.induction_rows,
+            passkey_template(data.tokenizer),
             mix.induction_tokens == InductionTokens::uniform ? induction_pieces(data.tokenizer)
                                                              : std::vector<int32_t>{},
             mix.induction_reach};

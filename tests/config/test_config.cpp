@@ -244,9 +244,13 @@ TEST_CASE("cross-field checks") {
                  "data.induction_tokens is uniform but data.induction_rows is 0"));
   CHECK(load_config("", {"data.induction_rows=0.2", "data.induction_tokens=uniform"}).data.induction_tokens ==
         InductionTokens::uniform);
-  CHECK(contains(set_error("data.induction_reach=far"), "data.induction_reach is far but data.induction_rows is 0"));
-  CHECK(contains(error_of([] { load_config("", {"data.induction_reach=far", "data.induction_rows=0.5", "data.seq_len=32"}); }),
-                 "needs rows of at least 64 tokens (data.seq_len is 32)"));
+  CHECK(contains(set_error("data.induction_reach=far"),
+                 "data.induction_reach is far but data.induction_rows is 0"));
+  CHECK(
+      contains(error_of([] {
+                 load_config("", {"data.induction_reach=far", "data.induction_rows=0.5", "data.seq_len=32"});
+               }),
+               "needs rows of at least 64 tokens (data.seq_len is 32)"));
   CHECK(load_config("", {"data.induction_rows=0.2", "data.induction_reach=far"}).data.induction_reach ==
         InductionReach::far);
   CHECK(contains(yaml_error("model:\n  d_model: 250\n"), "configs/x.yaml:2: model.d_model (250)"));

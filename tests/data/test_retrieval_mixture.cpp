@@ -228,7 +228,8 @@ TEST_CASE("mixture: uniform induction rows draw every piece alike, never the win
   }
 }
 
-TEST_CASE("mixture: far induction rows are random pieces throughout, their runs repeated far back as copies") {
+TEST_CASE(
+    "mixture: far induction rows are random pieces throughout, their runs repeated far back as copies") {
   const auto tokens = numbered(100000);
   const int64_t T = 8191;
   // A pool so large that two adjacent random draws recur by chance about once in 300 rows:
