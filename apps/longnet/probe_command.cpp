@@ -74,7 +74,7 @@ struct Loaded {
 
 Loaded load(const ProbeArgs& args) {
   const std::vector<std::string> files = ln::list_corpus_files(args.data, "--data");
-  Loaded out{ln::load_trained_model(args.checkpoint)};
+  Loaded out{ln::load_trained_model(args.checkpoint), {}, {}, {}, 0};
   const ln::TrainedModel& t = out.trained;
   for (const std::string& path : files) {
     const ln::EvalText text = ln::read_eval_text(path, t.tokenizer, t.config.data.document_separator);

@@ -235,8 +235,9 @@ std::vector<ConfigKey> build_schema() {
                       "Width of a short causal convolution over time on each head's keys and values "
                       "(1: none): lets a key carry the tokens just before it (DESIGN §8)"));
   k.push_back(choice(LN_KEY(model, kv_conv_init), kKvConvInitNames,
-                     "How the kv_conv taps start: identity (0: as without it) or box (1: each key "
-                     "and value starts as the sum of itself and the K-1 before it; DESIGN §8)"));
+                     "How the kv_conv taps start: identity (0: as without it), box (1: each key "
+                     "and value starts as the sum of itself and the K-1 before it) or shifted (each head "
+                     "an induction head at its own shift; DESIGN §8)"));
   k.push_back(boolean(LN_KEY(model, tie_qk_init),
                       "k_proj starts as a copy of q_proj, so attention starts out matching equal content"));
   k.push_back(real(LN_KEY(model, dropout), 0, 1, Ends::open_hi, "Dropout probability (training only)"));

@@ -1,5 +1,6 @@
 #include "nn/language_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -12,6 +13,23 @@
 #include "ops/shape.hpp"
 
 namespace ln {
+
+namespace {
+
+// kv_conv_init shifted: taps (S, C), S = K-1, row s-1 the tap s back; head h's channels
+// h*D .. h*D+D-1 get 1 at tap a+1 (keys) or a (values; none for a = 0), a = floor(h / S) mod S.
+void shift_taps(Tensor taps, const ModelSpec& spec, bool keys) {
+  const int64_t S = spec.kv_conv - 1, D = spec.d_model / spec.heads;
+  taps.fill(0.0f);
+  for (int64_t h = 0; h < spec.heads; ++h) {
+    const int64_t a = (h / S) % S, tap = keys ? a + 1 : a;
+    if (tap == 0) continue;
+    float* row = taps.data() + (tap - 1) * spec.d_model + h * D;
+    std::fill(row, row + D, 1.0f);
+  }
+}
+
+}  // namespace
 
 LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
     : spec_((spec.validate(), spec)),  // validate before allocating anything
@@ -29,8 +47,9 @@ LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
       return name.size() >= std::strlen(suffix) &&
              name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0;
     };
-    if (ends_with("_conv.taps")) {  // identity: 0; box: 1 (model.kv_conv_init)
+    if (ends_with("_conv.taps")) {  // model.kv_conv_init (nn/model_spec.hpp)
       if (spec.kv_conv_init == KvConvInit::box) var.value().fill(1.0f);
+      if (spec.kv_conv_init == KvConvInit::shifted) shift_taps(var.value(), spec, ends_with("k_conv.taps"));
       continue;
     }
     const bool residual = ends_with("out_proj.weight") || ends_with("fc2.weight");

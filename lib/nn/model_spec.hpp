@@ -13,16 +13,25 @@ namespace ln {
 //   identity: taps 0, the model starts as without the convolution;
 //   box:      taps 1, each key and value starts as the sum of itself and the K-1 before it, so
 //             that from the first step a query matching a token also matches the K-1 keys after
-//             it, whatever residue a dilated pattern leaves them at.
-enum class KvConvInit { identity, box };
-inline constexpr EnumName<KvConvInit> kKvConvInitNames[] = {{"identity", KvConvInit::identity},
-                                                            {"box", KvConvInit::box}};
+//             it, whatever residue a dilated pattern leaves them at;
+//   shifted:  with S = K-1, head h takes the shift a = floor(h / S) mod S: its key tap a+1 and
+//             its value tap a start at 1 (a = 0: the value is the fixed centre alone), the rest
+//             at 0. With tied q/k each head then starts as an induction head that reads, at key
+//             j, the token a+1 back and answers with the token a back; a query of residue c
+//             in a pattern of dilation r <= S (S a multiple of r) is served by the heads h = c
+//             mod r, whose shifts cover every residue of the distance when H >= S r.
+enum class KvConvInit { identity, box, shifted };
+inline constexpr EnumName<KvConvInit> kKvConvInitNames[] = {
+    {"identity", KvConvInit::identity}, {"box", KvConvInit::box}, {"shifted", KvConvInit::shifted}};
 // The one rule between model.kv_conv and model.kv_conv_init (ModelSpec::validate and the config's
 // check, which adds the file and line): the message, or nullptr when they agree.
 inline const char* kv_conv_init_problem(int64_t kv_conv, KvConvInit init) {
   if (kv_conv > 1 || init == KvConvInit::identity) return nullptr;
-  return "model.kv_conv_init is box but model.kv_conv is 1 (no convolution, no taps to start at 1); "
-         "set model.kv_conv to 4, say, or leave model.kv_conv_init at identity";
+  return init == KvConvInit::box
+             ? "model.kv_conv_init is box but model.kv_conv is 1 (no convolution, no taps to start at 1); "
+               "set model.kv_conv to 4, say, or leave model.kv_conv_init at identity"
+             : "model.kv_conv_init is shifted but model.kv_conv is 1 (no convolution, no taps to shift); "
+               "set model.kv_conv to 5, say, or leave model.kv_conv_init at identity";
 }
 
 struct ModelSpec {

@@ -241,6 +241,32 @@ TEST_CASE("model.kv_conv_init box: every tap starts at 1, every other weight as 
   CHECK_THROWS_WITH_AS(LanguageModel(box, 1), doctest::Contains("model.kv_conv_init is box"), Error);
 }
 
+TEST_CASE(
+    "model.kv_conv_init shifted: head h's key tap a+1 and value tap a start at 1, a = floor(h/S) mod S") {
+  ModelSpec spec = tiny_spec(AttentionKind::dilated);
+  spec.heads = 8;    // head dim 2
+  spec.kv_conv = 3;  // S = 2 taps: shifts a = 0, 0, 1, 1, 0, 0, 1, 1 (heads 0..7)
+  spec.kv_conv_init = KvConvInit::shifted;
+  LanguageModel m(spec, 3);
+  // Rows are taps 1 and 2 back; two channels per head. By hand from the rule above:
+  const std::vector<float> keys = {1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0,    // tap 1: a = 0 heads
+                                   0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1};   // tap 2: a = 1 heads
+  const std::vector<float> values = {0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1,  // tap 1: a = 1 heads
+                                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  int taps = 0;
+  for (auto& [name, var] : m.parameters()) {
+    CAPTURE(name);
+    const bool k = name.find("k_conv.taps") != std::string::npos,
+               v = name.find("v_conv.taps") != std::string::npos;
+    if (!k && !v) continue;
+    CHECK(var.value().to_vector() == (k ? keys : values));
+    ++taps;
+  }
+  CHECK(taps == 4);
+  spec.kv_conv = 1;
+  CHECK_THROWS_WITH_AS(LanguageModel(spec, 1), doctest::Contains("model.kv_conv_init is shifted"), Error);
+}
+
 TEST_CASE("model.tie_qk_init: k_proj starts as q_proj's copy, every other weight as without it") {
   ModelSpec plain = tiny_spec(AttentionKind::dilated), tied = plain;
   tied.tie_qk_init = true;
