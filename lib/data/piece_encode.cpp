@@ -7,13 +7,13 @@ namespace ln {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space_char(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // Length of the first piece of an over-long line: just after the last whitespace within `max`
 // bytes, else the last UTF-8 character boundary at or before `max`.
 size_t cut_point(std::string_view text, size_t max) {
   for (size_t i = max; i-- > 0;) {
-    if (is_space(text[i])) return i + 1;
+    if (is_space_char(text[i])) return i + 1;
   }
   size_t len = max;
   while (len > 0 && (static_cast<uint8_t>(text[len]) & 0xC0) == 0x80) --len;

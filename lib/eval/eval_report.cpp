@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/display_width.hpp"
 #include "core/json.hpp"
 #include "core/number_format.hpp"
 
@@ -20,15 +21,8 @@ std::string ppl_text(const LossStats& s) {
   return format_fixed(p, digits) + " \u00b1 " + format_fixed(se, digits);
 }
 
-// Display width of UTF-8 text: code points (the ± sign is one column, three bytes).
-size_t width_of(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 std::string pad(const std::string& s, size_t width, bool right) {
-  const size_t w = width_of(s);
+  const size_t w = display_width(s);
   if (w >= width) return s;
   return right ? std::string(width - w, ' ') + s : s + std::string(width - w, ' ');
 }
@@ -76,7 +70,7 @@ std::string format_eval_text(const EvalReport& report) {
     }
     std::vector<size_t> widths(rows[0].size(), 0);
     for (const auto& row : rows) {
-      for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], width_of(row[c]));
+      for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], display_width(row[c]));
     }
     for (size_t r = 0; r < rows.size(); ++r) {
       if (r + 1 == rows.size() && m.files.size() > 1) {  // a rule above the total

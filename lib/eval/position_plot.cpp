@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/display_width.hpp"
 #include "core/file_io.hpp"
 #include "core/json.hpp"
 #include "core/svg_plot.hpp"
@@ -16,13 +17,6 @@ namespace {
 const char* kColors[] = {"#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd",
                          "#8c564b", "#e377c2", "#17becf", "#7f7f7f"};
 constexpr size_t kMaxFileSeries = 8;
-
-// Display width of UTF-8 text in characters (code points).
-size_t width_of(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 // Powers of two as 1, 2, ..., 512, 1K, 2K, ..., 1M.
 std::string pow2_label(int64_t v) {
@@ -83,7 +77,7 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
   std::vector<std::string> labels;
   for (size_t i = 0; i < series.size(); ++i) {
     std::string label = data.series[i].label;
-    if (width_of(label) > 36) {  // cut after 35 characters, never inside one
+    if (display_width(label) > 36) {  // cut after 35 characters, never inside one
       size_t at = 0;
       for (size_t chars = 0; at < label.size() && chars < 35; ++at)
         chars += (static_cast<unsigned char>(label[at]) & 0xC0) != 0x80;
@@ -96,7 +90,7 @@ std::string render_position_svg(const PositionPlotData& data, int width, int hei
     labels.push_back("(" + std::to_string(data.series.size() - series.size()) + " more files not drawn)");
   }
   size_t longest = 0;
-  for (const auto& l : labels) longest = std::max(longest, width_of(l));
+  for (const auto& l : labels) longest = std::max(longest, display_width(l));
   const double legend_w = labels.empty() ? 0 : 56 + 6.8 * static_cast<double>(longest);
   const int total_width = width + static_cast<int>(std::ceil(legend_w)) + (labels.empty() ? 0 : 8);
 

@@ -25,10 +25,10 @@ inline uint32_t mix32(uint32_t x) {
   return x;
 }
 
-struct Key {
+struct DropoutKey {
   uint32_t lo, hi;
 };
-inline Key key_of(uint64_t seed) {
+inline DropoutKey key_of(uint64_t seed) {
   uint64_t k = mix64(seed);
   return {static_cast<uint32_t>(k), static_cast<uint32_t>(k >> 32)};
 }
@@ -36,19 +36,19 @@ inline Key key_of(uint64_t seed) {
 // 24 uniform bits for element i = hi * 2^32 + lo: two rounds, keyed by both halves of the
 // mixed seed and fed both halves of the index (so tensors beyond 2^32 elements do not repeat
 // the mask).
-inline uint32_t draw24(Key key, uint32_t hi, uint32_t lo) {
+inline uint32_t draw24(DropoutKey key, uint32_t hi, uint32_t lo) {
   uint32_t h = mix32(lo ^ key.lo);
   h = mix32(h + (hi ^ key.hi));
   return h >> 8;
 }
-inline uint32_t draw24(Key key, int64_t i) {
+inline uint32_t draw24(DropoutKey key, int64_t i) {
   uint64_t u = static_cast<uint64_t>(i);
   return draw24(key, static_cast<uint32_t>(u >> 32), static_cast<uint32_t>(u));
 }
 
 inline uint32_t threshold24(float p) { return static_cast<uint32_t>(static_cast<double>(p) * 16777216.0); }
 
-constexpr int64_t kBlock = 4096;
+constexpr int64_t kDropoutBlock = 4096;
 
 }  // namespace
 
@@ -57,21 +57,21 @@ bool dropout_keep(uint64_t seed, int64_t index, float p) {
 }
 
 void dropout_apply(const float* x, int64_t n, float p, uint64_t seed, float* y) {
-  const Key key = key_of(seed);
+  const DropoutKey key = key_of(seed);
   const uint32_t thr = threshold24(p);
   const float scale = 1.0f / (1.0f - p);
-  par::for_rows((n + kBlock - 1) / kBlock, kBlock * 4, [&](int64_t b0, int64_t b1) {
+  par::for_rows((n + kDropoutBlock - 1) / kDropoutBlock, kDropoutBlock * 4, [&](int64_t b0, int64_t b1) {
     for (int64_t blk = b0; blk < b1; ++blk) {
-      // A block never straddles a multiple of 2^32 (kBlock divides it), so the high half of
+      // A block never straddles a multiple of 2^32 (kDropoutBlock divides it), so the high half of
       // the index is constant and the inner loop runs on 32-bit lanes only.
-      const int64_t start = blk * kBlock;
-      const int64_t len = std::min(kBlock, n - start);
+      const int64_t start = blk * kDropoutBlock;
+      const int64_t len = std::min(kDropoutBlock, n - start);
       const uint32_t hi = static_cast<uint32_t>(static_cast<uint64_t>(start) >> 32);
       const uint32_t lo0 = static_cast<uint32_t>(static_cast<uint64_t>(start));
       const float* xs = x + start;
       float* ys = y + start;
-      const Key k = key;       // locals, not captured references: the stores to ys must not be
-      const uint32_t t = thr;  // assumed to alias them
+      const DropoutKey k = key;  // locals, not captured references: the stores to ys must not be
+      const uint32_t t = thr;    // assumed to alias them
       const float sc = scale;
       // Multiply by a selected constant rather than select a product: keeps the loop
       // if-convertible, hence vectorised.

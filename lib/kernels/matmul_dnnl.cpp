@@ -77,7 +77,7 @@ dnnl::memory::desc matrix_desc(int64_t batch, int64_t stride, int64_t rows, int6
   return dnnl::memory::desc({b, rows, cols}, type, {bs, inner_strides[0], inner_strides[1]});
 }
 
-using Key = std::array<int64_t, 12>;
+using PrimitiveKey = std::array<int64_t, 12>;
 
 struct Entry {
   dnnl::matmul primitive;
@@ -90,7 +90,7 @@ using EntryPtr = std::shared_ptr<const Entry>;
 
 struct Cache {
   std::mutex mutex;
-  std::map<Key, EntryPtr> entries;
+  std::map<PrimitiveKey, EntryPtr> entries;
   MatmulCacheStats stats;
 };
 Cache& cache() {
@@ -104,8 +104,8 @@ constexpr size_t kMaxEntries = 512;
 
 EntryPtr get_entry(const Resolved& r, bool bf16_inputs, bool has_bias, bool accumulate) {
   int threads = omp_get_max_threads();  // some oneDNN kernels fix their split at creation
-  Key key{r.batch,     r.m,       r.k,       r.n,      r.stride_a, r.stride_b,
-          bf16_inputs, r.trans_a, r.trans_b, has_bias, accumulate, threads};
+  PrimitiveKey key{r.batch,     r.m,       r.k,       r.n,      r.stride_a, r.stride_b,
+                   bf16_inputs, r.trans_a, r.trans_b, has_bias, accumulate, threads};
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   auto found = c.entries.find(key);

@@ -2,19 +2,13 @@
 
 #include <mpi.h>
 
-#include <chrono>
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/steady_clock.hpp"
 #include "parallel/watchdog.hpp"
 
 namespace ln::parallel {
-
-namespace {
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-}  // namespace
 
 struct GradientSum::Bucket {
   std::vector<Tensor> grads;
@@ -49,7 +43,7 @@ void GradientSum::ready(const Tensor& grad) {
 void GradientSum::launch() {
   Bucket& b = buckets_.back();
   if (b.launched || b.data.empty()) return;
-  const double t0 = now_s();
+  const double t0 = steady_seconds();
   LN_CHECK(b.data.size() < (size_t{1} << 31), "[parallel] a gradient bucket of ", b.data.size(),
            " floats is too large for one MPI call");
   LN_CHECK(MPI_Iallreduce(MPI_IN_PLACE, b.data.data(), static_cast<int>(b.data.size()), MPI_FLOAT, MPI_SUM,
@@ -61,7 +55,7 @@ void GradientSum::launch() {
   stats.bytes_recv += static_cast<int64_t>(b.data.size()) * 4;
   ++stats.messages_sent, ++stats.messages_recv;
   if (first_launch_ == 0) first_launch_ = t0;
-  seconds_ += now_s() - t0;
+  seconds_ += steady_seconds() - t0;
 }
 
 void GradientSum::poll() {
@@ -75,7 +69,7 @@ void GradientSum::poll() {
 void GradientSum::finish() {
   if (grid_.world_size() == 1) return;
   if (!buckets_.empty()) launch();
-  const double t0 = now_s();
+  const double t0 = steady_seconds();
   for (Bucket& b : buckets_) {
     if (b.request != MPI_REQUEST_NULL) {
       WaitScope wait("the gradient all-reduce");
@@ -89,7 +83,7 @@ void GradientSum::finish() {
     }
   }
   buckets_.clear();
-  const double t1 = now_s();
+  const double t1 = steady_seconds();
   grid_.gradient_stats().seconds += seconds_ + (t1 - t0);
   if (first_launch_ > 0) grid_.gradient_stats().add_flight(first_launch_, t1);
   seconds_ = 0;

@@ -9,15 +9,12 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/steady_clock.hpp"
 #include "parallel/watchdog.hpp"
 
 namespace ln::parallel {
 
 namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // MPI counts are int: send big pieces in chunks of at most 2^30 floats (one tag, in order).
 constexpr int64_t kChunk = int64_t{1} << 30;
@@ -85,7 +82,7 @@ class MpiPending final : public SequenceExchange::Pending, public Progressing {
       most = std::max(most, r.recv.cnt);
     }
     if (add_) scratch_.resize(static_cast<size_t>(most * count));
-    start_ = now_s();
+    start_ = steady_seconds();
     std::lock_guard lock(mutex_);
     advance_locked();
     if (!done_) register_progress(this);
@@ -107,7 +104,7 @@ class MpiPending final : public SequenceExchange::Pending, public Progressing {
 
   void finish() override {
     if (finished_) return;
-    const double t0 = now_s();
+    const double t0 = steady_seconds();
     {
       WaitScope wait(what_);
       for (int64_t spins = 0;; ++spins) {
@@ -125,7 +122,7 @@ class MpiPending final : public SequenceExchange::Pending, public Progressing {
     }
     finished_ = true;
     if (registered_) unregister_progress(this);
-    const double t1 = now_s();
+    const double t1 = steady_seconds();
     stats_.seconds += t1 - t0;
     // In flight until its completion was seen: by the progress thread before this wait began
     // (all of it hidden), or else by this wait, whose whole length is then in flight too.
@@ -157,7 +154,7 @@ class MpiPending final : public SequenceExchange::Pending, public Progressing {
       if (round_ == rounds_.size()) {
         if (on_done_) on_done_(work_);
         done_ = true;
-        done_at_ = now_s();
+        done_at_ = steady_seconds();
         return;
       }
       post(rounds_[round_]);

@@ -3,13 +3,13 @@
 #include <mpi.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <exception>
 #include <map>
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/steady_clock.hpp"
 #include "parallel/mpi_exchange.hpp"
 #include "parallel/mpi_session.hpp"
 #include "parallel/watchdog.hpp"
@@ -20,9 +20,6 @@ namespace {
 int g_symmetric = 0;
 bool g_last_symmetric = false;  // an error left a SymmetricErrorScope
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 }  // namespace
 
 SymmetricErrorScope::SymmetricErrorScope() : exceptions_(std::uncaught_exceptions()) { ++g_symmetric; }
@@ -99,14 +96,14 @@ CommStats& ProcessGrid::gradient_stats() { return comms_->gradient_stats; }
 
 void ProcessGrid::sum_world(double* values, int64_t n) {
   if (world_size_ == 1) return;
-  const double t0 = now_s();
+  const double t0 = steady_seconds();
   {
     WaitScope wait("a sum over every rank (the loss, a stop flag)");
     LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) ==
                  MPI_SUCCESS,
              "[parallel] MPI_Allreduce of ", n, " values failed");
   }
-  const double t1 = now_s();
+  const double t1 = steady_seconds();
   comms_->gradient_stats.seconds += t1 - t0;
   comms_->gradient_stats.add_flight(t0, t1);
   ++comms_->gradient_stats.messages_sent, ++comms_->gradient_stats.messages_recv;
@@ -133,7 +130,7 @@ void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
     int64_t n = 0;
     while (last < grads.size() && (last == first || n + grads[last].numel() <= kBucket))
       n += grads[last++].numel();
-    const double t0 = now_s();
+    const double t0 = steady_seconds();
     WaitScope wait("the gradient all-reduce");
     if (last == first + 1) {
       float* p = const_cast<float*>(grads[first].data());
@@ -157,7 +154,7 @@ void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
         at += grads[i].numel();
       }
     }
-    comms_->gradient_stats.seconds += now_s() - t0;
+    comms_->gradient_stats.seconds += steady_seconds() - t0;
     comms_->gradient_stats.bytes_sent += n * 4;
     comms_->gradient_stats.bytes_recv += n * 4;
     first = last;

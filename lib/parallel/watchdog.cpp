@@ -16,14 +16,11 @@
 #include <vector>
 
 #include "core/number_format.hpp"
+#include "core/steady_clock.hpp"
 
 namespace ln::parallel {
 
 namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 enum State : int { computing = 0, waiting = 1, solo = 2 };
 constexpr int kPingTag = 1, kPongTag = 2;
@@ -81,10 +78,10 @@ class Watchdog {
     reap_sends();
     if (round_active_) {
       collect_pongs();
-      if (now_s() - round_start_ >= grace()) decide();
+      if (steady_seconds() - round_start_ >= grace()) decide();
       return;
     }
-    const double t = now_s();
+    const double t = steady_seconds();
     if (g_state.load() != waiting || t - g_check_from.load() < g_timeout.load()) return;
     if (t < quiet_until_) return;  // another rank is reporting
     start_round();
@@ -134,11 +131,11 @@ class Watchdog {
       Pong pong;
       pong.round = ping_in_;
       pong.state = g_state.load();
-      pong.seconds = now_s() - g_state_since.load();
+      pong.seconds = steady_seconds() - g_state_since.load();
       std::snprintf(pong.what, sizeof pong.what, "%s", g_what.load());
       send(&pong, sizeof pong, from, kPongTag);
       // Someone is reporting: stay quiet a while. If we report too, the lower rank wins.
-      quiet_until_ = std::max(quiet_until_, now_s() + 3 * grace());
+      quiet_until_ = std::max(quiet_until_, steady_seconds() + 3 * grace());
       if (round_active_ && from < rank_) yielded_ = true;
       post_ping_recv();
     }
@@ -148,7 +145,7 @@ class Watchdog {
     round_active_ = true;
     yielded_ = false;
     ++round_;
-    round_start_ = now_s();
+    round_start_ = steady_seconds();
     waited_ = round_start_ - g_check_from.load();
     waited_for_ = g_what.load();
     pongs_.assign(static_cast<size_t>(size_), Pong{});
@@ -220,7 +217,7 @@ class Watchdog {
           waited_text() + where);
     }
     // Otherwise every rank is alive and working (or busy alone): wait on, with a new deadline.
-    g_check_from = now_s();
+    g_check_from = steady_seconds();
   }
 
   [[noreturn]] void report(const std::string& what) {
@@ -268,7 +265,7 @@ void set_abort_note(const std::string& note) {
 
 WaitScope::WaitScope(const char* what) : outer_(g_wait_depth++ == 0 && g_solo_depth == 0) {
   if (!outer_) return;
-  const double t = now_s();
+  const double t = steady_seconds();
   g_what = what;
   g_state_since = t;
   g_check_from = t;
@@ -279,14 +276,14 @@ WaitScope::~WaitScope() {
   --g_wait_depth;
   if (!outer_) return;
   g_state = computing;
-  g_state_since = now_s();
+  g_state_since = steady_seconds();
   g_what = "";
 }
 
 SoloPhase::SoloPhase(const char* what) : outer_(g_solo_depth++ == 0) {
   if (!outer_) return;
   g_what = what;
-  g_state_since = now_s();
+  g_state_since = steady_seconds();
   g_state = solo;
 }
 
@@ -294,7 +291,7 @@ SoloPhase::~SoloPhase() {
   --g_solo_depth;
   if (!outer_) return;
   g_state = computing;
-  g_state_since = now_s();
+  g_state_since = steady_seconds();
   g_what = "";
 }
 
@@ -311,7 +308,7 @@ void unregister_progress(Progressing* item) {
 }
 
 void start_watchdog(bool threaded) {
-  g_state_since = now_s();
+  g_state_since = steady_seconds();
   g_watchdog = std::make_unique<Watchdog>(threaded);
 }
 

@@ -13,9 +13,9 @@ namespace ln {
 
 namespace {
 
-constexpr int64_t kChunk = 1 << 16;
+constexpr int64_t kClipChunk = 1 << 16;
 
-int64_t chunk_count(int64_t n) { return (n + kChunk - 1) / kChunk; }
+int64_t chunk_count(int64_t n) { return (n + kClipChunk - 1) / kClipChunk; }
 
 // Runs fn(chunk_index, begin, end) over the fixed chunks of an n-element tensor.
 template <typename Fn>
@@ -26,8 +26,8 @@ void for_each_chunk(int64_t n, Fn&& fn) {
     return;
   }
   ln::parallel_for(int64_t{0}, chunks, [&](int64_t c) {
-    const int64_t begin = c * kChunk;
-    fn(c, begin, std::min(n, begin + kChunk));
+    const int64_t begin = c * kClipChunk;
+    fn(c, begin, std::min(n, begin + kClipChunk));
   });
 }
 

@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -32,6 +33,10 @@
 #include "kernels/attention/attention_kernel.hpp"
 
 namespace ln::attn {
+
+// The online softmax's constants, shared by the segment drivers (fp32 and bf16).
+inline constexpr float kLog2e = 1.44269504088896341f;
+inline constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // ---- 1. tile kernels (attention_tile.cpp, attention_tile_avx2.cpp, attention_tile_avx512.cpp)
 

@@ -16,9 +16,6 @@ namespace ln::attn {
 
 namespace {
 
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
 struct Aligned {  // 64-byte aligned float scratch
   float* p = nullptr;
   explicit Aligned(int64_t n) {

@@ -15,9 +15,6 @@ namespace ln::attn {
 
 namespace {
 
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
 using Pairs = std::vector<uint32_t>;
 
 // bf16 bits of x, rounded to nearest even: core/bf16.hpp's rounding without its branch, so
