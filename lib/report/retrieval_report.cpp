@@ -1,8 +1,11 @@
 #include "report/retrieval_report.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -34,17 +37,26 @@ std::string model_row(const fs::path& run) {
   if (last.empty()) return row + " no summary row yet | | | |\n";
   const JsonValue s = parse_json(last, metrics.string());
   auto field = [&](const char* key) { return s.find(key) ? s.find(key)->text : std::string("?"); };
+  // A number of the summary, or NaN when it is absent or null (a run that never evaluated, as
+  // phase 1 of make retrieval, has best_val_loss null).
+  auto number = [&](const char* key) {
+    const JsonValue* v = s.find(key);
+    return v && v->kind == JsonValue::Kind::number ? std::strtod(v->text.c_str(), nullptr)
+                                                   : std::numeric_limits<double>::quiet_NaN();
+  };
   std::string seconds = "?";
   if (fs::exists(run / "retrieval_train_seconds")) {
     std::string t = read_file((run / "retrieval_train_seconds").string());
-    t.erase(std::remove(t.begin(), t.end(), '\n'), t.end());
-    seconds = format_duration(std::stod(t));
+    char* end = nullptr;
+    const double value = std::strtod(t.c_str(), &end);
+    if (end != t.c_str()) seconds = format_duration(value);
   }
-  const double best = std::stod(field("best_val_loss") == "?" ? "nan" : field("best_val_loss"));
+  const double best = number("best_val_loss"), tokens = number("tokens");
   char loss[32];
   std::snprintf(loss, sizeof loss, "%.3f", best);
-  return row + " " + field("step") + " | " + format_count(std::stod(field("tokens"))) + " | " + seconds +
-         " | " + loss + " |\n";
+  return row + " " + field("step") + " | " + (std::isnan(tokens) ? std::string("?") : format_count(tokens)) +
+         " | " + seconds + " | " + (std::isnan(best) ? std::string("not measured") : std::string(loss)) +
+         " |\n";
 }
 
 std::vector<ProbeColumn> columns_of(const fs::path& probes, const std::string& kind) {
@@ -68,9 +80,10 @@ std::string build_retrieval_report(const std::string& dir) {
   const fs::path root(dir), probes = root / "probes";
   std::ostringstream md;
   md << "# Does a model trained here use its long context?\n\n"
-     << "`make retrieval` (scripts/retrieval.sh): the models below trained on `data/paper/train` with "
-        "synthetic retrieval rows mixed in (`data.copy_rows`, `data.passkey_rows`), then probed on "
-        "`data/paper/test`, documents none of them trained on.\n\n";
+     << "`make retrieval` (scripts/retrieval.sh): the runs below trained on `data/paper/train` (phase 1, "
+        "`induction`: the copy circuit on runs of random tokens; phase 2, from its weights: the models, "
+        "with synthetic retrieval rows mixed in), then the models probed on `data/paper/test`, documents "
+        "none of them trained on.\n\n";
   md << "| model | steps | tokens | training time | best validation loss |\n| --- | ---: | ---: | ---: | "
         "---: |\n";
   std::vector<fs::path> runs;
