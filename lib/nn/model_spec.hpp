@@ -17,9 +17,9 @@ namespace ln {
 //   shifted:  with S = K-1, head h takes the shift a = floor(h / S) mod S: its key tap a+1 and
 //             its value tap a start at 1 (a = 0: the value is the fixed centre alone), the rest
 //             at 0. With tied q/k each head then starts as an induction head that reads, at key
-//             j, the token a+1 back and answers with the token a back; a query of residue c
-//             in a pattern of dilation r <= S (S a multiple of r) is served by the heads h = c
-//             mod r, whose shifts cover every residue of the distance when H >= S r.
+//             j, the token a+1 back and answers with the token a back. In a pattern of dilation
+//             r dividing S, a query of residue c is served by the heads h ≡ c (mod r) (head
+//             offsets mod), whose shifts cover every residue of the copy distance when H >= S r.
 enum class KvConvInit { identity, box, shifted };
 inline constexpr EnumName<KvConvInit> kKvConvInitNames[] = {
     {"identity", KvConvInit::identity}, {"box", KvConvInit::box}, {"shifted", KvConvInit::shifted}};
