@@ -82,8 +82,9 @@ paper: build demo-deps paper-deps
 	PAPER_BUDGET=$(PAPER_BUDGET) LONGNET=$(BUILD_DIR)/longnet scripts/paper.sh
 
 # Does a model trained here use its long context? (issue 18; README "Does it work?"). Trains
-# configs/retrieval/longnet-8k.yaml and dense-2k.yaml on the make-paper corpus with synthetic
-# retrieval rows mixed in, probes both on held-out text (copy at a distance, passkey) and writes
+# configs/retrieval/induction.yaml (phase 1: the copy circuit), then longnet-8k.yaml and
+# dense-2k.yaml from its weights on the make-paper corpus with synthetic retrieval rows mixed
+# in, probes both on held-out text (copy at a distance, passkey) and writes
 # runs/retrieval/REPORT.md; about an hour on 2 cores, the build included. Builds only the binary.
 RETRIEVAL_SAMPLES ?= 10
 
