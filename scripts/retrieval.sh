@@ -53,8 +53,14 @@ train() {  # name [extra --set ...]; INIT_FROM: a run to start from when this on
   echo $(( prev + $(date +%s) - t0 )) >"${out}/${name}/retrieval_train_seconds"
 }
 
-# Phase 1 trains the tokenizer; both phase-2 runs take it, and the weights, from there.
-train induction
+# Phase 1 trains the tokenizer; both phase-2 runs take it, and the weights, from there. Its
+# clock (max_minutes) ends it, so a re-run would train it further: once a phase-2 run has a
+# checkpoint, phase 1 stays as it is, so that both models start from the same weights.
+if compgen -G "${out}/longnet-8k/step-*" >/dev/null || compgen -G "${out}/dense-2k/step-*" >/dev/null; then
+  echo "retrieval: phase 2 has begun; ${out}/induction stays as it is"
+else
+  train induction
+fi
 INIT_FROM="${out}/induction" train longnet-8k
 INIT_FROM="${out}/induction" train dense-2k
 
