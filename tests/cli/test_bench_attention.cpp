@@ -9,9 +9,6 @@
 
 namespace {
 
-using Run = ln::test::CapturedRun;
-Run run(const std::string& args) { return ln::test::run_longnet_captured(args); }
-
 bool has(const std::string& line, const std::string& key) { return line.find(key) != std::string::npos; }
 
 }  // namespace
@@ -20,7 +17,7 @@ TEST_CASE("bench attention --precision bf16 runs bf16 mode, checks it and says s
   const std::string base =
       "bench attention --threads 1 --seq 256 --kind dilated --segments 64,128 --dilations 1,2 --heads 2 "
       "--head-dim 16 --pass fwd --repeats 1 --check --matmul-reference 64 --precision ";
-  Run r = run(base + "bf16");
+  ln::test::CapturedRun r = ln::test::run_longnet_captured(base + "bf16");
   if (r.status == 2 && !r.lines.empty() && has(r.lines.back(), "needs oneDNN's bf16 matmul")) {
     MESSAGE("no oneDNN bf16 matmul on this CPU: the matmul reference is refused, as documented");
     return;
@@ -38,7 +35,7 @@ TEST_CASE("bench attention --precision bf16 runs bf16 mode, checks it and says s
   REQUIRE(at != std::string::npos);
   CHECK(std::stod(r.lines[1].substr(at + 17)) > 1e-4);
 
-  Run f = run(base + "fp32");
+  ln::test::CapturedRun f = ln::test::run_longnet_captured(base + "fp32");
   REQUIRE(f.status == 0);
   REQUIRE(f.lines.size() == 3);
   CHECK(has(f.lines[2], "\"precision\": \"fp32\""));
@@ -48,7 +45,7 @@ TEST_CASE("bench attention --precision bf16 runs bf16 mode, checks it and says s
 }
 
 TEST_CASE("bench attention rejects an unknown --precision with one line and status 2") {
-  Run r = run("bench attention --seq 64 --precision fp16");
+  ln::test::CapturedRun r = ln::test::run_longnet_captured("bench attention --seq 64 --precision fp16");
   CHECK(r.status == 2);
   REQUIRE(r.lines.size() == 1);
   CHECK(has(r.lines[0], "--precision is 'fp16'"));

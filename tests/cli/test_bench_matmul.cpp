@@ -7,15 +7,11 @@
 
 #include "support/process.hpp"
 
-namespace {
-
-using Run = ln::test::CapturedRun;
-Run run(const std::string& args) { return ln::test::run_longnet_captured(args); }
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("bench matmul prints one JSON object per shape and dtype") {
-  Run r = run("bench matmul --threads 1 --shapes 8x16x4,33x7x5 --dtype f32 --repeats 2");
+  ln::test::CapturedRun r = ln::test::run_longnet_captured(
+      "bench matmul --threads 1 --shapes 8x16x4,33x7x5 --dtype f32 --repeats 2");
   REQUIRE(r.status == 0);
   REQUIRE(r.lines.size() == 2);
   for (const char* key : {"\"m\"", "\"k\"", "\"n\"", "\"dtype\"", "\"threads\": 1", "\"gflops\"", "\"ms\"",
@@ -28,7 +24,7 @@ TEST_CASE("bench matmul prints one JSON object per shape and dtype") {
 }
 
 TEST_CASE("bench matmul rejects a malformed shape with one line and status 2") {
-  Run r = run("bench matmul --shapes 8x16");
+  ln::test::CapturedRun r = ln::test::run_longnet_captured("bench matmul --shapes 8x16");
   CHECK(r.status == 2);
   REQUIRE(r.lines.size() == 1);
   CHECK(r.lines[0].find("--shapes entry '8x16'") != std::string::npos);

@@ -12,16 +12,16 @@
 
 namespace {
 
-struct Run {
+struct StderrRun {
   int status = -1;
   std::string output;  // stderr (stdout is dropped)
 };
 
-Run run(const std::string& args) {
+StderrRun run_for_stderr(const std::string& args) {
   const std::string cmd = std::string(LONGNET_BINARY) + " " + args + " 2>&1 >/dev/null";
   FILE* pipe = popen(cmd.c_str(), "r");
   REQUIRE(pipe != nullptr);
-  Run r;
+  StderrRun r;
   for (int ch; (ch = std::fgetc(pipe)) != EOF;) r.output += static_cast<char>(ch);
   const int raw = pclose(pipe);
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
@@ -30,7 +30,7 @@ Run run(const std::string& args) {
 
 void check_refused(const std::string& args, const std::string& expect) {
   CAPTURE(args);
-  const Run r = run(args);
+  const StderrRun r = run_for_stderr(args);
   CAPTURE(r.output);
   CHECK(r.status == 2);
   CHECK(r.output.rfind("longnet: error: ", 0) == 0);
@@ -59,7 +59,7 @@ TEST_CASE("absurd counts are refused as typed, with the accepted range") {
   check_refused("train --set train.seed=18446744073709551616",
                 "train.seed must be an integer in [0, 4294967295]");
   // In range, the same flags are accepted (the command then fails for its own reason).
-  const Run ok = run("config --set model.layers=2");
+  const StderrRun ok = run_for_stderr("config --set model.layers=2");
   CHECK(ok.status == 0);
 }
 
@@ -68,7 +68,8 @@ TEST_CASE("a path the OS refuses is one clear line, not an internal error") {
   const std::string file = dir.write("a_file", "x");
   const std::string config = dir.write("c.yaml", "model:\n  layers: 1\n");
   // train prints its resolved config to stderr first; the error is its last line.
-  const Run r = run("train -c " + config + " --set train.out_dir=" + file + "/run --set data.train=" + file);
+  const StderrRun r =
+      run_for_stderr("train -c " + config + " --set train.out_dir=" + file + "/run --set data.train=" + file);
   CAPTURE(r.output);
   CHECK(r.status == 2);
   CHECK(r.output.find("internal error") == std::string::npos);

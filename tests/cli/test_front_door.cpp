@@ -14,6 +14,7 @@
 #include "core/json_reader.hpp"
 #include "data/piece_encode.hpp"
 #include "run/trained_model.hpp"
+#include "support/shell_run.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
 
@@ -21,31 +22,6 @@ using ln::test::contains;
 using ln::test::count;
 
 namespace {
-
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// `env` is prepended to the command (e.g. "LONGNET_DEBUG=1").
-Run longnet(const std::string& args, const std::string& env = "") {
-  static ln::test::TempDir scratch;
-  const std::string out = scratch / "stdout", err = scratch / "stderr";
-  const std::string cmd =
-      env + (env.empty() ? "" : " ") + quote(LONGNET_BINARY) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = ln::test::read_file(out);
-  r.err = ln::test::read_file(err);
-  return r;
-}
 
 std::string sentence(std::mt19937& rng) {
   static const char* words[] = {"the",   "quick", "brown", "fox",    "jumps", "over", "a",
@@ -64,7 +40,7 @@ std::string sentence(std::mt19937& rng) {
 struct FrontDoorRun {
   ln::test::TempDir dir;
   std::string config, run;
-  Run train;
+  ln::test::CommandResult train;
 
   FrontDoorRun() {
     std::mt19937 rng(11);
@@ -94,7 +70,7 @@ struct FrontDoorRun {
                       "train: {steps: 12, batch_size: 4, warmup_steps: 2, eval_every: 12, eval_batches: 1, "
                       "save_every: 12, out_dir: '" +
                       run + "'}\n");
-    train = longnet("--threads 2 train " + quote(config) + " -q");
+    train = ln::test::run_longnet("--threads 2 train " + ln::test::shell_quote(config) + " -q");
   }
 };
 
@@ -118,8 +94,8 @@ TEST_CASE("longnet train tiny.yaml (positional) trains on a glob + folder corpus
   CHECK(contains(saved, "  vocab_size: 300\n"));
   CHECK(contains(saved, "norm_eps: 1.0e-05\n"));
   // ... and training from it resumes the run (its vocab_size 300 is the same model as 0).
-  const Run resumed =
-      longnet("--threads 2 train " + quote(fr.run + "/config.yaml") + " --set train.steps=14");
+  const ln::test::CommandResult resumed = ln::test::run_longnet(
+      "--threads 2 train " + ln::test::shell_quote(fr.run + "/config.yaml") + " --set train.steps=14");
   INFO(resumed.err);
   CHECK(resumed.code == 0);
   CHECK(contains(resumed.err, "resuming from"));
@@ -128,20 +104,25 @@ TEST_CASE("longnet train tiny.yaml (positional) trains on a glob + folder corpus
 
 TEST_CASE("config and bench train take the config positionally, with -c, or with --config") {
   const FrontDoorRun& fr = front_door_run();
-  const Run positional = longnet("config " + quote(fr.config));
-  const Run short_flag = longnet("config -c " + quote(fr.config));
-  const Run long_flag = longnet("config --config " + quote(fr.config));
+  const ln::test::CommandResult positional =
+      ln::test::run_longnet("config " + ln::test::shell_quote(fr.config));
+  const ln::test::CommandResult short_flag =
+      ln::test::run_longnet("config -c " + ln::test::shell_quote(fr.config));
+  const ln::test::CommandResult long_flag =
+      ln::test::run_longnet("config --config " + ln::test::shell_quote(fr.config));
   REQUIRE(positional.code == 0);
   CHECK(contains(positional.out, "dilated"));
   CHECK(positional.out == short_flag.out);
   CHECK(positional.out == long_flag.out);
-  const Run bench = longnet("--threads 1 bench train " + quote(fr.config) + " --steps 1 --warmup 0");
+  const ln::test::CommandResult bench = ln::test::run_longnet(
+      "--threads 1 bench train " + ln::test::shell_quote(fr.config) + " --steps 1 --warmup 0");
   INFO(bench.err);
   REQUIRE(bench.code == 0);
   CHECK(contains(bench.out, "\"bench\": \"train\""));
   CHECK(contains(bench.out, "tiny.yaml"));
   // --set takes one value, so the positional may follow it.
-  const Run after_set = longnet("config --set model.layers=3 " + quote(fr.config));
+  const ln::test::CommandResult after_set =
+      ln::test::run_longnet("config --set model.layers=3 " + ln::test::shell_quote(fr.config));
   CHECK(after_set.code == 0);
   CHECK(contains(after_set.out, "* model.layers"));
 }
@@ -161,7 +142,9 @@ TEST_CASE("eval and generate use the run with llama.cpp-style short flags; a JSO
   const std::string txt_path = fr.dir.write("heldout/h.txt", text);
   const std::string jsonl_path = fr.dir.write("heldout/h.jsonl", jsonl);
   auto eval = [&](const std::string& path) {
-    const Run r = longnet("--threads 2 eval -m " + quote(fr.run) + " -f " + quote(path) + " -c 16 --json -q");
+    const ln::test::CommandResult r =
+        ln::test::run_longnet("--threads 2 eval -m " + ln::test::shell_quote(fr.run) + " -f " +
+                              ln::test::shell_quote(path) + " -c 16 --json -q");
     INFO(r.err);
     REQUIRE(r.code == 0);
     const ln::JsonValue v = ln::parse_json(r.out, "eval --json");
@@ -178,69 +161,76 @@ TEST_CASE("eval and generate use the run with llama.cpp-style short flags; a JSO
   // Bits per byte of a JSONL file count its texts' bytes, not the JSON around them.
   CHECK(from_jsonl.find("bytes")->text == std::to_string(bodies.size()));
   // A glob for --data too.
-  const Run globbed =
-      longnet("eval -m " + quote(fr.run) + " -f " + quote(fr.dir / "heldout/*.txt") + " -c 16 -q");
+  const ln::test::CommandResult globbed =
+      ln::test::run_longnet("eval -m " + ln::test::shell_quote(fr.run) + " -f " +
+                            ln::test::shell_quote(fr.dir / "heldout/*.txt") + " -c 16 -q");
   CHECK(globbed.code == 0);
   CHECK(contains(globbed.out, "h.txt"));
 
-  const std::string gen = "generate -m " + quote(fr.run) + " -p 'the quick' -n 6 -s 7 --temp 0.9";
-  const Run a = longnet(gen), b = longnet(gen);
+  const std::string gen =
+      "generate -m " + ln::test::shell_quote(fr.run) + " -p 'the quick' -n 6 -s 7 --temp 0.9";
+  const ln::test::CommandResult a = ln::test::run_longnet(gen), b = ln::test::run_longnet(gen);
   INFO(a.err);
   REQUIRE(a.code == 0);
   CHECK(a.out == b.out);  // -s fixes the seed
   CHECK(a.out.rfind("the quick", 0) == 0);
-  const Run other_seed = longnet("generate -m " + quote(fr.run) + " -p 'the quick' -n 6 --seed 7 --temp 0.9");
+  const ln::test::CommandResult other_seed = ln::test::run_longnet(
+      "generate -m " + ln::test::shell_quote(fr.run) + " -p 'the quick' -n 6 --seed 7 --temp 0.9");
   CHECK(other_seed.out == a.out);  // -s is --seed
 }
 
 TEST_CASE("mistyped commands and flags get a suggestion in one line, exit 2") {
-  const Run cmd = longnet("trian x.yaml");
+  const ln::test::CommandResult cmd = ln::test::run_longnet("trian x.yaml");
   CHECK(cmd.code == 2);
   CHECK(count(cmd.err, "\n") == 1);
   CHECK(contains(cmd.err, "unknown command 'trian'; did you mean 'train'?"));
-  const Run yaml = longnet("configs/x.yaml");
+  const ln::test::CommandResult yaml = ln::test::run_longnet("configs/x.yaml");
   CHECK(yaml.code == 2);
   CHECK(contains(yaml.err, "to train from a config: longnet train configs/x.yaml"));
-  const Run sub = longnet("bench genrate");
+  const ln::test::CommandResult sub = ln::test::run_longnet("bench genrate");
   CHECK(sub.code == 2);
   CHECK(contains(sub.err, "did you mean 'generate'?"));
-  const Run flag = longnet("eval -m somewhere --contxt 5");
+  const ln::test::CommandResult flag = ln::test::run_longnet("eval -m somewhere --contxt 5");
   CHECK(flag.code == 2);
   CHECK(count(flag.err, "\n") == 1);
   CHECK(contains(flag.err, "unknown option --contxt for longnet eval; did you mean --context?"));
-  const Run prefix = longnet("generate -m somewhere -p hi --temperature 0.5");
+  const ln::test::CommandResult prefix =
+      ln::test::run_longnet("generate -m somewhere -p hi --temperature 0.5");
   CHECK(contains(prefix.err, "did you mean --temp?"));
-  const Run global = longnet("generate --thread 2 -m somewhere -p hi");
+  const ln::test::CommandResult global = ln::test::run_longnet("generate --thread 2 -m somewhere -p hi");
   CHECK(contains(global.err, "did you mean --threads?"));
-  const Run nothing = longnet("");
+  const ln::test::CommandResult nothing = ln::test::run_longnet("");
   CHECK(nothing.code == 2);
   CHECK(contains(nothing.err, "longnet needs a command: "));
   CHECK(contains(nothing.err, "train"));
-  const Run far = longnet("eval -m somewhere --zzzzzzzz");
+  const ln::test::CommandResult far = ln::test::run_longnet("eval -m somewhere --zzzzzzzz");
   CHECK(contains(far.err, "unknown option --zzzzzzzz"));
   CHECK(!contains(far.err, "did you mean"));
 }
 
 TEST_CASE("user errors are one line without a source location unless --verbose or LONGNET_DEBUG=1") {
   ln::test::TempDir dir;
-  const std::string missing = quote(dir / "no-such-run");
-  const Run plain = longnet("eval -m " + missing + " -f " + quote(dir / "x.txt"));
+  const std::string missing = ln::test::shell_quote(dir / "no-such-run");
+  const ln::test::CommandResult plain =
+      ln::test::run_longnet("eval -m " + missing + " -f " + ln::test::shell_quote(dir / "x.txt"));
   CHECK(plain.code == 2);
   CHECK(count(plain.err, "\n") == 1);
   CHECK(contains(plain.err, "longnet: error: "));
   CHECK(!contains(plain.err, "(at "));
-  const Run debug = longnet("eval -m " + missing, "LONGNET_DEBUG=1");
+  const ln::test::CommandResult debug = ln::test::run_longnet("eval -m " + missing, "LONGNET_DEBUG=1");
   CHECK(debug.code == 2);
   CHECK(contains(debug.err, "(at lib/"));
-  const Run verbose = longnet("--verbose eval -m " + missing);
+  const ln::test::CommandResult verbose = ln::test::run_longnet("--verbose eval -m " + missing);
   CHECK(contains(verbose.err, "(at lib/"));
   // A missing --data file is blamed on --data, the flag that named it.
   const FrontDoorRun& fr = front_door_run();
-  const Run data = longnet("eval -m " + quote(fr.run) + " -f " + quote(dir / "absent.txt"));
+  const ln::test::CommandResult data = ln::test::run_longnet(
+      "eval -m " + ln::test::shell_quote(fr.run) + " -f " + ln::test::shell_quote(dir / "absent.txt"));
   CHECK(data.code == 2);
   CHECK(contains(data.err, "--data"));
   CHECK(!contains(data.err, "data.corpus"));
-  const Run stdin_data = longnet("eval -m " + quote(fr.run) + " -f - < /dev/null");
+  const ln::test::CommandResult stdin_data =
+      ln::test::run_longnet("eval -m " + ln::test::shell_quote(fr.run) + " -f - < /dev/null");
   CHECK(stdin_data.code == 2);
   CHECK(contains(stdin_data.err, "eval -f -: standard input was empty"));
 }
@@ -311,8 +301,9 @@ TEST_CASE("the README's description of eval reproduces longnet eval's numbers") 
     text += d % 2 ? "\n \t\n\n" : "\n";
   }
   const std::string path = fr.dir.write("framing/f.txt", text);
-  const Run r =
-      longnet("--threads 2 eval -m " + quote(fr.run) + " -f " + quote(path) + " -c 24 --stride 10 --json -q");
+  const ln::test::CommandResult r =
+      ln::test::run_longnet("--threads 2 eval -m " + ln::test::shell_quote(fr.run) + " -f " +
+                            ln::test::shell_quote(path) + " -c 24 --stride 10 --json -q");
   INFO(r.err);
   REQUIRE(r.code == 0);
   const ln::JsonValue v = ln::parse_json(r.out, "eval --json");
@@ -333,7 +324,7 @@ TEST_CASE("every command's --help lists the global -t/--threads and --verbose") 
   for (const char* command : {"train", "eval", "generate", "tokenize", "config", "flops", "bench",
                               "bench train", "bench generate", "probe copy", "report paper"}) {
     CAPTURE(command);
-    const Run r = longnet(std::string(command) + " --help");
+    const ln::test::CommandResult r = ln::test::run_longnet(std::string(command) + " --help");
     CHECK(r.code == 0);
     CHECK(contains(r.out, "Global options (before or after the command):"));
     CHECK(contains(r.out, "-t,--threads INT"));
@@ -345,31 +336,37 @@ TEST_CASE("llama.cpp's flags: the long names that mean the same are accepted, th
   const FrontDoorRun& fr = front_door_run();
   REQUIRE(fr.train.code == 0);
   // generate -c: no "did you mean -h?", but what generate does instead.
-  const Run c = longnet("generate -m " + quote(fr.run) + " -p hi -c 4096");
+  const ln::test::CommandResult c =
+      ln::test::run_longnet("generate -m " + ln::test::shell_quote(fr.run) + " -p hi -c 4096");
   CHECK(c.code == 2);
   CHECK(count(c.err, "\n") == 1);
   CHECK_FALSE(contains(c.err, "did you mean"));
   CHECK(contains(c.err, "unknown option -c for longnet generate: generate has no context size to set"));
-  CHECK(contains(longnet("generate -m x -p hi --ctx-size 4096").err, "generate has no context size to set"));
-  CHECK(contains(longnet("eval -m x -f y -n 5").err, "eval generates nothing"));
+  CHECK(contains(ln::test::run_longnet("generate -m x -p hi --ctx-size 4096").err,
+                 "generate has no context size to set"));
+  CHECK(contains(ln::test::run_longnet("eval -m x -f y -n 5").err, "eval generates nothing"));
   // A one-letter typo is no typo of another letter.
-  CHECK_FALSE(contains(longnet("eval -m x -f y -x 5").err, "did you mean"));
+  CHECK_FALSE(contains(ln::test::run_longnet("eval -m x -f y -x 5").err, "did you mean"));
 
   // --n-predict and --file for generate, --ctx-size and --file for eval: the same as -n, -f, -c.
   const std::string prompt = fr.dir.write("prompt.txt", "the quick brown");
-  const Run n_short = longnet("generate -m " + quote(fr.run) + " -f " + quote(prompt) + " -n 5 -s 3");
-  const Run n_long =
-      longnet("generate -m " + quote(fr.run) + " --file " + quote(prompt) + " --n-predict 5 -s 3");
+  const ln::test::CommandResult n_short = ln::test::run_longnet(
+      "generate -m " + ln::test::shell_quote(fr.run) + " -f " + ln::test::shell_quote(prompt) + " -n 5 -s 3");
+  const ln::test::CommandResult n_long =
+      ln::test::run_longnet("generate -m " + ln::test::shell_quote(fr.run) + " --file " +
+                            ln::test::shell_quote(prompt) + " --n-predict 5 -s 3");
   INFO(n_long.err);
   CHECK(n_long.code == 0);
   CHECK(n_long.out == n_short.out);
   const std::string text = fr.dir.write("heldout/llama.txt", "the lazy dog runs away from the small cat.\n");
-  const Run e_short = longnet("eval -m " + quote(fr.run) + " -f " + quote(text) + " -c 16 --json -q");
-  const Run e_long =
-      longnet("eval -m " + quote(fr.run) + " --file " + quote(text) + " --ctx-size 16 --json -q");
+  const ln::test::CommandResult e_short = ln::test::run_longnet(
+      "eval -m " + ln::test::shell_quote(fr.run) + " -f " + ln::test::shell_quote(text) + " -c 16 --json -q");
+  const ln::test::CommandResult e_long =
+      ln::test::run_longnet("eval -m " + ln::test::shell_quote(fr.run) + " --file " +
+                            ln::test::shell_quote(text) + " --ctx-size 16 --json -q");
   REQUIRE(e_long.code == 0);
   REQUIRE(e_short.code == 0);
-  auto scored = [](const Run& r) {  // the report without its timing
+  auto scored = [](const ln::test::CommandResult& r) {  // the report without its timing
     return r.out.substr(0, r.out.find("\"seconds\""));
   };
   CHECK(scored(e_long) == scored(e_short));
@@ -379,17 +376,20 @@ TEST_CASE("eval -f - scores standard input") {
   const FrontDoorRun& fr = front_door_run();
   REQUIRE(fr.train.code == 0);
   const std::string text = fr.dir.write("heldout/stdin.txt", "the quick brown fox jumps over a lazy dog.\n");
-  auto mean_loss = [](const Run& r) {
+  auto mean_loss = [](const ln::test::CommandResult& r) {
     const ln::JsonValue v = ln::parse_json(r.out, "eval --json");
     return v.find("methods")->items[0].find("all")->find("mean_loss")->text;
   };
-  const Run file = longnet("eval -m " + quote(fr.run) + " -f " + quote(text) + " -c 16 --json -q");
-  const Run piped = longnet("eval -m " + quote(fr.run) + " -f - -c 16 --json -q < " + quote(text));
+  const ln::test::CommandResult file = ln::test::run_longnet(
+      "eval -m " + ln::test::shell_quote(fr.run) + " -f " + ln::test::shell_quote(text) + " -c 16 --json -q");
+  const ln::test::CommandResult piped = ln::test::run_longnet(
+      "eval -m " + ln::test::shell_quote(fr.run) + " -f - -c 16 --json -q < " + ln::test::shell_quote(text));
   INFO(piped.err);
   REQUIRE(piped.code == 0);
   CHECK(mean_loss(piped) == mean_loss(file));
   CHECK(contains(piped.out, "\"path\": \"<stdin>\""));
-  const Run empty = longnet("eval -m " + quote(fr.run) + " -f - -q < /dev/null");
+  const ln::test::CommandResult empty =
+      ln::test::run_longnet("eval -m " + ln::test::shell_quote(fr.run) + " -f - -q < /dev/null");
   CHECK(empty.code == 2);
   CHECK(contains(empty.err, "eval -f -: standard input was empty"));
 }
@@ -400,7 +400,8 @@ TEST_CASE("longnet tokenize shows ids and pieces as generate encodes the text") 
   const ln::TrainedModel tm = ln::load_trained_model(fr.run);
   const std::string text = "the quick\nfox \xc3\xa9";
   const std::vector<int32_t> ids = ln::encode_in_pieces(tm.tokenizer, text);  // as generate encodes a prompt
-  const Run r = longnet("tokenize -m " + quote(fr.run) + " -p " + quote(text));
+  const ln::test::CommandResult r = ln::test::run_longnet("tokenize -m " + ln::test::shell_quote(fr.run) +
+                                                          " -p " + ln::test::shell_quote(text));
   INFO(r.err);
   REQUIRE(r.code == 0);
   std::string expected;
@@ -409,14 +410,18 @@ TEST_CASE("longnet tokenize shows ids and pieces as generate encodes the text") 
   CHECK(r.out == expected);
   CHECK(contains(r.out, "\"<0x0A>\""));  // the newline is a byte piece
   CHECK(r.err == std::to_string(ids.size()) + " tokens, " + std::to_string(text.size()) + " bytes\n");
-  const Run only_ids =
-      longnet("tokenize -m " + quote(fr.run) + " -f - --ids < " + quote(fr.dir.write("t.txt", text)));
+  const ln::test::CommandResult only_ids =
+      ln::test::run_longnet("tokenize -m " + ln::test::shell_quote(fr.run) + " -f - --ids < " +
+                            ln::test::shell_quote(fr.dir.write("t.txt", text)));
   std::string list = "[";
   for (size_t i = 0; i < ids.size(); ++i) list += (i ? ", " : "") + std::to_string(ids[i]);
   CHECK(only_ids.out == list + "]\n");
   // The tokenizer file itself works too.
-  CHECK(longnet("tokenize -m " + quote(fr.run + "/tokenizer.model") + " -p " + quote(text)).out == expected);
-  const Run missing = longnet("tokenize -m " + quote(fr.dir / "nowhere") + " -p hi");
+  CHECK(ln::test::run_longnet("tokenize -m " + ln::test::shell_quote(fr.run + "/tokenizer.model") + " -p " +
+                              ln::test::shell_quote(text))
+            .out == expected);
+  const ln::test::CommandResult missing =
+      ln::test::run_longnet("tokenize -m " + ln::test::shell_quote(fr.dir / "nowhere") + " -p hi");
   CHECK(missing.code == 2);
   CHECK(contains(missing.err,
                  "is neither a folder nor a file; give a run directory (train.out_dir), one of its "

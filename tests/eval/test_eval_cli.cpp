@@ -19,6 +19,7 @@
 #include "run/trained_model.hpp"
 #include "score/perplexity.hpp"
 #include "support/process.hpp"
+#include "support/shell_run.hpp"
 #include "support/text_checks.hpp"
 
 using namespace ln;
@@ -26,21 +27,9 @@ using test::contains;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-Run longnet(const std::string& args) {
-  static test::TempDir scratch;
-  const std::string out = scratch / "stdout", err = scratch / "stderr";
-  const std::string cmd = std::string(LONGNET_BINARY) + " --threads 2 " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = test::read_file(out);
-  r.err = test::read_file(err);
-  return r;
+// `longnet --threads 2 args`.
+ln::test::CommandResult eval_cli(const std::string& args) {
+  return ln::test::run_longnet("--threads 2 " + args);
 }
 
 double number(const JsonValue& v, const std::string& key) {
@@ -54,8 +43,8 @@ double number(const JsonValue& v, const std::string& key) {
 
 TEST_CASE("longnet eval --json on a tiny trained run: the library's numbers, both methods") {
   test::TrainedRun& run = test::trained_run();
-  const Run r = longnet("eval --checkpoint " + run.run_dir + " --data " + run.heldout +
-                        " --context 32 --stride 8 --batch 3 --json -q");
+  const ln::test::CommandResult r = eval_cli("eval --checkpoint " + run.run_dir + " --data " + run.heldout +
+                                             " --context 32 --stride 8 --batch 3 --json -q");
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(r.out.find('\n') == r.out.size() - 1);  // one line
@@ -102,8 +91,8 @@ TEST_CASE("longnet eval --json on a tiny trained run: the library's numbers, bot
 TEST_CASE("longnet eval: text table, directories, loss by position") {
   test::TrainedRun& run = test::trained_run();
   const std::string prefix = run.dir / "plots/pos";
-  const Run r = longnet("eval --checkpoint " + run.run_dir + " --data " + (run.dir / "heldout") +
-                        " --by-position " + prefix + " -q");
+  const ln::test::CommandResult r = eval_cli("eval --checkpoint " + run.run_dir + " --data " +
+                                             (run.dir / "heldout") + " --by-position " + prefix + " -q");
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(contains(r.out, "non-overlapping windows of 16 tokens"));
@@ -127,8 +116,8 @@ TEST_CASE("longnet eval: text table, directories, loss by position") {
     loss += number(b, "tokens") * number(b, "mean_loss");
   }
   CHECK(last_to == 16);
-  const Run j =
-      longnet("eval --checkpoint " + run.run_dir + " --data " + (run.dir / "heldout") + " --json -q");
+  const ln::test::CommandResult j =
+      eval_cli("eval --checkpoint " + run.run_dir + " --data " + (run.dir / "heldout") + " --json -q");
   const JsonValue all = *parse_json(j.out, "eval").find("methods")->items[0].find("all");
   CHECK(tokens == number(all, "tokens"));
   CHECK(loss / tokens == doctest::Approx(number(all, "mean_loss")).epsilon(1e-7));
@@ -159,7 +148,7 @@ TEST_CASE("longnet eval: bad input is one line on stderr and exit status 2") {
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);
-    const Run r = longnet(c.args + " -q");
+    const ln::test::CommandResult r = eval_cli(c.args + " -q");
     CHECK(r.code == 2);
     CHECK(r.out.empty());
     CHECK(contains(r.err, c.message));
@@ -170,7 +159,8 @@ TEST_CASE("longnet eval: bad input is one line on stderr and exit status 2") {
 
 TEST_CASE("longnet eval --validation-split: the documents training held out") {
   test::TrainedRun& run = test::trained_run();
-  const Run r = longnet("eval --checkpoint " + run.run_dir + " --validation-split --json -q");
+  const ln::test::CommandResult r =
+      eval_cli("eval --checkpoint " + run.run_dir + " --validation-split --json -q");
   INFO(r.err);
   REQUIRE(r.code == 0);
   const JsonValue j = parse_json(r.out, "eval output");
@@ -213,7 +203,8 @@ TEST_CASE("longnet eval: a checkpoint whose tokenizer was replaced is refused") 
   CheckpointData data = read_checkpoint(*latest_intact_checkpoint(run.run_dir));
   data.tokenizer_path = run.dir / "other.model";
   const std::string swapped = write_checkpoint(run.dir / "swapped", data.step, data);
-  const Run r = longnet("eval --checkpoint " + swapped + " --data " + run.heldout + " -q");
+  const ln::test::CommandResult r =
+      eval_cli("eval --checkpoint " + swapped + " --data " + run.heldout + " -q");
   CHECK(r.code == 2);
   CHECK(contains(r.err, "tokenizer.model has sha256"));
   CHECK(contains(r.err, "tokenizer was replaced"));
@@ -225,8 +216,8 @@ TEST_CASE(
     "pieces") {
   test::TrainedRun& run = test::trained_run();
   const std::string path = run.dir / "per_token.tsv";
-  const Run r = longnet("eval -m " + run.run_dir + " -f " + run.heldout + " -c 32 --stride 8 --per-token " +
-                        path + " --json -q");
+  const ln::test::CommandResult r = eval_cli("eval -m " + run.run_dir + " -f " + run.heldout +
+                                             " -c 32 --stride 8 --per-token " + path + " --json -q");
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(contains(r.out, "\"per_token_file\":"));
@@ -262,8 +253,8 @@ TEST_CASE(
     CHECK((t < 32 ? position == int64_t(t + 1) : position >= 25));
   }
   // A folder that does not exist is refused before any work.
-  const Run bad =
-      longnet("eval -m " + run.run_dir + " -f " + run.heldout + " --per-token /nonexistent/x.tsv -q");
+  const ln::test::CommandResult bad =
+      eval_cli("eval -m " + run.run_dir + " -f " + run.heldout + " --per-token /nonexistent/x.tsv -q");
   CHECK(bad.code == 2);
   CHECK(contains(bad.err, "--per-token /nonexistent/x.tsv: the folder /nonexistent does not exist"));
 }
@@ -305,8 +296,8 @@ TEST_CASE("longnet eval: Ctrl-C prints what was scored so far, marked partial, w
 
 TEST_CASE("longnet eval --by-position x.svg writes x.svg and x.json, not x.svg.svg") {
   test::TrainedRun& run = test::trained_run();
-  const Run r = longnet("eval --checkpoint " + run.run_dir + " --data " + run.heldout + " --by-position " +
-                        (run.dir / "named/curve.svg") + " -q");
+  const ln::test::CommandResult r = eval_cli("eval --checkpoint " + run.run_dir + " --data " + run.heldout +
+                                             " --by-position " + (run.dir / "named/curve.svg") + " -q");
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(std::filesystem::exists(run.dir / "named/curve.svg"));

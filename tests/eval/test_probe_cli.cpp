@@ -8,6 +8,7 @@
 
 #include "core/json_reader.hpp"
 #include "eval_fixture.hpp"
+#include "support/shell_run.hpp"
 #include "support/text_checks.hpp"
 
 using namespace ln;
@@ -15,29 +16,17 @@ using test::contains;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-Run longnet(const std::string& args) {
-  static test::TempDir scratch;
-  const std::string out = scratch / "stdout", err = scratch / "stderr";
-  const std::string cmd = std::string(LONGNET_BINARY) + " --threads 2 " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = test::read_file(out);
-  r.err = test::read_file(err);
-  return r;
+// `longnet --threads 2 args`.
+ln::test::CommandResult probe_cli(const std::string& args) {
+  return ln::test::run_longnet("--threads 2 " + args);
 }
 
 }  // namespace
 
 TEST_CASE("longnet probe copy: one row per distance in the JSON, the table's columns, --extend-patterns") {
   test::TrainedRun& run = test::trained_run();
-  const Run r = longnet("probe copy -m " + run.run_dir + " -f " + run.heldout +
-                        " --passage 6 --distances 3,20 --samples 3 --json -q");
+  const ln::test::CommandResult r = probe_cli("probe copy -m " + run.run_dir + " -f " + run.heldout +
+                                              " --passage 6 --distances 3,20 --samples 3 --json -q");
   INFO(r.err);
   REQUIRE(r.code == 0);
   const JsonValue j = parse_json(r.out, "probe output");
@@ -55,8 +44,8 @@ TEST_CASE("longnet probe copy: one row per distance in the JSON, the table's col
           doctest::Approx(std::stod(row.find("loss_repeat")->text) / std::stod(row.find("loss_new")->text)));
   }
   // The table, and windows past the widest segment with the schedule continued.
-  const Run t = longnet("probe copy -m " + run.run_dir + " -f " + run.heldout +
-                        " --passage 6 --distances 40 --samples 2 --extend-patterns -q");
+  const ln::test::CommandResult t = probe_cli("probe copy -m " + run.run_dir + " -f " + run.heldout +
+                                              " --passage 6 --distances 40 --samples 2 --extend-patterns -q");
   INFO(t.err);
   REQUIRE(t.code == 0);
   CHECK(contains(t.out, "distance   window  loss new  loss repeat   ratio"));
@@ -66,8 +55,9 @@ TEST_CASE("longnet probe copy: one row per distance in the JSON, the table's col
 TEST_CASE("longnet probe passkey: cells by length and depth, the heatmap SVG") {
   test::TrainedRun& run = test::trained_run();
   const std::string svg = run.dir / "pk.svg";
-  const Run r = longnet("probe passkey -m " + run.run_dir + " -f " + run.heldout +
-                        " --lengths 160,200 --depths 0,1 --samples 2 --svg " + svg + " --json -q");
+  const ln::test::CommandResult r =
+      probe_cli("probe passkey -m " + run.run_dir + " -f " + run.heldout +
+                " --lengths 160,200 --depths 0,1 --samples 2 --svg " + svg + " --json -q");
   INFO(r.err);
   REQUIRE(r.code == 0);
   const JsonValue j = parse_json(r.out, "probe output");
@@ -84,14 +74,16 @@ TEST_CASE("longnet probe passkey: cells by length and depth, the heatmap SVG") {
 
 TEST_CASE("longnet probe: refusals are one line with status 2, and write nothing") {
   test::TrainedRun& run = test::trained_run();
-  const Run short_text =
-      longnet("probe copy -m " + run.run_dir + " -f " + run.heldout + " --passage 200 --distances 100000 -q");
+  const ln::test::CommandResult short_text = probe_cli("probe copy -m " + run.run_dir + " -f " + run.heldout +
+                                                       " --passage 200 --distances 100000 -q");
   CHECK(short_text.code == 2);
   CHECK(contains(short_text.err, "give more text or smaller distances"));
-  const Run no_folder = longnet("probe passkey -m " + run.run_dir + " -f " + run.heldout +
-                                " --lengths 160 --svg /nonexistent/pk.svg -q");
+  const ln::test::CommandResult no_folder =
+      probe_cli("probe passkey -m " + run.run_dir + " -f " + run.heldout +
+                " --lengths 160 --svg /nonexistent/pk.svg -q");
   CHECK(no_folder.code == 2);
   CHECK(contains(no_folder.err, "/nonexistent/pk.svg: the folder /nonexistent does not exist"));
-  const Run bad_depth = longnet("probe passkey -m " + run.run_dir + " -f " + run.heldout + " --depths 2");
+  const ln::test::CommandResult bad_depth =
+      probe_cli("probe passkey -m " + run.run_dir + " -f " + run.heldout + " --depths 2");
   CHECK(bad_depth.code == 2);
 }

@@ -23,8 +23,6 @@ using ln::test::shell_quote;
 
 namespace {
 
-std::string checkpoint_arg() { return "--checkpoint " + shell_quote(ln::test::tiny_checkpoint().run); }
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -101,7 +99,7 @@ TEST_CASE("byte-fallback pieces stream as whole UTF-8 characters") {
 
 TEST_CASE("longnet generate: greedy output is deterministic, stdout holds only the text") {
   const std::string args =
-      "generate " + checkpoint_arg() + " --prompt 'the lazy dog' -n 24 --temp 0 --ignore-eos";
+      "generate " + ln::test::tiny_checkpoint_arg() + " --prompt 'the lazy dog' -n 24 --temp 0 --ignore-eos";
   auto a = run_longnet(args);
   auto b = run_longnet(args);
   REQUIRE(a.code == 0);
@@ -148,7 +146,7 @@ TEST_CASE("longnet generate: Ctrl-C stops with the text so far and the timings, 
 }
 
 TEST_CASE("longnet generate --precision bf16: the library's bf16 generation, with half the KV cache") {
-  const std::string args = "generate " + checkpoint_arg() +
+  const std::string args = "generate " + ln::test::tiny_checkpoint_arg() +
                            " --prompt 'the lazy dog' -n 24 --temp 0 --ignore-eos --no-display-prompt";
   auto bf = run_longnet(args + " --precision bf16");
   auto fp = run_longnet(args + " --precision fp32");
@@ -184,7 +182,7 @@ TEST_CASE("longnet generate --precision bf16: the library's bf16 generation, wit
 
 TEST_CASE("longnet generate: seeded sampling is reproducible; a random seed is printed and replays") {
   const std::string args =
-      "generate " + checkpoint_arg() +
+      "generate " + ln::test::tiny_checkpoint_arg() +
       " --prompt 'a small cat' -n 30 --temp 1.2 --top-k 0 --top-p 1 --min-p 0 --ignore-eos "
       "--no-display-prompt";
   auto a = run_longnet(args + " --seed 5");
@@ -205,7 +203,7 @@ TEST_CASE("longnet generate: seeded sampling is reproducible; a random seed is p
 }
 
 TEST_CASE("longnet generate: each bad input is one clear line and exit code 2") {
-  const std::string ck = checkpoint_arg();
+  const std::string ck = ln::test::tiny_checkpoint_arg();
   const auto& dir = ln::test::tiny_checkpoint().dir;
   {
     std::ofstream(dir.file("bad_utf8.txt"), std::ios::binary) << "the fox \xff\xfe jumps";
@@ -248,7 +246,8 @@ TEST_CASE("longnet generate: each bad input is one clear line and exit code 2") 
 
 TEST_CASE("longnet bench generate: one JSON line per context; the work per token does not grow") {
   // Contexts that are multiples of w_max = 16: the timed tokens sit at the same segment phase.
-  auto r = run_longnet("bench generate " + checkpoint_arg() + " --context 48,160 --tokens 4 --warmup 1");
+  auto r = run_longnet("bench generate " + ln::test::tiny_checkpoint_arg() +
+                       " --context 48,160 --tokens 4 --warmup 1");
   REQUIRE(r.code == 0);
   const auto lines = lines_of(r.out);
   REQUIRE(lines.size() == 2);
@@ -264,7 +263,7 @@ TEST_CASE("longnet bench generate: one JSON line per context; the work per token
   CHECK(reads(lines[0]) > 0);
   CHECK(lines[0].find("\"precision\": \"fp32\"") != std::string::npos);
   // bf16: the same work per token in half the cache bytes.
-  auto b = run_longnet("bench generate " + checkpoint_arg() +
+  auto b = run_longnet("bench generate " + ln::test::tiny_checkpoint_arg() +
                        " --context 48 --tokens 4 --warmup 1 --precision bf16");
   REQUIRE(b.code == 0);
   CHECK(b.out.find("\"precision\": \"bf16\"") != std::string::npos);
@@ -275,7 +274,7 @@ TEST_CASE("longnet bench generate: one JSON line per context; the work per token
   };
   CHECK(2 * bytes(b.out) == bytes(lines[0]));
   CHECK(reads(b.out) == reads(lines[0]));
-  auto bad = run_longnet("bench generate " + checkpoint_arg() + " --context 4 --tokens 8");
+  auto bad = run_longnet("bench generate " + ln::test::tiny_checkpoint_arg() + " --context 4 --tokens 8");
   CHECK(bad.code == 2);
   CHECK(bad.err.find("leaves no prompt") != std::string::npos);
 }

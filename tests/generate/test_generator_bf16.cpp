@@ -94,7 +94,7 @@ std::pair<double, double> diff(const std::vector<float>& a, const std::vector<fl
   return {d, scale};
 }
 
-constexpr double kTolerance = 1e-3;
+constexpr double kBf16DecodeTolerance = 1e-3;
 
 // exact: the prompt pass has the full forward's XPOS centres (see the top); else bf16's level.
 void check_bf16(const ModelSpec& spec, int64_t N, const std::vector<int64_t>& prompts, bool exact = true) {
@@ -110,8 +110,8 @@ void check_bf16(const ModelSpec& spec, int64_t N, const std::vector<int64_t>& pr
          " prompt ", prompt, ": bf16 decode vs bf16 forward ", d / scale,
          " of the logit scale; fp32 decode vs bf16 forward ", d32 / scale32);
     if (exact) {
-      CHECK(d <= kTolerance * scale);
-      CHECK(d32 > 5 * kTolerance * scale32);  // the comparison resolves bf16 rounding
+      CHECK(d <= kBf16DecodeTolerance * scale);
+      CHECK(d32 > 5 * kBf16DecodeTolerance * scale32);  // the comparison resolves bf16 rounding
     } else {
       CHECK(d <= 2e-2 * scale);
     }

@@ -64,12 +64,12 @@ std::vector<float> decoded_logits(const LanguageModel& model, const std::vector<
   return out;
 }
 
-constexpr double kTolerance = 1e-5;
+constexpr double kDecodeTolerance = 1e-5;
 
 struct Diff {
   double max_abs = 0, scale = 1;
-  bool ok() const { return max_abs <= kTolerance * scale; }
-  bool far() const { return max_abs > 100 * kTolerance * scale; }  // clearly a different function
+  bool ok() const { return max_abs <= kDecodeTolerance * scale; }
+  bool far() const { return max_abs > 100 * kDecodeTolerance * scale; }  // clearly a different function
 };
 
 Diff compare(const std::vector<float>& full, const std::vector<float>& dec, int64_t from_row, int64_t V) {

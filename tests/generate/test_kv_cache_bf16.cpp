@@ -26,6 +26,7 @@
 #include "kv_cache_test_util.hpp"
 #include "nn/language_model.hpp"
 #include "ops/precision.hpp"
+#include "support/normal_floats.hpp"
 
 using namespace ln;
 
@@ -36,14 +37,6 @@ namespace {
 // bf16's unit roundoff: 8 significant bits, round to nearest even errs by at most 2^-8 relatively.
 constexpr double kBf16Unit = 1.0 / 256;
 
-std::vector<float> random_floats(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.f, 1.f);
-  std::vector<float> x(static_cast<size_t>(n));
-  for (float& v : x) v = dist(rng);
-  return x;
-}
-
 float bf16_round(float x) { return static_cast<float>(bf16(x)); }
 
 struct Case {
@@ -52,9 +45,9 @@ struct Case {
   std::vector<float> q, k, v;  // (H, N, D) each, before positions
   Case(AttentionSpec a, int64_t heads, int64_t head_dim, int64_t n, uint32_t seed)
       : attention(std::move(a)), H(heads), D(head_dim), N(n) {
-    q = random_floats(H * N * D, seed);
-    k = random_floats(H * N * D, seed + 1);
-    v = random_floats(H * N * D, seed + 2);
+    q = ln::test::normal_floats(H * N * D, seed);
+    k = ln::test::normal_floats(H * N * D, seed + 1);
+    v = ln::test::normal_floats(H * N * D, seed + 2);
   }
 };
 

@@ -20,20 +20,13 @@
 #include "generate/kv_cache.hpp"
 #include "kernels/reference/attention_reference.hpp"
 #include "kv_cache_test_util.hpp"
+#include "support/normal_floats.hpp"
 
 using namespace ln;
 
 using ln::test::attention_of;
 
 namespace {
-
-std::vector<float> random_floats(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.f, 1.f);
-  std::vector<float> x(static_cast<size_t>(n));
-  for (float& v : x) v = dist(rng);
-  return x;
-}
 
 // Max over rows [prompt, N) of |cache - reference| / max(1, |reference|), the reference
 // computing `attention` and the cache `cache_attention` (the same one except in the mutation
@@ -45,8 +38,8 @@ double cache_vs_reference(const AttentionSpec& attention, const AttentionSpec& c
   spec.d_model = H * D;
   spec.layers = 1;
   spec.attention = cache_attention;
-  const auto q = random_floats(H * N * D, 1), k = random_floats(H * N * D, 2),
-             v = random_floats(H * N * D, 3);
+  const auto q = ln::test::normal_floats(H * N * D, 1), k = ln::test::normal_floats(H * N * D, 2),
+             v = ln::test::normal_floats(H * N * D, 3);
 
   // Reference: rotate q and k at their global positions (the kernels' contract), then one
   // softmax per query over the whole causal sequence.
@@ -93,7 +86,7 @@ double cache_vs_reference(const AttentionSpec& attention, int64_t H, int64_t D, 
   return cache_vs_reference(attention, attention, H, D, N, prompt);
 }
 
-constexpr double kTolerance = 2e-5;
+constexpr double kReferenceTolerance = 2e-5;
 
 }  // namespace
 
@@ -106,16 +99,17 @@ TEST_CASE("KV cache attention equals the plain-loop reference at every decoded p
       for (int64_t prompt : {1, 7, 16, 33}) {
         CAPTURE(prompt);
         CHECK(cache_vs_reference(attention_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, rule, pos), 6, 8,
-                                 40, prompt) <= kTolerance);
+                                 40, prompt) <= kReferenceTolerance);
       }
     }
     CAPTURE(to_string(pos));
     CHECK(cache_vs_reference(attention_of(AttentionKind::dilated, {6, 12}, {2, 3}, HeadOffset::mod, pos), 4,
-                             8, 30, 1) <= kTolerance);  // some rows reach no key in some heads: o = 0
+                             8, 30,
+                             1) <= kReferenceTolerance);  // some rows reach no key in some heads: o = 0
     CHECK(cache_vs_reference(attention_of(AttentionKind::dense, {16}, {1}, HeadOffset::mod, pos), 4, 8, 33,
-                             3) <= kTolerance);
+                             3) <= kReferenceTolerance);
     CHECK(cache_vs_reference(attention_of(AttentionKind::sparse, {16}, {1}, HeadOffset::mod, pos), 4, 8, 41,
-                             5) <= kTolerance);
+                             5) <= kReferenceTolerance);
   }
 }
 
@@ -124,20 +118,20 @@ TEST_CASE("the reference comparison sees a cache built for another attention (mu
   // must fail by far more than the tolerance, else the case above could not fail.
   const AttentionSpec right =
       attention_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos);
-  CHECK(cache_vs_reference(right, right, 6, 8, 40, 1) <= kTolerance);
+  CHECK(cache_vs_reference(right, right, 6, 8, 40, 1) <= kReferenceTolerance);
   AttentionSpec m = right;
   m.head_offset = HeadOffset::block;
-  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kTolerance);
+  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kReferenceTolerance);
   m = right;
   m.dilations = {1, 2, 2};
-  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kTolerance);
+  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kReferenceTolerance);
   m = right;
   m.xpos_scale_base = 17.f;
-  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kTolerance);
+  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kReferenceTolerance);
   m = right;
   m.positions = PositionKind::rope;
-  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kTolerance);
+  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kReferenceTolerance);
   m = right;
   m.segments = {4, 8, 20};
-  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kTolerance);
+  CHECK(cache_vs_reference(right, m, 6, 8, 40, 1) > 100 * kReferenceTolerance);
 }

@@ -24,22 +24,12 @@ using ln::test::shell_quote;
 
 namespace {
 
-std::string checkpoint_arg() { return "--checkpoint " + shell_quote(ln::test::tiny_checkpoint().run); }
-
 // `longnet generate ARGS` must fail with exit code 2 and one line containing `expect`, within
 // seconds: coreutils' timeout ends a regression that hangs (exit status 124), not the test run.
 void check_refused(const std::string& args, const std::string& expect) {
   CAPTURE(args);
   const auto t0 = std::chrono::steady_clock::now();
-  static ln::test::TempDir io;
-  const std::string out = io.file("out"), err = io.file("err");
-  const std::string cmd =
-      "timeout 30 " + shell_quote(LONGNET_BINARY) + " generate " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  ln::test::CommandResult r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = ln::test::read_all(out);
-  r.err = ln::test::read_all(err);
+  const ln::test::CommandResult r = ln::test::run_longnet("generate " + args, "timeout 30");
   CAPTURE(r.err);
   CHECK(r.code == 2);
   CHECK(r.out.empty());
@@ -61,7 +51,7 @@ std::string one_line(int64_t words) {
 
 TEST_CASE(
     "longnet generate: prompt files that are not text, and counts that are absurd, are one clear error") {
-  const std::string ck = checkpoint_arg();
+  const std::string ck = ln::test::tiny_checkpoint_arg();
   const auto& dir = ln::test::tiny_checkpoint().dir;
   check_refused(ck + " --prompt-file " + shell_quote(dir.path().string()), "is a directory");
   check_refused(ck + " -f /dev/zero", "larger than the limit of 16 MiB");
@@ -77,7 +67,7 @@ TEST_CASE(
 TEST_CASE("longnet generate -f - reads the prompt from standard input") {
   const auto& dir = ln::test::tiny_checkpoint().dir;
   const std::string prompt_file = dir.write("stdin_prompt.txt", "the lazy dog");
-  const std::string args = "generate " + checkpoint_arg() + " -n 8 --temp 0 --ignore-eos";
+  const std::string args = "generate " + ln::test::tiny_checkpoint_arg() + " -n 8 --temp 0 --ignore-eos";
   auto from_stdin = run_longnet(args + " -f - < " + shell_quote(prompt_file));
   auto from_text = run_longnet(args + " --prompt 'the lazy dog'");
   REQUIRE(from_stdin.code == 0);
@@ -170,7 +160,7 @@ TEST_CASE("longnet generate: a long one-line prompt file is tokenized and cut in
   const auto& dir = ln::test::tiny_checkpoint().dir;
   const std::string path = dir.write("long_prompt.txt", one_line(250000));  // ~1 MB, no newline
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = run_longnet("generate " + checkpoint_arg() + " -f " + shell_quote(path) +
+  auto r = run_longnet("generate " + ln::test::tiny_checkpoint_arg() + " -f " + shell_quote(path) +
                        " -n 4 --temp 0 --ignore-eos --no-display-prompt");
   CAPTURE(r.err);
   REQUIRE(r.code == 0);

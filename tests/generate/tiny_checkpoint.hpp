@@ -1,14 +1,13 @@
 #pragma once
 // A tiny trained checkpoint for the end-to-end tests, trained once per test process (about a
 // second): a 300-piece BPE tokenizer and a 2-layer dilated model on a generated corpus.
-#include <sys/wait.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <string>
 
 #include "config/config.hpp"
+#include "support/shell_run.hpp"
 #include "support/temp_dir.hpp"
 #include "train/trainer.hpp"
 
@@ -52,36 +51,7 @@ inline const TinyCheckpoint& tiny_checkpoint() {
   return made;
 }
 
-struct CommandResult {
-  int code = -1;
-  std::string out, err;
-};
-
-inline std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-inline std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Runs the longnet binary with `args` (already shell-quoted where needed).
-inline CommandResult run_longnet(const std::string& args) {
-  static TempDir io;
-  static int counter = 0;
-  const std::string out = io.file("out" + std::to_string(counter)),
-                    err = io.file("err" + std::to_string(counter));
-  ++counter;
-  const std::string cmd = shell_quote(LONGNET_BINARY) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  CommandResult r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_all(out);
-  r.err = read_all(err);
-  return r;
-}
+// The CLI argument that names it.
+inline std::string tiny_checkpoint_arg() { return "--checkpoint " + shell_quote(tiny_checkpoint().run); }
 
 }  // namespace ln::test

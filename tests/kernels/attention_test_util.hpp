@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "kernels/attention/attention_kernel.hpp"
@@ -39,6 +40,21 @@ struct AttnCase {
   AttentionSpec spec;
   AttentionDims dims;
   AttentionWindow window;
+};
+
+inline AttnCase make_case(AttentionSpec spec, int64_t B, int64_t H, int64_t T, int64_t D) {
+  AttnCase c;
+  c.spec = std::move(spec);
+  c.dims.batch = B;
+  c.dims.heads = H;
+  c.dims.q_len = c.dims.k_len = T;
+  c.dims.head_dim = D;
+  return c;
+}
+
+// What a forward and backward pass produce.
+struct AttnOutputs {
+  std::vector<float> o, lse, dq, dk, dv;
 };
 
 // The plain-loop multiset reference (kernels/reference/) in double: forward o and lse, and the

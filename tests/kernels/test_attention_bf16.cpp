@@ -14,10 +14,6 @@ using namespace ln::test;
 
 namespace {
 
-struct Outputs {
-  std::vector<float> o, lse, dq, dk, dv;
-};
-
 struct Inputs {
   std::vector<float> q, k, v, dout;
 };
@@ -29,10 +25,10 @@ Inputs inputs_for(const AttnCase& c, uint64_t seed) {
           random_floats(nq, seed + 3)};
 }
 
-Outputs run(const AttnCase& c, const Inputs& in, Precision precision) {
+AttnOutputs run(const AttnCase& c, const Inputs& in, Precision precision) {
   AttentionDims d = c.dims;
   d.precision = precision;
-  Outputs out;
+  AttnOutputs out;
   out.o.resize(in.q.size());
   out.lse.resize(static_cast<size_t>(d.batch * d.heads * d.q_len));
   out.dq.resize(in.q.size());
@@ -67,21 +63,11 @@ struct Errors {
   double max() const { return std::max({o, lse, dq, dk, dv}); }
 };
 template <class T>
-Errors errors(const Outputs& a, const std::vector<T>& o, const std::vector<T>& lse, const std::vector<T>& dq,
-              const std::vector<T>& dk, const std::vector<T>& dv) {
+Errors errors(const AttnOutputs& a, const std::vector<T>& o, const std::vector<T>& lse,
+              const std::vector<T>& dq, const std::vector<T>& dk, const std::vector<T>& dv) {
   return {rel_err(a.o, o), rel_err(a.lse, lse), rel_err(a.dq, dq), rel_err(a.dk, dk), rel_err(a.dv, dv)};
 }
-Errors errors(const Outputs& a, const Outputs& b) { return errors(a, b.o, b.lse, b.dq, b.dk, b.dv); }
-
-AttnCase make(AttentionSpec spec, int64_t B, int64_t H, int64_t T, int64_t D) {
-  AttnCase c;
-  c.spec = std::move(spec);
-  c.dims.batch = B;
-  c.dims.heads = H;
-  c.dims.q_len = c.dims.k_len = T;
-  c.dims.head_dim = D;
-  return c;
-}
+Errors errors(const AttnOutputs& a, const AttnOutputs& b) { return errors(a, b.o, b.lse, b.dq, b.dk, b.dv); }
 
 AttentionSpec kind_spec(AttentionKind kind, bool causal, PositionKind pos = PositionKind::none) {
   AttentionSpec s;
@@ -98,22 +84,22 @@ AttentionSpec kind_spec(AttentionKind kind, bool causal, PositionKind pos = Posi
 // query and key tiles (not a multiple of 64, odd), a few-row tile (row-by-row path).
 std::vector<AttnCase> cases() {
   std::vector<AttnCase> out;
-  out.push_back(make(dilated_spec({64, 160, 256}, {1, 2, 4}, true), 1, 4, 300, 64));
-  out.push_back(make(dilated_spec({48, 100}, {1, 3}, false, HeadOffset::block), 2, 3, 131, 40));
+  out.push_back(make_case(dilated_spec({64, 160, 256}, {1, 2, 4}, true), 1, 4, 300, 64));
+  out.push_back(make_case(dilated_spec({48, 100}, {1, 3}, false, HeadOffset::block), 2, 3, 131, 40));
   out.push_back(
-      make(dilated_spec({32, 96}, {1, 3}, true, HeadOffset::mod, PositionKind::xpos), 1, 3, 197, 16));
-  out.push_back(make(dilated_spec({8, 16}, {1, 2}, true), 1, 2, 19, 24));  // tiles of <= 4 rows
-  out.push_back(make(kind_spec(AttentionKind::dense, true), 1, 2, 257, 64));
-  out.push_back(make(kind_spec(AttentionKind::dense, false), 2, 1, 77, 32));
-  out.push_back(make(kind_spec(AttentionKind::sparse, true), 1, 2, 150, 16));
-  out.push_back(make(kind_spec(AttentionKind::sparse, false), 1, 2, 99, 48));
+      make_case(dilated_spec({32, 96}, {1, 3}, true, HeadOffset::mod, PositionKind::xpos), 1, 3, 197, 16));
+  out.push_back(make_case(dilated_spec({8, 16}, {1, 2}, true), 1, 2, 19, 24));  // tiles of <= 4 rows
+  out.push_back(make_case(kind_spec(AttentionKind::dense, true), 1, 2, 257, 64));
+  out.push_back(make_case(kind_spec(AttentionKind::dense, false), 2, 1, 77, 32));
+  out.push_back(make_case(kind_spec(AttentionKind::sparse, true), 1, 2, 150, 16));
+  out.push_back(make_case(kind_spec(AttentionKind::sparse, false), 1, 2, 99, 48));
   // Windows: a slice of queries at global positions, and pre-sparsified keys (DESIGN §4).
   AttnCase slice =
-      make(dilated_spec({8, 24, 64}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::xpos), 1, 4, 9, 16);
+      make_case(dilated_spec({8, 24, 64}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::xpos), 1, 4, 9, 16);
   slice.window = {.q_start = 70, .k_start = 48, .seq_len = 200};
   slice.dims.k_len = 70 + 9 - 48;
   out.push_back(slice);
-  AttnCase sparsified = make(dilated_spec({24}, {3}, true), 1, 2, 24, 16);
+  AttnCase sparsified = make_case(dilated_spec({24}, {3}, true), 1, 2, 24, 16);
   sparsified.window = {.q_start = 24, .k_start = 24, .seq_len = 48, .keys_sparsified = true};
   sparsified.dims.k_len = 8;
   out.push_back(sparsified);
@@ -158,18 +144,18 @@ TEST_CASE("bf16 mode: vdpbf16ps and the exact fallback agree up to fp32 summatio
     const Inputs in = inputs_for(c, seed += 10);
     set_attention_isa(AttentionIsa::automatic);
     set_attention_bf16_dot(AttentionBf16Dot::automatic);
-    const Outputs native = run(c, in, Precision::bf16);
+    const AttnOutputs native = run(c, in, Precision::bf16);
     set_attention_bf16_dot(AttentionBf16Dot::fallback);
-    const Outputs fallback = run(c, in, Precision::bf16);
+    const AttnOutputs fallback = run(c, in, Precision::bf16);
     set_attention_isa(AttentionIsa::avx2);
-    const Outputs avx2 = run(c, in, Precision::bf16);
+    const AttnOutputs avx2 = run(c, in, Precision::bf16);
     // The split backward (key-tile and query-tile parts) is bit-identical to the fused one.
     set_attention_isa(AttentionIsa::automatic);
     set_attention_bf16_dot(AttentionBf16Dot::automatic);
     set_attention_backward_split(AttentionBackwardSplit::always);
-    const Outputs split = run(c, in, Precision::bf16);
+    const AttnOutputs split = run(c, in, Precision::bf16);
     set_attention_backward_split(AttentionBackwardSplit::never);
-    const Outputs fused = run(c, in, Precision::bf16);
+    const AttnOutputs fused = run(c, in, Precision::bf16);
     set_attention_backward_split(AttentionBackwardSplit::automatic);
     const Errors e1 = errors(native, fallback), e2 = errors(avx2, fallback);
     INFO(describe(c), " native-fallback o ", e1.o, " lse ", e1.lse, " dq ", e1.dq, " dk ", e1.dk, " dv ",
@@ -200,8 +186,8 @@ TEST_CASE("bf16 mode equals the double reference within bf16 rounding, and reall
                             std::pair{AttentionIsa::avx2, AttentionBf16Dot::fallback}}) {
       set_attention_isa(isa);
       set_attention_bf16_dot(dot);
-      const Outputs b = run(c, in, Precision::bf16);
-      const Outputs f = run(c, in, Precision::fp32);
+      const AttnOutputs b = run(c, in, Precision::bf16);
+      const AttnOutputs f = run(c, in, Precision::fp32);
       const Errors eb = errors(b, ref.o, ref.lse, ref.dq, ref.dk, ref.dv),
                    ef = errors(f, ref.o, ref.lse, ref.dq, ref.dk, ref.dv);
       INFO(describe(c), " ", std::string(attention_isa_name()), "/", std::string(attention_bf16_dot_name()),

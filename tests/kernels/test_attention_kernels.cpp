@@ -15,14 +15,10 @@ using namespace ln::test;
 
 namespace {
 
-struct Outputs {
-  std::vector<float> o, lse, dq, dk, dv;
-};
-
-Outputs run_fast(const AttnCase& c, const std::vector<float>& q, const std::vector<float>& k,
-                 const std::vector<float>& v, const std::vector<float>& dout) {
+AttnOutputs run_fast(const AttnCase& c, const std::vector<float>& q, const std::vector<float>& k,
+                     const std::vector<float>& v, const std::vector<float>& dout) {
   const auto& d = c.dims;
-  Outputs out;
+  AttnOutputs out;
   out.o.resize(static_cast<size_t>(d.batch * d.heads * d.q_len * d.head_dim));
   out.lse.resize(static_cast<size_t>(d.batch * d.heads * d.q_len));
   out.dq.resize(q.size());
@@ -46,7 +42,7 @@ void check_against_reference(const AttnCase& c, uint64_t seed) {
                             std::pair{AttentionIsa::avx512, AttentionBackwardSplit::always}}) {
     set_attention_isa(isa);
     set_attention_backward_split(split);
-    Outputs f = run_fast(c, q, k, v, dout);
+    AttnOutputs f = run_fast(c, q, k, v, dout);
     INFO("isa ", attention_isa_name(), " split backward ", split == AttentionBackwardSplit::always, " kind ",
          to_string(c.spec.kind), " B=", d.batch, " H=", d.heads, " Tq=", d.q_len, " Tk=", d.k_len,
          " D=", d.head_dim, " causal=", c.spec.causal, " offset=", to_string(c.spec.head_offset),
@@ -62,16 +58,6 @@ void check_against_reference(const AttnCase& c, uint64_t seed) {
   set_attention_backward_split(AttentionBackwardSplit::automatic);
 }
 
-AttnCase make(AttentionSpec spec, int64_t B, int64_t H, int64_t T, int64_t D) {
-  AttnCase c;
-  c.spec = std::move(spec);
-  c.dims.batch = B;
-  c.dims.heads = H;
-  c.dims.q_len = c.dims.k_len = T;
-  c.dims.head_dim = D;
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("dilated kernel equals the reference over a grid of shapes") {
@@ -84,13 +70,13 @@ TEST_CASE("dilated kernel equals the reference over a grid of shapes") {
       for (HeadOffset rule : {HeadOffset::mod, HeadOffset::block})
         for (int64_t T : {1, 37, 131}) {
           const int64_t D = (seed % 3 == 0) ? 16 : (seed % 3 == 1 ? 20 : 3);
-          check_against_reference(make(dilated_spec(w, r, causal, rule), 1, 3, T, D), seed++);
+          check_against_reference(make_case(dilated_spec(w, r, causal, rule), 1, 3, T, D), seed++);
         }
 }
 
 TEST_CASE("dilated kernel handles every head dimension the models use") {
   for (int64_t D : {16, 32, 64, 128})
-    check_against_reference(make(dilated_spec({32, 64}, {1, 2}, true), 2, 2, 150, D), 7 + D);
+    check_against_reference(make_case(dilated_spec({32, 64}, {1, 2}, true), 2, 2, 150, D), 7 + D);
 }
 
 TEST_CASE("dense and sparse kernels equal their references") {
@@ -99,42 +85,44 @@ TEST_CASE("dense and sparse kernels equal their references") {
     dense.kind = AttentionKind::dense;
     dense.causal = causal;
     dense.positions = PositionKind::none;
-    check_against_reference(make(dense, 1, 2, 1, 16), 1);
-    check_against_reference(make(dense, 2, 2, 150, 32), 2);
+    check_against_reference(make_case(dense, 1, 2, 1, 16), 1);
+    check_against_reference(make_case(dense, 2, 2, 150, 32), 2);
     AttentionSpec sparse = dense;
     sparse.kind = AttentionKind::sparse;
     sparse.sparse_block = 16;
     sparse.sparse_summary = 3;
-    check_against_reference(make(sparse, 2, 2, 150, 16), 3);
-    check_against_reference(make(sparse, 1, 1, 16, 8), 4);  // a single block: no summaries
+    check_against_reference(make_case(sparse, 2, 2, 150, 16), 3);
+    check_against_reference(make_case(sparse, 1, 1, 16, 8), 4);  // a single block: no summaries
     sparse.sparse_block = 7;
     sparse.sparse_summary = 7;  // every column is a summary column
-    check_against_reference(make(sparse, 1, 1, 40, 8), 5);
+    check_against_reference(make_case(sparse, 1, 1, 40, 8), 5);
   }
 }
 
 TEST_CASE("XPOS decay inside the kernels equals the reference") {
   check_against_reference(
-      make(dilated_spec({16, 48}, {1, 3}, true, HeadOffset::mod, PositionKind::xpos), 1, 3, 100, 16), 11);
+      make_case(dilated_spec({16, 48}, {1, 3}, true, HeadOffset::mod, PositionKind::xpos), 1, 3, 100, 16),
+      11);
   check_against_reference(
-      make(dilated_spec({16, 48}, {1, 3}, false, HeadOffset::block, PositionKind::xpos), 1, 3, 60, 32), 12);
+      make_case(dilated_spec({16, 48}, {1, 3}, false, HeadOffset::block, PositionKind::xpos), 1, 3, 60, 32),
+      12);
   AttentionSpec dense;
   dense.kind = AttentionKind::dense;
   dense.positions = PositionKind::xpos;
   dense.xpos_scale_base = 32.f;  // strong decay, so a wrong sign or centre shows
-  check_against_reference(make(dense, 1, 1, 90, 16), 13);
+  check_against_reference(make_case(dense, 1, 1, 90, 16), 13);
   AttentionSpec sparse = dense;
   sparse.kind = AttentionKind::sparse;
   sparse.sparse_block = 16;
   sparse.sparse_summary = 4;
-  check_against_reference(make(sparse, 1, 1, 90, 16), 14);
+  check_against_reference(make_case(sparse, 1, 1, 90, 16), 14);
 }
 
 TEST_CASE("windows: a slice of the queries at global positions equals the same rows of the full run") {
   // The KV-cache / sequence-parallel interface: queries [q_start, q_start + Tq), keys [k_start, ...).
   auto spec = dilated_spec({8, 24, 64}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::xpos);
   for (int64_t q_start : {0, 5, 48, 70}) {
-    AttnCase c = make(spec, 1, 4, 9, 16);
+    AttnCase c = make_case(spec, 1, 4, 9, 16);
     c.window.q_start = q_start;
     c.window.k_start = q_start >= 48 ? 48 : 0;  // keys from the start of the longest segment
     c.dims.k_len = q_start + 9 - c.window.k_start;
@@ -142,7 +130,7 @@ TEST_CASE("windows: a slice of the queries at global positions equals the same r
     check_against_reference(c, 20 + q_start);
   }
   // A single decode step: one query against the cache.
-  AttnCase c = make(spec, 1, 4, 1, 16);
+  AttnCase c = make_case(spec, 1, 4, 1, 16);
   c.window.q_start = 77;
   c.window.k_start = 64;
   c.dims.k_len = 14;
@@ -152,7 +140,7 @@ TEST_CASE("windows: a slice of the queries at global positions equals the same r
 TEST_CASE("pre-sparsified keys give what the dense key rows give") {
   // One pattern (w = 24, r = 3), segment [24, 48): head h's keys are 24 + g(h) + 3j.
   auto spec = dilated_spec({24}, {3}, true);
-  AttnCase c = make(spec, 1, 2, 24, 16);
+  AttnCase c = make_case(spec, 1, 2, 24, 16);
   c.window.q_start = 24;
   c.window.k_start = 24;
   c.window.seq_len = 48;
@@ -179,7 +167,7 @@ TEST_CASE("KV-cache decoding: one query at a time against the cached keys equals
   // different w need not nest: w = 12 straddles the w = 32 boundary at 32.)
   auto spec = dilated_spec({4, 12, 32}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::xpos);
   const int64_t H = 4, T = 70, D = 16, w_max = 32;
-  AttnCase full = make(spec, 1, H, T, D);
+  AttnCase full = make_case(spec, 1, H, T, D);
   auto q = random_floats(H * T * D, 50), k = random_floats(H * T * D, 51), v = random_floats(H * T * D, 52);
   std::vector<float> o(q.size()), lse(H * T);
   attention_forward(spec, full.dims, {}, q.data(), k.data(), v.data(), o.data(), lse.data());
@@ -214,7 +202,7 @@ TEST_CASE(
   // by head offset, from the segment start up to its own end, and merges with accumulate.
   auto spec = dilated_spec({16, 48, 96}, {1, 2, 4}, true, HeadOffset::mod, PositionKind::none);
   const int64_t H = 3, T = 96, D = 16, P = 2, l = T / P;
-  AttnCase full = make(spec, 1, H, T, D);
+  AttnCase full = make_case(spec, 1, H, T, D);
   auto q = random_floats(H * T * D, 60), k = random_floats(H * T * D, 61), v = random_floats(H * T * D, 62),
        dout = random_floats(H * T * D, 63);
   std::vector<float> o(q.size()), lse(H * T), dq(q.size()), dk(q.size()), dv(q.size());
@@ -343,7 +331,7 @@ TEST_CASE("XPOS stays finite and exact a million positions in") {
   // window of queries at ~2^20 (with the cache's last w_max keys) matches the reference, which
   // computes zeta^((n - m)/scale_base) directly. Whole-sequence centring would need e^(~2500).
   auto spec = dilated_spec({16, 64}, {1, 2}, true, HeadOffset::mod, PositionKind::xpos);
-  AttnCase c = make(spec, 1, 2, 8, 16);
+  AttnCase c = make_case(spec, 1, 2, 8, 16);
   c.window.q_start = (int64_t{1} << 20) + 5;
   c.window.k_start = c.window.q_start + 8 - 64;
   c.dims.k_len = 64;

@@ -23,10 +23,10 @@ int64_t count(const std::vector<int64_t>& s) {
   for (int64_t d : s) n *= d;
   return n;
 }
-struct Case {
+struct BroadcastCase {
   std::vector<int64_t> out, a, b;  // a and b padded to out's rank
 };
-const Case kCases[] = {
+const BroadcastCase kBroadcastCases[] = {
     {{1}, {1}, {1}},
     {{7}, {7}, {7}},
     {{3, 5}, {3, 5}, {1, 5}},           // bias over rows
@@ -40,7 +40,7 @@ const Case kCases[] = {
 }  // namespace
 
 TEST_CASE("broadcast_binary matches the reference for add, sub, mul") {
-  for (const Case& c : kCases) {
+  for (const BroadcastCase& c : kBroadcastCases) {
     CAPTURE(c.out.size());
     auto a = ln::test::random_vec(count(c.a), 101);
     auto b = ln::test::random_vec(count(c.b), 102);
@@ -57,7 +57,7 @@ TEST_CASE("broadcast_binary matches the reference for add, sub, mul") {
 }
 
 TEST_CASE("broadcast_reduce matches the reference and is thread-count independent") {
-  for (const Case& c : kCases) {
+  for (const BroadcastCase& c : kBroadcastCases) {
     CAPTURE(c.out.size());
     auto g = ln::test::random_vec(count(c.out), 103);
     int rank = static_cast<int>(c.out.size());

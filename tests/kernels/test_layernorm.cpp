@@ -9,16 +9,16 @@ using ln::test::all_close;
 using ln::test::random_vec;
 
 namespace {
-struct Case {
+struct LayerNormCase {
   int64_t n, c;
 };
 // Awkward shapes: 1, odd, non-multiples of 16, and one large enough to go parallel and to
 // use several reduction chunks.
-const Case kCases[] = {{1, 1}, {1, 5}, {3, 7}, {5, 17}, {64, 33}, {130, 48}, {300, 129}};
+const LayerNormCase kLayerNormCases[] = {{1, 1}, {1, 5}, {3, 7}, {5, 17}, {64, 33}, {130, 48}, {300, 129}};
 }  // namespace
 
 TEST_CASE("layernorm forward and backward match the reference") {
-  for (auto [n, c] : kCases) {
+  for (auto [n, c] : kLayerNormCases) {
     CAPTURE(n);
     CAPTURE(c);
     auto x = random_vec(n * c, 1, -2.0f, 3.0f);  // offset mean: exercises the centring
@@ -50,7 +50,7 @@ TEST_CASE("layernorm forward and backward match the reference") {
 }
 
 TEST_CASE("rmsnorm forward and backward match the reference") {
-  for (auto [n, c] : kCases) {
+  for (auto [n, c] : kLayerNormCases) {
     CAPTURE(n);
     CAPTURE(c);
     auto x = random_vec(n * c, 11, -2.0f, 2.0f);

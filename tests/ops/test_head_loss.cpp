@@ -11,7 +11,7 @@
 using namespace ln;
 
 namespace {
-void check_close(const Tensor& got, const Tensor& want, double tol) {
+void check_within_rel(const Tensor& got, const Tensor& want, double tol) {
   REQUIRE(got.shape() == want.shape());
   double worst = 0;
   for (int64_t i = 0; i < got.numel(); ++i) {
@@ -41,8 +41,8 @@ TEST_CASE("head_cross_entropy equals linear + cross_entropy in value and both gr
     Var loss = head_cross_entropy(h, w, targets, -1, chunk);
     CHECK(loss.value().item() == doctest::Approx(ref.value().item()).epsilon(1e-6));
     loss.backward(Tensor::full({}, 0.75f));
-    check_close(h.grad(), h_ref.grad(), 1e-6);
-    check_close(w.grad(), w_ref.grad(), 1e-6);  // dW sums chunk by chunk: order differs only
+    check_within_rel(h.grad(), h_ref.grad(), 1e-6);
+    check_within_rel(w.grad(), w_ref.grad(), 1e-6);  // dW sums chunk by chunk: order differs only
   }
   // A weight that needs no gradient (a frozen head) gets none, and h still does.
   Var h(hv.clone(), true), frozen(wv.clone(), false);
@@ -58,7 +58,7 @@ TEST_CASE("head_token_losses equals token_losses of the whole logits") {
   Tensor hv = ln::test::random_tensor({N, C}, 5);
   Tensor wv = ln::test::random_tensor({V, C}, 6);
   Tensor want = token_losses(linear(Var(hv), Var(wv)).value(), targets, 100);
-  check_close(head_token_losses(hv, wv, targets, 100, 4), want, 1e-6);
+  check_within_rel(head_token_losses(hv, wv, targets, 100, 4), want, 1e-6);
   CHECK(head_token_losses(hv, wv, targets, 100, 4).data()[4] == 0.0f);
 }
 
@@ -72,7 +72,7 @@ TEST_CASE("head_token_scores: the losses of head_token_losses and each row's arg
   for (int64_t chunk : {1, 4, 0}) {
     CAPTURE(chunk);
     const HeadScores got = head_token_scores(hv, wv, targets, -1, chunk);
-    check_close(got.loss, head_token_losses(hv, wv, targets, -1, chunk), 0);
+    check_within_rel(got.loss, head_token_losses(hv, wv, targets, -1, chunk), 0);
     REQUIRE(got.argmax.size() == static_cast<size_t>(N));
     for (int64_t i = 0; i < N; ++i) {  // a plain scan of the whole logits row, ignored row included
       int32_t best = 0;

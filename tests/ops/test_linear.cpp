@@ -50,7 +50,7 @@ Tensor naive_linear(const Tensor& x, const Tensor& w, const Tensor* bias) {
   return y;
 }
 
-void check_close(const Tensor& got, const Tensor& want, double tol = 1e-4) {
+void check_within_abs(const Tensor& got, const Tensor& want, double tol = 1e-4) {
   REQUIRE(got.shape() == want.shape());
   int bad = 0;
   for (int64_t i = 0; i < got.numel(); ++i)
@@ -81,15 +81,15 @@ TEST_CASE("matmul forward matches naive loops") {
     Tensor a = random_tensor(c.a, 1), b = random_tensor(c.b, 2);
     NoGradGuard no_grad;
     Var y = matmul(Var(a), Var(b));
-    check_close(y.value(), naive_matmul(a, b));
+    check_within_abs(y.value(), naive_matmul(a, b));
   }
 }
 
 TEST_CASE("linear forward matches naive loops, with and without bias") {
   for (const Shape& xs : {Shape{7}, Shape{5, 7}, Shape{2, 3, 7}, Shape{1, 1, 1, 7}}) {
     Tensor x = random_tensor(xs, 3), w = random_tensor({13, 7}, 4), b = random_tensor({13}, 5);
-    check_close(linear(Var(x), Var(w), Var(b)).value(), naive_linear(x, w, &b));
-    check_close(linear(Var(x), Var(w)).value(), naive_linear(x, w, nullptr));
+    check_within_abs(linear(Var(x), Var(w), Var(b)).value(), naive_linear(x, w, &b));
+    check_within_abs(linear(Var(x), Var(w)).value(), naive_linear(x, w, nullptr));
   }
   // No rows at all: an empty result of the right shape.
   Var y = linear(Var(Tensor::zeros({0, 7})), Var(random_tensor({3, 7}, 6)));

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "data/sha256.hpp"
 #include "run/checkpoint.hpp"
+#include "support/same_bytes.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
 
@@ -17,10 +18,6 @@ using test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool same_bytes(const Tensor& a, const Tensor& b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.bytes()) == 0;
-}
 
 // A small checkpoint whose contents depend on `step`, so checkpoints are distinguishable.
 CheckpointData sample(int64_t step, const std::string& tokenizer_path) {
@@ -80,12 +77,12 @@ TEST_CASE("checkpoint write/read round trip") {
   REQUIRE(back.model.size() == data.model.size());
   for (size_t i = 0; i < data.model.size(); ++i) {
     CHECK(back.model[i].first == data.model[i].first);
-    CHECK(same_bytes(back.model[i].second, data.model[i].second));
+    CHECK(ln::test::same_bytes(back.model[i].second, data.model[i].second));
   }
   REQUIRE(back.optimizer.size() == data.optimizer.size());
   for (size_t i = 0; i < data.optimizer.size(); ++i) {
     CHECK(back.optimizer[i].first == data.optimizer[i].first);
-    CHECK(same_bytes(back.optimizer[i].second, data.optimizer[i].second));
+    CHECK(ln::test::same_bytes(back.optimizer[i].second, data.optimizer[i].second));
   }
   CHECK(back.model_metadata == data.model_metadata);
   CHECK(back.state_json == data.state_json);

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "run/safetensors.hpp"
+#include "support/same_bytes.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text_checks.hpp"
 
@@ -19,10 +20,6 @@ Tensor filled(const Shape& shape, Precision dtype, float start) {
   Tensor t = Tensor::empty(shape, Precision::fp32);
   for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = start + 0.25f * static_cast<float>(i) - 3.0f;
   return t.to(dtype);
-}
-
-bool same_bytes(const Tensor& a, const Tensor& b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.bytes()) == 0;
 }
 
 std::string u64_le(uint64_t v) {
@@ -65,7 +62,7 @@ TEST_CASE("safetensors round trip: f32, bf16, 0-d, empty tensors and metadata") 
   REQUIRE(file.names.size() == tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
     CHECK(file.names[i] == tensors[i].first);
-    CHECK_MESSAGE(same_bytes(file.tensors[i], tensors[i].second), tensors[i].first);
+    CHECK_MESSAGE(ln::test::same_bytes(file.tensors[i], tensors[i].second), tensors[i].first);
   }
   CHECK(file.metadata == metadata);
   CHECK(file.at("scalar").shape().empty());

@@ -5,6 +5,7 @@
 
 #include "config/lr_schedule.hpp"
 #include "core/error.hpp"
+#include "support/error_message.hpp"
 
 using namespace ln;
 using doctest::Approx;
@@ -24,15 +25,6 @@ LrSchedule make(const std::string& kind, int64_t warmup = 10, int64_t total = 11
 std::string error_of(const LrSchedule& s) {
   try {
     validate_lr_schedule(s, "train.lr_schedule");
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
   } catch (const Error& e) {
     return e.message();
   }
@@ -92,7 +84,7 @@ TEST_CASE("edge cases: no warm-up, warm-up as long as the run, one-step run") {
 
 TEST_CASE("validation names the bad field and its value") {
   // The kind is an enum: a bad name is refused where a name is parsed.
-  std::string msg = message_of([] { parse_lr_schedule_kind("cosin", "train.lr_schedule"); });
+  std::string msg = ln::test::error_message([] { parse_lr_schedule_kind("cosin", "train.lr_schedule"); });
   CHECK(msg.find("[train.lr_schedule] kind 'cosin'") != std::string::npos);
   CHECK(msg.find("cosine, linear, polynomial, constant") != std::string::npos);
   LrSchedule s = make("cosine");

@@ -5,22 +5,12 @@
 
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "support/error_message.hpp"
 #include "train/run_config.hpp"
 
 using namespace ln;
 
-namespace {
-
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("config_changes lists differing keys in schema order, skipping locations") {
   Config a, b;
@@ -67,7 +57,7 @@ TEST_CASE("resolve_resumed_config: the run's config wins, --set may change train
     CHECK(r.config.train.steps == 600);
     REQUIRE(r.changes.size() == 1);
     CHECK(r.changes[0].text() == "train.steps 300 -> 600");
-    CHECK(message_of([&] {
+    CHECK(ln::test::error_message([&] {
             resolve_resumed_config(saved, defaults, {"model.layers=2"}, false, "R");
           }).find("with a different model, data or tokenizer: model.layers (4 in the run, 2 now)") !=
           std::string::npos);
@@ -76,14 +66,16 @@ TEST_CASE("resolve_resumed_config: the run's config wins, --set may change train
     Config given = saved;
     given.train.steps = 1000;
     given.train.lr = 1e-3;
-    const std::string msg = message_of([&] { resolve_resumed_config(saved, given, {}, true, "R"); });
+    const std::string msg =
+        ln::test::error_message([&] { resolve_resumed_config(saved, given, {}, true, "R"); });
     CHECK(msg.find("train.steps (300 in the run, 1000 now), train.lr (") != std::string::npos);
     CHECK(msg.find("--set train.steps=1000") != std::string::npos);
     ResumedConfig r = resolve_resumed_config(saved, given, {"train.steps=1000", "train.lr=1e-3"}, true, "R");
     CHECK(r.changes.size() == 2);
     given.model.d_model = 128;
     given.tokenizer.vocab_size = 1000;
-    CHECK(message_of([&] { resolve_resumed_config(saved, given, {"model.d_model=128"}, true, "R"); })
+    CHECK(ln::test::error_message(
+              [&] { resolve_resumed_config(saved, given, {"model.d_model=128"}, true, "R"); })
               .find("model.d_model (256 in the run, 128 now), tokenizer.vocab_size (4096 in the run, 1000 "
                     "now)") != std::string::npos);
   }

@@ -18,6 +18,7 @@
 #include "run/run_state.hpp"
 #include "run/safetensors.hpp"
 #include "run/trained_model.hpp"
+#include "support/error_message.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_run.hpp"
 #include "train/metrics_log.hpp"
@@ -28,7 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Config tiny_config(const test::TempDir& dir, const std::string& run) {
+Config checked_tiny_config(const test::TempDir& dir, const std::string& run) {
   Config c = test::tiny_run_config(dir, run);
   validate_config(c);
   return c;
@@ -72,15 +73,6 @@ std::vector<float> weights_of(const std::string& checkpoint) {
   return all;
 }
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
-
 // The train rows' lr by step.
 std::map<int64_t, double> lr_by_step(const std::string& run_dir) {
   std::map<int64_t, double> out;
@@ -96,7 +88,7 @@ std::map<int64_t, double> lr_by_step(const std::string& run_dir) {
 TEST_CASE("a resumed run survives keep_last pruning the checkpoint it resumed from") {
   // Issue 11.1: the tokenizer was re-read at each save from the resumed checkpoint's folder.
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   c.train.save_every = 2;
   c.train.keep_last = 1;
   c.train.eval_every = 0;
@@ -110,25 +102,25 @@ TEST_CASE("a resumed run survives keep_last pruning the checkpoint it resumed fr
 
 TEST_CASE("when every checkpoint is damaged, train refuses and keeps every byte") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   c.train.eval_every = 0;
   REQUIRE(train(c, quiet("auto", 4)).step == 4);  // step-2 and step-4
   for (const auto& entry : list_checkpoints(c.train.out_dir))
     flip_byte(entry.path + "/optimizer.safetensors", 100);
   const auto before = snapshot(c.train.out_dir);
-  const std::string msg = message_of([&] { train(c, quiet()); });
+  const std::string msg = ln::test::error_message([&] { train(c, quiet()); });
   CHECK(msg.find("no intact checkpoint in " + c.train.out_dir + "; 2 damaged: step-000000004: ") == 0);
   CHECK(msg.find("--resume never") != std::string::npos);
   CHECK(snapshot(c.train.out_dir) == before);
   // --resume never in the same folder is refused too: it would prune the damaged checkpoints.
-  CHECK(message_of([&] { train(c, quiet("never")); }).find("choose a new train.out_dir") !=
+  CHECK(ln::test::error_message([&] { train(c, quiet("never")); }).find("choose a new train.out_dir") !=
         std::string::npos);
   CHECK(snapshot(c.train.out_dir) == before);
 }
 
 TEST_CASE("damaged checkpoints are moved aside, never overwritten or pruned") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   c.train.save_every = 1;
   c.train.keep_last = 2;
   REQUIRE(train(c, quiet("auto", 4)).step == 4);  // keeps step-3 and step-4
@@ -144,7 +136,7 @@ TEST_CASE("damaged checkpoints are moved aside, never overwritten or pruned") {
 
   // An older damaged checkpoint, with an explicit --resume: moved aside too, where pruning
   // would have deleted it.
-  Config d = tiny_config(dir, "other");
+  Config d = checked_tiny_config(dir, "other");
   d.train.save_every = 1;
   d.train.keep_last = 2;
   REQUIRE(train(d, quiet("auto", 2)).step == 2);  // step-1, step-2
@@ -158,7 +150,7 @@ TEST_CASE("damaged checkpoints are moved aside, never overwritten or pruned") {
 
 TEST_CASE("checkpoints whose manifest was recomputed are still checked") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   c.train.eval_every = 0;
   REQUIRE(train(c, quiet("auto", 2)).step == 2);
   const std::string ckpt = c.train.out_dir + "/" + checkpoint_dir_name(2);
@@ -168,9 +160,10 @@ TEST_CASE("checkpoints whose manifest was recomputed are still checked") {
     CheckpointData bad = good;
     bad.model[0].second.data()[0] = std::nanf("");
     write_checkpoint(c.train.out_dir, 2, bad);  // a fresh manifest over the bad weights
-    CHECK(message_of([&] { train(c, quiet()); }).find("non-finite weights (tensor '" + bad.model[0].first) !=
-          std::string::npos);
-    CHECK(message_of([&] { load_trained_model(c.train.out_dir); }).find("non-finite weights") !=
+    CHECK(ln::test::error_message([&] {
+            train(c, quiet());
+          }).find("non-finite weights (tensor '" + bad.model[0].first) != std::string::npos);
+    CHECK(ln::test::error_message([&] { load_trained_model(c.train.out_dir); }).find("non-finite weights") !=
           std::string::npos);
   }
   SUBCASE("a state.json step that disagrees with the folder is refused") {
@@ -180,28 +173,29 @@ TEST_CASE("checkpoints whose manifest was recomputed are still checked") {
     bad.state_json.replace(at, 9, "\"step\": 1000");
     write_checkpoint(c.train.out_dir, 2, bad);
     CHECK(checkpoint_problem(ckpt) == "state.json says step 1000 but MANIFEST.json says step 2");
-    CHECK(message_of([&] { train(c, quiet()); }).find("no intact checkpoint") == 0);
+    CHECK(ln::test::error_message([&] { train(c, quiet()); }).find("no intact checkpoint") == 0);
   }
   SUBCASE("a replaced tokenizer is refused by train") {
     CheckpointData bad = good;
     bad.tokenizer_path.clear();
     // Another valid tokenizer: the one of a run with a different vocabulary.
-    Config other = tiny_config(dir, "other");
+    Config other = checked_tiny_config(dir, "other");
     other.tokenizer.vocab_size = 300;
     other.data.cache_dir = dir / "cache2";
     other.train.eval_every = 0;
     train(other, quiet("auto", 1));
     bad.tokenizer_bytes = test::read_file(other.train.out_dir + "/tokenizer.model");
     write_checkpoint(c.train.out_dir, 2, bad);
-    CHECK(message_of([&] { train(c, quiet()); }).find("tokenizer.model has sha256") != std::string::npos);
+    CHECK(ln::test::error_message([&] { train(c, quiet()); }).find("tokenizer.model has sha256") !=
+          std::string::npos);
   }
 }
 
 TEST_CASE("a run folder has one trainer: a second is refused naming the holder") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   RunFolderLock held(c.train.out_dir);
-  CHECK(message_of([&] { train(c, quiet()); }) ==
+  CHECK(ln::test::error_message([&] { train(c, quiet()); }) ==
         "run folder " + c.train.out_dir + " in use by pid " + std::to_string(::getpid()) +
             " (another longnet train); wait for it to finish, stop it, or use another train.out_dir");
   CHECK(list_checkpoints(c.train.out_dir).empty());
@@ -209,7 +203,7 @@ TEST_CASE("a run folder has one trainer: a second is refused naming the holder")
 
 TEST_CASE("leftovers of a killed trainer are removed at start; live ones in the shared cache are kept") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   c.train.steps = 1;
   c.train.warmup_steps = 0;
   const std::string run = c.train.out_dir;
@@ -233,38 +227,38 @@ TEST_CASE("leftovers of a killed trainer are removed at start; live ones in the 
 
 TEST_CASE("an out_dir that cannot be created is one clear error") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   test::write_file(dir / "a-file", "not a directory");
   c.train.out_dir = dir / "a-file/run";
-  CHECK(message_of([&] {
+  CHECK(ln::test::error_message([&] {
           train(c, quiet());
         }).find("cannot create train.out_dir '" + c.train.out_dir + "'") == 0);
 }
 
 TEST_CASE("resume keeps the run's config: other model/data keys are refused, train keys need --set") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   REQUIRE(train(c, quiet("auto", 2)).step == 2);
 
   Config changed = c;
   changed.model.d_model = 64;
   changed.data.seq_len = 16;
   changed.attention.segments = {8, 16, 16};
-  const std::string msg = message_of([&] { train(changed, quiet()); });
+  const std::string msg = ln::test::error_message([&] { train(changed, quiet()); });
   CHECK(msg.find("with a different model, data or tokenizer: model.d_model (32 in the run, 64 now)") !=
         std::string::npos);
   CHECK(msg.find("data.seq_len (32 in the run, 16 now)") != std::string::npos);
 
   Config longer = c;
   longer.train.steps = 10;
-  CHECK(message_of([&] { train(longer, quiet()); }).find("train.steps (6 in the run, 10 now)") !=
+  CHECK(ln::test::error_message([&] { train(longer, quiet()); }).find("train.steps (6 in the run, 10 now)") !=
         std::string::npos);
   // A lower train.steps than the checkpoint is an error even with --set.
   Config shorter = c;
   shorter.train.steps = 1;
   TrainOptions o = quiet();
   o.overrides = {"train.steps=1"};
-  CHECK(message_of([&] { train(shorter, o); }).find("train.steps 1 is below the step of") == 0);
+  CHECK(ln::test::error_message([&] { train(shorter, o); }).find("train.steps 1 is below the step of") == 0);
   CHECK(list_checkpoints(c.train.out_dir).back().step == 2);
 
   // Without --config the run's own config is used: the defaults' model does not matter.
@@ -278,11 +272,11 @@ TEST_CASE("resume keeps the run's config: other model/data keys are refused, tra
 
 TEST_CASE("extending train.steps on resume continues the schedule from the current step") {
   test::TempDir dir;
-  Config straight = tiny_config(dir, "straight");
+  Config straight = checked_tiny_config(dir, "straight");
   train(straight, quiet());
   const auto uninterrupted = lr_by_step(straight.train.out_dir);
 
-  Config c = tiny_config(dir, "extended");
+  Config c = checked_tiny_config(dir, "extended");
   REQUIRE(train(c, quiet("auto", 3)).step == 3);
   Config longer = c;
   longer.train.steps = 10;
@@ -312,7 +306,7 @@ TEST_CASE("extending train.steps on resume continues the schedule from the curre
 
 TEST_CASE("a finished run does nothing and says so") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   REQUIRE(train(c, quiet()).step == 6);
   const auto before = snapshot(c.train.out_dir);
   TrainResult again = train(c, quiet());
@@ -328,11 +322,11 @@ TEST_CASE("a finished run does nothing and says so") {
 
 TEST_CASE("--init-from starts a new run at step 0 from the source's weights and tokenizer") {
   test::TempDir dir;
-  Config src = tiny_config(dir, "source");
+  Config src = checked_tiny_config(dir, "source");
   TrainResult a = train(src, quiet());
   REQUIRE(a.step == 6);
 
-  Config ft = tiny_config(dir, "finetune");
+  Config ft = checked_tiny_config(dir, "finetune");
   ft.train.steps = 1;
   ft.train.warmup_steps = 0;
   ft.train.lr = 1e-12;  // one step that barely moves the weights
@@ -356,18 +350,18 @@ TEST_CASE("--init-from starts a new run at step 0 from the source's weights and 
   CHECK(test::read_file(b.checkpoint + "/tokenizer.model") ==
         test::read_file(a.checkpoint + "/tokenizer.model"));
 
-  Config wrong = tiny_config(dir, "wrong");
+  Config wrong = checked_tiny_config(dir, "wrong");
   wrong.model.layers = 3;
   TrainOptions ow = quiet();
   ow.init_from = src.train.out_dir;
-  CHECK(message_of([&] {
+  CHECK(ln::test::error_message([&] {
           train(wrong, ow);
         }).find("its model has a different shape: model.layers (2 in the source, 3 now)") !=
         std::string::npos);
 
   // Attention patterns carry no weights: a dilated source continues as a dense model (and back),
   // the curriculum of docs/retrieval.md. The weights arrive unchanged.
-  Config dense = tiny_config(dir, "dense");
+  Config dense = checked_tiny_config(dir, "dense");
   dense.attention.kind = AttentionKind::dense;
   dense.train.steps = 1;
   dense.train.warmup_steps = 0;
@@ -386,7 +380,7 @@ TEST_CASE("--init-from starts a new run at step 0 from the source's weights and 
 
 TEST_CASE("metrics.jsonl: a kind on every row, a run header, cumulative elapsed_s, a summary") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   REQUIRE(train(c, quiet("auto", 3)).step == 3);
   train(c, quiet());
   const auto rows = read_metrics(c.train.out_dir + "/metrics.jsonl");
@@ -427,7 +421,7 @@ TEST_CASE("metrics.jsonl: a kind on every row, a run header, cumulative elapsed_
 
 TEST_CASE("elapsed_s keeps the time the run spent after its last checkpoint when it resumes") {
   test::TempDir dir;
-  Config c = tiny_config(dir, "run");
+  Config c = checked_tiny_config(dir, "run");
   REQUIRE(train(c, quiet("auto", 3)).step == 3);
   // After the checkpoint at step 3 the run went on (its final validation, or steps a crash lost):
   // metrics.jsonl holds that time. Here it is made long, so that the resumed rows must show it.
