@@ -1,10 +1,12 @@
 #include "probe/copy_probe.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/error.hpp"
 #include "data/counter_rng.hpp"
 #include "data/retrieval_documents.hpp"
+#include "probe/ngram_copier.hpp"
 
 namespace ln {
 
@@ -41,6 +43,7 @@ std::vector<CopyProbeRow> run_copy_probe(ProbeModels& models, const RangeView& t
     row.distance = settings.distances[k];
     double sum_new = 0, sum_repeat = 0;
     int64_t hits_new = 0, hits_repeat = 0;
+    std::array<double, kCopierOrders> copier_hits{};
     for (int64_t s = 0; s < settings.samples; ++s) {
       const int64_t gap = row.distance + s % settings.alignments;
       const CopyDocument doc = make_copy_document(
@@ -48,9 +51,14 @@ std::vector<CopyProbeRow> run_copy_probe(ProbeModels& models, const RangeView& t
           counter_hash(settings.seed, static_cast<uint64_t>(row.distance), static_cast<uint64_t>(s)));
       const int64_t length = static_cast<int64_t>(doc.repeat.size());
       const int64_t cut = settings.window > 0 ? std::max<int64_t>(0, length - settings.window) : 0;
-      const WindowScores scores =
-          score_windows(models, {std::vector<int32_t>(doc.repeat.begin() + cut, doc.repeat.end()),
-                                 std::vector<int32_t>(doc.control.begin() + cut, doc.control.end())});
+      std::vector<int32_t> repeat(doc.repeat.begin() + cut, doc.repeat.end());
+      // The scored tokens: the second copy's 2nd .. n-th (window positions from .. to-1).
+      const int64_t from = doc.second - cut + 1, to = doc.second - cut + n;
+      for (int order = 1; order <= kCopierOrders; ++order)
+        if (to > order)
+          copier_hits[order - 1] += ngram_copier_hits(repeat, order, std::max<int64_t>(from, order), to);
+      const WindowScores scores = score_windows(
+          models, {std::move(repeat), std::vector<int32_t>(doc.control.begin() + cut, doc.control.end())});
       // Token second + i (i >= 1) is prediction second + i - 1 (of the window, shifted by the cut).
       for (int64_t i = 1; i < n; ++i) {
         const int64_t j = doc.second - cut + i - 1;
@@ -69,6 +77,7 @@ std::vector<CopyProbeRow> run_copy_probe(ProbeModels& models, const RangeView& t
     row.ratio = row.loss_new > 0 ? row.loss_repeat / row.loss_new : 0;
     row.greedy_new = static_cast<double>(hits_new) / p;
     row.greedy_repeat = static_cast<double>(hits_repeat) / p;
+    for (int k = 0; k < kCopierOrders; ++k) row.copier_repeat[k] = copier_hits[k] / p;
     rows.push_back(row);
     if (progress) progress(static_cast<int64_t>(k + 1), static_cast<int64_t>(settings.distances.size()));
   }

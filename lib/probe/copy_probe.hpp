@@ -14,6 +14,7 @@
 // Sample s of a distance D uses a gap of D + (s mod 8) tokens, so the samples cover every
 // alignment modulo 8: dilated attention lets a query see a key only when their positions
 // agree modulo the pattern's dilation, and a probe at one alignment could flatter or wrong it.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ struct CopyProbeSettings {
   int64_t window = 0;
 };
 
+inline constexpr int kCopierOrders = 3;  // the ideal copiers reported: 1-, 2- and 3-token matches
+
 struct CopyProbeRow {
   int64_t distance = 0;
   int64_t longest = 0;  // the longest window run for this distance (tokens)
@@ -42,6 +45,9 @@ struct CopyProbeRow {
   double loss_new = 0, loss_repeat = 0;      // mean nats per scored prediction
   double ratio = 0;                          // loss_repeat / loss_new
   double greedy_new = 0, greedy_repeat = 0;  // share of predictions greedy decoding gets right
+  // The yardstick: share of the repeat's predictions the ideal copier matching the last 1, 2, 3
+  // tokens gets right (probe/ngram_copier.hpp), in the same windows.
+  std::array<double, kCopierOrders> copier_repeat{};
 };
 
 // The distances a probe runs by default: 64, 128, ... below the longest that fits `context`

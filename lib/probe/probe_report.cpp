@@ -72,15 +72,20 @@ std::string copy_probe_table(const ProbeHeader& header, const CopyProbeSettings&
             ? " (gaps D .. D+" + std::to_string(std::min(settings.samples, settings.alignments) - 1) + ")"
             : "") +
        (settings.window > 0 ? "; at most " + std::to_string(settings.window) + " tokens of history" : "") +
-       "; ratio = loss repeated / loss new (1: no use of the first copy, 0: a perfect copy)\n";
+       "; ratio = loss repeated / loss new (1: no use of the first copy, 0: a perfect copy); copier n: "
+       "what an ideal copier matching the last n tokens gets right on the repeat (a model that matches one "
+       "token copies like copier 1)\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%9s %8s %9s %12s %7s %11s %14s\n", "distance", "window", "loss new",
-                "loss repeat", "ratio", "greedy new", "greedy repeat");
+  std::snprintf(line, sizeof line, "%9s %8s %9s %12s %7s %11s %14s %9s %9s %9s\n", "distance", "window",
+                "loss new", "loss repeat", "ratio", "greedy new", "greedy repeat", "copier 1", "copier 2",
+                "copier 3");
   s += line;
   for (const CopyProbeRow& r : rows) {
-    std::snprintf(line, sizeof line, "%9lld %8lld %9.3f %12.3f %7.3f %10.1f%% %13.1f%%\n",
+    std::snprintf(line, sizeof line,
+                  "%9lld %8lld %9.3f %12.3f %7.3f %10.1f%% %13.1f%% %8.1f%% %8.1f%% %8.1f%%\n",
                   static_cast<long long>(r.distance), static_cast<long long>(r.longest), r.loss_new,
-                  r.loss_repeat, r.ratio, 100 * r.greedy_new, 100 * r.greedy_repeat);
+                  r.loss_repeat, r.ratio, 100 * r.greedy_new, 100 * r.greedy_repeat, 100 * r.copier_repeat[0],
+                  100 * r.copier_repeat[1], 100 * r.copier_repeat[2]);
     s += line;
   }
   return s;
@@ -101,6 +106,9 @@ std::string copy_probe_json(const ProbeHeader& header, const CopyProbeSettings& 
                                  .add("ratio", r.ratio)
                                  .add("greedy_new", r.greedy_new)
                                  .add("greedy_repeat", r.greedy_repeat)
+                                 .add("copier1_repeat", r.copier_repeat[0])
+                                 .add("copier2_repeat", r.copier_repeat[1])
+                                 .add("copier3_repeat", r.copier_repeat[2])
                                  .str();
   }
   list += "]";

@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "autograd/var.hpp"
+#include "core/error.hpp"
 #include "data/counter_rng.hpp"
 #include "data/retrieval_documents.hpp"
 #include "nn/language_model.hpp"
 #include "probe/copy_probe.hpp"
+#include "probe/ngram_copier.hpp"
 #include "probe/passkey_probe.hpp"
 
 using namespace ln;
@@ -56,7 +58,42 @@ std::vector<double> direct_losses(const LanguageModel& model, const std::vector<
   return std::vector<double>(l.data(), l.data() + T);  // index t - 1 is token t
 }
 
+// The ideal n-token copier at position i, the slow way: every earlier position j whose n tokens
+// before it equal i's votes for tokens[j]; right for 1/(number tied) when tokens[i] has the most.
+double naive_copier_hit(const std::vector<int32_t>& tokens, int64_t n, int64_t i) {
+  std::vector<std::pair<int32_t, int64_t>> votes;
+  for (int64_t j = n; j < i; ++j) {
+    if (!std::equal(tokens.begin() + (j - n), tokens.begin() + j, tokens.begin() + (i - n))) continue;
+    auto it = std::find_if(votes.begin(), votes.end(), [&](const auto& v) { return v.first == tokens[j]; });
+    if (it == votes.end())
+      votes.emplace_back(tokens[j], 1);
+    else
+      ++it->second;
+  }
+  int64_t best = 0, tied = 0, mine = 0;
+  for (const auto& [token, count] : votes) {
+    if (count > best) best = count, tied = 0;
+    if (count == best) ++tied;
+    if (token == tokens[i]) mine = count;
+  }
+  return best > 0 && mine == best ? 1.0 / static_cast<double>(tied) : 0.0;
+}
+
 }  // namespace
+
+TEST_CASE("the ideal n-token copier: hand-computed predictions") {
+  // Before the last 2: "1" was followed by 2 and by 3 (a tie), "5 1" only by 2, "3 5 1" never.
+  const std::vector<int32_t> t = {5, 1, 2, 6, 1, 3, 5, 1, 2};
+  CHECK(ngram_copier_hits(t, 1, 8, 9) == 0.5);
+  CHECK(ngram_copier_hits(t, 2, 8, 9) == 1.0);
+  CHECK(ngram_copier_hits(t, 3, 8, 9) == 0.0);
+  // Every position of the whole list by the 1-token copier: only the 1 after "5" at 7 (5 was
+  // followed by 1 once) and the last 2 (the tie) score.
+  CHECK(ngram_copier_hits(t, 1, 1, 9) == 1.5);
+  CHECK(ngram_copier_hits(t, 1, 1, 1) == 0.0);             // an empty range
+  CHECK_THROWS_AS(ngram_copier_hits(t, 2, 1, 9), Error);   // position 1 has no 2 tokens before it
+  CHECK_THROWS_AS(ngram_copier_hits(t, 1, 3, 10), Error);  // past the end
+}
 
 TEST_CASE("copy probe: the losses are the model's own on the documents, and the ratio their quotient") {
   const LanguageModel model(tiny_spec(), 7);
@@ -71,7 +108,7 @@ TEST_CASE("copy probe: the losses are the model's own on the documents, and the 
   const auto rows = run_copy_probe(models, text.view, 2, s);
   REQUIRE(rows.size() == 2);
   for (size_t k = 0; k < rows.size(); ++k) {
-    double repeat = 0, fresh = 0;
+    double repeat = 0, fresh = 0, copier[kCopierOrders] = {};
     int64_t count = 0;
     for (int64_t smp = 0; smp < s.samples; ++smp) {
       const CopyDocument doc = make_copy_document(
@@ -82,6 +119,8 @@ TEST_CASE("copy probe: the losses are the model's own on the documents, and the 
         repeat += lr[static_cast<size_t>(doc.second + i - 1)];
         fresh += lc[static_cast<size_t>(doc.second + i - 1)];
         ++count;
+        for (int order = 1; order <= kCopierOrders; ++order)
+          copier[order - 1] += naive_copier_hit(doc.repeat, order, doc.second + i);
       }
     }
     CAPTURE(k);
@@ -89,6 +128,11 @@ TEST_CASE("copy probe: the losses are the model's own on the documents, and the 
     CHECK(rows[k].loss_repeat == doctest::Approx(repeat / double(count)).epsilon(1e-6));
     CHECK(rows[k].loss_new == doctest::Approx(fresh / double(count)).epsilon(1e-6));
     CHECK(rows[k].ratio == doctest::Approx(repeat / fresh).epsilon(1e-6));
+    for (int order = 1; order <= kCopierOrders; ++order) {
+      CAPTURE(order);
+      CHECK(rows[k].copier_repeat[order - 1] == doctest::Approx(copier[order - 1] / double(count)));
+    }
+    CHECK(rows[k].copier_repeat[0] > 0);  // the passage repeats: a copier gets some of it
   }
 }
 

@@ -28,10 +28,11 @@ inline std::string shell_quote(const std::string& s) {
 inline CommandResult run_longnet(const std::string& args, const std::string& prefix = "") {
   static TempDir io;
   static int counter = 0;
-  const std::string out = io.file("out" + std::to_string(counter)), err = io.file("err" + std::to_string(counter));
+  const std::string out = io.file("out" + std::to_string(counter)),
+                    err = io.file("err" + std::to_string(counter));
   ++counter;
-  const std::string cmd =
-      prefix + (prefix.empty() ? "" : " ") + shell_quote(LONGNET_BINARY) + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd = prefix + (prefix.empty() ? "" : " ") + shell_quote(LONGNET_BINARY) + " " + args +
+                          " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   CommandResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
