@@ -5,16 +5,22 @@
 // drives the trainer's TrainSession (train/train_session.hpp, synthetic_data), so the step
 // timed is exactly the step `longnet train` takes (geometry, weight-decay groups, schedule).
 // mfu: the step's model FLOPs (`longnet flops`) per second over the peak (train/mfu.hpp).
+// --profile: after that line, where the timed steps' time went (core/step_profile.hpp, DESIGN
+// §9), the mean step as a table and as a second JSON line ("bench": "train_profile"); under
+// mpirun, rank 0's.
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "command_registry.hpp"
 #include "config/config.hpp"
 #include "core/json.hpp"
 #include "core/median.hpp"
 #include "core/memory_stats.hpp"
+#include "core/step_profile.hpp"
+#include "core/step_profile_report.hpp"
 #include "core/threading.hpp"
 #include "nn/language_model.hpp"
 #include "parallel/mpi_session.hpp"
@@ -29,10 +35,29 @@ struct BenchTrainArgs {
   int64_t steps = 5;
   int64_t warmup = 2;
   double peak_gflops = 0;  // > 0: MFU divides by this instead of measuring
+  bool profile = false;    // also print the step profile of the timed steps
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The step profile of the timed steps: the mean step as a table, then as a JSON line.
+void print_profile(const ln::StepProfile& profile, const ln::Config& config, int64_t world) {
+  std::cout << "step profile: mean of " << profile.steps << " timed step" << (profile.steps == 1 ? "" : "s")
+            << (world > 1 ? " on rank 0 of " + std::to_string(world) : std::string()) << ", "
+            << ln::precision_name(config.train.precision) << ", recompute "
+            << ln::recompute_name(config.train.recompute) << "\n"
+            << ln::step_profile_table(profile);
+  ln::JsonObject line;
+  line.add("bench", "train_profile")
+      .add("config", config.source)
+      .add("precision", ln::precision_name(config.train.precision))
+      .add("recompute", ln::recompute_name(config.train.recompute))
+      .add("averaged", "mean")
+      .add("world", world);
+  ln::add_step_profile_json(line, profile);
+  std::cout << line.str() << std::endl;
 }
 
 int run(const BenchTrainArgs& args) {
@@ -54,9 +79,14 @@ int run(const BenchTrainArgs& args) {
 
   std::vector<double> fwd, bwd, opt, total, exposed, hidden;
   ln::TrainSession::StepStats last;
+  ln::StepProfile profile;  // the timed steps' sum
   for (int64_t s = 0; s < args.warmup + args.steps; ++s) {
+    const bool profiled = args.profile && s >= args.warmup;
     auto t0 = std::chrono::steady_clock::now();
+    std::optional<ln::StepProfiler> profiler;
+    if (profiled) profiler.emplace();
     const ln::TrainSession::StepStats st = session.train_step();
+    if (profiled) profile += profiler->stop();
     const double t_all = seconds_since(t0);
     if (s < args.warmup) continue;
     fwd.push_back(st.forward_s);
@@ -120,6 +150,7 @@ int run(const BenchTrainArgs& args) {
                    .add("gradient_bytes", last.gradient_bytes)
                    .str()
             << std::endl;
+  if (args.profile) print_profile(profile, config, last.world);
   return 0;
 }
 
@@ -138,6 +169,9 @@ ln::app::RegisterCommand reg{
                       "Peak GFLOP/s MFU divides by (default: measured, as `longnet bench peak`; or "
                       "LONGNET_PEAK_GFLOPS)")
            ->check(CLI::PositiveNumber);
+       cmd.add_flag("--profile", args->profile,
+                    "Also print where the timed steps' time went: GEMM, attention, conversion, "
+                    "elementwise, optimizer, communication, other (a table and a JSON line)");
        return [args] { return run(*args); };
      }}};
 

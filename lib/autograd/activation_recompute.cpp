@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/step_profile.hpp"
 
 namespace ln {
 
@@ -21,7 +22,12 @@ Var checkpoint(const VarFn& fn, const Var& x, const char* name) {
   return make_result(y, {x}, name, [fn, xv](const Tensor& dy) {
     GradModeGuard grad_mode;
     Var leaf(xv, true);
-    Var again = fn(leaf);
+    Var again;
+    {
+      // The step profile shows the re-run forward as recomputation; its backward is the backward.
+      const ProfileRecomputeScope recompute;
+      again = fn(leaf);
+    }
     again.backward(dy);
     return std::vector<Tensor>{leaf.grad()};  // undefined when fn ignores x: no gradient
   });
@@ -31,6 +37,7 @@ namespace {
 // Rows [r0, r1) of a (R, width) tensor, copied into a (r1 - r0, width) tensor.
 Tensor copy_rows_of(const Tensor& t, int64_t r0, int64_t r1, int64_t width) {
   Tensor out = Tensor::empty({r1 - r0, width});
+  const ProfileScope profile(ProfileCategory::elementwise);
   std::memcpy(out.data(), t.data() + r0 * width, sizeof(float) * static_cast<size_t>((r1 - r0) * width));
   return out;
 }
@@ -66,6 +73,7 @@ Var chunked_rows(const VarFn& fn, const Var& x, int64_t chunk, const char* name)
       }
       LN_CHECK(yc.numel() == (r1 - r0) * out_width, "[", name, "] chunk output ", shape_str(yc.shape()),
                " does not have ", out_width, " columns");
+      const ProfileScope profile(ProfileCategory::elementwise);
       std::memcpy(y.data() + r0 * out_width, yc.data(), yc.bytes());
     }
   }
@@ -78,8 +86,13 @@ Var chunked_rows(const VarFn& fn, const Var& x, int64_t chunk, const char* name)
     for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
       const int64_t r1 = std::min(rows, r0 + chunk);
       Var leaf(copy_rows_of(xv, r0, r1, width), true);
-      Var yc = fn(leaf);
+      Var yc;
+      {
+        const ProfileRecomputeScope recompute;
+        yc = fn(leaf);
+      }
       yc.backward(copy_rows_of(dy, r0, r1, out_width).reshape(yc.shape()));
+      const ProfileScope profile(ProfileCategory::elementwise);
       if (leaf.grad().defined())
         std::memcpy(dx.data() + r0 * width, leaf.grad().data(), leaf.grad().bytes());
       else

@@ -9,10 +9,16 @@
 // guarantees: everything before the loop happens before every chunk, and every chunk happens
 // before everything after the loop. Two chunks stay unordered with each other, so a real race
 // between chunks is still reported. In every other build the annotations compile to nothing.
+//
+// Each chunk also carries a ProfileTaskMark (core/step_profile.hpp): work a chunk does is
+// inside its caller's call, and a kernel it calls must not count as a call of its own, on
+// whichever thread the chunk runs (one relaxed load per chunk when no profile is recording).
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include <cstdint>
+
+#include "core/step_profile.hpp"
 
 #if defined(__SANITIZE_THREAD__)
 #define LN_THREAD_SANITIZER 1
@@ -59,6 +65,7 @@ void parallel_for(Index begin, Index end, const Body& body) {
   detail::LoopOrder order;
   tbb::parallel_for(begin, end, [&](Index i) {
     order.chunk_begins();
+    const ProfileTaskMark in_task;
     body(i);
     order.chunk_ends();
   });
@@ -71,6 +78,7 @@ void parallel_for_ranges(Index begin, Index end, Index grain, const Body& body) 
   detail::LoopOrder order;
   tbb::parallel_for(tbb::blocked_range<Index>(begin, end, grain), [&](const tbb::blocked_range<Index>& r) {
     order.chunk_begins();
+    const ProfileTaskMark in_task;
     body(r.begin(), r.end());
     order.chunk_ends();
   });

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/memory_stats.hpp"
+#include "core/step_profile.hpp"
 #include "core/tensor_pool.hpp"
 
 namespace ln {
@@ -62,9 +63,12 @@ Tensor Tensor::empty(const Shape& shape, Precision dtype) {
   return t;
 }
 
+// The step profile (core/step_profile.hpp) counts a tensor's data work (fills, copies, adds,
+// conversions) as elementwise or conversion work, and its allocation as `other`: the scopes
+// below open after empty().
 Tensor Tensor::zeros(const Shape& shape, Precision dtype) {
   Tensor t = empty(shape, dtype);
-  std::memset(t.raw(), 0, t.bytes());
+  t.zero();
   return t;
 }
 
@@ -138,6 +142,7 @@ Tensor Tensor::reshape(const Shape& shape) const {
 
 Tensor Tensor::clone() const {
   Tensor t = empty(shape_, dtype_);
+  const ProfileScope profile(ProfileCategory::elementwise);
   if (numel_) std::memcpy(t.raw(), raw(), bytes());
   return t;
 }
@@ -145,6 +150,7 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(Precision dtype) const {
   if (dtype == dtype_) return *this;
   Tensor t = empty(shape_, dtype);
+  const ProfileScope profile(ProfileCategory::conversion);
   if (dtype == Precision::bf16) {
     const float* src = data();
     bf16* dst = t.data_bf16();
@@ -158,15 +164,18 @@ Tensor Tensor::to(Precision dtype) const {
 }
 
 void Tensor::fill(float value) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   float* p = data();
   std::fill(p, p + numel_, value);
 }
 
 void Tensor::zero() {
+  const ProfileScope profile(ProfileCategory::elementwise);
   if (numel_) std::memset(raw(), 0, bytes());
 }
 
 void Tensor::add_(const Tensor& other) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   LN_CHECK(other.shape_ == shape_, "[tensor] add_ shape mismatch ", shape_str(shape_), " vs ",
            shape_str(other.shape_));
   float* a = data();

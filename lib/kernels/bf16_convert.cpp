@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 
 namespace ln {
@@ -27,6 +28,7 @@ inline float widened(uint16_t bits) {
 }  // namespace
 
 void convert_to_bf16(const float* x, bf16* y, int64_t n) {
+  const ProfileScope profile(ProfileCategory::conversion);
   static_assert(sizeof(bf16) == sizeof(uint16_t));
   par::for_rows(n, 1, [&](int64_t b, int64_t e) {
     uint16_t* out = reinterpret_cast<uint16_t*>(y);  // bf16 is exactly its 16 bits
@@ -36,6 +38,7 @@ void convert_to_bf16(const float* x, bf16* y, int64_t n) {
 }
 
 void round_to_bf16(const float* x, float* y, int64_t n) {
+  const ProfileScope profile(ProfileCategory::conversion);
   par::for_rows(n, 1, [&](int64_t b, int64_t e) {
 #pragma omp simd
     for (int64_t i = b; i < e; ++i) y[i] = widened(bf16_bits(x[i]));

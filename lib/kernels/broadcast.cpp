@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 
 namespace ln {
@@ -119,6 +120,7 @@ void reduce_rows_serial(const Dims& d, const float* g, float* in, int64_t r0, in
 
 void broadcast_binary(BinaryOp op, const float* a, const int64_t* a_strides, const float* b,
                       const int64_t* b_strides, const int64_t* out_shape, int rank, float* out) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   Dims d = collapse(out_shape, a_strides, b_strides, rank);
   switch (op) {
     case BinaryOp::add:
@@ -135,6 +137,7 @@ void broadcast_binary(BinaryOp op, const float* a, const int64_t* a_strides, con
 
 void broadcast_reduce(const float* g, const int64_t* out_shape, const int64_t* in_strides, int rank,
                       float scale, float* in, int64_t in_numel) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   // Collapse on the input's strides only (g is contiguous, so any merge is valid for g).
   Dims d = collapse(out_shape, in_strides, in_strides, rank);
   const int64_t inner = d.size.back();

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 
 namespace ln {
 
 void causal_conv_forward(const float* x, const float* taps, const CausalConvShape& s, float* y) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   const int64_t rows = s.B * s.H, T = s.T, D = s.D, C = s.H * s.D;
   // One (b, h) sequence per row of work: its T x D block, read K times from cache.
   par::for_rows(rows, T * D * s.K, [&](int64_t r0, int64_t r1) {
@@ -33,6 +35,7 @@ void causal_conv_forward(const float* x, const float* taps, const CausalConvShap
 
 void causal_conv_backward(const float* x, const float* taps, const float* dy, const CausalConvShape& s,
                           float* dx, float* dtaps) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   const int64_t rows = s.B * s.H, T = s.T, D = s.D, C = s.H * s.D, KC = (s.K - 1) * C;
   // Each fixed chunk of (b, h) rows writes its dx rows and its own dtaps partial (KC floats,
   // only its heads' columns non-zero); the partials are summed in chunk order.

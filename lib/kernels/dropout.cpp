@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 
 namespace ln {
@@ -57,6 +58,7 @@ bool dropout_keep(uint64_t seed, int64_t index, float p) {
 }
 
 void dropout_apply(const float* x, int64_t n, float p, uint64_t seed, float* y) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   const DropoutKey key = key_of(seed);
   const uint32_t thr = threshold24(p);
   const float scale = 1.0f / (1.0f - p);

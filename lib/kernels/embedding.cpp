@@ -4,11 +4,13 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 
 namespace ln {
 
 void embedding_forward(const float* weight, const int32_t* ids, int64_t n, int64_t v, int64_t c, float* out) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   for (int64_t i = 0; i < n; ++i) {
     LN_CHECK(ids[i] >= 0 && ids[i] < v, "[embedding] id ", ids[i], " at position ", i,
              " is outside the table of V = ", v,
@@ -23,6 +25,7 @@ void embedding_forward(const float* weight, const int32_t* ids, int64_t n, int64
 
 void embedding_backward(const float* dout, const int32_t* ids, int64_t n, int64_t v, int64_t c,
                         float* dweight) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   // Counting sort of row indices by id: rows_of[start[k] .. start[k+1]) lists, in increasing
   // order, the rows whose id is k.
   std::vector<int64_t> start(static_cast<size_t>(v) + 1, 0);

@@ -1,5 +1,6 @@
 #include "kernels/gelu.hpp"
 
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/vec_math.hpp"
 
@@ -19,6 +20,7 @@ inline float gelu_derivative(float v, float& cdf) {
 }  // namespace
 
 void gelu_forward(const float* x, int64_t n, float* y) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows((n + kGeluBlock - 1) / kGeluBlock, kGeluBlock * 8, [&](int64_t b0, int64_t b1) {
     int64_t end = b1 * kGeluBlock < n ? b1 * kGeluBlock : n;
 #pragma omp simd
@@ -30,6 +32,7 @@ void gelu_forward(const float* x, int64_t n, float* y) {
 }
 
 void gelu_backward(const float* x, const float* dy, int64_t n, float* dx) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows((n + kGeluBlock - 1) / kGeluBlock, kGeluBlock * 8, [&](int64_t b0, int64_t b1) {
     int64_t end = b1 * kGeluBlock < n ? b1 * kGeluBlock : n;
 #pragma omp simd
@@ -41,6 +44,7 @@ void gelu_backward(const float* x, const float* dy, int64_t n, float* dx) {
 }
 
 void gelu_forward_with_derivative(const float* x, int64_t n, float* y, float* dydx) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows((n + kGeluBlock - 1) / kGeluBlock, kGeluBlock * 8, [&](int64_t b0, int64_t b1) {
     int64_t end = b1 * kGeluBlock < n ? b1 * kGeluBlock : n;
 #pragma omp simd
@@ -53,6 +57,7 @@ void gelu_forward_with_derivative(const float* x, int64_t n, float* y, float* dy
 }
 
 void gelu_backward_with_derivative(const float* dydx, const float* dy, int64_t n, float* dx) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows((n + kGeluBlock - 1) / kGeluBlock, kGeluBlock * 8, [&](int64_t b0, int64_t b1) {
     int64_t end = b1 * kGeluBlock < n ? b1 * kGeluBlock : n;
 #pragma omp simd

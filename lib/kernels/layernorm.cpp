@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 
 namespace ln {
@@ -23,6 +24,7 @@ void combine_partials(const float* partial, int64_t chunks, int64_t stride, int6
 
 void layernorm_forward(const float* x, const float* weight, const float* bias, int64_t n, int64_t c,
                        float eps, float* y, float* mean, float* rstd) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows(n, c, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       const float* xi = x + i * c;
@@ -52,6 +54,7 @@ void layernorm_forward(const float* x, const float* weight, const float* bias, i
 
 void layernorm_backward(const float* dy, const float* x, const float* weight, const float* mean,
                         const float* rstd, int64_t n, int64_t c, float* dx, float* dweight, float* dbias) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * weight, xhat = (x - mean) * rstd.
   // One pass over x and dy: each fixed chunk of rows writes its dx rows and accumulates its
   // own dweight/dbias partials; partials are summed in chunk order afterwards.
@@ -97,6 +100,7 @@ void layernorm_backward(const float* dy, const float* x, const float* weight, co
 
 void rmsnorm_forward(const float* x, const float* weight, int64_t n, int64_t c, float eps, float* y,
                      float* rstd) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows(n, c, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       const float* xi = x + i * c;
@@ -114,6 +118,7 @@ void rmsnorm_forward(const float* x, const float* weight, int64_t n, int64_t c, 
 
 void rmsnorm_backward(const float* dy, const float* x, const float* weight, const float* rstd, int64_t n,
                       int64_t c, float* dx, float* dweight) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   // y = x * r * w with r = (mean(x^2) + eps)^-1/2:  dx = r * (g - xhat * mean(g * xhat)),
   // g = dy * w, xhat = x * r. Same one-pass chunking as layernorm_backward.
   const int64_t chunks = par::fixed_chunks(n, 64);

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/step_profile.hpp"
 
 namespace ln {
 
@@ -187,15 +188,23 @@ void run(const MatmulShape& shape, const T* a, const T* b, const float* bias, fl
   ctx.stream.wait();
 }
 
+// The product's FLOPs for the step profile: 2 per multiply-add, as model FLOPs count them.
+double matmul_flops(const MatmulShape& s) {
+  return 2.0 * static_cast<double>(s.batch) * static_cast<double>(s.m) * static_cast<double>(s.n) *
+         static_cast<double>(s.k);
+}
+
 }  // namespace
 
 void matmul_dnnl(const MatmulShape& shape, const float* a, const float* b, const float* bias, float* c,
                  bool accumulate) {
+  const ProfileScope profile(ProfileCategory::gemm, matmul_flops(shape));
   run(shape, a, b, bias, c, accumulate);
 }
 
 void matmul_dnnl(const MatmulShape& shape, const bf16* a, const bf16* b, const float* bias, float* c,
                  bool accumulate) {
+  const ProfileScope profile(ProfileCategory::gemm, matmul_flops(shape));
   run(shape, a, b, bias, c, accumulate);
 }
 

@@ -3,11 +3,13 @@
 #include <cstring>
 #include <vector>
 
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 
 namespace ln {
 
 double sum_all(const float* x, int64_t n) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   int64_t chunks = par::fixed_chunks(n / 256 + 1);
   std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
   par::for_rows(chunks, n / chunks, [&](int64_t k0, int64_t k1) {
@@ -25,6 +27,7 @@ double sum_all(const float* x, int64_t n) {
 }
 
 void sum_dim(const float* x, int64_t outer, int64_t d, int64_t inner, float* y) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   // Each output row y[o] is owned by one task; inner stays the contiguous vector loop.
   par::for_rows(outer, d * inner, [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
@@ -40,6 +43,7 @@ void sum_dim(const float* x, int64_t outer, int64_t d, int64_t inner, float* y) 
 }
 
 void expand_dim(const float* g, int64_t outer, int64_t d, int64_t inner, float* y) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows(outer * d, inner, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       std::memcpy(y + r * inner, g + (r / d) * inner, static_cast<size_t>(inner) * sizeof(float));
@@ -47,6 +51,7 @@ void expand_dim(const float* g, int64_t outer, int64_t d, int64_t inner, float* 
 }
 
 void row_argmax(const float* x, int64_t n, int64_t v, int32_t* out) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows(n, v, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* row = x + r * v;

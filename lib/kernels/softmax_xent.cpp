@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/vec_math.hpp"
 
@@ -36,6 +37,7 @@ Lse row_lse(const float* x, int64_t c) {
 }  // namespace
 
 void softmax_forward(const float* x, int64_t n, int64_t c, float* y) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows(n, c, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       const float* xi = x + i * c;
@@ -56,6 +58,7 @@ void softmax_forward(const float* x, int64_t n, int64_t c, float* y) {
 }
 
 void softmax_backward(const float* y, const float* dy, int64_t n, int64_t c, float* dx) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows(n, c, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       const float* yi = y + i * c;
@@ -72,6 +75,7 @@ void softmax_backward(const float* y, const float* dy, int64_t n, int64_t c, flo
 
 void softmax_xent_forward(const float* logits, const int32_t* targets, int64_t n, int64_t v, int32_t ignore,
                           float* row_loss, float* row_lse_out) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   for (int64_t i = 0; i < n; ++i) {
     int32_t t = targets[i];
     LN_CHECK(t == ignore || (t >= 0 && t < v), "[softmax_xent] target ", t, " at row ", i,
@@ -90,6 +94,7 @@ void softmax_xent_forward(const float* logits, const int32_t* targets, int64_t n
 
 void softmax_xent_backward(const float* logits, const int32_t* targets, const float* row_lse,
                            const float* d_row_loss, int64_t n, int64_t v, int32_t ignore, float* dlogits) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows(n, v, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       const float* li = logits + i * v;

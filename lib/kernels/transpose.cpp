@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/step_profile.hpp"
 #include "kernels/parallel.hpp"
 
 namespace ln {
 
 void transpose_copy(const float* x, int64_t a, int64_t m, int64_t b, int64_t n, int64_t k, float* y) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   constexpr int64_t kTile = 16;
   const int64_t m_tiles = (m + kTile - 1) / kTile;
   const int64_t x_row = b * n * k;  // x stride of one step in M

@@ -1,5 +1,6 @@
 #include "ops/elementwise.hpp"
 
+#include "core/step_profile.hpp"
 #include "kernels/broadcast.hpp"
 #include "ops/shape_util.hpp"
 
@@ -72,13 +73,18 @@ Var scale(const Var& x, float s) {
   const float* px = x.value().data();
   float* po = out.data();
   int64_t n = out.numel();
+  {
+    // A loop of its own, not a kernel's: it marks itself for the step profile.
+    const ProfileScope profile(ProfileCategory::elementwise);
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) po[i] = s * px[i];
+    for (int64_t i = 0; i < n; ++i) po[i] = s * px[i];
+  }
   return make_result(out, {x}, "scale", [s](const Tensor& g) {
     Tensor gx = Tensor::empty(g.shape());
     const float* pg = g.data();
     float* pgx = gx.data();
     int64_t m = g.numel();
+    const ProfileScope profile(ProfileCategory::elementwise);
 #pragma omp simd
     for (int64_t i = 0; i < m; ++i) pgx[i] = s * pg[i];
     return std::vector<Tensor>{gx};
@@ -91,8 +97,11 @@ Var add_scalar(const Var& x, float s) {
   const float* px = x.value().data();
   float* po = out.data();
   int64_t n = out.numel();
+  {
+    const ProfileScope profile(ProfileCategory::elementwise);
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) po[i] = px[i] + s;
+    for (int64_t i = 0; i < n; ++i) po[i] = px[i] + s;
+  }
   return make_result(out, {x}, "add_scalar", [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "core/step_profile.hpp"
 #include "kernels/attention/positions.hpp"
 #include "kernels/copy_rows.hpp"
 #include "kernels/matmul_dnnl.hpp"
@@ -32,6 +33,8 @@ struct HeadSplit {
 
 // fused (B, T, 3C) -> out[s] (B, H, T, D) for s = 0, 1, 2
 void split_fused(const HeadSplit& g, const float* fused, const std::array<float*, 3>& out) {
+  // One call of the step profile: the copy_rows calls run inside its parallel tasks.
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows(3 * g.B * g.H, g.T * g.D, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t s = i / (g.B * g.H), b = (i / g.H) % g.B, h = i % g.H;
@@ -42,6 +45,7 @@ void split_fused(const HeadSplit& g, const float* fused, const std::array<float*
 
 // heads (B, H, T, D) -> third s of fused (B, T, 3C)
 void gather_fused(const HeadSplit& g, const float* heads, int64_t s, float* fused) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   par::for_rows(g.B * g.H, g.T * g.D, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / g.H, h = i % g.H;
@@ -55,6 +59,7 @@ Tensor stack(const std::array<Tensor, 3>& parts) {
   Shape shape = parts[0].shape();
   shape[0] *= 3;
   Tensor out = Tensor::empty(shape);
+  const ProfileScope profile(ProfileCategory::elementwise);
   const int64_t n = parts[0].numel();
   for (int s = 0; s < 3; ++s)
     std::memcpy(out.data() + s * n, parts[s].data(), static_cast<size_t>(n) * sizeof(float));
@@ -64,6 +69,7 @@ Tensor stack(const std::array<Tensor, 3>& parts) {
 // Rows [s*n, (s+1)*n) of a stacked (3n, ...) tensor, as a tensor of `shape`.
 Tensor third(const Tensor& stacked, int64_t s, const Shape& shape) {
   Tensor t = Tensor::empty(shape);
+  const ProfileScope profile(ProfileCategory::elementwise);
   std::memcpy(t.data(), stacked.data() + s * t.numel(), static_cast<size_t>(t.numel()) * sizeof(float));
   return t;
 }
@@ -147,6 +153,7 @@ QkvHeads linear_qkv(const Var& x, const Var& wq, const Var& wk, const Var& wv, c
     Tensor dy = std::move(state->dy);  // (rows, 3C); a third no gradient reached is zero
     for (int s = 0; s < 3; ++s) {
       if (state->filled[s]) continue;
+      const ProfileScope profile(ProfileCategory::elementwise);
       for (int64_t r = 0; r < rows; ++r) std::fill_n(dy.data() + r * out3 + s * out, out, 0.0f);
     }
     const Tensor dy_op = matmul_operand(prec, dy);  // one conversion for both products

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/step_profile.hpp"
 #include "kernels/attention/attention_kernel.hpp"
 #include "kernels/attention/positions.hpp"
 #include "ops/precision.hpp"
@@ -51,6 +52,7 @@ std::vector<PatternPlan> plan_patterns(const AttentionSpec& spec, int64_t N, int
 // piece: (B, H, l/r, D) <- rows g(h) + j*r of x: (B, H, l, D)
 void sparsify(const float* x, float* piece, const AttentionSpec& spec, int64_t B, int64_t H, int64_t l,
               int64_t D, int64_t r) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   const int64_t n = l / r;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {
@@ -64,6 +66,7 @@ void sparsify(const float* x, float* piece, const AttentionSpec& spec, int64_t B
 // x rows g(h) + j*r += piece: the adjoint of sparsify.
 void unsparsify_add(const float* piece, float* x, const AttentionSpec& spec, int64_t B, int64_t H, int64_t l,
                     int64_t D, int64_t r) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   const int64_t n = l / r;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {
@@ -80,6 +83,7 @@ void unsparsify_add(const float* piece, float* x, const AttentionSpec& spec, int
 // rank i's row j is the segment's key number i*n + j.
 void copy_piece(float* piece, float* rows, int64_t i, int64_t ranks, int64_t BH, int64_t n, int64_t D,
                 bool to_rows) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   for (int64_t bh = 0; bh < BH; ++bh) {
     float* a = piece + bh * n * D;
     float* b = rows + (bh * ranks + i) * n * D;

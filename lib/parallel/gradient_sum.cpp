@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/steady_clock.hpp"
+#include "core/step_profile.hpp"
 #include "parallel/watchdog.hpp"
 
 namespace ln::parallel {
@@ -21,6 +22,7 @@ GradientSum::GradientSum(ProcessGrid& grid, int64_t bucket_floats)
     : grid_(grid), bucket_floats_(bucket_floats) {}
 
 GradientSum::~GradientSum() {
+  const ProfileScope profile(ProfileCategory::communication);
   for (Bucket& b : buckets_)
     if (b.launched && b.request != MPI_REQUEST_NULL) {
       WaitScope wait("the gradient all-reduce");
@@ -30,6 +32,7 @@ GradientSum::~GradientSum() {
 
 void GradientSum::ready(const Tensor& grad) {
   if (grid_.world_size() == 1) return;
+  const ProfileScope profile(ProfileCategory::communication);
   if (buckets_.empty() || buckets_.back().launched) buckets_.emplace_back();
   Bucket& b = buckets_.back();
   const size_t at = b.data.size();
@@ -41,6 +44,7 @@ void GradientSum::ready(const Tensor& grad) {
 }
 
 void GradientSum::launch() {
+  const ProfileScope profile(ProfileCategory::communication);
   Bucket& b = buckets_.back();
   if (b.launched || b.data.empty()) return;
   const double t0 = steady_seconds();
@@ -68,6 +72,7 @@ void GradientSum::poll() {
 
 void GradientSum::finish() {
   if (grid_.world_size() == 1) return;
+  const ProfileScope profile(ProfileCategory::communication);
   if (!buckets_.empty()) launch();
   const double t0 = steady_seconds();
   for (Bucket& b : buckets_) {

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/steady_clock.hpp"
+#include "core/step_profile.hpp"
 #include "parallel/watchdog.hpp"
 
 namespace ln::parallel {
@@ -104,6 +105,9 @@ class MpiPending final : public SequenceExchange::Pending, public Progressing {
 
   void finish() override {
     if (finished_) return;
+    // The wait is exposed communication; what the progress thread does meanwhile is not this
+    // thread's and is not counted (core/step_profile.hpp).
+    const ProfileScope profile(ProfileCategory::communication);
     const double t0 = steady_seconds();
     {
       WaitScope wait(what_);
@@ -219,6 +223,7 @@ MpiSequenceExchange::MpiSequenceExchange(MPI_Comm comm, int64_t rank, int64_t ra
 std::unique_ptr<SequenceExchange::Pending> MpiSequenceExchange::start_gather(const float* mine, float* out,
                                                                              int64_t count, int64_t group,
                                                                              bool causal) {
+  const ProfileScope profile(ProfileCategory::communication);  // packing and posting
   const Segment s = segment_of(rank_, ranks_, group);
   const int tag = static_cast<int>(started_++ % 4096);
   const char* what = "the sequence-parallel key/value gather";
@@ -239,6 +244,7 @@ std::unique_ptr<SequenceExchange::Pending> MpiSequenceExchange::start_gather(con
 
 std::unique_ptr<SequenceExchange::Pending> MpiSequenceExchange::start_reduce_scatter(
     const float* pieces, float* mine, int64_t count, int64_t group, bool causal) {
+  const ProfileScope profile(ProfileCategory::communication);  // packing and posting
   const Segment s = segment_of(rank_, ranks_, group);
   const int tag = static_cast<int>(started_++ % 4096);
   const char* what = "the sequence-parallel key/value gradient reduce-scatter";

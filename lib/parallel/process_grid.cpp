@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/steady_clock.hpp"
+#include "core/step_profile.hpp"
 #include "parallel/mpi_exchange.hpp"
 #include "parallel/mpi_session.hpp"
 #include "parallel/watchdog.hpp"
@@ -96,6 +97,7 @@ CommStats& ProcessGrid::gradient_stats() { return comms_->gradient_stats; }
 
 void ProcessGrid::sum_world(double* values, int64_t n) {
   if (world_size_ == 1) return;
+  const ProfileScope profile(ProfileCategory::communication);
   const double t0 = steady_seconds();
   {
     WaitScope wait("a sum over every rank (the loss, a stop flag)");
@@ -113,6 +115,7 @@ void ProcessGrid::sum_world(double* values, int64_t n) {
 
 void ProcessGrid::max_world(double* values, int64_t n) {
   if (world_size_ == 1) return;
+  const ProfileScope profile(ProfileCategory::communication);
   WaitScope wait("a maximum over every rank (a report)");
   LN_CHECK(MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD) ==
                MPI_SUCCESS,
@@ -121,6 +124,7 @@ void ProcessGrid::max_world(double* values, int64_t n) {
 
 void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
   if (world_size_ == 1) return;
+  const ProfileScope profile(ProfileCategory::communication);
   constexpr int64_t kBucket = int64_t{1} << 22;  // floats (16 MB): few calls, bounded extra memory
   std::vector<float>& bucket = comms_->bucket;
   size_t first = 0;
@@ -163,6 +167,7 @@ void ProcessGrid::sum_gradients(const std::vector<Tensor>& grads) {
 
 void ProcessGrid::barrier() {
   if (world_size_ == 1) return;
+  const ProfileScope profile(ProfileCategory::communication);
   WaitScope wait("every rank to reach a barrier");
   MPI_Barrier(MPI_COMM_WORLD);
 }

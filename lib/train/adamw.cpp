@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel_for.hpp"
+#include "core/step_profile.hpp"
 
 namespace ln {
 
@@ -118,6 +119,7 @@ AdamW::AdamW(std::vector<ParamRef> params, AdamWOptions options)
 }
 
 void AdamW::step(double lr) {
+  const ProfileScope profile(ProfileCategory::optimizer);
   LN_CHECK(std::isfinite(lr) && lr >= 0, "[AdamW::step] learning rate is ", lr,
            "; the schedule must give a finite value >= 0");
   const AdamWOptions& o = options_;

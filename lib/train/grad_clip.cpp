@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel_for.hpp"
+#include "core/step_profile.hpp"
 
 namespace ln {
 
@@ -63,6 +64,7 @@ const float* grad_data(const Var& p, const char* where) {
 }  // namespace
 
 double global_grad_norm(const std::vector<Var>& params) {
+  const ProfileScope profile(ProfileCategory::optimizer);
   double total = 0.0;
   std::vector<double> partial;
   for (const Var& p : params) {
@@ -78,12 +80,14 @@ double global_grad_norm(const std::vector<Var>& params) {
 }
 
 double clip_grad_norm(const std::vector<Var>& params, double max_norm) {
+  const ProfileScope profile(ProfileCategory::optimizer);  // one call: the parts below merge into it
   const double norm = global_grad_norm(params);
   if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) scale_grads(params, max_norm / (norm + 1e-6));
   return norm;
 }
 
 bool all_finite(const Tensor& t) {
+  const ProfileScope profile(ProfileCategory::optimizer);
   if (!t.defined()) return true;
   LN_CHECK(t.dtype() == Precision::fp32, "[all_finite] tensor is ", precision_name(t.dtype()),
            "; expected fp32");
@@ -99,6 +103,7 @@ bool all_finite(const Tensor& t) {
 }
 
 bool all_finite(const std::vector<Var>& params) {
+  const ProfileScope profile(ProfileCategory::optimizer);  // one call: the parts below merge into it
   for (const Var& p : params) {
     if (p.defined() && !all_finite(p.grad())) return false;
   }
@@ -106,6 +111,7 @@ bool all_finite(const std::vector<Var>& params) {
 }
 
 void scale_grads(const std::vector<Var>& params, double factor) {
+  const ProfileScope profile(ProfileCategory::optimizer);
   LN_CHECK(std::isfinite(factor), "[scale_grads] factor is ", factor, "; use a finite value");
   const float f = static_cast<float>(factor);
   for (const Var& p : params) {

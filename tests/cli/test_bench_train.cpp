@@ -94,3 +94,42 @@ TEST_CASE("a step that cannot fit is refused before allocating, naming the recom
   CHECK(log.find("this configuration needs about") != std::string::npos);
   CHECK(log.find("train.recompute: blocks would need about") != std::string::npos);
 }
+
+TEST_CASE("bench train --profile prints the mean step's breakdown as a table and a JSON line") {
+  ln::test::TempDir dir;
+  std::vector<std::string> args = tiny_bench({"train.batch_size=2"});
+  args[5] = "2";  // --steps 2
+  args.push_back("--profile");
+  REQUIRE(ln::test::run_longnet(args, dir / "profile.log").code == 0);
+  const std::string out = ln::test::read_file(dir / "profile.log");
+  CAPTURE(out);
+  CHECK(out.find("step profile: mean of 2 timed steps, fp32, recompute none\n") != std::string::npos);
+  CHECK(out.find("category          ms/step   share  calls/step   GFLOP/s\n") != std::string::npos);
+  for (const char* row : {"\ngemm ", "\nattention ", "\nconversion ", "\nelementwise ", "\noptimizer ",
+                          "\ncommunication ", "\nother ", "\nstep ", "\nrecompute: "})
+    CHECK(out.find(row) != std::string::npos);
+  const size_t at = out.find("{\"bench\": \"train_profile\"");
+  REQUIRE(at != std::string::npos);
+  auto line = ln::parse_metrics_line(out.substr(at, out.find('\n', at) - at));
+  REQUIRE(line);
+  CHECK(line->strings.at("averaged") == "mean");
+  CHECK(line->strings.at("precision") == "fp32");
+  CHECK(line->number("profiled_steps", 0) == 2);
+  double sum_ms = line->number("other_ms", -1e9);
+  for (const char* c : {"gemm", "attention", "conversion", "elementwise", "optimizer", "communication"}) {
+    CAPTURE(c);
+    const double ms = line->number(std::string(c) + "_ms", -1);
+    CHECK(ms >= 0);
+    sum_ms += ms;
+  }
+  CHECK(line->number("other_ms", -1) >= 0);
+  CHECK(sum_ms == doctest::Approx(line->number("profiled_step_ms", 0)).epsilon(1e-9));
+  // One block: q/k/v, out_proj, fc1, fc2 take 4 products forward and 12 backward; the head 4.
+  CHECK(line->number("gemm_calls", 0) == 20);
+  CHECK(line->number("attention_calls", 0) == 2);
+  CHECK(line->number("gemm_gflops", 0) > 0);
+  CHECK(line->number("attention_gflops", 0) > 0);
+  // Without --profile there is no second line.
+  REQUIRE(ln::test::run_longnet(tiny_bench({"train.batch_size=2"}), dir / "plain.log").code == 0);
+  CHECK(ln::test::read_file(dir / "plain.log").find("train_profile") == std::string::npos);
+}

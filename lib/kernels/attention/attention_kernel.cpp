@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel_for.hpp"
+#include "core/step_profile.hpp"
 #include "kernels/attention/attention_internal.hpp"
 
 namespace ln {
@@ -64,6 +65,9 @@ float scale_of(const AttentionDims& dims) {
 void attention_forward(const AttentionSpec& spec, const AttentionDims& dims, const AttentionWindow& window,
                        const float* q, const float* k, const float* v, float* o, float* lse) {
   check_call(spec, dims, window);
+  // The useful FLOPs (those `longnet flops` counts), counted before the call's clock starts.
+  const double flops = step_profile_recording() ? attention_forward_flops(spec, dims, window) : 0.0;
+  const ProfileScope profile(ProfileCategory::attention, flops);
   const int64_t rows = dims.batch * dims.heads * dims.q_len;
   if (!window.accumulate) {
     std::memset(o, 0, sizeof(float) * static_cast<size_t>(rows * dims.head_dim));
@@ -84,6 +88,9 @@ void attention_backward(const AttentionSpec& spec, const AttentionDims& dims, co
                         const float* q, const float* k, const float* v, const float* o, const float* lse,
                         const float* dout, float* dq, float* dk, float* dv) {
   check_call(spec, dims, window);
+  // 2.5x the forward's useful FLOPs, the convention `longnet flops` counts the backward by.
+  const double flops = step_profile_recording() ? 2.5 * attention_forward_flops(spec, dims, window) : 0.0;
+  const ProfileScope profile(ProfileCategory::attention, flops);
   const int64_t D = dims.head_dim;
   const int64_t rows = dims.batch * dims.heads * dims.q_len;
   const int64_t krows = dims.batch * dims.heads * dims.k_len;

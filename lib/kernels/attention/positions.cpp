@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/parallel_for.hpp"
+#include "core/step_profile.hpp"
 
 namespace ln {
 
@@ -67,6 +68,7 @@ void set_rotation_table_limit(int64_t floats) {
 
 void rotate_pairs(const float* x, float* y, int64_t rows, int64_t T, int64_t D, int64_t pos0, float base,
                   bool inverse) {
+  const ProfileScope profile(ProfileCategory::elementwise);
   const int64_t half = D / 2;
   std::vector<double> inv_freq(static_cast<size_t>(half));
   for (int64_t j = 0; j < half; ++j) inv_freq[j] = std::pow(static_cast<double>(base), -2.0 * j / D);
