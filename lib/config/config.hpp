@@ -37,6 +37,7 @@ struct ModelConfig {
   bool subln = false, tie_embeddings = true;
   int64_t kv_conv = 1;
   KvConvInit kv_conv_init = KvConvInit::identity;
+  bool q_conv = false;
   bool tie_qk_init = false;
   double dropout = 0.0, norm_eps = 1e-5, init_std = 0.02;
 };

@@ -38,6 +38,8 @@ void check_model(const Config& c) {
       "model.vocab_size is 1; a language model needs at least 2 tokens (use 0 for the tokenizer's size)");
   const char* conv_problem = kv_conv_init_problem(m.kv_conv, m.kv_conv_init);
   LN_CHECK(conv_problem == nullptr, at(c, {"model.kv_conv_init", "model.kv_conv"}), conv_problem);
+  const char* q_problem = q_conv_problem(m.kv_conv, m.q_conv);
+  LN_CHECK(q_problem == nullptr, at(c, {"model.q_conv", "model.kv_conv"}), q_problem);
 }
 
 // The one list of attention rules (kernels/attention/attention_spec.hpp), located here.

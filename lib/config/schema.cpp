@@ -238,6 +238,9 @@ std::vector<ConfigKey> build_schema() {
                      "How the kv_conv taps start: identity (0: as without it), box (1: each key "
                      "and value starts as the sum of itself and the K-1 before it) or shifted (each head "
                      "an induction head at its own shift; DESIGN §8)"));
+  k.push_back(boolean(LN_KEY(model, q_conv),
+                      "The kv_conv convolution on the queries too (taps start at 0; needs kv_conv > 1): "
+                      "a query can hold the tokens before it, to match two or more (DESIGN §8)"));
   k.push_back(boolean(LN_KEY(model, tie_qk_init),
                       "k_proj starts as a copy of q_proj, so attention starts out matching equal content"));
   k.push_back(real(LN_KEY(model, dropout), 0, 1, Ends::open_hi, "Dropout probability (training only)"));

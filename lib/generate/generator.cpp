@@ -22,8 +22,9 @@ Tensor Generator::prompt(const std::vector<int32_t>& ids) {
   ForwardOptions options;
   options.precision = precision_;
   int64_t layer = 0;
-  options.kv_observer = [&](const Tensor& k, const Tensor& v, const Tensor& k_in, const Tensor& v_in) {
-    cache_->conv_history()->add_prompt_layer(layer, k_in, v_in);
+  options.kv_observer = [&](const Tensor& k, const Tensor& v, const Tensor& k_in, const Tensor& v_in,
+                            const Tensor& q_in) {
+    cache_->conv_history()->add_prompt_layer(layer, q_in, k_in, v_in);
     cache_->add_prompt_layer(layer++, k, v);
   };
   Tensor logits = model_.prefill(ids, options);

@@ -1,6 +1,7 @@
 #pragma once
 // The short causal convolution over time of each head's keys and values (model.kv_conv,
-// DESIGN §8): a depthwise filter of width K whose centre tap is fixed at 1,
+// DESIGN §8), and with model.q_conv its queries: a depthwise filter of width K whose centre tap
+// is fixed at 1,
 //   y[b, h, t, d] = x[b, h, t, d] + Σ_{s=1..K-1} taps[s-1, h*D + d] · x[b, h, t-s, d]
 // with x = 0 before the sequence start (t - s < 0). x, y: (B, H, T, D) contiguous; taps:
 // (K-1, H*D). Deterministic for a shape (kernels/parallel.hpp's rule): dtaps are reduced in

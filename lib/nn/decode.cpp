@@ -25,8 +25,8 @@ Var SelfAttention::decode(const Var& x, int64_t layer, int64_t position, DecodeA
     ConvHistory* history = attend.conv_history();
     LN_CHECK(history,
              "[decode] this model has model.kv_conv > 1 but the decoder keeps no convolution history");
-    history->convolve(layer, k_conv.value().data(), v_conv.value().data(), k.value().data(),
-                      v.value().data());
+    history->convolve(layer, q_conv.defined() ? q_conv.value().data() : nullptr, k_conv.value().data(),
+                      v_conv.value().data(), q.value().data(), k.value().data(), v.value().data());
   }
   Tensor o = Tensor::empty({1, 1, C});
   attend.attend(layer, position, q.value().data(), k.value().data(), v.value().data(), o.data());

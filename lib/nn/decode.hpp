@@ -16,7 +16,7 @@ class DecodeAttention {
   // are the attention op's in the forward) -> o: (H, D). Adds the token's k, v to the cache.
   virtual void attend(int64_t layer, int64_t position, const float* q, const float* k, const float* v,
                       float* o) = 0;
-  // The raw k, v rows model.kv_conv's convolution reads (DESIGN §8); null for a cache that
+  // The raw q, k, v rows model.kv_conv's convolution reads (DESIGN §8); null for a cache that
   // does not keep them (then a model with kv_conv > 1 cannot decode with it).
   virtual ConvHistory* conv_history() { return nullptr; }
 };

@@ -47,7 +47,8 @@ LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
       return name.size() >= std::strlen(suffix) &&
              name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0;
     };
-    if (ends_with("_conv.taps")) {  // model.kv_conv_init (nn/model_spec.hpp)
+    if (ends_with("q_conv.taps")) continue;  // model.q_conv: always 0, the model starts as without it
+    if (ends_with("_conv.taps")) {           // model.kv_conv_init (nn/model_spec.hpp)
       if (spec.kv_conv_init == KvConvInit::box) var.value().fill(1.0f);
       if (spec.kv_conv_init == KvConvInit::shifted) shift_taps(var.value(), spec, ends_with("k_conv.taps"));
       continue;
@@ -134,7 +135,8 @@ int64_t LanguageModel::count_parameters(const ModelSpec& spec) {
                       + 4 * (C * C + C)             // q, k, v, out projections
                       + (C * F + F) + (F * C + C);  // fc1, fc2
   if (spec.subln) per_layer += 2 * C + 2 * F;       // inner norms
-  per_layer += 2 * (spec.kv_conv - 1) * C;          // k and v convolution taps
+  // Convolution taps: k and v with model.kv_conv, and q with model.q_conv.
+  per_layer += (spec.q_conv ? 3 : 2) * (spec.kv_conv - 1) * C;
   int64_t total = spec.vocab_size * C + spec.layers * per_layer + 2 * C;
   if (!spec.tie_embeddings) total += spec.vocab_size * C;
   return total;
@@ -175,6 +177,8 @@ void ModelSpec::validate() const {
   LN_CHECK(kv_conv >= 1 && kv_conv <= 64, "model.kv_conv must be in [1, 64], got ", kv_conv);
   const char* conv_problem = kv_conv_init_problem(kv_conv, kv_conv_init);
   LN_CHECK(conv_problem == nullptr, conv_problem);
+  const char* q_problem = q_conv_problem(kv_conv, q_conv);
+  LN_CHECK(q_problem == nullptr, q_problem);
   validate_attention_spec(attention, heads, head_dim());
 }
 

@@ -33,6 +33,13 @@ inline const char* kv_conv_init_problem(int64_t kv_conv, KvConvInit init) {
              : "model.kv_conv_init is shifted but model.kv_conv is 1 (no convolution, no taps to shift); "
                "set model.kv_conv to 5, say, or leave model.kv_conv_init at identity";
 }
+// The one rule between model.q_conv and model.kv_conv (ModelSpec::validate and the config's check):
+// the query convolution has kv_conv's width K, so it needs one. The message, or nullptr.
+inline const char* q_conv_problem(int64_t kv_conv, bool q_conv) {
+  if (!q_conv || kv_conv > 1) return nullptr;
+  return "model.q_conv is true but model.kv_conv is 1 (the query convolution takes model.kv_conv's width, "
+         "and 1 is none); set model.kv_conv to 4, say, or model.q_conv to false";
+}
 
 struct ModelSpec {
   int64_t vocab_size = 0;
@@ -48,6 +55,10 @@ struct ModelSpec {
   // AND read what followed it, however the dilated pattern's residues fall.
   int64_t kv_conv = 1;
   KvConvInit kv_conv_init = KvConvInit::identity;
+  // The same width-K convolution on each head's queries (taps always start at 0, whatever
+  // kv_conv_init says; DESIGN §8): query t also carries queries t-1 .. t-K+1, so an induction
+  // head can match two or more tokens, not the current one alone.
+  bool q_conv = false;
   bool tie_qk_init = false;  // k_proj starts as a copy of q_proj (DESIGN §8)
   float dropout = 0.0f;
   float norm_eps = 1e-5f;

@@ -35,6 +35,7 @@ SelfAttention::SelfAttention(const ModelSpec& spec)
     k_conv = Var(Tensor::zeros({spec.kv_conv - 1, spec.d_model}), true);
     v_conv = Var(Tensor::zeros({spec.kv_conv - 1, spec.d_model}), true);
   }
+  if (spec.q_conv) q_conv = Var(Tensor::zeros({spec.kv_conv - 1, spec.d_model}), true);
 }
 
 Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const {
@@ -43,10 +44,10 @@ Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const
   // One op for the three projections (one GEMM with N = 3C; its backward one dx GEMM with
   // K = 3C that also sums the three, one dW GEMM): the (B, T, 3C) projection is a temporary,
   // not a graph value, and q, k come out rotated, so their unrotated copies never exist either.
-  // Generation's observer wants k before rotation, and the convolution (DESIGN §8) mixes
-  // keys before rotation, so each key keeps the rotation of its own position: in both cases
-  // the attention op rotates as usual.
-  const bool convolve = k_conv.defined();
+  // Generation's observer wants q and k before rotation, and the convolution (DESIGN §8) mixes
+  // keys (and with model.q_conv queries) before rotation, so each keeps the rotation of its own
+  // position: in both cases the attention op rotates as usual.
+  const bool convolve = k_conv.defined();  // model.q_conv requires it (ModelSpec::validate)
   const bool rotate = attention_.positions != PositionKind::none && !options.kv_observer && !convolve;
   // Sequence parallel: this rank's T tokens are the global positions [R*T, (R+1)*T).
   const bool split = options.sequence && options.sequence->ranks() > 1;
@@ -58,12 +59,14 @@ Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const
   auto [q, k, v] = linear_qkv(x, q_proj.weight, k_proj.weight, v_proj.weight, q_proj.bias, k_proj.bias,
                               v_proj.bias, H, rotate, pos0, attention_.rope_base);
   if (convolve) {
-    Var k_in = k, v_in = v;
+    Var q_in = q, k_in = k, v_in = v;
+    if (q_conv.defined()) q = causal_conv(q_in, q_conv);
     k = causal_conv(k_in, k_conv);
     v = causal_conv(v_in, v_conv);
-    if (options.kv_observer) options.kv_observer(k.value(), v.value(), k_in.value(), v_in.value());
+    if (options.kv_observer)
+      options.kv_observer(k.value(), v.value(), k_in.value(), v_in.value(), q_in.value());
   } else if (options.kv_observer) {
-    options.kv_observer(k.value(), v.value(), k.value(), v.value());
+    options.kv_observer(k.value(), v.value(), k.value(), v.value(), q.value());
   }
   Var o = split ? sequence_parallel_attention(q, k, v, attention_, *options.sequence, rotate)
                 : attention(q, k, v, attention_, pos0, rotate);  // (B, H, T, D)
@@ -78,6 +81,7 @@ void SelfAttention::parameters(const std::string& prefix, NamedParameters& out) 
   v_proj.parameters(prefix + ".v_proj", out);
   if (subln_) inner_norm.parameters(prefix + ".inner_norm", out);
   out_proj.parameters(prefix + ".out_proj", out);
+  if (q_conv.defined()) out.emplace_back(prefix + ".q_conv.taps", q_conv);
   if (k_conv.defined()) {
     out.emplace_back(prefix + ".k_conv.taps", k_conv);
     out.emplace_back(prefix + ".v_conv.taps", v_conv);

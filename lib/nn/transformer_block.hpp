@@ -27,7 +27,11 @@ struct ForwardOptions {
   // with its k and v: (B, H, T, D), before positions are applied (lib/generate fills its cache).
   // With model.kv_conv > 1, k and v are the convolution's outputs (what attention reads) and
   // k_in, v_in its inputs (what decoding's ConvHistory needs); otherwise k_in, v_in are k, v.
-  std::function<void(const Tensor& k, const Tensor& v, const Tensor& k_in, const Tensor& v_in)> kv_observer;
+  // q_in: the raw queries (B, H, T, D), the query convolution's input with model.q_conv
+  // (decoding's ConvHistory keeps their last rows too).
+  std::function<void(const Tensor& k, const Tensor& v, const Tensor& k_in, const Tensor& v_in,
+                     const Tensor& q_in)>
+      kv_observer;
   Recompute recompute = Recompute::none;
   // Rows per MLP chunk when the MLP runs in token chunks (recompute != none, or no grad):
   // (chunk x mlp_ratio*C) is the largest MLP intermediate that exists.
@@ -54,6 +58,7 @@ class SelfAttention {
   Linear q_proj, k_proj, v_proj, out_proj;
   LayerNorm inner_norm;  // subln only
   Var k_conv, v_conv;    // model.kv_conv > 1 only: taps (K-1, C), ops/causal_conv.hpp
+  Var q_conv;            // model.q_conv only: taps (K-1, C), the same convolution on the queries
  private:
   AttentionSpec attention_;
   int64_t heads_ = 0;

@@ -1,6 +1,7 @@
 #pragma once
 // causal_conv: the differentiable short causal convolution over time (kernels/causal_conv.hpp)
-// that model.kv_conv applies to each head's keys and values (DESIGN §8).
+// that model.kv_conv applies to each head's keys and values, and model.q_conv to its queries
+// (DESIGN §8).
 #include "autograd/var.hpp"
 
 namespace ln {

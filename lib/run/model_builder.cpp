@@ -41,6 +41,7 @@ std::vector<std::string> model_differences(const ModelSpec& a, const ModelSpec& 
   field("model.subln", a.subln, b.subln);
   field("model.tie_embeddings", a.tie_embeddings, b.tie_embeddings);
   field("model.kv_conv", a.kv_conv, b.kv_conv);
+  field("model.q_conv", a.q_conv, b.q_conv);
   field("model.norm_eps", a.norm_eps, b.norm_eps);
   field("model.init_std", a.init_std, b.init_std);
   const AttentionSpec &p = a.attention, &q = b.attention;
@@ -73,6 +74,7 @@ ModelSpec model_spec_from_config(const Config& config, int64_t tokenizer_vocab_s
   spec.tie_embeddings = m.tie_embeddings;
   spec.kv_conv = m.kv_conv;
   spec.kv_conv_init = m.kv_conv_init;
+  spec.q_conv = m.q_conv;
   spec.tie_qk_init = m.tie_qk_init;
   spec.dropout = static_cast<float>(m.dropout);
   spec.norm_eps = static_cast<float>(m.norm_eps);

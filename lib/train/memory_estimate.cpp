@@ -25,8 +25,8 @@ ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute, P
   // The attention sub-layer alone (a kept outside it): q, k, v (rotated as they are made, no
   // copies), output, merged, sub-LN (its out_proj output is freed at once), plus its
   // backward's gradients (dq, dk, dv and the one flowing in; sums of gradients in place).
-  // With model.kv_conv, the convolution keeps its raw k and v inputs too.
-  const double conv = spec.kv_conv > 1 ? 2 : 0;
+  // With model.kv_conv, the convolution keeps its raw k and v inputs too (and q's with model.q_conv).
+  const double conv = spec.kv_conv > 1 ? 2 + (spec.q_conv ? 1 : 0) : 0;
   const double attention_live = (3 + conv + 1 + 1 + sub) * C + H;
   const double attention_grads = 4 * C;
   ActivationFloats f;

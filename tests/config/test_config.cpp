@@ -52,7 +52,7 @@ TEST_CASE("defaults: load_config with no file is the struct defaults, and the sc
         parse_config_yaml(key.section() + ":\n  " + key.leaf() + ": " + key.to_yaml(probe), "probe");
     CHECK(key.format(round) == key.default_text());
   }
-  CHECK(names.size() == 67);
+  CHECK(names.size() == 68);
   CHECK(config_sections() ==
         std::vector<std::string>{"model", "attention", "tokenizer", "data", "train", "parallel"});
 }
@@ -240,6 +240,13 @@ TEST_CASE("cross-field checks") {
   CHECK(contains(set_error("model.kv_conv_init=box"),
                  "model.kv_conv_init is box but model.kv_conv is 1 (no convolution, no taps to start at 1)"));
   CHECK(load_config("", {"model.kv_conv=4", "model.kv_conv_init=box"}).model.kv_conv_init == KvConvInit::box);
+  CHECK(
+      contains(set_error("model.q_conv=true"),
+               "--set model.q_conv=true: model.q_conv is true but model.kv_conv is 1 (the query convolution "
+               "takes model.kv_conv's width, and 1 is none); set model.kv_conv to 4, say, or model.q_conv to "
+               "false"));
+  CHECK(load_config("", {"model.kv_conv=4", "model.q_conv=true"}).model.q_conv);
+  CHECK(!load_config("").model.q_conv);
   CHECK(contains(set_error("data.induction_tokens=uniform"),
                  "data.induction_tokens is uniform but data.induction_rows is 0"));
   CHECK(load_config("", {"data.induction_rows=0.2", "data.induction_tokens=uniform"}).data.induction_tokens ==

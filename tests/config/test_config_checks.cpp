@@ -79,6 +79,8 @@ TEST_CASE("cross-key problems are refused at load, located at the key's line, an
       {"data:\n  seq_len: 128\ntrain:\n  batch_tokens: 768\n  grad_accum: 4\n",
        "configs/x.yaml:5: train.grad_accum (4) must divide the 6 sequences"},
       {"model:\n  vocab_size: 1\n", "configs/x.yaml:2: model.vocab_size is 1"},
+      {"model:\n  heads: 2\n  q_conv: true\n",
+       "configs/x.yaml:3: model.q_conv is true but model.kv_conv is 1"},
       {"model:\n  xpos_gamma: 0\n", "configs/x.yaml:2: model.xpos_gamma is 0 but XPOS needs gamma > 0"},
       {"model:\n  d_model: 30\n  heads: 4\n",
        "configs/x.yaml:3: model.d_model (30) must be a multiple of model.heads (4)"},

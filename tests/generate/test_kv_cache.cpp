@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 
 #include "autograd/var.hpp"
 #include "core/error.hpp"
@@ -81,14 +82,22 @@ Diff compare(const std::vector<float>& full, const std::vector<float>& dec, int6
   return d;
 }
 
+// model.kv_conv's and q_conv's taps start at 0 (the identity): give them weight so the
+// history matters, different for every tensor (a q/k mix-up would show). `only` restricts it to
+// the taps whose name contains it.
+void weigh_conv_taps(const LanguageModel& model, const std::string& only = "_conv.taps") {
+  for (auto& [name, var] : model.parameters()) {
+    if (name.find("_conv.taps") == std::string::npos || name.find(only) == std::string::npos) continue;
+    float phase = 0;
+    for (char ch : name) phase += 0.7f * static_cast<float>(ch);
+    for (int64_t i = 0; i < var.numel(); ++i) var.value().data()[i] = 0.5f * std::sin(1.3f * i + phase);
+  }
+}
+
 void check_exact(const ModelSpec& spec, int64_t N, const std::vector<int64_t>& prompts,
                  int64_t extra_capacity = 0) {
   LanguageModel model(spec, 7);
-  // model.kv_conv's taps start at 0 (the identity): give them weight so the history matters.
-  for (auto& [name, var] : model.parameters())
-    if (name.find("_conv.taps") != std::string::npos)
-      for (int64_t i = 0; i < var.numel(); ++i)
-        var.value().data()[i] = 0.5f * std::sin(1.3f * i + 0.1f * name.size());
+  weigh_conv_taps(model);
   const auto ids = random_ids(N, static_cast<int32_t>(spec.vocab_size), 11);
   const auto full = full_logits(model, ids);
   for (int64_t prompt : prompts) {
@@ -149,6 +158,27 @@ TEST_CASE("dilated: other pattern sets") {
       check_exact(s, 25, {1, 4, 12});
     }
   }
+  SUBCASE("model.q_conv: the raw q rows carry over from the prompt into decoding too") {
+    for (int64_t K : {2, 5}) {
+      CAPTURE(K);
+      ModelSpec s =
+          spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::rope);
+      s.kv_conv = K;
+      s.q_conv = true;
+      // The query taps matter: the forward with them is far from the one without, so a decoder
+      // that ignored them (or their history) could not pass check_exact.
+      LanguageModel with(s, 7), without(s, 7);
+      weigh_conv_taps(with);
+      weigh_conv_taps(without, "attn.k_conv");
+      weigh_conv_taps(without, "attn.v_conv");
+      const auto ids = random_ids(40, static_cast<int32_t>(s.vocab_size), 11);
+      CHECK(compare(full_logits(with, ids), full_logits(without, ids), 1, s.vocab_size).far());
+      check_exact(s, 40, {1, 3, 16, 33});
+      s.attention =
+          ln::test::attention_of(AttentionKind::dense, {16}, {1}, HeadOffset::mod, PositionKind::xpos);
+      check_exact(s, 25, {1, 4, 12});
+    }
+  }
   SUBCASE("sub-LayerNorm and an untied head") {
     ModelSpec s = spec_of(AttentionKind::dilated, {4, 8}, {1, 2}, HeadOffset::mod, PositionKind::xpos);
     s.subln = true;
@@ -181,7 +211,7 @@ TEST_CASE("the exactness check sees a wrong cache (mutations)") {
     KvCache cache(cache_spec, N);
     ForwardOptions options;
     int64_t layer = 0;
-    options.kv_observer = [&](const Tensor& k, const Tensor& v, const Tensor&, const Tensor&) {
+    options.kv_observer = [&](const Tensor& k, const Tensor& v, const Tensor&, const Tensor&, const Tensor&) {
       cache.add_prompt_layer(layer++, k, v);
     };
     (void)model.prefill(std::vector<int32_t>(ids.begin(), ids.begin() + prompt), options);

@@ -110,11 +110,12 @@ TEST_CASE("the model is causal for every attention kind") {
 TEST_CASE("loss gradients of every parameter match finite differences") {
   // fp32 central differences of a scalar loss ~3.4 with eps 1e-2: rounding error
   // ~ 2^-24 * 3.4 / 1e-2 ~ 2e-5 and truncation ~ 1e-5, far below a wrong gradient.
-  for (int variant : {0, 1, 2}) {
+  for (int variant : {0, 1, 2, 3}) {
     CAPTURE(variant);
     const bool subln = variant == 1;
     ModelSpec spec = tiny_spec(AttentionKind::dilated, subln, !subln);
-    if (variant == 2) spec.kv_conv = 3;  // the convolution's taps and what flows through them
+    if (variant >= 2) spec.kv_conv = 3;  // the convolution's taps and what flows through them
+    spec.q_conv = variant == 3;          // and the queries' (their taps are among the parameters)
     LanguageModel model(spec, 5);
     // Larger-than-default weights so every path carries signal.
     for (auto& [name, var] : model.parameters()) {
@@ -265,6 +266,64 @@ TEST_CASE(
   CHECK(taps == 4);
   spec.kv_conv = 1;
   CHECK_THROWS_WITH_AS(LanguageModel(spec, 1), doctest::Contains("model.kv_conv_init is shifted"), Error);
+}
+
+TEST_CASE(
+    "model.q_conv: query taps start at 0 whatever kv_conv_init; the function is the model's without them") {
+  for (KvConvInit init : {KvConvInit::identity, KvConvInit::box, KvConvInit::shifted}) {
+    CAPTURE(std::string(enum_name(kKvConvInitNames, init)));
+    ModelSpec plain = tiny_spec(AttentionKind::dilated);
+    plain.kv_conv = 3;
+    plain.kv_conv_init = init;
+    plain.init_std = 0.3f;  // peaked attention: a query that changes moves the logits visibly
+    ModelSpec conv = plain;
+    conv.q_conv = true;
+    LanguageModel a(plain, 9), b(conv, 9);
+    CHECK(b.parameter_count() == a.parameter_count() + 2 * 2 * 16);  // L * (K-1) * C
+    CHECK(LanguageModel::count_parameters(conv) == b.parameter_count());
+    // Every weight the two share starts the same (k, v taps by kv_conv_init); the q taps are 0.
+    auto pa = a.parameters(), pb = b.parameters();
+    size_t i = 0;
+    int q_taps = 0;
+    for (auto& [name, var] : pb) {
+      CAPTURE(name);
+      if (name.find("q_conv.taps") != std::string::npos) {
+        CHECK(name == "layers." + std::to_string(q_taps++) + ".attn.q_conv.taps");
+        CHECK(var.shape() == Shape{2, 16});
+        for (float v : var.value().to_vector()) CHECK(v == 0.0f);
+        continue;
+      }
+      REQUIRE(i < pa.size());
+      CHECK(pa[i].first == name);
+      CHECK(pa[i++].second.value().to_vector() == var.value().to_vector());
+    }
+    CHECK(i == pa.size());
+    CHECK(q_taps == 2);
+    NoGradGuard no_grad;
+    const auto ids = token_ids(13, 29);
+    const auto la = a.logits(ids, 1, 13).value().to_vector();
+    CHECK(b.logits(ids, 1, 13).value().to_vector() == la);  // bit for bit
+    // Non-zero query taps move the later positions (so the equality above is no accident). Not
+    // position 0, which has no earlier query to mix in, nor 8, the start of both patterns'
+    // segments, which sees only its own key whatever its query holds.
+    for (auto& [name, var] : b.parameters())
+      if (name.find("q_conv.taps") != std::string::npos)
+        for (int64_t j = 0; j < var.numel(); ++j) var.value().data()[j] = 0.5f * std::cos(0.9f * j);
+    const auto lb = b.logits(ids, 1, 13).value().to_vector();
+    for (int64_t v = 0; v < 29; ++v) CHECK(lb[v] == la[v]);
+    for (int64_t t = 1; t < 13; ++t) {
+      if (t == 8) continue;
+      double moved = 0;
+      for (int64_t v = 0; v < 29; ++v)
+        moved = std::max(moved, double(std::abs(lb[t * 29 + v] - la[t * 29 + v])));
+      CAPTURE(t);
+      CHECK(moved > 1e-4);
+    }
+  }
+  ModelSpec lonely = tiny_spec(AttentionKind::dilated);
+  lonely.q_conv = true;  // model.kv_conv stays 1: no width to share
+  CHECK_THROWS_WITH_AS(LanguageModel(lonely, 1),
+                       doctest::Contains("model.q_conv is true but model.kv_conv is 1"), Error);
 }
 
 TEST_CASE("model.tie_qk_init: k_proj starts as q_proj's copy, every other weight as without it") {

@@ -274,14 +274,16 @@ TEST_CASE("AdamW result does not depend on the thread count") {
   CHECK(one == two);
 }
 
-TEST_CASE("default_decay excludes norms, biases and embeddings") {
+TEST_CASE("default_decay excludes norms, biases, embeddings and convolution taps") {
   CHECK(default_decay("layers.3.attn.q_proj.weight", 2));
   CHECK(default_decay("output.weight", 2));
   CHECK_FALSE(default_decay("tok_embeddings.weight", 2));
   CHECK_FALSE(default_decay("layers.0.attn_norm.weight", 1));
   CHECK_FALSE(default_decay("layers.0.norm.weight", 2));  // by name even if 2-D
   CHECK_FALSE(default_decay("layers.0.mlp.fc1.bias", 1));
-  CHECK_FALSE(default_decay("some.scalar", 0));  // 0/1-D tensors never decay
+  CHECK_FALSE(default_decay("some.scalar", 0));                // 0/1-D tensors never decay
+  CHECK_FALSE(default_decay("layers.1.attn.k_conv.taps", 2));  // model.kv_conv: mixing around the identity
+  CHECK_FALSE(default_decay("layers.1.attn.q_conv.taps", 2));  // model.q_conv: likewise
   CHECK(default_decay("tok_embeddings.weight", 2, true));
   CHECK(default_decay("layers.0.mlp.fc1.bias", 1, true));
 }

@@ -70,3 +70,39 @@ TEST_CASE("the training memory estimate is within 15% of the measured peak, for 
     }
   }
 }
+
+TEST_CASE(
+    "with model.kv_conv and model.q_conv the estimate holds too: the convolutions keep their raw inputs") {
+  const int64_t B = 1, T = 4096;
+  std::vector<int32_t> ids(B * T), targets(B * T);
+  for (int64_t i = 0; i < B * T; ++i)
+    ids[i] = static_cast<int32_t>((i * 13) % 128), targets[i] = static_cast<int32_t>((i * 7 + 1) % 128);
+  for (bool q_conv : {false, true}) {
+    CAPTURE(q_conv);
+    ModelSpec spec = estimate_spec(false);
+    spec.kv_conv = 4;
+    spec.q_conv = q_conv;
+    LanguageModel model(spec, 1);
+    for (Recompute mode : {Recompute::none, Recompute::attention, Recompute::blocks}) {
+      CAPTURE(std::string(recompute_name(mode)));
+      for (auto& [name, var] : model.parameters()) var.zero_grad();
+      ForwardOptions fwd;
+      fwd.train = true;
+      fwd.recompute = mode;
+      fwd.mlp_chunk = 512;
+      const uint64_t before = tensor_bytes_live();
+      reset_tensor_bytes_peak();
+      model.loss(ids, targets, B, T, fwd).backward();
+      const double measured = static_cast<double>(tensor_bytes_peak() - before);
+      const MemoryEstimate e =
+          estimate_training_memory(spec, model.parameter_count(), B, T, mode, fwd.mlp_chunk, Precision::fp32);
+      const double estimated = static_cast<double>(e.activations_bytes + e.grads_bytes);
+      const std::string line =
+          std::string(recompute_name(mode)) + (q_conv ? " kv_conv + q_conv" : " kv_conv") + ": measured " +
+          std::to_string(measured / 1e6) + " MB, estimated " + std::to_string(estimated / 1e6) + " MB";
+      MESSAGE(line);
+      CHECK(estimated >= 0.85 * measured);
+      CHECK(estimated <= 1.15 * measured);
+    }
+  }
+}

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -376,6 +377,51 @@ TEST_CASE("--init-from starts a new run at step 0 from the source's weights and 
   double dense_diff = 0;
   for (size_t i = 0; i < wa.size(); ++i) dense_diff = std::max(dense_diff, double(std::fabs(wa[i] - wc[i])));
   CHECK(dense_diff < 1e-6);
+}
+
+TEST_CASE("model.q_conv: a run trains its query taps and reloads with them; --init-from needs the same") {
+  test::TempDir dir;
+  auto conv_config = [&](const std::string& run, bool q_conv) {
+    Config c = test::tiny_run_config(dir, run);
+    c.model.kv_conv = 3;
+    c.model.q_conv = q_conv;
+    validate_config(c);
+    return c;
+  };
+  Config with = conv_config("with", true);
+  TrainResult a = train(with, quiet());
+  REQUIRE(a.step == 6);
+  TrainedModel loaded = load_trained_model(a.checkpoint);
+  CHECK(loaded.spec.q_conv);
+  CHECK(loaded.spec.kv_conv == 3);
+  const SafetensorsFile file = load_safetensors(a.checkpoint + "/model.safetensors");
+  int q_taps = 0;
+  for (const auto& [name, var] : loaded.model->parameters()) {
+    if (name.find("q_conv.taps") == std::string::npos) continue;
+    ++q_taps;
+    CAPTURE(name);
+    const std::vector<float> taps = var.value().to_vector();
+    CHECK(taps == file.at(name).to_vector());
+    // Started at 0; the optimizer moved them.
+    CHECK(std::any_of(taps.begin(), taps.end(), [](float t) { return t != 0.0f; }));
+  }
+  CHECK(q_taps == 2);
+
+  // The query taps are weights: a run without them cannot start from one with them, nor back.
+  Config plain = conv_config("plain", false);
+  TrainResult b = train(plain, quiet());
+  REQUIRE(b.step == 6);
+  TrainOptions from_plain = quiet(), from_with = quiet();
+  from_plain.init_from = plain.train.out_dir;
+  from_with.init_from = with.train.out_dir;
+  CHECK(ln::test::error_message([&] {
+          train(conv_config("into_with", true), from_plain);
+        }).find("its model has a different shape: model.q_conv (false in the source, true now)") !=
+        std::string::npos);
+  CHECK(ln::test::error_message([&] {
+          train(conv_config("into_plain", false), from_with);
+        }).find("its model has a different shape: model.q_conv (true in the source, false now)") !=
+        std::string::npos);
 }
 
 TEST_CASE("metrics.jsonl: a kind on every row, a run header, cumulative elapsed_s, a summary") {
