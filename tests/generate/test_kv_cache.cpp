@@ -146,38 +146,32 @@ TEST_CASE("dilated: other pattern sets") {
     check_exact(s, 40, {3, 20});
     check_exact(s, 40, {3, 20}, 50);  // capacity 90: other XPOS centres, the same attention
   }
-  SUBCASE("model.kv_conv: the convolution's raw k, v rows carry over from the prompt into decoding") {
-    for (int64_t K : {2, 5}) {
-      CAPTURE(K);
-      ModelSpec s =
-          spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::rope);
-      s.kv_conv = K;
-      check_exact(s, 40, {1, 3, 16, 33});
-      s.attention =
-          ln::test::attention_of(AttentionKind::dense, {16}, {1}, HeadOffset::mod, PositionKind::xpos);
-      check_exact(s, 25, {1, 4, 12});
-    }
-  }
-  SUBCASE("model.q_conv: the raw q rows carry over from the prompt into decoding too") {
-    for (int64_t K : {2, 5}) {
-      CAPTURE(K);
-      ModelSpec s =
-          spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::rope);
-      s.kv_conv = K;
-      s.q_conv = true;
-      // The query taps matter: the forward with them is far from the one without, so a decoder
-      // that ignored them (or their history) could not pass check_exact.
-      LanguageModel with(s, 7), without(s, 7);
-      weigh_conv_taps(with);
-      weigh_conv_taps(without, "attn.k_conv");
-      weigh_conv_taps(without, "attn.v_conv");
-      const auto ids = random_ids(40, static_cast<int32_t>(s.vocab_size), 11);
-      CHECK(compare(full_logits(with, ids), full_logits(without, ids), 1, s.vocab_size).far());
-      check_exact(s, 40, {1, 3, 16, 33});
-      s.attention =
-          ln::test::attention_of(AttentionKind::dense, {16}, {1}, HeadOffset::mod, PositionKind::xpos);
-      check_exact(s, 25, {1, 4, 12});
-    }
+  SUBCASE(
+      "model.kv_conv (and model.q_conv): the convolution's raw rows carry over from the prompt into "
+      "decoding") {
+    for (bool q_conv : {false, true})
+      for (int64_t K : {2, 5}) {
+        CAPTURE(q_conv);
+        CAPTURE(K);
+        ModelSpec s =
+            spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::rope);
+        s.kv_conv = K;
+        s.q_conv = q_conv;
+        if (q_conv) {
+          // The query taps matter: the forward with them is far from the one without, so a decoder
+          // that ignored them (or their history) could not pass check_exact.
+          LanguageModel with(s, 7), without(s, 7);
+          weigh_conv_taps(with);
+          weigh_conv_taps(without, "attn.k_conv");
+          weigh_conv_taps(without, "attn.v_conv");
+          const auto ids = random_ids(40, static_cast<int32_t>(s.vocab_size), 11);
+          CHECK(compare(full_logits(with, ids), full_logits(without, ids), 1, s.vocab_size).far());
+        }
+        check_exact(s, 40, {1, 3, 16, 33});
+        s.attention =
+            ln::test::attention_of(AttentionKind::dense, {16}, {1}, HeadOffset::mod, PositionKind::xpos);
+        check_exact(s, 25, {1, 4, 12});
+      }
   }
   SUBCASE("sub-LayerNorm and an untied head") {
     ModelSpec s = spec_of(AttentionKind::dilated, {4, 8}, {1, 2}, HeadOffset::mod, PositionKind::xpos);

@@ -26,13 +26,43 @@ ModelSpec estimate_spec(bool subln) {
   s.attention.positions = PositionKind::xpos;
   return s;
 }
+
+// The token stream every case trains on: B x T ids below 128 and their targets.
+struct Tokens {
+  std::vector<int32_t> ids, targets;
+  Tokens(int64_t B, int64_t T) : ids(B * T), targets(B * T) {
+    for (int64_t i = 0; i < B * T; ++i)
+      ids[i] = static_cast<int32_t>((i * 13) % 128), targets[i] = static_cast<int32_t>((i * 7 + 1) % 128);
+  }
+};
+
+// One training pass's measured peak of live tensor bytes against the estimate: within 15%.
+void check_estimate(LanguageModel& model, const Tokens& tokens, int64_t B, int64_t T, Recompute mode,
+                    Precision precision, int64_t mlp_chunk, const std::string& label) {
+  for (auto& [name, var] : model.parameters()) var.zero_grad();
+  ForwardOptions fwd;
+  fwd.train = true;
+  fwd.recompute = mode;
+  fwd.precision = precision;
+  fwd.mlp_chunk = mlp_chunk;
+  const uint64_t before = tensor_bytes_live();
+  reset_tensor_bytes_peak();
+  model.loss(tokens.ids, tokens.targets, B, T, fwd).backward();
+  const double measured = static_cast<double>(tensor_bytes_peak() - before);
+  const MemoryEstimate e =
+      estimate_training_memory(model.spec(), model.parameter_count(), B, T, mode, mlp_chunk, precision);
+  const double estimated = static_cast<double>(e.activations_bytes + e.grads_bytes);
+  const std::string line = label + ": measured " + std::to_string(measured / 1e6) + " MB, estimated " +
+                           std::to_string(estimated / 1e6) + " MB";
+  MESSAGE(line);
+  CHECK(estimated >= 0.85 * measured);
+  CHECK(estimated <= 1.15 * measured);
+}
 }  // namespace
 
 TEST_CASE("the training memory estimate is within 15% of the measured peak, for every recompute mode") {
   const int64_t B = 1, T = 4096;
-  std::vector<int32_t> ids(B * T), targets(B * T);
-  for (int64_t i = 0; i < B * T; ++i)
-    ids[i] = static_cast<int32_t>((i * 13) % 128), targets[i] = static_cast<int32_t>((i * 7 + 1) % 128);
+  const Tokens tokens(B, T);
   // mlp_chunk 512: the attention phase, which dominates at long T, sets the peak; 4096: the
   // MLP chunks' phase does (as at T = 8K with the default chunk of 8192 rows).
   for (auto [subln, mlp_chunk] :
@@ -47,26 +77,9 @@ TEST_CASE("the training memory estimate is within 15% of the measured peak, for 
       CAPTURE(subln);
       CAPTURE(recompute_name(mode));
       CAPTURE(precision_name(precision));
-      for (auto& [name, var] : model.parameters()) var.zero_grad();
-      ForwardOptions fwd;
-      fwd.train = true;
-      fwd.recompute = mode;
-      fwd.precision = precision;
-      fwd.mlp_chunk = mlp_chunk;
-      const uint64_t before = tensor_bytes_live();
-      reset_tensor_bytes_peak();
-      model.loss(ids, targets, B, T, fwd).backward();
-      const double measured = static_cast<double>(tensor_bytes_peak() - before);
-      const MemoryEstimate e =
-          estimate_training_memory(spec, model.parameter_count(), B, T, mode, fwd.mlp_chunk, precision);
-      const double estimated = static_cast<double>(e.activations_bytes + e.grads_bytes);
-      const std::string line = std::string(recompute_name(mode)) + (subln ? " subln " : " ") + "chunk " +
-                               std::to_string(mlp_chunk) + " " + precision_name(precision) + ": measured " +
-                               std::to_string(measured / 1e6) + " MB, estimated " +
-                               std::to_string(estimated / 1e6) + " MB";
-      MESSAGE(line);
-      CHECK(estimated >= 0.85 * measured);
-      CHECK(estimated <= 1.15 * measured);
+      check_estimate(model, tokens, B, T, mode, precision, mlp_chunk,
+                     std::string(recompute_name(mode)) + (subln ? " subln " : " ") + "chunk " +
+                         std::to_string(mlp_chunk) + " " + precision_name(precision));
     }
   }
 }
@@ -74,9 +87,7 @@ TEST_CASE("the training memory estimate is within 15% of the measured peak, for 
 TEST_CASE(
     "with model.kv_conv and model.q_conv the estimate holds too: the convolutions keep their raw inputs") {
   const int64_t B = 1, T = 4096;
-  std::vector<int32_t> ids(B * T), targets(B * T);
-  for (int64_t i = 0; i < B * T; ++i)
-    ids[i] = static_cast<int32_t>((i * 13) % 128), targets[i] = static_cast<int32_t>((i * 7 + 1) % 128);
+  const Tokens tokens(B, T);
   for (bool q_conv : {false, true}) {
     CAPTURE(q_conv);
     ModelSpec spec = estimate_spec(false);
@@ -85,24 +96,8 @@ TEST_CASE(
     LanguageModel model(spec, 1);
     for (Recompute mode : {Recompute::none, Recompute::attention, Recompute::blocks}) {
       CAPTURE(std::string(recompute_name(mode)));
-      for (auto& [name, var] : model.parameters()) var.zero_grad();
-      ForwardOptions fwd;
-      fwd.train = true;
-      fwd.recompute = mode;
-      fwd.mlp_chunk = 512;
-      const uint64_t before = tensor_bytes_live();
-      reset_tensor_bytes_peak();
-      model.loss(ids, targets, B, T, fwd).backward();
-      const double measured = static_cast<double>(tensor_bytes_peak() - before);
-      const MemoryEstimate e =
-          estimate_training_memory(spec, model.parameter_count(), B, T, mode, fwd.mlp_chunk, Precision::fp32);
-      const double estimated = static_cast<double>(e.activations_bytes + e.grads_bytes);
-      const std::string line =
-          std::string(recompute_name(mode)) + (q_conv ? " kv_conv + q_conv" : " kv_conv") + ": measured " +
-          std::to_string(measured / 1e6) + " MB, estimated " + std::to_string(estimated / 1e6) + " MB";
-      MESSAGE(line);
-      CHECK(estimated >= 0.85 * measured);
-      CHECK(estimated <= 1.15 * measured);
+      check_estimate(model, tokens, B, T, mode, Precision::fp32, 512,
+                     std::string(recompute_name(mode)) + (q_conv ? " kv_conv + q_conv" : " kv_conv"));
     }
   }
 }
