@@ -32,12 +32,14 @@ namespace ln {
 struct ModelConfig {
   int64_t vocab_size = 0;  // 0: take the tokenizer's
   int64_t d_model = 256, layers = 4, heads = 4, mlp_ratio = 4;
+  int64_t head_dim = 0;  // 0: d_model / heads
   PositionKind positions = PositionKind::xpos;
   double rope_base = 10000, xpos_gamma = 0.4, xpos_scale_base = 512;
   bool subln = false, tie_embeddings = true;
   int64_t kv_conv = 1;
   KvConvInit kv_conv_init = KvConvInit::identity;
   bool q_conv = false;
+  QConvInit q_conv_init = QConvInit::zero;
   bool tie_qk_init = false;
   double dropout = 0.0, norm_eps = 1e-5, init_std = 0.02;
 };

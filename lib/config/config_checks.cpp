@@ -31,8 +31,9 @@ std::string at(const Config& c, std::initializer_list<const char*> keys) { retur
 
 void check_model(const Config& c) {
   const ModelConfig& m = c.model;
-  LN_CHECK(m.d_model % m.heads == 0, at(c, {"model.heads", "model.d_model"}), "model.d_model (", m.d_model,
-           ") must be a multiple of model.heads (", m.heads, "); change one of them");
+  LN_CHECK(m.head_dim > 0 || m.d_model % m.heads == 0,
+           at(c, {"model.heads", "model.d_model", "model.head_dim"}), "model.d_model (", m.d_model,
+           ") must be a multiple of model.heads (", m.heads, "); change one of them, or set model.head_dim");
   LN_CHECK(
       m.vocab_size != 1, at(c, {"model.vocab_size"}),
       "model.vocab_size is 1; a language model needs at least 2 tokens (use 0 for the tokenizer's size)");
@@ -40,11 +41,15 @@ void check_model(const Config& c) {
   LN_CHECK(conv_problem == nullptr, at(c, {"model.kv_conv_init", "model.kv_conv"}), conv_problem);
   const char* q_problem = q_conv_problem(m.kv_conv, m.q_conv);
   LN_CHECK(q_problem == nullptr, at(c, {"model.q_conv", "model.kv_conv"}), q_problem);
+  const char* pair_problem = q_conv_init_problem(m.kv_conv, m.kv_conv_init, m.q_conv, m.q_conv_init);
+  LN_CHECK(pair_problem == nullptr,
+           at(c, {"model.q_conv_init", "model.q_conv", "model.kv_conv_init", "model.kv_conv"}), pair_problem);
 }
 
 // The one list of attention rules (kernels/attention/attention_spec.hpp), located here.
 void check_attention(const Config& c) {
-  const int64_t heads = c.model.heads, head_dim = c.model.d_model / c.model.heads;
+  const int64_t heads = c.model.heads;
+  const int64_t head_dim = c.model.head_dim > 0 ? c.model.head_dim : c.model.d_model / c.model.heads;
   const AttentionSpec spec = attention_spec_from_config(c);
   // A positive scale below float's range (1e-300) reaches the kernels as 0: said below, as too small.
   const bool below_float = c.model.xpos_scale_base > 0 && spec.xpos_scale_base == 0;

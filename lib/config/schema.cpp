@@ -218,7 +218,10 @@ std::vector<ConfigKey> build_schema() {
                       "Embedding rows; 0: take the tokenizer's vocabulary size"));
   k.push_back(integer(LN_KEY(model, d_model), 1, 65536, "Model width C"));
   k.push_back(integer(LN_KEY(model, layers), 1, 1024, "Transformer blocks"));
-  k.push_back(integer(LN_KEY(model, heads), 1, 256, "Attention heads H; head dim D = d_model / heads"));
+  k.push_back(integer(LN_KEY(model, heads), 1, 256, "Attention heads H"));
+  k.push_back(integer(LN_KEY(model, head_dim), 0, 65536,
+                      "Width D of each head; 0: d_model / heads. Queries, keys and values are H x D wide, "
+                      "which may differ from d_model (DESIGN §8)"));
   k.push_back(integer(LN_KEY(model, mlp_ratio), 1, 64, "MLP hidden width as a multiple of d_model"));
   k.push_back(choice(LN_KEY(model, positions), kPositionKindNames,
                      "Position encoding applied to queries and keys (global positions)"));
@@ -238,9 +241,13 @@ std::vector<ConfigKey> build_schema() {
                      "How the kv_conv taps start: identity (0: as without it), box (1: each key "
                      "and value starts as the sum of itself and the K-1 before it) or shifted (each head "
                      "an induction head at its own shift; DESIGN §8)"));
-  k.push_back(boolean(LN_KEY(model, q_conv),
-                      "The kv_conv convolution on the queries too (taps start at 0; needs kv_conv > 1): "
-                      "a query can hold the tokens before it, to match two or more (DESIGN §8)"));
+  k.push_back(boolean(
+      LN_KEY(model, q_conv),
+      "The kv_conv convolution on the queries too (needs kv_conv > 1; taps start as q_conv_init says): "
+      "a query can hold the tokens before it, to match two or more (DESIGN §8)"));
+  k.push_back(choice(LN_KEY(model, q_conv_init), kQConvInitNames,
+                     "How the q_conv taps start: zero (as without it) or pair (with kv_conv_init shifted, "
+                     "each head starts as an induction head matching two tokens; DESIGN §8)"));
   k.push_back(boolean(LN_KEY(model, tie_qk_init),
                       "k_proj starts as a copy of q_proj, so attention starts out matching equal content"));
   k.push_back(real(LN_KEY(model, dropout), 0, 1, Ends::open_hi, "Dropout probability (training only)"));

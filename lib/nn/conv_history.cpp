@@ -30,7 +30,7 @@ void add_tapped_history(const std::vector<float>& past, int64_t count, const flo
 
 ConvHistory::ConvHistory(const ModelSpec& spec)
     : taps_(spec.kv_conv - 1),
-      C_(spec.d_model),
+      C_(spec.attention_width()),
       H_(spec.heads),
       D_(spec.head_dim()),
       queries_(spec.q_conv && spec.kv_conv > 1) {

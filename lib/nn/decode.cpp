@@ -18,9 +18,10 @@
 namespace ln {
 
 Var SelfAttention::decode(const Var& x, int64_t layer, int64_t position, DecodeAttention& attend) const {
-  // x: (1, 1, C); with B = T = 1 the (B, T, H, D) layout of the projections is just (H, D).
-  const int64_t C = x.dim(2);
+  // x: (1, 1, C); with B = T = 1 the (B, T, H, D) layout of the projections is just (H, D),
+  // H * D = A (the attention width, model.head_dim).
   Var q = q_proj(x), k = k_proj(x), v = v_proj(x);
+  const int64_t A = q.dim(2);
   if (k_conv.defined()) {  // fresh tensors, no graph (NoGradGuard): convolved in place
     ConvHistory* history = attend.conv_history();
     LN_CHECK(history,
@@ -28,7 +29,7 @@ Var SelfAttention::decode(const Var& x, int64_t layer, int64_t position, DecodeA
     history->convolve(layer, q_conv.defined() ? q_conv.value().data() : nullptr, k_conv.value().data(),
                       v_conv.value().data(), q.value().data(), k.value().data(), v.value().data());
   }
-  Tensor o = Tensor::empty({1, 1, C});
+  Tensor o = Tensor::empty({1, 1, A});
   attend.attend(layer, position, q.value().data(), k.value().data(), v.value().data(), o.data());
   Var merged(o);
   if (subln_) merged = inner_norm(merged);

@@ -16,16 +16,31 @@ namespace ln {
 
 namespace {
 
-// kv_conv_init shifted: taps (S, C), S = K-1, row s-1 the tap s back; head h's channels
-// h*D .. h*D+D-1 get 1 at tap a+1 (keys) or a (values; none for a = 0), a = floor(h / S) mod S.
-void shift_taps(Tensor taps, const ModelSpec& spec, bool keys) {
-  const int64_t S = spec.kv_conv - 1, D = spec.d_model / spec.heads;
+enum class ConvRole { query, key, value };
+
+// The convolution taps' start (model.kv_conv_init, model.q_conv_init; nn/model_spec.hpp). Taps
+// (K-1, A), row s-1 the tap s back. shifted: head h (channels h*D .. h*D+D-1) takes the shift
+// a = floor(h / S) mod S, S = K-1 (K-2 with the pair start); its keys get 1 at tap a+1, its
+// values at tap a (none for a = 0: the centre tap is fixed at 1). pair, in the second half of
+// each head's channels: keys 1 at tap a+2 too, queries 1 at tap 1.
+void start_conv_taps(Tensor taps, const ModelSpec& spec, ConvRole role) {
   taps.fill(0.0f);
+  if (role != ConvRole::query && spec.kv_conv_init == KvConvInit::box) taps.fill(1.0f);
+  if (spec.kv_conv_init != KvConvInit::shifted) return;
+  const bool pair = spec.q_conv && spec.q_conv_init == QConvInit::pair;
+  if (role == ConvRole::query && !pair) return;
+  const int64_t S = spec.kv_conv - (pair ? 2 : 1), D = spec.head_dim(), A = spec.attention_width();
+  auto set = [&](int64_t tap, int64_t h, int64_t from, int64_t to) {
+    if (tap == 0) return;
+    float* row = taps.data() + (tap - 1) * A + h * D;
+    std::fill(row + from, row + to, 1.0f);
+  };
   for (int64_t h = 0; h < spec.heads; ++h) {
-    const int64_t a = (h / S) % S, tap = keys ? a + 1 : a;
-    if (tap == 0) continue;
-    float* row = taps.data() + (tap - 1) * spec.d_model + h * D;
-    std::fill(row, row + D, 1.0f);
+    const int64_t a = (h / S) % S;
+    if (role == ConvRole::key) set(a + 1, h, 0, D);
+    if (role == ConvRole::key && pair) set(a + 2, h, D / 2, D);
+    if (role == ConvRole::value) set(a, h, 0, D);
+    if (role == ConvRole::query) set(1, h, D / 2, D);
   }
 }
 
@@ -47,10 +62,11 @@ LanguageModel::LanguageModel(const ModelSpec& spec, uint64_t seed)
       return name.size() >= std::strlen(suffix) &&
              name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0;
     };
-    if (ends_with("q_conv.taps")) continue;  // model.q_conv: always 0, the model starts as without it
-    if (ends_with("_conv.taps")) {           // model.kv_conv_init (nn/model_spec.hpp)
-      if (spec.kv_conv_init == KvConvInit::box) var.value().fill(1.0f);
-      if (spec.kv_conv_init == KvConvInit::shifted) shift_taps(var.value(), spec, ends_with("k_conv.taps"));
+    if (ends_with("_conv.taps")) {  // model.kv_conv_init, model.q_conv_init (nn/model_spec.hpp)
+      const ConvRole role = ends_with("q_conv.taps")   ? ConvRole::query
+                            : ends_with("k_conv.taps") ? ConvRole::key
+                                                       : ConvRole::value;
+      start_conv_taps(var.value(), spec, role);
       continue;
     }
     const bool residual = ends_with("out_proj.weight") || ends_with("fc2.weight");
@@ -130,13 +146,13 @@ int64_t LanguageModel::parameter_count() const {
 }
 
 int64_t LanguageModel::count_parameters(const ModelSpec& spec) {
-  const int64_t C = spec.d_model, F = spec.mlp_ratio * spec.d_model;
-  int64_t per_layer = 2 * (2 * C)                   // attn_norm, mlp_norm
-                      + 4 * (C * C + C)             // q, k, v, out projections
-                      + (C * F + F) + (F * C + C);  // fc1, fc2
-  if (spec.subln) per_layer += 2 * C + 2 * F;       // inner norms
+  const int64_t C = spec.d_model, F = spec.mlp_ratio * spec.d_model, A = spec.attention_width();
+  int64_t per_layer = 2 * (2 * C)                      // attn_norm, mlp_norm
+                      + 3 * (C * A + A) + (A * C + C)  // q, k, v projections; out projection
+                      + (C * F + F) + (F * C + C);     // fc1, fc2
+  if (spec.subln) per_layer += 2 * A + 2 * F;          // inner norms
   // Convolution taps: k and v with model.kv_conv, and q with model.q_conv.
-  per_layer += (spec.q_conv ? 3 : 2) * (spec.kv_conv - 1) * C;
+  per_layer += (spec.q_conv ? 3 : 2) * (spec.kv_conv - 1) * A;
   int64_t total = spec.vocab_size * C + spec.layers * per_layer + 2 * C;
   if (!spec.tie_embeddings) total += spec.vocab_size * C;
   return total;
@@ -169,8 +185,11 @@ void LanguageModel::load_parameters(const std::vector<std::pair<std::string, Ten
 
 void ModelSpec::validate() const {
   LN_CHECK(vocab_size >= 2, "model.vocab_size must be at least 2, got ", vocab_size);
-  LN_CHECK(d_model >= 1 && heads >= 1 && d_model % heads == 0, "model.d_model (", d_model,
-           ") must be a positive multiple of model.heads (", heads, ")");
+  LN_CHECK(d_model >= 1 && heads >= 1, "model.d_model (", d_model, ") and model.heads (", heads,
+           ") must be positive");
+  LN_CHECK(head_width >= 0, "model.head_dim must be 0 (d_model / heads) or positive, got ", head_width);
+  LN_CHECK(head_width > 0 || d_model % heads == 0, "model.d_model (", d_model,
+           ") must be a multiple of model.heads (", heads, "), or model.head_dim set");
   LN_CHECK(layers >= 1, "model.layers must be at least 1, got ", layers);
   LN_CHECK(mlp_ratio >= 1, "model.mlp_ratio must be at least 1, got ", mlp_ratio);
   LN_CHECK(dropout >= 0.0f && dropout < 1.0f, "model.dropout must be in [0, 1), got ", dropout);
@@ -179,6 +198,8 @@ void ModelSpec::validate() const {
   LN_CHECK(conv_problem == nullptr, conv_problem);
   const char* q_problem = q_conv_problem(kv_conv, q_conv);
   LN_CHECK(q_problem == nullptr, q_problem);
+  const char* pair_problem = q_conv_init_problem(kv_conv, kv_conv_init, q_conv, q_conv_init);
+  LN_CHECK(pair_problem == nullptr, pair_problem);
   validate_attention_spec(attention, heads, head_dim());
 }
 

@@ -11,7 +11,8 @@ StepFlops training_step_flops(const ModelSpec& spec, int64_t batch, int64_t seq_
   StepFlops f;
   f.tokens = batch * seq_len;
   const double C = static_cast<double>(spec.d_model), m = static_cast<double>(spec.mlp_ratio);
-  const double per_token = static_cast<double>(spec.layers) * 2.0 * (4.0 * C * C + 2.0 * m * C * C) +
+  const double A = static_cast<double>(spec.attention_width());  // q, k, v: C -> A; out: A -> C
+  const double per_token = static_cast<double>(spec.layers) * 2.0 * (4.0 * C * A + 2.0 * m * C * C) +
                            2.0 * C * static_cast<double>(spec.vocab_size);
   f.matmul_forward = per_token * static_cast<double>(f.tokens);
 

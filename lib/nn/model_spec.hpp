@@ -33,6 +33,31 @@ inline const char* kv_conv_init_problem(int64_t kv_conv, KvConvInit init) {
              : "model.kv_conv_init is shifted but model.kv_conv is 1 (no convolution, no taps to shift); "
                "set model.kv_conv to 5, say, or leave model.kv_conv_init at identity";
 }
+// How the query convolution's taps start (model.q_conv_init, DESIGN §8):
+//   zero: taps 0, the model starts as without it;
+//   pair: every head starts as an induction head that matches TWO tokens: on top of
+//         kv_conv_init shifted (whose shifts then run over S = K-2, so that the key tap a+2
+//         exists), in the second half of each head's channels the query tap 1 and the key tap
+//         a+2 start at 1: the query holds the current token and the one before it, the key at j
+//         the tokens a+1 and a+2 back, and the value the token a back, which followed them.
+enum class QConvInit { zero, pair };
+inline constexpr EnumName<QConvInit> kQConvInitNames[] = {{"zero", QConvInit::zero},
+                                                          {"pair", QConvInit::pair}};
+// The rule between model.q_conv_init and the keys it builds on (ModelSpec::validate and the
+// config's check): the message, or nullptr.
+inline const char* q_conv_init_problem(int64_t kv_conv, KvConvInit kv_init, bool q_conv, QConvInit q_init) {
+  if (q_init == QConvInit::zero) return nullptr;
+  if (!q_conv)
+    return "model.q_conv_init is pair but model.q_conv is false (no query taps to start); "
+           "set model.q_conv: true, or leave model.q_conv_init at zero";
+  if (kv_init != KvConvInit::shifted)
+    return "model.q_conv_init is pair but model.kv_conv_init is not shifted (the pair extends each head's "
+           "shift); set model.kv_conv_init: shifted, or leave model.q_conv_init at zero";
+  if (kv_conv < 3)
+    return "model.q_conv_init is pair but model.kv_conv is 2 (a two-token key needs the taps 1 and 2); "
+           "set model.kv_conv to 3 or more (4 + 2 = 6 for four shifts)";
+  return nullptr;
+}
 // The one rule between model.q_conv and model.kv_conv (ModelSpec::validate and the config's check):
 // the query convolution has kv_conv's width K, so it needs one. The message, or nullptr.
 inline const char* q_conv_problem(int64_t kv_conv, bool q_conv) {
@@ -45,7 +70,8 @@ struct ModelSpec {
   int64_t vocab_size = 0;
   int64_t d_model = 256;    // C
   int64_t layers = 4;       // L
-  int64_t heads = 4;        // H; head dim D = C / H
+  int64_t heads = 4;        // H
+  int64_t head_width = 0;   // model.head_dim: D, the width of each head; 0: C / H
   int64_t mlp_ratio = 4;    // MLP hidden width = mlp_ratio * C
   AttentionSpec attention;  // kind, patterns, positions
   bool subln = false;       // MAGNETO: extra LayerNorm inside attention and MLP
@@ -55,16 +81,19 @@ struct ModelSpec {
   // AND read what followed it, however the dilated pattern's residues fall.
   int64_t kv_conv = 1;
   KvConvInit kv_conv_init = KvConvInit::identity;
-  // The same width-K convolution on each head's queries (taps always start at 0, whatever
-  // kv_conv_init says; DESIGN §8): query t also carries queries t-1 .. t-K+1, so an induction
+  // The same width-K convolution on each head's queries (taps start at 0, or as q_conv_init
+  // pair says; DESIGN §8): query t also carries queries t-1 .. t-K+1, so an induction
   // head can match two or more tokens, not the current one alone.
   bool q_conv = false;
+  QConvInit q_conv_init = QConvInit::zero;
   bool tie_qk_init = false;  // k_proj starts as a copy of q_proj (DESIGN §8)
   float dropout = 0.0f;
   float norm_eps = 1e-5f;
   float init_std = 0.02f;
 
-  int64_t head_dim() const { return d_model / heads; }
+  int64_t head_dim() const { return head_width > 0 ? head_width : d_model / heads; }
+  // A = H * D, the width of the queries, keys and values (C unless model.head_dim says otherwise).
+  int64_t attention_width() const { return heads * head_dim(); }
   void validate() const;  // throws ln::Error naming the model.* key
 };
 

@@ -23,24 +23,25 @@ Recompute parse_recompute(const std::string& text) {
 const char* recompute_name(Recompute r) { return enum_name(kRecomputeNames, r); }
 
 SelfAttention::SelfAttention(const ModelSpec& spec)
-    : q_proj(spec.d_model, spec.d_model, true),
-      k_proj(spec.d_model, spec.d_model, true),
-      v_proj(spec.d_model, spec.d_model, true),
-      out_proj(spec.d_model, spec.d_model, true),
+    : q_proj(spec.d_model, spec.attention_width(), true),
+      k_proj(spec.d_model, spec.attention_width(), true),
+      v_proj(spec.d_model, spec.attention_width(), true),
+      out_proj(spec.attention_width(), spec.d_model, true),
       attention_(spec.attention),
       heads_(spec.heads),
       subln_(spec.subln) {
-  if (subln_) inner_norm = LayerNorm(spec.d_model, spec.norm_eps);
+  const int64_t A = spec.attention_width();
+  if (subln_) inner_norm = LayerNorm(A, spec.norm_eps);
   if (spec.kv_conv > 1) {
-    k_conv = Var(Tensor::zeros({spec.kv_conv - 1, spec.d_model}), true);
-    v_conv = Var(Tensor::zeros({spec.kv_conv - 1, spec.d_model}), true);
+    k_conv = Var(Tensor::zeros({spec.kv_conv - 1, A}), true);
+    v_conv = Var(Tensor::zeros({spec.kv_conv - 1, A}), true);
   }
-  if (spec.q_conv) q_conv = Var(Tensor::zeros({spec.kv_conv - 1, spec.d_model}), true);
+  if (spec.q_conv) q_conv = Var(Tensor::zeros({spec.kv_conv - 1, A}), true);
 }
 
 Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const {
-  // x: (B, T, C); q, k, v: (B, H, T, D)
-  const int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2), H = heads_;
+  // x: (B, T, C); q, k, v: (B, H, T, D); H * D = A, the attention width (model.head_dim)
+  const int64_t B = x.dim(0), T = x.dim(1), H = heads_;
   // One op for the three projections (one GEMM with N = 3C; its backward one dx GEMM with
   // K = 3C that also sums the three, one dW GEMM): the (B, T, 3C) projection is a temporary,
   // not a graph value, and q, k come out rotated, so their unrotated copies never exist either.
@@ -69,8 +70,8 @@ Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const
     options.kv_observer(k.value(), v.value(), k.value(), v.value(), q.value());
   }
   Var o = split ? sequence_parallel_attention(q, k, v, attention_, *options.sequence, rotate)
-                : attention(q, k, v, attention_, pos0, rotate);  // (B, H, T, D)
-  Var merged = reshape(transpose(o, 1, 2), {B, T, C});
+                : attention(q, k, v, attention_, pos0, rotate);    // (B, H, T, D)
+  Var merged = reshape(transpose(o, 1, 2), {B, T, H * o.dim(3)});  // (B, T, A)
   if (subln_) merged = inner_norm(merged);
   return out_proj(merged);
 }

@@ -37,6 +37,7 @@ std::vector<std::string> model_differences(const ModelSpec& a, const ModelSpec& 
   field("model.d_model", a.d_model, b.d_model);
   field("model.layers", a.layers, b.layers);
   field("model.heads", a.heads, b.heads);
+  field("model.head_dim", a.head_dim(), b.head_dim());
   field("model.mlp_ratio", a.mlp_ratio, b.mlp_ratio);
   field("model.subln", a.subln, b.subln);
   field("model.tie_embeddings", a.tie_embeddings, b.tie_embeddings);
@@ -69,12 +70,14 @@ ModelSpec model_spec_from_config(const Config& config, int64_t tokenizer_vocab_s
   spec.d_model = m.d_model;
   spec.layers = m.layers;
   spec.heads = m.heads;
+  spec.head_width = m.head_dim;
   spec.mlp_ratio = m.mlp_ratio;
   spec.subln = m.subln;
   spec.tie_embeddings = m.tie_embeddings;
   spec.kv_conv = m.kv_conv;
   spec.kv_conv_init = m.kv_conv_init;
   spec.q_conv = m.q_conv;
+  spec.q_conv_init = m.q_conv_init;
   spec.tie_qk_init = m.tie_qk_init;
   spec.dropout = static_cast<float>(m.dropout);
   spec.norm_eps = static_cast<float>(m.norm_eps);

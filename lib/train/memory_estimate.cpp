@@ -19,6 +19,7 @@ ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute, P
   // GELU) [+ sub-LN]; H log-sum-exps; with dropout, two dropped copies. The out_proj and MLP
   // outputs feed only a residual add, which saves nothing: they are freed.
   const double C = static_cast<double>(spec.d_model), H = static_cast<double>(spec.heads);
+  const double A = static_cast<double>(spec.attention_width());  // q, k, v width (model.head_dim)
   const double F = static_cast<double>(spec.mlp_ratio * spec.d_model);
   const double sub = spec.subln ? 1 : 0;
   const double drop = spec.dropout > 0 ? 2 : 0;
@@ -27,8 +28,8 @@ ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute, P
   // backward's gradients (dq, dk, dv and the one flowing in; sums of gradients in place).
   // With model.kv_conv, the convolution keeps its raw k and v inputs too (and q's with model.q_conv).
   const double conv = spec.kv_conv > 1 ? 2 + (spec.q_conv ? 1 : 0) : 0;
-  const double attention_live = (3 + conv + 1 + 1 + sub) * C + H;
-  const double attention_grads = 4 * C;
+  const double attention_live = (3 + conv + 1 + 1 + sub) * A + H;
+  const double attention_grads = 4 * A;
   ActivationFloats f;
   f.outside_layers = 2 * C + 2;         // embeddings output, final norm output; lse and row loss
   f.mlp_chunk_per_row = (4 + sub) * F;  // GELU out and dy/dx, then the grads of both [+ sub-LN out]
@@ -38,7 +39,7 @@ ActivationFloats activation_floats(const ModelSpec& spec, Recompute recompute, P
       f.kept_per_layer = (4 + drop) * C + attention_live + (2 + sub) * F;
       // bf16: the four linear inputs (a, merged or its sub-LN, m, GELU or its sub-LN) are kept
       // only as the bf16 copies their products took.
-      if (precision == Precision::bf16 && matmul_bf16_supported()) f.kept_per_layer -= 0.5 * (3 * C + F);
+      if (precision == Precision::bf16 && matmul_bf16_supported()) f.kept_per_layer -= 0.5 * (2 * C + A + F);
       f.transient = 4 * C;  // backward's first gradients (dh, d_out, d_residual)
       f.mlp_chunk_per_row = 0;
       break;

@@ -52,7 +52,7 @@ TEST_CASE("defaults: load_config with no file is the struct defaults, and the sc
         parse_config_yaml(key.section() + ":\n  " + key.leaf() + ": " + key.to_yaml(probe), "probe");
     CHECK(key.format(round) == key.default_text());
   }
-  CHECK(names.size() == 68);
+  CHECK(names.size() == 70);
   CHECK(config_sections() ==
         std::vector<std::string>{"model", "attention", "tokenizer", "data", "train", "parallel"});
 }
@@ -225,7 +225,8 @@ TEST_CASE("cross-field checks") {
                  "--set model.d_model=250: model.d_model (250) must be a multiple of model.heads (4)"));
   CHECK(contains(load_config("", {"model.d_model=12", "model.heads=4", "model.positions=none"}).source,
                  "defaults"));
-  CHECK(contains(set_error("model.d_model=12"), "head dim d_model/heads (3) must be even"));
+  CHECK(contains(set_error("model.d_model=12"),
+                 "the head dim (model.head_dim, or d_model/heads when 0) must be even"));
   CHECK(contains(set_error("attention.dilations=1,2"),
                  "attention.segments has 3 entries but attention.dilations has 2"));
   CHECK(contains(set_error("train.min_lr=0.01"), "train.min_lr (0.01) must not exceed train.lr (0.001)"));
@@ -247,6 +248,21 @@ TEST_CASE("cross-field checks") {
                "false"));
   CHECK(load_config("", {"model.kv_conv=4", "model.q_conv=true"}).model.q_conv);
   CHECK(!load_config("").model.q_conv);
+  CHECK(contains(set_error("model.q_conv_init=pair"),
+                 "--set model.q_conv_init=pair: model.q_conv_init is pair but model.q_conv is false"));
+  CHECK(contains(
+      error_of([] {
+        load_config("", {"model.kv_conv=4", "model.q_conv=true", "model.q_conv_init=pair"});
+      }),
+      "--set model.q_conv_init=pair: model.q_conv_init is pair but model.kv_conv_init is not shifted"));
+  CHECK(load_config("", {"model.kv_conv=6", "model.kv_conv_init=shifted", "model.q_conv=true",
+                         "model.q_conv_init=pair"})
+            .model.q_conv_init == QConvInit::pair);
+  // model.head_dim: heads need not divide d_model once the head width is given.
+  CHECK(load_config("").model.head_dim == 0);
+  CHECK(load_config("", {"model.d_model=250", "model.heads=4", "model.head_dim=64"}).model.head_dim == 64);
+  CHECK(contains(set_error("model.d_model=250"), "or set model.head_dim"));
+  CHECK(contains(set_error("model.head_dim=7"), "the head dimension is 7 (odd)"));
   CHECK(contains(set_error("data.induction_tokens=uniform"),
                  "data.induction_tokens is uniform but data.induction_rows is 0"));
   CHECK(load_config("", {"data.induction_rows=0.2", "data.induction_tokens=uniform"}).data.induction_tokens ==

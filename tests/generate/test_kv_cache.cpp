@@ -173,6 +173,16 @@ TEST_CASE("dilated: other pattern sets") {
         check_exact(s, 25, {1, 4, 12});
       }
   }
+  SUBCASE("model.head_dim (A = H x D != C) with the pair start's convolved queries") {
+    ModelSpec s = spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos);
+    s.head_width = s.head_dim() + 2;
+    s.kv_conv = 4;
+    s.kv_conv_init = KvConvInit::shifted;
+    s.q_conv = true;
+    s.q_conv_init = QConvInit::pair;
+    s.subln = true;  // its attention norm is A wide
+    check_exact(s, 40, {1, 3, 16, 33});
+  }
   SUBCASE("sub-LayerNorm and an untied head") {
     ModelSpec s = spec_of(AttentionKind::dilated, {4, 8}, {1, 2}, HeadOffset::mod, PositionKind::xpos);
     s.subln = true;

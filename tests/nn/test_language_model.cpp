@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "autograd/var.hpp"
@@ -58,6 +59,25 @@ TEST_CASE("parameter names are stable and counted") {
   int inner = 0;
   for (auto& [name, var] : params) inner += name.find("inner_norm") != std::string::npos;
   CHECK(inner == 2 * 2 * 2);  // weight+bias, attn+mlp, 2 layers
+
+  // model.head_dim 12: queries, keys and values A = 2 x 12 = 24 wide, the model C = 16.
+  ModelSpec wide = tiny_spec(AttentionKind::dilated, true, true);
+  wide.head_width = 12;
+  wide.kv_conv = 3;
+  wide.q_conv = true;
+  LanguageModel w(wide, 1);
+  std::map<std::string, Shape> shape;
+  for (auto& [name, var] : w.parameters()) shape[name] = var.shape();
+  CHECK(shape["layers.0.attn.q_proj.weight"] == Shape{24, 16});
+  CHECK(shape["layers.0.attn.v_proj.bias"] == Shape{24});
+  CHECK(shape["layers.0.attn.out_proj.weight"] == Shape{16, 24});
+  CHECK(shape["layers.0.attn.inner_norm.weight"] == Shape{24});
+  CHECK(shape["layers.0.attn.q_conv.taps"] == Shape{2, 24});
+  CHECK(shape["layers.1.attn.k_conv.taps"] == Shape{2, 24});
+  const int64_t wide_layer = 2 * 32 + 3 * (16 * 24 + 24) + (24 * 16 + 16) + 2 * 24 /*attn inner norm*/ +
+                             (16 * 32 + 32) + 2 * 32 + (32 * 16 + 16) + 3 * 2 * 24 /*q, k, v taps*/;
+  CHECK(w.parameter_count() == 29 * 16 + 2 * wide_layer + 32);
+  CHECK(LanguageModel::count_parameters(wide) == w.parameter_count());
 }
 
 TEST_CASE("initialisation is a pure function of the seed, with the documented scale") {
@@ -110,12 +130,13 @@ TEST_CASE("the model is causal for every attention kind") {
 TEST_CASE("loss gradients of every parameter match finite differences") {
   // fp32 central differences of a scalar loss ~3.4 with eps 1e-2: rounding error
   // ~ 2^-24 * 3.4 / 1e-2 ~ 2e-5 and truncation ~ 1e-5, far below a wrong gradient.
-  for (int variant : {0, 1, 2, 3}) {
+  for (int variant : {0, 1, 2, 3, 4}) {
     CAPTURE(variant);
-    const bool subln = variant == 1;
+    const bool subln = variant == 1 || variant == 4;
     ModelSpec spec = tiny_spec(AttentionKind::dilated, subln, !subln);
-    if (variant >= 2) spec.kv_conv = 3;  // the convolution's taps and what flows through them
-    spec.q_conv = variant == 3;          // and the queries' (their taps are among the parameters)
+    if (variant >= 2) spec.kv_conv = 3;     // the convolution's taps and what flows through them
+    spec.q_conv = variant >= 3;             // and the queries' (their taps are among the parameters)
+    if (variant == 4) spec.head_width = 6;  // model.head_dim: A = 12 while C = 16
     LanguageModel model(spec, 5);
     // Larger-than-default weights so every path carries signal.
     for (auto& [name, var] : model.parameters()) {
@@ -324,6 +345,52 @@ TEST_CASE(
   lonely.q_conv = true;  // model.kv_conv stays 1: no width to share
   CHECK_THROWS_WITH_AS(LanguageModel(lonely, 1),
                        doctest::Contains("model.q_conv is true but model.kv_conv is 1"), Error);
+}
+
+TEST_CASE(
+    "model.q_conv_init pair: on top of shifted (S = K-2), query tap 1 and key tap a+2 in each head's second "
+    "half") {
+  ModelSpec spec = tiny_spec(AttentionKind::dilated);
+  spec.heads = 4;    // head dim 4: channels 2, 3 of each head are its second half
+  spec.kv_conv = 4;  // taps 1..3; with the pair, S = 2 shifts: a = 0, 0, 1, 1 (heads 0..3)
+  spec.kv_conv_init = KvConvInit::shifted;
+  spec.q_conv = true;
+  spec.q_conv_init = QConvInit::pair;
+  LanguageModel m(spec, 3);
+  // Rows are taps 1, 2, 3 back, 16 channels each (4 heads of 4). By hand from the rule above:
+  // keys: tap a+1 on all of head h's channels, tap a+2 on its second half.
+  const std::vector<float> keys = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0,    // tap 1: a = 0
+                                   0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,    // tap 2
+                                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1};   // tap 3: a = 1, pair
+  const std::vector<float> values = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  // tap 1: a = 1
+                                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const std::vector<float> queries = {0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1,  // tap 1, second halves
+                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  int taps = 0;
+  for (auto& [name, var] : m.parameters()) {
+    CAPTURE(name);
+    if (name.find("_conv.taps") == std::string::npos) continue;
+    const char role = name[name.find("_conv.taps") - 1];
+    CHECK(var.value().to_vector() == (role == 'k' ? keys : role == 'v' ? values : queries));
+    ++taps;
+  }
+  CHECK(taps == 6);
+  // Each rule it builds on, refused by name.
+  ModelSpec no_q = spec;
+  no_q.q_conv = false;
+  CHECK_THROWS_WITH_AS(LanguageModel(no_q, 1),
+                       doctest::Contains("model.q_conv_init is pair but model.q_conv is false"), Error);
+  ModelSpec box = spec;
+  box.kv_conv_init = KvConvInit::box;
+  CHECK_THROWS_WITH_AS(LanguageModel(box, 1),
+                       doctest::Contains("model.q_conv_init is pair but model.kv_conv_init is not shifted"),
+                       Error);
+  ModelSpec narrow = spec;
+  narrow.kv_conv = 2;
+  CHECK_THROWS_WITH_AS(LanguageModel(narrow, 1),
+                       doctest::Contains("model.q_conv_init is pair but model.kv_conv is 2"), Error);
 }
 
 TEST_CASE("model.tie_qk_init: k_proj starts as q_proj's copy, every other weight as without it") {

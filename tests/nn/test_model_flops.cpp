@@ -62,6 +62,15 @@ TEST_CASE("training FLOPs: matmuls by hand, attention pairs by a naive count") {
     // Fewer than dense, more than the widest pattern alone.
     CHECK(f.attention_forward < training_step_flops(spec_of(AttentionKind::dense), B, T).attention_forward);
   }
+  SUBCASE("model.head_dim: the projections are C -> A = H x D, the attention pairs D wide") {
+    ModelSpec wide = spec_of(AttentionKind::dense);
+    wide.head_width = 6;  // A = 12 while C = 8
+    const StepFlops f = training_step_flops(wide, B, T);
+    // Per token: 3 layers x 2 x (4*8*12 + 2*4*64) + 2*8*10 = 3 x 1792 + 160 = 5536.
+    CHECK(f.matmul_forward == doctest::Approx(5536.0 * B * T));
+    const double pairs = T * (T + 1) / 2.0 * 2 /*heads*/ * B * 3 /*layers*/;
+    CHECK(f.attention_forward == doctest::Approx(4.0 * 6 /*D*/ * pairs));
+  }
   SUBCASE("sparse (Child et al.): own block causally plus one summary position of each earlier block") {
     const StepFlops f = training_step_flops(spec_of(AttentionKind::sparse), B, T);
     double pairs = 0;

@@ -85,19 +85,22 @@ TEST_CASE("the training memory estimate is within 15% of the measured peak, for 
 }
 
 TEST_CASE(
-    "with model.kv_conv and model.q_conv the estimate holds too: the convolutions keep their raw inputs") {
+    "with model.kv_conv, model.q_conv and model.head_dim the estimate holds too: the convolutions keep their "
+    "raw inputs, the attention is A wide") {
   const int64_t B = 1, T = 4096;
   const Tokens tokens(B, T);
-  for (bool q_conv : {false, true}) {
-    CAPTURE(q_conv);
+  for (int variant : {0, 1, 2}) {  // kv_conv; + q_conv; + q_conv with model.head_dim (A = 4 x 48 > C)
+    CAPTURE(variant);
     ModelSpec spec = estimate_spec(false);
     spec.kv_conv = 4;
-    spec.q_conv = q_conv;
+    spec.q_conv = variant >= 1;
+    if (variant == 2) spec.head_width = 48;
     LanguageModel model(spec, 1);
+    const char* names[] = {" kv_conv", " kv_conv + q_conv", " kv_conv + q_conv, head_dim 48"};
     for (Recompute mode : {Recompute::none, Recompute::attention, Recompute::blocks}) {
       CAPTURE(std::string(recompute_name(mode)));
       check_estimate(model, tokens, B, T, mode, Precision::fp32, 512,
-                     std::string(recompute_name(mode)) + (q_conv ? " kv_conv + q_conv" : " kv_conv"));
+                     std::string(recompute_name(mode)) + names[variant]);
     }
   }
 }

@@ -47,11 +47,11 @@ using Problem = AttentionSpecProblem;
 // The rules that involve the positions and the sparse kind (attention_spec_problem's first half).
 std::optional<Problem> position_or_sparse_problem(const AttentionSpec& spec, int64_t head_dim) {
   if (spec.positions != PositionKind::none && head_dim % 2 != 0) {
-    return Problem{{"model.heads", "model.d_model", "model.positions"},
+    return Problem{{"model.head_dim", "model.heads", "model.d_model", "model.positions"},
                    detail::concat("model.positions: ", to_string(spec.positions),
                                   " rotates pairs of channels but the head dimension is ", head_dim,
-                                  " (odd): the head dim d_model/heads (", head_dim,
-                                  ") must be even; change d_model or heads, or use positions: none")};
+                                  " (odd): the head dim (model.head_dim, or d_model/heads when 0) must be "
+                                  "even; change d_model, heads or head_dim, or use positions: none")};
   }
   const bool rotates = spec.positions == PositionKind::rope || spec.positions == PositionKind::xpos;
   if (rotates && !(spec.rope_base > 0 && std::isfinite(spec.rope_base))) {
@@ -129,7 +129,7 @@ std::optional<AttentionSpecProblem> attention_spec_problem(const AttentionSpec& 
   if (heads < 1)
     return Problem{{"model.heads"}, detail::concat("model.heads is ", heads, "; use at least 1 head")};
   if (head_dim < 1) {
-    return Problem{{"model.d_model", "model.heads"},
+    return Problem{{"model.head_dim", "model.d_model", "model.heads"},
                    detail::concat("head dimension is ", head_dim, "; use at least 1")};
   }
   if (auto problem = position_or_sparse_problem(spec, head_dim)) return problem;
