@@ -123,7 +123,9 @@ TEST_CASE("bench train --profile prints the mean step's breakdown as a table and
     sum_ms += ms;
   }
   CHECK(line->number("other_ms", -1) >= 0);
-  CHECK(sum_ms == doctest::Approx(line->number("profiled_step_ms", 0)).epsilon(1e-9));
+  // The JSON carries 9 significant digits: the seven rounded terms add up to the rounded total
+  // within a few parts in 1e8 of it (a tighter bound failed on rounding alone).
+  CHECK(sum_ms == doctest::Approx(line->number("profiled_step_ms", 0)).epsilon(1e-7));
   // One block: q/k/v, out_proj, fc1, fc2 take 4 products forward and 12 backward; the head 4.
   CHECK(line->number("gemm_calls", 0) == 20);
   CHECK(line->number("attention_calls", 0) == 2);
