@@ -1,6 +1,7 @@
 // Loading, overriding, validating and printing configs, all driven by config_schema().
 #include "config/config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -52,6 +53,39 @@ int second_document_line(const std::string& text) {
 // ',' outside brackets, quotes and comments that follows whitespace, the start of a line, a
 // closing quote or a closing bracket, or ends an anchor or tag ("&a,"). (A plain value with " ," inside, "a:
 // x ,y", is refused too; no config key needs one.) Returns the 1-based line of the first such comma, or 0.
+// The documents of a YAML stream, counted up to two with the event parser, and the line where
+// the second starts. Not YAML::LoadAll: yaml-cpp 0.7's never returns on some malformed streams
+// (a token no node can start with is reported as a null document without being consumed, again
+// and again, each a new node in memory: jbeder/yaml-cpp#1319), and a config needs no more than
+// "one, or more than one".
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  int documents = 0;
+  int second_line = 0;  // 1-based
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents == 2) second_line = mark.line + 1;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+  }
+  void OnMapEnd() override {}
+};
+
+DocumentCounter count_documents(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  while (counter.documents < 2 && parser.HandleNextDocument(counter)) {
+  }
+  return counter;
+}
+
 int line_of_stray_comma(const std::string& text) {
   int line = 1, depth = 0;
   char quote = 0;  // the open quote, or 0
@@ -192,11 +226,21 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
            ": not valid YAML: a ',' outside [ ] or { } "
            "(commas separate list items only inside brackets: segments: [128, 256])");
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
-    LN_CHECK(documents.size() <= 1, source_name, ":", second_document_line(yaml_text),
-             ": a second YAML document "
-             "starts here (after '---'); a config is one document: merge them or remove the '---'");
-    if (!documents.empty()) root = documents.front();
+    const DocumentCounter documents = count_documents(yaml_text);
+    if (documents.documents >= 2) {
+      // A real second document starts at its '---'; anything else is the stray token the
+      // parser could not start a node with (see DocumentCounter).
+      std::istringstream lines(yaml_text);
+      std::string line;
+      for (int i = 0; i < documents.second_line && std::getline(lines, line); ++i) {
+      }
+      LN_CHECK(line.rfind("---", 0) != 0, source_name, ":", second_document_line(yaml_text),
+               ": a second YAML document "
+               "starts here (after '---'); a config is one document: merge them or remove the '---'");
+      LN_FAIL(source_name, ":", documents.second_line, ": not valid YAML: no value can start at '",
+              trim(line).substr(0, 24), "' (a comma, bracket or other indicator where a value should be?)");
+    }
+    root = YAML::Load(yaml_text);  // the one document (or none: a null root)
   } catch (const YAML::Exception& e) {
     LN_FAIL(source_name, ":", e.mark.line + 1, ": not valid YAML: ", e.msg);
   }

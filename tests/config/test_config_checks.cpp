@@ -142,6 +142,16 @@ TEST_CASE("a second YAML document is refused at the line where it starts") {
   CHECK(parse_config_yaml("---\nmodel:\n  layers: 2\n", "x").model.layers == 2);
 }
 
+TEST_CASE(
+    "a token no value can start with is an error at its line, not a hang (yaml-cpp 0.7's LoadAll loops)") {
+  // Found by `make fuzz`: the ',' is inside no brackets for YAML (the '[' sits inside a plain
+  // scalar), so yaml-cpp 0.7 reports a null document there without consuming it, forever;
+  // YAML::LoadAll never returned on this text.
+  CHECK(error_of([] { parse_config_yaml("a[b\n#c\n ,d\n", "c.yaml"); }) ==
+        "c.yaml:3: not valid YAML: no value can start at ',d' (a comma, bracket or other indicator where a "
+        "value should be?)");
+}
+
 TEST_CASE("a config that is not a regular file is refused at once; a huge one before it is read") {
   test::TempDir dir;
   CHECK(
