@@ -27,32 +27,6 @@ std::string trim(const std::string& text) {
   return text.substr(begin, end - begin + 1);
 }
 
-// The line of the '---' that starts a second document (the first '---' when text comes before
-// it, else the second one), for the multi-document error.
-int second_document_line(const std::string& text) {
-  std::istringstream in(text);
-  int line_no = 0, markers = 0;
-  bool content = false;  // a non-comment line seen before the current marker
-  for (std::string line; std::getline(in, line);) {
-    ++line_no;
-    const bool marker = line.rfind("---", 0) == 0 &&
-                        (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
-    if (marker) {
-      if (content || ++markers >= 2) return line_no;
-      continue;
-    }
-    const std::string t = trim(line);
-    if (!t.empty() && t[0] != '#' && t != "...") content = true;
-  }
-  return line_no;
-}
-
-// yaml-cpp 0.7 (Debian 12) never returns on some invalid YAML: a ',' outside any [ ] or { } that
-// starts a token (",", "- a\n,", "\"x\" ,", "&a ,"; found by fuzz/fuzz_config_yaml.cpp). Such a
-// comma is never valid in a config, so it is refused here, before yaml-cpp sees the text: any
-// ',' outside brackets, quotes and comments that follows whitespace, the start of a line, a
-// closing quote or a closing bracket, or ends an anchor or tag ("&a,"). (A plain value with " ," inside, "a:
-// x ,y", is refused too; no config key needs one.) Returns the 1-based line of the first such comma, or 0.
 // The documents of a YAML stream, counted up to two with the event parser, and the line where
 // the second starts. Not YAML::LoadAll: yaml-cpp 0.7's never returns on some malformed streams
 // (a token no node can start with is reported as a null document without being consumed, again
@@ -86,6 +60,12 @@ DocumentCounter count_documents(const std::string& text) {
   return counter;
 }
 
+// yaml-cpp 0.7 (Debian 12) never returns on some invalid YAML: a ',' outside any [ ] or { } that
+// starts a token (",", "- a\n,", "\"x\" ,", "&a ,"; found by fuzz/fuzz_config_yaml.cpp). Such a
+// comma is never valid in a config, so it is refused here, before yaml-cpp sees the text: any
+// ',' outside brackets, quotes and comments that follows whitespace, the start of a line, a
+// closing quote or a closing bracket, or ends an anchor or tag ("&a,"). (A plain value with " ," inside, "a:
+// x ,y", is refused too; no config key needs one.) Returns the 1-based line of the first such comma, or 0.
 int line_of_stray_comma(const std::string& text) {
   int line = 1, depth = 0;
   char quote = 0;  // the open quote, or 0
@@ -231,10 +211,12 @@ Config parse_config_yaml(const std::string& yaml_text, const std::string& source
       // A real second document starts at its '---'; anything else is the stray token the
       // parser could not start a node with (see DocumentCounter).
       std::istringstream lines(yaml_text);
-      std::string line;
+      std::string line, previous;
       for (int i = 0; i < documents.second_line && std::getline(lines, line); ++i) {
+        if (i + 1 < documents.second_line) previous = line;
       }
-      LN_CHECK(line.rfind("---", 0) != 0, source_name, ":", second_document_line(yaml_text),
+      const bool marked = line.rfind("---", 0) == 0 || trim(previous) == "...";
+      LN_CHECK(!marked, source_name, ":", documents.second_line,
                ": a second YAML document "
                "starts here (after '---'); a config is one document: merge them or remove the '---'");
       LN_FAIL(source_name, ":", documents.second_line, ": not valid YAML: no value can start at '",
