@@ -42,8 +42,8 @@ SelfAttention::SelfAttention(const ModelSpec& spec)
 Var SelfAttention::operator()(const Var& x, const ForwardOptions& options) const {
   // x: (B, T, C); q, k, v: (B, H, T, D); H * D = A, the attention width (model.head_dim)
   const int64_t B = x.dim(0), T = x.dim(1), H = heads_;
-  // One op for the three projections (one GEMM with N = 3C; its backward one dx GEMM with
-  // K = 3C that also sums the three, one dW GEMM): the (B, T, 3C) projection is a temporary,
+  // One op for the three projections (one GEMM with N = 3A; its backward one dx GEMM with
+  // K = 3A that also sums the three, one dW GEMM): the (B, T, 3A) projection is a temporary,
   // not a graph value, and q, k come out rotated, so their unrotated copies never exist either.
   // Generation's observer wants q and k before rotation, and the convolution (DESIGN §8) mixes
   // keys (and with model.q_conv queries) before rotation, so each keeps the rotation of its own
