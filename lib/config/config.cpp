@@ -60,9 +60,11 @@ DocumentCounter count_documents(const std::string& text) {
   return counter;
 }
 
-// yaml-cpp 0.7 (Debian 12) never returns on some invalid YAML: a ',' outside any [ ] or { } that
-// starts a token (",", "- a\n,", "\"x\" ,", "&a ,"; found by fuzz/fuzz_config_yaml.cpp). Such a
-// comma is never valid in a config, so it is refused here, before yaml-cpp sees the text: any
+// yaml-cpp 0.7 (Debian 12) never returns from LoadAll on some invalid YAML: a ',' outside any [ ]
+// or { } that starts a token (",", "- a\n,", "\"x\" ,", "&a ,"; found by fuzz/fuzz_config_yaml.cpp).
+// count_documents no longer hangs on them (it reports the token's line), but such a comma is
+// never valid in a config and most often a list without brackets, so it is refused here first,
+// with that advice: any
 // ',' outside brackets, quotes and comments that follows whitespace, the start of a line, a
 // closing quote or a closing bracket, or ends an anchor or tag ("&a,"). (A plain value with " ," inside, "a:
 // x ,y", is refused too; no config key needs one.) Returns the 1-based line of the first such comma, or 0.

@@ -49,7 +49,7 @@ void check_model(const Config& c) {
 // The one list of attention rules (kernels/attention/attention_spec.hpp), located here.
 void check_attention(const Config& c) {
   const int64_t heads = c.model.heads;
-  const int64_t head_dim = c.model.head_dim > 0 ? c.model.head_dim : c.model.d_model / c.model.heads;
+  const int64_t head_dim = head_dim_of(c.model.d_model, c.model.heads, c.model.head_dim);
   const AttentionSpec spec = attention_spec_from_config(c);
   // A positive scale below float's range (1e-300) reaches the kernels as 0: said below, as too small.
   const bool below_float = c.model.xpos_scale_base > 0 && spec.xpos_scale_base == 0;

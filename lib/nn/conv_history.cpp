@@ -8,8 +8,8 @@ namespace ln {
 
 namespace {
 
-// rows: (K-1, C), row 0 the newest. Shifts rows 0 .. K-3 down by one (K is small: a few
-// C-float rows) and puts x first.
+// rows: (K-1, C), row 0 the newest (C: the row width, here the attention width A). Shifts rows 0 .. K-3 down
+// by one (K is small: a few C-float rows) and puts x first.
 void push_newest_row(std::vector<float>& rows, const float* x, int64_t C) {
   std::copy_backward(rows.begin(), rows.end() - C, rows.end());
   std::copy(x, x + C, rows.begin());
@@ -30,24 +30,24 @@ void add_tapped_history(const std::vector<float>& past, int64_t count, const flo
 
 ConvHistory::ConvHistory(const ModelSpec& spec)
     : taps_(spec.kv_conv - 1),
-      C_(spec.attention_width()),
+      A_(spec.attention_width()),
       H_(spec.heads),
       D_(spec.head_dim()),
       queries_(spec.q_conv && spec.kv_conv > 1) {
   if (taps_ <= 0) return;
-  raw_.assign(static_cast<size_t>(3 * C_), 0.0f);
+  raw_.assign(static_cast<size_t>(3 * A_), 0.0f);
   layers_.resize(static_cast<size_t>(spec.layers));
   for (Rows& r : layers_) {
-    if (queries_) r.q.assign(static_cast<size_t>(taps_ * C_), 0.0f);
-    r.k.assign(static_cast<size_t>(taps_ * C_), 0.0f);
-    r.v.assign(static_cast<size_t>(taps_ * C_), 0.0f);
+    if (queries_) r.q.assign(static_cast<size_t>(taps_ * A_), 0.0f);
+    r.k.assign(static_cast<size_t>(taps_ * A_), 0.0f);
+    r.v.assign(static_cast<size_t>(taps_ * A_), 0.0f);
   }
 }
 
 void ConvHistory::push(Rows& rows, const float* q, const float* k, const float* v) const {
-  if (queries_) push_newest_row(rows.q, q, C_);
-  push_newest_row(rows.k, k, C_);
-  push_newest_row(rows.v, v, C_);
+  if (queries_) push_newest_row(rows.q, q, A_);
+  push_newest_row(rows.k, k, A_);
+  push_newest_row(rows.v, v, A_);
   rows.count = std::min(rows.count + 1, taps_);
 }
 
@@ -62,8 +62,8 @@ void ConvHistory::add_prompt_layer(int64_t layer, const Tensor& q_in, const Tens
            "), got ", shape_str(k_in.shape()));
   const int64_t T = k_in.dim(2);
   float* q = raw_.data();
-  float* k = raw_.data() + C_;
-  float* v = raw_.data() + 2 * C_;
+  float* k = raw_.data() + A_;
+  float* v = raw_.data() + 2 * A_;
   for (int64_t t = std::max<int64_t>(0, T - taps_); t < T; ++t) {  // oldest first: the newest ends in row 0
     for (int64_t h = 0; h < H_; ++h)
       for (int64_t d = 0; d < D_; ++d) {
@@ -84,14 +84,14 @@ void ConvHistory::convolve(int64_t layer, const float* q_taps, const float* k_ta
            " model.q_conv but the decoder was given ", q_taps ? "" : "no ", "query taps");
   Rows& rows = layers_[layer];
   float* q_raw = raw_.data();  // kept for push(), since q, k and v are overwritten
-  float* k_raw = raw_.data() + C_;
-  float* v_raw = raw_.data() + 2 * C_;
-  if (queries_) std::copy(q, q + C_, q_raw);
-  std::copy(k, k + C_, k_raw);
-  std::copy(v, v + C_, v_raw);
-  if (queries_) add_tapped_history(rows.q, rows.count, q_taps, q, C_);
-  add_tapped_history(rows.k, rows.count, k_taps, k, C_);
-  add_tapped_history(rows.v, rows.count, v_taps, v, C_);
+  float* k_raw = raw_.data() + A_;
+  float* v_raw = raw_.data() + 2 * A_;
+  if (queries_) std::copy(q, q + A_, q_raw);
+  std::copy(k, k + A_, k_raw);
+  std::copy(v, v + A_, v_raw);
+  if (queries_) add_tapped_history(rows.q, rows.count, q_taps, q, A_);
+  add_tapped_history(rows.k, rows.count, k_taps, k, A_);
+  add_tapped_history(rows.v, rows.count, v_taps, v, A_);
   push(rows, q_raw, k_raw, v_raw);
 }
 

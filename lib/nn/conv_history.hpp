@@ -18,8 +18,8 @@ class ConvHistory {
   // The prompt pass: layer `layer`'s convolution inputs q_in, k_in, v_in: (1, H, T, D) of
   // positions [0, T) (q_in is read only with model.q_conv). Keeps the last K-1 positions.
   void add_prompt_layer(int64_t layer, const Tensor& q_in, const Tensor& k_in, const Tensor& v_in);
-  // One new token of layer `layer`: q, k, v: (H, D) = C raw projections, replaced in place by
-  // the convolution's outputs (taps: (K-1, C) each, as ops/causal_conv.hpp; q_taps null, and q
+  // One new token of layer `layer`: q, k, v: (H, D) = A raw projections, replaced in place by
+  // the convolution's outputs (taps: (K-1, A) each, as ops/causal_conv.hpp; q_taps null, and q
   // left as it is, exactly when the model has no model.q_conv); the raw rows are remembered for
   // the next tokens.
   void convolve(int64_t layer, const float* q_taps, const float* k_taps, const float* v_taps, float* q,
@@ -27,14 +27,14 @@ class ConvHistory {
 
  private:
   struct Rows {
-    std::vector<float> q, k, v;  // (K-1, C) each, row 0 the newest; q empty without model.q_conv
+    std::vector<float> q, k, v;  // (K-1, A) each, row 0 the newest; q empty without model.q_conv
     int64_t count = 0;           // rows held (< K-1 near the start of the text)
   };
   void push(Rows& rows, const float* q, const float* k, const float* v) const;
-  int64_t taps_ = 0, C_ = 0, H_ = 0, D_ = 0;
-  bool queries_ = false;  // model.q_conv
+  int64_t taps_ = 0, A_ = 0, H_ = 0, D_ = 0;  // A = H * D, the attention width
+  bool queries_ = false;                      // model.q_conv
   std::vector<Rows> layers_;
-  std::vector<float> raw_;  // (3, C): a token's raw q, k and v while they are convolved in place
+  std::vector<float> raw_;  // (3, A): a token's raw q, k and v while they are convolved in place
 };
 
 }  // namespace ln

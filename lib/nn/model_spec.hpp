@@ -66,6 +66,12 @@ inline const char* q_conv_problem(int64_t kv_conv, bool q_conv) {
          "and 1 is none); set model.kv_conv to 4, say, or model.q_conv to false";
 }
 
+// The head width D: model.head_dim, or d_model / heads when it is 0 (ModelSpec::head_dim and the
+// config's checks).
+inline int64_t head_dim_of(int64_t d_model, int64_t heads, int64_t head_dim) {
+  return head_dim > 0 ? head_dim : d_model / heads;
+}
+
 struct ModelSpec {
   int64_t vocab_size = 0;
   int64_t d_model = 256;    // C
@@ -91,7 +97,7 @@ struct ModelSpec {
   float norm_eps = 1e-5f;
   float init_std = 0.02f;
 
-  int64_t head_dim() const { return head_width > 0 ? head_width : d_model / heads; }
+  int64_t head_dim() const { return head_dim_of(d_model, heads, head_width); }
   // A = H * D, the width of the queries, keys and values (C unless model.head_dim says otherwise).
   int64_t attention_width() const { return heads * head_dim(); }
   void validate() const;  // throws ln::Error naming the model.* key

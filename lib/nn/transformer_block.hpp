@@ -57,8 +57,8 @@ class SelfAttention {
 
   Linear q_proj, k_proj, v_proj, out_proj;
   LayerNorm inner_norm;  // subln only
-  Var k_conv, v_conv;    // model.kv_conv > 1 only: taps (K-1, C), ops/causal_conv.hpp
-  Var q_conv;            // model.q_conv only: taps (K-1, C), the same convolution on the queries
+  Var k_conv, v_conv;    // model.kv_conv > 1 only: taps (K-1, A), ops/causal_conv.hpp
+  Var q_conv;            // model.q_conv only: taps (K-1, A), the same convolution on the queries
  private:
   AttentionSpec attention_;
   int64_t heads_ = 0;
