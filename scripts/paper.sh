@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make paper` (issue 10): train dense-2k, sparse-8k and longnet-8k (configs/paper/) for the same
 # training FLOPs on the same data and tokenizer, evaluate each at 2K, 8K and 32K on the same
-# held-out tokens (LongNet also with --extend-patterns beyond its training length), and write
+# held-out tokens (LongNet also with --extend-patterns beyond its training length), probe each
+# (`longnet probe copy` and `probe passkey` on the same held-out text, as make retrieval does;
+# models that are not dilated through a window of their training length), and write
 # runs/paper/REPORT.md with `longnet report paper`.
 #
 # Environment (the Makefile passes its variables of the same names):
@@ -13,6 +15,7 @@
 #   PAPER_EVAL_BYTES  cut each held-out document to this many bytes (at a word boundary);
 #                     0: whole. Default: whole, or 160000 (one 32K window each) when
 #                     PAPER_BUDGET < 10 (a smoke run)
+#   PAPER_PROBE_SAMPLES  samples per probe cell (default 4; 1 when PAPER_BUDGET < 10)
 #   PAPER_OUT         the run folder (default runs/paper)
 #   LONGNET           the binary (default build/longnet)
 # Re-running resumes: finished models are not trained again, measurements already made (newer
@@ -32,9 +35,12 @@ else
   eval_bytes="${PAPER_EVAL_BYTES}"
 fi
 
+probe_samples="${PAPER_PROBE_SAMPLES:-$(awk -v b="${budget}" 'BEGIN { print (b < 10) ? 1 : 4 }')}"
+
 die() { echo "paper: $*" >&2; exit 2; }
 awk -v b="${budget}" 'BEGIN { exit !(b > 0) }' || die "PAPER_BUDGET is '${budget}'; give minutes per model > 0, e.g. PAPER_BUDGET=40"
 awk -v g="${gflops}" 'BEGIN { exit !(g > 0) }' || die "PAPER_GFLOPS is '${gflops}'; give a rate > 0, e.g. PAPER_GFLOPS=60"
+[[ "${probe_samples}" =~ ^[1-9][0-9]*$ ]] || die "PAPER_PROBE_SAMPLES is '${probe_samples}'; give a count >= 1"
 [[ "${eval_bytes}" =~ ^[0-9]+$ ]] || die "PAPER_EVAL_BYTES is '${eval_bytes}'; give a byte count (0: whole documents)"
 [[ -x "${longnet}" ]] || die "${longnet} is missing; run make build first"
 for m in ${models}; do
@@ -42,7 +48,7 @@ for m in ${models}; do
 done
 
 data/fetch_paper_corpus.sh
-mkdir -p "${out}/eval" "${out}/heldout"
+mkdir -p "${out}/eval" "${out}/heldout" "${out}/probes"
 
 # The held-out set: the same files (and tokens) for every model and context.
 rm -f "${out}/heldout/"*.txt
@@ -110,6 +116,30 @@ for m in ${models}; do
       mv "${dest}.json.tmp" "${dest}.json"
     done
   done
+
+  # Probes: copy from 64 tokens back to the training length, passkeys up to it (and for
+  # LongNet to 32K with the schedule continued). A dense or sparse model runs through a window
+  # of its training length, as it was trained; LongNet sees the whole document.
+  probe() {  # kind tag [flags ...]
+    local kind="$1" tag="$2"; shift 2
+    local dest="${out}/probes/${m}.${kind}${tag}"
+    [[ -f "${dest}.json" && "${dest}.json" -nt "${last_ckpt}" ]] && return 0
+    echo "paper: ${m}: probe ${kind}${tag}"
+    "${longnet}" probe "${kind}" -m "${run}" -f "${out}/heldout" --samples "${probe_samples}" --precision bf16 \
+      --json -q "$@" >"${dest}.json.tmp"
+    mv "${dest}.json.tmp" "${dest}.json"
+  }
+  distances="64,256,1024,2048,4096,7672"
+  if [[ "${dilated}" -eq 1 ]]; then
+    probe copy "" --distances "${distances}"
+    probe copy .ext --distances "${distances},12000" --extend-patterns
+    probe passkey "" --lengths 1024,2048,4096,8192 --svg "${out}/probes/${m}.passkey.svg"
+    probe passkey .ext --lengths 16384,32768 --extend-patterns --svg "${out}/probes/${m}.passkey.ext.svg"
+  else
+    probe copy ".w${seq_len}" --distances "${distances}" --window "${seq_len}"
+    probe passkey ".w${seq_len}" --lengths 1024,2048,4096,8192 --window "${seq_len}" \
+      --svg "${out}/probes/${m}.passkey.w${seq_len}.svg"
+  fi
 done
 mv "${manifest}" "${out}/paper.jsonl"
 ctx_list="$(tr ' ' ',' <<<"${contexts}")"

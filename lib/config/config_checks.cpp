@@ -41,9 +41,10 @@ void check_model(const Config& c) {
   LN_CHECK(conv_problem == nullptr, at(c, {"model.kv_conv_init", "model.kv_conv"}), conv_problem);
   const char* q_problem = q_conv_problem(m.kv_conv, m.q_conv);
   LN_CHECK(q_problem == nullptr, at(c, {"model.q_conv", "model.kv_conv"}), q_problem);
-  const char* pair_problem = q_conv_init_problem(m.kv_conv, m.kv_conv_init, m.q_conv, m.q_conv_init);
-  LN_CHECK(pair_problem == nullptr,
-           at(c, {"model.q_conv_init", "model.q_conv", "model.kv_conv_init", "model.kv_conv"}), pair_problem);
+  const std::string start_problem = q_conv_init_problem(m.kv_conv, m.kv_conv_init, m.q_conv, m.q_conv_init);
+  LN_CHECK(start_problem.empty(),
+           at(c, {"model.q_conv_init", "model.q_conv", "model.kv_conv_init", "model.kv_conv"}),
+           start_problem);
 }
 
 // The one list of attention rules (kernels/attention/attention_spec.hpp), located here.

@@ -246,8 +246,9 @@ std::vector<ConfigKey> build_schema() {
       "The kv_conv convolution on the queries too (needs kv_conv > 1; taps start as q_conv_init says): "
       "a query can hold the tokens before it, to match two or more (DESIGN §8)"));
   k.push_back(choice(LN_KEY(model, q_conv_init), kQConvInitNames,
-                     "How the q_conv taps start: zero (as without it) or pair (with kv_conv_init shifted, "
-                     "each head starts as an induction head matching two tokens; DESIGN §8)"));
+                     "How the q_conv taps start: zero (as without it), pair or triple (with kv_conv_init "
+                     "shifted, each head starts as an induction head matching two or three tokens; "
+                     "DESIGN §8)"));
   k.push_back(boolean(LN_KEY(model, tie_qk_init),
                       "k_proj starts as a copy of q_proj, so attention starts out matching equal content"));
   k.push_back(real(LN_KEY(model, dropout), 0, 1, Ends::open_hi, "Dropout probability (training only)"));

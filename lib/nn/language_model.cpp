@@ -20,16 +20,17 @@ enum class ConvRole { query, key, value };
 
 // The convolution taps' start (model.kv_conv_init, model.q_conv_init; nn/model_spec.hpp). Taps
 // (K-1, A), row s-1 the tap s back. shifted: head h (channels h*D .. h*D+D-1) takes the shift
-// a = floor(h / S) mod S, S = K-1 (K-2 with the pair start); its keys get 1 at tap a+1, its
-// values at tap a (none for a = 0: the centre tap is fixed at 1). pair, in the second half of
-// each head's channels: keys 1 at tap a+2 too, queries 1 at tap 1.
+// a = floor(h / S) mod S, S = K-n for a start that matches n tokens (1; 2 with pair, 3 with
+// triple); its values get 1 at tap a (none for a = 0: the centre tap is fixed at 1). Its
+// channels split into n groups; in group g (g = 0..n-1) the keys get 1 at the taps a+1..a+1+g
+// and the queries at the taps 1..g (the centre holds the current token).
 void start_conv_taps(Tensor taps, const ModelSpec& spec, ConvRole role) {
   taps.fill(0.0f);
   if (role != ConvRole::query && spec.kv_conv_init == KvConvInit::box) taps.fill(1.0f);
   if (spec.kv_conv_init != KvConvInit::shifted) return;
-  const bool pair = spec.q_conv && spec.q_conv_init == QConvInit::pair;
-  if (role == ConvRole::query && !pair) return;
-  const int64_t S = spec.kv_conv - (pair ? 2 : 1), D = spec.head_dim(), A = spec.attention_width();
+  const int64_t n = q_conv_match_tokens(spec.q_conv, spec.q_conv_init);
+  if (role == ConvRole::query && n == 1) return;
+  const int64_t S = spec.kv_conv - n, D = spec.head_dim(), A = spec.attention_width();
   auto set = [&](int64_t tap, int64_t h, int64_t from, int64_t to) {
     if (tap == 0) return;
     float* row = taps.data() + (tap - 1) * A + h * D;
@@ -37,10 +38,14 @@ void start_conv_taps(Tensor taps, const ModelSpec& spec, ConvRole role) {
   };
   for (int64_t h = 0; h < spec.heads; ++h) {
     const int64_t a = (h / S) % S;
-    if (role == ConvRole::key) set(a + 1, h, 0, D);
-    if (role == ConvRole::key && pair) set(a + 2, h, D / 2, D);
     if (role == ConvRole::value) set(a, h, 0, D);
-    if (role == ConvRole::query) set(1, h, D / 2, D);
+    for (int64_t g = 0; g < n; ++g) {
+      const int64_t from = g * D / n, to = (g + 1) * D / n;
+      for (int64_t s = 1; s <= g; ++s)
+        if (role == ConvRole::query) set(s, h, from, to);
+      for (int64_t s = a + 1; s <= a + 1 + g; ++s)
+        if (role == ConvRole::key) set(s, h, from, to);
+    }
   }
 }
 
@@ -198,8 +203,8 @@ void ModelSpec::validate() const {
   LN_CHECK(conv_problem == nullptr, conv_problem);
   const char* q_problem = q_conv_problem(kv_conv, q_conv);
   LN_CHECK(q_problem == nullptr, q_problem);
-  const char* pair_problem = q_conv_init_problem(kv_conv, kv_conv_init, q_conv, q_conv_init);
-  LN_CHECK(pair_problem == nullptr, pair_problem);
+  const std::string start_problem = q_conv_init_problem(kv_conv, kv_conv_init, q_conv, q_conv_init);
+  LN_CHECK(start_problem.empty(), start_problem);
   validate_attention_spec(attention, heads, head_dim());
 }
 

@@ -34,29 +34,46 @@ inline const char* kv_conv_init_problem(int64_t kv_conv, KvConvInit init) {
                "set model.kv_conv to 5, say, or leave model.kv_conv_init at identity";
 }
 // How the query convolution's taps start (model.q_conv_init, DESIGN §8):
-//   zero: taps 0, the model starts as without it;
-//   pair: every head starts as an induction head that matches TWO tokens: on top of
-//         kv_conv_init shifted (whose shifts then run over S = K-2, so that the key tap a+2
-//         exists), in the second half of each head's channels the query tap 1 and the key tap
-//         a+2 start at 1: the query holds the current token and the one before it, the key at j
-//         the tokens a+1 and a+2 back, and the value the token a back, which followed them.
-enum class QConvInit { zero, pair };
-inline constexpr EnumName<QConvInit> kQConvInitNames[] = {{"zero", QConvInit::zero},
-                                                          {"pair", QConvInit::pair}};
+//   zero:   taps 0, the model starts as without it;
+//   pair:   every head starts as an induction head that matches TWO tokens: on top of
+//           kv_conv_init shifted (whose shifts then run over S = K-2, so that the key tap a+2
+//           exists), in the second half of each head's channels the query tap 1 and the key
+//           tap a+2 start at 1: the query holds the current token and the one before it, the
+//           key at j the tokens a+1 and a+2 back, and the value the token a back, which
+//           followed them;
+//   triple: the same with THREE tokens (S = K-3): each head's channels in thirds, the g-th
+//           third (g = 0, 1, 2) with the query taps 1..g and the key taps a+1..a+1+g, so the
+//           last third matches the current token and the two before it. On natural text two
+//           tokens recur by chance thousands of tokens apart (docs/retrieval.md: the ideal
+//           two-token copier tops out near 72% at 8K back, the three-token one near 90%).
+enum class QConvInit { zero, pair, triple };
+inline constexpr EnumName<QConvInit> kQConvInitNames[] = {
+    {"zero", QConvInit::zero}, {"pair", QConvInit::pair}, {"triple", QConvInit::triple}};
+// How many tokens a head's start matches: 1 (zero: the shifted keys alone), 2 or 3.
+inline int64_t q_conv_match_tokens(bool q_conv, QConvInit init) {
+  if (!q_conv) return 1;
+  return init == QConvInit::pair ? 2 : init == QConvInit::triple ? 3 : 1;
+}
 // The rule between model.q_conv_init and the keys it builds on (ModelSpec::validate and the
-// config's check): the message, or nullptr.
-inline const char* q_conv_init_problem(int64_t kv_conv, KvConvInit kv_init, bool q_conv, QConvInit q_init) {
-  if (q_init == QConvInit::zero) return nullptr;
+// config's check): the message, or "" when they agree.
+inline std::string q_conv_init_problem(int64_t kv_conv, KvConvInit kv_init, bool q_conv, QConvInit q_init) {
+  if (q_init == QConvInit::zero) return "";
+  const std::string name = q_init == QConvInit::pair ? "pair" : "triple";
+  const std::string head = "model.q_conv_init is " + name;
   if (!q_conv)
-    return "model.q_conv_init is pair but model.q_conv is false (no query taps to start); "
+    return head +
+           " but model.q_conv is false (no query taps to start); "
            "set model.q_conv: true, or leave model.q_conv_init at zero";
   if (kv_init != KvConvInit::shifted)
-    return "model.q_conv_init is pair but model.kv_conv_init is not shifted (the pair extends each head's "
-           "shift); set model.kv_conv_init: shifted, or leave model.q_conv_init at zero";
-  if (kv_conv < 3)
-    return "model.q_conv_init is pair but model.kv_conv is 2 (a two-token key needs the taps 1 and 2); "
-           "set model.kv_conv to 3 or more (4 + 2 = 6 for four shifts)";
-  return nullptr;
+    return head + " but model.kv_conv_init is not shifted (the " + name +
+           " extends each head's shift); set model.kv_conv_init: shifted, or leave model.q_conv_init at zero";
+  const int64_t n = q_conv_match_tokens(q_conv, q_init);
+  if (kv_conv < n + 1)
+    return head + " but model.kv_conv is " + std::to_string(kv_conv) + " (a " + std::to_string(n) +
+           "-token key needs the taps 1 to " + std::to_string(n) + "); set model.kv_conv to " +
+           std::to_string(n + 1) + " or more (4 + " + std::to_string(n) + " = " + std::to_string(n + 4) +
+           " for four shifts)";
+  return "";
 }
 // The one rule between model.q_conv and model.kv_conv (ModelSpec::validate and the config's check):
 // the query convolution has kv_conv's width K, so it needs one. The message, or nullptr.
@@ -88,7 +105,7 @@ struct ModelSpec {
   int64_t kv_conv = 1;
   KvConvInit kv_conv_init = KvConvInit::identity;
   // The same width-K convolution on each head's queries (taps start at 0, or as q_conv_init
-  // pair says; DESIGN §8): query t also carries queries t-1 .. t-K+1, so an induction
+  // pair or triple says; DESIGN §8): query t also carries queries t-1 .. t-K+1, so an induction
   // head can match two or more tokens, not the current one alone.
   bool q_conv = false;
   QConvInit q_conv_init = QConvInit::zero;

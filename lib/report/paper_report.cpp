@@ -12,6 +12,7 @@
 #include "core/json_reader.hpp"
 #include "core/number_format.hpp"
 #include "core/svg_plot.hpp"
+#include "report/probe_tables.hpp"
 
 namespace ln {
 
@@ -445,6 +446,8 @@ PaperReport build_paper_report(const PaperReportOptions& options) {
      << " windows)\n\n![loss by position](loss_by_position.svg)\n\n"
      << "A model that uses long context keeps lowering its loss as the position (the history it has) grows; "
         "a flat tail means the extra history is not used.\n";
+  // The probes (issue 18): does each model retrieve from its context, beyond the perplexity?
+  md << probe_sections(options.dir + "/probes", "probes/");
   if (!out.missing.empty()) {
     md << "\n## Missing measurements\n\n";
     for (const std::string& m : out.missing)

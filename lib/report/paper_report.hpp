@@ -13,6 +13,9 @@
 //                                      beyond the training length; at or below it the plain
 //                                      numbers are the extended ones by construction)
 //   DIR/eval/MODEL.cCONTEXT[.ext].pos.json  `--by-position` tables at the largest context
+//   DIR/probes/MODEL.copy[TAG].json, MODEL.passkey[TAG].json (and .svg heatmaps)
+//                                      `longnet probe copy|passkey --json` of each model
+//                                      (report/probe_tables.hpp), as make retrieval's report
 // Outputs: the Markdown text (the caller writes DIR/REPORT.md) and DIR/loss_by_position.svg.
 //
 // lib/report holds reports over finished runs' outputs: it reads files, scores nothing, and sits

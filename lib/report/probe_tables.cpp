@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/file_io.hpp"
@@ -45,6 +46,51 @@ std::string header_row(const std::string& first, const std::vector<ProbeColumn>&
 }
 
 }  // namespace
+
+std::vector<ProbeColumn> probe_columns(const std::string& probes, const std::string& kind) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> paths;
+  if (fs::is_directory(probes)) {
+    for (const auto& e : fs::directory_iterator(probes)) {
+      const std::string name = e.path().filename().string();
+      if (e.path().extension() == ".json" && name.find("." + kind) != std::string::npos)
+        paths.push_back(e.path());
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<ProbeColumn> out;
+  for (const std::string& p : paths) out.push_back({probe_label(p), p});
+  return out;
+}
+
+std::string probe_sections(const std::string& probes, const std::string& link_prefix) {
+  namespace fs = std::filesystem;
+  std::ostringstream md;
+  md << "\n## Copy at a distance\n\n"
+     << "A passage of held-out text repeated after D tokens of the text that follows it: its mean loss "
+        "over the same passage's loss at the same place when it is new (`longnet probe copy`). 1 means the "
+        "first copy is not used, 0 a perfect copy. Each distance averages its samples over gaps D .. D+7, "
+        "every alignment of dilated attention.\n\n";
+  const std::vector<ProbeColumn> copy = probe_columns(probes, "copy");
+  md << (copy.empty() ? std::string("No copy probe was run.\n") : copy_ratio_table(copy));
+
+  md << "\n## Passkey retrieval\n\n"
+     << "A random key told at depth p of L tokens of held-out text, asked for at the end (`longnet probe "
+        "passkey`): the share of keys greedy decoding writes whole, over every depth, and the worst "
+        "depth's.\n\n";
+  const std::vector<ProbeColumn> passkey = probe_columns(probes, "passkey");
+  md << (passkey.empty() ? std::string("No passkey probe was run.\n") : passkey_accuracy_table(passkey));
+  std::vector<std::string> pictures;
+  if (fs::is_directory(probes))
+    for (const auto& e : fs::directory_iterator(probes))
+      if (e.path().extension() == ".svg") pictures.push_back(link_prefix + e.path().filename().string());
+  std::sort(pictures.begin(), pictures.end());
+  if (!pictures.empty()) {
+    md << "\nHeatmaps (length across, depth down):\n\n";
+    for (const std::string& p : pictures) md << "![" << p << "](" << p << ")\n";
+  }
+  return md.str();
+}
 
 std::string probe_label(const std::string& path) {
   const std::optional<JsonValue> j = [&]() -> std::optional<JsonValue> {

@@ -59,21 +59,6 @@ std::string model_row(const fs::path& run) {
          " |\n";
 }
 
-std::vector<ProbeColumn> columns_of(const fs::path& probes, const std::string& kind) {
-  std::vector<std::string> paths;
-  if (fs::is_directory(probes)) {
-    for (const auto& e : fs::directory_iterator(probes)) {
-      const std::string name = e.path().filename().string();
-      if (e.path().extension() == ".json" && name.find("." + kind) != std::string::npos)
-        paths.push_back(e.path());
-    }
-  }
-  std::sort(paths.begin(), paths.end());
-  std::vector<ProbeColumn> out;
-  for (const std::string& p : paths) out.push_back({probe_label(p), p});
-  return out;
-}
-
 }  // namespace
 
 std::string build_retrieval_report(const std::string& dir) {
@@ -92,29 +77,7 @@ std::string build_retrieval_report(const std::string& dir) {
   std::sort(runs.begin(), runs.end());
   for (const fs::path& run : runs) md << model_row(run);
 
-  md << "\n## Copy at a distance\n\n"
-     << "A passage of held-out text repeated after D tokens of the text that follows it: its mean loss "
-        "over the same passage's loss at the same place when it is new (`longnet probe copy`). 1 means the "
-        "first copy is not used, 0 a perfect copy. Each distance averages its samples over gaps D .. D+7, "
-        "every alignment of dilated attention.\n\n";
-  const std::vector<ProbeColumn> copy = columns_of(probes, "copy");
-  md << (copy.empty() ? std::string("No copy probe was run.\n") : copy_ratio_table(copy));
-
-  md << "\n## Passkey retrieval\n\n"
-     << "A random key told at depth p of L tokens of held-out text, asked for at the end (`longnet probe "
-        "passkey`): the share of keys greedy decoding writes whole, over every depth, and the worst "
-        "depth's.\n\n";
-  const std::vector<ProbeColumn> passkey = columns_of(probes, "passkey");
-  md << (passkey.empty() ? std::string("No passkey probe was run.\n") : passkey_accuracy_table(passkey));
-  std::vector<std::string> pictures;
-  if (fs::is_directory(probes))
-    for (const auto& e : fs::directory_iterator(probes))
-      if (e.path().extension() == ".svg") pictures.push_back("probes/" + e.path().filename().string());
-  std::sort(pictures.begin(), pictures.end());
-  if (!pictures.empty()) {
-    md << "\nHeatmaps (length across, depth down):\n\n";
-    for (const std::string& p : pictures) md << "![" << p << "](" << p << ")\n";
-  }
+  md << probe_sections(probes.string(), "probes/");
   return md.str();
 }
 

@@ -258,6 +258,14 @@ TEST_CASE("cross-field checks") {
   CHECK(load_config("", {"model.kv_conv=6", "model.kv_conv_init=shifted", "model.q_conv=true",
                          "model.q_conv_init=pair"})
             .model.q_conv_init == QConvInit::pair);
+  CHECK(contains(error_of([] {
+                   load_config("", {"model.kv_conv=3", "model.kv_conv_init=shifted", "model.q_conv=true",
+                                    "model.q_conv_init=triple"});
+                 }),
+                 "--set model.q_conv_init=triple: model.q_conv_init is triple but model.kv_conv is 3"));
+  CHECK(load_config("", {"model.kv_conv=7", "model.kv_conv_init=shifted", "model.q_conv=true",
+                         "model.q_conv_init=triple"})
+            .model.q_conv_init == QConvInit::triple);
   // model.head_dim: heads need not divide d_model once the head width is given.
   CHECK(load_config("").model.head_dim == 0);
   CHECK(load_config("", {"model.d_model=250", "model.heads=4", "model.head_dim=64"}).model.head_dim == 64);

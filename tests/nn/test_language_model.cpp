@@ -393,6 +393,45 @@ TEST_CASE(
                        doctest::Contains("model.q_conv_init is pair but model.kv_conv is 2"), Error);
 }
 
+TEST_CASE(
+    "model.q_conv_init triple: three channel groups, group g with query taps 1..g and key taps a+1..a+1+g") {
+  ModelSpec spec = tiny_spec(AttentionKind::dilated);
+  spec.heads = 4;
+  spec.head_width = 3;  // one channel per group: channel g of each head is its group g
+  spec.attention.positions = PositionKind::none;  // xpos rotates channel pairs: an odd width has none
+  spec.kv_conv = 5;  // taps 1..4; with the triple, S = 2 shifts: a = 0, 0, 1, 1 (heads 0..3)
+  spec.kv_conv_init = KvConvInit::shifted;
+  spec.q_conv = true;
+  spec.q_conv_init = QConvInit::triple;
+  LanguageModel m(spec, 3);
+  // Rows are taps 1..4 back, 12 channels each (4 heads of 3), written out from the rule.
+  const std::vector<float> keys = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,  // tap 1: a = 0, every group
+                                   0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1,  // tap 2: a = 0 groups 1, 2; a = 1 all
+                                   0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1,  // tap 3
+                                   0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1};   // tap 4: a = 1, group 2
+  const std::vector<float> values = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,  // tap 1: a = 1
+                                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const std::vector<float> queries = {0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1,  // tap 1: groups 1, 2
+                                      0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1,  // tap 2: group 2
+                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  int taps = 0;
+  for (auto& [name, var] : m.parameters()) {
+    CAPTURE(name);
+    if (name.find("_conv.taps") == std::string::npos) continue;
+    const char role = name[name.find("_conv.taps") - 1];
+    CHECK(var.value().to_vector() == (role == 'k' ? keys : role == 'v' ? values : queries));
+    ++taps;
+  }
+  CHECK(taps == 6);
+  ModelSpec narrow = spec;
+  narrow.kv_conv = 3;  // a three-token key needs the taps 1 to 3
+  CHECK_THROWS_WITH_AS(LanguageModel(narrow, 1),
+                       doctest::Contains("model.q_conv_init is triple but model.kv_conv is 3"), Error);
+  narrow.kv_conv = 4;  // one shift
+  CHECK_NOTHROW(LanguageModel(narrow, 1));
+}
+
 TEST_CASE("model.tie_qk_init: k_proj starts as q_proj's copy, every other weight as without it") {
   ModelSpec plain = tiny_spec(AttentionKind::dilated), tied = plain;
   tied.tie_qk_init = true;

@@ -104,6 +104,8 @@ TEST_CASE("the paper report renders exactly what the files hold") {
       "| sparse-8k | sparse block 512 summary 64, positions xpos | 4,208,128 | 8,192 | 2.93e+11 | "
       "22 (24) | 6.44e+12 | 1 h 1 min | 30 s |\n"));
   CHECK(test::contains(md, "same 150,000 held-out tokens"));
+  CHECK(test::contains(md, "No copy probe was run.\n"));  // this run has no probes/ folder
+  CHECK(test::contains(md, "No passkey probe was run.\n"));
   CHECK(test::contains(md, "2 min per model at a nominal 60 GFLOP/s = 7.2e+12 training FLOPs per model"));
   // The ordering against the paper's Table 2: 2K differs (dense best here), 8K and 32K agree.
   CHECK(test::contains(md,
@@ -125,6 +127,35 @@ TEST_CASE("the paper report renders exactly what the files hold") {
   for (size_t at = r.svg.find("<polyline"); at != std::string::npos; at = r.svg.find("<polyline", at + 1))
     ++polylines;
   CHECK(polylines == 2);  // the extended curve is dashed segments
+}
+
+TEST_CASE("the paper report carries every model's probes: copy ratios and passkey accuracy by model") {
+  test::TempDir dir;
+  write_run(dir);
+  const std::string p = dir.path().string() + "/probes/";
+  // As `longnet probe ... --json` writes them (the fields the tables read).
+  test::write_file(
+      p + "longnet-8k.copy.json",
+      "{\"probe\": \"copy\", \"checkpoint\": \"runs/paper/longnet-8k/step-000000022\", "
+      "\"extend_patterns\": false, \"window\": 0, \"rows\": [{\"distance\": 64, \"ratio\": 0.25}, "
+      "{\"distance\": 4096, \"ratio\": 0.8}]}\n");
+  test::write_file(
+      p + "dense-2k.copy.w2048.json",
+      "{\"probe\": \"copy\", \"checkpoint\": \"runs/paper/dense-2k/step-000000022\", "
+      "\"extend_patterns\": false, \"window\": 2048, \"rows\": [{\"distance\": 64, \"ratio\": 0.5}]}\n");
+  test::write_file(
+      p + "longnet-8k.passkey.json",
+      "{\"probe\": \"passkey\", \"checkpoint\": \"runs/paper/longnet-8k/step-000000022\", "
+      "\"cells\": [{\"length\": 2048, \"depth\": 0, \"found\": 3, \"samples\": 4, \"accuracy\": 0.75}, "
+      "{\"length\": 2048, \"depth\": 1, \"found\": 1, \"samples\": 4, \"accuracy\": 0.25}]}\n");
+  const std::string md = build_paper_report({dir.path().string(), {2048, 8192, 32768}}).markdown;
+  INFO(md);
+  // Columns sorted by file name; a distance one model did not probe is a dash, not a number.
+  CHECK(test::contains(md,
+                       "| distance D | dense-2k, 2048-token window | longnet-8k |\n| ---: | ---: | ---: |\n"
+                       "| 64 | 0.500 | 0.250 |\n| 4096 | \u2013 | 0.800 |\n"));
+  // 4 of 8 keys over both depths; the worse depth found 1 of 4.
+  CHECK(test::contains(md, "| length L | longnet-8k |\n| ---: | ---: |\n| 2048 | 50% (worst depth 25%) |\n"));
 }
 
 TEST_CASE("the paper report: a missing evaluation is 'not measured', and bad input is refused") {
