@@ -49,6 +49,7 @@ struct AttentionConfig {
   std::vector<int64_t> segments = {128, 256, 512}, dilations = {1, 2, 4};
   HeadOffset head_offset = HeadOffset::mod;
   bool causal = true;
+  bool dense_queries = false;
   int64_t sparse_block = 128;
   int64_t sparse_summary = 16;
 };

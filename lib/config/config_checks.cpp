@@ -162,6 +162,7 @@ AttentionSpec attention_spec_from_config(const Config& config) {
   att.dilations = a.dilations;
   att.head_offset = a.head_offset;
   att.causal = a.causal;
+  att.dense_queries = a.dense_queries;
   att.sparse_block = a.sparse_block;
   att.sparse_summary = a.sparse_summary;
   att.positions = m.positions;

@@ -265,6 +265,11 @@ std::vector<ConfigKey> build_schema() {
   k.push_back(choice(LN_KEY(attention, head_offset), kHeadOffsetNames,
                      "Head h's offset: mod = h mod r (paper); block = h / ceil(H / r) (torchscale)"));
   k.push_back(boolean(LN_KEY(attention, causal), "Causal (language model) attention"));
+  k.push_back(
+      boolean(LN_KEY(attention, dense_queries),
+              "kind dilated: every query attends to each head's dilated keys, not only the queries on "
+              "the head's grid (r times the pattern's pairs; a far match is seen by 1/r of the heads "
+              "instead of 1/r^2; DESIGN §8). false: the paper's dilated attention"));
   k.push_back(integer(LN_KEY(attention, sparse_block), 1, kMaxSize,
                       "Block length of the sparse baseline (kind: sparse)"));
   k.push_back(integer(

@@ -345,12 +345,15 @@ void KvCache::attend(int64_t layer, int64_t t, const float* q, const float* k, c
     for (size_t p = 0; p < P; ++p) {
       SegmentBuffer& buf = L.patterns[p];
       // The key at t joins the buffer if it is on this head's grid; then, and only then, the
-      // query at t takes part in this pattern (the same condition: p mod r == g(h)).
-      if (!push(buf, h, t, kr.data() + h * D, kf.data() + p * D, v + h * D)) continue;
-      const int64_t j = buf.count[h] - 1;
+      // query at t takes part in this pattern (the same condition: p mod r == g(h)), unless
+      // attention.dense_queries: then every query reads the head's keys of its segment so far.
+      const bool on_grid = push(buf, h, t, kr.data() + h * D, kf.data() + p * D, v + h * D);
+      if (!on_grid && !a.dense_queries) continue;
+      const int64_t n = buf.count[h];
+      if (n == 0) continue;  // dense queries before the segment's first key of this head
       query(h, qf.data() + p * D, qs.data(), q16.data());
-      attend_to(buf, h * buf.rows, j + 1, qs.data(), q16.data(), scores, acc, oh, lse);
-      n_read += j + 1;
+      attend_to(buf, h * buf.rows, n, qs.data(), q16.data(), scores, acc, oh, lse);
+      n_read += n;
     }
     if (visible_summary > 0) {
       const SummaryBuffer& S = L.summary;

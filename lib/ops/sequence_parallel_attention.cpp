@@ -102,6 +102,9 @@ void check_sequence_split(const AttentionSpec& spec, int64_t seq_len, int64_t ra
            " is not supported with parallel.sequence > 1 (", ranks,
            "); use attention.kind: dilated, or "
            "parallel.sequence: 1");
+  LN_CHECK(!spec.dense_queries,
+           "attention.dense_queries with parallel.sequence > 1 is not yet supported (the split sends each "
+           "head only the keys its own queries read); use parallel.sequence: 1");
   LN_CHECK(seq_len % ranks == 0, "data.seq_len (", seq_len, ") is not a multiple of parallel.sequence (",
            ranks, "); each rank holds seq_len / parallel.sequence tokens, so use a multiple of ", ranks);
   const int64_t l = seq_len / ranks;

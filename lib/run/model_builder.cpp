@@ -51,6 +51,7 @@ std::vector<std::string> model_differences(const ModelSpec& a, const ModelSpec& 
   field("attention.dilations", p.dilations, q.dilations);
   field("attention.head_offset", p.head_offset, q.head_offset);
   field("attention.causal", p.causal, q.causal);
+  field("attention.dense_queries", p.dense_queries, q.dense_queries);
   field("attention.sparse_block", p.sparse_block, q.sparse_block);
   field("attention.sparse_summary", p.sparse_summary, q.sparse_summary);
   field("model.positions", p.positions, q.positions);

@@ -52,7 +52,7 @@ TEST_CASE("defaults: load_config with no file is the struct defaults, and the sc
         parse_config_yaml(key.section() + ":\n  " + key.leaf() + ": " + key.to_yaml(probe), "probe");
     CHECK(key.format(round) == key.default_text());
   }
-  CHECK(names.size() == 70);
+  CHECK(names.size() == 71);
   CHECK(config_sections() ==
         std::vector<std::string>{"model", "attention", "tokenizer", "data", "train", "parallel"});
 }
@@ -266,6 +266,13 @@ TEST_CASE("cross-field checks") {
   CHECK(load_config("", {"model.kv_conv=7", "model.kv_conv_init=shifted", "model.q_conv=true",
                          "model.q_conv_init=triple"})
             .model.q_conv_init == QConvInit::triple);
+  // attention.dense_queries: the dilated kind only, and carried into the attention spec.
+  CHECK(contains(error_of([] {
+                   load_config("", {"attention.kind=dense", "attention.dense_queries=true"});
+                 }),
+                 "attention.dense_queries is true but attention.kind is dense"));
+  CHECK(attention_spec_from_config(load_config("", {"attention.dense_queries=true"})).dense_queries);
+  CHECK(!attention_spec_from_config(load_config("")).dense_queries);
   // model.head_dim: heads need not divide d_model once the head width is given.
   CHECK(load_config("").model.head_dim == 0);
   CHECK(load_config("", {"model.d_model=250", "model.heads=4", "model.head_dim=64"}).model.head_dim == 64);

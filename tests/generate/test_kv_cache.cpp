@@ -183,6 +183,17 @@ TEST_CASE("dilated: other pattern sets") {
     s.subln = true;  // its attention norm is A wide
     check_exact(s, 40, {1, 3, 16, 33});
   }
+  SUBCASE("attention.dense_queries: every position reads each head's keys of its segment so far") {
+    ModelSpec s = spec_of(AttentionKind::dilated, {4, 8, 16}, {1, 2, 4}, HeadOffset::mod, PositionKind::xpos);
+    s.attention.dense_queries = true;
+    check_exact(s, 40, {1, 3, 16, 33});
+    // Off the grid the answer differs from the paper's (so the check above sees the option).
+    ModelSpec paper = s;
+    paper.attention.dense_queries = false;
+    LanguageModel a(s, 7), b(paper, 7);
+    const auto ids = random_ids(40, static_cast<int32_t>(s.vocab_size), 11);
+    CHECK(compare(full_logits(a, ids), full_logits(b, ids), 1, s.vocab_size).far());
+  }
   SUBCASE("sub-LayerNorm and an untied head") {
     ModelSpec s = spec_of(AttentionKind::dilated, {4, 8}, {1, 2}, HeadOffset::mod, PositionKind::xpos);
     s.subln = true;

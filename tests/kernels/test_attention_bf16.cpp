@@ -89,6 +89,11 @@ std::vector<AttnCase> cases() {
   out.push_back(
       make_case(dilated_spec({32, 96}, {1, 3}, true, HeadOffset::mod, PositionKind::xpos), 1, 3, 197, 16));
   out.push_back(make_case(dilated_spec({8, 16}, {1, 2}, true), 1, 2, 19, 24));  // tiles of <= 4 rows
+  // attention.dense_queries: every query residue against each head's keys (shifted causal masks).
+  AttnCase dense_queries =
+      make_case(dilated_spec({32, 96}, {1, 3}, true, HeadOffset::mod, PositionKind::xpos), 1, 2, 150, 32);
+  dense_queries.spec.dense_queries = true;
+  out.push_back(dense_queries);
   out.push_back(make_case(kind_spec(AttentionKind::dense, true), 1, 2, 257, 64));
   out.push_back(make_case(kind_spec(AttentionKind::dense, false), 2, 1, 77, 32));
   out.push_back(make_case(kind_spec(AttentionKind::sparse, true), 1, 2, 150, 16));
@@ -111,7 +116,8 @@ std::string describe(const AttnCase& c) {
          " q_start=" + std::to_string(c.window.q_start) +
          " sparsified=" + std::to_string(c.window.keys_sparsified) + " B=" + std::to_string(c.dims.batch) +
          " H=" + std::to_string(c.dims.heads) + " T=" + std::to_string(c.dims.q_len) +
-         " D=" + std::to_string(c.dims.head_dim) + " positions=" + to_string(c.spec.positions);
+         " D=" + std::to_string(c.dims.head_dim) + " positions=" + to_string(c.spec.positions) +
+         " dense_queries=" + std::to_string(c.spec.dense_queries);
 }
 
 struct Restore {

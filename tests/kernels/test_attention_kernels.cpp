@@ -74,6 +74,45 @@ TEST_CASE("dilated kernel equals the reference over a grid of shapes") {
         }
 }
 
+TEST_CASE(
+    "attention.dense_queries: every query of a segment against each head's key grid, as the reference") {
+  uint64_t seed = 500;
+  // Query residues below and above the head's offset (the causal shift of one less), r > H,
+  // T not a multiple of w, XPOS measured per position.
+  const std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> patterns = {
+      {{10}, {3}}, {{16, 40}, {1, 2}}, {{6, 12, 200}, {1, 4, 3}}};
+  for (const auto& [w, r] : patterns)
+    for (bool causal : {true, false})
+      for (HeadOffset rule : {HeadOffset::mod, HeadOffset::block})
+        for (int64_t T : {1, 37, 131}) {
+          AttentionSpec spec =
+              dilated_spec(w, r, causal, rule, seed % 2 ? PositionKind::xpos : PositionKind::none);
+          spec.dense_queries = true;
+          check_against_reference(make_case(spec, 1, 3, T, seed % 2 ? 16 : 20), seed++);
+        }
+}
+
+TEST_CASE("attention.dense_queries counts r times the pairs of a dilated pattern (by hand)") {
+  // One segment of 8, r = 2, causal, 2 heads of D = 4. Paper: head 0 answers queries 0, 2, 4, 6
+  // with keys 0, 2, 4, 6 (1 + 2 + 3 + 4 = 10 pairs), head 1 queries 1, 3, 5, 7 with keys 1, 3, 5, 7
+  // (10). Dense queries: head 0 answers every query n with the keys 0, 2, .. <= n (1, 1, 2, 2, 3,
+  // 3, 4, 4: 20 pairs), head 1 with the keys 1, 3, .. <= n (0, 1, 1, 2, 2, 3, 3, 4: 16).
+  AttentionSpec spec = dilated_spec({8}, {2}, true);
+  AttentionDims dims;
+  dims.batch = 1;
+  dims.heads = 2;
+  dims.q_len = dims.k_len = 8;
+  dims.head_dim = 4;
+  CHECK(attention_forward_flops(spec, dims) == 4.0 * 4 * (10 + 10));
+  spec.dense_queries = true;
+  CHECK(attention_forward_flops(spec, dims) == 4.0 * 4 * (20 + 16));
+  // Not a dilated kind: refused by name.
+  spec.kind = AttentionKind::dense;
+  CHECK_THROWS_WITH_AS(validate_attention_spec(spec, 2, 4),
+                       doctest::Contains("attention.dense_queries is true but attention.kind is dense"),
+                       Error);
+}
+
 TEST_CASE("dilated kernel handles every head dimension the models use") {
   for (int64_t D : {16, 32, 64, 128})
     check_against_reference(make_case(dilated_spec({32, 64}, {1, 2}, true), 2, 2, 150, D), 7 + D);

@@ -130,4 +130,11 @@ TEST_CASE("a bad grid or a sequence that does not split gives one clear line") {
   CHECK(message_of([&] {
           check_sequence_split(spec, 64, 2);
         }).find("not supported with parallel.sequence > 1") != std::string::npos);
+  spec = make_spec(true, HeadOffset::mod, PositionKind::none);
+  spec.dense_queries = true;
+  CHECK(message_of([&] {
+          check_sequence_split(spec, 64, 4);
+        }).find("attention.dense_queries with parallel.sequence > 1 is not yet supported") !=
+        std::string::npos);
+  CHECK(message_of([&] { check_sequence_split(spec, 64, 1); }).empty());  // one rank: nothing is split
 }

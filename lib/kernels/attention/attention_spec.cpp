@@ -133,6 +133,13 @@ std::optional<AttentionSpecProblem> attention_spec_problem(const AttentionSpec& 
                    detail::concat("head dimension is ", head_dim, "; use at least 1")};
   }
   if (auto problem = position_or_sparse_problem(spec, head_dim)) return problem;
+  if (spec.dense_queries && spec.kind != AttentionKind::dilated) {
+    return Problem{
+        {"attention.dense_queries", "attention.kind"},
+        detail::concat("attention.dense_queries is true but attention.kind is ", to_string(spec.kind),
+                       "; it applies to kind dilated only (every query of ", to_string(spec.kind),
+                       " attention is answered by every head already): set it to false")};
+  }
   if (spec.kind == AttentionKind::dilated && spec.segments.empty()) {
     return Problem{{"attention.segments"},
                    "attention.segments is empty; give at least one segment length, e.g. [2048, 4096]"};

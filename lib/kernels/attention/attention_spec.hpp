@@ -1,7 +1,8 @@
 #pragma once
 // AttentionSpec: which attention a layer computes (DESIGN.md §2), shared by the kernels, the
 // differentiable op, the config layer and the benchmark. The YAML layer maps
-//   attention.kind / segments / dilations / head_offset / causal / sparse_block / sparse_summary
+//   attention.kind / segments / dilations / head_offset / causal / dense_queries / sparse_block /
+//   sparse_summary
 //   model.positions / rope_base / xpos_gamma / xpos_scale_base
 // onto these fields one to one.
 #include <cstdint>
@@ -35,6 +36,12 @@ struct AttentionSpec {
   std::vector<int64_t> dilations{1, 2, 4, 6, 12};                 // r_p
   HeadOffset head_offset = HeadOffset::mod;
   bool causal = true;
+  // kind dilated: the paper dilates queries and keys alike, so in a pattern of dilation r head h
+  // answers only the queries on its own grid (offset g(h)). With dense_queries, every query of
+  // the segment attends to head h's key grid (keys at or before it): r times the pairs of that
+  // pattern (N w / r instead of N w / r^2, still linear in N), and every head answers every
+  // query, so a far match is seen by 1/r of the heads instead of 1/r^2 (DESIGN §8).
+  bool dense_queries = false;
   // kind sparse (Child et al. 2019, "fixed" pattern): a query sees its own block of
   // `sparse_block` positions plus the last `sparse_summary` positions of every other
   // (causal: every earlier) block.

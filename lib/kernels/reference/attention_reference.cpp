@@ -52,7 +52,7 @@ int key_multiplicity(const AttentionSpec& spec, int64_t heads, int64_t h, int64_
         const int64_t g = head_offset_of(spec.head_offset, h, heads, r);
         if (n / w != m / w) continue;
         const int64_t s = n / w * w;
-        if ((n - s) % r == g && (m - s) % r == g) ++count;
+        if ((spec.dense_queries || (n - s) % r == g) && (m - s) % r == g) ++count;
       }
       return count;
     }
