@@ -86,7 +86,7 @@ paper: build demo-deps paper-deps
 # dense-2k.yaml from its weights on the make-paper corpus with synthetic retrieval rows mixed
 # in, probes both on held-out text (copy at a distance, passkey) and writes
 # runs/retrieval/REPORT.md; about an hour on 2 cores, the build included. Builds only the binary.
-RETRIEVAL_SAMPLES ?= 10
+RETRIEVAL_SAMPLES ?= 6
 
 retrieval: deps demo-deps paper-deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)

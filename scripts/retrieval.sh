@@ -16,7 +16,7 @@
 #
 # Environment (the Makefile passes its variables of the same names):
 #   RETRIEVAL_OUT      the folder (default runs/retrieval)
-#   RETRIEVAL_SAMPLES  samples per probe cell (default 10; a smoke run may use 2)
+#   RETRIEVAL_SAMPLES  samples per probe cell (default 6; a smoke run may use 1)
 #   RETRIEVAL_STEPS    override train.steps of every run (a smoke run; default: the configs')
 #   LONGNET            the binary (default build/longnet)
 # Re-running resumes: finished runs are not trained again, probes newer than their model's
@@ -25,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out="${RETRIEVAL_OUT:-runs/retrieval}"
-samples="${RETRIEVAL_SAMPLES:-10}"
+samples="${RETRIEVAL_SAMPLES:-6}"
 longnet="${LONGNET:-build/longnet}"
 die() { echo "retrieval: $*" >&2; exit 2; }
 [[ "${samples}" =~ ^[1-9][0-9]*$ ]] || die "RETRIEVAL_SAMPLES is '${samples}'; give a count >= 1"
@@ -64,13 +64,14 @@ fi
 INIT_FROM="${out}/induction" train longnet-8k
 INIT_FROM="${out}/induction" train dense-2k
 
-probe() {  # model kind tag [flags ...]
+probe() {  # model kind tag [flags ...]; PROBE_SAMPLES: another sample count for this probe
   local model="$1" kind="$2" tag="$3"; shift 3
+  local n="${PROBE_SAMPLES:-${samples}}"
   local dest="${out}/probes/${model}.${kind}${tag}"
   local last; last="$(ls -d "${out}/${model}"/step-* | tail -n 1)"
   [[ -f "${dest}.json" && "${dest}.json" -nt "${last}" ]] && return 0
   echo "retrieval: probe ${kind}${tag} of ${model}"
-  "${longnet}" probe "${kind}" -m "${out}/${model}" -f "${heldout}" --samples "${samples}" --precision bf16 \
+  "${longnet}" probe "${kind}" -m "${out}/${model}" -f "${heldout}" --samples "${n}" --precision bf16 \
     --json -q "$@" >"${dest}.json.tmp"
   mv "${dest}.json.tmp" "${dest}.json"
 }
@@ -78,11 +79,15 @@ probe() {  # model kind tag [flags ...]
 # Copy: distances from 64 to past the training length (the 8K model extended to 16K windows).
 copy_distances="64,256,1024,2048,4096,7672"
 probe longnet-8k copy "" --distances "${copy_distances}"
-probe longnet-8k copy .ext --distances "${copy_distances},8192,12000" --extend-patterns
+# Beyond the training length only: at or below it --extend-patterns scores the same windows alike.
+probe longnet-8k copy .ext --distances 8192,12000 --extend-patterns
 probe dense-2k copy .w2048 --distances "${copy_distances}" --window 2048
 # Passkey: 1K..8K at the training length, 16K and 32K with the schedule continued.
 probe longnet-8k passkey "" --lengths 1024,2048,4096,8192 --svg "${out}/probes/longnet-8k.passkey.svg"
-probe longnet-8k passkey .ext --lengths 16384,32768 --extend-patterns --svg "${out}/probes/longnet-8k.passkey.ext.svg"
+# 16K and 32K windows cost 2-4x an 8K one each (and the dilated patterns that reach them are
+# the extended ones): three depths and a fifth of the samples keep this under 3 minutes.
+PROBE_SAMPLES=$(( (samples + 4) / 5 )) probe longnet-8k passkey .ext --lengths 16384,32768 --depths 0,0.5,1 \
+  --extend-patterns --svg "${out}/probes/longnet-8k.passkey.ext.svg"
 probe dense-2k passkey .w2048 --lengths 1024,2048,4096,8192 --window 2048 --svg "${out}/probes/dense-2k.passkey.w2048.svg"
 
 "${longnet}" report retrieval "${out}"

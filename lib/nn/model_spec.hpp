@@ -58,7 +58,7 @@ inline int64_t q_conv_match_tokens(bool q_conv, QConvInit init) {
 // config's check): the message, or "" when they agree.
 inline std::string q_conv_init_problem(int64_t kv_conv, KvConvInit kv_init, bool q_conv, QConvInit q_init) {
   if (q_init == QConvInit::zero) return "";
-  const std::string name = q_init == QConvInit::pair ? "pair" : "triple";
+  const std::string name = enum_name(kQConvInitNames, q_init);
   const std::string head = "model.q_conv_init is " + name;
   if (!q_conv)
     return head +
