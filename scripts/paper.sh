@@ -134,7 +134,9 @@ for m in ${models}; do
     probe copy "" --distances "${distances}"
     probe copy .ext --distances "${distances},12000" --extend-patterns
     probe passkey "" --lengths 1024,2048,4096,8192 --svg "${out}/probes/${m}.passkey.svg"
-    probe passkey .ext --lengths 16384,32768 --extend-patterns --svg "${out}/probes/${m}.passkey.ext.svg"
+    # 16K and 32K windows cost 2-4x an 8K one each: three depths.
+    probe passkey .ext --lengths 16384,32768 --depths 0,0.5,1 --extend-patterns \
+      --svg "${out}/probes/${m}.passkey.ext.svg"
   else
     probe copy ".w${seq_len}" --distances "${distances}" --window "${seq_len}"
     probe passkey ".w${seq_len}" --lengths 1024,2048,4096,8192 --window "${seq_len}" \
