@@ -47,6 +47,7 @@ for m in ${models}; do
   [[ -f "configs/paper/${m}.yaml" ]] || die "PAPER_MODELS names '${m}' but configs/paper/${m}.yaml does not exist"
 done
 
+source scripts/probe_once.sh
 data/fetch_paper_corpus.sh
 mkdir -p "${out}/eval" "${out}/heldout" "${out}/probes"
 
@@ -121,18 +122,13 @@ for m in ${models}; do
   # LongNet to 32K with the schedule continued). A dense or sparse model runs through a window
   # of its training length, as it was trained; LongNet sees the whole document.
   probe() {  # kind tag [flags ...]
-    local kind="$1" tag="$2"; shift 2
-    local dest="${out}/probes/${m}.${kind}${tag}"
-    [[ -f "${dest}.json" && "${dest}.json" -nt "${last_ckpt}" ]] && return 0
-    echo "paper: ${m}: probe ${kind}${tag}"
-    "${longnet}" probe "${kind}" -m "${run}" -f "${out}/heldout" --samples "${probe_samples}" --precision bf16 \
-      --json -q "$@" >"${dest}.json.tmp"
-    mv "${dest}.json.tmp" "${dest}.json"
+    probe_once "paper: ${m}: " "${out}/probes/${m}.$1$2" "${run}" "${out}/heldout" "${probe_samples}" "$1" "${@:3}"
   }
   distances="64,256,1024,2048,4096,7672"
   if [[ "${dilated}" -eq 1 ]]; then
     probe copy "" --distances "${distances}"
-    probe copy .ext --distances "${distances},12000" --extend-patterns
+    # Beyond the training length only: at or below it --extend-patterns scores the windows alike.
+    probe copy .ext --distances 8192,12000 --extend-patterns
     probe passkey "" --lengths 1024,2048,4096,8192 --svg "${out}/probes/${m}.passkey.svg"
     # 16K and 32K windows cost 2-4x an 8K one each: three depths.
     probe passkey .ext --lengths 16384,32768 --depths 0,0.5,1 --extend-patterns \

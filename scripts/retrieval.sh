@@ -64,16 +64,11 @@ fi
 INIT_FROM="${out}/induction" train longnet-8k
 INIT_FROM="${out}/induction" train dense-2k
 
+source scripts/probe_once.sh
 probe() {  # model kind tag [flags ...]; PROBE_SAMPLES: another sample count for this probe
   local model="$1" kind="$2" tag="$3"; shift 3
-  local n="${PROBE_SAMPLES:-${samples}}"
-  local dest="${out}/probes/${model}.${kind}${tag}"
-  local last; last="$(ls -d "${out}/${model}"/step-* | tail -n 1)"
-  [[ -f "${dest}.json" && "${dest}.json" -nt "${last}" ]] && return 0
-  echo "retrieval: probe ${kind}${tag} of ${model}"
-  "${longnet}" probe "${kind}" -m "${out}/${model}" -f "${heldout}" --samples "${n}" --precision bf16 \
-    --json -q "$@" >"${dest}.json.tmp"
-  mv "${dest}.json.tmp" "${dest}.json"
+  probe_once "retrieval: " "${out}/probes/${model}.${kind}${tag}" "${out}/${model}" "${heldout}" \
+    "${PROBE_SAMPLES:-${samples}}" "${kind}" "$@"
 }
 
 # Copy: distances from 64 to past the training length (the 8K model extended to 16K windows).

@@ -34,6 +34,19 @@ std::vector<int32_t> token_ids(int64_t n, int32_t vocab, int salt = 0) {
   for (int64_t i = 0; i < n; ++i) ids[i] = static_cast<int32_t>((i * 7 + 3 + salt * 11) % vocab);
   return ids;
 }
+// Every layer's q, k and v convolution taps (2 layers: 6 tensors) equal the ones written out.
+void check_start_taps(LanguageModel& m, const std::vector<float>& keys, const std::vector<float>& values,
+                      const std::vector<float>& queries) {
+  int taps = 0;
+  for (auto& [name, var] : m.parameters()) {
+    CAPTURE(name);
+    if (name.find("_conv.taps") == std::string::npos) continue;
+    const char role = name[name.find("_conv.taps") - 1];
+    CHECK(var.value().to_vector() == (role == 'k' ? keys : role == 'v' ? values : queries));
+    ++taps;
+  }
+  CHECK(taps == 6);
+}
 }  // namespace
 
 TEST_CASE("parameter names are stable and counted") {
@@ -368,15 +381,7 @@ TEST_CASE(
   const std::vector<float> queries = {0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1,  // tap 1, second halves
                                       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-  int taps = 0;
-  for (auto& [name, var] : m.parameters()) {
-    CAPTURE(name);
-    if (name.find("_conv.taps") == std::string::npos) continue;
-    const char role = name[name.find("_conv.taps") - 1];
-    CHECK(var.value().to_vector() == (role == 'k' ? keys : role == 'v' ? values : queries));
-    ++taps;
-  }
-  CHECK(taps == 6);
+  check_start_taps(m, keys, values, queries);
   // Each rule it builds on, refused by name.
   ModelSpec no_q = spec;
   no_q.q_conv = false;
@@ -415,15 +420,7 @@ TEST_CASE(
   const std::vector<float> queries = {0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1,  // tap 1: groups 1, 2
                                       0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1,  // tap 2: group 2
                                       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-  int taps = 0;
-  for (auto& [name, var] : m.parameters()) {
-    CAPTURE(name);
-    if (name.find("_conv.taps") == std::string::npos) continue;
-    const char role = name[name.find("_conv.taps") - 1];
-    CHECK(var.value().to_vector() == (role == 'k' ? keys : role == 'v' ? values : queries));
-    ++taps;
-  }
-  CHECK(taps == 6);
+  check_start_taps(m, keys, values, queries);
   ModelSpec narrow = spec;
   narrow.kv_conv = 3;  // a three-token key needs the taps 1 to 3
   CHECK_THROWS_WITH_AS(LanguageModel(narrow, 1),

@@ -269,6 +269,17 @@ struct AttentionBuffers {
   float* dv = nullptr;
 };
 
+// Points a job's query-side rows (q, o, lse, dout, delta, dq) at row `qrow` of the buffers that
+// are present; D floats per row, lse and delta one. Every pass builder's jobs read them so.
+inline void point_query_rows(SegmentJob& job, const AttentionBuffers& buf, int64_t qrow, int64_t D) {
+  if (buf.q) job.q = buf.q + qrow * D;
+  if (buf.o) job.o = buf.o + qrow * D;
+  if (buf.lse) job.lse = buf.lse + qrow;
+  if (buf.dout) job.dout = buf.dout + qrow * D;
+  if (buf.delta) job.delta = buf.delta + qrow;
+  if (buf.dq) job.dq = buf.dq + qrow * D;
+}
+
 inline int64_t resolved_seq_len(const AttentionDims& dims, const AttentionWindow& window) {
   if (window.seq_len > 0) return window.seq_len;
   return std::max(window.q_start + dims.q_len, window.k_start + dims.k_len);

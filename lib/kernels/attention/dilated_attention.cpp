@@ -126,14 +126,9 @@ std::vector<AttentionPass> dilated_passes(const AttentionSpec& spec, const Atten
             job.ldk = ldk;
             job.ldo = r * D;
             job.ldl = r;
-            if (buf.q) job.q = buf.q + qrow * D;
+            point_query_rows(job, buf, qrow, D);
             if (buf.k) job.k = buf.k + krow * D;
             if (buf.v) job.v = buf.v + krow * D;
-            if (buf.o) job.o = buf.o + qrow * D;
-            if (buf.lse) job.lse = buf.lse + qrow;
-            if (buf.dout) job.dout = buf.dout + qrow * D;
-            if (buf.delta) job.delta = buf.delta + qrow;
-            if (buf.dq) job.dq = buf.dq + qrow * D;
             if (buf.dk) job.dk = buf.dk + krow * D;
             if (buf.dv) job.dv = buf.dv + krow * D;
             if (xpos) {

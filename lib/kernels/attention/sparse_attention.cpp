@@ -80,12 +80,7 @@ std::vector<AttentionPass> sparse_passes(const AttentionSpec& spec, const Attent
       job.ldq = job.ldo = job.ldk = D;
       job.ldl = 1;
       const int64_t qrow = bh * T;
-      if (buf.q) job.q = buf.q + qrow * D;
-      if (buf.o) job.o = buf.o + qrow * D;
-      if (buf.lse) job.lse = buf.lse + qrow;
-      if (buf.dout) job.dout = buf.dout + qrow * D;
-      if (buf.delta) job.delta = buf.delta + qrow;
-      if (buf.dq) job.dq = buf.dq + qrow * D;
+      point_query_rows(job, buf, qrow, D);
       if (ks) {
         job.k = ks->data() + bh * S * D;
         job.v = vs->data() + bh * S * D;
